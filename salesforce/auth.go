@@ -1,0 +1,229 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/oauth2/jwt"
+)
+
+// Flow names an OAuth 2.0 flow the exporter can authenticate with.
+type Flow string
+
+// The supported flows.
+const (
+	FlowJWTBearer         Flow = "jwt_bearer"
+	FlowClientCredentials Flow = "client_credentials"
+	FlowRefreshToken      Flow = "refresh_token"
+	FlowPassword          Flow = "password"
+)
+
+// Flows lists every supported flow.
+var Flows = []Flow{FlowJWTBearer, FlowClientCredentials, FlowRefreshToken, FlowPassword}
+
+// AuthConfig holds what one flow needs. The secret fields are held in memory
+// only; they never appear in errors or String output.
+type AuthConfig struct {
+	Flow Flow
+	// LoginURL is the token endpoint's host, such as https://login.salesforce.com
+	// or the org's My Domain URL (required for client credentials).
+	LoginURL string
+	ClientID string
+	// ClientSecret: client credentials, refresh token (when the app requires it), password.
+	ClientSecret string
+	// Username: JWT bearer (the sub claim) and password.
+	Username string
+	// Password: the password flow, with the security token appended when the org wants one.
+	Password string
+	// RefreshToken: the refresh token flow.
+	RefreshToken string
+	// PrivateKey is a PEM RSA key (PKCS#1 or PKCS#8) for JWT bearer.
+	PrivateKey []byte
+	// Audience is the JWT aud claim; the default is LoginURL.
+	Audience string
+}
+
+// String never prints a secret.
+func (a AuthConfig) String() string {
+	return fmt.Sprintf("AuthConfig{Flow:%s LoginURL:%s}", a.Flow, a.LoginURL)
+}
+
+// Validate checks that the flow has what it needs. It makes no network call.
+func (a AuthConfig) Validate() error {
+	if a.ClientID == "" {
+		return errors.New("client_id is required")
+	}
+	u, err := url.Parse(a.LoginURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("login_url %q must be an absolute https URL", a.LoginURL)
+	}
+	switch a.Flow {
+	case FlowJWTBearer:
+		if a.Username == "" || len(a.PrivateKey) == 0 {
+			return errors.New("jwt_bearer needs username and private_key_file")
+		}
+	case FlowClientCredentials:
+		if a.ClientSecret == "" {
+			return errors.New("client_credentials needs client_secret_file")
+		}
+	case FlowRefreshToken:
+		if a.RefreshToken == "" {
+			return errors.New("refresh_token needs refresh_token_file")
+		}
+	case FlowPassword:
+		if a.Username == "" || a.Password == "" || a.ClientSecret == "" {
+			return errors.New("password needs username, password_file and client_secret_file")
+		}
+	default:
+		return fmt.Errorf("unknown auth flow %q: want one of jwt_bearer, client_credentials, refresh_token, password", a.Flow)
+	}
+	return nil
+}
+
+func (a AuthConfig) tokenURL() string {
+	return strings.TrimRight(a.LoginURL, "/") + "/services/oauth2/token"
+}
+
+// DefaultTokenLifetime is the expiry stamped on access tokens, since Salesforce's
+// token response has no expires_in. It is the shortest session timeout an org can
+// set, so a token is never used past its session even in the strictest org.
+const DefaultTokenLifetime = 15 * time.Minute
+
+// fetchFunc gets a brand-new token from the token endpoint.
+type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
+
+func newFetcher(a AuthConfig) (fetchFunc, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	tokenURL := a.tokenURL()
+	switch a.Flow {
+	case FlowJWTBearer:
+		aud := a.Audience
+		if aud == "" {
+			aud = strings.TrimRight(a.LoginURL, "/")
+		}
+		conf := &jwt.Config{
+			Email:      a.ClientID, // iss
+			Subject:    a.Username, // sub
+			PrivateKey: a.PrivateKey,
+			TokenURL:   tokenURL,
+			Audience:   aud,
+			// Salesforce wants exp within 3 minutes.
+			Expires: 2*time.Minute + 30*time.Second,
+		}
+		if _, err := parseRSAKey(a.PrivateKey); err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) (*oauth2.Token, error) { return conf.TokenSource(ctx).Token() }, nil
+	case FlowClientCredentials:
+		conf := &clientcredentials.Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}
+		return func(ctx context.Context) (*oauth2.Token, error) { return conf.Token(ctx) }, nil
+	case FlowRefreshToken:
+		conf := &oauth2.Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+		rt := a.RefreshToken
+		return func(ctx context.Context) (*oauth2.Token, error) {
+			// A fresh source each time: oauth2's own cache would keep a token
+			// without expiry forever.
+			return conf.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
+		}, nil
+	case FlowPassword:
+		conf := &oauth2.Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
+		user, pass := a.Username, a.Password
+		return func(ctx context.Context) (*oauth2.Token, error) { return conf.PasswordCredentialsToken(ctx, user, pass) }, nil
+	}
+	return nil, fmt.Errorf("unknown auth flow %q", a.Flow)
+}
+
+// tokenCache holds the current access token, stamps an expiry on it, and
+// drops it when the API says it is no longer valid.
+type tokenCache struct {
+	fetch    fetchFunc
+	lifetime time.Duration
+	now      func() time.Time
+
+	mu  sync.Mutex
+	tok *oauth2.Token
+}
+
+// token returns a valid access token, fetching one when needed. Concurrent
+// callers share one fetch.
+func (c *tokenCache) token(ctx context.Context, hc *http.Client) (*oauth2.Token, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != nil && c.now().Before(c.tok.Expiry) {
+		return c.tok, nil
+	}
+	tok, err := c.fetch(context.WithValue(ctx, oauth2.HTTPClient, hc))
+	if err != nil {
+		return nil, toAuthError(ctx, err)
+	}
+	if tok.AccessToken == "" {
+		return nil, &AuthError{StatusCode: http.StatusOK, Code: "invalid_response", Description: "token response has no access_token"}
+	}
+	// Salesforce sends no expires_in: stamp a conservative expiry ourselves.
+	if tok.Expiry.IsZero() || tok.Expiry.Sub(c.now()) > c.lifetime {
+		tok.Expiry = c.now().Add(c.lifetime)
+	}
+	c.tok = tok
+	return tok, nil
+}
+
+// invalidate forgets the token if it is still the one that was rejected.
+func (c *tokenCache) invalidate(access string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != nil && c.tok.AccessToken == access {
+		c.tok = nil
+	}
+}
+
+// toAuthError turns an x/oauth2 error into an *AuthError that carries the
+// endpoint's error code and description, and nothing of the request.
+func toAuthError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		ae := &AuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
+		if re.Response != nil {
+			ae.StatusCode = re.Response.StatusCode
+		}
+		var body struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if json.Unmarshal(re.Body, &body) == nil && body.Error != "" {
+			ae.Code, ae.Description = body.Error, body.Description
+		} else if ae.Code == "" {
+			ae.Description = excerpt(string(re.Body))
+		}
+		return ae
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// url.Error holds the token URL, which is not secret; its Err is the cause.
+		return &AuthError{Err: fmt.Errorf("%s %s: %w", ue.Op, redactURL(ue.URL), ue.Err)}
+	}
+	return &AuthError{Err: errors.New(excerpt(err.Error()))}
+}
+
+// redactURL drops the query string and user info of a URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<invalid url>"
+	}
+	u.RawQuery, u.User, u.Fragment = "", nil, ""
+	return u.String()
+}

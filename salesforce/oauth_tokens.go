@@ -1,0 +1,389 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// OauthToken is one OAuth approval (a refresh-token grant) as the exporter
+// reads it. It never carries AccessToken, RequestToken or DeleteToken.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_oauthtoken.htm
+type OauthToken struct {
+	AppName       string `json:"AppName"`
+	AppMenuItemID string `json:"AppMenuItemId"` // empty when the app is not installed
+	UserID        string `json:"UserId"`
+	User          *struct {
+		IsActive bool   `json:"IsActive"`
+		Username string `json:"Username,omitempty"`
+	} `json:"User"`
+	CreatedDate  Time  `json:"CreatedDate"`
+	LastUsedDate Time  `json:"LastUsedDate"` // zero when never used
+	UseCount     int64 `json:"UseCount"`
+}
+
+// UserActive reports User.IsActive, true when the relationship is missing.
+func (t OauthToken) UserActive() bool { return t.User == nil || t.User.IsActive }
+
+// Username returns User.Username when it was selected.
+func (t OauthToken) Username() string {
+	if t.User == nil {
+		return ""
+	}
+	return t.User.Username
+}
+
+// Field lists. Id is not selected: the docs say it is always null.
+const (
+	tokenFields       = "AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount"
+	tokenReviewFields = "AppName, AppMenuItemId, UserId, User.IsActive, User.Username, CreatedDate, LastUsedDate, UseCount"
+)
+
+// OauthToken's special row limits: pages of 500 and no more than 2,500 rows per cursor.
+const (
+	OauthTokenPageSize  = 500
+	OauthTokenCursorCap = 2500
+)
+
+// TokenQuery selects which OauthToken rows to fetch.
+type TokenQuery struct {
+	// Where is an extra SOQL condition, ANDed with the partition bounds.
+	Where string
+	// From and Before bound CreatedDate: From <= CreatedDate < Before. Before
+	// defaults to the org's current time, rounded down to the second; From to
+	// the oldest token.
+	From, Before time.Time
+	// Concurrency bounds the partitions fetched at once (default 8).
+	Concurrency int
+	// Usernames adds User.Username (for the review; never for metrics).
+	Usernames bool
+	// SkipCount skips the COUNT() check.
+	SkipCount bool
+}
+
+// TokenFetchStats describes a partitioned fetch.
+type TokenFetchStats struct {
+	Rows       int       // rows delivered
+	Count      int       // COUNT() for the same bounds (-1 when skipped)
+	Before     time.Time // the upper bound used: the next incremental sync starts here
+	Partitions int       // cursors opened
+	Requests   int       // query requests made, COUNT() included
+}
+
+// ErrCountMismatch is returned (wrapped in *CountMismatchError) when the rows
+// fetched do not add up to COUNT(), typically because tokens were revoked
+// while the fetch ran.
+var ErrCountMismatch = errors.New("salesforce: OauthToken rows do not match COUNT()")
+
+// CountMismatchError gives the two numbers.
+type CountMismatchError struct{ Count, Rows int }
+
+func (e *CountMismatchError) Error() string {
+	return fmt.Sprintf("OauthToken: fetched %d rows but COUNT() is %d", e.Rows, e.Count)
+}
+
+// Is matches ErrCountMismatch.
+func (e *CountMismatchError) Is(target error) bool { return target == ErrCountMismatch }
+
+// OauthTokens fetches every OauthToken row matching q exactly once and calls
+// fn for each (never concurrently). Because a cursor stops after 2,500 rows,
+// it splits the CreatedDate range into partitions that are fetched in
+// parallel; a partition that reaches the cap keeps the rows before its last
+// second and splits what is left. A second holding more than 2,500 tokens is
+// walked by UserId and then AppName. The total is checked against COUNT().
+func (c *Client) OauthTokens(ctx context.Context, q TokenQuery, fn func(OauthToken)) (TokenFetchStats, error) {
+	f := &tokenFetcher{c: c, q: q, fields: tokenFields, emit: fn}
+	if q.Usernames {
+		f.fields = tokenReviewFields
+	}
+	return f.run(ctx)
+}
+
+type tokenFetcher struct {
+	c      *Client
+	q      TokenQuery
+	fields string
+	emit   func(OauthToken)
+
+	mu    sync.Mutex
+	stats TokenFetchStats
+}
+
+func (f *tokenFetcher) where(extra ...string) string {
+	conds := append([]string(nil), extra...)
+	if f.q.Where != "" {
+		conds = append(conds, "("+f.q.Where+")")
+	}
+	if len(conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(conds, " AND ")
+}
+
+func createdRange(from, before time.Time) []string {
+	var c []string
+	if !from.IsZero() {
+		c = append(c, "CreatedDate >= "+SOQLTime(from))
+	}
+	return append(c, "CreatedDate < "+SOQLTime(before))
+}
+
+func (f *tokenFetcher) count(ctx context.Context, soql string) (int, error) {
+	n, err := f.c.Count(ctx, soql)
+	f.mu.Lock()
+	f.stats.Requests++
+	f.mu.Unlock()
+	return n, err
+}
+
+func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
+	before := f.q.Before
+	if before.IsZero() {
+		before = f.c.ServerNow()
+	}
+	before = before.UTC().Truncate(time.Second)
+	f.stats.Before, f.stats.Count = before, -1
+	if !f.q.SkipCount {
+		n, err := f.count(ctx, "SELECT COUNT() FROM OauthToken"+f.where(createdRange(f.q.From, before)...))
+		if err != nil {
+			return f.stats, fmt.Errorf("count OauthToken: %w", err)
+		}
+		f.stats.Count = n
+		if n == 0 {
+			return f.stats, nil
+		}
+	}
+	from := f.q.From.UTC().Truncate(time.Second)
+	if from.IsZero() {
+		var oldest *OauthToken
+		_, err := Stream(ctx, f.c, "SELECT CreatedDate FROM OauthToken"+f.where(createdRange(time.Time{}, before)...)+" ORDER BY CreatedDate ASC LIMIT 1",
+			func(t OauthToken) bool { oldest = &t; return false })
+		f.stats.Requests++
+		if err != nil && !errors.Is(err, errStopped) {
+			return f.stats, fmt.Errorf("find oldest OauthToken: %w", err)
+		}
+		if oldest == nil {
+			return f.stats, nil
+		}
+		from = oldest.CreatedDate.UTC().Truncate(time.Second)
+	}
+	if !from.Before(before) {
+		return f.stats, nil
+	}
+
+	workers := f.q.Concurrency
+	if workers <= 0 {
+		workers = 8
+	}
+	// Start with a few slices per worker; slices that overflow split themselves.
+	slices := workers * 2
+	if f.stats.Count > 0 {
+		slices = min(slices, max(1, (f.stats.Count+OauthTokenCursorCap-1)/OauthTokenCursorCap))
+	}
+	span := before.Sub(from)
+	step := (span / time.Duration(slices)).Truncate(time.Second)
+	if step < time.Second {
+		step, slices = time.Second, int(span/time.Second)
+	}
+	work := make(chan timeRange, 1024)
+	var pending sync.WaitGroup
+	var queue []timeRange
+	for i := range slices {
+		a := from.Add(time.Duration(i) * step)
+		b := a.Add(step)
+		if i == slices-1 {
+			b = before
+		}
+		queue = append(queue, timeRange{a, b})
+	}
+	// An unbounded local queue feeds the channel so workers can always push.
+	var qmu sync.Mutex
+	push := func(r timeRange) {
+		pending.Add(1)
+		qmu.Lock()
+		queue = append(queue, r)
+		qmu.Unlock()
+	}
+	pending.Add(len(queue))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	done := make(chan struct{})
+	go func() { pending.Wait(); close(done) }()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range work {
+				if ctx.Err() == nil {
+					if err := f.fetchRange(ctx, r, push); err != nil {
+						cancel(err)
+					}
+				}
+				pending.Done()
+			}
+		}()
+	}
+	// Dispatcher.
+dispatch:
+	for {
+		qmu.Lock()
+		var next *timeRange
+		if len(queue) > 0 {
+			r := queue[0]
+			queue = queue[1:]
+			next = &r
+		}
+		qmu.Unlock()
+		if next == nil {
+			select {
+			case <-done:
+				break dispatch
+			case <-time.After(2 * time.Millisecond):
+				continue
+			}
+		}
+		select {
+		case work <- *next:
+		case <-done:
+			break dispatch
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return f.stats, err
+	}
+	if f.stats.Count >= 0 && f.stats.Count != f.stats.Rows {
+		return f.stats, &CountMismatchError{Count: f.stats.Count, Rows: f.stats.Rows}
+	}
+	return f.stats, nil
+}
+
+type timeRange struct{ from, before time.Time }
+
+// fetchRange opens one cursor over [from, before) ordered by CreatedDate.
+func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(timeRange)) error {
+	soql := "SELECT " + f.fields + " FROM OauthToken" + f.where(createdRange(r.from, r.before)...) + " ORDER BY CreatedDate ASC"
+	rows, truncated, err := f.cursor(ctx, soql)
+	if err != nil {
+		return err
+	}
+	if !truncated {
+		f.deliver(rows)
+		return nil
+	}
+	// The cursor hit the cap: keep the rows before the last row's second
+	// (complete, since rows came in CreatedDate order) and split the rest.
+	cut := rows[len(rows)-1].CreatedDate.UTC().Truncate(time.Second)
+	keep := 0
+	for keep < len(rows) && rows[keep].CreatedDate.Before(cut) {
+		keep++
+	}
+	f.deliver(rows[:keep])
+	rest := timeRange{cut, r.before}
+	if rest.before.Sub(rest.from) <= time.Second {
+		return f.fetchSecond(ctx, rest.from, nil)
+	}
+	// The first second of the rest is at least partly full; give it its own range.
+	if keep == 0 {
+		push(timeRange{rest.from, rest.from.Add(time.Second)})
+		rest.from = rest.from.Add(time.Second)
+		if !rest.from.Before(rest.before) {
+			return nil
+		}
+	}
+	mid := rest.from.Add((rest.before.Sub(rest.from) / 2).Truncate(time.Second))
+	if mid.After(rest.from) && mid.Before(rest.before) {
+		push(timeRange{rest.from, mid})
+		push(timeRange{mid, rest.before})
+	} else {
+		push(rest)
+	}
+	return nil
+}
+
+// keyField is one level of the keyset walk inside a single second.
+type keyField struct {
+	name string
+	get  func(OauthToken) string
+}
+
+var secondKeys = []keyField{
+	{"UserId", func(t OauthToken) string { return t.UserID }},
+	{"AppName", func(t OauthToken) string { return t.AppName }},
+}
+
+// fetchSecond walks one second that holds more than a cursor's worth of
+// tokens, by UserId and then AppName, keyset style: each cursor keeps the
+// rows before the last key value and the next starts at that value.
+func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []string) error {
+	level := len(fixed)
+	if level >= len(secondKeys) {
+		return fmt.Errorf("OauthToken: more than %d tokens share one second, user and app; cannot partition", OauthTokenCursorCap)
+	}
+	key := secondKeys[level]
+	conds := createdRange(sec, sec.Add(time.Second))
+	for i, v := range fixed {
+		conds = append(conds, secondKeys[i].name+" = "+Quote(v))
+	}
+	lower, op := "", "" // op is ">=" or ">" once a lower bound exists
+	for {
+		c := conds
+		if op != "" {
+			c = append(append([]string(nil), conds...), key.name+" "+op+" "+Quote(lower))
+		}
+		soql := "SELECT " + f.fields + " FROM OauthToken" + f.where(c...) + " ORDER BY " + key.name + " ASC"
+		rows, truncated, err := f.cursor(ctx, soql)
+		if err != nil {
+			return err
+		}
+		if !truncated {
+			f.deliver(rows)
+			return nil
+		}
+		last := key.get(rows[len(rows)-1])
+		keep := 0
+		for keep < len(rows) && key.get(rows[keep]) != last {
+			keep++
+		}
+		f.deliver(rows[:keep])
+		if keep == 0 {
+			// One key value fills the cursor: walk it one level down, then go on after it.
+			if err := f.fetchSecond(ctx, sec, append(append([]string(nil), fixed...), last)); err != nil {
+				return err
+			}
+			lower, op = last, ">"
+			continue
+		}
+		lower, op = last, ">="
+	}
+}
+
+// cursor runs one query to its end and reports whether the cap may have cut it short.
+func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]OauthToken, bool, error) {
+	rows := make([]OauthToken, 0, OauthTokenPageSize)
+	info, err := Stream(ctx, f.c, soql, func(t OauthToken) bool { rows = append(rows, t); return true })
+	f.mu.Lock()
+	f.stats.Requests += info.Pages
+	f.stats.Partitions++
+	f.mu.Unlock()
+	if err != nil {
+		return nil, false, err
+	}
+	truncated := len(rows) >= OauthTokenCursorCap || info.TotalSize > len(rows)
+	return rows, truncated && len(rows) > 0, nil
+}
+
+func (f *tokenFetcher) deliver(rows []OauthToken) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range rows {
+		f.emit(r)
+	}
+	f.stats.Rows += len(rows)
+}

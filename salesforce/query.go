@@ -1,0 +1,266 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// QueryOption changes how a query runs.
+type QueryOption func(*queryOpts)
+
+type queryOpts struct {
+	all       bool
+	batchSize int
+	resource  string
+}
+
+// All runs the query through queryAll, which includes deleted and archived rows.
+func All() QueryOption { return func(o *queryOpts) { o.all = true } }
+
+// BatchSize asks for pages of n records (Sforce-Query-Options; 200 to 2000,
+// and Salesforce may ignore it).
+func BatchSize(n int) QueryOption { return func(o *queryOpts) { o.batchSize = n } }
+
+// CursorInfo is what a finished query cursor reported.
+type CursorInfo struct {
+	// TotalSize is the totalSize of the first page.
+	TotalSize int
+	// Rows is the number of records yielded.
+	Rows int
+	// Pages is the number of requests made.
+	Pages int
+}
+
+var fromRE = regexp.MustCompile(`(?i)\bfrom\s+([A-Za-z0-9_]+)`)
+
+// queryResource names a query for request accounting: "query:OauthToken".
+func queryResource(soql string) string {
+	if m := fromRE.FindStringSubmatch(soql); m != nil {
+		return "query:" + m[1]
+	}
+	return "query"
+}
+
+// Query runs a SOQL query and yields its records as T, decoding each page as
+// it streams in and following nextRecordsUrl until done. Breaking out of the
+// loop stops fetching. An error is yielded once, as the last element.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
+func Query[T any](ctx context.Context, c *Client, soql string, opts ...QueryOption) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		_, err := Stream(ctx, c, soql, func(rec T) bool { return yield(rec, nil) }, opts...)
+		if err != nil && !errors.Is(err, errStopped) {
+			var zero T
+			yield(zero, err)
+		}
+	}
+}
+
+// errStopped reports that the consumer stopped early.
+var errStopped = errors.New("stopped by caller")
+
+// Stream runs a SOQL query and calls fn for each record as pages are decoded.
+// It returns what the cursor reported. fn returning false stops the query.
+func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool, opts ...QueryOption) (CursorInfo, error) {
+	o := queryOpts{resource: queryResource(soql)}
+	for _, f := range opts {
+		f(&o)
+	}
+	endpoint := "query"
+	if o.all {
+		endpoint = "queryAll"
+	}
+	var header http.Header
+	if o.batchSize > 0 {
+		header = http.Header{"Sforce-Query-Options": {"batchSize=" + strconv.Itoa(o.batchSize)}}
+	}
+	p, q := c.dataPath(endpoint), url.Values{"q": {soql}}
+	var info CursorInfo
+	for {
+		resp, err := c.do(ctx, request{method: http.MethodGet, path: p, query: q, header: header, resource: o.resource})
+		if err != nil {
+			return info, fmt.Errorf("%s: %w", o.resource, err)
+		}
+		info.Pages++
+		page, err := decodePage(resp.Body, func(raw json.RawMessage) error {
+			var rec T
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return fmt.Errorf("decode record %d: %w", info.Rows+1, err)
+			}
+			info.Rows++
+			if !fn(rec) {
+				return errStopped
+			}
+			return nil
+		})
+		resp.Body.Close()
+		if info.Pages == 1 {
+			info.TotalSize = page.TotalSize
+		}
+		if err != nil {
+			if errors.Is(err, errStopped) {
+				return info, err
+			}
+			return info, fmt.Errorf("%s: page %d: %w", o.resource, info.Pages, err)
+		}
+		if page.Done || page.NextRecordsURL == "" {
+			return info, nil
+		}
+		p, q, err = c.resolveNext(page.NextRecordsURL)
+		if err != nil {
+			return info, fmt.Errorf("%s: %w", o.resource, err)
+		}
+	}
+}
+
+// pageMeta is the part of a query page that is not records.
+type pageMeta struct {
+	TotalSize      int
+	Done           bool
+	NextRecordsURL string
+}
+
+// maxPageBytes bounds one page's body: far above any real page, it stops a
+// runaway response.
+const maxPageBytes = 256 << 20
+
+// decodePage reads one query page token by token and hands each record to fn
+// as soon as it is decoded, so a page is never held whole. It does not depend
+// on the order of the top-level keys.
+func decodePage(r io.Reader, fn func(json.RawMessage) error) (pageMeta, error) {
+	var m pageMeta
+	dec := json.NewDecoder(io.LimitReader(r, maxPageBytes))
+	if err := expectDelim(dec, '{'); err != nil {
+		return m, err
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return m, fmt.Errorf("invalid JSON: %w", err)
+		}
+		key, ok := t.(string)
+		if !ok {
+			return m, fmt.Errorf("invalid JSON: unexpected %v", t)
+		}
+		switch key {
+		case "totalSize":
+			if err := dec.Decode(&m.TotalSize); err != nil {
+				return m, fmt.Errorf("invalid totalSize: %w", err)
+			}
+		case "done":
+			if err := dec.Decode(&m.Done); err != nil {
+				return m, fmt.Errorf("invalid done: %w", err)
+			}
+		case "nextRecordsUrl":
+			var s *string
+			if err := dec.Decode(&s); err != nil {
+				return m, fmt.Errorf("invalid nextRecordsUrl: %w", err)
+			}
+			if s != nil {
+				m.NextRecordsURL = *s
+			}
+		case "records":
+			t, err := dec.Token()
+			if err != nil {
+				return m, fmt.Errorf("invalid records: %w", err)
+			}
+			if t == nil {
+				continue // COUNT() answers with records: null in some versions
+			}
+			if d, ok := t.(json.Delim); !ok || d != '[' {
+				return m, fmt.Errorf("invalid records: want an array, got %v", t)
+			}
+			for dec.More() {
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return m, fmt.Errorf("invalid record: %w", err)
+				}
+				if err := fn(raw); err != nil {
+					return m, err
+				}
+			}
+			if err := expectDelim(dec, ']'); err != nil {
+				return m, err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return m, fmt.Errorf("invalid JSON in %q: %w", truncate(key, 40), err)
+			}
+		}
+	}
+	if err := expectDelim(dec, '}'); err != nil {
+		return m, err
+	}
+	return m, nil
+}
+
+func expectDelim(dec *json.Decoder, want json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	if d, ok := t.(json.Delim); !ok || d != want {
+		return fmt.Errorf("invalid JSON: want %q, got %v", want, t)
+	}
+	return nil
+}
+
+// Count runs a SELECT COUNT() query and returns totalSize.
+func (c *Client) Count(ctx context.Context, soql string) (int, error) {
+	info, err := Stream(ctx, c, soql, func(json.RawMessage) bool { return true })
+	if err != nil {
+		return 0, err
+	}
+	return info.TotalSize, nil
+}
+
+// Quote returns s as a SOQL string literal.
+func Quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`, "\r", `\r`, "\t", `\t`, `"`, `\"`)
+	return "'" + r.Replace(s) + "'"
+}
+
+// AggregateRecord is one AggregateResult row: grouped fields under their field
+// name, aggregates under their alias or expr0, expr1, ...
+type AggregateRecord map[string]json.RawMessage
+
+// Int returns an aggregate as an integer (Salesforce may write 3 or 3.0).
+func (a AggregateRecord) Int(key string) (int64, error) {
+	raw, ok := a[key]
+	if !ok || string(raw) == "null" {
+		return 0, nil
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return 0, fmt.Errorf("aggregate %s: %w", key, err)
+	}
+	return int64(f), nil
+}
+
+// String returns a grouped field's value ("" for null).
+func (a AggregateRecord) String(key string) string {
+	var s string
+	_ = json.Unmarshal(a[key], &s)
+	return s
+}
+
+// Time returns an aggregate datetime (zero for null).
+func (a AggregateRecord) Time(key string) (Time, error) {
+	var t Time
+	raw, ok := a[key]
+	if !ok {
+		return t, nil
+	}
+	err := t.UnmarshalJSON(raw)
+	return t, err
+}
