@@ -139,7 +139,9 @@ func newFetcher(a AuthConfig) (fetchFunc, error) {
 	case FlowPassword:
 		conf := &oauth2.Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}}
 		user, pass := a.Username, a.Password
-		return func(ctx context.Context) (*oauth2.Token, error) { return conf.PasswordCredentialsToken(ctx, user, pass) }, nil
+		return func(ctx context.Context) (*oauth2.Token, error) {
+			return conf.PasswordCredentialsToken(ctx, user, pass)
+		}, nil
 	}
 	return nil, fmt.Errorf("unknown auth flow %q", a.Flow)
 }

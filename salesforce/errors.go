@@ -184,4 +184,6 @@ func (e *AuthError) Error() string {
 func (e *AuthError) Unwrap() error { return e.Err }
 
 // Temporary reports whether the token endpoint may answer later (network error or 5xx).
-func (e *AuthError) Temporary() bool { return e.Err != nil || e.StatusCode >= 500 || e.StatusCode == 429 }
+func (e *AuthError) Temporary() bool {
+	return e.Err != nil || e.StatusCode >= 500 || e.StatusCode == 429
+}

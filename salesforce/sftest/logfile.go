@@ -1,0 +1,172 @@
+package sftest
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// UsageRow is a run of identical ApiTotalUsage events.
+type UsageRow struct {
+	AppID      string // CONNECTED_APP_ID: 15 or 18 characters, "" for none
+	AppName    string
+	StatusCode int
+	User       int
+	Time       time.Time
+	Count      int // events in the run (default 1)
+}
+
+// DefaultUsageColumns is the ApiTotalUsage header in the order the facts file suggests.
+var DefaultUsageColumns = []string{"EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "API_FAMILY", "API_VERSION", "API_RESOURCE", "CLIENT_NAME", "HTTP_METHOD", "CLIENT_IP", "COUNTS_AGAINST_API_LIMIT", "CONNECTED_APP_ID", "ENTITY_NAME", "STATUS_CODE", "CONNECTED_APP_NAME", "USER_NAME", "TIMESTAMP_DERIVED", "API_CLIENT_CATEGORY"}
+
+// LogFile is an EventLogFile with its CSV content.
+type LogFile struct {
+	ID          string
+	EventType   string // ApiTotalUsage
+	Interval    string // Daily or Hourly
+	LogDate     time.Time
+	CreatedDate time.Time
+	Sequence    int
+	Rows        []UsageRow
+	// Generate, when set, writes Rows-like events for huge files instead of Rows.
+	Generate func(emit func(UsageRow))
+	Columns  []string // default DefaultUsageColumns
+	CRLF     bool
+	// Retention is how long after CreatedDate the file is listed (default 24h).
+	Retention time.Duration
+
+	sizeOnce sync.Once
+	size     int64
+}
+
+func (l *LogFile) expired(now time.Time) bool {
+	r := l.Retention
+	if r == 0 {
+		r = 24 * time.Hour
+	}
+	return now.Sub(l.CreatedDate) > r
+}
+
+// AddLogFile adds an EventLogFile; CreatedDate defaults to now and ID is assigned.
+func (o *Org) AddLogFile(l *LogFile) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if l.EventType == "" {
+		l.EventType = "ApiTotalUsage"
+	}
+	if l.Interval == "" {
+		l.Interval = "Daily"
+	}
+	if l.CreatedDate.IsZero() {
+		l.CreatedDate = o.nowLocked()
+	}
+	l.ID = makeID("0AT", len(o.logs)+1)
+	o.logs = append(o.logs, l)
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+func (l *LogFile) length() int64 {
+	l.sizeOnce.Do(func() {
+		cw := &countWriter{}
+		_ = l.writeCSV(cw, nil)
+		l.size = cw.n
+	})
+	return l.size
+}
+
+// writeCSV writes the file as Salesforce does: every value double-quoted,
+// quotes doubled, LF or CRLF line ends.
+func (l *LogFile) writeCSV(w io.Writer, o *Org) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cols := l.Columns
+	if cols == nil {
+		cols = DefaultUsageColumns
+	}
+	eol := "\n"
+	if l.CRLF {
+		eol = "\r\n"
+	}
+	rec := make([]string, len(cols))
+	writeRec := func() {
+		for i, v := range rec {
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteByte('"')
+			bw.WriteString(strings.ReplaceAll(v, `"`, `""`))
+			bw.WriteByte('"')
+		}
+		bw.WriteString(eol)
+	}
+	copy(rec, cols)
+	writeRec()
+	seq := 0
+	emit := func(r UsageRow) {
+		n := max(r.Count, 1)
+		for range n {
+			seq++
+			for i, c := range cols {
+				rec[i] = usageField(c, r, seq, o)
+			}
+			writeRec()
+		}
+	}
+	if l.Generate != nil {
+		l.Generate(emit)
+	} else {
+		for _, r := range l.Rows {
+			emit(r)
+		}
+	}
+	return bw.Flush()
+}
+
+func usageField(col string, r UsageRow, seq int, o *Org) string {
+	switch col {
+	case "EVENT_TYPE":
+		return "ApiTotalUsage"
+	case "TIMESTAMP":
+		return r.Time.UTC().Format("20060102150405.000")
+	case "TIMESTAMP_DERIVED":
+		return r.Time.UTC().Format("2006-01-02T15:04:05.000Z")
+	case "REQUEST_ID":
+		return "4kTk" + strconv.Itoa(seq)
+	case "ORGANIZATION_ID":
+		return "00D5j00000DgAYG"
+	case "USER_ID":
+		return makeID("005", r.User+1)[:15]
+	case "USER_NAME":
+		return "user" + strconv.Itoa(r.User) + "@example.com"
+	case "API_FAMILY":
+		return "REST"
+	case "API_VERSION":
+		return "66.0"
+	case "API_RESOURCE":
+		return "/v66.0/sobjects/Account"
+	case "CLIENT_NAME":
+		return `sync "nightly", v2`
+	case "HTTP_METHOD":
+		return "GET"
+	case "CLIENT_IP":
+		return "203.0.113.7"
+	case "COUNTS_AGAINST_API_LIMIT":
+		return "true"
+	case "CONNECTED_APP_ID":
+		return r.AppID
+	case "CONNECTED_APP_NAME":
+		return r.AppName
+	case "ENTITY_NAME":
+		return "Account"
+	case "STATUS_CODE":
+		return strconv.Itoa(r.StatusCode)
+	case "API_CLIENT_CATEGORY":
+		return "EXTERNAL_APPLICATION"
+	}
+	return ""
+}

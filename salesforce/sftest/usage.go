@@ -1,0 +1,125 @@
+package sftest
+
+import (
+	"time"
+)
+
+// session is an AuthSession row.
+type session struct {
+	id           string
+	user         int
+	sessionType  string
+	created      time.Time
+	lastModified time.Time
+	secondsValid int
+	login        int // index into logins, -1 for none
+}
+
+// login is a LoginHistory row.
+type login struct {
+	id          string
+	user        int
+	time        time.Time
+	application string
+	status      string
+	loginType   string
+}
+
+// SessionSpec describes an AuthSession to add.
+type SessionSpec struct {
+	User        int
+	Type        string // default Oauth2
+	App         string // LoginHistory.Application; "" adds no LoginHistory row
+	Created     time.Time
+	ValidFor    time.Duration // default 2h
+	LoginStatus string        // default Success
+}
+
+// AddSession adds an AuthSession and, when App is set, the LoginHistory row it points to.
+func (o *Org) AddSession(s SessionSpec) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s.Type == "" {
+		s.Type = "Oauth2"
+	}
+	if s.Created.IsZero() {
+		s.Created = o.nowLocked()
+	}
+	if s.ValidFor == 0 {
+		s.ValidFor = 2 * time.Hour
+	}
+	li := -1
+	if s.App != "" {
+		li = o.addLoginLocked(LoginSpec{User: s.User, App: s.App, Time: s.Created, Status: s.LoginStatus})
+	}
+	o.sessions = append(o.sessions, session{
+		id: makeID("0Ak", len(o.sessions)+1), user: s.User, sessionType: s.Type, created: s.Created,
+		lastModified: s.Created, secondsValid: int(s.ValidFor / time.Second), login: li,
+	})
+}
+
+// LoginSpec describes a LoginHistory row.
+type LoginSpec struct {
+	User   int
+	App    string
+	Time   time.Time
+	Status string // default Success
+}
+
+// AddLogin adds a LoginHistory row.
+func (o *Org) AddLogin(s LoginSpec) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.addLoginLocked(s)
+}
+
+func (o *Org) addLoginLocked(s LoginSpec) int {
+	if s.Time.IsZero() {
+		s.Time = o.nowLocked()
+	}
+	if s.Status == "" {
+		s.Status = "Success"
+	}
+	o.logins = append(o.logins, login{
+		id: makeID("0Ya", len(o.logins)+1), user: s.User, time: s.Time, application: s.App,
+		status: s.Status, loginType: "Remote Access 2.0",
+	})
+	return len(o.logins) - 1
+}
+
+// eca is an External Client App with its OAuth users.
+type eca struct {
+	id, developerName, name string
+	users                   []ecaUser
+}
+
+type ecaUser struct {
+	user      int
+	tokens    int
+	useCount  int
+	firstUsed time.Time
+	lastUsed  time.Time
+}
+
+// ECASpec describes an External Client App and who authorized it.
+type ECASpec struct {
+	Name, DeveloperName string
+	Users               []int
+	TokensPerUser       int
+	LastUsed            time.Time
+}
+
+// AddECA adds an External Client App.
+func (o *Org) AddECA(s ECASpec) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e := eca{id: makeID("0xI", len(o.ecas)+1), developerName: s.DeveloperName, name: s.Name}
+	if s.TokensPerUser == 0 {
+		s.TokensPerUser = 1
+	}
+	now := o.nowLocked()
+	for _, u := range s.Users {
+		e.users = append(e.users, ecaUser{user: u, tokens: s.TokensPerUser, useCount: 3, firstUsed: now.Add(-48 * time.Hour), lastUsed: s.LastUsed})
+	}
+	o.ecas = append(o.ecas, e)
+}
