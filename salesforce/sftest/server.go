@@ -592,9 +592,9 @@ func (s *Server) handleMore(w http.ResponseWriter, r *http.Request, locator stri
 	id, off, _ := strings.Cut(locator, "-")
 	s.mu.Lock()
 	cur := s.cursors[id]
+	valid := cur != nil && off == strconv.Itoa(cur.offset)
 	s.mu.Unlock()
-	n, err := strconv.Atoi(off)
-	if cur == nil || err != nil || n != cur.offset {
+	if !valid {
 		writeError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
 		return
 	}
@@ -617,22 +617,26 @@ func (s *Server) page(w http.ResponseWriter, cur *cursor, id string, gz bool) {
 		// Aggregate results come in one batch: no query locator.
 		cur.batch = max(cur.batch, maxAggregateRows)
 	}
-	end := min(cur.offset+cur.batch, limit)
-	b := make([]byte, 0, 256*(end-cur.offset)+64)
+	s.mu.Lock()
+	start := cur.offset
+	end := min(start+cur.batch, limit)
+	done := end >= limit
+	cur.offset, cur.used = end, time.Now()
+	if !done && id == "" {
+		s.nextCur++
+		id = fmt.Sprintf("01g5j%010d", s.nextCur)
+		s.cursors[id] = cur
+		s.gcCursors()
+	} else if done && id != "" {
+		delete(s.cursors, id)
+	}
+	s.mu.Unlock()
+	b := make([]byte, 0, 256*(end-start)+64)
 	b = append(b, `{"totalSize":`...)
 	b = strconv.AppendInt(b, int64(total), 10)
-	done := end >= limit
 	b = append(b, `,"done":`...)
 	b = strconv.AppendBool(b, done)
 	if !done {
-		if id == "" {
-			s.mu.Lock()
-			s.nextCur++
-			id = fmt.Sprintf("01g5j%010d", s.nextCur)
-			s.cursors[id] = cur
-			s.gcCursors()
-			s.mu.Unlock()
-		}
 		b = append(b, `,"nextRecordsUrl":"/services/data/v`...)
 		b = append(b, cur.version...)
 		b = append(b, "/query/"...)
@@ -640,15 +644,11 @@ func (s *Server) page(w http.ResponseWriter, cur *cursor, id string, gz bool) {
 		b = append(b, '-')
 		b = strconv.AppendInt(b, int64(end), 10)
 		b = append(b, '"')
-	} else if id != "" {
-		s.mu.Lock()
-		delete(s.cursors, id)
-		s.mu.Unlock()
 	}
 	b = append(b, `,"records":[`...)
 	s.org.mu.RLock()
-	for i := cur.offset; i < end; i++ {
-		if i > cur.offset {
+	for i := start; i < end; i++ {
+		if i > start {
 			b = append(b, ',')
 		}
 		if res.c.agg {
@@ -659,7 +659,6 @@ func (s *Server) page(w http.ResponseWriter, cur *cursor, id string, gz bool) {
 	}
 	s.org.mu.RUnlock()
 	b = append(b, "]}"...)
-	cur.offset, cur.used = end, time.Now()
 	body(w, gz, b)
 }
 
