@@ -415,3 +415,19 @@ func (g *gzipBody) Close() error {
 	g.Reader.Close()
 	return g.under.Close()
 }
+
+// Identity returns the running user's and org's Ids from the identity URL of
+// the current token ("" before the first request).
+func (c *Client) Identity() Identity {
+	c.auth.mu.Lock()
+	defer c.auth.mu.Unlock()
+	if c.auth.tok == nil {
+		return Identity{}
+	}
+	s, _ := c.auth.tok.Extra("id").(string)
+	parts := strings.Split(strings.TrimRight(s, "/"), "/")
+	if len(parts) < 3 || parts[len(parts)-3] != "id" {
+		return Identity{}
+	}
+	return Identity{OrgID: parts[len(parts)-2], UserID: parts[len(parts)-1]}
+}

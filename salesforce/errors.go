@@ -120,9 +120,18 @@ func ParseErrorBody(body []byte) ([]ErrorDetail, string) {
 			return out, ""
 		}
 	}
-	var one ErrorDetail
-	if strings.HasPrefix(trimmed, "{") && json.Unmarshal([]byte(trimmed), &one) == nil && (one.ErrorCode != "" || one.Message != "") {
-		return []ErrorDetail{one}, ""
+	var one struct {
+		ErrorDetail
+		OAuthError       string `json:"error"`
+		OAuthDescription string `json:"error_description"`
+	}
+	if strings.HasPrefix(trimmed, "{") && json.Unmarshal([]byte(trimmed), &one) == nil {
+		if one.ErrorCode == "" && one.OAuthError != "" {
+			one.ErrorCode, one.Message = one.OAuthError, one.OAuthDescription
+		}
+		if one.ErrorCode != "" || one.Message != "" {
+			return []ErrorDetail{one.ErrorDetail}, ""
+		}
 	}
 	return nil, excerpt(trimmed)
 }

@@ -63,6 +63,10 @@ type TokenQuery struct {
 	Usernames bool
 	// SkipCount skips the COUNT() check.
 	SkipCount bool
+	// Partitions is how many CreatedDate slices to start with (default two per
+	// worker). Use 1 when few rows are expected: one cursor, split only if it
+	// reaches the cap.
+	Partitions int
 }
 
 // TokenFetchStats describes a partitioned fetch.
@@ -181,7 +185,9 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	}
 	// Start with a few slices per worker; slices that overflow split themselves.
 	slices := workers * 2
-	if f.stats.Count > 0 {
+	if f.q.Partitions > 0 {
+		slices = f.q.Partitions
+	} else if f.stats.Count > 0 {
 		slices = min(slices, max(1, (f.stats.Count+OauthTokenCursorCap-1)/OauthTokenCursorCap))
 	}
 	span := before.Sub(from)

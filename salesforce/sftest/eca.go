@@ -1,10 +1,89 @@
 package sftest
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 )
 
-// handleECA serves the Connect REST /apps/oauth/usage resources (filled in with the usage sources).
+// handleECA serves the Connect REST /apps/oauth/usage resources: the app
+// collection, each app's users, and each user's tokens. Collections page with
+// page and pageSize; nextPageUrl is present on every page, and a page past the
+// end is empty.
 func (s *Server) handleECA(w http.ResponseWriter, r *http.Request, rest, version string, gz bool) {
-	writeError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+	o := s.org
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
+	size, err := strconv.Atoi(q.Get("pageSize"))
+	if err != nil || size <= 0 {
+		size = 25
+	}
+	size = min(size, 100)
+	base := "/services/data/v" + version + "/apps/oauth/usage" + rest
+	pageURL := func(p int) string { return base + "?page=" + strconv.Itoa(p) + "&pageSize=" + strconv.Itoa(size) }
+	window := func(n int) (int, int) {
+		lo := min(page*size, n)
+		return lo, min(lo+size, n)
+	}
+	parts := strings.Split(strings.Trim(rest, "/"), "/")
+	out := map[string]any{"currentPageUrl": pageURL(page), "nextPageUrl": pageURL(page + 1)}
+	switch {
+	case rest == "" || rest == "/":
+		lo, hi := window(len(o.ecas))
+		apps := []map[string]any{}
+		for _, e := range o.ecas[lo:hi] {
+			apps = append(apps, map[string]any{"identifier": e.id, "developerName": e.developerName, "name": e.name, "userCount": len(e.users)})
+		}
+		out["apps"] = apps
+	case len(parts) == 2 && parts[1] == "users":
+		e := o.findECA(parts[0])
+		if e == nil {
+			writeError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+			return
+		}
+		lo, hi := window(len(e.users))
+		users := []map[string]any{}
+		for _, u := range e.users[lo:hi] {
+			users = append(users, map[string]any{"userIdentifier": o.users[u.user].ID, "username": o.users[u.user].Username})
+		}
+		out["users"] = users
+	case len(parts) == 3 && parts[2] == "tokens":
+		e := o.findECA(parts[0])
+		if e == nil {
+			writeError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+			return
+		}
+		tokens := []map[string]any{}
+		for _, u := range e.users {
+			if o.users[u.user].ID != parts[1] {
+				continue
+			}
+			for i := range u.tokens {
+				tokens = append(tokens, map[string]any{
+					"accessTokenFormat": "Opaque", "appDeveloperName": e.developerName, "appIdentifier": e.id,
+					"initialConnectionAt": fmtTime(u.firstUsed), "lastUsedAt": fmtTime(u.lastUsed), "useCount": u.useCount,
+					"userIdentifier": o.users[u.user].ID, "username": o.users[u.user].Username,
+					"revocationUrl": base + "/" + strconv.Itoa(i),
+				})
+			}
+		}
+		out = map[string]any{"tokens": tokens}
+	default:
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
+		return
+	}
+	b, _ := json.Marshal(out)
+	body(w, gz, b)
+}
+
+func (o *Org) findECA(id string) *eca {
+	for i := range o.ecas {
+		if o.ecas[i].id == id {
+			return &o.ecas[i]
+		}
+	}
+	return nil
 }

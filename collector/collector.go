@@ -1,0 +1,233 @@
+// Package collector turns what the refreshers read from Salesforce into
+// Prometheus metrics. One Refresher per org reads its sources in the
+// background on their own cadences and publishes an immutable Snapshot; the
+// Collector only ever reads the latest snapshots, so a scrape never calls
+// Salesforce and never waits for it.
+package collector
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+const namespace = "salesforce"
+
+const cached = " Cached from the latest refresh; see salesforce_last_refresh_success_timestamp_seconds."
+
+var (
+	appLabels = []string{"org", "app", "app_id"}
+
+	descInfo = prometheus.NewDesc("salesforce_connected_app_info",
+		"One series per app seen in any source, with its kind, whether it is installed, whether it is on the approved inventory, its owner there, and whether only admin-approved users may use it (empty when unknown).",
+		[]string{"org", "app", "app_id", "kind", "installed", "known", "owner", "admin_approved"}, nil)
+	descUsers = prometheus.NewDesc("salesforce_connected_app_authorized_users",
+		"Distinct users who hold at least one OAuth token for the app (OauthToken, or the External Client App usage API)."+cached, appLabels, nil)
+	descTokens = prometheus.NewDesc("salesforce_connected_app_oauth_tokens",
+		"OAuth tokens (approvals) for the app."+cached, appLabels, nil)
+	descUses = prometheus.NewDesc("salesforce_connected_app_oauth_token_uses",
+		"Sum of UseCount over the app's current tokens; it falls when tokens are revoked, so it is a gauge."+cached, appLabels, nil)
+	descLastUsed = prometheus.NewDesc("salesforce_connected_app_last_used_timestamp_seconds",
+		"Newest LastUsedDate among the app's tokens, as Unix seconds; absent if never used."+cached, appLabels, nil)
+	descFirstAuth = prometheus.NewDesc("salesforce_connected_app_first_authorized_timestamp_seconds",
+		"Oldest CreatedDate among the app's current tokens, as Unix seconds."+cached, appLabels, nil)
+	descFirstSeen = prometheus.NewDesc("salesforce_connected_app_first_seen_timestamp_seconds",
+		"When this exporter first saw the app with tokens or API traffic, as Unix seconds; kept across restarts in the state file.", appLabels, nil)
+	descStale = prometheus.NewDesc("salesforce_connected_app_stale_oauth_tokens",
+		"Tokens unused for longer than stale_after (LastUsedDate, or CreatedDate if never used)."+cached, appLabels, nil)
+	descInactiveTok = prometheus.NewDesc("salesforce_connected_app_inactive_user_oauth_tokens",
+		"Tokens held by users whose User.IsActive is false."+cached, appLabels, nil)
+	descSessions = prometheus.NewDesc("salesforce_connected_app_oauth_sessions",
+		"Active OAuth sessions (AuthSession SessionType Oauth2, LastModifiedDate + NumSecondsValid > now) whose LoginHistory.Application is the app. The join is by app name and approximate: Salesforce overwrites a reused session's LoginHistoryId. Sessions without a login row count under app=\"(unknown)\"."+cached, appLabels, nil)
+	descAPIRequests = prometheus.NewDesc("salesforce_connected_app_api_requests",
+		"ApiTotalUsage events for the app in the window ending at salesforce_api_usage_data_end_timestamp_seconds. Requests without a connected app count under app=\"(none)\"."+cached, []string{"org", "app", "app_id", "window"}, nil)
+	descAPIErrors = prometheus.NewDesc("salesforce_connected_app_api_errors",
+		"ApiTotalUsage events for the app with STATUS_CODE >= 400, in the window ending at salesforce_api_usage_data_end_timestamp_seconds."+cached, []string{"org", "app", "app_id", "window"}, nil)
+	descLogins = prometheus.NewDesc("salesforce_connected_app_oauth_logins",
+		"OAuth logins (LoginHistory) whose Application is the app, in the last 24 hours; result is success when Status is Success."+cached, []string{"org", "app", "app_id", "result", "window"}, nil)
+	descInactiveUsers = prometheus.NewDesc("salesforce_inactive_users_with_oauth_tokens",
+		"Distinct deactivated users in the org who still hold any OAuth token."+cached, []string{"org"}, nil)
+	descAPILimit = prometheus.NewDesc("salesforce_org_daily_api_requests_limit",
+		"The org's DailyApiRequests allocation (Max) from /limits or Sforce-Limit-Info.", []string{"org"}, nil)
+	descAPIRemaining = prometheus.NewDesc("salesforce_org_daily_api_requests_remaining",
+		"DailyApiRequests remaining in the org's rolling 24 hours, from /limits or Sforce-Limit-Info.", []string{"org"}, nil)
+	descUsageEnd = prometheus.NewDesc("salesforce_api_usage_data_end_timestamp_seconds",
+		"End of the newest ApiTotalUsage log period ingested, as Unix seconds: the windows of salesforce_connected_app_api_requests end here.", []string{"org"}, nil)
+	descUp = prometheus.NewDesc("salesforce_up",
+		"1 if the latest refresh of every enabled source succeeded.", []string{"org"}, nil)
+	descSourceUp = prometheus.NewDesc("salesforce_source_up",
+		"1 if the source's latest refresh succeeded; 0 if it failed or has not succeeded yet.", []string{"org", "source"}, nil)
+	descSourceEnabled = prometheus.NewDesc("salesforce_source_enabled",
+		"1 if the source is enabled in the config.", []string{"org", "source"}, nil)
+	descLastSuccess = prometheus.NewDesc("salesforce_last_refresh_success_timestamp_seconds",
+		"When the source's latest successful refresh finished, as Unix seconds.", []string{"org", "source"}, nil)
+	descDuration = prometheus.NewDesc("salesforce_refresh_duration_seconds",
+		"Duration of the source's latest refresh.", []string{"org", "source"}, nil)
+	descInterval = prometheus.NewDesc("salesforce_exporter_refresh_interval_seconds",
+		"The source's refresh interval in force: the configured one, stretched when the API budget is tight.", []string{"org", "source"}, nil)
+	descBudget = prometheus.NewDesc("salesforce_exporter_api_budget_daily_requests",
+		"Requests per rolling 24 hours the exporter may spend: api_budget_percent of DailyApiRequests.", []string{"org"}, nil)
+	descSpent = prometheus.NewDesc("salesforce_exporter_api_requests_24h",
+		"Salesforce API requests the exporter made in the last 24 hours (token requests excluded: they don't count against the allocation).", []string{"org"}, nil)
+	descVisibility = prometheus.NewDesc("salesforce_exporter_oauth_tokens_visibility_limited",
+		"1 when every OAuth token the integration user can see is its own: it lacks Customize Application, and the token metrics would look like a clean org.", []string{"org"}, nil)
+	descTokenMode = prometheus.NewDesc("salesforce_exporter_oauth_token_mode",
+		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
+)
+
+// Source is what the Collector reads: the refreshers' latest snapshots.
+type Source interface {
+	Snapshots() []*Snapshot
+}
+
+// Collector exposes the latest snapshots as Prometheus metrics. It implements prometheus.Collector.
+type Collector struct {
+	src Source
+}
+
+var _ prometheus.Collector = (*Collector)(nil)
+
+// New returns a Collector over src.
+func New(src Source) *Collector { return &Collector{src: src} }
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
+		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd,
+		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode} {
+		ch <- d
+	}
+}
+
+func boolStr(b bool) string { return strconv.FormatBool(b) }
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	for _, s := range c.src.Snapshots() {
+		if s == nil {
+			continue
+		}
+		org := s.Org
+		gauge(descUp, b2f(s.Up()), org)
+		for _, name := range config.Sources {
+			st, ok := s.Sources[name]
+			if !ok {
+				continue
+			}
+			gauge(descSourceEnabled, b2f(st.Enabled), org, name)
+			if !st.Enabled {
+				continue
+			}
+			gauge(descSourceUp, b2f(st.Up), org, name)
+			gauge(descInterval, st.Interval.Seconds(), org, name)
+			if !st.LastSuccess.IsZero() {
+				gauge(descLastSuccess, float64(st.LastSuccess.UnixMilli())/1000, org, name)
+			}
+			if !st.LastAttempt.IsZero() {
+				gauge(descDuration, st.Duration.Seconds(), org, name)
+			}
+		}
+		if s.BudgetDaily > 0 {
+			gauge(descBudget, s.BudgetDaily, org)
+		}
+		gauge(descSpent, float64(s.Requests24h), org)
+		if s.TokenMode != "" {
+			gauge(descTokenMode, 1, org, s.TokenMode)
+		}
+		if s.HasTokenTotals {
+			gauge(descInactiveUsers, float64(s.InactiveUsers), org)
+			gauge(descVisibility, b2f(len(s.PermissionWarnings) > 0), org)
+		}
+		if s.HasLimits {
+			gauge(descAPILimit, float64(s.DailyAPIMax), org)
+			gauge(descAPIRemaining, float64(s.DailyAPIRemaining), org)
+		}
+		if !s.APIUsageEnd.IsZero() {
+			gauge(descUsageEnd, float64(s.APIUsageEnd.Unix()), org)
+		}
+		for i := range s.Apps {
+			a := &s.Apps[i]
+			approved := ""
+			if a.AdminApproved != nil {
+				approved = boolStr(*a.AdminApproved)
+			}
+			gauge(descInfo, 1, org, a.Name, a.ID, a.Kind, boolStr(a.Installed), boolStr(a.Known), a.Owner, approved)
+			l := []string{org, a.Name, a.ID}
+			if a.HasTokens {
+				gauge(descUsers, float64(a.Users), l...)
+				gauge(descTokens, float64(a.Tokens), l...)
+				gauge(descUses, float64(a.Uses), l...)
+				gauge(descStale, float64(a.Stale), l...)
+				gauge(descInactiveTok, float64(a.InactiveTokens), l...)
+				if !a.LastUsed.IsZero() {
+					gauge(descLastUsed, float64(a.LastUsed.UnixMilli())/1000, l...)
+				}
+				if !a.FirstAuthorized.IsZero() {
+					gauge(descFirstAuth, float64(a.FirstAuthorized.UnixMilli())/1000, l...)
+				}
+			}
+			if !a.FirstSeen.IsZero() {
+				gauge(descFirstSeen, float64(a.FirstSeen.Unix()), l...)
+			}
+			if a.HasSessions {
+				gauge(descSessions, float64(a.Sessions), l...)
+			}
+			if a.HasAPIUsage {
+				gauge(descAPIRequests, float64(a.Requests24h), org, a.Name, a.ID, "24h")
+				gauge(descAPIRequests, float64(a.Requests7d), org, a.Name, a.ID, "7d")
+				gauge(descAPIErrors, float64(a.Errors24h), org, a.Name, a.ID, "24h")
+				gauge(descAPIErrors, float64(a.Errors7d), org, a.Name, a.ID, "7d")
+			}
+			if a.HasLogins {
+				gauge(descLogins, float64(a.LoginSuccess), org, a.Name, a.ID, "success", "24h")
+				gauge(descLogins, float64(a.LoginFailure), org, a.Name, a.ID, "failure", "24h")
+			}
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// selfMetrics are the exporter's own counters of the requests it made.
+type selfMetrics struct {
+	requests *prometheus.CounterVec
+	failures *prometheus.CounterVec
+}
+
+// NewSelfMetrics registers the exporter's request counters on reg.
+func NewSelfMetrics(reg prometheus.Registerer) *selfMetrics {
+	m := &selfMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "exporter", Name: "api_requests_total",
+			Help: "Salesforce API requests the exporter made, retries and token requests included."}, []string{"org", "resource"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "exporter", Name: "api_request_failures_total",
+			Help: "Salesforce API requests that failed: no response, or a status other than 2xx."}, []string{"org", "resource"}),
+	}
+	reg.MustRegister(m.requests, m.failures)
+	return m
+}
+
+// initOrg pre-creates the org's counters at zero for the common resources.
+func (m *selfMetrics) initOrg(org string) {
+	for _, r := range []string{"token", "limits", "query:OauthToken", "query:User", "query:ConnectedApplication", "query:AppMenuItem", "query:AuthSession", "query:LoginHistory", "query:EventLogFile", "eventlogfile_download", "apps_oauth_usage"} {
+		m.requests.WithLabelValues(org, r)
+		m.failures.WithLabelValues(org, r)
+	}
+}
+
+func (m *selfMetrics) observe(org string, ri salesforce.RequestInfo) {
+	m.requests.WithLabelValues(org, ri.Resource).Inc()
+	if ri.Err != nil || ri.StatusCode < 200 || ri.StatusCode > 299 {
+		m.failures.WithLabelValues(org, ri.Resource).Inc()
+	}
+}

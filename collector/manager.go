@@ -1,0 +1,153 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// Manager runs one Refresher per configured org and swaps them on reload.
+type Manager struct {
+	storage string
+	logger  *slog.Logger
+	metrics *selfMetrics
+	opts    []salesforce.Option
+
+	mu      sync.Mutex
+	ctx     context.Context
+	running map[string]*running
+	cfg     *config.Config
+}
+
+type running struct {
+	r      *Refresher
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewManager returns a manager that keeps state under storage and registers
+// its request counters on reg. opts are passed to every org's client.
+func NewManager(storage string, logger *slog.Logger, reg prometheus.Registerer, opts ...salesforce.Option) *Manager {
+	return &Manager{storage: storage, logger: logger, metrics: NewSelfMetrics(reg), opts: opts, running: map[string]*running{}}
+}
+
+func settingsFrom(cfg *config.Config) Settings {
+	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) }}
+}
+
+// Start runs the refreshers of cfg until ctx is done.
+func (m *Manager) Start(ctx context.Context, cfg *config.Config) error {
+	m.mu.Lock()
+	m.ctx = ctx
+	m.mu.Unlock()
+	return m.Apply(cfg)
+}
+
+// Apply makes the running refreshers match cfg: an org whose settings are
+// unchanged keeps its refresher (and what it has read); a changed one is
+// restarted; a removed one is stopped. Inventory and stale_after changes apply
+// at once to every org.
+func (m *Manager) Apply(cfg *config.Config) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	set := settingsFrom(cfg)
+	// Build every new refresher first, so a failure changes nothing.
+	fresh := map[string]*Refresher{}
+	for _, o := range cfg.Orgs {
+		if cur, ok := m.running[o.Name]; ok && sameOrg(cur.r.org, o) {
+			continue
+		}
+		r, err := NewRefresher(o, set, m.storage, m.logger, m.metrics, m.opts...)
+		if err != nil {
+			return err
+		}
+		fresh[o.Name] = r
+	}
+	keep := map[string]bool{}
+	for _, o := range cfg.Orgs {
+		keep[o.Name] = true
+	}
+	for name, cur := range m.running {
+		if !keep[name] || fresh[name] != nil {
+			cur.cancel()
+			<-cur.done
+			delete(m.running, name)
+		}
+	}
+	for _, cur := range m.running {
+		cur.r.SetSettings(set)
+	}
+	for name, r := range fresh {
+		m.metrics.initOrg(name)
+		ctx, cancel := context.WithCancel(m.ctx)
+		run := &running{r: r, cancel: cancel, done: make(chan struct{})}
+		go func() {
+			defer close(run.done)
+			r.Run(ctx)
+		}()
+		m.running[name] = run
+	}
+	m.cfg = cfg
+	return nil
+}
+
+// sameOrg reports whether two org configs would run the same refresher.
+func sameOrg(a, b config.Org) bool {
+	return reflect.DeepEqual(a, b)
+}
+
+// Wait blocks until every refresher has stopped (after the Start context ends).
+func (m *Manager) Wait() {
+	m.mu.Lock()
+	var dones []chan struct{}
+	for _, r := range m.running {
+		dones = append(dones, r.done)
+	}
+	m.mu.Unlock()
+	for _, d := range dones {
+		<-d
+	}
+}
+
+// Snapshots implements Source: the latest snapshot of every org, by name.
+func (m *Manager) Snapshots() []*Snapshot {
+	m.mu.Lock()
+	names := make([]string, 0, len(m.running))
+	for n := range m.running {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]*Snapshot, 0, len(names))
+	for _, n := range names {
+		if s := m.running[n].r.Snapshot(); s != nil {
+			out = append(out, s)
+		}
+	}
+	m.mu.Unlock()
+	return out
+}
+
+// Refresher returns an org's refresher, or nil.
+func (m *Manager) Refresher(org string) *Refresher {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.running[org]; ok {
+		return r.r
+	}
+	return nil
+}
+
+// Config returns the config in force.
+func (m *Manager) Config() *config.Config {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg
+}

@@ -1,0 +1,118 @@
+package collector
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// stateVersion is bumped when the state file's meaning changes.
+const stateVersion = 1
+
+// orgState is what an org's refresher keeps across restarts.
+type orgState struct {
+	Version int    `json:"version"`
+	Org     string `json:"org"`
+	// AggregatesRejectedAt is when the org last refused GROUP BY on OauthToken.
+	AggregatesRejectedAt time.Time `json:"aggregates_rejected_at,omitzero"`
+	// FirstSeen is when the exporter first saw each app, by appStateKey.
+	FirstSeen map[string]time.Time `json:"first_seen"`
+	// Usage is the ingested ApiTotalUsage counts.
+	Usage usageState `json:"api_usage"`
+}
+
+func newOrgState(org string) *orgState {
+	return &orgState{Version: stateVersion, Org: org, FirstSeen: map[string]time.Time{}, Usage: newUsageState()}
+}
+
+// stateFile is the path of an org's state file.
+func stateFile(dir, org string) string { return filepath.Join(dir, org+".state.json") }
+
+// loadState reads an org's state. A missing file is a fresh start. A file that
+// can't be read or decoded is moved aside (never deleted) with a log line, and
+// the exporter starts fresh: it never fails to start over its own state.
+func loadState(dir, org string, logger *slog.Logger) *orgState {
+	p := stateFile(dir, org)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return newOrgState(org)
+	}
+	st, perr := parseState(b, org)
+	if err == nil && perr == nil {
+		return st
+	}
+	if err == nil {
+		err = perr
+	}
+	aside := fmt.Sprintf("%s.corrupt-%s", p, time.Now().UTC().Format("20060102T150405Z"))
+	if rerr := os.Rename(p, aside); rerr != nil {
+		logger.Error("State file is unreadable and could not be set aside; starting from a fresh state", "file", p, "err", err, "rename_err", rerr)
+	} else {
+		logger.Error("State file is unreadable; set it aside and starting from a fresh state (a full sync follows)", "file", p, "moved_to", aside, "err", err)
+	}
+	return newOrgState(org)
+}
+
+// parseState decodes and checks a state file.
+func parseState(b []byte, org string) (*orgState, error) {
+	var st orgState
+	if err := json.Unmarshal(b, &st); err != nil {
+		return nil, fmt.Errorf("decode state: %w", err)
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("state version %d, want %d", st.Version, stateVersion)
+	}
+	if st.Org != org {
+		return nil, fmt.Errorf("state is for org %q, not %q", st.Org, org)
+	}
+	if st.FirstSeen == nil {
+		st.FirstSeen = map[string]time.Time{}
+	}
+	if err := st.Usage.check(); err != nil {
+		return nil, err
+	}
+	return &st, nil
+}
+
+// saveState writes the state atomically: a temporary file in the same
+// folder, fsync, rename over the old file, fsync of the folder. A crash at any
+// point leaves the old file or the new one, never a mix.
+func saveState(dir string, st *orgState) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create storage folder: %w", err)
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	p := stateFile(dir, st.Org)
+	tmp, err := os.CreateTemp(dir, filepath.Base(p)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return fmt.Errorf("replace state: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

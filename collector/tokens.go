@@ -1,0 +1,288 @@
+package collector
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// appKey identifies an app as OauthToken does: by name and menu item.
+type appKey struct{ name, menuItem string }
+
+// tokEntry is one OauthToken row, compact. The store keeps a million of them
+// in about 24 MB.
+type tokEntry struct {
+	created  int64 // Unix ms
+	lastUsed int64 // Unix ms, 0 = never
+	useCount int64
+	user     uint32
+	app      uint32
+}
+
+func (e *tokEntry) less(o *tokEntry) int {
+	if c := cmp.Compare(e.created, o.created); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(e.user, o.user); c != 0 {
+		return c
+	}
+	return cmp.Compare(e.app, o.app)
+}
+
+// tokenStore mirrors the org's OauthToken rows between refreshes, so that a
+// steady-state refresh reads only what changed. Only the refresher touches it.
+type tokenStore struct {
+	entries  []tokEntry // sorted by (created, user, app)
+	users    map[string]uint32
+	userIDs  []string
+	apps     map[appKey]uint32
+	appKeys  []appKey
+	inactive map[uint32]bool // users known to be deactivated
+
+	createdWM time.Time // every token created before this is in entries
+	usedWM    time.Time // every use at or after this has yet to be read
+	userWM    time.Time // user changes at or after this have yet to be read
+	lastFull  time.Time
+	valid     bool
+}
+
+func newTokenStore() *tokenStore {
+	return &tokenStore{users: map[string]uint32{}, apps: map[appKey]uint32{}, inactive: map[uint32]bool{}}
+}
+
+func (s *tokenStore) userIdx(id string) uint32 {
+	if i, ok := s.users[id]; ok {
+		return i
+	}
+	i := uint32(len(s.userIDs))
+	s.users[id] = i
+	s.userIDs = append(s.userIDs, id)
+	return i
+}
+
+func (s *tokenStore) appIdx(k appKey) uint32 {
+	if i, ok := s.apps[k]; ok {
+		return i
+	}
+	i := uint32(len(s.appKeys))
+	s.apps[k] = i
+	s.appKeys = append(s.appKeys, k)
+	return i
+}
+
+func (s *tokenStore) entry(t salesforce.OauthToken) tokEntry {
+	e := tokEntry{
+		created:  t.CreatedDate.UnixMilli(),
+		useCount: t.UseCount,
+		user:     s.userIdx(t.UserID),
+		app:      s.appIdx(appKey{t.AppName, t.AppMenuItemID}),
+	}
+	if !t.LastUsedDate.IsZero() {
+		e.lastUsed = t.LastUsedDate.UnixMilli()
+	}
+	if !t.UserActive() {
+		s.inactive[e.user] = true
+	}
+	return e
+}
+
+// tokenAPI is the part of *salesforce.Client the token sync needs.
+type tokenAPI interface {
+	OauthTokens(ctx context.Context, q salesforce.TokenQuery, fn func(salesforce.OauthToken)) (salesforce.TokenFetchStats, error)
+	Count(ctx context.Context, soql string) (int, error)
+	InactiveUsers(ctx context.Context, fn func(salesforce.User)) error
+	UsersModifiedSince(ctx context.Context, t time.Time, fn func(salesforce.User)) error
+	ServerNow() time.Time
+}
+
+// usedOverlap re-reads recent uses, since LastUsedDate may be written a
+// little after the use. Re-reading a token is harmless: it is an upsert.
+const usedOverlap = 2 * time.Minute
+
+// fullSync replaces the store with every token.
+func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int) error {
+	fresh := newTokenStore()
+	var maxUsed int64
+	st, err := api.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: concurrency}, func(t salesforce.OauthToken) {
+		e := fresh.entry(t)
+		maxUsed = max(maxUsed, e.lastUsed)
+		fresh.entries = append(fresh.entries, e)
+	})
+	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
+		return fmt.Errorf("full OauthToken sync: %w", err)
+	}
+	// A count mismatch means tokens changed during the sync; the next
+	// incremental refresh finds and mends the difference.
+	slices.SortFunc(fresh.entries, func(a, b tokEntry) int { return a.less(&b) })
+	userStart := api.ServerNow()
+	if err := api.InactiveUsers(ctx, func(u salesforce.User) { fresh.inactive[fresh.userIdx(u.ID)] = true }); err != nil {
+		return fmt.Errorf("list inactive users: %w", err)
+	}
+	fresh.createdWM = st.Before
+	fresh.usedWM = st.Before.Add(-usedOverlap)
+	fresh.userWM = userStart.Add(-usedOverlap)
+	fresh.lastFull, fresh.valid = st.Before, true
+	*s = *fresh
+	return nil
+}
+
+// incremental reads what changed since the watermarks: new tokens, used
+// tokens and user changes, then checks COUNT() and, when tokens were revoked,
+// finds the CreatedDate ranges that lost them by bisecting with COUNT().
+func (s *tokenStore) incremental(ctx context.Context, api tokenAPI, concurrency int) (mismatch bool, err error) {
+	before := api.ServerNow().UTC().Truncate(time.Second)
+	where := fmt.Sprintf("(CreatedDate >= %s) OR (LastUsedDate >= %s)", salesforce.SOQLTime(s.createdWM), salesforce.SOQLTime(s.usedWM))
+	var changed []salesforce.OauthToken
+	_, err = api.OauthTokens(ctx, salesforce.TokenQuery{Where: where, From: time.Unix(0, 0), Before: before, SkipCount: true, Partitions: 1, Concurrency: concurrency},
+		func(t salesforce.OauthToken) { changed = append(changed, t) })
+	if err != nil {
+		return false, fmt.Errorf("read changed OauthToken rows: %w", err)
+	}
+	var maxUsed int64
+	for _, t := range changed {
+		e := s.entry(t)
+		maxUsed = max(maxUsed, e.lastUsed)
+		s.upsert(e)
+	}
+	userStart := api.ServerNow()
+	if err := api.UsersModifiedSince(ctx, s.userWM, func(u salesforce.User) {
+		i := s.userIdx(u.ID)
+		if u.IsActive {
+			delete(s.inactive, i)
+		} else {
+			s.inactive[i] = true
+		}
+	}); err != nil {
+		return false, fmt.Errorf("read changed users: %w", err)
+	}
+	n, err := api.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE CreatedDate < "+salesforce.SOQLTime(before))
+	if err != nil {
+		return false, fmt.Errorf("count OauthToken: %w", err)
+	}
+	s.createdWM, s.usedWM, s.userWM = before, before.Add(-usedOverlap), userStart.Add(-usedOverlap)
+	if n == len(s.entries) {
+		return false, nil
+	}
+	if err := s.reconcile(ctx, api, 0, len(s.entries), n, time.Unix(0, 0).UTC(), before, 0); err != nil {
+		return true, err
+	}
+	return true, nil
+}
+
+// upsert inserts e, or updates the row with the same (created, user, app).
+func (s *tokenStore) upsert(e tokEntry) {
+	i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].less(&e) >= 0 })
+	// Tokens with the same key are indistinguishable; update the one with the
+	// fewest uses that the new row can have come from.
+	best := -1
+	for j := i; j < len(s.entries) && s.entries[j].less(&e) == 0; j++ {
+		x := &s.entries[j]
+		if x.lastUsed == e.lastUsed && x.useCount == e.useCount {
+			return // already known
+		}
+		if x.useCount <= e.useCount && (best < 0 || x.useCount < s.entries[best].useCount) {
+			best = j
+		}
+	}
+	if best >= 0 {
+		s.entries[best].lastUsed, s.entries[best].useCount = e.lastUsed, e.useCount
+		return
+	}
+	s.entries = slices.Insert(s.entries, i, e)
+}
+
+// reconcileSmall is the number of local rows below which a range is re-read
+// rather than bisected further.
+const reconcileSmall = 500
+
+// reconcile makes entries[lo:hi), which cover CreatedDate in [from, to),
+// match the org, whose COUNT() for that range is remote.
+func (s *tokenStore) reconcile(ctx context.Context, api tokenAPI, lo, hi, remote int, from, to time.Time, depth int) error {
+	local := hi - lo
+	if local == remote {
+		return nil
+	}
+	span := to.Sub(from)
+	if local <= reconcileSmall || span <= time.Second || depth > 40 {
+		return s.reread(ctx, api, lo, hi, from, to)
+	}
+	// Split at the median local row, on a second boundary.
+	mid := time.UnixMilli(s.entries[lo+local/2].created).UTC().Truncate(time.Second)
+	if !mid.After(from) {
+		mid = from.Add(time.Second)
+	}
+	if !mid.Before(to) {
+		return s.reread(ctx, api, lo, hi, from, to)
+	}
+	m := lo + sort.Search(local, func(i int) bool { return s.entries[lo+i].created >= mid.UnixMilli() })
+	left, err := api.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE CreatedDate >= "+salesforce.SOQLTime(from)+" AND CreatedDate < "+salesforce.SOQLTime(mid))
+	if err != nil {
+		return fmt.Errorf("count OauthToken range: %w", err)
+	}
+	right := remote - left
+	// Mend the right half first: it does not move the left half's indices.
+	if err := s.reconcile(ctx, api, m, hi, right, mid, to, depth+1); err != nil {
+		return err
+	}
+	return s.reconcile(ctx, api, lo, m, left, from, mid, depth+1)
+}
+
+// reread replaces entries[lo:hi) with the org's rows for [from, to).
+func (s *tokenStore) reread(ctx context.Context, api tokenAPI, lo, hi int, from, to time.Time) error {
+	var rows []tokEntry
+	_, err := api.OauthTokens(ctx, salesforce.TokenQuery{From: from, Before: to, SkipCount: true, Partitions: 1}, func(t salesforce.OauthToken) { rows = append(rows, s.entry(t)) })
+	if err != nil {
+		return fmt.Errorf("re-read OauthToken range: %w", err)
+	}
+	slices.SortFunc(rows, func(a, b tokEntry) int { return a.less(&b) })
+	s.entries = slices.Replace(s.entries, lo, hi, rows...)
+	return nil
+}
+
+// summarize aggregates the store per app.
+func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) (map[appKey]*AppUsage, int) {
+	out := map[appKey]*AppUsage{}
+	type pair struct{ app, user uint32 }
+	seen := map[pair]struct{}{}
+	inactiveUsers := map[uint32]struct{}{}
+	staleBefore := now.Add(-staleAfter).UnixMilli()
+	for i := range s.entries {
+		e := &s.entries[i]
+		k := s.appKeys[e.app]
+		a := out[k]
+		if a == nil {
+			a = &AppUsage{Name: k.name, MenuItemID: k.menuItem}
+			out[k] = a
+		}
+		a.Tokens++
+		a.Uses += e.useCount
+		if _, ok := seen[pair{e.app, e.user}]; !ok {
+			seen[pair{e.app, e.user}] = struct{}{}
+			a.Users++
+		}
+		if e.lastUsed > 0 && e.lastUsed > a.LastUsed.UnixMilli() {
+			a.LastUsed = time.UnixMilli(e.lastUsed).UTC()
+		}
+		if a.FirstAuthorized.IsZero() || e.created < a.FirstAuthorized.UnixMilli() {
+			a.FirstAuthorized = time.UnixMilli(e.created).UTC()
+		}
+		ref := e.lastUsed
+		if ref == 0 {
+			ref = e.created
+		}
+		if ref < staleBefore {
+			a.Stale++
+		}
+		if s.inactive[e.user] {
+			a.InactiveTokens++
+			inactiveUsers[e.user] = struct{}{}
+		}
+	}
+	return out, len(inactiveUsers)
+}

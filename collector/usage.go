@@ -1,0 +1,220 @@
+package collector
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// NoConnectedApp is the app label for API requests made without a connected app
+// (a browser session, say): ApiTotalUsage rows with an empty CONNECTED_APP_ID.
+const NoConnectedApp = "(none)"
+
+// usageState holds per-period ApiTotalUsage counts, so the 7-day window
+// survives Salesforce's 1-day retention of free log files, and restarts.
+type usageState struct {
+	// Periods by periodKey: one Daily file per day, or Hourly files per hour.
+	Periods map[string]*usagePeriod `json:"periods"`
+	// ListedUntil is the newest CreatedDate seen in a listing.
+	ListedUntil time.Time `json:"listed_until,omitzero"`
+}
+
+type usagePeriod struct {
+	Interval string               `json:"interval"` // Daily or Hourly
+	Start    time.Time            `json:"start"`
+	Sequence int                  `json:"sequence"`
+	FileID   string               `json:"file_id"`
+	Created  time.Time            `json:"created"`
+	Apps     map[string]*appCount `json:"apps"`
+}
+
+type appCount struct {
+	Name     string `json:"name"`
+	ID       string `json:"id,omitempty"` // 15 characters
+	Requests int64  `json:"requests"`
+	Errors   int64  `json:"errors"`
+}
+
+func newUsageState() usageState { return usageState{Periods: map[string]*usagePeriod{}} }
+
+func (u *usageState) check() error {
+	if u.Periods == nil {
+		u.Periods = map[string]*usagePeriod{}
+	}
+	for k, p := range u.Periods {
+		if p == nil || (p.Interval != "Daily" && p.Interval != "Hourly") || p.Start.IsZero() {
+			return fmt.Errorf("api_usage period %q is malformed", k)
+		}
+		if p.Apps == nil {
+			p.Apps = map[string]*appCount{}
+		}
+		for _, a := range p.Apps {
+			if a == nil || a.Requests < 0 || a.Errors < 0 || a.Errors > a.Requests {
+				return fmt.Errorf("api_usage period %q has malformed counts", k)
+			}
+		}
+	}
+	return nil
+}
+
+// periodKey is the key of a file's period; hourly files with a later
+// Sequence (late data for the same hour) get their own key.
+func periodKey(interval string, start time.Time, seq int) string {
+	if interval == "Hourly" {
+		return fmt.Sprintf("H|%s|%d", start.UTC().Format(time.RFC3339), seq)
+	}
+	return "D|" + start.UTC().Format(time.RFC3339)
+}
+
+func (p *usagePeriod) end() time.Time {
+	if p.Interval == "Hourly" {
+		return p.Start.Add(time.Hour)
+	}
+	return p.Start.AddDate(0, 0, 1)
+}
+
+// listOverlap re-lists files created a little before the newest seen, since a
+// file's CreatedDate can be earlier than when it becomes visible.
+const listOverlap = 6 * time.Hour
+
+// filesToIngest picks the files that are new or re-issue a period with a later CreatedDate.
+func (u *usageState) filesToIngest(files []salesforce.EventLogFile) []salesforce.EventLogFile {
+	var out []salesforce.EventLogFile
+	newest := map[string]salesforce.EventLogFile{}
+	for _, f := range files {
+		k := periodKey(f.Interval, f.LogDate.Time, f.Sequence)
+		if cur, ok := newest[k]; ok && !f.CreatedDate.After(cur.CreatedDate.Time) {
+			continue
+		}
+		newest[k] = f
+	}
+	for k, f := range newest {
+		if p, ok := u.Periods[k]; ok && (p.FileID == f.ID || !f.CreatedDate.After(p.Created)) {
+			continue
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedDate.Before(out[j].CreatedDate.Time) })
+	return out
+}
+
+// countFile parses one downloaded file into a period. Nothing is kept unless
+// the whole file parses.
+func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }) (*usagePeriod, int, error) {
+	p := &usagePeriod{Interval: f.Interval, Start: f.LogDate.UTC(), Sequence: f.Sequence, FileID: f.ID, Created: f.CreatedDate.UTC(), Apps: map[string]*appCount{}}
+	if p.Interval != "Hourly" {
+		p.Interval = "Daily"
+	}
+	var lastID, lastName []byte
+	var last *appCount
+	rows, err := salesforce.ParseAPITotalUsage(body, func(ev salesforce.UsageEvent) {
+		// Runs of the same app are common: skip the map lookup for them.
+		if last == nil || string(ev.AppID) != string(lastID) || string(ev.AppName) != string(lastName) {
+			id := string(ev.AppID)
+			if len(id) > 15 {
+				id = id[:15]
+			}
+			name := strings.TrimSpace(string(ev.AppName))
+			if id == "" && name == "" {
+				name = NoConnectedApp
+			}
+			key := id
+			if key == "" {
+				key = "name:" + name
+			}
+			last = p.Apps[key]
+			if last == nil {
+				last = &appCount{Name: name, ID: id}
+				p.Apps[key] = last
+			}
+			lastID, lastName = append(lastID[:0], ev.AppID...), append(lastName[:0], ev.AppName...)
+		}
+		last.Requests++
+		if ev.StatusCode >= 400 {
+			last.Errors++
+		}
+	})
+	if err != nil {
+		return nil, rows, err
+	}
+	return p, rows, nil
+}
+
+// overlap is the share of [start, end) that falls in [from, to).
+func overlap(start, end, from, to time.Time) float64 {
+	lo, hi := start, end
+	if from.After(lo) {
+		lo = from
+	}
+	if to.Before(hi) {
+		hi = to
+	}
+	if !hi.After(lo) {
+		return 0
+	}
+	return float64(hi.Sub(lo)) / float64(end.Sub(start))
+}
+
+func scale(n int64, share float64) int64 {
+	if share >= 1 {
+		return n
+	}
+	return int64(float64(n)*share + 0.5)
+}
+
+// usageWindows sums the periods into 24h and 7d windows ending at the end of
+// the newest period. For each day, a Daily file is used when there is one,
+// otherwise that day's Hourly files: an event is never counted twice. A period
+// that straddles a window's start (yesterday's Daily file, when today has only
+// Hourly files) counts in proportion to the part inside the window, since a
+// file's events can't be placed within it.
+type usageTotals struct {
+	end                      time.Time
+	req24, req7, err24, err7 map[string]int64
+	names                    map[string]string
+	ids                      map[string]string
+}
+
+func (u *usageState) windows() usageTotals {
+	t := usageTotals{req24: map[string]int64{}, req7: map[string]int64{}, err24: map[string]int64{}, err7: map[string]int64{}, names: map[string]string{}, ids: map[string]string{}}
+	daily := map[string]bool{}
+	for _, p := range u.Periods {
+		if p.end().After(t.end) {
+			t.end = p.end()
+		}
+		if p.Interval == "Daily" {
+			daily[p.Start.UTC().Format("2006-01-02")] = true
+		}
+	}
+	if t.end.IsZero() {
+		return t
+	}
+	for _, p := range u.Periods {
+		if p.Interval == "Hourly" && daily[p.Start.UTC().Format("2006-01-02")] {
+			continue // the day's Daily file already counts these events
+		}
+		w24 := overlap(p.Start, p.end(), t.end.Add(-24*time.Hour), t.end)
+		w7 := overlap(p.Start, p.end(), t.end.Add(-7*24*time.Hour), t.end)
+		for k, a := range p.Apps {
+			t.names[k], t.ids[k] = a.Name, a.ID
+			t.req7[k] += scale(a.Requests, w7)
+			t.err7[k] += scale(a.Errors, w7)
+			t.req24[k] += scale(a.Requests, w24)
+			t.err24[k] += scale(a.Errors, w24)
+		}
+	}
+	return t
+}
+
+// prune drops periods older than the 7-day window (and a day of slack).
+func (u *usageState) prune() {
+	t := u.windows()
+	for k, p := range u.Periods {
+		if p.end().Before(t.end.Add(-8 * 24 * time.Hour)) {
+			delete(u.Periods, k)
+		}
+	}
+}

@@ -1,0 +1,442 @@
+// Package config loads and checks the exporter's YAML configuration file.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// Sources the exporter can refresh, each with its own cadence.
+const (
+	SourceOAuthTokens = "oauth_tokens"
+	SourceApps        = "apps"
+	SourceSessions    = "sessions"
+	SourceLogins      = "logins"
+	SourceAPIUsage    = "api_usage"
+	SourceLimits      = "limits"
+	SourceECAs        = "external_client_apps"
+)
+
+// Sources lists every source name.
+var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs}
+
+// Config is the whole file.
+type Config struct {
+	// StaleAfter: a token unused for this long is stale.
+	StaleAfter model.Duration   `yaml:"stale_after"`
+	Orgs       []Org            `yaml:"orgs"`
+	Inventory  []InventoryEntry `yaml:"inventory"`
+
+	// File is the path the config was read from.
+	File string `yaml:"-"`
+	// Warnings are problems that don't stop the exporter (a secret file readable by others).
+	Warnings []string `yaml:"-"`
+}
+
+// Org is one Salesforce org to watch.
+type Org struct {
+	Name            string         `yaml:"name"`
+	LoginURL        string         `yaml:"login_url"`
+	APIVersion      string         `yaml:"api_version"`
+	RefreshInterval model.Duration `yaml:"refresh_interval"`
+	// Timeout bounds one refresh of one source.
+	Timeout model.Duration `yaml:"timeout"`
+	// APIBudgetPercent is the share of the org's DailyApiRequests the exporter may use.
+	APIBudgetPercent float64 `yaml:"api_budget_percent"`
+	// FullSyncInterval is how often OauthToken is re-read in full, whatever the counts say.
+	FullSyncInterval model.Duration `yaml:"full_sync_interval"`
+	// MaxConcurrency bounds the exporter's concurrent requests to this org.
+	MaxConcurrency int                     `yaml:"max_concurrency"`
+	Sources        map[string]SourceConfig `yaml:"sources"`
+	Auth           Auth                    `yaml:"auth"`
+
+	// Secrets read from the *_file paths.
+	secrets salesforce.AuthConfig
+}
+
+// SourceConfig turns a source off or gives it its own interval.
+type SourceConfig struct {
+	Enabled  *bool          `yaml:"enabled"`
+	Interval model.Duration `yaml:"interval"`
+}
+
+// Auth is how the exporter logs in to an org. Secrets are only ever files.
+type Auth struct {
+	Flow             string `yaml:"flow"`
+	ClientID         string `yaml:"client_id"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	Username         string `yaml:"username"`
+	PrivateKeyFile   string `yaml:"private_key_file"`
+	Audience         string `yaml:"audience"`
+	RefreshTokenFile string `yaml:"refresh_token_file"`
+	PasswordFile     string `yaml:"password_file"`
+}
+
+// InventoryEntry is one approved app.
+type InventoryEntry struct {
+	App     string   `yaml:"app"`
+	AppID   string   `yaml:"app_id"`
+	Owner   string   `yaml:"owner"`
+	Purpose string   `yaml:"purpose"`
+	Orgs    []string `yaml:"orgs"`
+}
+
+// Defaults.
+const (
+	DefaultStaleAfter       = 90 * 24 * time.Hour
+	DefaultRefreshInterval  = 5 * time.Minute
+	DefaultTimeout          = 4 * time.Minute
+	DefaultAPIBudgetPercent = 1.0
+	DefaultFullSyncInterval = 24 * time.Hour
+	DefaultMaxConcurrency   = 8
+)
+
+// DefaultSourceIntervals are the cadences of sources whose data changes slowly
+// or is published slowly (log files appear hours after the fact).
+var DefaultSourceIntervals = map[string]time.Duration{
+	SourceAPIUsage: 30 * time.Minute,
+	SourceECAs:     15 * time.Minute,
+	SourceApps:     15 * time.Minute,
+}
+
+// Auth returns the org's credentials with the secrets read from their files.
+func (o *Org) AuthConfig() salesforce.AuthConfig { return o.secrets }
+
+// SourceEnabled reports whether a source is on (all are by default).
+func (o *Org) SourceEnabled(name string) bool {
+	s, ok := o.Sources[name]
+	return !ok || s.Enabled == nil || *s.Enabled
+}
+
+// SourceInterval is a source's refresh interval.
+func (o *Org) SourceInterval(name string) time.Duration {
+	if s, ok := o.Sources[name]; ok && s.Interval > 0 {
+		return time.Duration(s.Interval)
+	}
+	base := time.Duration(o.RefreshInterval)
+	if d, ok := DefaultSourceIntervals[name]; ok && d > base {
+		return d
+	}
+	return base
+}
+
+// Error is a configuration error that names the file, and the line and key when known.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Load reads, decodes strictly and validates a config file, and reads the
+// secret files it names. It makes no network call.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+var typeErrRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+var unknownFieldRE = regexp.MustCompile(`^field (\S+) not found in type config\.(\w+)$`)
+
+// Parse decodes and validates config data; path names the file in errors and
+// is where relative *_file paths start from.
+func Parse(data []byte, path string) (*Config, error) {
+	cfg := &Config{File: path}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: path, Msg: "the file is empty: it needs at least one org under orgs"}
+		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			m := typeErrRE.FindStringSubmatch(te.Errors[0])
+			if m == nil {
+				return nil, &Error{File: path, Msg: te.Errors[0]}
+			}
+			line, _ := strconv.Atoi(m[1])
+			msg := m[2]
+			key := ""
+			if f := unknownFieldRE.FindStringSubmatch(msg); f != nil {
+				key, msg = f[1], fmt.Sprintf("unknown key (in %s)", sectionName(f[2]))
+			}
+			return nil, &Error{File: path, Line: line, Key: key, Msg: msg}
+		}
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 0
+		if m := regexp.MustCompile(`^line (\d+): (.*)$`).FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		return nil, &Error{File: path, Line: line, Msg: msg}
+	}
+	var root yaml.Node
+	_ = yaml.Unmarshal(data, &root)
+	v := &validator{cfg: cfg, root: &root, dir: filepath.Dir(path)}
+	if err := v.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func sectionName(typ string) string {
+	switch typ {
+	case "Config":
+		return "the top level"
+	case "Org":
+		return "an org"
+	case "Auth":
+		return "auth"
+	case "InventoryEntry":
+		return "an inventory entry"
+	case "SourceConfig":
+		return "a source"
+	}
+	return typ
+}
+
+type validator struct {
+	cfg  *Config
+	root *yaml.Node
+	dir  string
+}
+
+// line finds the line of a key path such as "orgs", 0, "auth", "flow".
+func (v *validator) line(path ...any) int {
+	n := v.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			if n.Kind != yaml.MappingNode {
+				return line
+			}
+			found := false
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == k {
+					line, n, found = n.Content[i].Line, n.Content[i+1], true
+					break
+				}
+			}
+			if !found {
+				return line
+			}
+		case int:
+			if n.Kind != yaml.SequenceNode || k >= len(n.Content) {
+				return line
+			}
+			n = n.Content[k]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+func (v *validator) errf(key string, path []any, format string, args ...any) error {
+	return &Error{File: v.cfg.File, Line: v.line(path...), Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+var orgNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+func (v *validator) validate() error {
+	c := v.cfg
+	if c.StaleAfter == 0 {
+		c.StaleAfter = model.Duration(DefaultStaleAfter)
+	}
+	if c.StaleAfter < 0 {
+		return v.errf("stale_after", []any{"stale_after"}, "must be positive")
+	}
+	if len(c.Orgs) == 0 {
+		return v.errf("orgs", []any{"orgs"}, "at least one org is required")
+	}
+	names := map[string]bool{}
+	for i := range c.Orgs {
+		o := &c.Orgs[i]
+		at := func(keys ...any) []any { return append([]any{"orgs", i}, keys...) }
+		key := func(k string) string { return fmt.Sprintf("orgs[%d].%s", i, k) }
+		if o.Name == "" {
+			return v.errf(key("name"), at(), "is required")
+		}
+		if !orgNameRE.MatchString(o.Name) {
+			return v.errf(key("name"), at("name"), "%q may hold only letters, digits, '_', '.' and '-'", o.Name)
+		}
+		if names[o.Name] {
+			return v.errf(key("name"), at("name"), "org %q is listed twice", o.Name)
+		}
+		names[o.Name] = true
+		if o.RefreshInterval == 0 {
+			o.RefreshInterval = model.Duration(DefaultRefreshInterval)
+		}
+		if time.Duration(o.RefreshInterval) < 10*time.Second {
+			return v.errf(key("refresh_interval"), at("refresh_interval"), "%s is too short: at least 10s", o.RefreshInterval)
+		}
+		if o.Timeout == 0 {
+			o.Timeout = model.Duration(min(DefaultTimeout, time.Duration(o.RefreshInterval)))
+		}
+		if o.APIBudgetPercent == 0 {
+			o.APIBudgetPercent = DefaultAPIBudgetPercent
+		}
+		if o.APIBudgetPercent < 0 || o.APIBudgetPercent > 100 {
+			return v.errf(key("api_budget_percent"), at("api_budget_percent"), "%v is not a percentage between 0 and 100", o.APIBudgetPercent)
+		}
+		if o.FullSyncInterval == 0 {
+			o.FullSyncInterval = model.Duration(DefaultFullSyncInterval)
+		}
+		if o.MaxConcurrency == 0 {
+			o.MaxConcurrency = DefaultMaxConcurrency
+		}
+		if o.MaxConcurrency < 1 || o.MaxConcurrency > 25 {
+			return v.errf(key("max_concurrency"), at("max_concurrency"), "%d is outside 1..25 (Salesforce allows 25 long-running requests at once)", o.MaxConcurrency)
+		}
+		if o.APIVersion != "" && !regexp.MustCompile(`^v?\d+\.\d$`).MatchString(o.APIVersion) {
+			return v.errf(key("api_version"), at("api_version"), "%q is not a version such as \"66.0\"", o.APIVersion)
+		}
+		for name := range o.Sources {
+			if !slices.Contains(Sources, name) {
+				return v.errf(key("sources."+name), at("sources", name), "unknown source: want one of %s", strings.Join(Sources, ", "))
+			}
+		}
+		if err := v.auth(i, o); err != nil {
+			return err
+		}
+	}
+	for i, e := range c.Inventory {
+		at := []any{"inventory", i}
+		if e.App == "" && e.AppID == "" {
+			return v.errf(fmt.Sprintf("inventory[%d].app", i), at, "an inventory entry needs app (or app_id)")
+		}
+		for _, o := range e.Orgs {
+			if !names[o] {
+				return v.errf(fmt.Sprintf("inventory[%d].orgs", i), append(at, "orgs"), "org %q is not in orgs", o)
+			}
+		}
+	}
+	return nil
+}
+
+func (v *validator) auth(i int, o *Org) error {
+	a := o.Auth
+	at := func(keys ...any) []any { return append([]any{"orgs", i, "auth"}, keys...) }
+	key := func(k string) string { return fmt.Sprintf("orgs[%d].auth.%s", i, k) }
+	sc := salesforce.AuthConfig{Flow: salesforce.Flow(a.Flow), LoginURL: o.LoginURL, ClientID: a.ClientID, Username: a.Username, Audience: a.Audience}
+	if o.LoginURL == "" {
+		return v.errf(fmt.Sprintf("orgs[%d].login_url", i), []any{"orgs", i}, "is required")
+	}
+	if !slices.Contains(salesforce.Flows, sc.Flow) {
+		return v.errf(key("flow"), at("flow"), "unknown flow %q: want jwt_bearer, client_credentials, refresh_token or password", a.Flow)
+	}
+	read := func(k, p string) ([]byte, error) {
+		if p == "" {
+			return nil, nil
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(v.dir, p)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, v.errf(key(k), at(k), "cannot read secret file: %v", errors.Unwrap(err))
+		}
+		if st.Mode().Perm()&0o004 != 0 {
+			v.cfg.Warnings = append(v.cfg.Warnings, fmt.Sprintf("%s: secret file %s is readable by every user (mode %v); chmod 600 it", key(k), p, st.Mode().Perm()))
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, v.errf(key(k), at(k), "cannot read secret file: %v", errors.Unwrap(err))
+		}
+		b = bytes.TrimRight(b, "\r\n")
+		if len(b) == 0 {
+			return nil, v.errf(key(k), at(k), "secret file %s is empty", p)
+		}
+		return b, nil
+	}
+	var err error
+	var b []byte
+	if b, err = read("client_secret_file", a.ClientSecretFile); err != nil {
+		return err
+	}
+	sc.ClientSecret = string(b)
+	if b, err = read("refresh_token_file", a.RefreshTokenFile); err != nil {
+		return err
+	}
+	sc.RefreshToken = string(b)
+	if b, err = read("password_file", a.PasswordFile); err != nil {
+		return err
+	}
+	sc.Password = string(b)
+	if b, err = read("private_key_file", a.PrivateKeyFile); err != nil {
+		return err
+	}
+	sc.PrivateKey = b
+	if err := sc.Validate(); err != nil {
+		return v.errf(fmt.Sprintf("orgs[%d].auth", i), at(), "%v", err)
+	}
+	if sc.Flow == salesforce.FlowJWTBearer {
+		if _, err := salesforce.NewClient(sc); err != nil {
+			return v.errf(key("private_key_file"), at("private_key_file"), "%v", errors.Unwrap(err))
+		}
+	}
+	o.secrets = sc
+	return nil
+}
+
+// InventoryFor returns the entry approving app (by id when the entry has one,
+// else by name) in org, or nil.
+func (c *Config) InventoryFor(org, appName, appID string) *InventoryEntry {
+	for i := range c.Inventory {
+		e := &c.Inventory[i]
+		if len(e.Orgs) > 0 && !slices.Contains(e.Orgs, org) {
+			continue
+		}
+		if e.AppID != "" {
+			if appID != "" && idEqual(e.AppID, appID) {
+				return e
+			}
+			continue
+		}
+		if strings.EqualFold(strings.TrimSpace(e.App), strings.TrimSpace(appName)) {
+			return e
+		}
+	}
+	return nil
+}
+
+// idEqual compares Salesforce Ids, 15 or 18 characters.
+func idEqual(a, b string) bool {
+	if len(a) >= 15 && len(b) >= 15 {
+		return a[:15] == b[:15]
+	}
+	return a == b
+}

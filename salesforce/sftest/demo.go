@@ -1,0 +1,187 @@
+package sftest
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Demo is an evolving fake org for --demo: a realistic inventory of apps, a
+// few leavers who kept their tokens, stale and abandoned apps, hourly and
+// daily API usage, and, after SurgeAfter, the two 2025 attack patterns: a
+// look-alike "data loader" authorized by a burst of users, and a known
+// integration whose API traffic surges tenfold with errors.
+type Demo struct {
+	Org        *Org
+	Server     *Server
+	SurgeAfter time.Duration
+
+	r       *rand.Rand
+	apps    map[string]int
+	users   []int
+	started time.Time
+	surged  bool
+}
+
+// DemoApps are the demo org's approved apps, for its inventory.
+var DemoApps = []struct{ Name, Owner, Purpose string }{
+	{"Salesforce Mobile App", "mobile-team@example.com", "Field sales on phones"},
+	{"Salesforce for Outlook", "it-desk@example.com", "Email and calendar sync"},
+	{"Dataloader Partner", "crm-admins@example.com", "Admin data loads"},
+	{"Workbench", "crm-admins@example.com", "Admin troubleshooting"},
+	{"Slack", "collab-team@example.com", "Record alerts in Slack"},
+	{"Acme ERP Sync", "integrations@example.com", "Order sync with the ERP"},
+	{"DocuSign", "legal-ops@example.com", "Contract signatures"},
+	{"Old Survey Tool", "marketing-ops@example.com", "Customer surveys (retired)"},
+}
+
+// NewDemo builds the demo org, served with creds.
+func NewDemo(seed uint64, creds Credentials) *Demo {
+	d := &Demo{Org: NewOrg(), r: rand.New(rand.NewPCG(seed, 42)), apps: map[string]int{}, SurgeAfter: 3 * time.Minute}
+	o := d.Org
+	o.SetAPILimit(250_000, 41_000)
+	now := o.Now()
+	d.started = now
+	day := 24 * time.Hour
+	for _, a := range DemoApps {
+		d.apps[a.Name] = o.AddApp(App{Name: a.Name, Installed: true, AdminApproved: a.Name == "Acme ERP Sync", Integration: a.Name == "Acme ERP Sync"})
+	}
+	// Apps nobody approved: one still installed, one not installed at all.
+	d.apps["Tableau Desktop"] = o.AddApp(App{Name: "Tableau Desktop", Installed: true})
+	d.apps["Legacy Reporting Tool"] = o.AddApp(App{Name: "Legacy Reporting Tool", Installed: false})
+	for i := range 400 {
+		d.users = append(d.users, o.AddUser(fmt.Sprintf("user%03d@example.com", i), true))
+	}
+	add := func(app string, users, perUser int, age, usedAgo time.Duration) {
+		for i := range users {
+			u := d.users[d.r.IntN(len(d.users))]
+			for range perUser {
+				created := now.Add(-age + time.Duration(d.r.Int64N(int64(age/2))))
+				var used time.Time
+				if usedAgo > 0 {
+					used = now.Add(-time.Duration(d.r.Int64N(int64(usedAgo))))
+				}
+				o.AddToken(TokenSpec{User: u, App: d.apps[app], Created: created, LastUsed: used, UseCount: 1 + d.r.IntN(400)})
+			}
+			_ = i
+		}
+	}
+	add("Salesforce Mobile App", 260, 2, 500*day, 3*day)
+	add("Salesforce for Outlook", 120, 1, 700*day, 10*day)
+	add("Dataloader Partner", 6, 1, 200*day, 20*day)
+	add("Workbench", 9, 1, 300*day, 120*day)
+	add("Slack", 80, 1, 250*day, 2*day)
+	add("Acme ERP Sync", 2, 1, 400*day, time.Hour)
+	add("DocuSign", 40, 1, 350*day, 30*day)
+	add("Old Survey Tool", 90, 1, 900*day, 0) // abandoned: never used
+	add("Tableau Desktop", 12, 1, 90*day, 5*day)
+	add("Legacy Reporting Tool", 5, 1, 800*day, 200*day)
+	// Leavers who kept their tokens.
+	for _, u := range d.users[:7] {
+		o.AddToken(TokenSpec{User: u, App: d.apps["Slack"], Created: now.Add(-100 * day), LastUsed: now.Add(-40 * day), UseCount: 12})
+		o.SetUserActive(u, false)
+	}
+	for range 60 {
+		u := d.users[d.r.IntN(len(d.users))]
+		o.AddSession(SessionSpec{User: u, App: "Salesforce Mobile App", Created: now.Add(-time.Duration(d.r.Int64N(int64(time.Hour))))})
+	}
+	for range 25 {
+		o.AddSession(SessionSpec{User: d.users[d.r.IntN(len(d.users))], App: "Slack", Created: now.Add(-time.Duration(d.r.Int64N(int64(time.Hour))))})
+	}
+	o.AddSession(SessionSpec{User: d.users[10], Created: now.Add(-10 * time.Minute)}) // no LoginHistory row
+	for i := range 300 {
+		status := "Success"
+		if i%29 == 0 {
+			status = "Invalid Password"
+		}
+		app := []string{"Salesforce Mobile App", "Slack", "Salesforce for Outlook", "Acme ERP Sync"}[i%4]
+		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: app, Time: now.Add(-time.Duration(d.r.Int64N(int64(23 * time.Hour)))), Status: status})
+	}
+	o.AddECA(ECASpec{Name: "Field Service Companion", DeveloperName: "Field_Service_Companion", Users: d.users[20:45], TokensPerUser: 1, LastUsed: now.Add(-2 * time.Hour)})
+	// A week of daily API usage, and today's hourly files.
+	today := now.UTC().Truncate(day)
+	for i := 7; i >= 1; i-- {
+		ld := today.Add(-time.Duration(i) * day)
+		o.AddLogFile(&LogFile{Interval: "Daily", LogDate: ld, CreatedDate: ld.Add(day + 2*time.Hour), Rows: d.usageRows(ld, day, 1), Retention: 30 * day})
+	}
+	for h := today; h.Add(time.Hour).Before(now); h = h.Add(time.Hour) {
+		o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: h, Sequence: 1, CreatedDate: h.Add(time.Hour + 3*time.Minute), Rows: d.usageRows(h, time.Hour, 1), Retention: 30 * day})
+	}
+	d.Server = NewServer(o, creds)
+	return d
+}
+
+// usageRows is a period's ApiTotalUsage, scaled by factor for Acme ERP Sync.
+func (d *Demo) usageRows(start time.Time, span time.Duration, factor int) []UsageRow {
+	apps := d.Org.Apps()
+	perDay := map[string]int{"Salesforce Mobile App": 9000, "Slack": 4000, "Salesforce for Outlook": 2500, "Acme ERP Sync": 20000, "DocuSign": 600, "Tableau Desktop": 300}
+	var rows []UsageRow
+	scale := float64(span) / float64(24*time.Hour)
+	for name, n := range perDay {
+		a := apps[d.apps[name]]
+		count := int(float64(n) * scale * (0.9 + 0.2*d.r.Float64()))
+		errs := count / 100
+		if name == "Acme ERP Sync" && factor > 1 {
+			count *= factor
+			errs = count / 4
+		}
+		// 15-character CONNECTED_APP_ID, as some event types write it.
+		rows = append(rows, UsageRow{AppID: a.ID[:15], AppName: a.Name, StatusCode: 200, Time: start.Add(span / 3), Count: count - errs, User: 1})
+		rows = append(rows, UsageRow{AppID: a.ID[:15], AppName: a.Name, StatusCode: 500 - 97*(d.r.IntN(2)), Time: start.Add(span / 2), Count: errs, User: 1})
+	}
+	rows = append(rows, UsageRow{StatusCode: 200, Time: start.Add(span / 4), Count: int(3000 * scale), User: 3})
+	return rows
+}
+
+// Run makes the org change over time until ctx is done: tokens get used,
+// users log in, each finished hour gets its log file, and after SurgeAfter
+// the attack patterns appear.
+func (d *Demo) Run(ctx context.Context, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastHour := d.Org.Now().UTC().Truncate(time.Hour)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		o := d.Org
+		now := o.Now()
+		o.UseTokens(d.apps["Salesforce Mobile App"], 5, d.r.Uint64())
+		o.UseTokens(d.apps["Slack"], 3, d.r.Uint64())
+		o.UseTokens(d.apps["Acme ERP Sync"], 1, d.r.Uint64())
+		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: "Salesforce Mobile App", Time: now})
+		o.AddSession(SessionSpec{User: d.users[d.r.IntN(len(d.users))], App: "Salesforce Mobile App", Created: now})
+		if h := now.UTC().Truncate(time.Hour); h.After(lastHour) {
+			o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: lastHour, Sequence: 1, CreatedDate: now, Rows: d.usageRows(lastHour, time.Hour, 1), Retention: 30 * 24 * time.Hour})
+			lastHour = h
+		}
+		if !d.surged && now.Sub(d.started) >= d.SurgeAfter {
+			d.surged = true
+			d.Surge()
+		}
+	}
+}
+
+// Surge plays both attack patterns at once.
+func (d *Demo) Surge() {
+	o := d.Org
+	now := o.Now()
+	phish := o.AddApp(App{Name: "My Data Loader Pro", Installed: false})
+	for i, u := range d.users[100:120] {
+		o.AddToken(TokenSpec{User: u, App: phish, Created: now.Add(-time.Duration(i) * 7 * time.Second), LastUsed: now, UseCount: 3 + i})
+		o.AddLogin(LoginSpec{User: u, App: "My Data Loader Pro", Time: now})
+		o.AddSession(SessionSpec{User: u, App: "My Data Loader Pro", Created: now})
+	}
+	hour := now.UTC().Truncate(time.Hour)
+	// Late data for the current hour: a tenfold surge with an error mix.
+	var rows []UsageRow
+	for _, r := range d.usageRows(hour.Add(-time.Hour), 6*time.Hour, 10) {
+		if r.AppName == "Acme ERP Sync" {
+			rows = append(rows, r)
+		}
+	}
+	o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: hour.Add(-time.Hour), Sequence: 2, CreatedDate: now, Rows: rows, Retention: 30 * 24 * time.Hour})
+}
