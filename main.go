@@ -253,4 +253,3 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	}
 	return 0
 }
-

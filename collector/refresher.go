@@ -638,3 +638,27 @@ func id15(id string) string {
 	}
 	return id
 }
+
+// RefreshAll runs every enabled source once, now, and publishes. It is what
+// one-shot commands (review) and tests use; it must not run alongside Run.
+func (r *Refresher) RefreshAll(ctx context.Context) error {
+	if r.state == nil {
+		r.state = loadState(r.storage, r.org.Name, r.logger)
+	}
+	var errs []error
+	for _, name := range []string{config.SourceLimits, config.SourceApps, config.SourceOAuthTokens, config.SourceECAs, config.SourceSessions, config.SourceLogins, config.SourceAPIUsage} {
+		s := r.sources[name]
+		if !s.status.Enabled {
+			continue
+		}
+		r.runSource(ctx, s)
+		if !s.status.Up {
+			errs = append(errs, fmt.Errorf("%s: %s", name, s.status.LastError))
+		}
+	}
+	r.publish()
+	return errors.Join(errs...)
+}
+
+// RequestsMade is the number of Salesforce API requests this refresher has made.
+func (r *Refresher) RequestsMade() int64 { return r.budget.total() }

@@ -108,11 +108,14 @@ const usedOverlap = 2 * time.Minute
 // fullSync replaces the store with every token.
 func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int) error {
 	fresh := newTokenStore()
-	var maxUsed int64
+	// Users first: the response's Date header also sets the org clock that
+	// bounds the token fetch.
+	userStart := api.ServerNow()
+	if err := api.InactiveUsers(ctx, func(u salesforce.User) { fresh.inactive[fresh.userIdx(u.ID)] = true }); err != nil {
+		return fmt.Errorf("list inactive users: %w", err)
+	}
 	st, err := api.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: concurrency}, func(t salesforce.OauthToken) {
-		e := fresh.entry(t)
-		maxUsed = max(maxUsed, e.lastUsed)
-		fresh.entries = append(fresh.entries, e)
+		fresh.entries = append(fresh.entries, fresh.entry(t))
 	})
 	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
 		return fmt.Errorf("full OauthToken sync: %w", err)
@@ -120,10 +123,6 @@ func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int
 	// A count mismatch means tokens changed during the sync; the next
 	// incremental refresh finds and mends the difference.
 	slices.SortFunc(fresh.entries, func(a, b tokEntry) int { return a.less(&b) })
-	userStart := api.ServerNow()
-	if err := api.InactiveUsers(ctx, func(u salesforce.User) { fresh.inactive[fresh.userIdx(u.ID)] = true }); err != nil {
-		return fmt.Errorf("list inactive users: %w", err)
-	}
 	fresh.createdWM = st.Before
 	fresh.usedWM = st.Before.Add(-usedOverlap)
 	fresh.userWM = userStart.Add(-usedOverlap)
@@ -136,20 +135,8 @@ func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int
 // tokens and user changes, then checks COUNT() and, when tokens were revoked,
 // finds the CreatedDate ranges that lost them by bisecting with COUNT().
 func (s *tokenStore) incremental(ctx context.Context, api tokenAPI, concurrency int) (mismatch bool, err error) {
-	before := api.ServerNow().UTC().Truncate(time.Second)
-	where := fmt.Sprintf("(CreatedDate >= %s) OR (LastUsedDate >= %s)", salesforce.SOQLTime(s.createdWM), salesforce.SOQLTime(s.usedWM))
-	var changed []salesforce.OauthToken
-	_, err = api.OauthTokens(ctx, salesforce.TokenQuery{Where: where, From: time.Unix(0, 0), Before: before, SkipCount: true, Partitions: 1, Concurrency: concurrency},
-		func(t salesforce.OauthToken) { changed = append(changed, t) })
-	if err != nil {
-		return false, fmt.Errorf("read changed OauthToken rows: %w", err)
-	}
-	var maxUsed int64
-	for _, t := range changed {
-		e := s.entry(t)
-		maxUsed = max(maxUsed, e.lastUsed)
-		s.upsert(e)
-	}
+	// Users first: the response's Date header also refreshes the org clock
+	// that bounds this refresh.
 	userStart := api.ServerNow()
 	if err := api.UsersModifiedSince(ctx, s.userWM, func(u salesforce.User) {
 		i := s.userIdx(u.ID)
@@ -160,6 +147,17 @@ func (s *tokenStore) incremental(ctx context.Context, api tokenAPI, concurrency 
 		}
 	}); err != nil {
 		return false, fmt.Errorf("read changed users: %w", err)
+	}
+	before := api.ServerNow().Add(-salesforce.ClockMargin).UTC().Truncate(time.Second)
+	where := fmt.Sprintf("(CreatedDate >= %s) OR (LastUsedDate >= %s)", salesforce.SOQLTime(s.createdWM), salesforce.SOQLTime(s.usedWM))
+	var changed []salesforce.OauthToken
+	_, err = api.OauthTokens(ctx, salesforce.TokenQuery{Where: where, From: time.Unix(0, 0), Before: before, SkipCount: true, Partitions: 1, Concurrency: concurrency},
+		func(t salesforce.OauthToken) { changed = append(changed, t) })
+	if err != nil {
+		return false, fmt.Errorf("read changed OauthToken rows: %w", err)
+	}
+	for _, t := range changed {
+		s.upsert(s.entry(t))
 	}
 	n, err := api.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE CreatedDate < "+salesforce.SOQLTime(before))
 	if err != nil {

@@ -43,6 +43,12 @@ const (
 	tokenReviewFields = "AppName, AppMenuItemId, UserId, User.IsActive, User.Username, CreatedDate, LastUsedDate, UseCount"
 )
 
+// ClockMargin keeps the newest seconds out of a fetch bounded by "now": the
+// org's clock is only known to the second (from the Date header), and a token
+// created after the bound is read by the next fetch, while one created before
+// a bound that was set in the org's future would be missed for good.
+const ClockMargin = 2 * time.Second
+
 // OauthToken's special row limits: pages of 500 and no more than 2,500 rows per cursor.
 const (
 	OauthTokenPageSize  = 500
@@ -54,8 +60,8 @@ type TokenQuery struct {
 	// Where is an extra SOQL condition, ANDed with the partition bounds.
 	Where string
 	// From and Before bound CreatedDate: From <= CreatedDate < Before. Before
-	// defaults to the org's current time, rounded down to the second; From to
-	// the oldest token.
+	// defaults to the org's current time less ClockMargin, rounded down to the
+	// second; From to the oldest token.
 	From, Before time.Time
 	// Concurrency bounds the partitions fetched at once (default 8).
 	Concurrency int
@@ -147,7 +153,7 @@ func (f *tokenFetcher) count(ctx context.Context, soql string) (int, error) {
 func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	before := f.q.Before
 	if before.IsZero() {
-		before = f.c.ServerNow()
+		before = f.c.ServerNow().Add(-ClockMargin)
 	}
 	before = before.UTC().Truncate(time.Second)
 	f.stats.Before, f.stats.Count = before, -1

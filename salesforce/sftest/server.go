@@ -44,6 +44,8 @@ type Fault struct {
 	Malformed bool
 	// Truncate serves only the first half of the real (gzip) body.
 	Truncate bool
+	// MatchQuery, when set, limits the fault to queries whose SOQL contains it.
+	MatchQuery string
 }
 
 // Server serves an Org over HTTP like Salesforce's REST API and OAuth endpoints.
@@ -145,12 +147,13 @@ func (s *Server) count(resource string, api bool) {
 	}
 }
 
-func (s *Server) takeFault(path string, token bool) *Fault {
+func (s *Server) takeFault(r *http.Request, token bool) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	path := r.URL.Path
 	for i, f := range s.faults {
 		match := (f.Path == "" && !token) || (f.Path != "" && strings.Contains(path, f.Path))
-		if !match {
+		if !match || (f.MatchQuery != "" && !strings.Contains(r.URL.Query().Get("q"), f.MatchQuery)) {
 			continue
 		}
 		f.Count--
@@ -176,7 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Date", s.org.Now().UTC().Format(http.TimeFormat))
 	p := r.URL.Path
 	isToken := p == "/services/oauth2/token"
-	if f := s.takeFault(p, isToken); f != nil {
+	if f := s.takeFault(r, isToken); f != nil {
 		if f.Delay > 0 {
 			select {
 			case <-time.After(f.Delay):

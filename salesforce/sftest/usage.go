@@ -51,6 +51,9 @@ func (o *Org) AddSession(s SessionSpec) {
 	li := -1
 	if s.App != "" {
 		li = o.addLoginLocked(LoginSpec{User: s.User, App: s.App, Time: s.Created, Status: s.LoginStatus})
+		if s.Type != "Oauth2" {
+			o.logins[li].loginType = "Application"
+		}
 	}
 	o.sessions = append(o.sessions, session{
 		id: makeID("0Ak", len(o.sessions)+1), user: s.User, sessionType: s.Type, created: s.Created,
