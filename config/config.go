@@ -37,7 +37,7 @@ var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogi
 // Config is the whole file.
 type Config struct {
 	// StaleAfter: a token unused for this long is stale.
-	StaleAfter model.Duration   `yaml:"stale_after"`
+	StaleAfter Duration         `yaml:"stale_after"`
 	Orgs       []Org            `yaml:"orgs"`
 	Inventory  []InventoryEntry `yaml:"inventory"`
 
@@ -49,16 +49,16 @@ type Config struct {
 
 // Org is one Salesforce org to watch.
 type Org struct {
-	Name            string         `yaml:"name"`
-	LoginURL        string         `yaml:"login_url"`
-	APIVersion      string         `yaml:"api_version"`
-	RefreshInterval model.Duration `yaml:"refresh_interval"`
+	Name            string   `yaml:"name"`
+	LoginURL        string   `yaml:"login_url"`
+	APIVersion      string   `yaml:"api_version"`
+	RefreshInterval Duration `yaml:"refresh_interval"`
 	// Timeout bounds one refresh of one source.
-	Timeout model.Duration `yaml:"timeout"`
+	Timeout Duration `yaml:"timeout"`
 	// APIBudgetPercent is the share of the org's DailyApiRequests the exporter may use.
 	APIBudgetPercent float64 `yaml:"api_budget_percent"`
 	// FullSyncInterval is how often OauthToken is re-read in full, whatever the counts say.
-	FullSyncInterval model.Duration `yaml:"full_sync_interval"`
+	FullSyncInterval Duration `yaml:"full_sync_interval"`
 	// MaxConcurrency bounds the exporter's concurrent requests to this org.
 	MaxConcurrency int                     `yaml:"max_concurrency"`
 	Sources        map[string]SourceConfig `yaml:"sources"`
@@ -70,8 +70,8 @@ type Org struct {
 
 // SourceConfig turns a source off or gives it its own interval.
 type SourceConfig struct {
-	Enabled  *bool          `yaml:"enabled"`
-	Interval model.Duration `yaml:"interval"`
+	Enabled  *bool    `yaml:"enabled"`
+	Interval Duration `yaml:"interval"`
 }
 
 // Auth is how the exporter logs in to an org. Secrets are only ever files.
@@ -274,7 +274,7 @@ var orgNameRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 func (v *validator) validate() error {
 	c := v.cfg
 	if c.StaleAfter == 0 {
-		c.StaleAfter = model.Duration(DefaultStaleAfter)
+		c.StaleAfter = Duration(DefaultStaleAfter)
 	}
 	if c.StaleAfter < 0 {
 		return v.errf("stale_after", []any{"stale_after"}, "must be positive")
@@ -298,13 +298,13 @@ func (v *validator) validate() error {
 		}
 		names[o.Name] = true
 		if o.RefreshInterval == 0 {
-			o.RefreshInterval = model.Duration(DefaultRefreshInterval)
+			o.RefreshInterval = Duration(DefaultRefreshInterval)
 		}
 		if time.Duration(o.RefreshInterval) < 10*time.Second {
 			return v.errf(key("refresh_interval"), at("refresh_interval"), "%s is too short: at least 10s", o.RefreshInterval)
 		}
 		if o.Timeout == 0 {
-			o.Timeout = model.Duration(min(DefaultTimeout, time.Duration(o.RefreshInterval)))
+			o.Timeout = Duration(min(DefaultTimeout, time.Duration(o.RefreshInterval)))
 		}
 		if o.APIBudgetPercent == 0 {
 			o.APIBudgetPercent = DefaultAPIBudgetPercent
@@ -313,7 +313,7 @@ func (v *validator) validate() error {
 			return v.errf(key("api_budget_percent"), at("api_budget_percent"), "%v is not a percentage between 0 and 100", o.APIBudgetPercent)
 		}
 		if o.FullSyncInterval == 0 {
-			o.FullSyncInterval = model.Duration(DefaultFullSyncInterval)
+			o.FullSyncInterval = Duration(DefaultFullSyncInterval)
 		}
 		if o.MaxConcurrency == 0 {
 			o.MaxConcurrency = DefaultMaxConcurrency
@@ -440,3 +440,19 @@ func idEqual(a, b string) bool {
 	}
 	return a == b
 }
+
+// Duration is a duration written like Prometheus's ("90d", "5m", "1h30m").
+type Duration model.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler, with the line in its errors.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := model.ParseDuration(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: %q is not a duration such as 90d, 5m or 1h30m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String implements fmt.Stringer.
+func (d Duration) String() string { return model.Duration(d).String() }

@@ -1,0 +1,121 @@
+package collector
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+type stubSource []*Snapshot
+
+func (s stubSource) Snapshots() []*Snapshot { return s }
+
+func ptr[T any](v T) *T { return &v }
+
+func testSnapshot() *Snapshot {
+	t0 := time.Unix(1_780_000_000, 0).UTC()
+	return &Snapshot{
+		Org: "prod", Taken: t0, HasTokenTotals: true, InactiveUsers: 2, TokenMode: "rows",
+		HasLimits: true, DailyAPIMax: 100000, DailyAPIRemaining: 90000, APIUsageEnd: t0.Add(-time.Hour),
+		BudgetDaily: 1000, Requests24h: 42,
+		Sources: map[string]SourceStatus{
+			"oauth_tokens": {Enabled: true, Up: true, LastSuccess: t0, LastAttempt: t0, Duration: 2 * time.Second, Interval: 5 * time.Minute},
+			"api_usage":    {Enabled: true, Up: false, LastAttempt: t0, Duration: time.Second, Interval: 30 * time.Minute, LastError: "boom"},
+			"sessions":     {Enabled: false},
+		},
+		Apps: []AppUsage{
+			{Name: "Data Loader", ID: "0H4000000000001AAA", Kind: KindConnectedApp, Installed: true, Known: true, Owner: "ops@example.com", AdminApproved: ptr(true),
+				HasTokens: true, Tokens: 5, Users: 3, Uses: 100, LastUsed: t0.Add(-time.Hour), FirstAuthorized: t0.Add(-100 * 24 * time.Hour), FirstSeen: t0, Stale: 1, InactiveTokens: 1,
+				HasAPIUsage: true, Requests24h: 10, Requests7d: 70, Errors24h: 1, Errors7d: 2, HasLogins: true, LoginSuccess: 4, LoginFailure: 1, HasSessions: true, Sessions: 2},
+			{Name: "Data Loader", Kind: KindConnectedApp, HasTokens: true, Tokens: 20, Users: 20, FirstAuthorized: t0.Add(-time.Hour)},
+			{Name: "Data Loader", ID: "0xI000000000001AAA", Kind: KindExternalClientApp, Installed: true, HasTokens: true, Tokens: 1, Users: 1},
+		},
+	}
+}
+
+func TestCollectorLintAndPedantic(t *testing.T) {
+	t.Parallel()
+	c := New(stubSource{testSnapshot()})
+	problems, err := testutil.CollectAndLint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint: %s: %s", p.Metric, p.Text)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	if _, err := reg.Gather(); err != nil {
+		t.Fatalf("pedantic gather (Describe and Collect must agree, no duplicate series): %v", err)
+	}
+}
+
+func TestCollectorOutput(t *testing.T) {
+	t.Parallel()
+	c := New(stubSource{testSnapshot()})
+	want := `
+# HELP salesforce_connected_app_oauth_tokens OAuth tokens (approvals) for the app. Cached from the latest refresh; see salesforce_last_refresh_success_timestamp_seconds.
+# TYPE salesforce_connected_app_oauth_tokens gauge
+salesforce_connected_app_oauth_tokens{app="Data Loader",app_id="",org="prod"} 20
+salesforce_connected_app_oauth_tokens{app="Data Loader",app_id="0H4000000000001AAA",org="prod"} 5
+salesforce_connected_app_oauth_tokens{app="Data Loader",app_id="0xI000000000001AAA",org="prod"} 1
+# HELP salesforce_source_up 1 if the source's latest refresh succeeded; 0 if it failed or has not succeeded yet.
+# TYPE salesforce_source_up gauge
+salesforce_source_up{org="prod",source="api_usage"} 0
+salesforce_source_up{org="prod",source="oauth_tokens"} 1
+# HELP salesforce_up 1 if the latest refresh of every enabled source succeeded.
+# TYPE salesforce_up gauge
+salesforce_up{org="prod"} 0
+# HELP salesforce_connected_app_api_requests ApiTotalUsage events for the app in the window ending at salesforce_api_usage_data_end_timestamp_seconds. Requests without a connected app count under app="(none)". Cached from the latest refresh; see salesforce_last_refresh_success_timestamp_seconds.
+# TYPE salesforce_connected_app_api_requests gauge
+salesforce_connected_app_api_requests{app="Data Loader",app_id="0H4000000000001AAA",org="prod",window="24h"} 10
+salesforce_connected_app_api_requests{app="Data Loader",app_id="0H4000000000001AAA",org="prod",window="7d"} 70
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "salesforce_connected_app_oauth_tokens", "salesforce_source_up", "salesforce_up", "salesforce_connected_app_api_requests"); err != nil {
+		t.Fatal(err)
+	}
+	// Never used: no last-used series. Disabled source: no up series.
+	n := testutil.CollectAndCount(c, "salesforce_connected_app_last_used_timestamp_seconds")
+	if n != 1 {
+		t.Errorf("last_used series = %d, want 1 (only the app that was used)", n)
+	}
+}
+
+func TestCollectorNoSnapshotYet(t *testing.T) {
+	t.Parallel()
+	if n := testutil.CollectAndCount(New(stubSource{})); n != 0 {
+		t.Errorf("%d series before any snapshot, want 0", n)
+	}
+}
+
+// TestPromtoolCheckMetrics runs the real promtool over the full exposition.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not on PATH; .ci/run installs it")
+		}
+		t.Skip("promtool not on PATH")
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(New(stubSource{testSnapshot()}))
+	NewSelfMetrics(reg).initOrg("prod")
+	path := filepath.Join(t.TempDir(), "metrics.prom")
+	if err := prometheus.WriteToTextfile(path, reg); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = f
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,104 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestGoodConfig(t *testing.T) {
+	t.Parallel()
+	cfg, err := Load("testdata/good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Orgs) != 2 || time.Duration(cfg.StaleAfter) != 30*24*time.Hour {
+		t.Fatalf("orgs=%d stale=%v", len(cfg.Orgs), cfg.StaleAfter)
+	}
+	prod := cfg.Orgs[0]
+	if prod.AuthConfig().ClientSecret != "not-a-secret-but-a-test-value" {
+		t.Error("secret file not read (or trailing newline kept)")
+	}
+	if prod.SourceEnabled(SourceSessions) || !prod.SourceEnabled(SourceLogins) {
+		t.Error("sources enabled wrong")
+	}
+	if prod.SourceInterval(SourceAPIUsage) != time.Hour || prod.SourceInterval(SourceOAuthTokens) != 10*time.Minute {
+		t.Error("source intervals wrong")
+	}
+	sb := cfg.Orgs[1]
+	if time.Duration(sb.RefreshInterval) != DefaultRefreshInterval || sb.APIBudgetPercent != 1 || sb.MaxConcurrency != 8 {
+		t.Errorf("defaults not applied: %+v", sb)
+	}
+	if e := cfg.InventoryFor("prod", "salesforce mobile app", ""); e == nil || e.Owner != "mobile-team@example.com" {
+		t.Error("inventory match by name failed")
+	}
+	if e := cfg.InventoryFor("prod", "Another Name", "0H45j000000XyzA"); e == nil {
+		t.Error("inventory match by 15-character id failed")
+	}
+	if e := cfg.InventoryFor("sandbox", "Another Name", "0H45j000000XyzA"); e != nil {
+		t.Error("inventory entry limited to prod matched sandbox")
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		"unknown-key.bad.yml":    "testdata/unknown-key.bad.yml:4: refresh_intervall: unknown key (in an org)",
+		"bad-flow.bad.yml":       `testdata/bad-flow.bad.yml:5: orgs[0].auth.flow: unknown flow "magic": want jwt_bearer, client_credentials, refresh_token or password`,
+		"missing-secret.bad.yml": "testdata/missing-secret.bad.yml:7: orgs[0].auth.client_secret_file: cannot read secret file: no such file or directory",
+		"dup-org.bad.yml":        `testdata/dup-org.bad.yml:5: orgs[1].name: org "prod" is listed twice`,
+		"bad-duration.bad.yml":   `testdata/bad-duration.bad.yml:1: "ninety days" is not a duration such as 90d, 5m or 1h30m`,
+		"no-orgs.bad.yml":        "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
+		"inventory-org.bad.yml":  `testdata/inventory-org.bad.yml:7: inventory[0].orgs: org "staging" is not in orgs`,
+		"bad-source.bad.yml":     "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps",
+		"jwt-no-key.bad.yml":     "testdata/jwt-no-key.bad.yml:4: orgs[0].auth: jwt_bearer needs username and private_key_file",
+		"inline-secret.bad.yml":  "testdata/inline-secret.bad.yml:4: client_secret: unknown key (in auth)",
+	}
+	files, _ := filepath.Glob("testdata/*.bad.yml")
+	if len(files) != len(want) {
+		t.Fatalf("%d bad files, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		_, err := Load(f)
+		if err == nil {
+			t.Errorf("%s: no error", f)
+			continue
+		}
+		if got := err.Error(); got != want[filepath.Base(f)] {
+			t.Errorf("%s:\n got %s\nwant %s", f, got, want[filepath.Base(f)])
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error quotes a secret", f)
+		}
+	}
+}
+
+func TestWorldReadableSecretWarns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse([]byte("orgs:\n  - name: a\n    login_url: https://a.my.salesforce.com\n    auth: {flow: client_credentials, client_id: x, client_secret_file: s}\n"), filepath.Join(dir, "c.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "readable by every user") {
+		t.Fatalf("warnings = %v", cfg.Warnings)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, p := range []string{"testdata/good.yml", "testdata/unknown-key.bad.yml", "testdata/dup-org.bad.yml"} {
+		b, _ := os.ReadFile(p)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := Parse(b, "testdata/fuzz.yml")
+		if err == nil && len(cfg.Orgs) == 0 {
+			t.Fatal("a config without orgs was accepted")
+		}
+	})
+}
