@@ -63,12 +63,12 @@ type Refresher struct {
 }
 
 type sourceRun struct {
-	name    string
-	fn      func(ctx context.Context) error
-	status  SourceStatus
-	next    time.Time
-	cost    float64 // requests per run, smoothed
-	running bool
+	name   string
+	fn     func(ctx context.Context) error
+	status SourceStatus
+	next   time.Time
+	cost   float64 // requests per steady-state run, smoothed
+	runs   int
 }
 
 // NewRefresher builds a refresher for one org. It makes no network call.
@@ -182,10 +182,16 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	if ctx.Err() != nil {
 		return
 	}
+	// The first run of a source is a full read (a full OauthToken sync, a log
+	// backfill): it says nothing of the steady cost, so it only counts in the
+	// last-24-hours total.
 	cost := float64(r.budget.total() - before)
-	if s.cost == 0 {
+	s.runs++
+	switch {
+	case s.runs == 1:
+	case s.runs == 2:
 		s.cost = cost
-	} else {
+	default:
 		s.cost = 0.7*s.cost + 0.3*cost
 	}
 	s.status.LastAttempt, s.status.Duration = start, r.now().Sub(start)

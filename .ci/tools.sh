@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs the pinned tools the tests and linters need, each in its own
+# versioned folder under TOOLS_DIR, and skips what is already there. Prints
+# nothing but progress; source .ci/env.sh (or use the Makefile) to get them
+# on PATH.
+set -euo pipefail
+
+PROMETHEUS_VERSION=v0.316.0   # prometheus and promtool (the Go module's version)
+ALERTMANAGER_VERSION=v0.35.0
+GOLANGCI_LINT_VERSION=v2.15.0
+JSONNET_VERSION=v0.22.0
+
+TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/salesforce_oauth_exporter/tools}
+mkdir -p "$TOOLS_DIR"
+
+have() { [ -x "$1" ]; }
+
+install_go() { # dir pkg@version...
+  local dir=$1; shift
+  mkdir -p "$dir"
+  echo "tools: go install $*" >&2
+  GOBIN="$dir" GOFLAGS=-mod=mod go install "$@"
+}
+
+d="$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION"
+if ! have "$d/prometheus" || ! have "$d/promtool"; then
+  install_go "$d" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+fi
+
+d="$TOOLS_DIR/alertmanager-$ALERTMANAGER_VERSION"
+if ! have "$d/alertmanager"; then
+  # The module lacks the UI's built assets, so 'go install' fails; build from a
+  # copy of the module with placeholder pages (the tests use only the API).
+  echo "tools: build alertmanager $ALERTMANAGER_VERSION" >&2
+  src=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  work=$(mktemp -d)
+  cp -r "$src/." "$work/"
+  chmod -R u+w "$work"
+  for ui in elm mantine; do
+    mkdir -p "$work/ui/app/dist/$ui"
+    echo '<!doctype html><title>Alertmanager</title><p>UI not built.' > "$work/ui/app/dist/$ui/index.html"
+  done
+  mkdir -p "$d"
+  (cd "$work" && GOFLAGS=-mod=mod go build -o "$d/alertmanager" ./cmd/alertmanager)
+  rm -rf "$work"
+fi
+
+d="$TOOLS_DIR/golangci-lint-$GOLANGCI_LINT_VERSION"
+if ! have "$d/golangci-lint"; then
+  install_go "$d" "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
+fi
+
+d="$TOOLS_DIR/jsonnet-$JSONNET_VERSION"
+if ! have "$d/jsonnet" || ! have "$d/jsonnetfmt" || ! have "$d/jsonnet-lint"; then
+  install_go "$d" "github.com/google/go-jsonnet/cmd/jsonnet@$JSONNET_VERSION" "github.com/google/go-jsonnet/cmd/jsonnetfmt@$JSONNET_VERSION" "github.com/google/go-jsonnet/cmd/jsonnet-lint@$JSONNET_VERSION"
+fi
+
+# The PATH entries, one per line, for the caller.
+for d in "prometheus-$PROMETHEUS_VERSION" "alertmanager-$ALERTMANAGER_VERSION" "golangci-lint-$GOLANGCI_LINT_VERSION" "jsonnet-$JSONNET_VERSION"; do
+  echo "$TOOLS_DIR/$d"
+done

@@ -1,0 +1,22 @@
+# A static binary on distroless, running as the nonroot user.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/salesforce_oauth_exporter . \
+ && mkdir -p /out/state
+
+FROM gcr.io/distroless/static-debian12:nonroot
+LABEL org.opencontainers.image.title="salesforce_oauth_exporter" \
+      org.opencontainers.image.description="OAuth access to Salesforce orgs (connected apps, External Client Apps) for Prometheus" \
+      org.opencontainers.image.licenses="Apache-2.0"
+COPY --from=build /out/salesforce_oauth_exporter /bin/salesforce_oauth_exporter
+COPY --from=build --chown=65532:65532 /out/state /var/lib/salesforce_oauth_exporter
+USER 65532:65532
+EXPOSE 10157
+# Mount the config (and the secret files it names) at /etc/salesforce_oauth_exporter,
+# and a volume at /var/lib/salesforce_oauth_exporter for the state.
+VOLUME ["/var/lib/salesforce_oauth_exporter"]
+ENTRYPOINT ["/bin/salesforce_oauth_exporter"]
+CMD ["--config.file=/etc/salesforce_oauth_exporter/config.yml", "--storage.path=/var/lib/salesforce_oauth_exporter"]

@@ -1,0 +1,73 @@
+package collector
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStateRoundTripAndCorruptFileSetAside(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := newOrgState("prod")
+	st.FirstSeen["connected_app|X||"] = time.Unix(1_700_000_000, 0).UTC()
+	st.Usage.Periods["D|2026-01-01T00:00:00Z"] = &usagePeriod{Interval: "Daily", Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), FileID: "0AT", Apps: map[string]*appCount{"0H4": {Name: "X", Requests: 5, Errors: 1}}}
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	got := loadState(dir, "prod", logger)
+	if got.FirstSeen["connected_app|X||"] != st.FirstSeen["connected_app|X||"] || got.Usage.Periods["D|2026-01-01T00:00:00Z"].Apps["0H4"].Requests != 5 {
+		t.Fatalf("round trip lost data: %+v", got)
+	}
+	if logs.Len() != 0 {
+		t.Errorf("unexpected log: %s", logs.String())
+	}
+	for name, content := range map[string]string{
+		"truncated":     `{"version":1,"org":"prod","first_seen":{`,
+		"wrong org":     `{"version":1,"org":"other","first_seen":{}}`,
+		"wrong version": `{"version":99,"org":"prod"}`,
+		"bad counts":    `{"version":1,"org":"prod","api_usage":{"periods":{"k":{"interval":"Daily","start":"2026-01-01T00:00:00Z","apps":{"a":{"requests":1,"errors":5}}}}}}`,
+	} {
+		logs.Reset()
+		if err := os.WriteFile(stateFile(dir, "prod"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := loadState(dir, "prod", logger)
+		if len(got.FirstSeen) != 0 {
+			t.Errorf("%s: state not reset", name)
+		}
+		if !strings.Contains(logs.String(), "set it aside") {
+			t.Errorf("%s: no clear log line: %s", name, logs.String())
+		}
+		if _, err := os.Stat(stateFile(dir, "prod")); !os.IsNotExist(err) {
+			t.Errorf("%s: corrupt file left in place", name)
+		}
+	}
+	aside, _ := filepath.Glob(filepath.Join(dir, "prod.state.json.corrupt-*"))
+	if len(aside) == 0 {
+		t.Error("no corrupt file kept for inspection")
+	}
+}
+
+func FuzzParseState(f *testing.F) {
+	st := newOrgState("prod")
+	st.FirstSeen["a"] = time.Unix(1, 0)
+	b, _ := jsonMarshal(st)
+	f.Add(b)
+	f.Add([]byte(`{"version":1,"org":"prod","api_usage":{"periods":{"k":null}}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		st, err := parseState(b, "prod")
+		if err != nil {
+			return
+		}
+		// Whatever loads must be usable.
+		st.Usage.prune()
+		_ = st.Usage.windows()
+	})
+}

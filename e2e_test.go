@@ -1,0 +1,419 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sfoe-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "salesforce_oauth_exporter")
+	args := []string{"build", "-o", binary}
+	if os.Getenv("E2E_RACE") != "" {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// exporter is a running exporter process.
+type exporter struct {
+	cmd  *exec.Cmd
+	addr string
+	mu   sync.Mutex
+	logs bytes.Buffer
+	done chan error
+}
+
+var listenRE = regexp.MustCompile(`msg="Listening on" address=(\S+)`)
+
+func startExporter(t *testing.T, args ...string) *exporter {
+	t.Helper()
+	e := &exporter{done: make(chan error, 1)}
+	e.cmd = exec.Command(binary, append([]string{"--web.listen-address=127.0.0.1:0"}, args...)...)
+	stderr, _ := e.cmd.StderrPipe()
+	if err := e.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = e.cmd.Process.Kill()
+		<-e.done
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", e.log())
+		}
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			e.mu.Lock()
+			e.logs.WriteString(line + "\n")
+			e.mu.Unlock()
+			if m := listenRE.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			}
+		}
+		e.done <- e.cmd.Wait()
+	}()
+	select {
+	case a := <-addr:
+		e.addr = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatalf("exporter did not start:\n%s", e.log())
+	}
+	return e
+}
+
+func (e *exporter) log() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.logs.String()
+}
+
+func (e *exporter) scrape(t *testing.T) map[string]*metricFamily {
+	t.Helper()
+	resp, err := http.Get(e.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return parseMetrics(t, body)
+}
+
+type metricFamily struct {
+	raw    []byte
+	series map[string]float64 // by sorted label string
+}
+
+func parseMetrics(t *testing.T, body []byte) map[string]*metricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	out := map[string]*metricFamily{}
+	for name, f := range fams {
+		mf := &metricFamily{raw: body, series: map[string]float64{}}
+		for _, m := range f.GetMetric() {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName()+"="+l.GetValue())
+			}
+			sort.Strings(ls)
+			v := m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue()
+			mf.series[strings.Join(ls, ",")] = v
+		}
+		out[name] = mf
+	}
+	return out
+}
+
+// waitFor scrapes until cond holds.
+func (e *exporter) waitFor(t *testing.T, what string, cond func(map[string]*metricFamily) bool) map[string]*metricFamily {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		m := e.scrape(t)
+		if cond(m) {
+			return m
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+	return nil
+}
+
+func value(m map[string]*metricFamily, name string, labels ...string) (float64, bool) {
+	f := m[name]
+	if f == nil {
+		return 0, false
+	}
+	sort.Strings(labels)
+	v, ok := f.series[strings.Join(labels, ",")]
+	return v, ok
+}
+
+// readmeMetrics returns the metric names in the README's metrics table.
+func readmeMetrics(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	start := strings.Index(s, "<!-- metrics-table-start -->")
+	end := strings.Index(s, "<!-- metrics-table-end -->")
+	if start < 0 || end < start {
+		t.Fatal("README has no metrics table markers")
+	}
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)`").FindAllStringSubmatch(s[start:end], -1) {
+		out[m[1]] = true
+	}
+	return out
+}
+
+// TestDemoServesEveryDocumentedMetric runs the binary on its demo org, waits
+// for the surge, and checks the output against the README's metrics table in
+// both directions, and with promtool.
+func TestDemoServesEveryDocumentedMetric(t *testing.T) {
+	t.Parallel()
+	e := startExporter(t, "--demo", "--demo.surge-after=1s")
+	m := e.waitFor(t, "the demo's surge app with sessions and logins", func(m map[string]*metricFamily) bool {
+		v, ok := value(m, "salesforce_connected_app_oauth_tokens", "org=demo", "app=My Data Loader Pro", "app_id=")
+		_, logins := value(m, "salesforce_connected_app_oauth_logins", "org=demo", "app=My Data Loader Pro", "app_id=", "result=success", "window=24h")
+		up, _ := value(m, "salesforce_up", "org=demo")
+		return ok && v == 20 && logins && up == 1
+	})
+	documented := readmeMetrics(t)
+	for name := range m {
+		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") || strings.HasPrefix(name, "promhttp_") {
+			continue
+		}
+		if !documented[name] {
+			t.Errorf("metric %s is served but not in the README's metrics table", name)
+		}
+	}
+	for name := range documented {
+		if m[name] == nil {
+			t.Errorf("metric %s is in the README but the demo does not serve it", name)
+		}
+	}
+	// The info metric says what the alerts need.
+	if v, ok := value(m, "salesforce_connected_app_info", "org=demo", "app=My Data Loader Pro", "app_id=", "kind=connected_app", "installed=false", "known=false", "owner=", "admin_approved="); !ok || v != 1 {
+		t.Errorf("info series for the phishing app missing: %v", m["salesforce_connected_app_info"].series)
+	}
+	if v, _ := value(m, "salesforce_inactive_users_with_oauth_tokens", "org=demo"); v != 7 {
+		t.Errorf("inactive users with tokens = %v, want 7", v)
+	}
+	if promtool, err := exec.LookPath("promtool"); err == nil {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(m["salesforce_up"].raw)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	} else if os.Getenv("CI") != "" {
+		t.Error("promtool not on PATH")
+	}
+	// SIGTERM stops it cleanly.
+	_ = e.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-e.done:
+		e.done <- err
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("no exit within 15s of SIGTERM")
+	}
+}
+
+// writeConfig writes a config for a fake org served at url.
+func writeConfig(t *testing.T, dir, url, extra string) string {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(sftest.TestCredentials.ClientSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fmt.Sprintf(`orgs:
+  - name: prod
+    login_url: %s
+    refresh_interval: 10s
+    auth:
+      flow: client_credentials
+      client_id: %s
+      client_secret_file: secret
+%s`, url, sftest.TestCredentials.ClientID, extra)
+	p := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestBinaryMatchesGroundTruth runs the binary against a fake org in the
+// test process and compares every token metric with the org's ground truth.
+func TestBinaryMatchesGroundTruth(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	org.Generate(sftest.Scale{Tokens: 30000, Apps: 40, Users: 5000, Seed: 11})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, "inventory:\n  - app: App 000\n    owner: core@example.com\n")
+	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"))
+	m := e.waitFor(t, "oauth_tokens up", func(m map[string]*metricFamily) bool {
+		v, _ := value(m, "salesforce_source_up", "org=prod", "source=oauth_tokens")
+		return v == 1
+	})
+	truth, inactive := org.GroundTruth(90 * 24 * time.Hour)
+	apps := org.Apps()
+	for _, a := range apps {
+		w, ok := truth[a.Name]
+		if !ok {
+			continue
+		}
+		id := a.ID
+		if !a.Installed {
+			id = ""
+		}
+		l := []string{"org=prod", "app=" + a.Name, "app_id=" + id}
+		for metric, want := range map[string]float64{
+			"salesforce_connected_app_oauth_tokens":                        float64(w.Tokens),
+			"salesforce_connected_app_authorized_users":                    float64(w.Users),
+			"salesforce_connected_app_oauth_token_uses":                    float64(w.Uses),
+			"salesforce_connected_app_stale_oauth_tokens":                  float64(w.Stale),
+			"salesforce_connected_app_inactive_user_oauth_tokens":          float64(w.InactiveTokens),
+			"salesforce_connected_app_first_authorized_timestamp_seconds": float64(w.FirstAuthorized.UnixMilli()) / 1000,
+			"salesforce_connected_app_last_used_timestamp_seconds":        float64(w.LastUsed.UnixMilli()) / 1000,
+		} {
+			got, ok := value(m, metric, l...)
+			if !ok || got != want {
+				t.Errorf("%s{%s} = %v (present %v), want %v", metric, strings.Join(l, ","), got, ok, want)
+			}
+		}
+		known := strconv.FormatBool(a.Name == "App 000")
+		owner := map[bool]string{true: "core@example.com", false: ""}[a.Name == "App 000"]
+		approved := "false"
+		if !a.Installed {
+			approved = "" // no AppMenuItem or ConnectedApplication row to say
+		}
+		if v, ok := value(m, "salesforce_connected_app_info", append(l, "kind=connected_app", "installed="+strconv.FormatBool(a.Installed), "known="+known, "owner="+owner, "admin_approved="+approved)...); !ok || v != 1 {
+			t.Errorf("info for %s missing or wrong", a.Name)
+		}
+	}
+	if v, _ := value(m, "salesforce_inactive_users_with_oauth_tokens", "org=prod"); v != float64(inactive) {
+		t.Errorf("inactive users = %v, want %d", v, inactive)
+	}
+	used, maxReq := org.APIUsage()
+	if v, _ := value(m, "salesforce_org_daily_api_requests_limit", "org=prod"); v != float64(maxReq) {
+		t.Errorf("limit = %v, want %d", v, maxReq)
+	}
+	if v, _ := value(m, "salesforce_org_daily_api_requests_remaining", "org=prod"); v < float64(maxReq-used) || v > float64(maxReq) {
+		t.Errorf("remaining = %v, want about %d", v, maxReq-used)
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	t.Parallel()
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(binary, args...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return code, string(out)
+	}
+	if code, out := run(); code != 1 || !strings.Contains(out, "--config.file") || !strings.Contains(out, "--demo") {
+		t.Errorf("no config: exit %d, %q", code, out)
+	}
+	dir := t.TempDir()
+	good := writeConfig(t, dir, "https://acme.my.salesforce.com", "")
+	if code, out := run("--config.file="+good, "--config.check"); code != 0 || !strings.Contains(out, "OK") {
+		t.Errorf("check good: exit %d, %q", code, out)
+	}
+	bad := filepath.Join(dir, "bad.yml")
+	os.WriteFile(bad, []byte("orgs:\n  - name: x\n    colour: blue\n"), 0o600)
+	if code, out := run("--config.file="+bad, "--config.check"); code != 1 || !strings.Contains(out, "bad.yml:3: colour: unknown key") {
+		t.Errorf("check bad: exit %d, %q", code, out)
+	}
+	if code, out := run("--config.file="+bad); code != 1 || !strings.Contains(out, "unknown key") {
+		t.Errorf("serve bad: exit %d, %q", code, out)
+	}
+	if code, _ := run("--version"); code != 0 {
+		t.Errorf("--version: exit %d", code)
+	}
+	if code, out := run("--web.listen-address=nonsense:xx", "--demo"); code != 1 {
+		t.Errorf("bad listen address: exit %d, %q", code, out)
+	}
+}
+
+func TestReloadKeepsOldConfigOnError(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	org.Generate(sftest.Scale{Tokens: 500, Apps: 5, Users: 100, Seed: 2})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, "")
+	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--web.enable-lifecycle")
+	e.waitFor(t, "first refresh", func(m map[string]*metricFamily) bool { v, _ := value(m, "salesforce_up", "org=prod"); return v == 1 })
+	// A bad config: kept out, by SIGHUP and by /-/reload.
+	os.WriteFile(cfg, []byte("orgs: [\n"), 0o600)
+	_ = e.cmd.Process.Signal(syscall.SIGHUP)
+	e.waitFor(t, "reload failure reported", func(m map[string]*metricFamily) bool {
+		v, ok := value(m, "salesforce_exporter_config_last_reload_successful")
+		return ok && v == 0
+	})
+	resp, err := http.Post(e.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("/-/reload with a bad config: %d", resp.StatusCode)
+	}
+	if v, _ := value(e.scrape(t), "salesforce_up", "org=prod"); v != 1 {
+		t.Error("org data lost after a failed reload")
+	}
+	// A good one with a new inventory entry: applied without a restart of the org.
+	writeConfig(t, dir, ts.URL, "inventory:\n  - app: App 000\n    owner: o@example.com\n")
+	resp, err = http.Post(e.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/-/reload with a good config: %d", resp.StatusCode)
+	}
+	e.waitFor(t, "inventory applied", func(m map[string]*metricFamily) bool {
+		for k := range m["salesforce_connected_app_info"].series {
+			if strings.Contains(k, "app=App 000,") && strings.Contains(k, "known=true") {
+				return true
+			}
+		}
+		return false
+	})
+	// Without the flag, /-/reload does not exist.
+	e2 := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data2"))
+	resp, err = http.Post(e2.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 200 {
+		t.Error("/-/reload works without --web.enable-lifecycle")
+	}
+	_ = context.Background()
+}

@@ -1,0 +1,213 @@
+package salesforce
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseLimitInfo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		in      string
+		want    APIUsage
+		wantErr bool
+	}{
+		{"plain", "api-usage=10018/100000", APIUsage{Used: 10018, Max: 100000}, false},
+		{"per app", "api-usage=25/5000; per-app-api-usage=17/250(appName=sample-app)", APIUsage{Used: 25, Max: 5000, App: &AppAPIUsage{Name: "sample-app", Used: 17, Max: 250}}, false},
+		{"spaces", " api-usage = 1/2 ", APIUsage{Used: 1, Max: 2}, false},
+		{"empty", "", APIUsage{}, true},
+		{"garbage", "api-usage=lots", APIUsage{}, true},
+		{"negative", "api-usage=-1/5", APIUsage{}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseLimitInfo(tc.in)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				return
+			}
+			if got.Used != tc.want.Used || got.Max != tc.want.Max || (got.App == nil) != (tc.want.App == nil) || got.App != nil && *got.App != *tc.want.App {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseErrorBody(t *testing.T) {
+	t.Parallel()
+	d, body := ParseErrorBody([]byte(`[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`))
+	if len(d) != 1 || d[0].ErrorCode != "INVALID_SESSION_ID" || body != "" {
+		t.Errorf("array: %+v %q", d, body)
+	}
+	d, _ = ParseErrorBody([]byte(`{"error":"invalid_token","error_description":"invalid token"}`))
+	if len(d) != 1 || d[0].ErrorCode != "invalid_token" {
+		t.Errorf("oauth object: %+v", d)
+	}
+	d, body = ParseErrorBody([]byte("<html><body><h1>502 Bad Gateway</h1>\x00\x01</body></html>"))
+	if d != nil || body != "502 Bad Gateway" {
+		t.Errorf("html: %+v %q", d, body)
+	}
+	d, body = ParseErrorBody(nil)
+	if d != nil || body != "" {
+		t.Errorf("empty: %+v %q", d, body)
+	}
+}
+
+func TestParseTimeLayouts(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2023, 12, 19, 21, 4, 35, 0, time.UTC)
+	for _, s := range []string{"2023-12-19T21:04:35.000+0000", "2023-12-19T23:04:35.000+0200", "2023-12-19T21:04:35Z", "2023-12-19T21:04:35.000Z"} {
+		got, err := ParseTime(s)
+		if err != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%s: %v %v", s, got, err)
+		}
+	}
+	var tm Time
+	if err := json.Unmarshal([]byte("null"), &tm); err != nil || !tm.IsZero() {
+		t.Errorf("null: %v %v", tm, err)
+	}
+	if err := json.Unmarshal([]byte(`"yesterday"`), &tm); err == nil {
+		t.Error("accepted a bad datetime")
+	}
+}
+
+func gz(t testing.TB, s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	io.WriteString(zw, s)
+	zw.Close()
+	return b.Bytes()
+}
+
+func TestParseAPITotalUsage(t *testing.T) {
+	t.Parallel()
+	// Columns reordered, every value quoted, doubled quotes, a quoted newline,
+	// CRLF line ends, 15- and 18-character ids, an empty app, and gzip.
+	csv := "\"STATUS_CODE\",\"CLIENT_NAME\",\"CONNECTED_APP_NAME\",\"EVENT_TYPE\",\"CONNECTED_APP_ID\"\r\n" +
+		"\"200\",\"sync \"\"nightly\"\"\",\"My Integration\",\"ApiTotalUsage\",\"0H45j000000XyzA\"\r\n" +
+		"\"503\",\"multi\r\nline\",\"My Integration\",\"ApiTotalUsage\",\"0H45j000000XyzAAAA\"\r\n" +
+		"\"200\",\"\",\"\",\"ApiTotalUsage\",\"\"\r\n"
+	zr, err := gzip.NewReader(bytes.NewReader(gz(t, csv)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	n, err := ParseAPITotalUsage(zr, func(e UsageEvent) {
+		got = append(got, string(e.AppID)+"|"+string(e.AppName)+"|"+itoa(e.StatusCode))
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("rows=%d err=%v", n, err)
+	}
+	want := []string{"0H45j000000XyzA|My Integration|200", "0H45j000000XyzAAAA|My Integration|503", "||200"}
+	if strings.Join(got, ";") != strings.Join(want, ";") {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestParseAPITotalUsageErrors(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"":              "csv line 1: empty file: no header",
+		"\"A\",\"B\"\n": "csv line 1: header lacks CONNECTED_APP_ID, CONNECTED_APP_NAME or STATUS_CODE",
+		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"x\",\"\",\"\"\n":      `csv line 2: STATUS_CODE "x" is not a number`,
+		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"200\",\"a\n":          "csv line 2: unterminated quoted field",
+		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"200\"x,\"a\",\"b\"\n": "csv line 2: extra text after a quoted field",
+		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"200\"\n":              "csv line 2: 1 fields, header has 3",
+	}
+	for in, want := range cases {
+		_, err := ParseAPITotalUsage(strings.NewReader(in), func(UsageEvent) {})
+		var ce *CSVError
+		if !errors.As(err, &ce) || err.Error() != want {
+			t.Errorf("%q: err = %v, want %s", in, err, want)
+		}
+	}
+	// A truncated gzip stream is an error, not a short file.
+	full := gz(t, "STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n"+strings.Repeat("\"200\",\"a\",\"b\"\n", 5000))
+	zr, _ := gzip.NewReader(bytes.NewReader(full[:len(full)/2]))
+	if _, err := ParseAPITotalUsage(zr, func(UsageEvent) {}); err == nil {
+		t.Error("truncated gzip parsed without error")
+	}
+}
+
+func TestDecodePageAnyKeyOrder(t *testing.T) {
+	t.Parallel()
+	var n int
+	m, err := decodePage(strings.NewReader(`{"records":[{"a":1},{"a":2}],"nextRecordsUrl":"/services/data/v66.0/query/x-2","extra":{"k":[1,2]},"done":false,"totalSize":4}`), func(json.RawMessage) error { n++; return nil })
+	if err != nil || n != 2 || m.TotalSize != 4 || m.Done || m.NextRecordsURL == "" {
+		t.Fatalf("m=%+v n=%d err=%v", m, n, err)
+	}
+	if _, err := decodePage(strings.NewReader(`{"totalSize":4,"done":false,"records":[{"a":1},`), func(json.RawMessage) error { return nil }); err == nil {
+		t.Error("truncated page decoded without error")
+	}
+}
+
+func FuzzParseLimitInfo(f *testing.F) {
+	for _, s := range []string{"api-usage=25/5000; per-app-api-usage=17/250(appName=sample-app)", "api-usage=1/2", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseLimitInfo(s)
+		if err == nil && (u.Used < 0 || u.Max < 0) {
+			t.Fatalf("negative usage from %q", s)
+		}
+	})
+}
+
+func FuzzParseErrorBody(f *testing.F) {
+	for _, s := range []string{`[{"message":"x","errorCode":"NOT_FOUND"}]`, `{"error":"invalid_grant"}`, "<html>x</html>", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, body := ParseErrorBody(b)
+		if len(body) > 250 || strings.ContainsAny(body, "<>\x00") {
+			t.Fatalf("excerpt %q is too long or has markup", body)
+		}
+	})
+}
+
+func FuzzParseTime(f *testing.F) {
+	for _, s := range []string{"2023-12-19T21:04:35.000+0000", "2026-06-09", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := ParseTime(s)
+		if err == nil && tm.Location() != time.UTC {
+			t.Fatal("not UTC")
+		}
+	})
+}
+
+func FuzzParseAPITotalUsage(f *testing.F) {
+	f.Add([]byte("\"STATUS_CODE\",\"CONNECTED_APP_ID\",\"CONNECTED_APP_NAME\"\r\n\"200\",\"0H4\",\"a \"\"b\"\"\"\r\n"))
+	f.Add([]byte("STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n500,,\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows := 0
+		n, _ := ParseAPITotalUsage(bytes.NewReader(b), func(UsageEvent) { rows++ })
+		if n != rows {
+			t.Fatalf("reported %d rows, delivered %d", n, rows)
+		}
+	})
+}
+
+func FuzzDecodePage(f *testing.F) {
+	f.Add([]byte(`{"totalSize":1,"done":true,"records":[{"attributes":{"type":"User"},"Id":"005"}]}`))
+	f.Add([]byte(`{"records":null,"totalSize":0,"done":true}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = decodePage(bytes.NewReader(b), func(raw json.RawMessage) error {
+			var tok OauthToken
+			_ = json.Unmarshal(raw, &tok)
+			return nil
+		})
+	})
+}
