@@ -66,8 +66,8 @@ func startExporter(t *testing.T, args ...string) *exporter {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = e.cmd.Process.Kill()
-		<-e.done
+		_ = e.cmd.Process.Kill() // it may have exited already
+		<-e.done                 //nolint:errcheck // after Kill the exit status is an error by design
 		if t.Failed() {
 			t.Logf("exporter log:\n%s", e.log())
 		}
@@ -180,7 +180,7 @@ func readmeMetrics(t *testing.T) map[string]bool {
 		t.Fatal("README has no metrics table markers")
 	}
 	out := map[string]bool{}
-	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)`").FindAllStringSubmatch(s[start:end], -1) {
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9_]+)`").FindAllStringSubmatch(s[start:end], -1) {
 		out[m[1]] = true
 	}
 	return out
@@ -290,11 +290,11 @@ func TestBinaryMatchesGroundTruth(t *testing.T) {
 		}
 		l := []string{"org=prod", "app=" + a.Name, "app_id=" + id}
 		for metric, want := range map[string]float64{
-			"salesforce_connected_app_oauth_tokens":                        float64(w.Tokens),
-			"salesforce_connected_app_authorized_users":                    float64(w.Users),
-			"salesforce_connected_app_oauth_token_uses":                    float64(w.Uses),
-			"salesforce_connected_app_stale_oauth_tokens":                  float64(w.Stale),
-			"salesforce_connected_app_inactive_user_oauth_tokens":          float64(w.InactiveTokens),
+			"salesforce_connected_app_oauth_tokens":                       float64(w.Tokens),
+			"salesforce_connected_app_authorized_users":                   float64(w.Users),
+			"salesforce_connected_app_oauth_token_uses":                   float64(w.Uses),
+			"salesforce_connected_app_stale_oauth_tokens":                 float64(w.Stale),
+			"salesforce_connected_app_inactive_user_oauth_tokens":         float64(w.InactiveTokens),
 			"salesforce_connected_app_first_authorized_timestamp_seconds": float64(w.FirstAuthorized.UnixMilli()) / 1000,
 			"salesforce_connected_app_last_used_timestamp_seconds":        float64(w.LastUsed.UnixMilli()) / 1000,
 		} {
@@ -345,11 +345,13 @@ func TestCommandLineErrors(t *testing.T) {
 		t.Errorf("check good: exit %d, %q", code, out)
 	}
 	bad := filepath.Join(dir, "bad.yml")
-	os.WriteFile(bad, []byte("orgs:\n  - name: x\n    colour: blue\n"), 0o600)
+	if err := os.WriteFile(bad, []byte("orgs:\n  - name: x\n    colour: blue\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if code, out := run("--config.file="+bad, "--config.check"); code != 1 || !strings.Contains(out, "bad.yml:3: colour: unknown key") {
 		t.Errorf("check bad: exit %d, %q", code, out)
 	}
-	if code, out := run("--config.file="+bad); code != 1 || !strings.Contains(out, "unknown key") {
+	if code, out := run("--config.file=" + bad); code != 1 || !strings.Contains(out, "unknown key") {
 		t.Errorf("serve bad: exit %d, %q", code, out)
 	}
 	if code, _ := run("--version"); code != 0 {
@@ -370,7 +372,9 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--web.enable-lifecycle")
 	e.waitFor(t, "first refresh", func(m map[string]*metricFamily) bool { v, _ := value(m, "salesforce_up", "org=prod"); return v == 1 })
 	// A bad config: kept out, by SIGHUP and by /-/reload.
-	os.WriteFile(cfg, []byte("orgs: [\n"), 0o600)
+	if err := os.WriteFile(cfg, []byte("orgs: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	_ = e.cmd.Process.Signal(syscall.SIGHUP)
 	e.waitFor(t, "reload failure reported", func(m map[string]*metricFamily) bool {
 		v, ok := value(m, "salesforce_exporter_config_last_reload_successful")

@@ -187,9 +187,9 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	// last-24-hours total.
 	cost := float64(r.budget.total() - before)
 	s.runs++
-	switch {
-	case s.runs == 1:
-	case s.runs == 2:
+	switch s.runs {
+	case 1:
+	case 2:
 		s.cost = cost
 	default:
 		s.cost = 0.7*s.cost + 0.3*cost
@@ -453,7 +453,7 @@ func (r *Refresher) publish() {
 	for _, c := range r.capps {
 		cappByID15[id15(c.ID)] = c
 	}
-	appsKnown := r.sources[config.SourceApps].status.LastSuccess.IsZero() == false
+	appsKnown := !r.sources[config.SourceApps].status.LastSuccess.IsZero()
 	connected := func(name, menuItem string) AppUsage {
 		a := AppUsage{Name: name, MenuItemID: menuItem, Kind: KindConnectedApp, Installed: menuItem != ""}
 		if m, ok := menuByID[menuItem]; ok {
@@ -472,7 +472,7 @@ func (r *Refresher) publish() {
 		}
 		return a
 	}
-	tokensOK := r.sources[config.SourceOAuthTokens].status.LastSuccess.IsZero() == false
+	tokensOK := !r.sources[config.SourceOAuthTokens].status.LastSuccess.IsZero()
 	if tokensOK {
 		snap.HasTokenTotals = true
 		switch r.tokenMode {

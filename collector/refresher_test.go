@@ -2,7 +2,6 @@ package collector
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"strings"
@@ -16,7 +15,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 const staleAfter = 90 * 24 * time.Hour
 

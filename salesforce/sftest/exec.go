@@ -231,7 +231,8 @@ func (c *compiled) run(o *Org) (*result, error) {
 			res.rows = append(res.rows, int32(i))
 		}
 	}
-	if len(c.order) > 0 && !(len(c.order) == 1 && strings.EqualFold(c.order[0].path, c.d.sortedBy) && !c.q.orderBy[0].desc) {
+	presorted := len(c.order) == 1 && strings.EqualFold(c.order[0].path, c.d.sortedBy) && !c.q.orderBy[0].desc
+	if len(c.order) > 0 && !presorted {
 		slices.SortStableFunc(res.rows, func(x, y int32) int {
 			for k, a := range c.order {
 				ob := c.q.orderBy[k]

@@ -18,7 +18,6 @@ type relDef struct {
 	name   string
 	target string
 	fk     func(o *Org, r int) int // -1 when null
-	idOf   func(o *Org, r int) string
 }
 
 type objectDef struct {

@@ -259,16 +259,16 @@ var objRE = regexp.MustCompile(`(?i)\bfrom\s+([A-Za-z0-9_]+)`)
 
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
-	switch {
-	case p == "/services/oauth2/token":
+	switch p {
+	case "/services/oauth2/token":
 		s.count("token", false)
 		s.handleToken(w, r)
 		return
-	case p == "/services/oauth2/revoke":
+	case "/services/oauth2/revoke":
 		s.count("revoke", false)
 		s.handleRevoke(w, r)
 		return
-	case p == "/services/data" || p == "/services/data/":
+	case "/services/data", "/services/data/":
 		s.count("versions", false)
 		writeJSON(w, http.StatusOK, []map[string]string{
 			{"label": "Winter '26", "url": "/services/data/v65.0", "version": "65.0"},
