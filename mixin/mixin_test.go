@@ -1,0 +1,224 @@
+package mixin
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+)
+
+func render(t *testing.T) *Rendered {
+	t.Helper()
+	r, err := Render("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRenderedFilesUpToDate fails when mixin/rendered or dashboards/ drift
+// from the jsonnet source: run go run ./mixin/cmd/generate.
+func TestRenderedFilesUpToDate(t *testing.T) {
+	t.Parallel()
+	r := render(t)
+	want := map[string][]byte{"rendered/alerts.yaml": r.Alerts, "rendered/rules.yaml": r.Rules}
+	for name, b := range r.Dashboards {
+		want[filepath.Join("..", "dashboards", name)] = b
+	}
+	for p, b := range want {
+		got, err := os.ReadFile(p)
+		if err != nil || !bytes.Equal(got, b) {
+			t.Errorf("%s is not what the source renders (%v): run go run ./mixin/cmd/generate", p, err)
+		}
+	}
+	files, _ := filepath.Glob("../dashboards/*.json")
+	if len(files) != len(r.Dashboards) {
+		t.Errorf("dashboards/ holds %d files, the mixin renders %d", len(files), len(r.Dashboards))
+	}
+}
+
+func TestDashboards(t *testing.T) {
+	t.Parallel()
+	plugins.RegisterDefaultPlugins()
+	r := render(t)
+	if len(r.Dashboards) != 3 {
+		t.Fatalf("%d dashboards, want 3", len(r.Dashboards))
+	}
+	uids := map[string]string{}
+	for _, name := range r.DashboardNames() {
+		raw := r.Dashboards[name]
+		t.Run(name, func(t *testing.T) {
+			var d dashboard.Dashboard
+			if err := realError(d.UnmarshalJSONStrict(raw)); err != nil {
+				t.Fatalf("strict Grafana schema: %v", err)
+			}
+			if err := realError(d.Validate()); err != nil {
+				t.Fatalf("Grafana schema validation: %v", err)
+			}
+			var m struct {
+				UID        string `json:"uid"`
+				Templating struct {
+					List []struct {
+						Name       string          `json:"name"`
+						Type       string          `json:"type"`
+						Query      json.RawMessage `json:"query"`
+						Datasource json.RawMessage `json:"datasource"`
+					} `json:"list"`
+				} `json:"templating"`
+				Panels []map[string]json.RawMessage `json:"panels"`
+			}
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			sum := md5.Sum([]byte(name))
+			if m.UID != hex.EncodeToString(sum[:]) {
+				t.Errorf("uid %q is not the stable md5 of the file name", m.UID)
+			}
+			if other, dup := uids[m.UID]; dup {
+				t.Errorf("uid shared with %s", other)
+			}
+			uids[m.UID] = name
+			// No hard-coded datasource: every datasource reference is the variable.
+			var tree any
+			_ = json.Unmarshal(raw, &tree)
+			refs := 0
+			walkDatasources(tree, func(ds any) {
+				refs++
+				if m, ok := ds.(map[string]any); !ok || m["uid"] != "${datasource}" {
+					t.Errorf("hard-coded datasource: %v", ds)
+				}
+			})
+			if refs == 0 {
+				t.Error("no datasource references found")
+			}
+			// Every panel has a unit; every variable is used.
+			var exprs strings.Builder
+			for _, p := range m.Panels {
+				var fc struct {
+					Defaults struct {
+						Unit string `json:"unit"`
+					} `json:"defaults"`
+				}
+				_ = json.Unmarshal(p["fieldConfig"], &fc)
+				var title string
+				_ = json.Unmarshal(p["title"], &title)
+				if fc.Defaults.Unit == "" {
+					t.Errorf("panel %q has no unit", title)
+				}
+				exprs.Write(p["targets"])
+			}
+			for _, v := range m.Templating.List {
+				exprs.Write(v.Query)
+			}
+			all := exprs.String() + string(raw)
+			for _, v := range m.Templating.List {
+				if v.Name == "datasource" {
+					continue
+				}
+				if !strings.Contains(exprs.String(), "$"+v.Name) {
+					t.Errorf("variable %s is not used by any panel or variable query", v.Name)
+				}
+			}
+			_ = all
+		})
+	}
+}
+
+// walkDatasources calls fn with the value of every "datasource" key below v,
+// except the datasource variable's own definition (a string query).
+func walkDatasources(v any, fn func(any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			if k == "datasource" {
+				fn(c)
+				continue
+			}
+			walkDatasources(c, fn)
+		}
+	case []any:
+		for _, c := range x {
+			walkDatasources(c, fn)
+		}
+	}
+}
+
+// realError unwraps the SDK's habit of returning an empty cog.BuildErrors as
+// a non-nil error.
+func realError(err error) error {
+	if be, ok := err.(cog.BuildErrors); ok && len(be) == 0 {
+		return nil
+	}
+	return err
+}
+
+func TestConfigOverride(t *testing.T) {
+	t.Parallel()
+	r, err := Render(`{ salesforceExporterSelector: 'job="sf-test"', authSurgeWindow: '2m' }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(r.Alerts, []byte(`job=\"sf-test\"`)) || !bytes.Contains(r.Alerts, []byte("offset 2m")) || bytes.Contains(r.Alerts, []byte(`job=\"salesforce\"`)) {
+		t.Error("_config overrides did not reach the alerts")
+	}
+}
+
+// TestPromtool checks the rendered rules and runs the alert unit tests with
+// the real promtool.
+func TestPromtool(t *testing.T) {
+	t.Parallel()
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not on PATH; make test installs it")
+		}
+		t.Skip("promtool not on PATH")
+	}
+	for _, args := range [][]string{
+		{"check", "rules", "rendered/alerts.yaml", "rendered/rules.yaml"},
+		{"test", "rules", "tests/alerts-test.yaml"},
+	} {
+		out, err := exec.Command(promtool, args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// TestJsonnetStyle runs jsonnetfmt and jsonnet-lint over the source.
+func TestJsonnetStyle(t *testing.T) {
+	t.Parallel()
+	fmtBin, err1 := exec.LookPath("jsonnetfmt")
+	lintBin, err2 := exec.LookPath("jsonnet-lint")
+	if err1 != nil || err2 != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("jsonnetfmt or jsonnet-lint not on PATH; make test installs them")
+		}
+		t.Skip("jsonnet tools not on PATH")
+	}
+	var files []string
+	_ = filepath.WalkDir(".", func(p string, d os.DirEntry, _ error) error {
+		if strings.HasSuffix(p, ".libsonnet") || strings.HasSuffix(p, ".jsonnet") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	out, err := exec.Command(fmtBin, append([]string{"--test", "-n", "2", "--max-blank-lines", "2", "--string-style", "s", "--comment-style", "s"}, files...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("jsonnetfmt would change: %s", out)
+	}
+	for _, f := range files {
+		if out, err := exec.Command(lintBin, "-J", "lib", f).CombinedOutput(); err != nil {
+			t.Errorf("jsonnet-lint %s: %s", f, out)
+		}
+	}
+}
