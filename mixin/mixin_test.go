@@ -57,7 +57,7 @@ func TestDashboards(t *testing.T) {
 	for _, name := range r.DashboardNames() {
 		raw := r.Dashboards[name]
 		t.Run(name, func(t *testing.T) {
-			var d dashboard.Dashboard
+			var d dashboard.Dashboard //nolint:staticcheck // the dashboards use the classic JSON model, which this type describes
 			if err := realError(d.UnmarshalJSONStrict(raw)); err != nil {
 				t.Fatalf("strict Grafana schema: %v", err)
 			}
