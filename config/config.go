@@ -300,8 +300,11 @@ func (v *validator) validate() error {
 		if o.RefreshInterval == 0 {
 			o.RefreshInterval = Duration(DefaultRefreshInterval)
 		}
-		if time.Duration(o.RefreshInterval) < 10*time.Second {
-			return v.errf(key("refresh_interval"), at("refresh_interval"), "%s is too short: at least 10s", o.RefreshInterval)
+		if time.Duration(o.RefreshInterval) < time.Second {
+			return v.errf(key("refresh_interval"), at("refresh_interval"), "%s is too short: at least 1s", o.RefreshInterval)
+		}
+		if time.Duration(o.RefreshInterval) < time.Minute {
+			v.cfg.Warnings = append(v.cfg.Warnings, fmt.Sprintf("%s: refresh_interval %s is under a minute: every refresh costs API calls (the API budget still caps them)", key("refresh_interval"), o.RefreshInterval))
 		}
 		if o.Timeout == 0 {
 			o.Timeout = Duration(min(DefaultTimeout, time.Duration(o.RefreshInterval)))
@@ -324,9 +327,12 @@ func (v *validator) validate() error {
 		if o.APIVersion != "" && !regexp.MustCompile(`^v?\d+\.\d$`).MatchString(o.APIVersion) {
 			return v.errf(key("api_version"), at("api_version"), "%q is not a version such as \"66.0\"", o.APIVersion)
 		}
-		for name := range o.Sources {
+		for name, sc := range o.Sources {
 			if !slices.Contains(Sources, name) {
 				return v.errf(key("sources."+name), at("sources", name), "unknown source: want one of %s", strings.Join(Sources, ", "))
+			}
+			if sc.Interval != 0 && time.Duration(sc.Interval) < time.Second {
+				return v.errf(key("sources."+name+".interval"), at("sources", name), "%s is too short: at least 1s", sc.Interval)
 			}
 		}
 		if err := v.auth(i, o); err != nil {
