@@ -176,19 +176,6 @@ func (r *receiver) resolved(match map[string]string) bool {
 	return false
 }
 
-// firing lists the distinct alert names that fired with the given labels.
-func (r *receiver) firing(match map[string]string) map[string]bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]bool{}
-	for _, a := range r.alerts {
-		if a.Status == "firing" && matches(a.Labels, match) {
-			out[a.Labels["alertname"]] = true
-		}
-	}
-	return out
-}
-
 func (r *receiver) all() []notification {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -212,4 +199,3 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	}
 	return p
 }
-
