@@ -57,6 +57,10 @@ type cli struct {
 	toolkitFlags *web.FlagConfig
 
 	storageSet bool
+	reviewTTL  *time.Duration
+
+	review reviewFlags
+	revoke revokeFlags
 }
 
 func newCLI(stdout, stderr io.Writer) *cli {
@@ -78,7 +82,10 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's small persistent state (first-seen times, API usage counts). With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
 	c.lifecycle = c.serve.Flag("web.enable-lifecycle", "Enable POST /-/reload to reload the config (SIGHUP always works).").Bool()
 	c.pprof = c.serve.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ (behind the same web config).").Bool()
+	c.reviewTTL = c.serve.Flag("review.cache-ttl", "How long /review reuses its per-user detail before reading Salesforce again.").Default("1h").Duration()
 	c.toolkitFlags = kingpinflag.AddFlags(c.serve, defaultAddress)
+	c.review.register(app)
+	c.revoke.register(app)
 	return c
 }
 
@@ -102,6 +109,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case c.serve.FullCommand():
 		return c.runServe(ctx, logger, stdout, stderr)
+	case c.review.cmd.FullCommand():
+		return c.review.run(ctx, logger, stdout, stderr)
+	case c.revoke.cmd.FullCommand():
+		return c.revoke.run(ctx, logger, stdout, stderr)
 	}
 	return 1
 }
@@ -225,7 +236,8 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	links := []web.LandingLinks{{Address: *c.metricsPath, Text: "Metrics"}}
+	registerReview(mux, mgr, *c.reviewTTL, logger.With("component", "review"))
+	links := []web.LandingLinks{{Address: *c.metricsPath, Text: "Metrics"}, {Address: "/review", Text: "Weekly review (HTML)"}, {Address: "/review.json", Text: "Weekly review (JSON)"}}
 	landing, err := web.NewLandingPage(web.LandingConfig{
 		Name: exporterName, Description: "OAuth access to Salesforce orgs, for Prometheus", Version: version.Info(), Links: links,
 	})

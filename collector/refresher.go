@@ -59,6 +59,7 @@ type Refresher struct {
 	loginEvents       []loginEvent
 	loginWM           time.Time
 	visibilityLimited bool
+	readOnly          bool
 	warned            map[string]bool
 }
 
@@ -109,6 +110,10 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 	add(config.SourceECAs, r.refreshECAs)
 	return r, nil
 }
+
+// SetReadOnlyState makes the refresher read its state file but never write
+// it, for one-shot commands that run beside a serving exporter.
+func (r *Refresher) SetReadOnlyState() { r.readOnly = true }
 
 // Client returns the org's API client (for the review and revoke commands).
 func (r *Refresher) Client() *salesforce.Client { return r.client }
@@ -624,7 +629,7 @@ func (r *Refresher) publish() {
 		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
 	})
 	r.snap.Store(snap)
-	if r.dirty && r.storage != "" {
+	if r.dirty && r.storage != "" && !r.readOnly {
 		if err := saveState(r.storage, r.state); err != nil {
 			r.logger.Error("Could not save state; will retry", "err", err)
 		} else {

@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -38,10 +39,50 @@ func (t OauthToken) Username() string {
 }
 
 // Field lists. Id is not selected: the docs say it is always null.
+// AccessToken and RequestToken are never selected; DeleteToken only by
+// RevocableTokens.
 const (
 	tokenFields       = "AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount"
 	tokenReviewFields = "AppName, AppMenuItemId, UserId, User.IsActive, User.Username, CreatedDate, LastUsedDate, UseCount"
+	tokenRevokeFields = tokenReviewFields + ", DeleteToken"
 )
+
+// Secret is a value that must not be printed: its String, GoString and JSON
+// forms are redacted. Reveal returns the value.
+type Secret struct{ v string }
+
+// String implements fmt.Stringer.
+func (Secret) String() string { return "[redacted]" }
+
+// GoString implements fmt.GoStringer.
+func (Secret) GoString() string { return "[redacted]" }
+
+// MarshalJSON never writes the value.
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+
+// UnmarshalJSON reads the value.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	var v *string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v != nil {
+		s.v = *v
+	}
+	return nil
+}
+
+// Reveal returns the secret value.
+func (s Secret) Reveal() string { return s.v }
+
+// IsZero reports whether the secret is empty.
+func (s Secret) IsZero() bool { return s.v == "" }
+
+// RevocableToken is an OauthToken with its DeleteToken, for revocation only.
+type RevocableToken struct {
+	OauthToken
+	DeleteToken Secret `json:"DeleteToken"`
+}
 
 // ClockMargin keeps the newest seconds out of a fetch bounded by "now": the
 // org's clock is only known to the second (from the Date header), and a token
@@ -106,10 +147,17 @@ func (e *CountMismatchError) Is(target error) bool { return target == ErrCountMi
 // second and splits what is left. A second holding more than 2,500 tokens is
 // walked by UserId and then AppName. The total is checked against COUNT().
 func (c *Client) OauthTokens(ctx context.Context, q TokenQuery, fn func(OauthToken)) (TokenFetchStats, error) {
-	f := &tokenFetcher{c: c, q: q, fields: tokenFields, emit: fn}
+	f := &tokenFetcher{c: c, q: q, fields: tokenFields, emit: func(t RevocableToken) { fn(t.OauthToken) }}
 	if q.Usernames {
 		f.fields = tokenReviewFields
 	}
+	return f.run(ctx)
+}
+
+// RevocableTokens fetches tokens as OauthTokens does, with usernames and their
+// DeleteToken. Only the revoke path calls it: the DeleteToken revokes the grant.
+func (c *Client) RevocableTokens(ctx context.Context, q TokenQuery, fn func(RevocableToken)) (TokenFetchStats, error) {
+	f := &tokenFetcher{c: c, q: q, fields: tokenRevokeFields, emit: fn}
 	return f.run(ctx)
 }
 
@@ -117,7 +165,7 @@ type tokenFetcher struct {
 	c      *Client
 	q      TokenQuery
 	fields string
-	emit   func(OauthToken)
+	emit   func(RevocableToken)
 
 	mu    sync.Mutex
 	stats TokenFetchStats
@@ -172,6 +220,7 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 		var oldest *OauthToken
 		_, err := Stream(ctx, f.c, "SELECT CreatedDate FROM OauthToken"+f.where(createdRange(time.Time{}, before)...)+" ORDER BY CreatedDate ASC LIMIT 1",
 			func(t OauthToken) bool { oldest = &t; return false })
+
 		f.stats.Requests++
 		if err != nil && !errors.Is(err, errStopped) {
 			return f.stats, fmt.Errorf("find oldest OauthToken: %w", err)
@@ -322,12 +371,12 @@ func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(ti
 // keyField is one level of the keyset walk inside a single second.
 type keyField struct {
 	name string
-	get  func(OauthToken) string
+	get  func(RevocableToken) string
 }
 
 var secondKeys = []keyField{
-	{"UserId", func(t OauthToken) string { return t.UserID }},
-	{"AppName", func(t OauthToken) string { return t.AppName }},
+	{"UserId", func(t RevocableToken) string { return t.UserID }},
+	{"AppName", func(t RevocableToken) string { return t.AppName }},
 }
 
 // fetchSecond walks one second that holds more than a cursor's worth of
@@ -377,9 +426,9 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 }
 
 // cursor runs one query to its end and reports whether the cap may have cut it short.
-func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]OauthToken, bool, error) {
-	rows := make([]OauthToken, 0, OauthTokenPageSize)
-	info, err := Stream(ctx, f.c, soql, func(t OauthToken) bool { rows = append(rows, t); return true })
+func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToken, bool, error) {
+	rows := make([]RevocableToken, 0, OauthTokenPageSize)
+	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return true })
 	f.mu.Lock()
 	f.stats.Requests += info.Pages
 	f.stats.Partitions++
@@ -391,7 +440,7 @@ func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]OauthToken, b
 	return rows, truncated && len(rows) > 0, nil
 }
 
-func (f *tokenFetcher) deliver(rows []OauthToken) {
+func (f *tokenFetcher) deliver(rows []RevocableToken) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, r := range rows {

@@ -448,3 +448,15 @@ func (o *Org) apiVersionForURL() string {
 	}
 	return o.lastVersion
 }
+
+// DeleteTokens returns every token's DeleteToken, revoked ones included, so
+// tests can check that none is ever printed.
+func (o *Org) DeleteTokens() []string {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := make([]string, len(o.tokens))
+	for i := range o.tokens {
+		out[i] = o.deleteToken(i)
+	}
+	return out
+}

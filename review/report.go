@@ -1,0 +1,411 @@
+// Package review builds the weekly OAuth review of an org: the inventory,
+// what is new, unknown apps and who authorized them, usage outliers,
+// offboarding leaks, stale authorizations and apps that aren't installed,
+// with per-user detail that metrics never carry. It also revokes tokens.
+package review
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// Options are the review's thresholds.
+type Options struct {
+	StaleAfter time.Duration
+	// Many users but little use: at least HighUsers users, at most LowUse requests in 7 days.
+	HighUsers int64
+	LowUse    int64
+	// Few users but heavy use: at most LowUsers users, at least HighUse requests in 7 days.
+	LowUsers int64
+	HighUse  int64
+	// NewWithin is the "first authorized recently" window (30 days).
+	NewWithin time.Duration
+	// RecentLeaver puts users deactivated within this long first (90 days).
+	RecentLeaver time.Duration
+	// Baseline is the previous report, or nil.
+	Baseline *Report
+	// BaselineFile names it in the report.
+	BaselineFile string
+}
+
+// DefaultOptions are the command's defaults.
+func DefaultOptions() Options {
+	return Options{StaleAfter: config.DefaultStaleAfter, HighUsers: 20, LowUse: 100, LowUsers: 3, HighUse: 10000, NewWithin: 30 * 24 * time.Hour, RecentLeaver: 90 * 24 * time.Hour}
+}
+
+// Report is one org's review. Its JSON form is the --baseline of the next one.
+type Report struct {
+	Org         string    `json:"org"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// DataAsOf is the oldest last-success time among the sources used.
+	DataAsOf    time.Time               `json:"data_as_of"`
+	APIUsageEnd time.Time               `json:"api_usage_data_end,omitzero"`
+	APICalls    int64                   `json:"api_calls"`
+	Sources     map[string]SourceReport `json:"sources"`
+	Thresholds  Thresholds              `json:"thresholds"`
+	Baseline    *BaselineInfo           `json:"baseline,omitempty"`
+
+	Inventory        []AppRow    `json:"inventory"`
+	NewSinceBaseline []AppRow    `json:"new_since_baseline"`
+	NewRecently      []AppRow    `json:"new_recently"`
+	Unknown          []AppDetail `json:"unknown_apps"`
+	HighUsersLowUse  []AppRow    `json:"high_users_low_use"`
+	LowUsersHighUse  []AppRow    `json:"low_users_high_use"`
+	Leavers          []Leaver    `json:"offboarding_leaks"`
+	Stale            []TokenRow  `json:"stale_authorizations"`
+	NotInstalled     []AppRow    `json:"not_installed"`
+	Notes            []string    `json:"notes,omitempty"`
+}
+
+// SourceReport is one source's state when the report was built.
+type SourceReport struct {
+	Up          bool      `json:"up"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// Thresholds records the options the report used.
+type Thresholds struct {
+	StaleAfterDays  int   `json:"stale_after_days"`
+	HighUsers       int64 `json:"high_users"`
+	LowUse7d        int64 `json:"low_use_7d"`
+	LowUsers        int64 `json:"low_users"`
+	HighUse7d       int64 `json:"high_use_7d"`
+	NewWithinDays   int   `json:"new_within_days"`
+	RecentLeaverDay int   `json:"recent_leaver_days"`
+}
+
+// BaselineInfo names the previous report.
+type BaselineInfo struct {
+	File        string    `json:"file"`
+	GeneratedAt time.Time `json:"generated_at"`
+}
+
+// AppRow is one app's line.
+type AppRow struct {
+	App             string    `json:"app"`
+	AppID           string    `json:"app_id,omitempty"`
+	Kind            string    `json:"kind"`
+	Installed       bool      `json:"installed"`
+	Known           bool      `json:"known"`
+	Owner           string    `json:"owner,omitempty"`
+	Purpose         string    `json:"purpose,omitempty"`
+	Users           int64     `json:"users"`
+	Tokens          int64     `json:"tokens"`
+	Sessions        int64     `json:"sessions"`
+	Requests24h     int64     `json:"requests_24h"`
+	Requests7d      int64     `json:"requests_7d"`
+	ErrorRate24h    float64   `json:"error_rate_24h"`
+	Stale           int64     `json:"stale_tokens"`
+	InactiveTokens  int64     `json:"inactive_user_tokens"`
+	LastUsed        time.Time `json:"last_used,omitzero"`
+	FirstAuthorized time.Time `json:"first_authorized,omitzero"`
+}
+
+func (a AppRow) key() string { return a.Kind + "|" + strings.ToLower(a.App) + "|" + a.AppID }
+
+// TokenRow is one authorization, with its user.
+type TokenRow struct {
+	App          string    `json:"app"`
+	AppID        string    `json:"app_id,omitempty"`
+	Kind         string    `json:"kind"`
+	Username     string    `json:"user"`
+	UserID       string    `json:"user_id"`
+	UserActive   bool      `json:"user_active"`
+	AuthorizedAt time.Time `json:"authorized_at,omitzero"`
+	LastUsed     time.Time `json:"last_used,omitzero"`
+	UseCount     int64     `json:"use_count"`
+}
+
+// AppDetail is an app with the authorizations behind it.
+type AppDetail struct {
+	AppRow
+	Authorizations []TokenRow `json:"authorizations"`
+}
+
+// Leaver is a deactivated user who still holds tokens.
+type Leaver struct {
+	Username      string     `json:"user"`
+	UserID        string     `json:"user_id"`
+	DeactivatedAt time.Time  `json:"deactivated_at,omitzero"`
+	Recent        bool       `json:"recent"`
+	Tokens        []TokenRow `json:"tokens"`
+}
+
+// LoadBaselines reads a previous review's JSON (one report, or an array of
+// them for several orgs) and returns the reports by org.
+func LoadBaselines(path string) (map[string]*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read baseline: %w", err)
+	}
+	var many []*Report
+	if err := json.Unmarshal(b, &many); err != nil {
+		var one Report
+		if err2 := json.Unmarshal(b, &one); err2 != nil {
+			return nil, fmt.Errorf("baseline %s is not a review JSON report: %w", path, err2)
+		}
+		many = []*Report{&one}
+	}
+	out := map[string]*Report{}
+	for i, r := range many {
+		if r == nil || r.Org == "" || r.GeneratedAt.IsZero() {
+			return nil, fmt.Errorf("baseline %s: report %d has no org or generated_at: not a review JSON report", path, i)
+		}
+		out[r.Org] = r
+	}
+	return out, nil
+}
+
+// Detail is the per-user data a report needs beyond a snapshot.
+type Detail struct {
+	Tokens   []TokenRow
+	Inactive map[string]time.Time // user Id (15) -> when deactivated (LastModifiedDate)
+	Taken    time.Time
+	APICalls int64
+}
+
+// FetchDetail reads every token with its user, the deactivated users, and the
+// External Client Apps' per-user tokens. snap maps token rows to app Ids.
+func FetchDetail(ctx context.Context, c *salesforce.Client, snap *collector.Snapshot, concurrency int) (*Detail, error) {
+	d := &Detail{Inactive: map[string]time.Time{}, Taken: c.ServerNow()}
+	ids := map[[2]string]string{}
+	for _, a := range snap.Apps {
+		if a.Kind == collector.KindConnectedApp {
+			ids[[2]string{a.Name, a.MenuItemID}] = a.ID
+		}
+	}
+	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency}, func(t salesforce.OauthToken) {
+		d.Tokens = append(d.Tokens, TokenRow{
+			App: t.AppName, AppID: ids[[2]string{t.AppName, t.AppMenuItemID}], Kind: collector.KindConnectedApp,
+			Username: t.Username(), UserID: t.UserID, UserActive: t.UserActive(),
+			AuthorizedAt: t.CreatedDate.Time, LastUsed: t.LastUsedDate.Time, UseCount: t.UseCount,
+		})
+	})
+	d.APICalls += int64(st.Requests)
+	if err != nil && !errorsIsMismatch(err) {
+		return nil, fmt.Errorf("read OauthToken rows: %w", err)
+	}
+	n := 0
+	_, err = salesforce.Stream(ctx, c, "SELECT Id, Username, IsActive, LastModifiedDate FROM User WHERE IsActive = false", func(u salesforce.User) bool {
+		d.Inactive[id15(u.ID)] = u.LastModifiedDate.Time
+		n++
+		return true
+	})
+	d.APICalls += int64(1 + n/2000)
+	if err != nil {
+		return nil, fmt.Errorf("read deactivated users: %w", err)
+	}
+	for i := range d.Tokens {
+		if _, ok := d.Inactive[id15(d.Tokens[i].UserID)]; ok {
+			d.Tokens[i].UserActive = false
+		}
+	}
+	for _, a := range snap.Apps {
+		if a.Kind != collector.KindExternalClientApp {
+			continue
+		}
+		users, err := c.ECAUsers(ctx, a.ID)
+		d.APICalls++
+		if err != nil {
+			return nil, fmt.Errorf("read External Client App users: %w", err)
+		}
+		for _, u := range users {
+			toks, err := c.ECATokens(ctx, a.ID, u.UserIdentifier)
+			d.APICalls++
+			if err != nil {
+				return nil, fmt.Errorf("read External Client App tokens: %w", err)
+			}
+			_, inactive := d.Inactive[id15(u.UserIdentifier)]
+			for _, t := range toks {
+				d.Tokens = append(d.Tokens, TokenRow{
+					App: a.Name, AppID: a.ID, Kind: collector.KindExternalClientApp, Username: u.Username, UserID: u.UserIdentifier,
+					UserActive: !inactive, AuthorizedAt: t.InitialConnectionAt.Time, LastUsed: t.LastUsedAt.Time, UseCount: t.UseCount,
+				})
+			}
+		}
+	}
+	return d, nil
+}
+
+func errorsIsMismatch(err error) bool {
+	var m *salesforce.CountMismatchError
+	return asErr(err, &m)
+}
+
+func id15(id string) string {
+	if len(id) > 15 {
+		return id[:15]
+	}
+	return id
+}
+
+// Build assembles the report from a snapshot and its detail.
+func Build(snap *collector.Snapshot, d *Detail, inv func(org, app, id string) *config.InventoryEntry, o Options) *Report {
+	now := d.Taken
+	r := &Report{
+		Org: snap.Org, GeneratedAt: time.Now().UTC(), APIUsageEnd: snap.APIUsageEnd, APICalls: d.APICalls,
+		Sources: map[string]SourceReport{},
+		Thresholds: Thresholds{StaleAfterDays: int(o.StaleAfter.Hours() / 24), HighUsers: o.HighUsers, LowUse7d: o.LowUse, LowUsers: o.LowUsers, HighUse7d: o.HighUse,
+			NewWithinDays: int(o.NewWithin.Hours() / 24), RecentLeaverDay: int(o.RecentLeaver.Hours() / 24)},
+	}
+	for name, st := range snap.Sources {
+		if !st.Enabled {
+			continue
+		}
+		r.Sources[name] = SourceReport{Up: st.Up, LastSuccess: st.LastSuccess, Error: st.LastError}
+		if !st.LastSuccess.IsZero() && (r.DataAsOf.IsZero() || st.LastSuccess.Before(r.DataAsOf)) {
+			r.DataAsOf = st.LastSuccess
+		}
+		if !st.Up {
+			r.Notes = append(r.Notes, fmt.Sprintf("source %s is failing (%s): its figures are from %s", name, st.LastError, fmtTime(st.LastSuccess)))
+		}
+	}
+	if d.Taken.Before(r.DataAsOf) || r.DataAsOf.IsZero() {
+		r.DataAsOf = d.Taken
+	}
+	rows := map[string]*AppRow{}
+	for _, a := range snap.Apps {
+		row := AppRow{
+			App: a.Name, AppID: a.ID, Kind: a.Kind, Installed: a.Installed, Known: a.Known, Owner: a.Owner,
+			Users: a.Users, Tokens: a.Tokens, Sessions: a.Sessions, Requests24h: a.Requests24h, Requests7d: a.Requests7d,
+			Stale: a.Stale, InactiveTokens: a.InactiveTokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized,
+		}
+		if a.Requests24h > 0 {
+			row.ErrorRate24h = float64(a.Errors24h) / float64(a.Requests24h)
+		}
+		if e := inv(snap.Org, a.Name, a.ID); e != nil {
+			row.Purpose = e.Purpose
+		}
+		r.Inventory = append(r.Inventory, row)
+		rows[row.key()] = &r.Inventory[len(r.Inventory)-1]
+	}
+	slices.SortFunc(r.Inventory, func(a, b AppRow) int { return cmp.Or(cmp.Compare(b.Users, a.Users), strings.Compare(a.App, b.App)) })
+
+	// 2. New since the baseline, and first authorized recently.
+	if o.Baseline != nil {
+		r.Baseline = &BaselineInfo{File: o.BaselineFile, GeneratedAt: o.Baseline.GeneratedAt}
+		seen := map[string]bool{}
+		for _, a := range o.Baseline.Inventory {
+			seen[a.key()] = true
+		}
+		for _, a := range r.Inventory {
+			if !seen[a.key()] && (a.Tokens > 0 || a.Requests7d > 0) {
+				r.NewSinceBaseline = append(r.NewSinceBaseline, a)
+			}
+		}
+	} else {
+		r.Notes = append(r.Notes, "no baseline: this is the first review, so nothing is compared (pass --baseline with this report's JSON next time)")
+	}
+	for _, a := range r.Inventory {
+		if !a.FirstAuthorized.IsZero() && now.Sub(a.FirstAuthorized) < o.NewWithin {
+			r.NewRecently = append(r.NewRecently, a)
+		}
+	}
+	slices.SortFunc(r.NewRecently, func(a, b AppRow) int { return b.FirstAuthorized.Compare(a.FirstAuthorized) })
+
+	byApp := map[string][]TokenRow{}
+	for _, t := range d.Tokens {
+		k := t.Kind + "|" + strings.ToLower(t.App) + "|" + t.AppID
+		byApp[k] = append(byApp[k], t)
+	}
+	// 3. Unknown apps, with who authorized them and when.
+	for _, a := range r.Inventory {
+		if a.Known || a.Tokens == 0 {
+			continue
+		}
+		auth := append([]TokenRow(nil), byApp[a.key()]...)
+		slices.SortFunc(auth, func(x, y TokenRow) int {
+			return cmp.Or(x.AuthorizedAt.Compare(y.AuthorizedAt), strings.Compare(x.Username, y.Username))
+		})
+		r.Unknown = append(r.Unknown, AppDetail{AppRow: a, Authorizations: auth})
+	}
+	// 4. Usage outliers (needs API usage data).
+	if _, ok := snap.Sources[config.SourceAPIUsage]; ok && !snap.APIUsageEnd.IsZero() {
+		for _, a := range r.Inventory {
+			if a.Users >= o.HighUsers && a.Requests7d <= o.LowUse {
+				r.HighUsersLowUse = append(r.HighUsersLowUse, a)
+			}
+			if a.Users > 0 && a.Users <= o.LowUsers && a.Requests7d >= o.HighUse {
+				r.LowUsersHighUse = append(r.LowUsersHighUse, a)
+			}
+		}
+		slices.SortFunc(r.LowUsersHighUse, func(a, b AppRow) int { return cmp.Compare(b.Requests7d, a.Requests7d) })
+	} else {
+		r.Notes = append(r.Notes, "no API usage data: the usage outlier sections are empty")
+	}
+	// 5. Offboarding leaks: recent leavers first, newest first.
+	leavers := map[string]*Leaver{}
+	for _, t := range d.Tokens {
+		if t.UserActive {
+			continue
+		}
+		l := leavers[t.UserID]
+		if l == nil {
+			l = &Leaver{Username: t.Username, UserID: t.UserID, DeactivatedAt: d.Inactive[id15(t.UserID)]}
+			l.Recent = !l.DeactivatedAt.IsZero() && now.Sub(l.DeactivatedAt) <= o.RecentLeaver
+			leavers[t.UserID] = l
+		}
+		l.Tokens = append(l.Tokens, t)
+	}
+	for _, l := range leavers {
+		slices.SortFunc(l.Tokens, func(x, y TokenRow) int {
+			return cmp.Or(strings.Compare(x.App, y.App), x.AuthorizedAt.Compare(y.AuthorizedAt))
+		})
+		r.Leavers = append(r.Leavers, *l)
+	}
+	slices.SortFunc(r.Leavers, func(a, b Leaver) int {
+		if a.Recent != b.Recent {
+			if a.Recent {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(b.DeactivatedAt.Compare(a.DeactivatedAt), strings.Compare(a.Username, b.Username))
+	})
+	// 6. Stale authorizations, the longest unused first.
+	for _, t := range d.Tokens {
+		if stale(t, now, o.StaleAfter) {
+			r.Stale = append(r.Stale, t)
+		}
+	}
+	slices.SortFunc(r.Stale, func(a, b TokenRow) int {
+		return cmp.Or(lastActivity(a).Compare(lastActivity(b)), cmp.Compare(a.UseCount, b.UseCount), strings.Compare(a.Username, b.Username))
+	})
+	// 7. Connected apps that aren't installed but hold tokens.
+	for _, a := range r.Inventory {
+		if a.Kind == collector.KindConnectedApp && !a.Installed && a.Tokens > 0 {
+			r.NotInstalled = append(r.NotInstalled, a)
+		}
+	}
+	return r
+}
+
+func lastActivity(t TokenRow) time.Time {
+	if !t.LastUsed.IsZero() {
+		return t.LastUsed
+	}
+	return t.AuthorizedAt
+}
+
+func stale(t TokenRow, now time.Time, after time.Duration) bool {
+	ref := lastActivity(t)
+	return !ref.IsZero() && now.Sub(ref) > after
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/review"
+)
+
+type reviewFlags struct {
+	cmd        *kingpin.CmdClause
+	configFile *string
+	org        *string
+	format     *string
+	baseline   *string
+	output     *string
+	storage    *string
+	highUsers  *int64
+	lowUse     *int64
+	lowUsers   *int64
+	highUse    *int64
+}
+
+func (f *reviewFlags) register(app *kingpin.Application) {
+	f.cmd = app.Command("review", "Write the weekly OAuth review of each org: inventory, new and unknown apps with who authorized them, usage outliers, offboarding leaks, stale authorizations, apps not installed. Reads Salesforce now (it states the API calls it cost).")
+	f.configFile = f.cmd.Flag("config.file", "Path to the YAML config file.").Required().String()
+	f.org = f.cmd.Flag("org", "Review only this org (default: every org).").String()
+	f.format = f.cmd.Flag("format", "Output format: "+strings.Join(review.Formats, ", ")+".").Default("text").Enum(review.Formats...)
+	f.baseline = f.cmd.Flag("baseline", "The JSON report of the previous review: new apps are listed against it.").String()
+	f.output = f.cmd.Flag("output", "Write the report to this file instead of standard output.").String()
+	f.storage = f.cmd.Flag("storage.path", "The exporter's state folder, for the 7-day API usage counts (read, never written).").Default("data/").String()
+	d := review.DefaultOptions()
+	f.highUsers = f.cmd.Flag("high-users", "High user count: at least this many users...").Default(fmt.Sprint(d.HighUsers)).Int64()
+	f.lowUse = f.cmd.Flag("low-use", "...with at most this many API requests in 7 days (maybe abandoned).").Default(fmt.Sprint(d.LowUse)).Int64()
+	f.lowUsers = f.cmd.Flag("low-users", "Low user count: at most this many users...").Default(fmt.Sprint(d.LowUsers)).Int64()
+	f.highUse = f.cmd.Flag("high-use", "...with at least this many API requests in 7 days (service account with broad access).").Default(fmt.Sprint(d.HighUse)).Int64()
+}
+
+func (f *reviewFlags) options(cfg *config.Config) review.Options {
+	o := review.DefaultOptions()
+	o.StaleAfter = time.Duration(cfg.StaleAfter)
+	o.HighUsers, o.LowUse, o.LowUsers, o.HighUse = *f.highUsers, *f.lowUse, *f.lowUsers, *f.highUse
+	return o
+}
+
+// selectOrgs returns the configured orgs, or the one named.
+func selectOrgs(cfg *config.Config, name string) ([]config.Org, error) {
+	if name == "" {
+		return cfg.Orgs, nil
+	}
+	for _, o := range cfg.Orgs {
+		if o.Name == name {
+			return []config.Org{o}, nil
+		}
+	}
+	names := make([]string, 0, len(cfg.Orgs))
+	for _, o := range cfg.Orgs {
+		names = append(names, o.Name)
+	}
+	return nil, fmt.Errorf("org %q is not in the config (orgs: %s)", name, strings.Join(names, ", "))
+}
+
+func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(*f.configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	orgs, err := selectOrgs(cfg, *f.org)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	var baselines map[string]*review.Report
+	if *f.baseline != "" {
+		if baselines, err = review.LoadBaselines(*f.baseline); err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return 1
+		}
+	}
+	settings := collector.Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: cfg.InventoryFor}
+	var reports []*review.Report
+	for _, o := range orgs {
+		r, err := collector.NewRefresher(o, settings, *f.storage, logger, nil)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return 1
+		}
+		r.SetReadOnlyState()
+		if err := r.RefreshAll(ctx); err != nil {
+			logger.Warn("Some sources failed; the report says which", "org", o.Name, "err", err)
+		}
+		snap := r.Snapshot()
+		if st := snap.Sources[config.SourceOAuthTokens]; st.Enabled && !st.Up {
+			fmt.Fprintf(stderr, "error: org %s: cannot read OAuth tokens: %s\n", o.Name, st.LastError)
+			return 1
+		}
+		d, err := review.FetchDetail(ctx, r.Client(), snap, o.MaxConcurrency)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: org %s: %v\n", o.Name, err)
+			return 1
+		}
+		d.APICalls = r.RequestsMade()
+		opts := f.options(cfg)
+		if b, ok := baselines[o.Name]; ok {
+			opts.Baseline, opts.BaselineFile = b, *f.baseline
+		}
+		reports = append(reports, review.Build(snap, d, cfg.InventoryFor, opts))
+	}
+	w := stdout
+	var file *os.File
+	if *f.output != "" {
+		if file, err = os.OpenFile(*f.output, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600); err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return 1
+		}
+		w = file
+	}
+	if err := review.Write(w, reports, *f.format); err != nil {
+		fmt.Fprintf(stderr, "error: write report: %v\n", err)
+		return 1
+	}
+	if file != nil {
+		if err := file.Close(); err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+type revokeFlags struct {
+	cmd           *kingpin.CmdClause
+	configFile    *string
+	org           *string
+	apps          *[]string
+	users         *[]string
+	stale         *bool
+	inactiveUsers *bool
+	confirm       *bool
+	auditLog      *string
+	rate          *float64
+}
+
+func (f *revokeFlags) register(app *kingpin.Application) {
+	f.cmd = app.Command("revoke", "Revoke OAuth tokens of connected apps through Salesforce's revoke endpoint. A dry run unless --confirm: it lists exactly what would be revoked. Salesforce has no API for Setup's Block button; revoking every token of an app (--app) is the nearest equivalent, but users can authorize it again, so block it in Setup too.")
+	f.configFile = f.cmd.Flag("config.file", "Path to the YAML config file.").Required().String()
+	f.org = f.cmd.Flag("org", "The org to revoke in.").Required().String()
+	f.apps = f.cmd.Flag("app", "Only tokens of this app (repeatable).").Strings()
+	f.users = f.cmd.Flag("user", "Only tokens of this user: username or user Id (repeatable).").Strings()
+	f.stale = f.cmd.Flag("stale", "Only tokens unused for the config's stale_after.").Bool()
+	f.inactiveUsers = f.cmd.Flag("inactive-users", "Only tokens held by deactivated users.").Bool()
+	f.confirm = f.cmd.Flag("confirm", "Really revoke. Without it nothing changes.").Bool()
+	f.auditLog = f.cmd.Flag("audit-log", "Append one JSON line per revocation (time, org, app, user, outcome; never the token) to this file.").String()
+	f.rate = f.cmd.Flag("rate", "At most this many revocations per second.").Default("5").Float64()
+}
+
+func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
+	cfg, err := config.Load(*f.configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	orgs, err := selectOrgs(cfg, *f.org)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	sel := review.Selector{Apps: *f.apps, Users: *f.users, Stale: *f.stale, InactiveUsers: *f.inactiveUsers, StaleAfter: time.Duration(cfg.StaleAfter)}
+	if sel.Empty() {
+		fmt.Fprintln(stderr, "error: nothing selected: give --app, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
+		return 1
+	}
+	if *f.rate <= 0 || *f.rate > 50 {
+		fmt.Fprintln(stderr, "error: --rate must be between 0 and 50 revocations per second")
+		return 1
+	}
+	r, err := collector.NewRefresher(orgs[0], collector.Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: cfg.InventoryFor}, "", logger, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	opts := review.RevokeOptions{Org: orgs[0].Name, Confirm: *f.confirm, Rate: *f.rate, Out: stdout, Concurrency: orgs[0].MaxConcurrency}
+	if *f.auditLog != "" {
+		af, err := os.OpenFile(*f.auditLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: open audit log: %v\n", err)
+			return 1
+		}
+		defer af.Close()
+		opts.Audit = af
+	}
+	if _, err := review.Revoke(ctx, r.Client(), sel, opts); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 3
+	}
+	return 0
+}
+
+// reviewHandler serves /review and /review.json from the refreshers'
+// snapshots, with per-user detail fetched at most once per ttl per org.
+type reviewHandler struct {
+	mgr    *collector.Manager
+	ttl    time.Duration
+	logger *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]*review.Detail
+}
+
+func registerReview(mux *http.ServeMux, mgr *collector.Manager, ttl time.Duration, logger *slog.Logger) {
+	h := &reviewHandler{mgr: mgr, ttl: ttl, logger: logger, cache: map[string]*review.Detail{}}
+	mux.Handle("/review", h)
+	mux.Handle("/review.json", h)
+}
+
+func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	cfg := h.mgr.Config()
+	orgs, err := selectOrgs(cfg, req.URL.Query().Get("org"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusNotFound)
+		return
+	}
+	var reports []*review.Report
+	for _, o := range orgs {
+		r := h.mgr.Refresher(o.Name)
+		if r == nil || r.Snapshot() == nil {
+			continue
+		}
+		d, err := h.detail(req.Context(), o, r)
+		if err != nil {
+			h.logger.Error("Review detail failed", "org", o.Name, "err", err)
+			http.Error(w, fmt.Sprintf("org %s: %v", o.Name, err), http.StatusBadGateway)
+			return
+		}
+		opts := review.DefaultOptions()
+		opts.StaleAfter = time.Duration(cfg.StaleAfter)
+		reports = append(reports, review.Build(r.Snapshot(), d, cfg.InventoryFor, opts))
+	}
+	format := "html"
+	if strings.HasSuffix(req.URL.Path, ".json") {
+		format = "json"
+		w.Header().Set("Content-Type", "application/json")
+	} else {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if err := review.Write(w, reports, format); err != nil {
+		h.logger.Error("Write review", "err", err)
+	}
+}
+
+func (h *reviewHandler) detail(ctx context.Context, o config.Org, r *collector.Refresher) (*review.Detail, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if d, ok := h.cache[o.Name]; ok && time.Since(d.Taken) < h.ttl {
+		return d, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	d, err := review.FetchDetail(ctx, r.Client(), r.Snapshot(), o.MaxConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	h.cache[o.Name] = d
+	return d, nil
+}
