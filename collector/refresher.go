@@ -90,6 +90,7 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 	opts = append([]salesforce.Option{
 		salesforce.WithAPIVersion(org.APIVersion),
 		salesforce.WithRequestObserver(observer),
+		salesforce.WithLimitBlock(min(time.Minute, time.Duration(org.RefreshInterval))),
 	}, opts...)
 	c, err := salesforce.NewClient(org.AuthConfig(), opts...)
 	if err != nil {
@@ -207,7 +208,9 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 		r.logFailure(s.name, err)
 		retry := min(interval, time.Minute)
 		if errors.Is(err, salesforce.ErrRequestLimitExceeded) {
-			retry = max(interval, 15*time.Minute)
+			// Back off until the rolling allocation frees up: five intervals,
+			// at most 15 minutes, and never less than one interval.
+			retry = max(interval, min(15*time.Minute, 5*interval))
 		}
 		if errors.Is(err, errPermission) {
 			retry = max(interval, time.Hour)
@@ -216,7 +219,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 		return
 	}
 	if !s.status.Up && !s.status.LastSuccess.IsZero() {
-		r.logger.Info("Source recovered", "source", s.name)
+		r.logger.Info("Source recovered", "data_source", s.name)
 	}
 	s.status.Up, s.status.LastError, s.status.LastSuccess = true, "", r.now()
 	s.next = start.Add(interval)
@@ -228,12 +231,12 @@ func (r *Refresher) logFailure(source string, err error) {
 		key := source + "|perm"
 		if !r.warned[key] {
 			r.warned[key] = true
-			r.logger.Error("Source turned off: the integration user lacks a permission", "source", source, "err", err)
+			r.logger.Error("Source turned off: the integration user lacks a permission", "data_source", source, "err", err)
 		}
 	case errors.Is(err, salesforce.ErrRequestLimitExceeded):
-		r.logger.Warn("Org's API allocation is used up; backing off", "source", source, "err", err)
+		r.logger.Warn("Org's API allocation is used up; backing off", "data_source", source, "err", err)
 	default:
-		r.logger.Error("Refresh failed; serving the last good data", "source", source, "err", err)
+		r.logger.Error("Refresh failed; serving the last good data", "data_source", source, "err", err)
 	}
 }
 
@@ -395,13 +398,16 @@ func (r *Refresher) checkVisibility(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	if r.store != nil {
+		own := me[:min(15, len(me))]
 		others := false
-		for _, id := range r.store.userIDs {
-			if !strings.HasPrefix(id, me[:min(15, len(me))]) {
+		for i := range r.store.entries {
+			if !strings.HasPrefix(r.store.userIDs[r.store.entries[i].user], own) {
 				others = true
 				break
 			}
 		}
+		// No token of anyone else in sight: either a user without Customize
+		// Application, or an org nobody has authorized anything in.
 		r.visibilityLimited = !others
 		return nil
 	}

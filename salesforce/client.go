@@ -52,6 +52,7 @@ type Client struct {
 	limitMu      sync.Mutex
 	limitedUntil time.Time
 	limitErr     *APIError
+	limitBlock   time.Duration
 }
 
 // Option configures a Client.
@@ -86,6 +87,10 @@ func WithTokenLifetime(d time.Duration) Option {
 	}
 }
 
+// WithLimitBlock sets how long requests fail fast, without reaching
+// Salesforce, after a REQUEST_LIMIT_EXCEEDED (default one minute).
+func WithLimitBlock(d time.Duration) Option { return func(c *Client) { c.limitBlock = d } }
+
 // WithUserAgent sets the User-Agent and the Sforce-Call-Options client name.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
 
@@ -105,6 +110,7 @@ func NewClient(auth AuthConfig, opts ...Option) (*Client, error) {
 		maxRetries: 3,
 		retryBase:  500 * time.Millisecond,
 		now:        time.Now,
+		limitBlock: time.Minute,
 	}
 	c.auth = &tokenCache{fetch: fetch, lifetime: DefaultTokenLifetime, now: func() time.Time { return c.now() }}
 	for _, o := range opts {
@@ -312,14 +318,12 @@ func (c *Client) recordHeaders(resp *http.Response) {
 	}
 }
 
-// limitBlockFor is how long calls fail fast after REQUEST_LIMIT_EXCEEDED, so a
-// refresh that hits the limit does not keep spending requests.
-const limitBlockFor = time.Minute
-
+// blockLimit makes calls fail fast for a while after REQUEST_LIMIT_EXCEEDED,
+// so a refresh that hits the limit does not keep spending requests.
 func (c *Client) blockLimit(e *APIError) {
 	c.limitMu.Lock()
 	defer c.limitMu.Unlock()
-	c.limitedUntil = c.now().Add(limitBlockFor)
+	c.limitedUntil = c.now().Add(c.limitBlock)
 	c.limitErr = e
 }
 

@@ -706,3 +706,15 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, id string
 	}
 	_ = lf.writeCSV(w, s.org)
 }
+
+// IssuedAccessTokens returns the access tokens issued and still valid, so
+// tests can check that none is ever printed.
+func (s *Server) IssuedAccessTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.sessions))
+	for t := range s.sessions {
+		out = append(out, t)
+	}
+	return out
+}
