@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -166,14 +165,18 @@ func TestFaultMatrix(t *testing.T) {
 			inject: func(s *stack) { used, mx := s.org.APIUsage(); s.org.SetAPILimit(mx, max(used, mx)+1) },
 			clear:  func(s *stack) { s.org.SetAPILimit(1_000_000, 0) }},
 		{name: "06 malformed JSON in a page", source: "oauth_tokens",
-			inject: func(s *stack) { s.srv.Inject(sftest.Fault{Path: "/query", Count: forever, Malformed: true, MatchQuery: "OauthToken"}) }},
+			inject: func(s *stack) {
+				s.srv.Inject(sftest.Fault{Path: "/query", Count: forever, Malformed: true, MatchQuery: "OauthToken"})
+			}},
 		{name: "07 truncated gzip log file", source: "api_usage",
 			inject: func(s *stack) {
 				s.srv.Inject(sftest.Fault{Path: "/LogFile", Count: forever, Truncate: true})
 				s.reissueYesterday()
 			}},
 		{name: "09 responses slower than the refresh timeout", source: "limits",
-			inject: func(s *stack) { s.srv.Inject(sftest.Fault{Path: "/limits", Count: forever, Delay: 5 * time.Second, Status: 200, Body: "{}"}) }},
+			inject: func(s *stack) {
+				s.srv.Inject(sftest.Fault{Path: "/limits", Count: forever, Delay: 5 * time.Second, Status: 200, Body: "{}"})
+			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,7 +209,7 @@ func TestFaultMatrix(t *testing.T) {
 // new file to download that must change nothing.
 func (s *stack) reissueYesterday() {
 	apps := s.org.Apps()
-	ld := s.org.Now().UTC().Truncate(24*time.Hour).Add(-24 * time.Hour)
+	ld := s.org.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 	s.org.AddLogFile(&sftest.LogFile{LogDate: ld, Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{
 		{AppID: apps[0].ID, AppName: apps[0].Name, StatusCode: 200, Count: 100},
 		{AppID: apps[1].ID[:15], AppName: apps[1].Name, StatusCode: 500, Count: 1},
@@ -246,10 +249,16 @@ func TestReissuedDailyFileReplacesCounts(t *testing.T) {
 	apps := s.org.Apps()
 	l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID, "window=24h"}
 	s.addDayFile(1000)
-	s.e.waitFor(t, "the first file", func(m map[string]*metricFamily) bool { v, _ := value(m, "salesforce_connected_app_api_requests", l...); return v == 1000 })
+	s.e.waitFor(t, "the first file", func(m map[string]*metricFamily) bool {
+		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
+		return v == 1000
+	})
 	s.org.Advance(time.Hour)
 	s.addDayFile(1500) // the same day, re-issued with new counts
-	m := s.e.waitFor(t, "the re-issued file", func(m map[string]*metricFamily) bool { v, _ := value(m, "salesforce_connected_app_api_requests", l...); return v == 1500 })
+	m := s.e.waitFor(t, "the re-issued file", func(m map[string]*metricFamily) bool {
+		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
+		return v == 1500
+	})
 	time.Sleep(3 * time.Second)
 	if v, _ := value(s.e.scrape(t), "salesforce_connected_app_api_requests", l...); v != 1500 {
 		t.Errorf("after the re-issue: %v, want 1500 (replaced, not added)", v)
@@ -278,11 +287,12 @@ func TestOwnTokensOnlyReported(t *testing.T) {
 func TestKillDuringStateWrites(t *testing.T) {
 	t.Parallel()
 	org := faultOrg()
-	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
-	_ = srv
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, ts.URL, "")
-	os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "    refresh_interval: 10s\n", fastSources, 1)), 0o600)
+	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "    refresh_interval: 10s\n", fastSources, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	state := filepath.Join(dir, "data", "prod.state.json")
 	for i := range 12 {
 		// A new log file every round keeps the state changing.
@@ -334,4 +344,3 @@ func tailStr(s string, n int) string {
 	return s
 }
 
-var _ = bufio.NewScanner
