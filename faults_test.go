@@ -343,4 +343,3 @@ func tailStr(s string, n int) string {
 	}
 	return s
 }
-
