@@ -209,10 +209,10 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	}()
 
 	mux := http.NewServeMux()
-	mux.Handle(*c.metricsPath, promhttp.HandlerFor(prometheus.Gatherers{dataReg, selfReg}, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	}))
+	// The exposition is encoded once per snapshot change (and at most a second
+	// old for the self metrics), however many scrapers there are.
+	mux.Handle(*c.metricsPath, promhttp.InstrumentMetricHandler(selfReg,
+		collector.NewHandler(prometheus.Gatherers{dataReg, selfReg}, mgr.Version, time.Second, logger.With("component", "metrics"))))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
 	if *c.lifecycle {

@@ -91,6 +91,7 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 	}
 	settings := collector.Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: cfg.InventoryFor}
 	var reports []*review.Report
+	incomplete := false
 	for _, o := range orgs {
 		r, err := collector.NewRefresher(o, settings, *f.storage, logger, nil)
 		if err != nil {
@@ -102,14 +103,14 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 			logger.Warn("Some sources failed; the report says which", "org", o.Name, "err", err)
 		}
 		snap := r.Snapshot()
-		if st := snap.Sources[config.SourceOAuthTokens]; st.Enabled && !st.Up {
-			fmt.Fprintf(stderr, "error: org %s: cannot read OAuth tokens: %s\n", o.Name, st.LastError)
-			return 1
-		}
 		d, err := review.FetchDetail(ctx, r.Client(), snap, o.MaxConcurrency)
 		if err != nil {
-			fmt.Fprintf(stderr, "error: org %s: %v\n", o.Name, err)
-			return 1
+			fmt.Fprintf(stderr, "error: org %s: per-user detail unavailable: %v\n", o.Name, err)
+			d, incomplete = &review.Detail{Taken: time.Now(), Err: err.Error()}, true
+		}
+		if st := snap.Sources[config.SourceOAuthTokens]; st.Enabled && !st.Up {
+			fmt.Fprintf(stderr, "error: org %s: cannot read OAuth tokens: %s\n", o.Name, st.LastError)
+			incomplete = true
 		}
 		d.APICalls = r.RequestsMade()
 		opts := f.options(cfg)
@@ -136,6 +137,9 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return 1
 		}
+	}
+	if incomplete {
+		return 2 // the report was written, with notes on what is missing
 	}
 	return 0
 }
@@ -240,9 +244,8 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		d, err := h.detail(req.Context(), o, r)
 		if err != nil {
-			h.logger.Error("Review detail failed", "org", o.Name, "err", err)
-			http.Error(w, fmt.Sprintf("org %s: %v", o.Name, err), http.StatusBadGateway)
-			return
+			h.logger.Error("Review detail failed; serving the report without per-user detail", "org", o.Name, "err", err)
+			d = &review.Detail{Taken: time.Now(), Err: err.Error()}
 		}
 		opts := review.DefaultOptions()
 		opts.StaleAfter = time.Duration(cfg.StaleAfter)

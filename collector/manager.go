@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +26,11 @@ type Manager struct {
 	ctx     context.Context
 	running map[string]*running
 	cfg     *config.Config
+	version atomic.Uint64
 }
+
+// Version changes whenever any org publishes a snapshot or the set of orgs changes.
+func (m *Manager) Version() uint64 { return m.version.Load() }
 
 type running struct {
 	r      *Refresher
@@ -69,6 +74,7 @@ func (m *Manager) Apply(cfg *config.Config) error {
 		if err != nil {
 			return err
 		}
+		r.onPublish = func() { m.version.Add(1) }
 		fresh[o.Name] = r
 	}
 	keep := map[string]bool{}
@@ -96,6 +102,7 @@ func (m *Manager) Apply(cfg *config.Config) error {
 		m.running[name] = run
 	}
 	m.cfg = cfg
+	m.version.Add(1)
 	return nil
 }
 

@@ -60,6 +60,7 @@ type Refresher struct {
 	loginWM           time.Time
 	visibilityLimited bool
 	readOnly          bool
+	onPublish         func()
 	warned            map[string]bool
 }
 
@@ -635,6 +636,9 @@ func (r *Refresher) publish() {
 		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
 	})
 	r.snap.Store(snap)
+	if r.onPublish != nil {
+		r.onPublish()
+	}
 	if r.dirty && r.storage != "" && !r.readOnly {
 		if err := saveState(r.storage, r.state); err != nil {
 			r.logger.Error("Could not save state; will retry", "err", err)

@@ -173,6 +173,8 @@ type Detail struct {
 	Inactive map[string]time.Time // user Id (15) -> when deactivated (LastModifiedDate)
 	Taken    time.Time
 	APICalls int64
+	// Err, when set, says why the per-user detail is missing.
+	Err string
 }
 
 // FetchDetail reads every token with its user, the deactivated users, and the
@@ -270,6 +272,9 @@ func Build(snap *collector.Snapshot, d *Detail, inv func(org, app, id string) *c
 		if !st.Up {
 			r.Notes = append(r.Notes, fmt.Sprintf("source %s is failing (%s): its figures are from %s", name, st.LastError, fmtTime(st.LastSuccess)))
 		}
+	}
+	if d.Err != "" {
+		r.Notes = append(r.Notes, "per-user detail unavailable, so the per-user sections are empty: "+d.Err)
 	}
 	if d.Taken.Before(r.DataAsOf) || r.DataAsOf.IsZero() {
 		r.DataAsOf = d.Taken
