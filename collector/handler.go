@@ -43,7 +43,8 @@ func NewHandler(g prometheus.Gatherer, version func() uint64, maxAge time.Durati
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	format := expfmt.Negotiate(r.Header)
+	// OpenMetrics needs a trailer per response, so offer protobuf and text.
+	format := expfmt.NegotiateAccept(r.Header, expfmt.FmtProtoDelim, expfmt.FmtText)
 	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
 	key := string(format)
 	if gz {
