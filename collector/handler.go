@@ -16,8 +16,10 @@ import (
 // Handler serves the exposition of a Gatherer, encoded at most once per
 // snapshot change and per MaxAge for each format and encoding. The data
 // changes only when a refresher publishes, so many scrapers (an HA pair, a
-// federation, people with curl) cost one encoding, not one each. Self
-// metrics (go_*, process_*, request counters) are at most MaxAge old.
+// federation, people with curl) cost one encoding, not one each. A stale
+// body is still served while a fresh one is encoded in the background, so
+// the data a scrape sees is at most one encoding behind the latest snapshot,
+// and self metrics (go_*, process_*, request counters) at most MaxAge old.
 type Handler struct {
 	gatherer prometheus.Gatherer
 	version  func() uint64
@@ -29,11 +31,12 @@ type Handler struct {
 }
 
 type cachedBody struct {
-	mu      sync.Mutex
-	body    []byte
-	ctype   string
-	version uint64
-	at      time.Time
+	mu       sync.Mutex
+	body     []byte
+	ctype    string
+	version  uint64
+	at       time.Time
+	building bool
 }
 
 // NewHandler returns a Handler. version must change whenever the data does.
@@ -60,7 +63,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c.mu.Lock()
 	v := h.version()
-	if c.body == nil || c.version != v || time.Since(c.at) > h.maxAge {
+	stale := c.body == nil || c.version != v || time.Since(c.at) > h.maxAge
+	switch {
+	case c.body == nil:
+		// Nothing to serve yet: build it now.
 		body, err := h.encode(format, gz)
 		if err != nil {
 			c.mu.Unlock()
@@ -68,6 +74,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.body, c.ctype, c.version, c.at = body, string(format), v, time.Now()
+	case stale && !c.building:
+		// Serve the current body and rebuild in the background, so a scrape
+		// never waits for an encoding (stale-while-revalidate).
+		c.building = true
+		go func() {
+			body, err := h.encode(format, gz)
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.building = false
+			if err == nil {
+				c.body, c.version, c.at = body, v, time.Now()
+			}
+		}()
 	}
 	body, ctype := c.body, c.ctype
 	c.mu.Unlock()

@@ -59,6 +59,7 @@ type Refresher struct {
 	loginEvents       []loginEvent
 	loginWM           time.Time
 	visibilityLimited bool
+	visibilityChecked time.Time
 	readOnly          bool
 	onPublish         func()
 	warned            map[string]bool
@@ -148,6 +149,7 @@ func (r *Refresher) Run(ctx context.Context) {
 	order := []string{config.SourceLimits, config.SourceApps, config.SourceOAuthTokens, config.SourceECAs, config.SourceSessions, config.SourceLogins, config.SourceAPIUsage}
 	for {
 		now := r.now()
+		ran := false
 		for _, name := range order {
 			s := r.sources[name]
 			if !s.status.Enabled || now.Before(s.next) {
@@ -157,6 +159,14 @@ func (r *Refresher) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
+			ran = true
+			// Publish at once after a slow source (a full sync), so the others' news waits for nothing.
+			if s.status.Duration > 5*time.Second {
+				r.publish()
+				ran = false
+			}
+		}
+		if ran {
 			r.publish()
 		}
 		wait := time.Hour
@@ -398,6 +408,10 @@ func (r *Refresher) checkVisibility(ctx context.Context, now time.Time) error {
 	if me == "" {
 		return nil
 	}
+	if r.store == nil && !r.visibilityChecked.IsZero() && now.Sub(r.visibilityChecked) < time.Hour {
+		return nil // in aggregate mode the check costs a request: hourly is enough
+	}
+	r.visibilityChecked = now
 	if r.store != nil {
 		own := me[:min(15, len(me))]
 		others := false
