@@ -91,9 +91,9 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 			return info, fmt.Errorf("%s: %w", o.resource, err)
 		}
 		info.Pages++
-		page, err := decodePage(resp.Body, func(raw json.RawMessage) error {
+		page, err := decodePage(resp.Body, func(dec *json.Decoder) error {
 			var rec T
-			if err := json.Unmarshal(raw, &rec); err != nil {
+			if err := dec.Decode(&rec); err != nil {
 				return fmt.Errorf("decode record %d: %w", info.Rows+1, err)
 			}
 			info.Rows++
@@ -133,10 +133,10 @@ type pageMeta struct {
 // runaway response.
 const maxPageBytes = 256 << 20
 
-// decodePage reads one query page token by token and hands each record to fn
-// as soon as it is decoded, so a page is never held whole. It does not depend
-// on the order of the top-level keys.
-func decodePage(r io.Reader, fn func(json.RawMessage) error) (pageMeta, error) {
+// decodePage reads one query page token by token and has fn decode each
+// record straight from the stream, so a page is never held whole and each
+// record is parsed once. It does not depend on the order of the top-level keys.
+func decodePage(r io.Reader, fn func(*json.Decoder) error) (pageMeta, error) {
 	var m pageMeta
 	dec := json.NewDecoder(io.LimitReader(r, maxPageBytes))
 	if err := expectDelim(dec, '{'); err != nil {
@@ -180,11 +180,7 @@ func decodePage(r io.Reader, fn func(json.RawMessage) error) (pageMeta, error) {
 				return m, fmt.Errorf("invalid records: want an array, got %v", t)
 			}
 			for dec.More() {
-				var raw json.RawMessage
-				if err := dec.Decode(&raw); err != nil {
-					return m, fmt.Errorf("invalid record: %w", err)
-				}
-				if err := fn(raw); err != nil {
+				if err := fn(dec); err != nil {
 					return m, err
 				}
 			}
@@ -217,7 +213,7 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 
 // Count runs a SELECT COUNT() query and returns totalSize.
 func (c *Client) Count(ctx context.Context, soql string) (int, error) {
-	info, err := Stream(ctx, c, soql, func(json.RawMessage) bool { return true })
+	info, err := Stream(ctx, c, soql, func(struct{}) bool { return true })
 	if err != nil {
 		return 0, err
 	}
