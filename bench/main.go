@@ -466,7 +466,9 @@ func scrapeLatency(bin string, tmp string) {
 		fatal("%v", err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	body := scrapeUntil(addr, func(s string) bool { return strings.Count(s, "salesforce_up{") == 5 && !strings.Contains(s, "salesforce_up{org=\"org4\"} 0") }, 10*time.Minute)
+	body := scrapeUntil(addr, func(s string) bool {
+		return strings.Count(s, "salesforce_up{") == 5 && !strings.Contains(s, "salesforce_up{org=\"org4\"} 0")
+	}, 10*time.Minute)
 	series := 0
 	for _, l := range strings.Split(body, "\n") {
 		if strings.HasPrefix(l, "salesforce_") {
