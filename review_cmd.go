@@ -71,13 +71,18 @@ func selectOrgs(cfg *config.Config, name string) ([]config.Org, error) {
 	return nil, fmt.Errorf("org %q is not in the config (orgs: %s)", name, strings.Join(names, ", "))
 }
 
-func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(*f.configFile)
+// loadOrgs loads the config and picks the orgs a command works on.
+func loadOrgs(configFile, org string) (*config.Config, []config.Org, error) {
+	cfg, err := config.Load(configFile)
 	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return 1
+		return nil, nil, err
 	}
-	orgs, err := selectOrgs(cfg, *f.org)
+	orgs, err := selectOrgs(cfg, org)
+	return cfg, orgs, err
+}
+
+func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
+	cfg, orgs, err := loadOrgs(*f.configFile, *f.org)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
@@ -171,12 +176,7 @@ func (f *revokeFlags) register(app *kingpin.Application) {
 }
 
 func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
-	cfg, err := config.Load(*f.configFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return 1
-	}
-	orgs, err := selectOrgs(cfg, *f.org)
+	cfg, orgs, err := loadOrgs(*f.configFile, *f.org)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1

@@ -182,6 +182,11 @@ func (f *tokenFetcher) where(extra ...string) string {
 	return " WHERE " + strings.Join(conds, " AND ")
 }
 
+// selectSOQL is the row query for some conditions, in ascending orderBy order.
+func (f *tokenFetcher) selectSOQL(conds []string, orderBy string) string {
+	return "SELECT " + f.fields + " FROM OauthToken" + f.where(conds...) + " ORDER BY " + orderBy + " ASC"
+}
+
 func createdRange(from, before time.Time) []string {
 	var c []string
 	if !from.IsZero() {
@@ -329,8 +334,7 @@ type timeRange struct{ from, before time.Time }
 
 // fetchRange opens one cursor over [from, before) ordered by CreatedDate.
 func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(timeRange)) error {
-	soql := "SELECT " + f.fields + " FROM OauthToken" + f.where(createdRange(r.from, r.before)...) + " ORDER BY CreatedDate ASC"
-	rows, truncated, err := f.cursor(ctx, soql)
+	rows, truncated, err := f.cursor(ctx, f.selectSOQL(createdRange(r.from, r.before), "CreatedDate"))
 	if err != nil {
 		return err
 	}
@@ -398,8 +402,7 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 		if op != "" {
 			c = append(append([]string(nil), conds...), key.name+" "+op+" "+Quote(lower))
 		}
-		soql := "SELECT " + f.fields + " FROM OauthToken" + f.where(c...) + " ORDER BY " + key.name + " ASC"
-		rows, truncated, err := f.cursor(ctx, soql)
+		rows, truncated, err := f.cursor(ctx, f.selectSOQL(c, key.name))
 		if err != nil {
 			return err
 		}
