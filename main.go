@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -38,7 +39,16 @@ const exporterName = "salesforce_oauth_exporter"
 // which is fully allocated.
 const defaultAddress = ":10157"
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// A full OauthToken sync of a large org makes much short-lived garbage
+	// while the token store itself is compact: collecting at 50% growth
+	// instead of 100% keeps the peak resident size down for little CPU.
+	// GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 // cli holds every command's flags.
 type cli struct {

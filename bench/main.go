@@ -267,6 +267,7 @@ func steadyState(n int) {
 		}
 		walls = append(walls, time.Since(start))
 		calls = append(calls, srv.APICalls())
+		fmt.Fprintf(os.Stderr, "  steady-state refresh %d, requests by resource: %v\n", i+1, srv.Requests())
 	}
 	label := fmt.Sprintf("%dk tokens, 0.1%% churn", n/1000)
 	// The public tools' way: rescan every token every refresh.

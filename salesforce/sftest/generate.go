@@ -51,7 +51,7 @@ func (o *Org) Generate(s Scale) {
 	for range s.Tokens {
 		// Skew towards recent: the square of a uniform variable.
 		u := r.Float64()
-		created := nowMs - int64(u*u*float64(span)) - 60_000
+		created := nowMs - int64(u*u*float64(span)) - 3_600_000 // nothing in the last hour
 		t := token{created: created, user: int32(userBase + r.IntN(s.Users)), app: int32(appBase + zipf(r, s.Apps)), seq: o.nextSeq, useCount: int32(r.IntN(500))}
 		o.nextSeq++
 		if r.Float64() < 0.85 {
