@@ -360,3 +360,22 @@ func writeFile(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+// TestAggregatesWithoutRelationshipFilters: an org that accepts GROUP BY but
+// not a filter on User.IsActive falls back to rows, with the same answers.
+func TestAggregatesWithoutRelationshipFilters(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	org.Behavior.OauthTokenAggregates = true
+	org.Behavior.RelationshipFilters = false
+	org.Generate(sftest.Scale{Tokens: 3000, Apps: 10, Users: 500, Seed: 8})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r.Snapshot().TokenMode != "rows" {
+		t.Fatalf("mode %q, want rows", r.Snapshot().TokenMode)
+	}
+	checkTruth(t, org, r.Snapshot())
+}
