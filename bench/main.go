@@ -449,7 +449,9 @@ func ingest(mb int, tmp string) {
 		}
 		var rows int
 		var secs, rss float64
-		fmt.Sscan(string(out), &rows, &secs, &rss)
+		if _, err := fmt.Sscan(string(out), &rows, &secs, &rss); err != nil {
+			fatal("%s: %q: %v", mode, out, err)
+		}
 		return size / secs, rss
 	}
 	oursRate, oursRSS := parse("child-ours")
