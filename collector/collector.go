@@ -56,6 +56,8 @@ var (
 		"DailyApiRequests remaining in the org's rolling 24 hours, from /limits or Sforce-Limit-Info.", []string{"org"}, nil)
 	descUsageEnd = prometheus.NewDesc("salesforce_api_usage_data_end_timestamp_seconds",
 		"End of the newest ApiTotalUsage log period ingested, as Unix seconds: the windows of salesforce_connected_app_api_requests end here.", []string{"org"}, nil)
+	descUsageStart = prometheus.NewDesc("salesforce_api_usage_data_start_timestamp_seconds",
+		"Start of the oldest ApiTotalUsage data inside the 7d window, as Unix seconds: with salesforce_api_usage_data_end_timestamp_seconds it says how much history the 7d window really holds (less after a fresh start, since free orgs keep log files a day).", []string{"org"}, nil)
 	descUp = prometheus.NewDesc("salesforce_up",
 		"1 if the latest refresh of every enabled source succeeded.", []string{"org"}, nil)
 	descSourceUp = prometheus.NewDesc("salesforce_source_up",
@@ -96,7 +98,7 @@ func New(src Source) *Collector { return &Collector{src: src} }
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
-		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd,
+		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
 		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode} {
 		ch <- d
 	}
@@ -150,6 +152,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if !s.APIUsageEnd.IsZero() {
 			gauge(descUsageEnd, float64(s.APIUsageEnd.Unix()), org)
+			gauge(descUsageStart, float64(s.APIUsageStart.Unix()), org)
 		}
 		for i := range s.Apps {
 			a := &s.Apps[i]

@@ -588,7 +588,7 @@ func (r *Refresher) publish() {
 		return a
 	}
 	if r.usage != nil {
-		snap.APIUsageEnd = r.usage.end
+		snap.APIUsageEnd, snap.APIUsageStart = r.usage.end, r.usage.start
 		keys := make([]string, 0, len(r.usage.names))
 		for k := range r.usage.names {
 			keys = append(keys, k)

@@ -194,6 +194,9 @@ func TestUsageWindowsAcrossRestartAndReissue(t *testing.T) {
 	if got, want := r.Snapshot().APIUsageEnd, start.Add(7*day); !got.Equal(want) {
 		t.Errorf("data end %v, want %v", got, want)
 	}
+	if got := r.Snapshot().APIUsageStart; !got.Equal(start) {
+		t.Errorf("data start %v, want %v (seven days of history)", got, start)
+	}
 	// The last day's file is re-issued with new counts: they replace, never add.
 	last := start.Add(6 * day)
 	org.AddLogFile(&sftest.LogFile{LogDate: last, CreatedDate: org.Now(), Rows: []sftest.UsageRow{{AppID: appID, AppName: "Integration", StatusCode: 200, Count: 1000}}})

@@ -67,7 +67,8 @@ type Snapshot struct {
 	HasLimits                      bool
 	DailyAPIMax, DailyAPIRemaining int64
 
-	APIUsageEnd time.Time // zero when no log data
+	APIUsageEnd   time.Time // zero when no log data
+	APIUsageStart time.Time // oldest log data inside the 7d window
 
 	Sources map[string]SourceStatus
 

@@ -119,10 +119,10 @@ func (r *Refresher) refreshAPIUsage(ctx context.Context) error {
 	for _, f := range u.filesToIngest(files) {
 		p, rows, err := r.ingestFile(ctx, f)
 		if err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("ingest ApiTotalUsage file %s (%s %s): %w", f.ID, f.Interval, f.LogDate.Format("2006-01-02T15"), err)
-			}
-			continue // the file is tried again next time
+			// Stop at the first failure: later files wait for it, so the
+			// history never has a hole that would look like a quiet day.
+			firstErr = fmt.Errorf("ingest ApiTotalUsage file %s (%s %s): %w", f.ID, f.Interval, f.LogDate.Format("2006-01-02T15"), err)
+			break
 		}
 		k := periodKey(f.Interval, f.LogDate.Time, f.Sequence)
 		if old, ok := u.Periods[k]; ok {

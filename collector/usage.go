@@ -173,6 +173,7 @@ func scale(n int64, share float64) int64 {
 // file's events can't be placed within it.
 type usageTotals struct {
 	end                      time.Time
+	start                    time.Time // oldest data in the 7d window
 	req24, req7, err24, err7 map[string]int64
 	names                    map[string]string
 	ids                      map[string]string
@@ -198,6 +199,15 @@ func (u *usageState) windows() usageTotals {
 		}
 		w24 := overlap(p.Start, p.end(), t.end.Add(-24*time.Hour), t.end)
 		w7 := overlap(p.Start, p.end(), t.end.Add(-7*24*time.Hour), t.end)
+		if w7 > 0 {
+			from := p.Start
+			if lo := t.end.Add(-7 * 24 * time.Hour); from.Before(lo) {
+				from = lo
+			}
+			if t.start.IsZero() || from.Before(t.start) {
+				t.start = from
+			}
+		}
 		for k, a := range p.Apps {
 			t.names[k], t.ids[k] = a.Name, a.ID
 			t.req7[k] += scale(a.Requests, w7)

@@ -132,7 +132,7 @@ func TestAttackPatternsPage(t *testing.T) {
 	var cfg strings.Builder
 	cfg.WriteString("orgs:\n")
 	for _, name := range []string{"quiet", "vishing", "stolen", "offboarding", "trouble"} {
-		fmt.Fprintf(&cfg, "  - name: %s\n    login_url: %s\n    refresh_interval: 2s\n    api_budget_percent: 100\n    sources:\n", name, orgs[name].ts.URL)
+		fmt.Fprintf(&cfg, "  - name: %s\n    login_url: %s\n    refresh_interval: 2s\n    timeout: 30s\n    api_budget_percent: 100\n    sources:\n", name, orgs[name].ts.URL)
 		for _, src := range []string{"oauth_tokens", "apps", "sessions", "logins", "api_usage", "limits", "external_client_apps"} {
 			fmt.Fprintf(&cfg, "      %s: {interval: 2s}\n", src)
 		}

@@ -43,6 +43,9 @@
     // so that small apps don't flap.
     apiSurgeFactor: 3,
     apiSurgeMinRequests: 1000,
+    // Days of history the baseline needs; after a fresh start (free orgs keep
+    // log files one day) the exporter builds it up a day at a time.
+    apiSurgeMinHistoryDays: 2,
     apiSurgeFor: '0m',
 
     // Error rates, with minimum volumes.

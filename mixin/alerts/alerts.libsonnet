@@ -168,7 +168,7 @@ local withRunbook(c) = function(rule) rule {
                   > ignoring(window) %(apiSurgeFactor)s * (
                     salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="7d"}
                       - ignoring(window) salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"}
-                  ) / 6
+                  ) / on(%(orgMatchLabels)s) group_left() salesforce:api_usage_history_days{%(salesforceExporterSelector)s}
               )
               and ignoring(window)
               (
@@ -176,12 +176,13 @@ local withRunbook(c) = function(rule) rule {
                   - ignoring(window) salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"}
                 > 0
               )
+              and on(%(orgMatchLabels)s) (salesforce:api_usage_history_days{%(salesforceExporterSelector)s} >= %(apiSurgeMinHistoryDays)s)
             ||| % c,
             'for': c.apiSurgeFor,
             labels: { severity: 'critical' },
             annotations: {
               summary: 'An app makes far more API requests than usual: possible stolen token.',
-              description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in 24 hours, over %(apiSurgeFactor)s times its daily average of the six days before. Check what it reads; revoke its tokens if unexpected.' % c,
+              description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in 24 hours, over %(apiSurgeFactor)s times its daily average of the days before. Check what it reads; revoke its tokens if unexpected.' % c,
             },
           },
           {

@@ -23,6 +23,20 @@
             ||| % $._config,
           },
           {
+            // Days of API usage history before the latest 24 hours (0 to 6):
+            // after a fresh start the 7d window holds less than a week.
+            record: 'salesforce:api_usage_history_days',
+            expr: |||
+              clamp(
+                (
+                  salesforce_api_usage_data_end_timestamp_seconds{%(salesforceExporterSelector)s}
+                    - salesforce_api_usage_data_start_timestamp_seconds{%(salesforceExporterSelector)s}
+                ) / 86400 - 1,
+                0, 6
+              )
+            ||| % $._config,
+          },
+          {
             // The share of an app's OAuth logins in the last 24 hours that failed.
             record: 'salesforce:connected_app_oauth_login_failure_ratio',
             expr: |||
