@@ -228,14 +228,13 @@ func TestTokenExpiryDuringCursors(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, faultOrgSized(20000), sftest.TestCredentials)
 	s.e.waitFor(t, "all sources up", allUp)
-	stop := time.Now().Add(8 * time.Second)
-	for time.Now().Before(stop) {
-		s.srv.ExpireSessions() // 401s land in the middle of cursors
-		time.Sleep(150 * time.Millisecond)
-	}
+	// Every 10th request finds its session expired, in the middle of cursors.
+	s.srv.ExpireEvery(10)
+	time.Sleep(8 * time.Second)
+	s.srv.ExpireEvery(0)
 	m := s.e.waitFor(t, "all up", allUp)
 	s.truthOK(t, m)
-	if s.srv.Requests()["token"] < 10 {
+	if s.srv.Requests()["token"] < 5 {
 		t.Errorf("only %d token requests: the 401s were not met", s.srv.Requests()["token"])
 	}
 	if strings.Contains(s.e.log(), `level=ERROR`) && strings.Contains(s.e.log(), "INVALID_SESSION_ID") {

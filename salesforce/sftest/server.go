@@ -60,6 +60,9 @@ type Server struct {
 	faults   []*Fault
 	sessions map[string]bool
 	issued   []string
+	// expireEvery, when > 0, expires every session at each expireEvery-th API request.
+	expireEvery int
+	apiSeen     int
 	cursors  map[string]*cursor
 	nextCur  int
 	counts   map[string]int
@@ -100,6 +103,14 @@ func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
+}
+
+// ExpireEvery makes every n-th REST API request find its session expired
+// (0 turns it off): 401s land in the middle of cursors, and each is met once.
+func (s *Server) ExpireEvery(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireEvery, s.apiSeen = n, 0
 }
 
 // ExpireSessions invalidates every access token issued so far.
@@ -283,6 +294,14 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	version, rest := m[1], m[2]
+	s.mu.Lock()
+	if s.expireEvery > 0 {
+		s.apiSeen++
+		if s.apiSeen%s.expireEvery == 0 {
+			s.sessions = map[string]bool{}
+		}
+	}
+	s.mu.Unlock()
 	if !s.authorized(r) {
 		s.count(resourceOf(p, r), false)
 		writeError(w, http.StatusUnauthorized, "INVALID_SESSION_ID", "Session expired or invalid")
