@@ -63,10 +63,10 @@ type Server struct {
 	// expireEvery, when > 0, expires every session at each expireEvery-th API request.
 	expireEvery int
 	apiSeen     int
-	cursors  map[string]*cursor
-	nextCur  int
-	counts   map[string]int
-	apiCalls int64
+	cursors     map[string]*cursor
+	nextCur     int
+	counts      map[string]int
+	apiCalls    int64
 }
 
 type cursor struct {
