@@ -193,7 +193,14 @@ func (r *Refresher) Run(ctx context.Context) {
 func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	start := r.now()
 	before := r.budget.total()
-	cctx, cancel := context.WithTimeout(ctx, time.Duration(r.org.Timeout))
+	timeout := time.Duration(r.org.Timeout)
+	if s.name == config.SourceOAuthTokens && r.fullSyncDue(start) {
+		// A full read of a big org takes as long as it takes (about a minute
+		// per million tokens at 200 ms a request); cutting it short at the
+		// refresh timeout would only start it again.
+		timeout = max(timeout, fullSyncTimeout)
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	err := s.fn(cctx)
 	cancel()
 	if ctx.Err() != nil {
@@ -364,6 +371,17 @@ func (r *Refresher) refreshApps(ctx context.Context) error {
 	}
 	r.capps, r.menus = capps, menus
 	return nil
+}
+
+// fullSyncTimeout bounds a full OauthToken read.
+const fullSyncTimeout = 30 * time.Minute
+
+// fullSyncDue reports whether the next token refresh reads every row.
+func (r *Refresher) fullSyncDue(now time.Time) bool {
+	if r.tokenMode == "aggregate" {
+		return false
+	}
+	return r.store == nil || !r.store.valid || now.Sub(r.store.lastFull) > time.Duration(r.org.FullSyncInterval)
 }
 
 // aggregateRetry is how long the exporter remembers that an org rejects
