@@ -277,9 +277,42 @@ func TestBinaryMatchesGroundTruth(t *testing.T) {
 		v, _ := value(m, "salesforce_source_up", "org=prod", "source=oauth_tokens")
 		return v == 1
 	})
+	checkTokenTruth(t, org, m)
+	truth, _ := org.GroundTruth(90 * 24 * time.Hour)
+	for _, a := range org.Apps() {
+		if _, ok := truth[a.Name]; !ok {
+			continue // an app nobody authorized
+		}
+		id := a.ID
+		if !a.Installed {
+			id = ""
+		}
+		l := []string{"org=prod", "app=" + a.Name, "app_id=" + id}
+		known := strconv.FormatBool(a.Name == "App 000")
+		owner := map[bool]string{true: "core@example.com", false: ""}[a.Name == "App 000"]
+		approved := "false"
+		if !a.Installed {
+			approved = "" // no AppMenuItem or ConnectedApplication row to say
+		}
+		if v, ok := value(m, "salesforce_connected_app_info", append(l, "kind=connected_app", "installed="+strconv.FormatBool(a.Installed), "known="+known, "owner="+owner, "admin_approved="+approved)...); !ok || v != 1 {
+			t.Errorf("info for %s missing or wrong", a.Name)
+		}
+	}
+	used, maxReq := org.APIUsage()
+	if v, _ := value(m, "salesforce_org_daily_api_requests_limit", "org=prod"); v != float64(maxReq) {
+		t.Errorf("limit = %v, want %d", v, maxReq)
+	}
+	if v, _ := value(m, "salesforce_org_daily_api_requests_remaining", "org=prod"); v < float64(maxReq-used) || v > float64(maxReq) {
+		t.Errorf("remaining = %v, want about %d", v, maxReq-used)
+	}
+}
+
+// checkTokenTruth compares every token metric of org "prod" with the fake
+// org's ground truth: nothing lost, nothing counted twice.
+func checkTokenTruth(t *testing.T, org *sftest.Org, m map[string]*metricFamily) {
+	t.Helper()
 	truth, inactive := org.GroundTruth(90 * 24 * time.Hour)
-	apps := org.Apps()
-	for _, a := range apps {
+	for _, a := range org.Apps() {
 		w, ok := truth[a.Name]
 		if !ok {
 			continue
@@ -303,25 +336,9 @@ func TestBinaryMatchesGroundTruth(t *testing.T) {
 				t.Errorf("%s{%s} = %v (present %v), want %v", metric, strings.Join(l, ","), got, ok, want)
 			}
 		}
-		known := strconv.FormatBool(a.Name == "App 000")
-		owner := map[bool]string{true: "core@example.com", false: ""}[a.Name == "App 000"]
-		approved := "false"
-		if !a.Installed {
-			approved = "" // no AppMenuItem or ConnectedApplication row to say
-		}
-		if v, ok := value(m, "salesforce_connected_app_info", append(l, "kind=connected_app", "installed="+strconv.FormatBool(a.Installed), "known="+known, "owner="+owner, "admin_approved="+approved)...); !ok || v != 1 {
-			t.Errorf("info for %s missing or wrong", a.Name)
-		}
 	}
 	if v, _ := value(m, "salesforce_inactive_users_with_oauth_tokens", "org=prod"); v != float64(inactive) {
 		t.Errorf("inactive users = %v, want %d", v, inactive)
-	}
-	used, maxReq := org.APIUsage()
-	if v, _ := value(m, "salesforce_org_daily_api_requests_limit", "org=prod"); v != float64(maxReq) {
-		t.Errorf("limit = %v, want %d", v, maxReq)
-	}
-	if v, _ := value(m, "salesforce_org_daily_api_requests_remaining", "org=prod"); v < float64(maxReq-used) || v > float64(maxReq) {
-		t.Errorf("remaining = %v, want about %d", v, maxReq-used)
 	}
 }
 

@@ -95,31 +95,7 @@ func allUp(m map[string]*metricFamily) bool {
 // ground truth: nothing lost, nothing counted twice.
 func (s *stack) truthOK(t *testing.T, m map[string]*metricFamily) {
 	t.Helper()
-	truth, inactive := s.org.GroundTruth(90 * 24 * time.Hour)
-	for _, a := range s.org.Apps() {
-		w, ok := truth[a.Name]
-		if !ok {
-			continue
-		}
-		id := a.ID
-		if !a.Installed {
-			id = ""
-		}
-		l := []string{"org=prod", "app=" + a.Name, "app_id=" + id}
-		for metric, want := range map[string]int{
-			"salesforce_connected_app_oauth_tokens":               w.Tokens,
-			"salesforce_connected_app_authorized_users":           w.Users,
-			"salesforce_connected_app_stale_oauth_tokens":         w.Stale,
-			"salesforce_connected_app_inactive_user_oauth_tokens": w.InactiveTokens,
-		} {
-			if got, _ := value(m, metric, l...); got != float64(want) {
-				t.Errorf("%s{%s} = %v, want %d", metric, a.Name, got, want)
-			}
-		}
-	}
-	if v, _ := value(m, "salesforce_inactive_users_with_oauth_tokens", "org=prod"); v != float64(inactive) {
-		t.Errorf("inactive users = %v, want %d", v, inactive)
-	}
+	checkTokenTruth(t, s.org, m)
 	apps := s.org.Apps()
 	// 100 * (7+6+...+1) requests for app 0; 1+...+7 errors for app 1.
 	if v, _ := value(m, "salesforce_connected_app_api_requests", "org=prod", "app="+apps[0].Name, "app_id="+apps[0].ID, "window=7d"); v != 2800 {

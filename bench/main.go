@@ -212,7 +212,7 @@ func fullSync(n int) {
 	baseCalls := srv.APICalls()
 	ratio := base.Seconds() / ours.Seconds()
 	add(Result{Name: "Full sync wall time, " + label, Value: ours.Seconds(), Unit: "s", Baseline: base.Seconds(), BaseName: "sequential keyset pager", Target: "4x faster", Met: boolp(ratio >= 4),
-		Note: fmt.Sprintf("rows: ours %d (COUNT %d), keyset pager %d (loses rows that share the second it restarts at)", st.Rows, org.TokenCount(), baseRows)})
+		Note: fmt.Sprintf("rows: ours %d (COUNT %d), keyset pager %d (restarting at CreatedDate > last, to the second, it reads or skips the rows of that second again)", st.Rows, org.TokenCount(), baseRows)})
 	add(Result{Name: "Full sync API calls, " + label, Value: float64(oursCalls), Unit: "calls", Baseline: float64(baseCalls), BaseName: "sequential keyset pager"})
 }
 
