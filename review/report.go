@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -195,7 +196,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *collector.Snap
 		})
 	})
 	d.APICalls += int64(st.Requests)
-	if err != nil && !errorsIsMismatch(err) {
+	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
 		return nil, fmt.Errorf("read OauthToken rows: %w", err)
 	}
 	n := 0
@@ -238,11 +239,6 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *collector.Snap
 		}
 	}
 	return d, nil
-}
-
-func errorsIsMismatch(err error) bool {
-	var m *salesforce.CountMismatchError
-	return asErr(err, &m)
 }
 
 func id15(id string) string {

@@ -225,7 +225,6 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 		var oldest *OauthToken
 		_, err := Stream(ctx, f.c, "SELECT CreatedDate FROM OauthToken"+f.where(createdRange(time.Time{}, before)...)+" ORDER BY CreatedDate ASC LIMIT 1",
 			func(t OauthToken) bool { oldest = &t; return false })
-
 		f.stats.Requests++
 		if err != nil && !errors.Is(err, errStopped) {
 			return f.stats, fmt.Errorf("find oldest OauthToken: %w", err)
@@ -255,71 +254,39 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	if step < time.Second {
 		step, slices = time.Second, int(span/time.Second)
 	}
-	work := make(chan timeRange, 1024)
-	var pending sync.WaitGroup
-	var queue []timeRange
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	// Each range gets a goroutine; a semaphore bounds the requests in flight.
+	// A range that overflows spawns its remainder the same way.
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	var spawn func(r timeRange)
+	spawn = func(r timeRange) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				return
+			}
+			if err := f.fetchRange(ctx, r, spawn); err != nil {
+				cancel(err)
+			}
+		}()
+	}
 	for i := range slices {
 		a := from.Add(time.Duration(i) * step)
 		b := a.Add(step)
 		if i == slices-1 {
 			b = before
 		}
-		queue = append(queue, timeRange{a, b})
+		spawn(timeRange{a, b})
 	}
-	// An unbounded local queue feeds the channel so workers can always push.
-	var qmu sync.Mutex
-	push := func(r timeRange) {
-		pending.Add(1)
-		qmu.Lock()
-		queue = append(queue, r)
-		qmu.Unlock()
-	}
-	pending.Add(len(queue))
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	done := make(chan struct{})
-	go func() { pending.Wait(); close(done) }()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range work {
-				if ctx.Err() == nil {
-					if err := f.fetchRange(ctx, r, push); err != nil {
-						cancel(err)
-					}
-				}
-				pending.Done()
-			}
-		}()
-	}
-	// Dispatcher.
-dispatch:
-	for {
-		qmu.Lock()
-		var next *timeRange
-		if len(queue) > 0 {
-			r := queue[0]
-			queue = queue[1:]
-			next = &r
-		}
-		qmu.Unlock()
-		if next == nil {
-			select {
-			case <-done:
-				break dispatch
-			case <-time.After(2 * time.Millisecond):
-				continue
-			}
-		}
-		select {
-		case work <- *next:
-		case <-done:
-			break dispatch
-		}
-	}
-	close(work)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil {
 		return f.stats, err
