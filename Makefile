@@ -56,7 +56,7 @@ fuzz-smoke:
 	$(GO) test -run XXX -fuzz '^FuzzParseAPITotalUsage$$' -fuzztime $(FUZZ_TIME) ./salesforce/
 	$(GO) test -run XXX -fuzz '^FuzzDecodePage$$' -fuzztime $(FUZZ_TIME) ./salesforce/
 	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./config/
-	$(GO) test -run XXX -fuzz '^FuzzParseState$$' -fuzztime $(FUZZ_TIME) ./collector/
+	$(GO) test -run XXX -fuzz '^FuzzParseState$$' -fuzztime $(FUZZ_TIME) ./refresh/
 
 mixin:
 	$(WITH_TOOLS) $(MAKE) -C mixin generate

@@ -31,6 +31,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
 const exporterName = "salesforce_oauth_exporter"
@@ -176,7 +177,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	reloadOK.Set(1)
 	reloadTime.SetToCurrentTime()
 
-	mgr := collector.NewManager(storage, logger.With("component", "refresher"), selfReg)
+	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
 	if err := mgr.Start(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1

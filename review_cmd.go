@@ -13,8 +13,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/review"
 )
 
@@ -94,11 +94,14 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 			return 1
 		}
 	}
-	settings := collector.Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: cfg.InventoryFor}
+	settings := refresh.Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: cfg.InventoryFor}
 	var reports []*review.Report
 	incomplete := false
 	for _, o := range orgs {
-		r, err := collector.NewRefresher(o, settings, *f.storage, logger, nil)
+		// The report states what it cost: every request of this org's client
+		// that spends the allocation, the sources' refresh and the detail.
+		calls := &refresh.CallCounter{}
+		r, err := refresh.NewRefresher(o, settings, *f.storage, logger, calls.Observe)
 		if err != nil {
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return 1
@@ -117,7 +120,7 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 			fmt.Fprintf(stderr, "error: org %s: cannot read OAuth tokens: %s\n", o.Name, st.LastError)
 			incomplete = true
 		}
-		d.APICalls = r.RequestsMade()
+		d.APICalls = calls.Count()
 		opts := f.options(cfg)
 		if b, ok := baselines[o.Name]; ok {
 			opts.Baseline, opts.BaselineFile = b, *f.baseline
@@ -190,7 +193,7 @@ func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		fmt.Fprintln(stderr, "error: --rate must be between 0 and 50 revocations per second")
 		return 1
 	}
-	r, err := collector.NewRefresher(orgs[0], collector.Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: cfg.InventoryFor}, "", logger, nil)
+	client, err := refresh.NewClient(orgs[0], nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
@@ -205,7 +208,7 @@ func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		defer af.Close()
 		opts.Audit = af
 	}
-	if _, err := review.Revoke(ctx, r.Client(), sel, opts); err != nil {
+	if _, err := review.Revoke(ctx, client, sel, opts); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 3
 	}
@@ -215,7 +218,7 @@ func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 // reviewHandler serves /review and /review.json from the refreshers'
 // snapshots, with per-user detail fetched at most once per ttl per org.
 type reviewHandler struct {
-	mgr    *collector.Manager
+	mgr    *refresh.Manager
 	ttl    time.Duration
 	logger *slog.Logger
 
@@ -223,7 +226,7 @@ type reviewHandler struct {
 	cache map[string]*review.Detail
 }
 
-func registerReview(mux *http.ServeMux, mgr *collector.Manager, ttl time.Duration, logger *slog.Logger) {
+func registerReview(mux *http.ServeMux, mgr *refresh.Manager, ttl time.Duration, logger *slog.Logger) {
 	h := &reviewHandler{mgr: mgr, ttl: ttl, logger: logger, cache: map[string]*review.Detail{}}
 	mux.Handle("/review", h)
 	mux.Handle("/review.json", h)
@@ -239,17 +242,21 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var reports []*review.Report
 	for _, o := range orgs {
 		r := h.mgr.Refresher(o.Name)
-		if r == nil || r.Snapshot() == nil {
+		if r == nil {
 			continue
 		}
-		d, err := h.detail(req.Context(), o, r)
+		snap := r.Snapshot()
+		if snap == nil {
+			continue
+		}
+		d, err := h.detail(req.Context(), o, snap)
 		if err != nil {
 			h.logger.Error("Review detail failed; serving the report without per-user detail", "org", o.Name, "err", err)
 			d = &review.Detail{Taken: time.Now(), Err: err.Error()}
 		}
 		opts := review.DefaultOptions()
 		opts.StaleAfter = time.Duration(cfg.StaleAfter)
-		reports = append(reports, review.Build(r.Snapshot(), d, cfg.InventoryFor, opts))
+		reports = append(reports, review.Build(snap, d, cfg.InventoryFor, opts))
 	}
 	format := "html"
 	if strings.HasSuffix(req.URL.Path, ".json") {
@@ -264,7 +271,7 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func (h *reviewHandler) detail(ctx context.Context, o config.Org, r *collector.Refresher) (*review.Detail, error) {
+func (h *reviewHandler) detail(ctx context.Context, o config.Org, snap *refresh.Snapshot) (*review.Detail, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if d, ok := h.cache[o.Name]; ok && time.Since(d.Taken) < h.ttl {
@@ -272,10 +279,19 @@ func (h *reviewHandler) detail(ctx context.Context, o config.Org, r *collector.R
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	d, err := review.FetchDetail(ctx, r.Client(), r.Snapshot(), o.MaxConcurrency)
+	// A client of its own, so its call count is the detail's alone while the
+	// refresher keeps running; its requests still count in the org's metrics
+	// and budget.
+	calls := &refresh.CallCounter{}
+	c, err := h.mgr.NewClient(o.Name, calls.Observe)
 	if err != nil {
 		return nil, err
 	}
+	d, err := review.FetchDetail(ctx, c, snap, o.MaxConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	d.APICalls = calls.Count()
 	h.cache[o.Name] = d
 	return d, nil
 }

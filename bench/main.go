@@ -26,8 +26,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
@@ -216,7 +216,7 @@ func fullSync(n int) {
 	add(Result{Name: "Full sync API calls, " + label, Value: float64(oursCalls), Unit: "calls", Baseline: float64(baseCalls), BaseName: "sequential keyset pager"})
 }
 
-func refresher(url string, sources ...string) *collector.Refresher {
+func refresher(url string, sources ...string) *refresh.Refresher {
 	dir, _ := os.MkdirTemp("", "sfoe-bench-state-")
 	secret := filepath.Join(dir, "secret")
 	_ = os.WriteFile(secret, []byte(sftest.TestCredentials.ClientSecret), 0o600)
@@ -230,7 +230,7 @@ func refresher(url string, sources ...string) *collector.Refresher {
 	if err != nil {
 		fatal("%v", err)
 	}
-	r, err := collector.NewRefresher(cfg.Orgs[0], collector.Settings{StaleAfter: config.DefaultStaleAfter, Inventory: cfg.InventoryFor}, dir, slog.New(slog.DiscardHandler), nil,
+	r, err := refresh.NewRefresher(cfg.Orgs[0], refresh.Settings{StaleAfter: config.DefaultStaleAfter, Inventory: cfg.InventoryFor}, dir, slog.New(slog.DiscardHandler), nil,
 		salesforce.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 5 * time.Minute}))
 	if err != nil {
 		fatal("%v", err)

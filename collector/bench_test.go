@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+
 	"fmt"
 	"io"
 	"net/http/httptest"
@@ -14,9 +16,9 @@ func bigSnapshots(orgs, apps int) stubSource {
 	var out stubSource
 	t0 := time.Unix(1_780_000_000, 0)
 	for o := range orgs {
-		s := &Snapshot{Org: fmt.Sprintf("org%d", o), Taken: t0, HasTokenTotals: true, HasLimits: true, DailyAPIMax: 1, APIUsageEnd: t0, Sources: map[string]SourceStatus{"oauth_tokens": {Enabled: true, Up: true, LastSuccess: t0, Interval: time.Minute}}}
+		s := &refresh.Snapshot{Org: fmt.Sprintf("org%d", o), Taken: t0, HasTokenTotals: true, HasLimits: true, DailyAPIMax: 1, APIUsageEnd: t0, Sources: map[string]refresh.SourceStatus{"oauth_tokens": {Enabled: true, Up: true, LastSuccess: t0, Interval: time.Minute}}}
 		for a := range apps {
-			s.Apps = append(s.Apps, AppUsage{Name: fmt.Sprintf("App %03d", a), ID: fmt.Sprintf("0H4%015d", a), Kind: KindConnectedApp, Installed: true,
+			s.Apps = append(s.Apps, refresh.AppUsage{Name: fmt.Sprintf("App %03d", a), ID: fmt.Sprintf("0H4%015d", a), Kind: refresh.KindConnectedApp, Installed: true,
 				HasTokens: true, Tokens: 10, Users: 9, LastUsed: t0, FirstAuthorized: t0, FirstSeen: t0, HasSessions: true, HasAPIUsage: true, HasLogins: true})
 		}
 		out = append(out, s)
@@ -46,17 +48,5 @@ func BenchmarkScrapeCached(b *testing.B) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		_, _ = io.Copy(io.Discard, w.Body)
-	}
-}
-
-// BenchmarkSummarize aggregates 100,000 stored tokens into per-app figures.
-func BenchmarkSummarize(b *testing.B) {
-	s := newTokenStore()
-	for i := range 100000 {
-		s.entries = append(s.entries, tokEntry{created: int64(i), lastUsed: int64(i), useCount: 3, user: s.userIdx(fmt.Sprint(i % 20000)), app: s.appIdx(appKey{name: fmt.Sprint(i % 200)})})
-	}
-	now := time.UnixMilli(200000)
-	for b.Loop() {
-		s.summarize(now, time.Hour)
 	}
 }

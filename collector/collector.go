@@ -1,8 +1,9 @@
-// Package collector turns what the refreshers read from Salesforce into
-// Prometheus metrics. One Refresher per org reads its sources in the
-// background on their own cadences and publishes an immutable Snapshot; the
-// Collector only ever reads the latest snapshots, so a scrape never calls
-// Salesforce and never waits for it.
+// Package collector is the Prometheus side of the exporter: the Collector
+// that turns the refreshers' snapshots (package refresh) into metrics, the
+// request metrics handed to the Salesforce clients as observers, and the
+// HTTP handler that serves the exposition. The Collector only ever reads the
+// latest snapshots, so a scrape never calls Salesforce and never waits for it.
+// It is the only package that registers metrics.
 package collector
 
 import (
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -80,20 +82,21 @@ var (
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
 
-// Source is what the Collector reads: the refreshers' latest snapshots.
-type Source interface {
-	Snapshots() []*Snapshot
+// Snapshots is what the Collector reads: the latest snapshot of every org
+// (*refresh.Manager in production, a stub in tests).
+type Snapshots interface {
+	Snapshots() []*refresh.Snapshot
 }
 
 // Collector exposes the latest snapshots as Prometheus metrics. It implements prometheus.Collector.
 type Collector struct {
-	src Source
+	src Snapshots
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
 
 // New returns a Collector over src.
-func New(src Source) *Collector { return &Collector{src: src} }
+func New(src Snapshots) *Collector { return &Collector{src: src} }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -202,15 +205,17 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// selfMetrics are the exporter's own counters of the requests it made.
-type selfMetrics struct {
+// RequestMetrics are the exporter's own counters of the requests it made.
+// They reach the Salesforce clients as request observers (ForOrg), so the
+// client never learns that Prometheus exists.
+type RequestMetrics struct {
 	requests *prometheus.CounterVec
 	failures *prometheus.CounterVec
 }
 
-// NewSelfMetrics registers the exporter's request counters on reg.
-func NewSelfMetrics(reg prometheus.Registerer) *selfMetrics {
-	m := &selfMetrics{
+// NewRequestMetrics registers the exporter's request counters on reg.
+func NewRequestMetrics(reg prometheus.Registerer) *RequestMetrics {
+	m := &RequestMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "exporter", Name: "api_requests_total",
 			Help: "Salesforce API requests the exporter made, retries and token requests included."}, []string{"org", "resource"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "exporter", Name: "api_request_failures_total",
@@ -220,15 +225,18 @@ func NewSelfMetrics(reg prometheus.Registerer) *selfMetrics {
 	return m
 }
 
-// initOrg pre-creates the org's counters at zero for the common resources.
-func (m *selfMetrics) initOrg(org string) {
+// ForOrg pre-creates the org's counters at zero for the common resources and
+// returns the request observer that counts the org's requests. It is a
+// refresh.ObserverFactory.
+func (m *RequestMetrics) ForOrg(org string) func(salesforce.RequestInfo) {
 	for _, r := range []string{"token", "limits", "query:OauthToken", "query:User", "query:ConnectedApplication", "query:AppMenuItem", "query:AuthSession", "query:LoginHistory", "query:EventLogFile", "eventlogfile_download", "apps_oauth_usage"} {
 		m.requests.WithLabelValues(org, r)
 		m.failures.WithLabelValues(org, r)
 	}
+	return func(ri salesforce.RequestInfo) { m.observe(org, ri) }
 }
 
-func (m *selfMetrics) observe(org string, ri salesforce.RequestInfo) {
+func (m *RequestMetrics) observe(org string, ri salesforce.RequestInfo) {
 	m.requests.WithLabelValues(org, ri.Resource).Inc()
 	if ri.Err != nil || ri.StatusCode < 200 || ri.StatusCode > 299 {
 		m.failures.WithLabelValues(org, ri.Resource).Inc()

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -42,7 +43,7 @@ func TestScrapeLoad(t *testing.T) {
 	}
 	o.APIBudgetPercent = 100
 	reg := prometheus.NewRegistry()
-	mgr := NewManager(t.TempDir(), quiet, reg)
+	mgr := refresh.NewManager(t.TempDir(), quiet, NewRequestMetrics(reg).ForOrg)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer func() { cancel(); mgr.Wait() }()
 	if err := mgr.Start(ctx, &config.Config{StaleAfter: config.Duration(staleAfter), Orgs: []config.Org{o}}); err != nil {

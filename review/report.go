@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -173,66 +173,65 @@ type Detail struct {
 	Tokens   []TokenRow
 	Inactive map[string]time.Time // user Id (15) -> when deactivated (LastModifiedDate)
 	Taken    time.Time
+	// APICalls is what fetching the detail cost, counted by the caller's
+	// refresh.CallCounter on the client, the same way the command and the
+	// /review page count it.
 	APICalls int64
 	// Err, when set, says why the per-user detail is missing.
 	Err string
 }
 
 // FetchDetail reads every token with its user, the deactivated users, and the
-// External Client Apps' per-user tokens. snap maps token rows to app Ids.
-func FetchDetail(ctx context.Context, c *salesforce.Client, snap *collector.Snapshot, concurrency int) (*Detail, error) {
+// External Client Apps' per-user tokens. snap maps token rows to app Ids. It
+// does not count its API calls: the caller counts them on the client (a
+// refresh.CallCounter observer) and sets Detail.APICalls.
+func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapshot, concurrency int) (*Detail, error) {
 	d := &Detail{Inactive: map[string]time.Time{}, Taken: c.ServerNow()}
 	ids := map[[2]string]string{}
 	for _, a := range snap.Apps {
-		if a.Kind == collector.KindConnectedApp {
+		if a.Kind == refresh.KindConnectedApp {
 			ids[[2]string{a.Name, a.MenuItemID}] = a.ID
 		}
 	}
-	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency}, func(t salesforce.OauthToken) {
+	_, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency}, func(t salesforce.OauthToken) {
 		d.Tokens = append(d.Tokens, TokenRow{
-			App: t.AppName, AppID: ids[[2]string{t.AppName, t.AppMenuItemID}], Kind: collector.KindConnectedApp,
+			App: t.AppName, AppID: ids[[2]string{t.AppName, t.AppMenuItemID}], Kind: refresh.KindConnectedApp,
 			Username: t.Username(), UserID: t.UserID, UserActive: t.UserActive(),
 			AuthorizedAt: t.CreatedDate.Time, LastUsed: t.LastUsedDate.Time, UseCount: t.UseCount,
 		})
 	})
-	d.APICalls += int64(st.Requests)
 	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
 		return nil, fmt.Errorf("read OauthToken rows: %w", err)
 	}
-	n := 0
 	_, err = salesforce.Stream(ctx, c, "SELECT Id, Username, IsActive, LastModifiedDate FROM User WHERE IsActive = false", func(u salesforce.User) bool {
-		d.Inactive[id15(u.ID)] = u.LastModifiedDate.Time
-		n++
+		d.Inactive[refresh.ID(u.ID).Key()] = u.LastModifiedDate.Time
 		return true
 	})
-	d.APICalls += int64(1 + n/2000)
 	if err != nil {
 		return nil, fmt.Errorf("read deactivated users: %w", err)
 	}
 	for i := range d.Tokens {
-		if _, ok := d.Inactive[id15(d.Tokens[i].UserID)]; ok {
+		if _, ok := d.Inactive[refresh.ID(d.Tokens[i].UserID).Key()]; ok {
 			d.Tokens[i].UserActive = false
 		}
 	}
 	for _, a := range snap.Apps {
-		if a.Kind != collector.KindExternalClientApp {
+		if a.Kind != refresh.KindExternalClientApp {
 			continue
 		}
 		users, err := c.ECAUsers(ctx, a.ID)
-		d.APICalls++
 		if err != nil {
 			return nil, fmt.Errorf("read External Client App users: %w", err)
 		}
 		for _, u := range users {
 			toks, err := c.ECATokens(ctx, a.ID, u.UserIdentifier)
-			d.APICalls++
 			if err != nil {
 				return nil, fmt.Errorf("read External Client App tokens: %w", err)
 			}
-			_, inactive := d.Inactive[id15(u.UserIdentifier)]
+			_, inactive := d.Inactive[refresh.ID(u.UserIdentifier).Key()]
 			for _, t := range toks {
 				d.Tokens = append(d.Tokens, TokenRow{
-					App: a.Name, AppID: a.ID, Kind: collector.KindExternalClientApp, Username: u.Username, UserID: u.UserIdentifier,
+					App: a.Name, AppID: a.ID, Kind: refresh.KindExternalClientApp, Username: u.Username, UserID: u.UserIdentifier,
 					UserActive: !inactive, AuthorizedAt: t.InitialConnectionAt.Time, LastUsed: t.LastUsedAt.Time, UseCount: t.UseCount,
 				})
 			}
@@ -241,15 +240,8 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *collector.Snap
 	return d, nil
 }
 
-func id15(id string) string {
-	if len(id) > 15 {
-		return id[:15]
-	}
-	return id
-}
-
 // Build assembles the report from a snapshot and its detail.
-func Build(snap *collector.Snapshot, d *Detail, inv func(org, app, id string) *config.InventoryEntry, o Options) *Report {
+func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *config.InventoryEntry, o Options) *Report {
 	now := d.Taken
 	r := &Report{
 		Org: snap.Org, GeneratedAt: time.Now().UTC(), APIUsageEnd: snap.APIUsageEnd, APICalls: d.APICalls,
@@ -353,7 +345,7 @@ func Build(snap *collector.Snapshot, d *Detail, inv func(org, app, id string) *c
 		}
 		l := leavers[t.UserID]
 		if l == nil {
-			l = &Leaver{Username: t.Username, UserID: t.UserID, DeactivatedAt: d.Inactive[id15(t.UserID)]}
+			l = &Leaver{Username: t.Username, UserID: t.UserID, DeactivatedAt: d.Inactive[refresh.ID(t.UserID).Key()]}
 			l.Recent = !l.DeactivatedAt.IsZero() && now.Sub(l.DeactivatedAt) <= o.RecentLeaver
 			leavers[t.UserID] = l
 		}
@@ -385,7 +377,7 @@ func Build(snap *collector.Snapshot, d *Detail, inv func(org, app, id string) *c
 	})
 	// 7. Connected apps that aren't installed but hold tokens.
 	for _, a := range r.Inventory {
-		if a.Kind == collector.KindConnectedApp && !a.Installed && a.Tokens > 0 {
+		if a.Kind == refresh.KindConnectedApp && !a.Installed && a.Tokens > 0 {
 			r.NotInstalled = append(r.NotInstalled, a)
 		}
 	}

@@ -11,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
@@ -95,7 +93,7 @@ inventory:
 
 func (f *fixture) report(t *testing.T, o Options) *Report {
 	t.Helper()
-	r, err := collector.NewRefresher(f.cfg.Orgs[0], collector.Settings{StaleAfter: 90 * day, Inventory: f.cfg.InventoryFor}, t.TempDir(), slogDiscard(), collector.NewSelfMetrics(prometheus.NewRegistry()), salesforce.WithRetry(1, time.Millisecond))
+	r, err := refresh.NewRefresher(f.cfg.Orgs[0], refresh.Settings{StaleAfter: 90 * day, Inventory: f.cfg.InventoryFor}, t.TempDir(), slogDiscard(), nil, salesforce.WithRetry(1, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

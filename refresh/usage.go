@@ -1,4 +1,4 @@
-package collector
+package refresh
 
 import (
 	"fmt"
@@ -113,10 +113,7 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 	rows, err := salesforce.ParseAPITotalUsage(body, func(ev salesforce.UsageEvent) {
 		// Runs of the same app are common: skip the map lookup for them.
 		if last == nil || string(ev.AppID) != string(lastID) || string(ev.AppName) != string(lastName) {
-			id := string(ev.AppID)
-			if len(id) > 15 {
-				id = id[:15]
-			}
+			id := ID(ev.AppID).Key()
 			name := strings.TrimSpace(string(ev.AppName))
 			if id == "" && name == "" {
 				name = NoConnectedApp

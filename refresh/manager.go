@@ -1,15 +1,14 @@
-package collector
+package refresh
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -19,7 +18,7 @@ import (
 type Manager struct {
 	storage string
 	logger  *slog.Logger
-	metrics *selfMetrics
+	observe ObserverFactory
 	opts    []salesforce.Option
 
 	mu      sync.Mutex
@@ -38,10 +37,18 @@ type running struct {
 	done   chan struct{}
 }
 
-// NewManager returns a manager that keeps state under storage and registers
-// its request counters on reg. opts are passed to every org's client.
-func NewManager(storage string, logger *slog.Logger, reg prometheus.Registerer, opts ...salesforce.Option) *Manager {
-	return &Manager{storage: storage, logger: logger, metrics: NewSelfMetrics(reg), opts: opts, running: map[string]*running{}}
+// ObserverFactory returns the request observer for an org's clients (the
+// exporter's request metrics: collector.RequestMetrics.ForOrg). It may return nil.
+type ObserverFactory func(org string) func(salesforce.RequestInfo)
+
+// NewManager returns a manager that keeps state under storage. observe, when
+// not nil, gives each org's clients their request observer; opts are passed
+// to every org's client.
+func NewManager(storage string, logger *slog.Logger, observe ObserverFactory, opts ...salesforce.Option) *Manager {
+	if observe == nil {
+		observe = func(string) func(salesforce.RequestInfo) { return nil }
+	}
+	return &Manager{storage: storage, logger: logger, observe: observe, opts: opts, running: map[string]*running{}}
 }
 
 func settingsFrom(cfg *config.Config) Settings {
@@ -70,7 +77,7 @@ func (m *Manager) Apply(cfg *config.Config) error {
 		if cur, ok := m.running[o.Name]; ok && sameOrg(cur.r.org, o) {
 			continue
 		}
-		r, err := NewRefresher(o, set, m.storage, m.logger, m.metrics, m.opts...)
+		r, err := NewRefresher(o, set, m.storage, m.logger, m.observe(o.Name), m.opts...)
 		if err != nil {
 			return err
 		}
@@ -92,7 +99,6 @@ func (m *Manager) Apply(cfg *config.Config) error {
 		cur.r.SetSettings(set)
 	}
 	for name, r := range fresh {
-		m.metrics.initOrg(name)
 		ctx, cancel := context.WithCancel(m.ctx)
 		run := &running{r: r, cancel: cancel, done: make(chan struct{})}
 		go func() {
@@ -140,6 +146,25 @@ func (m *Manager) Snapshots() []*Snapshot {
 	}
 	m.mu.Unlock()
 	return out
+}
+
+// NewClient builds a client of a running org for a one-off job (the /review
+// detail), apart from its refresher's: its requests count in the org's
+// request metrics and API budget, and also reach observe, so the job can
+// count its own calls while the refresher keeps running.
+func (m *Manager) NewClient(org string, observe func(salesforce.RequestInfo)) (*salesforce.Client, error) {
+	m.mu.Lock()
+	cur, ok := m.running[org]
+	m.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("org %q is not running", org)
+	}
+	r := cur.r
+	return NewClient(r.org, Chain(m.observe(org), observe, func(ri salesforce.RequestInfo) {
+		if countsAgainstAllocation(ri.Resource) {
+			r.budget.add(r.now())
+		}
+	}), m.opts...)
 }
 
 // Refresher returns an org's refresher, or nil.

@@ -1,4 +1,4 @@
-package collector
+package refresh
 
 import (
 	"context"
@@ -219,7 +219,7 @@ func (r *Refresher) refreshECAs(ctx context.Context) error {
 		return err
 	}
 	for _, t := range refs {
-		if inactive[id15(t.user)] {
+		if inactive[ID(t.user).Key()] {
 			out[t.app].InactiveTokens++
 		}
 	}
@@ -239,7 +239,7 @@ func (r *Refresher) inactiveAmong(ctx context.Context, ids []string) (map[string
 			quoted[i] = salesforce.Quote(id)
 		}
 		_, err := salesforce.Stream(ctx, r.client, "SELECT Id, IsActive FROM User WHERE IsActive = false AND Id IN ("+strings.Join(quoted, ",")+")", func(u salesforce.User) bool {
-			out[id15(u.ID)] = true
+			out[ID(u.ID).Key()] = true
 			return true
 		})
 		if err != nil {

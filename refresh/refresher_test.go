@@ -1,4 +1,4 @@
-package collector
+package refresh
 
 import (
 	"fmt"
@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -53,7 +51,7 @@ func newTestRefresher(t *testing.T, org config.Org, inventory ...string) *Refres
 		}
 		return nil
 	}}
-	r, err := NewRefresher(org, settings, t.TempDir(), quiet, NewSelfMetrics(prometheus.NewRegistry()), salesforce.WithRetry(2, time.Millisecond))
+	r, err := NewRefresher(org, settings, t.TempDir(), quiet, nil, salesforce.WithRetry(2, time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package collector
+package refresh
 
 import (
 	"context"
@@ -31,7 +31,6 @@ type Refresher struct {
 	logger   *slog.Logger
 	storage  string
 	settings atomic.Pointer[Settings]
-	metrics  *selfMetrics
 	now      func() time.Time
 
 	snap atomic.Pointer[Snapshot]
@@ -75,31 +74,26 @@ type sourceRun struct {
 }
 
 // NewRefresher builds a refresher for one org. It makes no network call.
-func NewRefresher(org config.Org, settings Settings, storage string, logger *slog.Logger, metrics *selfMetrics, opts ...salesforce.Option) (*Refresher, error) {
+// observe, when not nil, sees every request the org's client makes (the
+// exporter's request metrics, or a command's call counter).
+func NewRefresher(org config.Org, settings Settings, storage string, logger *slog.Logger, observe func(salesforce.RequestInfo), opts ...salesforce.Option) (*Refresher, error) {
 	r := &Refresher{
-		org: org, logger: logger.With("org", org.Name), storage: storage, metrics: metrics, now: time.Now,
-		kick: make(chan struct{}, 1), warned: map[string]bool{},
+		org: org, logger: logger.With("org", org.Name), storage: storage, now: time.Now,
+		kick: make(chan struct{}, 1), warned: map[string]bool{}, budget: newBudget(),
 	}
 	r.settings.Store(&settings)
-	observer := func(ri salesforce.RequestInfo) {
-		if metrics != nil {
-			metrics.observe(org.Name, ri)
+	c, err := NewClient(org, func(ri salesforce.RequestInfo) {
+		if observe != nil {
+			observe(ri)
 		}
-		if ri.Resource != "token" && ri.Resource != "revoke" && r.budget != nil {
+		if countsAgainstAllocation(ri.Resource) {
 			r.budget.add(r.now())
 		}
-	}
-	opts = append([]salesforce.Option{
-		salesforce.WithAPIVersion(org.APIVersion),
-		salesforce.WithRequestObserver(observer),
-		salesforce.WithLimitBlock(min(time.Minute, time.Duration(org.RefreshInterval))),
 	}, opts...)
-	c, err := salesforce.NewClient(org.AuthConfig(), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("org %s: %w", org.Name, err)
+		return nil, err
 	}
 	r.client = c
-	r.budget = newBudget()
 	r.sources = map[string]*sourceRun{}
 	add := func(name string, fn func(context.Context) error) {
 		r.sources[name] = &sourceRun{name: name, fn: fn, status: SourceStatus{Enabled: org.SourceEnabled(name), Interval: org.SourceInterval(name)}}
@@ -431,7 +425,7 @@ func (r *Refresher) checkVisibility(ctx context.Context, now time.Time) error {
 	}
 	r.visibilityChecked = now
 	if r.store != nil {
-		own := me[:min(15, len(me))]
+		own := ID(me).Key()
 		others := false
 		for i := range r.store.entries {
 			if !strings.HasPrefix(r.store.userIDs[r.store.entries[i].user], own) {
@@ -495,13 +489,13 @@ func (r *Refresher) publish() {
 	}
 	cappByID15 := map[string]salesforce.ConnectedApplication{}
 	for _, c := range r.capps {
-		cappByID15[id15(c.ID)] = c
+		cappByID15[ID(c.ID).Key()] = c
 	}
 	appsKnown := !r.sources[config.SourceApps].status.LastSuccess.IsZero()
 	connected := func(name, menuItem string) AppUsage {
 		a := AppUsage{Name: name, MenuItemID: menuItem, Kind: KindConnectedApp, Installed: menuItem != ""}
 		if m, ok := menuByID[menuItem]; ok {
-			if c, ok := cappByID15[id15(m.ApplicationID)]; ok {
+			if c, ok := cappByID15[ID(m.ApplicationID).Key()]; ok {
 				a.ID = c.ID
 				a.AdminApproved = c.OptionsAllowAdminApprovedUsersOnly
 			} else {
@@ -550,7 +544,7 @@ func (r *Refresher) publish() {
 		if _, ok := apps[key]; ok {
 			continue
 		}
-		if _, ok := cappByID15[id15(m.ApplicationID)]; !ok {
+		if _, ok := cappByID15[ID(m.ApplicationID).Key()]; !ok {
 			continue
 		}
 		a := get(key, connected(m.Label, m.ID))
@@ -569,12 +563,12 @@ func (r *Refresher) publish() {
 		a := apps[k]
 		byName[strings.ToLower(a.Name)] = append(byName[strings.ToLower(a.Name)], a)
 		if a.ID != "" {
-			byID[id15(a.ID)] = a
+			byID[ID(a.ID).Key()] = a
 		}
 	}
 	match := func(name, id string) *AppUsage {
 		if id != "" {
-			if a, ok := byID[id15(id)]; ok {
+			if a, ok := byID[ID(id).Key()]; ok {
 				return a
 			}
 		}
@@ -584,7 +578,7 @@ func (r *Refresher) publish() {
 			for _, a := range cands {
 				if a.ID == "" {
 					a.ID = id
-					byID[id15(id)] = a
+					byID[ID(id).Key()] = a
 					return a
 				}
 			}
@@ -601,7 +595,7 @@ func (r *Refresher) publish() {
 		a := get("u|"+name+"|"+id, AppUsage{Name: name, ID: id, Kind: kind, Installed: id != "" && byIDInstalled(cappByID15, id)})
 		byName[strings.ToLower(name)] = append(byName[strings.ToLower(name)], a)
 		if id != "" {
-			byID[id15(id)] = a
+			byID[ID(id).Key()] = a
 		}
 		return a
 	}
@@ -681,15 +675,8 @@ func (r *Refresher) publish() {
 }
 
 func byIDInstalled(capps map[string]salesforce.ConnectedApplication, id string) bool {
-	_, ok := capps[id15(id)]
+	_, ok := capps[ID(id).Key()]
 	return ok
-}
-
-func id15(id string) string {
-	if len(id) > 15 {
-		return id[:15]
-	}
-	return id
 }
 
 // RefreshAll runs every enabled source once, now, and publishes. It is what
