@@ -22,15 +22,10 @@ type AppUsage struct {
 	// AdminApproved is nil when unknown.
 	AdminApproved *bool
 
-	// HasTokens is true when the OAuth token figures below are known.
-	HasTokens       bool
-	Tokens, Users   int64
-	Uses            int64
-	LastUsed        time.Time // zero if never used
-	FirstAuthorized time.Time
-	FirstSeen       time.Time // when the exporter first saw the app (kept across restarts)
-	Stale           int64
-	InactiveTokens  int64
+	// HasTokens is true when the OAuth token figures (TokenStats) are known.
+	HasTokens bool
+	TokenStats
+	FirstSeen time.Time // when the exporter first saw the app (kept across restarts)
 
 	HasSessions bool
 	Sessions    int64

@@ -392,8 +392,7 @@ func lastActivity(t TokenRow) time.Time {
 }
 
 func stale(t TokenRow, now time.Time, after time.Duration) bool {
-	ref := lastActivity(t)
-	return !ref.IsZero() && now.Sub(ref) > after
+	return refresh.IsStale(t.LastUsed, t.AuthorizedAt, refresh.StaleCutoff(now, after))
 }
 
 func fmtTime(t time.Time) string {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -35,21 +36,15 @@ func (s Selector) match(t salesforce.RevocableToken, now time.Time) bool {
 	}
 	if len(s.Users) > 0 && !slices.ContainsFunc(s.Users, func(u string) bool {
 		u = strings.TrimSpace(u)
-		return strings.EqualFold(u, t.Username()) || (len(u) >= 15 && len(t.UserID) >= 15 && u[:15] == t.UserID[:15])
+		return strings.EqualFold(u, t.Username()) || (len(u) >= 15 && refresh.ID(u).Same(refresh.ID(t.UserID)))
 	}) {
 		return false
 	}
 	if s.InactiveUsers && t.UserActive() {
 		return false
 	}
-	if s.Stale {
-		ref := t.LastUsedDate.Time
-		if ref.IsZero() {
-			ref = t.CreatedDate.Time
-		}
-		if now.Sub(ref) <= s.StaleAfter {
-			return false
-		}
+	if s.Stale && !refresh.IsStale(t.LastUsedDate.Time, t.CreatedDate.Time, refresh.StaleCutoff(now, s.StaleAfter)) {
+		return false
 	}
 	return true
 }

@@ -243,20 +243,21 @@ func (s *tokenStore) reread(ctx context.Context, api tokenAPI, lo, hi int, from,
 	return nil
 }
 
-// summarize aggregates the store per app.
-func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) (map[appKey]*AppUsage, int) {
-	out := map[appKey]*AppUsage{}
+// summarize aggregates the store per app, and counts the distinct
+// deactivated users who hold tokens.
+func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) ([]appTokens, int64) {
+	byApp := map[uint32]*appTokens{}
 	type pair struct{ app, user uint32 }
 	seen := map[pair]struct{}{}
 	inactiveUsers := map[uint32]struct{}{}
-	staleBefore := now.Add(-staleAfter).UnixMilli()
+	cutoff := StaleCutoff(now, staleAfter).UnixMilli()
 	for i := range s.entries {
 		e := &s.entries[i]
-		k := s.appKeys[e.app]
-		a := out[k]
+		a := byApp[e.app]
 		if a == nil {
-			a = &AppUsage{Name: k.name, MenuItemID: k.menuItem}
-			out[k] = a
+			k := s.appKeys[e.app]
+			a = &appTokens{Name: k.name, MenuItemID: k.menuItem}
+			byApp[e.app] = a
 		}
 		a.Tokens++
 		a.Uses += e.useCount
@@ -270,11 +271,7 @@ func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) (map[app
 		if a.FirstAuthorized.IsZero() || e.created < a.FirstAuthorized.UnixMilli() {
 			a.FirstAuthorized = time.UnixMilli(e.created).UTC()
 		}
-		ref := e.lastUsed
-		if ref == 0 {
-			ref = e.created
-		}
-		if ref < staleBefore {
+		if isStaleMs(e.lastUsed, e.created, cutoff) {
 			a.Stale++
 		}
 		if s.inactive[e.user] {
@@ -282,5 +279,10 @@ func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) (map[app
 			inactiveUsers[e.user] = struct{}{}
 		}
 	}
-	return out, len(inactiveUsers)
+	out := make([]appTokens, 0, len(byApp))
+	for _, a := range byApp {
+		out = append(out, *a)
+	}
+	sortAppTokens(out)
+	return out, int64(len(inactiveUsers))
 }

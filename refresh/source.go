@@ -1,0 +1,74 @@
+package refresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// source is one kind of data the refresher reads from an org. Each source is
+// one file (source_*.go) that owns its state between refreshes; only the
+// refresher's run goroutine calls it.
+type source interface {
+	// name is the source's config name: one of config.Sources.
+	name() string
+	// refresh reads the source from the org. On error the source keeps what
+	// it read last, which the snapshot goes on showing.
+	refresh(ctx context.Context, e *env) error
+	// contribute adds what the source last read to the inputs of build.
+	contribute(p *parts)
+}
+
+// newSources is the registry: every source, in the order a cycle refreshes
+// them. Limits come first (they set the API budget), apps before the token
+// sources whose rows are joined to them. A new source is one file plus one
+// line here (and its metrics in collector/).
+func newSources() []source {
+	return []source{
+		&limitsSource{},
+		&appsSource{},
+		&tokensSource{},
+		&ecaSource{},
+		&sessionsSource{},
+		&loginsSource{},
+		&apiUsageSource{},
+	}
+}
+
+// env is what a source's refresh may use: the org's client and config, the
+// settings in force, and the org's persistent state.
+type env struct {
+	client   *salesforce.Client
+	org      config.Org
+	settings *Settings
+	logger   *slog.Logger
+	state    *orgState
+	dirty    *bool
+}
+
+// stateChanged marks the org's state for saving at the next publish.
+func (e *env) stateChanged() { *e.dirty = true }
+
+// timeoutSetter is implemented by a source whose refresh may need longer
+// than the org's refresh timeout (a full OauthToken read).
+type timeoutSetter interface {
+	timeout(now time.Time, org config.Org) time.Duration
+}
+
+// errPermission marks a source that failed for want of a permission.
+var errPermission = errors.New("missing permission")
+
+// permissionError wraps a 403, or an INVALID_TYPE for an object the user
+// can't see, with the permission the source needs.
+func permissionError(err error, perm string) error {
+	var apiErr *salesforce.APIError
+	if errors.As(err, &apiErr) && (errors.Is(apiErr, salesforce.ErrForbidden) || apiErr.Code() == "INVALID_TYPE" || apiErr.Code() == "INSUFFICIENT_ACCESS") {
+		return fmt.Errorf("%w %s: %w", errPermission, perm, err)
+	}
+	return err
+}

@@ -1,0 +1,113 @@
+package refresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// ecaUsage is one External Client App's OAuth figures.
+type ecaUsage struct {
+	ID, Name string
+	TokenStats
+}
+
+// ecaSource reads the External Client Apps and their per-user tokens from
+// the apps OAuth usage API.
+type ecaSource struct {
+	apps []ecaUsage
+}
+
+func (s *ecaSource) name() string { return config.SourceECAs }
+
+func (s *ecaSource) refresh(ctx context.Context, e *env) error {
+	apps, err := e.client.ECAs(ctx)
+	if err != nil {
+		var apiErr *salesforce.APIError
+		if errors.As(err, &apiErr) && errors.Is(apiErr, salesforce.ErrNotFound) {
+			// The resource is v59.0 and later; an older API version or an org
+			// without External Client Apps has nothing to report.
+			s.apps = nil
+			return nil
+		}
+		return permissionError(err, "View Setup and Configuration")
+	}
+	now := e.client.ServerNow()
+	cutoff := StaleCutoff(now, e.settings.StaleAfter)
+	var out []ecaUsage
+	var userIDs []string
+	type tokenRef struct {
+		app  int
+		user string
+	}
+	var refs []tokenRef
+	for _, a := range apps {
+		users, err := e.client.ECAUsers(ctx, a.Identifier)
+		if err != nil {
+			return err
+		}
+		u := ecaUsage{ID: a.Identifier, Name: a.DisplayName()}
+		u.Users = int64(len(users))
+		for _, usr := range users {
+			toks, err := e.client.ECATokens(ctx, a.Identifier, usr.UserIdentifier)
+			if err != nil {
+				return err
+			}
+			for _, t := range toks {
+				u.Tokens++
+				u.Uses += t.UseCount
+				if t.LastUsedAt.After(u.LastUsed) {
+					u.LastUsed = t.LastUsedAt.Time
+				}
+				if !t.InitialConnectionAt.IsZero() && (u.FirstAuthorized.IsZero() || t.InitialConnectionAt.Before(u.FirstAuthorized)) {
+					u.FirstAuthorized = t.InitialConnectionAt.Time
+				}
+				if IsStale(t.LastUsedAt.Time, t.InitialConnectionAt.Time, cutoff) {
+					u.Stale++
+				}
+				refs = append(refs, tokenRef{len(out), usr.UserIdentifier})
+			}
+			userIDs = append(userIDs, usr.UserIdentifier)
+		}
+		out = append(out, u)
+	}
+	inactive, err := inactiveAmong(ctx, e.client, userIDs)
+	if err != nil {
+		return err
+	}
+	for _, t := range refs {
+		if inactive[ID(t.user).Key()] {
+			out[t.app].InactiveTokens++
+		}
+	}
+	s.apps = out
+	return nil
+}
+
+// inactiveAmong returns which of the given users are deactivated (by 15-character Id).
+func inactiveAmong(ctx context.Context, c *salesforce.Client, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	for chunk := range slices.Chunk(ids, 200) {
+		quoted := make([]string, len(chunk))
+		for i, id := range chunk {
+			quoted[i] = salesforce.Quote(id)
+		}
+		_, err := salesforce.Stream(ctx, c, "SELECT Id, IsActive FROM User WHERE IsActive = false AND Id IN ("+strings.Join(quoted, ",")+")", func(u salesforce.User) bool {
+			out[ID(u.ID).Key()] = true
+			return true
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read External Client App users: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (s *ecaSource) contribute(p *parts) { p.ECAs = s.apps }

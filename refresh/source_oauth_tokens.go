@@ -1,0 +1,166 @@
+package refresh
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+)
+
+// Token modes: how the OauthToken source reads the org.
+const (
+	TokenModeAggregate = "aggregate" // GROUP BY: a few requests per refresh
+	TokenModeRows      = "rows"      // incremental row sync (tokenstore.go), when the org rejects GROUP BY
+)
+
+// appTokens are the token figures of one connected app as OauthToken names
+// it: by AppName and AppMenuItemId.
+type appTokens struct {
+	Name, MenuItemID string
+	TokenStats
+}
+
+// tokensSource reads OauthToken: by aggregate queries when the org accepts
+// them, else through the incremental token store. It also detects an
+// integration user who can see only its own tokens.
+type tokensSource struct {
+	known    bool // a read has succeeded
+	mode     string
+	apps     []appTokens
+	inactive int64 // distinct deactivated users holding tokens
+	store    *tokenStore
+
+	visibilityLimited bool
+	visibilityChecked time.Time
+}
+
+func (s *tokensSource) name() string { return config.SourceOAuthTokens }
+
+// fullSyncTimeout bounds a full OauthToken read.
+const fullSyncTimeout = 30 * time.Minute
+
+// timeout implements timeoutSetter: a full read of a big org takes as long
+// as it takes (about a minute per million tokens at 200 ms a request);
+// cutting it short at the refresh timeout would only start it again.
+func (s *tokensSource) timeout(now time.Time, org config.Org) time.Duration {
+	base := time.Duration(org.Timeout)
+	if s.fullSyncDue(now, time.Duration(org.FullSyncInterval)) {
+		return max(base, fullSyncTimeout)
+	}
+	return base
+}
+
+// fullSyncDue reports whether the next token refresh reads every row;
+// every is the org's full_sync_interval.
+func (s *tokensSource) fullSyncDue(now time.Time, every time.Duration) bool {
+	if s.mode == TokenModeAggregate {
+		return false
+	}
+	return s.store == nil || !s.store.valid || now.Sub(s.store.lastFull) > every
+}
+
+// aggregateRetry is how long the exporter remembers that an org rejects
+// GROUP BY on OauthToken before trying again.
+const aggregateRetry = 7 * 24 * time.Hour
+
+func (s *tokensSource) refresh(ctx context.Context, e *env) error {
+	now := e.client.ServerNow()
+	if rej := e.state.AggregatesRejectedAt; rej.IsZero() || now.Sub(rej) > aggregateRetry {
+		aggs, inactive, err := e.client.TokenAggregates(ctx, StaleCutoff(now, e.settings.StaleAfter))
+		if err == nil {
+			s.mode, s.store, s.inactive = TokenModeAggregate, nil, inactive
+			s.apps = make([]appTokens, 0, len(aggs))
+			for _, g := range aggs {
+				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: TokenStats{
+					Tokens: g.Tokens, Users: g.Users, Uses: g.Uses, Stale: g.Stale, InactiveTokens: g.InactiveTokens,
+					LastUsed: g.LastUsed, FirstAuthorized: g.FirstCreated,
+				}})
+			}
+			return s.done(s.checkVisibility(ctx, e.client, now))
+		}
+		if !errors.Is(err, salesforce.ErrQueryRejected) {
+			return permissionError(err, "API Enabled")
+		}
+		e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "err", err)
+		e.state.AggregatesRejectedAt = now
+		e.stateChanged()
+	}
+	if s.mode == TokenModeAggregate {
+		s.apps = nil
+	}
+	s.mode = TokenModeRows
+	if s.store == nil {
+		s.store = newTokenStore()
+	}
+	if !s.store.valid || now.Sub(s.store.lastFull) > time.Duration(e.org.FullSyncInterval) {
+		if err := s.store.fullSync(ctx, e.client, e.org.MaxConcurrency); err != nil {
+			s.store.valid = false
+			return err
+		}
+	} else if _, err := s.store.incremental(ctx, e.client, e.org.MaxConcurrency); err != nil {
+		return err
+	}
+	s.apps, s.inactive = s.store.summarize(now, e.settings.StaleAfter)
+	return s.done(s.checkVisibility(ctx, e.client, now))
+}
+
+func (s *tokensSource) done(err error) error {
+	if err == nil {
+		s.known = true
+	}
+	return err
+}
+
+// checkVisibility detects an integration user who sees only its own tokens
+// (no Customize Application): the org would otherwise look clean.
+func (s *tokensSource) checkVisibility(ctx context.Context, c *salesforce.Client, now time.Time) error {
+	me := c.Identity().UserID
+	if me == "" {
+		return nil
+	}
+	if s.store == nil && !s.visibilityChecked.IsZero() && now.Sub(s.visibilityChecked) < time.Hour {
+		return nil // in aggregate mode the check costs a request: hourly is enough
+	}
+	s.visibilityChecked = now
+	if s.store != nil {
+		s.visibilityLimited = !s.store.anyUserBut(ID(me))
+		return nil
+	}
+	n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
+	if err != nil {
+		return err
+	}
+	s.visibilityLimited = n == 0
+	return nil
+}
+
+func (s *tokensSource) contribute(p *parts) {
+	p.TokenMode = s.mode
+	p.TokensKnown = s.known
+	p.Tokens = s.apps
+	p.InactiveUsers = s.inactive
+	p.VisibilityLimited = s.visibilityLimited
+}
+
+// sortAppTokens orders the row store's apps as the snapshot has always
+// listed them: by name and menu item run together.
+func sortAppTokens(apps []appTokens) {
+	sort.Slice(apps, func(i, j int) bool { return apps[i].Name+apps[i].MenuItemID < apps[j].Name+apps[j].MenuItemID })
+}
+
+// anyUserBut reports whether the store holds a token of a user other than me.
+// No token of anyone else in sight means either a user without Customize
+// Application, or an org nobody has authorized anything in.
+func (s *tokenStore) anyUserBut(me ID) bool {
+	own := me.Key()
+	for i := range s.entries {
+		if !strings.HasPrefix(s.userIDs[s.entries[i].user], own) {
+			return true
+		}
+	}
+	return false
+}
