@@ -426,6 +426,23 @@ func TestReloadKeepsOldConfigOnError(t *testing.T) {
 		}
 		return false
 	})
+	// The first scrape after a failed reload reports it: nothing is served
+	// from a body encoded before the reload.
+	if v, _ := value(e.scrape(t), "salesforce_exporter_config_last_reload_successful"); v != 1 {
+		t.Fatalf("config_last_reload_successful = %v after a good reload, want 1", v)
+	}
+	if err := os.WriteFile(cfg, []byte("orgs: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Post(e.addr+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if v, ok := value(e.scrape(t), "salesforce_exporter_config_last_reload_successful"); !ok || v != 0 {
+		t.Errorf("first scrape after a failed reload: config_last_reload_successful = %v (present %v), want 0", v, ok)
+	}
+	writeConfig(t, dir, ts.URL, "")
 	// Without the flag, /-/reload does not exist.
 	e2 := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data2"))
 	resp, err = http.Post(e2.addr+"/-/reload", "", nil)

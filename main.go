@@ -223,7 +223,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	// The exposition is encoded once per snapshot change (and at most a second
 	// old for the self metrics), however many scrapers there are.
 	mux.Handle(*c.metricsPath, promhttp.InstrumentMetricHandler(selfReg,
-		collector.NewHandler(prometheus.Gatherers{dataReg, selfReg}, mgr.Version, time.Second, logger.With("component", "metrics"))))
+		collector.NewHandler(dataReg, selfReg, mgr.Version, logger.With("component", "metrics"))))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
 	if *c.lifecycle {

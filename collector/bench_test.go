@@ -40,7 +40,7 @@ func BenchmarkCollect(b *testing.B) {
 func BenchmarkScrapeCached(b *testing.B) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(New(bigSnapshots(5, 200)))
-	h := NewHandler(reg, func() uint64 { return 1 }, time.Hour, quiet)
+	h := NewHandler(reg, prometheus.NewRegistry(), func() uint64 { return 1 }, quiet)
 	req := httptest.NewRequest("GET", "/metrics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	for b.Loop() {

@@ -43,14 +43,15 @@ func TestScrapeLoad(t *testing.T) {
 	}
 	o.APIBudgetPercent = 100
 	reg := prometheus.NewRegistry()
-	mgr := refresh.NewManager(t.TempDir(), quiet, NewRequestMetrics(reg).ForOrg)
+	self := prometheus.NewRegistry()
+	mgr := refresh.NewManager(t.TempDir(), quiet, NewRequestMetrics(self).ForOrg)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer func() { cancel(); mgr.Wait() }()
 	if err := mgr.Start(ctx, &config.Config{StaleAfter: config.Duration(staleAfter), Orgs: []config.Org{o}}); err != nil {
 		t.Fatal(err)
 	}
 	reg.MustRegister(New(mgr))
-	web := httptest.NewServer(NewHandler(reg, mgr.Version, time.Second, quiet))
+	web := httptest.NewServer(NewHandler(reg, self, mgr.Version, quiet))
 	defer web.Close()
 	// Churn keeps the refreshes busy.
 	go func() {
