@@ -220,8 +220,8 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	}()
 
 	mux := http.NewServeMux()
-	// The exposition is encoded once per snapshot change (and at most a second
-	// old for the self metrics), however many scrapers there are.
+	// The data part of the exposition is encoded once per snapshot change,
+	// however many scrapers there are; the self metrics at every scrape.
 	mux.Handle(*c.metricsPath, promhttp.InstrumentMetricHandler(selfReg,
 		collector.NewHandler(dataReg, selfReg, mgr.Version, logger.With("component", "metrics"))))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
