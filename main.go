@@ -178,11 +178,15 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	reloadTime.SetToCurrentTime()
 
 	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
+	dataReg.MustRegister(collector.New(mgr))
+	// The data part of the exposition is encoded once per snapshot change,
+	// however many scrapers there are; the self metrics at every scrape.
+	metrics := collector.NewHandler(dataReg, selfReg, mgr.Version, logger.With("component", "metrics"))
+	mgr.OnChange(metrics.Changed)
 	if err := mgr.Start(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	dataReg.MustRegister(collector.New(mgr))
 
 	var reloadMu sync.Mutex
 	reload := func() error {
@@ -220,10 +224,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	}()
 
 	mux := http.NewServeMux()
-	// The data part of the exposition is encoded once per snapshot change,
-	// however many scrapers there are; the self metrics at every scrape.
-	mux.Handle(*c.metricsPath, promhttp.InstrumentMetricHandler(selfReg,
-		collector.NewHandler(dataReg, selfReg, mgr.Version, logger.With("component", "metrics"))))
+	mux.Handle(*c.metricsPath, promhttp.InstrumentMetricHandler(selfReg, metrics))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
 	if *c.lifecycle {

@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"hash/crc32"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -20,28 +21,37 @@ import (
 // reload status), which change at any time.
 //
 // The data part is encoded once per data version and per format, however
-// many scrapers there are (an HA pair, a federation, people with curl); the
-// first scrape after a version change encodes it while concurrent scrapes
-// of the same format wait for that one encoding. The self metrics are
-// gathered and encoded on every scrape, so every scrape shows both at scrape
-// time: nothing older than the latest snapshot, and a failed reload or a
-// failing source is reported by the first scrape after it.
+// many scrapers there are (an HA pair, a federation, people with curl). When
+// the data changes (Changed, called on every publish), the new version is
+// encoded in the background at once, and scrapes go on getting the previous
+// encoding until it is ready: a scrape never waits for an encoding of 16,000
+// series, and the data it sees is at most one encoding (tens of
+// milliseconds) behind the latest snapshot. The self metrics are gathered
+// and encoded on every scrape, so a failed reload is reported by the first
+// scrape after it.
 type Handler struct {
 	data    prometheus.Gatherer
 	self    prometheus.Gatherer
 	version func() uint64
 	logger  *slog.Logger
+	built   func() // for tests: a background encoding finished
 
 	mu    sync.Mutex
 	cache map[expfmt.Format]*cachedData
 }
 
-// cachedData is the data part in one format, encoded for one version.
+// cachedData is the data part in one format.
 type cachedData struct {
-	mu      sync.Mutex
-	ok      bool
-	version uint64
-	plain   []byte // the encoded exposition
+	mu       sync.Mutex
+	ok       bool
+	building bool
+	version  uint64
+	part     *dataPart
+}
+
+// dataPart is the data part encoded for one version; it is never modified.
+type dataPart struct {
+	plain []byte // the encoded exposition
 	// deflated is plain compressed and sync-flushed (not final), so a
 	// gzip response can continue it with the self metrics.
 	deflated []byte
@@ -75,73 +85,152 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(self)
 		return
 	}
-	body, err := gzipJoin(d, self)
-	if err != nil {
-		http.Error(w, "compress metrics: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
 	w.Header().Set("Content-Encoding", "gzip")
-	_, _ = w.Write(body)
+	// An error here is the client's connection failing; nothing to tell it.
+	_ = writeGzip(w, d, self)
 }
 
-// dataPart returns the data part for the current version, encoding it if
-// the version changed.
-func (h *Handler) dataPart(format expfmt.Format) (*cachedData, error) {
+// dataPart returns the data part: the cached one when it is of the current
+// version; else, when there is one, the cached one while a fresh one is
+// encoded in the background (so a scrape never waits for an encoding);
+// else a fresh one, encoded now.
+func (h *Handler) dataPart(format expfmt.Format) (*dataPart, error) {
+	c := h.cached(format)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ok {
+		// Read the version before gathering: a publish during the encoding
+		// leaves the cache one version behind, and it is encoded again.
+		v := h.version()
+		d, err := h.encodeData(format)
+		if err != nil {
+			return nil, err
+		}
+		c.ok, c.version, c.part = true, v, d
+		return d, nil
+	}
+	h.rebuildLocked(format, c)
+	return c.part, nil
+}
+
+func (h *Handler) cached(format expfmt.Format) *cachedData {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	c := h.cache[format]
 	if c == nil {
 		c = &cachedData{}
 		h.cache[format] = c
 	}
-	h.mu.Unlock()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	// Read the version before gathering: a publish during the encoding
-	// leaves the cache one version behind, and the next scrape re-encodes.
+	return c
+}
+
+// rebuildLocked starts a background encoding if c is behind the current
+// version and none is running. c.mu is held.
+func (h *Handler) rebuildLocked(format expfmt.Format, c *cachedData) {
 	v := h.version()
-	if c.ok && c.version == v {
-		return &cachedData{plain: c.plain, deflated: c.deflated, crc: c.crc}, nil
+	if c.version == v || c.building {
+		return
 	}
+	c.building = true
+	go func() {
+		d, err := h.encodeData(format)
+		c.mu.Lock()
+		c.building = false
+		if err != nil {
+			c.mu.Unlock()
+			h.logger.Error("Encode metrics", "err", err)
+			return
+		}
+		c.version, c.part = v, d
+		c.mu.Unlock()
+		if h.built != nil {
+			h.built()
+		}
+		// A publish during the encoding: encode again at once.
+		c.mu.Lock()
+		h.rebuildLocked(format, c)
+		c.mu.Unlock()
+	}()
+}
+
+// Changed tells the handler that the data changed (the version moved): it
+// encodes every format in use in the background at once, so the scrapes
+// after a publish get the new data as soon as it is encoded rather than one
+// scrape later. The refresh manager calls it on every publish.
+func (h *Handler) Changed() {
+	h.mu.Lock()
+	formats := make(map[expfmt.Format]*cachedData, len(h.cache))
+	for f, c := range h.cache {
+		formats[f] = c
+	}
+	h.mu.Unlock()
+	for f, c := range formats {
+		c.mu.Lock()
+		if c.ok {
+			h.rebuildLocked(f, c)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// encodeData gathers and encodes the data part, and its sync-flushed deflate form.
+func (h *Handler) encodeData(format expfmt.Format) (*dataPart, error) {
 	plain, err := h.encode(h.data, format)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	zw := getFlate(&buf)
+	defer flatePool.Put(zw)
 	if _, err := zw.Write(plain); err != nil {
 		return nil, err
 	}
 	if err := zw.Flush(); err != nil {
 		return nil, err
 	}
-	c.ok, c.version, c.plain, c.deflated, c.crc = true, v, plain, buf.Bytes(), crc32.ChecksumIEEE(plain)
-	return &cachedData{plain: c.plain, deflated: c.deflated, crc: c.crc}, nil
+	return &dataPart{plain: plain, deflated: buf.Bytes(), crc: crc32.ChecksumIEEE(plain)}, nil
+}
+
+var flatePool sync.Pool
+
+// getFlate returns a BestSpeed deflate writer onto w, from the pool: each
+// one holds about a megabyte of tables, too much to allocate per scrape.
+func getFlate(w io.Writer) *flate.Writer {
+	if zw, ok := flatePool.Get().(*flate.Writer); ok {
+		zw.Reset(w)
+		return zw
+	}
+	zw, _ := flate.NewWriter(w, flate.BestSpeed)
+	return zw
 }
 
 // gzipHeader is a gzip member header: deflate, no name, no time, unknown OS.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
-// gzipJoin makes one gzip stream of the cached data part followed by self,
-// compressing only self: the cached deflate data ends on a sync flush, so
-// the self part's deflate blocks can follow it (they refer back to nothing
-// before themselves), and the CRC-32 continues over self.
-func gzipJoin(d *cachedData, self []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(gzipHeader) + len(d.deflated) + len(self)/4 + 64)
-	buf.Write(gzipHeader)
-	buf.Write(d.deflated)
-	zw, _ := flate.NewWriter(&buf, flate.BestSpeed)
+// writeGzip writes one gzip stream of the cached data part followed by
+// self, compressing only self: the cached deflate data ends on a sync flush,
+// so the self part's deflate blocks can follow it (they refer back to
+// nothing before themselves), and the CRC-32 continues over self.
+func writeGzip(w io.Writer, d *dataPart, self []byte) error {
+	if _, err := w.Write(gzipHeader); err != nil {
+		return err
+	}
+	if _, err := w.Write(d.deflated); err != nil {
+		return err
+	}
+	zw := getFlate(w)
+	defer flatePool.Put(zw)
 	if _, err := zw.Write(self); err != nil {
-		return nil, err
+		return err
 	}
 	if err := zw.Close(); err != nil {
-		return nil, err
+		return err
 	}
 	var trailer [8]byte
 	binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(d.crc, crc32.IEEETable, self))
 	binary.LittleEndian.PutUint32(trailer[4:], uint32(len(d.plain)+len(self))) // ISIZE is the length mod 2^32
-	buf.Write(trailer[:])
-	return buf.Bytes(), nil
+	_, err := w.Write(trailer[:])
+	return err
 }
 
 func (h *Handler) encode(g prometheus.Gatherer, format expfmt.Format) ([]byte, error) {

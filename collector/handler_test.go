@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -74,10 +75,19 @@ func TestHandlerCachesDataPerVersionOnly(t *testing.T) {
 	if !strings.Contains(b1, "self_gathers 1") || !strings.Contains(b2, "self_gathers 2") {
 		t.Fatalf("self metrics not fresh at each scrape:\n%s\n%s", b1, b2)
 	}
-	// The first scrape after a new version shows it: no stale body.
+	// A change is encoded at once in the background: the first scrape after
+	// that encoding shows it.
+	built := make(chan struct{}, 1)
+	f.h.built = func() { built <- struct{}{} }
 	f.version.Add(1)
+	f.h.Changed()
+	select {
+	case <-built:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Changed started no encoding")
+	}
 	if b, _ := f.get(t, "text/plain", ""); !strings.Contains(b, "data_encodings 2") {
-		t.Fatalf("first scrape after a new version is stale:\n%s", b)
+		t.Fatalf("first scrape after the new version was encoded is stale:\n%s", b)
 	}
 	// gzip is the same exposition; protobuf is negotiated and cached apart.
 	plain, _ := f.get(t, "text/plain", "")

@@ -21,11 +21,24 @@ type Manager struct {
 	observe ObserverFactory
 	opts    []salesforce.Option
 
-	mu      sync.Mutex
-	ctx     context.Context
-	running map[string]*running
-	cfg     *config.Config
-	version atomic.Uint64
+	mu       sync.Mutex
+	ctx      context.Context
+	running  map[string]*running
+	cfg      *config.Config
+	version  atomic.Uint64
+	onChange func()
+}
+
+// OnChange sets a function called after every change of Version (a publish,
+// or a change of the set of orgs), such as the metrics handler's Changed.
+// Set it before Start.
+func (m *Manager) OnChange(f func()) { m.onChange = f }
+
+func (m *Manager) changed() {
+	m.version.Add(1)
+	if m.onChange != nil {
+		m.onChange()
+	}
 }
 
 // Version changes whenever any org publishes a snapshot or the set of orgs changes.
@@ -81,7 +94,7 @@ func (m *Manager) Apply(cfg *config.Config) error {
 		if err != nil {
 			return err
 		}
-		r.onPublish = func() { m.version.Add(1) }
+		r.onPublish = m.changed
 		fresh[o.Name] = r
 	}
 	keep := map[string]bool{}
@@ -108,7 +121,7 @@ func (m *Manager) Apply(cfg *config.Config) error {
 		m.running[name] = run
 	}
 	m.cfg = cfg
-	m.version.Add(1)
+	m.changed()
 	return nil
 }
 
