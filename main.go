@@ -20,8 +20,6 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
@@ -169,13 +167,8 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	logger.Info("Starting "+exporterName, "version", version.Info(), "orgs", len(cfg.Orgs))
 
 	dataReg := prometheus.NewRegistry()
-	selfReg := prometheus.NewRegistry()
-	selfReg.MustRegister(versioncollector.NewCollector(exporterName), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	reloadOK := prometheus.NewGauge(prometheus.GaugeOpts{Name: "salesforce_exporter_config_last_reload_successful", Help: "1 if the last config load or reload succeeded."})
-	reloadTime := prometheus.NewGauge(prometheus.GaugeOpts{Name: "salesforce_exporter_config_last_reload_success_timestamp_seconds", Help: "When the config was last loaded successfully, as Unix seconds."})
-	selfReg.MustRegister(reloadOK, reloadTime)
-	reloadOK.Set(1)
-	reloadTime.SetToCurrentTime()
+	selfReg := collector.NewSelfRegistry(exporterName)
+	reloads := collector.NewReloadMetrics(selfReg)
 
 	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
 	dataReg.MustRegister(collector.New(mgr))
@@ -197,15 +190,14 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 			err = mgr.Apply(next)
 		}
 		if err != nil {
-			reloadOK.Set(0)
+			reloads.Failed()
 			logger.Error("Config reload failed; keeping the old config", "err", err)
 			return err
 		}
 		for _, w := range next.Warnings {
 			logger.Warn("Config warning", "warning", w)
 		}
-		reloadOK.Set(1)
-		reloadTime.SetToCurrentTime()
+		reloads.Succeeded()
 		logger.Info("Config reloaded", "orgs", len(next.Orgs))
 		return nil
 	}

@@ -15,11 +15,11 @@ import (
 )
 
 type handlerFixture struct {
-	h          *Handler
-	version    atomic.Uint64
-	dataCalls  atomic.Int64
-	selfCalls  atomic.Int64
-	reloadGood prometheus.Gauge
+	h         *Handler
+	version   atomic.Uint64
+	dataCalls atomic.Int64
+	selfCalls atomic.Int64
+	reloads   *ReloadMetrics
 }
 
 func newHandlerFixture(t *testing.T) *handlerFixture {
@@ -29,8 +29,7 @@ func newHandlerFixture(t *testing.T) *handlerFixture {
 	data.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "data_encodings", Help: "x"}, func() float64 { return float64(f.dataCalls.Add(1)) }))
 	self := prometheus.NewRegistry()
 	self.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "self_gathers", Help: "x"}, func() float64 { return float64(f.selfCalls.Add(1)) }))
-	f.reloadGood = prometheus.NewGauge(prometheus.GaugeOpts{Name: "salesforce_exporter_config_last_reload_successful", Help: "x"})
-	self.MustRegister(f.reloadGood)
+	f.reloads = NewReloadMetrics(self)
 	f.h = NewHandler(data, self, f.version.Load, quiet)
 	return f
 }
@@ -115,13 +114,12 @@ func TestHandlerCachesDataPerVersionOnly(t *testing.T) {
 func TestHandlerFirstScrapeAfterFailedReload(t *testing.T) {
 	t.Parallel()
 	f := newHandlerFixture(t)
-	f.reloadGood.Set(1)
 	for _, enc := range []string{"", "gzip"} {
 		if b, _ := f.get(t, "text/plain", enc); !strings.Contains(b, "salesforce_exporter_config_last_reload_successful 1") {
 			t.Fatalf("before the reload: %s", b)
 		}
 	}
-	f.reloadGood.Set(0) // what main's reload does on a bad config; no data version changes
+	f.reloads.Failed() // what main's reload does on a bad config; no data version changes
 	for _, enc := range []string{"", "gzip"} {
 		if b, _ := f.get(t, "text/plain", enc); !strings.Contains(b, "salesforce_exporter_config_last_reload_successful 0") {
 			t.Errorf("first scrape (encoding %q) after a failed reload still reports success:\n%s", enc, b)
