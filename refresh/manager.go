@@ -31,7 +31,8 @@ type Manager struct {
 
 // OnChange sets a function called after every change of Version (a publish,
 // or a change of the set of orgs), such as the metrics handler's Changed.
-// Set it before Start.
+// It is called without the manager's lock held, from a refresher's
+// goroutine or Apply's caller. Set it before Start.
 func (m *Manager) OnChange(f func()) { m.onChange = f }
 
 func (m *Manager) changed() {
@@ -81,6 +82,15 @@ func (m *Manager) Start(ctx context.Context, cfg *config.Config) error {
 // restarted; a removed one is stopped. Inventory and stale_after changes apply
 // at once to every org.
 func (m *Manager) Apply(cfg *config.Config) error {
+	if err := m.apply(cfg); err != nil {
+		return err
+	}
+	// Outside m.mu: whoever listens may read the snapshots at once.
+	m.changed()
+	return nil
+}
+
+func (m *Manager) apply(cfg *config.Config) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	set := settingsFrom(cfg)
@@ -121,7 +131,6 @@ func (m *Manager) Apply(cfg *config.Config) error {
 		m.running[name] = run
 	}
 	m.cfg = cfg
-	m.changed()
 	return nil
 }
 
