@@ -89,7 +89,7 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 // it, for one-shot commands that run beside a serving exporter.
 func (r *Refresher) SetReadOnlyState() { r.readOnly = true }
 
-// Client returns the org's API client (for the review and revoke commands).
+// Client returns the org's API client (the review command reads its per-user detail through it).
 func (r *Refresher) Client() *salesforce.Client { return r.client }
 
 // Org returns the org's config.
