@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +27,10 @@ func tokens(name, menu string, n int64) appTokens {
 func usage(rows ...[4]string) *usageTotals {
 	u := &usageTotals{end: time.Unix(1_780_000_000, 0).UTC(), req24: map[string]int64{}, req7: map[string]int64{}, err24: map[string]int64{}, err7: map[string]int64{}, names: map[string]string{}, ids: map[string]string{}}
 	for _, r := range rows { // name, id, key, requests
-		var n int64
-		fmt.Sscan(r[3], &n)
+		n, err := strconv.ParseInt(r[3], 10, 64)
+		if err != nil {
+			panic(err)
+		}
 		u.names[r[2]], u.ids[r[2]], u.req7[r[2]], u.req24[r[2]] = r[0], r[1], n, n
 	}
 	return u
