@@ -55,6 +55,8 @@ type Server struct {
 
 	// Latency is added to every request.
 	latency atomic.Int64
+	// realOrg holds the switches of realorg.go.
+	realOrg
 
 	mu       sync.Mutex
 	faults   []*Fault
@@ -508,7 +510,7 @@ func (s *Server) checkJWT(r *http.Request, assertion string) (string, string) {
 	if r.TLS != nil {
 		host = "https://" + r.Host
 	}
-	if aud != host && aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" {
+	if (aud != host || !s.acceptHostAudience.Load()) && aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" {
 		return "invalid_grant", "audience is invalid"
 	}
 	// exp may be a number or a string of digits.

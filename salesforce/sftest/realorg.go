@@ -1,0 +1,16 @@
+package sftest
+
+import "sync/atomic"
+
+// realOrg holds switches for behaviours that real orgs show and that the
+// facts the client was first written from did not mention.
+type realOrg struct {
+	// acceptHostAudience lets a JWT's aud be the server's own URL (a My
+	// Domain). Real orgs have refused it with "audience is invalid".
+	acceptHostAudience atomic.Bool
+}
+
+// AcceptMyDomainAudience makes the JWT bearer flow accept the server's own
+// URL as the aud claim. Off by default: like Salesforce, the fake accepts only
+// https://login.salesforce.com and https://test.salesforce.com.
+func (s *Server) AcceptMyDomainAudience(on bool) { s.acceptHostAudience.Store(on) }
