@@ -83,4 +83,35 @@ func TestTokenKeptUntil401(t *testing.T) {
 	}
 }
 
-var _ = errors.Is
+
+// "ConcurrentPerOrgLongTxn Limit exceeded" is REQUEST_LIMIT_EXCEEDED too, but
+// it clears in seconds: a brief backoff, not the daily-limit block.
+func TestConcurrentLimitIsTransient(t *testing.T) {
+	t.Parallel()
+	srv, ts := sftest.Start(t, smallOrg(), sftest.TestCredentials)
+	c := newClient(t, ts.URL, salesforce.WithLimitBlock(15*time.Minute))
+	srv.Inject(sftest.ConcurrentLimitFault("/limits", 2))
+	if _, err := c.Limits(t.Context()); err != nil {
+		t.Fatalf("a transient concurrent limit failed the call: %v", err)
+	}
+	if n := srv.Requests()["limits"]; n != 3 {
+		t.Fatalf("%d /limits requests, want 3 (two refused, one retried through)", n)
+	}
+	srv.Inject(sftest.ConcurrentLimitFault("/limits", 10))
+	_, err := c.Limits(t.Context())
+	if errors.Is(err, salesforce.ErrRequestLimitExceeded) || !errors.Is(err, salesforce.ErrConcurrentRequestLimit) {
+		t.Fatalf("err = %v, want ErrConcurrentRequestLimit and not the daily limit", err)
+	}
+	srv.ClearFaults()
+	if _, err := c.Limits(t.Context()); err != nil {
+		t.Fatalf("the client blocked itself after a concurrent limit: %v", err)
+	}
+	// The daily allocation still blocks.
+	srv.Inject(sftest.Fault{Path: "/limits", Status: 403, Body: `[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`})
+	if _, err := c.Limits(t.Context()); !errors.Is(err, salesforce.ErrRequestLimitExceeded) {
+		t.Fatalf("err = %v, want ErrRequestLimitExceeded", err)
+	}
+	if _, err := c.Limits(t.Context()); !errors.Is(err, salesforce.ErrRequestLimitExceeded) {
+		t.Fatalf("err = %v, want the daily limit to block", err)
+	}
+}

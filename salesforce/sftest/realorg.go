@@ -14,3 +14,12 @@ type realOrg struct {
 // URL as the aud claim. Off by default: like Salesforce, the fake accepts only
 // https://login.salesforce.com and https://test.salesforce.com.
 func (s *Server) AcceptMyDomainAudience(on bool) { s.acceptHostAudience.Store(on) }
+
+// ConcurrentLimitFault is the 403 a real org sends while too many long
+// requests run at once: errorCode REQUEST_LIMIT_EXCEEDED, as for the daily
+// allocation, but transient. Inject it with Count set to how many requests
+// it hits.
+func ConcurrentLimitFault(path string, count int) Fault {
+	return Fault{Path: path, Count: count, Status: 403,
+		Body: `[{"message":"ConcurrentPerOrgLongTxn Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`}
+}
