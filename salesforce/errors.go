@@ -28,6 +28,9 @@ var (
 	// long-running requests at once ("ConcurrentPerOrgLongTxn Limit
 	// exceeded"): transient, unlike the daily allocation.
 	ErrConcurrentRequestLimit = errors.New("salesforce: concurrent request limit exceeded")
+	// ErrInvalidQueryLocator is INVALID_QUERY_LOCATOR: the query cursor
+	// expired, or the org released it because the user opened more than ten.
+	ErrInvalidQueryLocator = errors.New("salesforce: invalid query locator")
 )
 
 // ErrorDetail is one element of Salesforce's JSON error array.
@@ -77,6 +80,8 @@ func (e *APIError) Is(target error) bool {
 		return code == "REQUEST_LIMIT_EXCEEDED" && !e.concurrentLimit()
 	case ErrConcurrentRequestLimit:
 		return e.concurrentLimit()
+	case ErrInvalidQueryLocator:
+		return code == "INVALID_QUERY_LOCATOR"
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized || code == "INVALID_SESSION_ID"
 	case ErrNotFound:

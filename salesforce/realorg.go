@@ -1,6 +1,9 @@
 package salesforce
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // WithClock sets the clock the client reads (for tests: token lifetimes,
 // limit blocks and the org's estimated time follow it).
@@ -9,5 +12,34 @@ func WithClock(now func() time.Time) Option {
 		if now != nil {
 			c.now = now
 		}
+	}
+}
+
+// DefaultMaxOpenCursors is how many query cursors one client holds open at
+// once. Salesforce keeps ten per user and silently releases the oldest past
+// that (reading it then fails with INVALID_QUERY_LOCATOR); half leaves room
+// for review or revoke running as the same user beside a serving exporter.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
+const DefaultMaxOpenCursors = 5
+
+// WithMaxOpenCursors sets how many queries may run at once (DefaultMaxOpenCursors);
+// n must stay below the org's ten cursors per user.
+func WithMaxOpenCursors(n int) Option {
+	return func(c *Client) {
+		if n > 0 {
+			c.cursors = make(chan struct{}, n)
+		}
+	}
+}
+
+// openCursor waits for a free cursor slot. A query holds one from its first
+// request until it ends, whether it ended done or not.
+func (c *Client) openCursor(ctx context.Context) (func(), error) {
+	select {
+	case c.cursors <- struct{}{}:
+		return func() { <-c.cursors }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }

@@ -115,3 +115,73 @@ func TestConcurrentLimitIsTransient(t *testing.T) {
 		t.Fatalf("err = %v, want the daily limit to block", err)
 	}
 }
+
+func generatedOrg(tokens int) *sftest.Org {
+	org := sftest.NewOrg()
+	org.SetNow(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	org.Generate(sftest.Scale{Tokens: tokens, Apps: 30, Users: 2000, Seed: 7})
+	return org
+}
+
+// Salesforce keeps ten cursors open per user and releases the oldest past
+// that. A fetch at max_concurrency 25 must stay under the limit, and leave
+// room for review or revoke running beside it as the same user.
+func TestTokenFetchStaysUnderCursorLimit(t *testing.T) {
+	t.Parallel()
+	org := generatedOrg(30000)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := newClient(t, ts.URL)
+	n := 0
+	stats, err := c.OauthTokens(t.Context(), salesforce.TokenQuery{Concurrency: 25, Partitions: 25}, func(salesforce.OauthToken) { n++ })
+	if err != nil {
+		t.Fatalf("fetch at concurrency 25: %v", err)
+	}
+	if n != org.TokenCount() || stats.Rows != n {
+		t.Fatalf("got %d rows, want %d", n, org.TokenCount())
+	}
+	if r := srv.CursorsReleased(); r != 0 {
+		t.Fatalf("the org released %d cursors: the client held more than %d open", r, sftest.DefaultCursorLimit)
+	}
+}
+
+// A cursor released by the org (another process of the same user opened
+// more) fails with INVALID_QUERY_LOCATOR; the partition is read again.
+func TestTokenFetchRecoversReleasedCursor(t *testing.T) {
+	t.Parallel()
+	org := generatedOrg(6000)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := newClient(t, ts.URL)
+	srv.Inject(sftest.Fault{Path: "/query/01g5j", Count: 2, Status: 400, Body: `[{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}]`})
+	n := 0
+	if _, err := c.OauthTokens(t.Context(), salesforce.TokenQuery{Concurrency: 2}, func(salesforce.OauthToken) { n++ }); err != nil {
+		t.Fatalf("a released cursor failed the fetch: %v", err)
+	}
+	if n != org.TokenCount() {
+		t.Fatalf("got %d rows, want %d (each exactly once)", n, org.TokenCount())
+	}
+	// Stream on its own reports the error so that callers can tell it apart.
+	srv.Inject(sftest.Fault{Path: "/query/01g5j", Status: 400, Body: `[{"message":"invalid query locator","errorCode":"INVALID_QUERY_LOCATOR"}]`})
+	_, err := salesforce.Stream(t.Context(), c, "SELECT Id FROM User", func(salesforce.User) bool { return true }, salesforce.BatchSize(200))
+	if !errors.Is(err, salesforce.ErrInvalidQueryLocator) {
+		t.Fatalf("err = %v, want ErrInvalidQueryLocator", err)
+	}
+}
+
+// The 2,500-row cap may end with done:true, or with done:false and a next
+// page that fails. Both must give every row exactly once.
+func TestTokenCursorCapEndings(t *testing.T) {
+	t.Parallel()
+	for _, failing := range []bool{false, true} {
+		org := generatedOrg(9000)
+		srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+		srv.CapWithFailingNextPage(failing)
+		c := newClient(t, ts.URL)
+		n := 0
+		if _, err := c.OauthTokens(t.Context(), salesforce.TokenQuery{Concurrency: 2, Partitions: 1}, func(salesforce.OauthToken) { n++ }); err != nil {
+			t.Fatalf("failing next page %v: %v", failing, err)
+		}
+		if n != org.TokenCount() {
+			t.Fatalf("failing next page %v: got %d rows, want %d", failing, n, org.TokenCount())
+		}
+	}
+}

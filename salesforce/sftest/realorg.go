@@ -8,6 +8,10 @@ type realOrg struct {
 	// acceptHostAudience lets a JWT's aud be the server's own URL (a My
 	// Domain). Real orgs have refused it with "audience is invalid".
 	acceptHostAudience atomic.Bool
+	// cursorLimit: 0 is DefaultCursorLimit, negative is no limit.
+	cursorLimit      atomic.Int32
+	cursorsReleased  atomic.Int64
+	capNextPageError atomic.Bool
 }
 
 // AcceptMyDomainAudience makes the JWT bearer flow accept the server's own

@@ -624,6 +624,10 @@ func (s *Server) handleMore(w http.ResponseWriter, r *http.Request, locator stri
 		writeError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
 		return
 	}
+	if s.pastCap(cur) {
+		writeError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
+		return
+	}
 	s.page(w, cur, id, gz)
 }
 
@@ -647,12 +651,16 @@ func (s *Server) page(w http.ResponseWriter, cur *cursor, id string, gz bool) {
 	start := cur.offset
 	end := min(start+cur.batch, limit)
 	done := end >= limit
+	if done && limit < avail && s.capNextPageError.Load() {
+		done = false // the cap ends with a next page that fails (see CapWithFailingNextPage)
+	}
 	cur.offset, cur.used = end, time.Now()
 	if !done && id == "" {
 		s.nextCur++
 		id = fmt.Sprintf("01g5j%010d", s.nextCur)
 		s.cursors[id] = cur
 		s.gcCursors()
+		s.releaseOldestCursors()
 	} else if done && id != "" {
 		delete(s.cursors, id)
 	}
