@@ -83,7 +83,6 @@ func TestTokenKeptUntil401(t *testing.T) {
 	}
 }
 
-
 // "ConcurrentPerOrgLongTxn Limit exceeded" is REQUEST_LIMIT_EXCEEDED too, but
 // it clears in seconds: a brief backoff, not the daily-limit block.
 func TestConcurrentLimitIsTransient(t *testing.T) {
@@ -184,4 +183,58 @@ func TestTokenCursorCapEndings(t *testing.T) {
 			t.Fatalf("failing next page %v: got %d rows, want %d", failing, n, org.TokenCount())
 		}
 	}
+}
+
+// GROUP BY on OauthToken is undocumented. Every way an accepting org can get
+// it wrong must read as "fall back to rows"; auth failures must not.
+func TestTokenAggregateQuirks(t *testing.T) {
+	t.Parallel()
+	staleBefore := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name  string
+		quirk sftest.AggregateQuirk
+		ok    bool
+	}{
+		{"exact", sftest.AggregateExact, true},
+		{"unknown exception", sftest.AggregateUnknownException, false},
+		{"empty", sftest.AggregateEmpty, false},
+		{"computed over the cursor cap", sftest.AggregateOverCursorCap, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			org := generatedOrg(6000)
+			org.Behavior.OauthTokenAggregates = true
+			org.Behavior.AggregateQuirk = tc.quirk
+			_, ts := sftest.Start(t, org, sftest.TestCredentials)
+			c := newClient(t, ts.URL)
+			aggs, _, err := c.TokenAggregates(t.Context(), staleBefore)
+			if tc.ok {
+				var total int64
+				for _, a := range aggs {
+					total += a.Tokens
+				}
+				if err != nil || total != int64(org.TokenCount()) {
+					t.Fatalf("total %d, err %v; want %d tokens", total, err, org.TokenCount())
+				}
+				return
+			}
+			if !errors.Is(err, salesforce.ErrQueryRejected) || !errors.Is(err, salesforce.ErrAggregateUnsupported) {
+				t.Fatalf("err = %v, want a fall-back error (ErrAggregateUnsupported, ErrQueryRejected)", err)
+			}
+		})
+	}
+	t.Run("auth failure is not a fall-back", func(t *testing.T) {
+		t.Parallel()
+		org := generatedOrg(100)
+		org.Behavior.OauthTokenAggregates = true
+		_, ts := sftest.Start(t, org, sftest.TestCredentials)
+		c, err := salesforce.NewClient(salesforce.AuthConfig{Flow: salesforce.FlowClientCredentials, LoginURL: ts.URL, ClientID: "wrong", ClientSecret: "wrong"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.TokenAggregates(t.Context(), staleBefore)
+		if err == nil || errors.Is(err, salesforce.ErrAggregateUnsupported) || errors.Is(err, salesforce.ErrQueryRejected) {
+			t.Fatalf("err = %v, want an auth error that does not fall back", err)
+		}
+	})
 }

@@ -593,6 +593,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, version str
 		writeSOQLError(w, err)
 		return
 	}
+	if res.c.agg && s.aggregateQuirk(w, res) {
+		return
+	}
 	batch := 2000
 	if opt := r.Header.Get("Sforce-Query-Options"); opt != "" {
 		if n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(opt), "batchSize=")); err == nil {
