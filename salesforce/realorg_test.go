@@ -238,3 +238,63 @@ func TestTokenAggregateQuirks(t *testing.T) {
 		}
 	})
 }
+
+// Without Manage Users, LoginHistory and AuthSession shrink to the running
+// user's own rows with no error; the running user's effective permissions
+// are what tells the two cases apart.
+func TestPermissionsExplainShrinkingSources(t *testing.T) {
+	t.Parallel()
+	org := smallOrg()
+	me := org.IntegrationUser()
+	others := 0
+	for u := range org.Users() {
+		if u == me || others == 3 {
+			continue
+		}
+		others++
+		org.AddSession(sftest.SessionSpec{User: u, App: "Data Loader", Created: org.Now().Add(-time.Minute)})
+	}
+	org.AddSession(sftest.SessionSpec{User: me, App: "Data Loader", Created: org.Now().Add(-time.Minute)})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := newClient(t, ts.URL)
+	since := org.Now().Add(-time.Hour)
+	count := func() (logins, sessions int) {
+		t.Helper()
+		if err := c.Logins(t.Context(), since, func(salesforce.LoginHistory) { logins++ }); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.OAuthSessions(t.Context(), since, func(salesforce.AuthSession) { sessions++ }); err != nil {
+			t.Fatal(err)
+		}
+		return logins, sessions
+	}
+	p, err := c.Permissions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.APIEnabled || !p.SeesAllLogins() || !p.SeesAllSessions() || !p.SeesAllTokens() || p.Assignments != 2 {
+		t.Fatalf("fully permitted user read as %+v", p)
+	}
+	if l, s := count(); l != 4 || s != 4 {
+		t.Fatalf("full visibility: %d logins, %d sessions; want 4 and 4", l, s)
+	}
+
+	org.SetPermission(sftest.PermManageUsers, false)
+	org.SetPermission(sftest.PermMonitorLoginHistory, false)
+	if l, s := count(); l != 1 || s != 1 {
+		t.Fatalf("without Manage Users the fake should shrink silently: %d logins, %d sessions; want 1 and 1", l, s)
+	}
+	p, err = c.Permissions(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.SeesAllLogins() || p.SeesAllSessions() || !p.APIEnabled || !p.ViewEventLogFiles {
+		t.Fatalf("without Manage Users read as %+v", p)
+	}
+	// Monitor Login History alone opens LoginHistory, not AuthSession.
+	org.SetPermission(sftest.PermMonitorLoginHistory, true)
+	p, _ = c.Permissions(t.Context())
+	if l, s := count(); !p.SeesAllLogins() || p.SeesAllSessions() || l != 4 || s != 1 {
+		t.Fatalf("with Monitor Login History: %+v, %d logins, %d sessions", p, l, s)
+	}
+}

@@ -93,6 +93,7 @@ type Org struct {
 	// integrationUser is the index of the user the exporter logs in as.
 	integrationUser int
 	restrictTokens  bool
+	perms           permState
 	lastVersion     string
 	secretSelected  atomic.Int64
 }
