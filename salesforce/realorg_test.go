@@ -298,3 +298,47 @@ func TestPermissionsExplainShrinkingSources(t *testing.T) {
 		t.Fatalf("with Monitor Login History: %+v, %d logins, %d sessions", p, l, s)
 	}
 }
+
+// The keys inside an External Client App user item and the token
+// collection's array key are undocumented: each plausible shape reads the
+// same, and one app's failure stays with that app.
+func TestECAShapesAndOneAppFailing(t *testing.T) {
+	t.Parallel()
+	for _, sh := range []sftest.ECAShape{
+		{},
+		{UserIDKey: "userId", UsernameKey: "userName", TokensKey: "oauthTokens"},
+		{UserIDKey: "id", UsernameKey: "name", TokensKey: "appOauthUsageTokens"},
+	} {
+		org := smallOrg()
+		org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: []int{0, 1}, TokensPerUser: 2})
+		org.AddECA(sftest.ECASpec{Name: "Broken", DeveloperName: "Broken", Users: []int{2}})
+		srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+		srv.SetECAShape(sh)
+		c := newClient(t, ts.URL, salesforce.WithRetry(0, time.Millisecond))
+		apps, err := c.ECAs(t.Context())
+		if err != nil || len(apps) != 2 {
+			t.Fatalf("%+v: apps %v, err %v", sh, apps, err)
+		}
+		srv.Inject(sftest.Fault{Path: "/apps/oauth/usage/" + apps[1].Identifier + "/", Status: 500, Body: `[{"errorCode":"UNKNOWN_EXCEPTION","message":"boom"}]`})
+		var tokens, failed int
+		for _, a := range apps {
+			users, err := c.ECAAppTokens(t.Context(), a.Identifier)
+			if err != nil {
+				if salesforce.IsSourceWide(err) {
+					t.Fatalf("%+v: one app's 500 read as source-wide: %v", sh, err)
+				}
+				failed++
+				continue
+			}
+			for _, u := range users {
+				if u.User.UserIdentifier == "" || u.User.Username == "" {
+					t.Fatalf("%+v: user item read as %+v", sh, u.User)
+				}
+				tokens += len(u.Tokens)
+			}
+		}
+		if tokens != 4 || failed != 1 {
+			t.Fatalf("%+v: %d tokens, %d failed apps; want 4 and 1", sh, tokens, failed)
+		}
+	}
+}

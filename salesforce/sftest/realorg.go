@@ -12,6 +12,7 @@ type realOrg struct {
 	cursorLimit      atomic.Int32
 	cursorsReleased  atomic.Int64
 	capNextPageError atomic.Bool
+	ecaShapeMu       ecaShapeState
 }
 
 // AcceptMyDomainAudience makes the JWT bearer flow accept the server's own
