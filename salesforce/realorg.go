@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -43,3 +44,9 @@ func (c *Client) openCursor(ctx context.Context) (func(), error) {
 		return nil, ctx.Err()
 	}
 }
+
+// IsInternalAppID reports whether a connected app id (15 or 18 characters)
+// is a Salesforce-internal app's (prefix 888). ApiTotalUsage rows carry them;
+// they have no ConnectedApplication row, so a caller must not take them for
+// uninstalled third-party apps.
+func IsInternalAppID(id string) bool { return len(id) >= 15 && strings.HasPrefix(id, "888") }

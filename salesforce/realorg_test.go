@@ -342,3 +342,54 @@ func TestECAShapesAndOneAppFailing(t *testing.T) {
 		}
 	}
 }
+
+// ApiTotalUsage can name Salesforce-internal apps (888 ids) that no
+// ConnectedApplication row or OauthToken knows; the client reports them as
+// such so the exporter does not take them for phantom apps.
+func TestInternalAppIDsInAPIUsage(t *testing.T) {
+	t.Parallel()
+	org := smallOrg()
+	apps := org.Apps()
+	org.AddLogFile(&sftest.LogFile{LogDate: org.Now().Add(-24 * time.Hour).Truncate(24 * time.Hour), Rows: []sftest.UsageRow{
+		{AppID: apps[0].ID[:15], AppName: apps[0].Name, StatusCode: 200, Time: org.Now().Add(-20 * time.Hour), Count: 3},
+		sftest.InternalAppUsage(org.Now().Add(-19*time.Hour), 1, 5, ""),
+	}})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := newClient(t, ts.URL)
+	files, err := c.EventLogFiles(t.Context(), "ApiTotalUsage", org.Now().Add(-72*time.Hour))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("files %v, err %v", files, err)
+	}
+	rc, err := c.OpenLogFile(t.Context(), files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	internal, external := 0, 0
+	if _, err := salesforce.ParseAPITotalUsage(rc, func(e salesforce.UsageEvent) {
+		if salesforce.IsInternalAppID(string(e.AppID)) {
+			internal++
+		} else {
+			external++
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if internal != 5 || external != 3 {
+		t.Fatalf("%d internal and %d external events, want 5 and 3", internal, external)
+	}
+	installed, err := c.ConnectedApplications(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range installed {
+		if salesforce.IsInternalAppID(a.ID) {
+			t.Fatalf("an internal app has a ConnectedApplication row: %+v", a)
+		}
+	}
+	for _, id := range []string{"0H4000000000001", "", "888"} {
+		if salesforce.IsInternalAppID(id) {
+			t.Errorf("IsInternalAppID(%q) = true", id)
+		}
+	}
+}
