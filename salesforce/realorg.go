@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -50,3 +51,21 @@ func (c *Client) openCursor(ctx context.Context) (func(), error) {
 // they have no ConnectedApplication row, so a caller must not take them for
 // uninstalled third-party apps.
 func IsInternalAppID(id string) bool { return len(id) >= 15 && strings.HasPrefix(id, "888") }
+
+// APIVersion is one REST API version the org serves.
+type APIVersion struct {
+	Label   string `json:"label"`
+	URL     string `json:"url"`
+	Version string `json:"version"`
+}
+
+// Versions lists the REST API versions the org serves, oldest first.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_versions.htm
+func (c *Client) Versions(ctx context.Context) ([]APIVersion, error) {
+	var v []APIVersion
+	if err := c.getJSON(ctx, "versions", "/services/data/", &v); err != nil {
+		return nil, fmt.Errorf("list API versions: %w", err)
+	}
+	return v, nil
+}
