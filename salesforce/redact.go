@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -54,8 +55,12 @@ func (r *Redactor) pseudonym(kind, v string) string {
 	if p, ok := r.names[kind+"\x00"+v]; ok {
 		return p
 	}
-	r.n[kind]++
-	n := r.n[kind]
+	counter := kind
+	if kind == "id" {
+		counter += v[:3] // numbered per object type: 005000000000001, 0H4000000000001, ...
+	}
+	r.n[counter]++
+	n := r.n[counter]
 	var p string
 	switch kind {
 	case "id":
@@ -130,7 +135,13 @@ func (r *Redactor) value(key string, v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
-		for k, x := range t {
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // pseudonyms are numbered in a deterministic order
+		for _, k := range keys {
+			x := t[k]
 			if secretKeys[strings.ToLower(k)] {
 				if x != nil {
 					out[k] = "[redacted]"
