@@ -58,8 +58,11 @@ type checkOrg struct {
 	APIVersions []string      `json:"api_versions_served,omitempty"`
 	Sources     []checkSource `json:"sources"`
 	Cost        *checkCost    `json:"daily_api_cost,omitempty"`
-	// Problems names what to fix, one line each.
+	// Problems names what to fix, one line each; any makes ok false.
 	Problems []string `json:"problems,omitempty"`
+	// Notes are worth knowing but do not stop the exporter (it stretches
+	// its intervals to stay in api_budget_percent, say).
+	Notes []string `json:"notes,omitempty"`
 }
 
 type checkSource struct {
@@ -216,7 +219,7 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 		co.Sources = append(co.Sources, s)
 	}
 	if permErr != nil {
-		co.Problems = append(co.Problems, "could not read the integration user's permissions ("+clean(permErr)+"); visibility checks are incomplete")
+		co.Notes = append(co.Notes, "could not read the integration user's permissions ("+clean(permErr)+"); visibility checks are incomplete")
 	}
 	var total int64
 	for _, s := range co.Sources {
@@ -227,7 +230,7 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 		if d.Max > 0 {
 			co.Cost.Percent = math.Round(float64(total)/float64(d.Max)*10000) / 100
 			if co.Cost.Percent > o.APIBudgetPercent {
-				co.Problems = append(co.Problems, fmt.Sprintf("the expected %d requests a day are %.2f%% of the org's %d, above api_budget_percent %.2g: the exporter will stretch its intervals; raise the intervals or the budget", total, co.Cost.Percent, d.Max, o.APIBudgetPercent))
+				co.Notes = append(co.Notes, fmt.Sprintf("the expected %d requests a day are %.2f%% of the org's %d, above api_budget_percent %.2g: the exporter will stretch its intervals to stay in the budget; raise the intervals or the budget to avoid it", total, co.Cost.Percent, d.Max, o.APIBudgetPercent))
 			}
 		}
 	} else if u, ok := c.LastAPIUsage(); ok {
@@ -398,6 +401,9 @@ func writeCheckText(w io.Writer, rep checkReport) {
 		}
 		for _, p := range o.Problems {
 			fmt.Fprintf(w, "  FIX: %s\n", p)
+		}
+		for _, n := range o.Notes {
+			fmt.Fprintf(w, "  NOTE: %s\n", n)
 		}
 		if o.OK {
 			fmt.Fprintln(w, "  OK: every enabled source works")
