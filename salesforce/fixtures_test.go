@@ -113,9 +113,9 @@ func TestReplayPublicSamples(t *testing.T) {
 func TestRedactor(t *testing.T) {
 	t.Parallel()
 	r := salesforce.NewRedactor()
-	in := `{"access_token":"00D5j000001!AQ.secret","id":"https://x/id/00D5j00000DgAYGEA3/0055j00000AbCdEAAZ","records":[{"UserId":"0055j00000AbCdEAAZ","User":{"Username":"jane.doe@acme.com"},"AppName":"Data Loader","DeleteToken":"DT0abc","CLIENT_IP":"203.0.113.7"}]}`
+	in := `{"access_token":"00D5j000001!AQ.secret","id":"https://x/id/00D5j00000DgAYGEA3/0055j00000AbCdEAAZ","records":[{"OwnerId":"005Hs00000KQdpMIAT","UserId":"0055j00000AbCdEAAZ","User":{"Username":"jane.doe@acme.com"},"AppName":"Data Loader","DeleteToken":"DT0abc","CLIENT_IP":"203.0.113.7"}]}`
 	out := string(r.JSON([]byte(in)))
-	for _, bad := range []string{"secret", "00D5j00000DgAYG", "0055j00000AbCdE", "jane.doe", "acme.com", "DT0abc", "203.0.113.7"} {
+	for _, bad := range []string{"secret", "00D5j00000DgAYG", "0055j00000AbCdE", "005Hs00000KQdpM", "jane.doe", "acme.com", "DT0abc", "203.0.113.7"} {
 		if contains(out, bad) {
 			t.Errorf("redacted output holds %q:\n%s", bad, out)
 		}

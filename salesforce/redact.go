@@ -42,8 +42,9 @@ var personKeys = map[string]bool{
 
 var (
 	// idRE matches a 15- or 18-character Salesforce id: a 3-character key
-	// prefix, then base-62 characters with at least one digit.
-	idRE    = regexp.MustCompile(`\b[a-zA-Z0-9]{3}[0-9][a-zA-Z0-9]{11}(?:[a-zA-Z0-9]{3})?\b`)
+	// prefix, 2 characters of instance, the reserved 0, then 9 base-62
+	// characters (and a 3-character checksum in the 18-character form).
+	idRE    = regexp.MustCompile(`\b[a-zA-Z0-9]{5}0[a-zA-Z0-9]{9}(?:[a-zA-Z0-9]{3})?\b`)
 	emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`)
 	ipv4RE  = regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
 )
