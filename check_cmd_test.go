@@ -101,7 +101,7 @@ func TestCheckFullyPermittedOrg(t *testing.T) {
 func TestCheckNamesMissingPermissions(t *testing.T) {
 	t.Parallel()
 	d, cfg, _ := checkSetup(t)
-	for _, p := range []string{sftest.PermManageUsers, sftest.PermMonitorLoginHistory, sftest.PermViewEventLogFiles, sftest.PermCustomizeApplication} {
+	for _, p := range []string{sftest.PermManageUsers, sftest.PermMonitorLoginHistory, sftest.PermViewEventLogFiles, sftest.PermCustomizeApplication, sftest.PermViewSetup} {
 		d.Org.SetPermission(p, false)
 	}
 	code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json")
@@ -115,6 +115,9 @@ func TestCheckNamesMissingPermissions(t *testing.T) {
 		"sessions sees only the integration user's own rows: grant Manage Users",
 		"logins sees only the integration user's own rows: grant Manage Users (or Monitor Login History)",
 		"api_usage: the integration user lacks View Event Log Files",
+		"apps: the integration user lacks View Setup and Configuration",
+		"limits: the integration user lacks View Setup and Configuration",
+		"external_client_apps: the integration user lacks View Setup and Configuration",
 	} {
 		if !strings.Contains(problems, want) {
 			t.Errorf("problems lack %q:\n%s", want, problems)
@@ -128,7 +131,7 @@ func TestCheckNamesMissingPermissions(t *testing.T) {
 	}
 	// A disabled source is not a reason to fail.
 	b, _ := os.ReadFile(cfg)
-	for _, p := range []string{sftest.PermViewEventLogFiles, sftest.PermCustomizeApplication} {
+	for _, p := range []string{sftest.PermViewEventLogFiles, sftest.PermCustomizeApplication, sftest.PermViewSetup} {
 		d.Org.SetPermission(p, true)
 	}
 	cfg2 := filepath.Join(filepath.Dir(cfg), "off.yml")
