@@ -70,6 +70,7 @@ type cli struct {
 
 	review reviewFlags
 	revoke revokeFlags
+	check  checkFlags
 }
 
 func newCLI(stdout, stderr io.Writer) *cli {
@@ -95,6 +96,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.toolkitFlags = kingpinflag.AddFlags(c.serve, defaultAddress)
 	c.review.register(app)
 	c.revoke.register(app)
+	c.check.register(app)
 	return c
 }
 
@@ -122,6 +124,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return c.review.run(ctx, logger, stdout, stderr)
 	case c.revoke.cmd.FullCommand():
 		return c.revoke.run(ctx, logger, stdout, stderr)
+	case c.check.cmd.FullCommand():
+		return c.check.run(ctx, logger, stdout, stderr)
 	}
 	return 1
 }

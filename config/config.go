@@ -364,6 +364,9 @@ func (v *validator) auth(i int, o *Org) error {
 	if !slices.Contains(salesforce.Flows, sc.Flow) {
 		return v.errf(key("flow"), at("flow"), "unknown flow %q: want jwt_bearer, client_credentials, refresh_token or password", a.Flow)
 	}
+	if msg := checkLoginURL(o.LoginURL, a.Flow); msg != "" {
+		return v.errf(fmt.Sprintf("orgs[%d].login_url", i), []any{"orgs", i, "login_url"}, "%s", msg)
+	}
 	read := func(k, p string) ([]byte, error) {
 		if p == "" {
 			return nil, nil
@@ -373,14 +376,14 @@ func (v *validator) auth(i int, o *Org) error {
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, v.errf(key(k), at(k), "cannot read secret file: %v", errors.Unwrap(err))
+			return nil, v.errf(key(k), at(k), "cannot read secret file %s: %v (a relative path is resolved against the config file's folder)", p, errors.Unwrap(err))
 		}
 		if st.Mode().Perm()&0o004 != 0 {
 			v.cfg.Warnings = append(v.cfg.Warnings, fmt.Sprintf("%s: secret file %s is readable by every user (mode %v); chmod 600 it", key(k), p, st.Mode().Perm()))
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return nil, v.errf(key(k), at(k), "cannot read secret file: %v", errors.Unwrap(err))
+			return nil, v.errf(key(k), at(k), "cannot read secret file %s: %v", p, errors.Unwrap(err))
 		}
 		b = bytes.TrimRight(b, "\r\n")
 		if len(b) == 0 {

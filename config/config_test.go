@@ -47,7 +47,7 @@ func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
 		"unknown-key.bad.yml":    "testdata/unknown-key.bad.yml:4: refresh_intervall: unknown key (in an org)",
 		"bad-flow.bad.yml":       `testdata/bad-flow.bad.yml:5: orgs[0].auth.flow: unknown flow "magic": want jwt_bearer, client_credentials, refresh_token or password`,
-		"missing-secret.bad.yml": "testdata/missing-secret.bad.yml:7: orgs[0].auth.client_secret_file: cannot read secret file: no such file or directory",
+		"missing-secret.bad.yml": "testdata/missing-secret.bad.yml:7: orgs[0].auth.client_secret_file: cannot read secret file testdata/does-not-exist: no such file or directory (a relative path is resolved against the config file's folder)",
 		"dup-org.bad.yml":        `testdata/dup-org.bad.yml:5: orgs[1].name: org "prod" is listed twice`,
 		"bad-duration.bad.yml":   `testdata/bad-duration.bad.yml:1: "ninety days" is not a duration such as 90d, 5m or 1h30m`,
 		"no-orgs.bad.yml":        "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
@@ -71,6 +71,42 @@ func TestBadConfigs(t *testing.T) {
 		}
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("%s: error quotes a secret", f)
+		}
+	}
+}
+
+func TestLoginURL(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ url, flow, want string }{
+		{"https://acme.my.salesforce.com", "client_credentials", ""},
+		{"https://acme.my.salesforce.com/", "client_credentials", ""},
+		{"http://127.0.0.1:8080", "client_credentials", ""},
+		{"http://localhost:8080", "client_credentials", ""},
+		{"http://[::1]:8080", "client_credentials", ""},
+		{"https://login.salesforce.com", "jwt_bearer", ""},
+		{"https://test.salesforce.com", "refresh_token", ""},
+		{"http://acme.my.salesforce.com", "client_credentials", `uses http: Salesforce needs https (http is accepted only for loopback hosts, for tests); use "https://acme.my.salesforce.com"`},
+		{"https://acme.my.salesforce.com/services/oauth2/token", "client_credentials", `has a path: give the host only, "https://acme.my.salesforce.com"`},
+		{"https://acme.lightning.force.com", "jwt_bearer", `is the Lightning UI host, not a login host: use the My Domain URL "https://acme.my.salesforce.com"`},
+		{"https://acme--uat.sandbox.lightning.force.com", "jwt_bearer", `use the My Domain URL "https://acme--uat.sandbox.my.salesforce.com"`},
+		{"https://login.salesforce.com", "client_credentials", "does not serve the client credentials flow (Salesforce refuses it there): use the org's My Domain URL"},
+		{"https://test.salesforce.com", "client_credentials", "does not serve the client credentials flow"},
+		{"acme.my.salesforce.com", "client_credentials", "is not an absolute https URL: use the org's My Domain URL, such as https://acme.my.salesforce.com"},
+	} {
+		yml := "orgs:\n  - name: a\n    login_url: " + tc.url + "\n    auth: {flow: " + tc.flow + ", client_id: x, client_secret_file: s, refresh_token_file: s, username: u, private_key_file: s}\n"
+		_, err := Parse([]byte(yml), filepath.Join(dir, "c.yml"))
+		if tc.want == "" {
+			if err != nil && strings.Contains(err.Error(), "login_url") {
+				t.Errorf("%s (%s): %v", tc.url, tc.flow, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "c.yml:3: orgs[0].login_url: ") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s (%s):\n got %v\nwant line 3, orgs[0].login_url and %q", tc.url, tc.flow, err, tc.want)
 		}
 	}
 }

@@ -48,7 +48,7 @@ type AuthConfig struct {
 	RefreshToken string
 	// PrivateKey is a PEM RSA key (PKCS#1 or PKCS#8) for JWT bearer.
 	PrivateKey []byte
-	// Audience is the JWT aud claim; the default is LoginURL.
+	// Audience is the JWT aud claim; the default is DefaultAudience(LoginURL).
 	Audience string
 }
 
@@ -93,10 +93,48 @@ func (a AuthConfig) tokenURL() string {
 	return strings.TrimRight(a.LoginURL, "/") + "/services/oauth2/token"
 }
 
-// DefaultTokenLifetime is the expiry stamped on access tokens, since Salesforce's
-// token response has no expires_in. It is the shortest session timeout an org can
-// set, so a token is never used past its session even in the strictest org.
-const DefaultTokenLifetime = 15 * time.Minute
+// JWT bearer audiences Salesforce accepts. A My Domain URL as aud has been
+// refused with "invalid_grant: audience is invalid"; an Experience Cloud site
+// URL is the only other accepted value, so it must be set explicitly.
+const (
+	AudienceProduction = "https://login.salesforce.com"
+	AudienceSandbox    = "https://test.salesforce.com"
+)
+
+// DefaultAudience returns the JWT aud claim for a login URL: the sandbox
+// audience for sandbox hosts (test.salesforce.com, *.sandbox.my.salesforce.com
+// and the older name--sandbox.my.salesforce.com), the production audience for
+// everything else, My Domain URLs included.
+func DefaultAudience(loginURL string) string {
+	if IsSandboxHost(loginURL) {
+		return AudienceSandbox
+	}
+	return AudienceProduction
+}
+
+// IsSandboxHost reports whether a login URL names a sandbox's login host.
+func IsSandboxHost(loginURL string) bool {
+	u, err := url.Parse(loginURL)
+	if err != nil {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	switch {
+	case h == "test.salesforce.com",
+		strings.HasSuffix(h, ".sandbox.my.salesforce.com"),
+		strings.HasSuffix(h, ".my.salesforce.com") && strings.Contains(h, "--"):
+		return true
+	}
+	return false
+}
+
+// DefaultTokenLifetime is how long an access token is kept without a 401.
+// Salesforce's token response has no expires_in and sessions usually last
+// hours, so the client keeps the token until the API rejects it (401, then one
+// fresh login and a retry). A short stamped lifetime would log in about 96
+// times a day and inflate the exporter's own app's logins and UseCount. The
+// cap only bounds how long a token that is never rejected is trusted.
+const DefaultTokenLifetime = 24 * time.Hour
 
 // fetchFunc gets a brand-new token from the token endpoint.
 type fetchFunc func(ctx context.Context) (*oauth2.Token, error)
@@ -110,7 +148,7 @@ func newFetcher(a AuthConfig) (fetchFunc, error) {
 	case FlowJWTBearer:
 		aud := a.Audience
 		if aud == "" {
-			aud = strings.TrimRight(a.LoginURL, "/")
+			aud = DefaultAudience(a.LoginURL)
 		}
 		conf := &jwt.Config{
 			Email:      a.ClientID, // iss

@@ -49,6 +49,9 @@ type Client struct {
 	// clockSkew is server time minus local time, from the Date header.
 	clockSkew atomic.Int64
 
+	// cursors bounds the query cursors this client holds open (see DefaultMaxOpenCursors).
+	cursors chan struct{}
+
 	limitMu      sync.Mutex
 	limitedUntil time.Time
 	limitErr     *APIError
@@ -113,6 +116,7 @@ func NewClient(auth AuthConfig, opts ...Option) (*Client, error) {
 		limitBlock: time.Minute,
 	}
 	c.auth = &tokenCache{fetch: fetch, lifetime: DefaultTokenLifetime, now: func() time.Time { return c.now() }}
+	c.cursors = make(chan struct{}, DefaultMaxOpenCursors)
 	for _, o := range opts {
 		o(c)
 	}

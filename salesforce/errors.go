@@ -24,6 +24,13 @@ var (
 	ErrForbidden = errors.New("salesforce: forbidden")
 	// ErrQueryRejected is any 400 for a query: the org does not accept that SOQL.
 	ErrQueryRejected = errors.New("salesforce: query rejected")
+	// ErrConcurrentRequestLimit is REQUEST_LIMIT_EXCEEDED for too many
+	// long-running requests at once ("ConcurrentPerOrgLongTxn Limit
+	// exceeded"): transient, unlike the daily allocation.
+	ErrConcurrentRequestLimit = errors.New("salesforce: concurrent request limit exceeded")
+	// ErrInvalidQueryLocator is INVALID_QUERY_LOCATOR: the query cursor
+	// expired, or the org released it because the user opened more than ten.
+	ErrInvalidQueryLocator = errors.New("salesforce: invalid query locator")
 )
 
 // ErrorDetail is one element of Salesforce's JSON error array.
@@ -70,7 +77,11 @@ func (e *APIError) Is(target error) bool {
 	code := e.Code()
 	switch target {
 	case ErrRequestLimitExceeded:
-		return code == "REQUEST_LIMIT_EXCEEDED"
+		return code == "REQUEST_LIMIT_EXCEEDED" && !e.concurrentLimit()
+	case ErrConcurrentRequestLimit:
+		return e.concurrentLimit()
+	case ErrInvalidQueryLocator:
+		return code == "INVALID_QUERY_LOCATOR"
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized || code == "INVALID_SESSION_ID"
 	case ErrNotFound:
@@ -85,10 +96,21 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
+// concurrentLimit reports REQUEST_LIMIT_EXCEEDED for concurrent long-running
+// requests, which clears as soon as requests finish.
+func (e *APIError) concurrentLimit() bool {
+	for _, d := range e.Details {
+		if d.ErrorCode == "REQUEST_LIMIT_EXCEEDED" && strings.Contains(strings.ToLower(d.Message), "concurrent") {
+			return true
+		}
+	}
+	return false
+}
+
 // Temporary reports whether retrying the same request later may succeed:
-// 5xx, 429 and the Edge's 420.
+// 5xx, 429, the Edge's 420 and the concurrent request limit.
 func (e *APIError) Temporary() bool {
-	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests || e.StatusCode == 420
+	return e.concurrentLimit() || e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests || e.StatusCode == 420
 }
 
 // maxErrorBody bounds how much of an error body is read.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -395,19 +396,48 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 	}
 }
 
+// cursorAttempts bounds how often one partition's query is run again after
+// the org released its cursor.
+const cursorAttempts = 4
+
 // cursor runs one query to its end and reports whether the cap may have cut it short.
 func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToken, bool, error) {
+	for attempt := 1; ; attempt++ {
+		rows, truncated, err := f.cursorOnce(ctx, soql)
+		// A cursor the org released (it keeps ten per user, and other
+		// processes may run as the same user) holds nothing wrong: read the
+		// partition again from its start.
+		if errors.Is(err, ErrInvalidQueryLocator) && attempt < cursorAttempts {
+			if err := sleepCtx(ctx, backoff(f.c.retryBase, attempt-1)); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		return rows, truncated, err
+	}
+}
+
+func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string) ([]RevocableToken, bool, error) {
 	rows := make([]RevocableToken, 0, OauthTokenPageSize)
 	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return true })
 	f.mu.Lock()
 	f.stats.Requests += info.Pages
 	f.stats.Partitions++
 	f.mu.Unlock()
-	if err != nil {
+	if err != nil && !capEnding(err, len(rows)) {
 		return nil, false, err
 	}
 	truncated := len(rows) >= OauthTokenCursorCap || info.TotalSize > len(rows)
 	return rows, truncated && len(rows) > 0, nil
+}
+
+// capEnding reports whether a query error is how the 2,500-row cap ended the
+// cursor: the docs say only that no more records come back, and an org may
+// answer done:false and then refuse the next page. The rows read are whole,
+// and the caller splits the rest of the range.
+func capEnding(err error, rows int) bool {
+	var apiErr *APIError
+	return rows >= OauthTokenCursorCap && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest
 }
 
 func (f *tokenFetcher) deliver(rows []RevocableToken) {

@@ -84,11 +84,29 @@ type TokenAggregate struct {
 	InactiveTokens         int64
 }
 
-// TokenAggregates answers the per-app questions with four aggregate queries,
-// whatever the number of tokens. Whether OauthToken accepts GROUP BY is not
-// documented; when the org rejects it the error matches ErrQueryRejected and
-// the caller falls back to OauthTokens.
+// TokenAggregates answers the per-app questions with four aggregate queries
+// and one COUNT(), whatever the number of tokens. Whether OauthToken accepts
+// GROUP BY is not documented. Any failure that is not about auth, the API
+// limits or the context (a 400, a 5xx such as UNKNOWN_EXCEPTION, an empty or
+// odd result, a total that disagrees with SELECT COUNT()) is an
+// *AggregateError, which matches ErrAggregateUnsupported and
+// ErrQueryRejected: the caller falls back to OauthTokens.
 func (c *Client) TokenAggregates(ctx context.Context, staleBefore time.Time) ([]TokenAggregate, int64, error) {
+	aggs, inactive, err := c.tokenAggregates(ctx, staleBefore)
+	if err != nil {
+		return nil, 0, asAggregateError(ctx, err)
+	}
+	var total int64
+	for _, a := range aggs {
+		total += a.Tokens
+	}
+	if err := c.VerifyAggregateTotal(ctx, "OauthToken", "", total); err != nil {
+		return nil, 0, asAggregateError(ctx, err)
+	}
+	return aggs, inactive, nil
+}
+
+func (c *Client) tokenAggregates(ctx context.Context, staleBefore time.Time) ([]TokenAggregate, int64, error) {
 	const group = " GROUP BY AppName, AppMenuItemId"
 	byKey := map[[2]string]*TokenAggregate{}
 	var order [][2]string

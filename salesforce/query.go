@@ -85,6 +85,11 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 	}
 	p, q := c.dataPath(endpoint), url.Values{"q": {soql}}
 	var info CursorInfo
+	release, err := c.openCursor(ctx)
+	if err != nil {
+		return info, fmt.Errorf("%s: %w", o.resource, err)
+	}
+	defer release()
 	for {
 		resp, err := c.do(ctx, request{method: http.MethodGet, path: p, query: q, header: header, resource: o.resource})
 		if err != nil {

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -80,10 +81,26 @@ func (e ECA) DisplayName() string {
 	return e.Identifier
 }
 
-// ECAUser is one user of an External Client App.
+// ECAUser is one user of an External Client App. The keys inside a user item
+// are not documented; UnmarshalJSON accepts the plausible spellings.
 type ECAUser struct {
 	UserIdentifier string `json:"userIdentifier"`
 	Username       string `json:"username"`
+}
+
+// UnmarshalJSON reads the user id from userIdentifier, userId or id, and the
+// name from username, userName or name.
+func (u *ECAUser) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	u.UserIdentifier = firstString(m, "userIdentifier", "userId", "id", "identifier")
+	u.Username = firstString(m, "username", "userName", "name")
+	if u.UserIdentifier == "" {
+		return fmt.Errorf("user item has no user id (keys %s)", keyList(m))
+	}
+	return nil
 }
 
 // ECAToken is one OAuth token of an External Client App user.
@@ -123,27 +140,36 @@ func (c *Client) ECAs(ctx context.Context) ([]ECA, error) {
 func (c *Client) ECAUsers(ctx context.Context, appID string) ([]ECAUser, error) {
 	var out []ECAUser
 	err := c.ecaPages(ctx, "apps/oauth/usage/"+url.PathEscape(appID)+"/users", func(raw json.RawMessage) (int, error) {
-		var page struct {
-			Users []ECAUser `json:"users"`
-		}
+		var page map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &page); err != nil {
 			return 0, err
 		}
-		out = append(out, page.Users...)
-		return len(page.Users), nil
+		var users []ECAUser
+		if err := decodeCollection(page, &users, "users", "items"); err != nil {
+			return 0, err
+		}
+		out = append(out, users...)
+		return len(users), nil
 	})
 	return out, err
 }
 
-// ECATokens lists one user's tokens for one External Client App.
+// ECATokens lists one user's tokens for one External Client App. The
+// collection's array key is not documented: "tokens" is read when present,
+// else the one array the response holds.
 func (c *Client) ECATokens(ctx context.Context, appID, userID string) ([]ECAToken, error) {
-	var page struct {
-		Tokens []ECAToken `json:"tokens"`
+	if userID == "" {
+		return nil, errors.New("list External Client App tokens: the user item has no user id")
 	}
+	var page map[string]json.RawMessage
 	if err := c.getJSON(ctx, "apps_oauth_usage", c.dataPath("apps/oauth/usage/"+url.PathEscape(appID)+"/"+url.PathEscape(userID)+"/tokens"), &page); err != nil {
 		return nil, fmt.Errorf("list External Client App tokens: %w", err)
 	}
-	return page.Tokens, nil
+	var toks []ECAToken
+	if err := decodeCollection(page, &toks, "tokens", "oauthTokens", "items"); err != nil {
+		return nil, fmt.Errorf("decode External Client App tokens: %w", err)
+	}
+	return toks, nil
 }
 
 // maxECAPages stops a collection that never returns an empty page.

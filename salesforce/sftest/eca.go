@@ -47,7 +47,8 @@ func (s *Server) handleECA(w http.ResponseWriter, r *http.Request, rest, version
 		lo, hi := window(len(e.users))
 		users := []map[string]any{}
 		for _, u := range e.users[lo:hi] {
-			users = append(users, map[string]any{"userIdentifier": o.users[u.user].ID, "username": o.users[u.user].Username})
+			sh := s.ecaShape()
+			users = append(users, map[string]any{sh.UserIDKey: o.users[u.user].ID, sh.UsernameKey: o.users[u.user].Username})
 		}
 		out["users"] = users
 	case len(parts) == 3 && parts[2] == "tokens":
@@ -70,7 +71,7 @@ func (s *Server) handleECA(w http.ResponseWriter, r *http.Request, rest, version
 				})
 			}
 		}
-		out = map[string]any{"tokens": tokens}
+		out = map[string]any{s.ecaShape().TokensKey: tokens}
 	default:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return

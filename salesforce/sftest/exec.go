@@ -282,6 +282,9 @@ type accum struct {
 const maxAggregateRows = 2000
 
 func (c *compiled) aggregate(o *Org, lo, hi int, match func(int) bool) (*result, error) {
+	if o.Behavior.AggregateQuirk == AggregateOverCursorCap && c.d.cursorCap > 0 {
+		match = capMatches(match, c.d.cursorCap)
+	}
 	groups := map[string]*accum{}
 	var order []string
 	n := len(c.q.items)

@@ -22,6 +22,9 @@ type Behaviour struct {
 	// OauthTokenAggregates lets OauthToken accept GROUP BY and aggregate
 	// functions. Undocumented; off by default, so clients must cope without.
 	OauthTokenAggregates bool
+	// AggregateQuirk, when OauthTokenAggregates is on, makes the accepted
+	// aggregates misbehave as an org might (see AggregateQuirk).
+	AggregateQuirk AggregateQuirk
 	// OauthTokenIDs returns synthetic Ids for OauthToken instead of null.
 	OauthTokenIDs bool
 	// CappedTotalSize makes a cursor cut at 2,500 rows report totalSize 2500
@@ -90,6 +93,7 @@ type Org struct {
 	// integrationUser is the index of the user the exporter logs in as.
 	integrationUser int
 	restrictTokens  bool
+	perms           permState
 	lastVersion     string
 	secretSelected  atomic.Int64
 }

@@ -68,7 +68,7 @@ func init() {
 		n: func(o *Org) int { return len(o.tokens) },
 		visible: func(o *Org, r int) bool {
 			t := &o.tokens[r]
-			return !t.revoked && (!o.restrictTokens || int(t.user) == o.integrationUser)
+			return !t.revoked && (!o.restrictTokens && o.has(PermCustomizeApplication) || int(t.user) == o.integrationUser)
 		},
 		noAggs: func(o *Org) bool { return !o.Behavior.OauthTokenAggregates },
 		fields: fields(
@@ -143,7 +143,7 @@ func init() {
 	sess := &objectDef{
 		name: "AuthSession", idPrefix: "0Ak",
 		n:       func(o *Org) int { return len(o.sessions) },
-		visible: func(*Org, int) bool { return true },
+		visible: func(o *Org, r int) bool { return o.seesAllSessions() || o.sessions[r].user == o.integrationUser },
 		id:      func(o *Org, r int) string { return o.sessions[r].id },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.sessions[r].id) }),
@@ -167,7 +167,7 @@ func init() {
 	lh := &objectDef{
 		name: "LoginHistory", idPrefix: "0Ya",
 		n:       func(o *Org) int { return len(o.logins) },
-		visible: func(*Org, int) bool { return true },
+		visible: func(o *Org, r int) bool { return o.seesAllLogins() || o.logins[r].user == o.integrationUser },
 		id:      func(o *Org, r int) string { return o.logins[r].id },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.logins[r].id) }),
@@ -198,7 +198,7 @@ func init() {
 		),
 	}
 	schema = map[string]*objectDef{}
-	for _, d := range []*objectDef{tok, user, capp, menu, sess, lh, elf} {
+	for _, d := range append([]*objectDef{tok, user, capp, menu, sess, lh, elf}, permissionObjects()...) {
 		schema[strings.ToLower(d.name)] = d
 	}
 }

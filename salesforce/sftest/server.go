@@ -55,6 +55,8 @@ type Server struct {
 
 	// Latency is added to every request.
 	latency atomic.Int64
+	// realOrg holds the switches of realorg.go.
+	realOrg
 
 	mu       sync.Mutex
 	faults   []*Fault
@@ -508,7 +510,7 @@ func (s *Server) checkJWT(r *http.Request, assertion string) (string, string) {
 	if r.TLS != nil {
 		host = "https://" + r.Host
 	}
-	if aud != host && aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" {
+	if (aud != host || !s.acceptHostAudience.Load()) && aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" {
 		return "invalid_grant", "audience is invalid"
 	}
 	// exp may be a number or a string of digits.
@@ -591,6 +593,9 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, version str
 		writeSOQLError(w, err)
 		return
 	}
+	if res.c.agg && s.aggregateQuirk(w, res) {
+		return
+	}
 	batch := 2000
 	if opt := r.Header.Get("Sforce-Query-Options"); opt != "" {
 		if n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(opt), "batchSize=")); err == nil {
@@ -622,6 +627,10 @@ func (s *Server) handleMore(w http.ResponseWriter, r *http.Request, locator stri
 		writeError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
 		return
 	}
+	if s.pastCap(cur) {
+		writeError(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
+		return
+	}
 	s.page(w, cur, id, gz)
 }
 
@@ -645,12 +654,16 @@ func (s *Server) page(w http.ResponseWriter, cur *cursor, id string, gz bool) {
 	start := cur.offset
 	end := min(start+cur.batch, limit)
 	done := end >= limit
+	if done && limit < avail && s.capNextPageError.Load() {
+		done = false // the cap ends with a next page that fails (see CapWithFailingNextPage)
+	}
 	cur.offset, cur.used = end, time.Now()
 	if !done && id == "" {
 		s.nextCur++
 		id = fmt.Sprintf("01g5j%010d", s.nextCur)
 		s.cursors[id] = cur
 		s.gcCursors()
+		s.releaseOldestCursors()
 	} else if done && id != "" {
 		delete(s.cursors, id)
 	}

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+)
+
+// checkSetup serves a demo org (every source has data) and writes a config for it.
+func checkSetup(t *testing.T) (*sftest.Demo, string, string) {
+	t.Helper()
+	d := sftest.NewDemo(3, sftest.TestCredentials)
+	ts := httptest.NewServer(d.Server)
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(sftest.TestCredentials.ClientSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("orgs:\n  - name: prod\n    login_url: %s\n    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n",
+		ts.URL, sftest.TestCredentials.ClientID)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return d, cfg, dir
+}
+
+func runCheck(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"check"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func decodeCheck(t *testing.T, out string) checkReport {
+	t.Helper()
+	var rep checkReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("check --format=json is not JSON: %v\n%s", err, out)
+	}
+	return rep
+}
+
+// noPrivateData fails if s holds a secret, an access token, a user name or a user or org id.
+func noPrivateData(t *testing.T, what, s string, d *sftest.Demo, tokens []string) {
+	t.Helper()
+	forbidden := []string{sftest.TestCredentials.ClientSecret, d.Org.OrgID, d.Org.OrgID[:15]}
+	forbidden = append(forbidden, tokens...)
+	for _, u := range d.Org.Users() {
+		forbidden = append(forbidden, u.Username, u.ID, u.ID[:15])
+	}
+	for _, f := range forbidden {
+		if f != "" && strings.Contains(s, f) {
+			t.Fatalf("%s holds private data %q", what, f)
+		}
+	}
+}
+
+func TestCheckFullyPermittedOrg(t *testing.T) {
+	t.Parallel()
+	d, cfg, _ := checkSetup(t)
+	code, out, errOut := runCheck(t, "--config.file="+cfg, "--format=json")
+	rep := decodeCheck(t, out)
+	if code != 0 || !rep.OK {
+		t.Fatalf("exit %d on a fully permitted org:\n%s\n%s", code, out, errOut)
+	}
+	o := rep.Orgs[0]
+	if o.Login != "ok" || len(o.APIVersions) == 0 || o.Cost == nil || o.Cost.DailyMax != 250_000 || o.Cost.RequestsPerDay <= 0 {
+		t.Fatalf("org report incomplete: %+v", o)
+	}
+	by := map[string]checkSource{}
+	for _, s := range o.Sources {
+		by[s.Source] = s
+		if !s.Works || s.VisibilityLimited || s.HasPermission == nil || !*s.HasPermission {
+			t.Errorf("%s: %+v", s.Source, s)
+		}
+	}
+	if s := by["oauth_tokens"]; s.OauthTokenMode != "rows" || s.Rows == nil || *s.Rows != d.Org.TokenCount() {
+		t.Errorf("oauth_tokens: %+v", s)
+	}
+	if s := by["api_usage"]; s.DailyFiles == nil || *s.DailyFiles != 7 || *s.HourlyFiles == 0 && d.Org.Now().UTC().Hour() > 1 || *s.DaysKept < 7 {
+		t.Errorf("api_usage: %+v", s)
+	}
+	if s := by["external_client_apps"]; s.Apps == nil || *s.Apps != 1 {
+		t.Errorf("external_client_apps: %+v", s)
+	}
+	noPrivateData(t, "check output", out+errOut, d, d.Server.IssuedAccessTokens())
+
+	code, text, _ := runCheck(t, "--config.file="+cfg)
+	if code != 0 || !strings.Contains(text, "OK: every enabled source works") || !strings.Contains(text, "mode rows") {
+		t.Fatalf("text output (exit %d):\n%s", code, text)
+	}
+}
+
+func TestCheckNamesMissingPermissions(t *testing.T) {
+	t.Parallel()
+	d, cfg, _ := checkSetup(t)
+	for _, p := range []string{sftest.PermManageUsers, sftest.PermMonitorLoginHistory, sftest.PermViewEventLogFiles, sftest.PermCustomizeApplication, sftest.PermViewSetup} {
+		d.Org.SetPermission(p, false)
+	}
+	code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json")
+	rep := decodeCheck(t, out)
+	if code != 1 || rep.OK {
+		t.Fatalf("exit %d with permissions missing:\n%s", code, out)
+	}
+	problems := strings.Join(rep.Orgs[0].Problems, "\n")
+	for _, want := range []string{
+		"oauth_tokens sees only the integration user's own rows: grant Customize Application",
+		"sessions sees only the integration user's own rows: grant Manage Users",
+		"logins sees only the integration user's own rows: grant Manage Users (or Monitor Login History)",
+		"api_usage: the integration user lacks View Event Log Files",
+		"apps: the integration user lacks View Setup and Configuration",
+		"limits: the integration user lacks View Setup and Configuration",
+		"external_client_apps: the integration user lacks View Setup and Configuration",
+	} {
+		if !strings.Contains(problems, want) {
+			t.Errorf("problems lack %q:\n%s", want, problems)
+		}
+	}
+	for _, s := range rep.Orgs[0].Sources {
+		limited := s.Source == "sessions" || s.Source == "logins" || s.Source == "oauth_tokens"
+		if s.VisibilityLimited != limited {
+			t.Errorf("%s: visibility_limited %v, want %v", s.Source, s.VisibilityLimited, limited)
+		}
+	}
+	// A disabled source is not a reason to fail.
+	b, _ := os.ReadFile(cfg)
+	for _, p := range []string{sftest.PermViewEventLogFiles, sftest.PermCustomizeApplication, sftest.PermViewSetup} {
+		d.Org.SetPermission(p, true)
+	}
+	cfg2 := filepath.Join(filepath.Dir(cfg), "off.yml")
+	if err := os.WriteFile(cfg2, bytes.Replace(b, []byte("    auth:"), []byte("    sources: {sessions: {enabled: false}, logins: {enabled: false}}\n    auth:"), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCheck(t, "--config.file="+cfg2, "--format=json"); code != 0 {
+		t.Fatalf("exit %d with the limited sources disabled:\n%s", code, out)
+	}
+}
+
+func TestCheckLoginFailure(t *testing.T) {
+	t.Parallel()
+	_, cfg, dir := checkSetup(t)
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("CANARY-wrong-secret-1c2d"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCheck(t, "--config.file="+cfg)
+	if code != 1 || !strings.Contains(out, "FIX: log in fails") || !strings.Contains(out, "invalid_client") {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "CANARY") {
+		t.Fatal("the output quotes the secret")
+	}
+	if code, _, errOut := runCheck(t, "--config.file="+filepath.Join(dir, "missing.yml")); code != 2 || errOut == "" {
+		t.Fatalf("missing config: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// check --record writes redacted responses that replay through the client:
+// the replayed check reports the same as the live one.
+func TestCheckRecordRedactsAndReplays(t *testing.T) {
+	t.Parallel()
+	d, cfg, dir := checkSetup(t)
+	rec := filepath.Join(dir, "rec")
+	code, live, errOut := runCheck(t, "--config.file="+cfg, "--format=json", "--record="+rec)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, live, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(rec, "*"))
+	if len(files) < 10 {
+		t.Fatalf("%d files recorded", len(files))
+	}
+	var all strings.Builder
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	noPrivateData(t, "the recording", all.String(), d, d.Server.IssuedAccessTokens())
+	for _, want := range []string{"Salesforce Mobile App", "[redacted]", "org.my.salesforce.example"} {
+		if !strings.Contains(all.String(), want) {
+			t.Errorf("the recording lacks %q", want)
+		}
+	}
+	if strings.Contains(all.String(), "203.0.113.7") {
+		t.Error("the recording keeps an IP address")
+	}
+
+	ts := sftest.Replay(t, rec)
+	cfgReplay := filepath.Join(dir, "replay.yml")
+	if err := os.WriteFile(cfgReplay, []byte(fmt.Sprintf("orgs:\n  - name: prod\n    login_url: %s\n    auth: {flow: client_credentials, client_id: x, client_secret_file: secret}\n", ts.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, replayed, errOut := runCheck(t, "--config.file="+cfgReplay, "--format=json")
+	if code != 0 {
+		t.Fatalf("replay: exit %d:\n%s\n%s", code, replayed, errOut)
+	}
+	a, b := decodeCheck(t, live), decodeCheck(t, replayed)
+	for i := range a.Orgs[0].Sources {
+		sa, sb := a.Orgs[0].Sources[i], b.Orgs[0].Sources[i]
+		if sa.Works != sb.Works || fmt.Sprint(sa.Rows) != fmt.Sprint(sb.Rows) && sa.Rows != nil && *sa.Rows != *sb.Rows {
+			t.Errorf("%s: live %+v, replayed %+v", sa.Source, sa, sb)
+		}
+	}
+}
