@@ -249,7 +249,9 @@ func (t *Tracker) Evidence(appKey string, from, to time.Time) []NetworkEvidence 
 		}
 		out = append(out, x.ev)
 	}
-	slices.SortFunc(out, func(a, b NetworkEvidence) int { return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Network, b.Network)) })
+	slices.SortFunc(out, func(a, b NetworkEvidence) int {
+		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Network, b.Network))
+	})
 	return out
 }
 

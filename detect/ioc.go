@@ -205,4 +205,3 @@ func (s *IOCSet) listNames(mask uint64) []string {
 	}
 	return out
 }
-

@@ -188,4 +188,3 @@ func checkPrefixes(v4, v6 int) error {
 	}
 	return nil
 }
-

@@ -580,7 +580,9 @@ func (t *Tracker) Commit(in *Ingest) {
 				}
 			}
 		}
-		slices.SortFunc(pa.iocHits, func(x, y *iocHit) int { return cmp.Or(cmp.Compare(x.list, y.list), cmp.Compare(x.ip, y.ip), cmp.Compare(x.user, y.user)) })
+		slices.SortFunc(pa.iocHits, func(x, y *iocHit) int {
+			return cmp.Or(cmp.Compare(x.list, y.list), cmp.Compare(x.ip, y.ip), cmp.Compare(x.user, y.user))
+		})
 		var evs []*netEvidence
 		for k, sn := range sa.nets {
 			pa.requests += sn.requests
