@@ -282,6 +282,7 @@ type Ingest struct {
 	lastInfo   ipInfo
 	apps       map[string]*stageApp
 	keyBuf     []byte
+	nameBuf    []byte
 	lastKey    []byte
 	lastApp    *stageApp
 	rows       int64
@@ -432,7 +433,12 @@ func isSetSeparator(r rune) bool {
 var noneName = []byte("(none)")
 
 func (in *Ingest) app(r *Row) *stageApp {
-	in.keyBuf = appKeyBytes(in.keyBuf, r.AppID, r.AppName)
+	if id := bytes.TrimSpace(r.AppID); len(id) > 0 {
+		in.keyBuf = id[:min(len(id), 15)] // no copy: the usual case
+	} else {
+		in.nameBuf = appKeyBytes(in.nameBuf, r.AppID, r.AppName)
+		in.keyBuf = in.nameBuf
+	}
 	if in.lastApp != nil && bytes.Equal(in.keyBuf, in.lastKey) {
 		return in.lastApp
 	}
