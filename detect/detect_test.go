@@ -419,3 +419,13 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxApps(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{MaxApps: 2})
+	ingestDay(tr, day0, []row{{id: "0H4000000000001", ip: "198.51.100.1"}, {id: "0H4000000000002", ip: "198.51.100.1"}, {id: "0H4000000000003", ip: "198.51.100.1", n: 4}})
+	ingestDay(tr, day0.AddDate(0, 0, 1), []row{{id: "0H4000000000003", ip: "198.51.100.1", n: 2}, {id: "0H4000000000001", ip: "198.51.100.1"}})
+	if len(tr.Figures()) != 2 || tr.DroppedRows() != 6 {
+		t.Fatalf("%d apps, %d dropped rows", len(tr.Figures()), tr.DroppedRows())
+	}
+}

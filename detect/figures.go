@@ -355,6 +355,7 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		if a == nil {
 			a = t.app(key, "", name)
 			if a == nil {
+				t.dropped++
 				continue
 			}
 		}
@@ -426,8 +427,8 @@ func (t *Tracker) LoginAppKey(name string) string {
 	return AppKey("", name)
 }
 
-// DroppedRows is how many rows were ignored because the org has more than
-// MaxApps apps.
+// DroppedRows is how many rows and logins were ignored because the org has
+// more than MaxApps apps.
 func (t *Tracker) DroppedRows() int64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()

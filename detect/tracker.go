@@ -287,6 +287,7 @@ type Ingest struct {
 	lastApp    *stageApp
 	rows       int64
 	clamped    int64
+	dropped    int64 // rows of apps over MaxApps
 }
 
 type ipInfo struct {
@@ -297,6 +298,7 @@ type ipInfo struct {
 type stageApp struct {
 	key, id, name string
 	first, last   int64
+	rows          int64
 	nets          map[netKey]*stageNet
 	lastNK        netKey
 	lastNet       *stageNet
@@ -357,6 +359,7 @@ func (in *Ingest) Add(r *Row) {
 		return
 	}
 	a.first, a.last = min(a.first, ts), max(a.last, ts)
+	a.rows++
 
 	// The address: runs of the same address are common.
 	var info ipInfo
@@ -446,13 +449,11 @@ func (in *Ingest) app(r *Row) *stageApp {
 	if a == nil {
 		key := string(in.keyBuf)
 		if len(in.apps) >= in.t.cfg.MaxApps {
-			in.t.mu.Lock()
+			in.t.mu.RLock()
 			_, known := in.t.apps[key]
+			in.t.mu.RUnlock()
 			if !known {
-				in.t.dropped++
-			}
-			in.t.mu.Unlock()
-			if !known {
+				in.dropped++
 				return nil
 			}
 		}
@@ -565,6 +566,7 @@ func (t *Tracker) Commit(in *Ingest) {
 	for _, sa := range in.apps {
 		a := t.app(sa.key, sa.id, sa.name)
 		if a == nil {
+			t.dropped += sa.rows
 			continue
 		}
 		a.since = minHour(a.since, hourOf(sa.first))
@@ -639,6 +641,7 @@ func (t *Tracker) Commit(in *Ingest) {
 		p.apps[a.key] = pa
 	}
 	t.periods[p.key] = p
+	t.dropped += in.dropped
 	t.prune()
 }
 
@@ -659,7 +662,6 @@ func (t *Tracker) app(key, id, name string) *appState {
 	a := t.apps[key]
 	if a == nil {
 		if len(t.apps) >= t.cfg.MaxApps {
-			t.dropped++
 			return nil
 		}
 		a = &appState{key: key, id: id, name: name, nets: map[netKey]netEntry{}, objs: map[string]objEntry{}}
