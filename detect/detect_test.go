@@ -429,3 +429,30 @@ func TestMaxApps(t *testing.T) {
 		t.Fatalf("%d apps, %d dropped rows", len(tr.Figures()), tr.DroppedRows())
 	}
 }
+
+func TestConcurrentReadersDuringIngest(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{MinBaseline: time.Hour})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for d := range 5 {
+			ingestDay(tr, day0.AddDate(0, 0, d), append(integrationDay(day0.AddDate(0, 0, d)), row{id: erpID, ip: fmt.Sprintf("203.0.%d.1", d), user: "005Z"}))
+			tr.Logins(day0.AddDate(0, 0, d+1), []Login{{Time: day0.AddDate(0, 0, d), App: "Acme ERP Sync", SourceIP: "203.0.113.1"}})
+		}
+	}()
+	for {
+		select {
+		case <-done:
+			if f := figure(t, tr, AppKey(erpID, "")); f.RequestsFromNewNetworks != 1 {
+				t.Fatalf("%+v", f)
+			}
+			return
+		default:
+			_ = tr.Figures()
+			s, e := tr.APIWindow()
+			_ = tr.Evidence(AppKey(erpID, ""), s, e)
+			_, _ = tr.MarshalBinary()
+		}
+	}
+}
