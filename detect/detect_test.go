@@ -456,3 +456,23 @@ func TestConcurrentReadersDuringIngest(t *testing.T) {
 		}
 	}
 }
+
+func TestFileWithMoreNetworksThanTheCapStaysBounded(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{MaxNetworksPerApp: 10, MinBaseline: time.Hour})
+	ingestDay(tr, day0, []row{{id: erpID, ip: "198.51.100.1"}})
+	var rows []row
+	for i := range 100 {
+		rows = append(rows, row{id: erpID, ip: fmt.Sprintf("10.%d.%d.1", i/250, i%250), entity: "User"})
+	}
+	in := tr.Begin(Period{Key: "D1", Interval: "Daily", Start: day0.AddDate(0, 0, 1)})
+	addRows(in, rows)
+	if n := len(in.apps[AppKey(erpID, "")].nets); n > 40 {
+		t.Fatalf("%d networks staged, over four times the cap", n)
+	}
+	tr.Commit(in)
+	f := figure(t, tr, AppKey(erpID, ""))
+	if f.RequestsFromNewNetworks != 100 || sens(tr, f.ObjectRequestsFromNewNetworks, "User") != 100 {
+		t.Fatalf("%+v", f)
+	}
+}

@@ -302,6 +302,7 @@ type stageApp struct {
 	nets          map[netKey]*stageNet
 	lastNK        netKey
 	lastNet       *stageNet
+	overflow      *stageNet
 	objs          map[string]*stageObj
 	sens          []int64
 	ioc           []int64
@@ -384,7 +385,11 @@ func (in *Ingest) Add(r *Row) {
 	if n == nil || a.lastNK != info.key {
 		n = a.nets[info.key]
 		if n == nil {
-			n = in.newNet(a, info.key, ts)
+			if len(a.nets) >= 4*in.t.cfg.MaxNetworksPerApp {
+				n = in.overflowNet(a, ts)
+			} else {
+				n = in.newNet(a, info.key, ts)
+			}
 		}
 		a.lastNK, a.lastNet = info.key, n
 	}
@@ -499,6 +504,17 @@ func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
 	}
 	a.nets[k] = n
 	return n
+}
+
+// overflowNet takes the rows of networks past four times the cap in one
+// file, so a file's memory stays flat whatever it holds. They count as new
+// (a flood of never-seen networks is what the detection is for) but don't
+// enter the baseline.
+func (in *Ingest) overflowNet(a *stageApp, ts int64) *stageNet {
+	if a.overflow == nil {
+		a.overflow = &stageNet{first: ts, last: ts, api: true, young: true, sens: make([]int64, len(in.t.cfg.SensitiveObjects))}
+	}
+	return a.overflow
 }
 
 func (in *Ingest) object(a *stageApp, n *stageNet, name []byte, ts int64) {
@@ -617,6 +633,20 @@ func (t *Tracker) Commit(in *Ingest) {
 					evs = append(evs, sn.ev)
 				}
 			}
+		}
+		if o := sa.overflow; o != nil {
+			pa.requests += o.requests
+			h := hourOf(o.first)
+			b := pa.young[h]
+			if b == nil {
+				b = &youngBucket{sens: make([]int64, len(t.cfg.SensitiveObjects))}
+				pa.young[h] = b
+			}
+			b.requests += o.requests
+			for i, c := range o.sens {
+				b.sens[i] += c
+			}
+			pa.evDrop += o.requests
 		}
 		// Keep the evidence of the busiest young networks.
 		slices.SortFunc(evs, func(x, y *netEvidence) int { return cmp.Or(cmp.Compare(y.requests, x.requests), cmpKey(x.net, y.net)) })
