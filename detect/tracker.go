@@ -42,11 +42,11 @@ var DefaultSensitiveObjects = []string{"User", "Account", "Contact", "Lead", "Op
 // Bounds on the evidence kept for the review.
 const (
 	evidenceRetention     = 8 * 24 * time.Hour // a weekly review, with a day of slack
-	maxEvidenceNets       = 64                 // per app and period
-	maxEvidenceUsers      = 16                 // per network
-	maxEvidenceObjects    = 16                 // per network
+	maxEvidenceNets       = 16                 // per app and period: the busiest
+	maxEvidenceUsers      = 8                  // per network
+	maxEvidenceObjects    = 8                  // per network
 	maxIOCHits            = 256                // per app and period
-	maxEvidenceNetsGlobal = 20000              // over all periods; the oldest go first
+	maxEvidenceNetsGlobal = 5000               // over all periods; the oldest go first
 	ipCacheSize           = 1 << 16
 )
 
@@ -793,7 +793,9 @@ func (t *Tracker) prune() {
 		}
 	}
 	slices.SortFunc(ps, func(a, b *period) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.key, b.key)) })
-	for _, p := range ps {
+	// The newest period keeps its evidence whatever its size (at most
+	// maxEvidenceNets per app): it is what an alert points at.
+	for _, p := range ps[:max(len(ps)-1, 0)] {
 		if total <= maxEvidenceNetsGlobal {
 			break
 		}
