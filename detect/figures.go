@@ -404,7 +404,7 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 	for _, a := range t.apps {
 		t.evict(a)
 	}
-	t.loginAt, t.loginFigs, t.loginEv = now, figs, ev
+	t.loginFigs, t.loginEv = figs, ev
 }
 
 // LoginEvidence returns an app's logins from new networks or IOC addresses

@@ -352,8 +352,8 @@ func (d *decoder) int() int64 {
 	return v
 }
 
-// count reads a length and bounds it by the bytes left, so a damaged file
-// can't make the decoder allocate wildly.
+// count reads a length and bounds it, so a damaged file can't make the
+// decoder allocate wildly.
 func (d *decoder) count() int {
 	v := d.uint()
 	if v > 1<<26 {

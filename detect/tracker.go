@@ -123,7 +123,6 @@ type Tracker struct {
 	byName  map[string]string // lower-case name → key of the app with an Id
 	periods map[string]*period
 
-	loginAt   time.Time
 	loginFigs map[string]*loginFig
 	loginEv   map[string][]LoginHit
 
@@ -311,7 +310,6 @@ type stageApp struct {
 
 type stageNet struct {
 	first, last int64
-	api         bool
 	young       bool
 	requests    int64
 	sens        []int64
@@ -485,7 +483,7 @@ func (in *Ingest) app(r *Row) *stageApp {
 // baseline, or first seen recently enough to be new in a window that holds
 // this period. Only young networks keep evidence.
 func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
-	n := &stageNet{first: ts, last: ts, api: true}
+	n := &stageNet{first: ts, last: ts}
 	if !k.special() {
 		t := in.t
 		t.mu.RLock()
@@ -512,7 +510,7 @@ func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
 // enter the baseline.
 func (in *Ingest) overflowNet(a *stageApp, ts int64) *stageNet {
 	if a.overflow == nil {
-		a.overflow = &stageNet{first: ts, last: ts, api: true, young: true, sens: make([]int64, len(in.t.cfg.SensitiveObjects))}
+		a.overflow = &stageNet{first: ts, last: ts, young: true, sens: make([]int64, len(in.t.cfg.SensitiveObjects))}
 	}
 	return a.overflow
 }
