@@ -119,6 +119,13 @@ func TestTokenReplay(t *testing.T) {
 	if f := figure(t, tr, key); f.RequestsFromNewNetworks != 0 || f.Networks != 4 {
 		t.Fatalf("day after: %+v", f)
 	}
+	// The weekly review, days later, still finds the evidence.
+	for d := 2; d < 6; d++ {
+		ingestDay(tr, day.AddDate(0, 0, d), integrationDay(day.AddDate(0, 0, d)))
+	}
+	if ev := tr.Evidence(key, day.AddDate(0, 0, -1), day.AddDate(0, 0, 7)); len(ev) != 5 || ev[0].Requests != 125 {
+		t.Fatalf("evidence five days later: %+v", ev)
+	}
 }
 
 func TestYoungBaselineCountsNothingNew(t *testing.T) {

@@ -309,7 +309,7 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 				h.last = h.first + int64(d.uint())
 				pa.iocHits = append(pa.iocHits, h)
 			}
-			if len(pa.sens) != len(t.cfg.SensitiveObjects) {
+			if pa.sens != nil && len(pa.sens) != len(t.cfg.SensitiveObjects) {
 				// The sensitive list changed: the per-object counts restart.
 				pa.sens = make([]int64, len(t.cfg.SensitiveObjects))
 				for _, b := range pa.young {
@@ -374,6 +374,9 @@ func (d *decoder) ints() []int64 {
 	n := d.count()
 	if n > 1024 {
 		panic("implausible length")
+	}
+	if n == 0 {
+		return nil
 	}
 	out := make([]int64, n)
 	for i := range out {

@@ -782,6 +782,16 @@ func (t *Tracker) prune() {
 			delete(t.periods, k)
 		}
 	}
+	// Periods that no window can reach any more keep only the review's
+	// evidence: their counts go.
+	for _, p := range t.periods {
+		if p.end > end-int64(2*Window/time.Second) {
+			continue
+		}
+		for _, pa := range p.apps {
+			pa.young, pa.sens, pa.ioc = nil, nil, nil
+		}
+	}
 	total := 0
 	ps := make([]*period, 0, len(t.periods))
 	for _, p := range t.periods {
