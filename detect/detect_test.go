@@ -209,7 +209,7 @@ func TestMobileRoamingIsSteady(t *testing.T) {
 		}
 		ingestDay(tr, day, rows)
 		f := figure(t, tr, key)
-		if tr.apps[key].nets != nil && len(tr.apps[key].nets) > 500 {
+		if len(tr.apps[key].nets) > 500 {
 			t.Fatalf("day %d: %d networks over the cap", d, len(tr.apps[key].nets))
 		}
 		if f.BaselineReady {

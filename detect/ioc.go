@@ -60,7 +60,7 @@ func ParseIOCList(name, file string, r io.Reader) (IOCList, error) {
 		l.Prefixes = append(l.Prefixes, p.Masked())
 	}
 	if err := sc.Err(); err != nil {
-		return l, fmt.Errorf("%s:%d: %v", file, line+1, err)
+		return l, fmt.Errorf("%s:%d: %w", file, line+1, err)
 	}
 	return l, nil
 }
