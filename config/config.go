@@ -40,6 +40,7 @@ type Config struct {
 	StaleAfter Duration         `yaml:"stale_after"`
 	Orgs       []Org            `yaml:"orgs"`
 	Inventory  []InventoryEntry `yaml:"inventory"`
+	Detection  Detection        `yaml:"detection"`
 
 	// File is the path the config was read from.
 	File string `yaml:"-"`
@@ -221,6 +222,10 @@ func sectionName(typ string) string {
 		return "an inventory entry"
 	case "SourceConfig":
 		return "a source"
+	case "Detection":
+		return "detection"
+	case "IOCListConfig":
+		return "an ioc list"
 	}
 	return typ
 }
@@ -338,6 +343,9 @@ func (v *validator) validate() error {
 		if err := v.auth(i, o); err != nil {
 			return err
 		}
+	}
+	if err := v.detection(); err != nil {
+		return err
 	}
 	for i, e := range c.Inventory {
 		at := []any{"inventory", i}

@@ -17,6 +17,9 @@ type UsageRow struct {
 	User       int
 	Time       time.Time
 	Count      int // events in the run (default 1)
+	// ClientIP and Entity are CLIENT_IP and ENTITY_NAME (defaults
+	// 203.0.113.7 and Account); see networks.go for realistic ones.
+	ClientIP, Entity string
 }
 
 // DefaultUsageColumns is the ApiTotalUsage header in the order the facts file suggests.
@@ -154,6 +157,9 @@ func usageField(col string, r UsageRow, seq int, o *Org) string {
 	case "HTTP_METHOD":
 		return "GET"
 	case "CLIENT_IP":
+		if r.ClientIP != "" {
+			return r.ClientIP
+		}
 		return "203.0.113.7"
 	case "COUNTS_AGAINST_API_LIMIT":
 		return "true"
@@ -162,6 +168,9 @@ func usageField(col string, r UsageRow, seq int, o *Org) string {
 	case "CONNECTED_APP_NAME":
 		return r.AppName
 	case "ENTITY_NAME":
+		if r.Entity != "" {
+			return r.Entity
+		}
 		return "Account"
 	case "STATUS_CODE":
 		return strconv.Itoa(r.StatusCode)

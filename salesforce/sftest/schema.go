@@ -177,6 +177,8 @@ func init() {
 			f("Application", false, true, func(o *Org, r int) value { return str(o.logins[r].application) }),
 			f("Status", false, true, func(o *Org, r int) value { return str(o.logins[r].status) }),
 			f("LoginType", true, true, func(o *Org, r int) value { return strVal(o.logins[r].loginType) }),
+			// The facts disagree on whether SourceIp filters; the fake says no.
+			f("SourceIp", false, false, func(o *Org, r int) value { return str(o.logins[r].sourceIP) }),
 		),
 	}
 	elf := &objectDef{

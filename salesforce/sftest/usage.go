@@ -23,6 +23,7 @@ type login struct {
 	application string
 	status      string
 	loginType   string
+	sourceIP    string
 }
 
 // SessionSpec describes an AuthSession to add.
@@ -67,6 +68,9 @@ type LoginSpec struct {
 	App    string
 	Time   time.Time
 	Status string // default Success
+	// SourceIP is LoginHistory.SourceIp; default an address of the app's
+	// usual networks (IntegrationIP).
+	SourceIP string
 }
 
 // AddLogin adds a LoginHistory row.
@@ -83,9 +87,12 @@ func (o *Org) addLoginLocked(s LoginSpec) int {
 	if s.Status == "" {
 		s.Status = "Success"
 	}
+	if s.SourceIP == "" {
+		s.SourceIP = IntegrationIP(s.App, len(o.logins))
+	}
 	o.logins = append(o.logins, login{
 		id: makeID("0Ya", len(o.logins)+1), user: s.User, time: s.Time, application: s.App,
-		status: s.Status, loginType: "Remote Access 2.0",
+		status: s.Status, loginType: "Remote Access 2.0", sourceIP: s.SourceIP,
 	})
 	return len(o.logins) - 1
 }

@@ -1,0 +1,436 @@
+package detect
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AppFigures are one app's window figures: what the metrics export. None
+// of them names a user or an address.
+type AppFigures struct {
+	Key, ID, Name string
+	// BaselineStart is when the app was first seen; BaselineReady is true
+	// once it was first seen MinBaseline before the window's start. Until
+	// then nothing counts as new.
+	BaselineStart time.Time
+	BaselineReady bool
+
+	// Networks is the distinct networks of the app's API requests in the
+	// window (the special buckets count as one each).
+	Networks int
+	// RequestsFromNewNetworks is the requests in the window from networks
+	// first seen in it.
+	RequestsFromNewNetworks int64
+	// NewObjects is the objects first touched in the window.
+	NewObjects int
+	// ObjectRequests, ObjectRequestsFromNewNetworks and NewObjectRequests
+	// follow Config.SensitiveObjects: requests per sensitive object in the
+	// window, those from new networks, and those to a sensitive object the
+	// app first touched in the window.
+	ObjectRequests                []int64
+	ObjectRequestsFromNewNetworks []int64
+	NewObjectRequests             []int64
+	// IOCRequests is requests in the window from addresses on each IOC list.
+	IOCRequests map[string]int64
+
+	// The login side, over the 24 hours before the last Logins call.
+	LoginsFromNewNetworks int64
+	IOCLogins             map[string]int64
+}
+
+// APIWindow is the API window: the 24 hours before the end of the newest
+// period ingested. Both are zero before any.
+func (t *Tracker) APIWindow() (start, end time.Time) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	e := t.dataEnd()
+	if e == 0 {
+		return time.Time{}, time.Time{}
+	}
+	return time.Unix(e-int64(Window/time.Second), 0).UTC(), time.Unix(e, 0).UTC()
+}
+
+// Figures returns every app's figures, sorted by key.
+func (t *Tracker) Figures() []AppFigures {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	end := t.dataEnd()
+	ws := end - int64(Window/time.Second)
+	wsHour := hourOf(ws)
+	nSens := len(t.cfg.SensitiveObjects)
+	minBase := int64(t.cfg.MinBaseline / time.Second)
+	out := make([]AppFigures, 0, len(t.apps))
+	idx := map[string]int{}
+	for _, a := range t.apps {
+		f := AppFigures{Key: a.key, ID: a.id, Name: a.name, BaselineStart: time.Unix(int64(a.since)*3600, 0).UTC(),
+			ObjectRequests: make([]int64, nSens), ObjectRequestsFromNewNetworks: make([]int64, nSens), NewObjectRequests: make([]int64, nSens)}
+		if end > 0 {
+			f.BaselineReady = int64(a.since)*3600 <= ws-minBase
+			for _, e := range a.nets {
+				if e.lastAPI != 0 && e.lastAPI >= wsHour {
+					f.Networks++
+				}
+			}
+			if f.BaselineReady {
+				for _, e := range a.objs {
+					if e.first >= wsHour {
+						f.NewObjects++
+					}
+				}
+			}
+		}
+		if lf := t.loginFigs[a.key]; lf != nil {
+			f.LoginsFromNewNetworks = lf.fromNew
+			f.IOCLogins = lf.ioc
+		}
+		idx[a.key] = len(out)
+		out = append(out, f)
+	}
+	if end > 0 {
+		// For each day a Daily file is used when there is one, else that
+		// day's Hourly files: an event counts once. A period straddling the
+		// window's start counts in proportion, as the API request counts do.
+		daily := map[int64]bool{}
+		for _, p := range t.periods {
+			if p.interval == "Daily" {
+				daily[p.start/86400] = true
+			}
+		}
+		for _, p := range t.periods {
+			if p.interval == "Hourly" && daily[p.start/86400] {
+				continue
+			}
+			w := overlap(p.start, p.end, ws, end)
+			if w <= 0 {
+				continue
+			}
+			for key, pa := range p.apps {
+				i, ok := idx[key]
+				if !ok {
+					continue
+				}
+				f := &out[i]
+				for j, c := range pa.sens {
+					if j < nSens {
+						f.ObjectRequests[j] += scale(c, w)
+					}
+				}
+				for list, c := range pa.ioc {
+					if f.IOCRequests == nil {
+						f.IOCRequests = map[string]int64{}
+					}
+					f.IOCRequests[list] += scale(c, w)
+				}
+				if !f.BaselineReady {
+					continue
+				}
+				for h, b := range pa.young {
+					if h < wsHour {
+						continue
+					}
+					f.RequestsFromNewNetworks += scale(b.requests, w)
+					for j, c := range b.sens {
+						if j < nSens {
+							f.ObjectRequestsFromNewNetworks[j] += scale(c, w)
+						}
+					}
+				}
+			}
+		}
+		for i := range out {
+			f := &out[i]
+			if !f.BaselineReady {
+				continue
+			}
+			a := t.apps[f.Key]
+			for name, e := range a.objs {
+				if j, ok := t.sens[strings.ToLower(name)]; ok && e.first >= wsHour {
+					f.NewObjectRequests[j] = f.ObjectRequests[j]
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b AppFigures) int { return cmp.Compare(a.Key, b.Key) })
+	return out
+}
+
+func overlap(start, end, from, to int64) float64 {
+	lo, hi := max(start, from), min(end, to)
+	if hi <= lo {
+		return 0
+	}
+	return float64(hi-lo) / float64(end-start)
+}
+
+func scale(n int64, share float64) int64 {
+	if share >= 1 {
+		return n
+	}
+	return int64(float64(n)*share + 0.5)
+}
+
+// Count is a name with a number.
+type Count struct {
+	Name string
+	N    int64
+}
+
+// NetworkEvidence is what the review shows of one new network: never a metric.
+type NetworkEvidence struct {
+	Network             string
+	FirstSeen, LastSeen time.Time
+	Requests            int64
+	Objects             []Count // busiest first
+	Users               []Count // user Ids, busiest first
+	OtherUsers          int64   // requests by users beyond the kept ones
+	IOCLists            []string
+}
+
+// Evidence returns the networks of an app first seen at or after from
+// (and before to), with their requests, objects and users, busiest first.
+// It covers the periods still kept (8 days).
+func (t *Tracker) Evidence(appKey string, from, to time.Time) []NetworkEvidence {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	a := t.apps[appKey]
+	f, e := from.Unix(), to.Unix()
+	type acc struct {
+		ev    NetworkEvidence
+		objs  map[string]int64
+		users map[string]int64
+		ioc   uint64
+	}
+	nets := map[netKey]*acc{}
+	for _, p := range t.periods {
+		pa := p.apps[appKey]
+		if pa == nil || p.end <= f || p.start >= e {
+			continue
+		}
+		for _, ne := range pa.evidence {
+			first := ne.first
+			if a != nil {
+				if b, ok := a.nets[ne.net]; ok {
+					first = min(first, int64(b.first)*3600)
+				}
+			}
+			if first < f || first >= e {
+				continue
+			}
+			x := nets[ne.net]
+			if x == nil {
+				x = &acc{ev: NetworkEvidence{Network: t.g.String(ne.net), FirstSeen: time.Unix(ne.first, 0).UTC(), LastSeen: time.Unix(ne.last, 0).UTC()},
+					objs: map[string]int64{}, users: map[string]int64{}}
+				nets[ne.net] = x
+			}
+			x.ev.Requests += ne.requests
+			x.ev.OtherUsers += ne.otherUsers
+			if t := time.Unix(ne.first, 0).UTC(); t.Before(x.ev.FirstSeen) {
+				x.ev.FirstSeen = t
+			}
+			if t := time.Unix(ne.last, 0).UTC(); t.After(x.ev.LastSeen) {
+				x.ev.LastSeen = t
+			}
+			for k, c := range ne.objects {
+				x.objs[k] += c
+			}
+			for k, c := range ne.users {
+				x.users[k] += c
+			}
+			x.ioc |= ne.ioc
+		}
+	}
+	out := make([]NetworkEvidence, 0, len(nets))
+	for _, x := range nets {
+		x.ev.Objects, x.ev.Users = counts(x.objs), counts(x.users)
+		if x.ioc != 0 && t.ioc != nil {
+			x.ev.IOCLists = t.ioc.listNames(x.ioc)
+		}
+		out = append(out, x.ev)
+	}
+	slices.SortFunc(out, func(a, b NetworkEvidence) int {
+		return cmp.Or(cmp.Compare(b.Requests, a.Requests), cmp.Compare(a.Network, b.Network))
+	})
+	return out
+}
+
+func counts(m map[string]int64) []Count {
+	out := make([]Count, 0, len(m))
+	for k, v := range m {
+		out = append(out, Count{k, v})
+	}
+	slices.SortFunc(out, func(a, b Count) int { return cmp.Or(cmp.Compare(b.N, a.N), cmp.Compare(a.Name, b.Name)) })
+	return out
+}
+
+// IOCHit is a request, or run of requests, from an address on an IOC list.
+type IOCHit struct {
+	List, Address, User string
+	Requests            int64
+	First, Last         time.Time
+}
+
+// IOCHits returns an app's API requests from IOC addresses in [from, to).
+func (t *Tracker) IOCHits(appKey string, from, to time.Time) []IOCHit {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	type k struct{ list, ip, user string }
+	m := map[k]*IOCHit{}
+	for _, p := range t.periods {
+		pa := p.apps[appKey]
+		if pa == nil || p.end <= from.Unix() || p.start >= to.Unix() {
+			continue
+		}
+		for _, h := range pa.iocHits {
+			x := m[k{h.list, h.ip, h.user}]
+			if x == nil {
+				x = &IOCHit{List: h.list, Address: h.ip, User: h.user, First: time.Unix(h.first, 0).UTC(), Last: time.Unix(h.last, 0).UTC()}
+				m[k{h.list, h.ip, h.user}] = x
+			}
+			x.Requests += h.requests
+			if f := time.Unix(h.first, 0).UTC(); f.Before(x.First) {
+				x.First = f
+			}
+			if l := time.Unix(h.last, 0).UTC(); l.After(x.Last) {
+				x.Last = l
+			}
+		}
+	}
+	out := make([]IOCHit, 0, len(m))
+	for _, x := range m {
+		out = append(out, *x)
+	}
+	slices.SortFunc(out, func(a, b IOCHit) int {
+		return cmp.Or(cmp.Compare(a.List, b.List), cmp.Compare(a.Address, b.Address), cmp.Compare(a.User, b.User))
+	})
+	return out
+}
+
+// Login is one OAuth login (a LoginHistory row).
+type Login struct {
+	Time     time.Time
+	App      string // LoginHistory.Application: the app's name
+	SourceIP string
+	UserID   string
+}
+
+// LoginHit is a login from a new network or an IOC address, for the review.
+type LoginHit struct {
+	Time     time.Time
+	Network  string
+	Address  string
+	UserID   string
+	New      bool     // from a network first seen in the window (baseline ready)
+	IOCLists []string // lists holding the address
+}
+
+// Logins takes the OAuth logins of the 24 hours before now (all of them,
+// each call: the figures are recomputed from them). Their networks join the
+// apps' baselines; an app is found by name among the apps seen with an Id.
+func (t *Tracker) Logins(now time.Time, logins []Login) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Windows start on the hour, as the baseline's times do.
+	wsHour := hourOf(now.Add(-Window).Unix())
+	minBase := int32(t.cfg.MinBaseline / time.Hour)
+	type seen struct {
+		a    *appState
+		k    netKey
+		mask uint64
+		l    *Login
+	}
+	rows := make([]seen, 0, len(logins))
+	for i := range logins {
+		l := &logins[i]
+		if l.Time.After(now) || hourOf(l.Time.Unix()) < wsHour {
+			continue
+		}
+		name := strings.TrimSpace(l.App)
+		key, ok := t.byName[strings.ToLower(name)]
+		if !ok {
+			key = AppKey("", name)
+		}
+		a := t.apps[key]
+		if a == nil {
+			a = t.app(key, "", name)
+			if a == nil {
+				t.dropped++
+				continue
+			}
+		}
+		k, addr := t.g.key([]byte(l.SourceIP))
+		h := hourOf(l.Time.Unix())
+		a.since = minHour(a.since, h)
+		if e, ok := a.nets[k]; ok {
+			e.first, e.last = min(e.first, h), max(e.last, h)
+			a.nets[k] = e
+		} else {
+			a.nets[k] = netEntry{first: h, last: h}
+		}
+		var mask uint64
+		if !k.special() {
+			mask = t.ioc.Match(addr)
+		}
+		rows = append(rows, seen{a, k, mask, l})
+	}
+	figs := map[string]*loginFig{}
+	ev := map[string][]LoginHit{}
+	for _, r := range rows {
+		f := figs[r.a.key]
+		if f == nil {
+			f = &loginFig{}
+			figs[r.a.key] = f
+		}
+		e := r.a.nets[r.k]
+		isNew := !r.k.special() && r.a.since <= wsHour-minBase && e.first >= wsHour
+		if isNew {
+			f.fromNew++
+		}
+		var lists []string
+		if r.mask != 0 {
+			lists = t.ioc.listNames(r.mask)
+			for _, n := range lists {
+				if f.ioc == nil {
+					f.ioc = map[string]int64{}
+				}
+				f.ioc[n]++
+			}
+		}
+		if isNew || r.mask != 0 {
+			ev[r.a.key] = append(ev[r.a.key], LoginHit{Time: r.l.Time.UTC(), Network: t.g.String(r.k), Address: strings.TrimSpace(r.l.SourceIP), UserID: r.l.UserID, New: isNew, IOCLists: lists})
+		}
+	}
+	for _, a := range t.apps {
+		t.evict(a)
+	}
+	t.loginFigs, t.loginEv = figs, ev
+}
+
+// LoginEvidence returns an app's logins from new networks or IOC addresses
+// seen by the last Logins call, oldest first.
+func (t *Tracker) LoginEvidence(appKey string) []LoginHit {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := slices.Clone(t.loginEv[appKey])
+	slices.SortStableFunc(out, func(a, b LoginHit) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// LoginAppKey is the key a login's app is filed under.
+func (t *Tracker) LoginAppKey(name string) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if k, ok := t.byName[strings.ToLower(strings.TrimSpace(name))]; ok {
+		return k
+	}
+	return AppKey("", name)
+}
+
+// DroppedRows is how many rows and logins were ignored because the org has
+// more than MaxApps apps.
+func (t *Tracker) DroppedRows() int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.dropped
+}

@@ -1,0 +1,161 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// replayTracker is a tracker after the token-replay scenario, with an IOC hit.
+func replayTracker(t testing.TB) *Tracker {
+	t.Helper()
+	tr := mustNew(t, Config{MinBaseline: 48 * time.Hour})
+	s, _ := NewIOCSet([]IOCList{{Name: "campaign", Prefixes: []netip.Prefix{netip.MustParsePrefix("185.220.101.0/24")}}})
+	tr.SetIOC(s)
+	for d := range 4 {
+		ingestDay(tr, day0.AddDate(0, 0, d), integrationDay(day0.AddDate(0, 0, d)))
+	}
+	day := day0.AddDate(0, 0, 4)
+	rows := integrationDay(day)
+	for i := range 5 {
+		rows = append(rows, row{at: day.Add(time.Duration(12+i) * time.Hour), id: erpID, ip: fmt.Sprintf("185.220.%d.9", 100+i), entity: "User", user: fmt.Sprint("005V", i), n: 20})
+	}
+	rows = append(rows, row{id: "", name: "", ip: "2001:db8:1:2::3", entity: "Account"})
+	ingestDay(tr, day, rows)
+	return tr
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	t.Parallel()
+	tr := replayTracker(t)
+	b, err := tr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, note, err := Restore(tr.Config(), b)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	back.SetIOC(tr.ioc)
+	// fmt prints maps sorted, so equal values print the same.
+	if a, b := fmt.Sprintf("%+v", tr.Figures()), fmt.Sprintf("%+v", back.Figures()); a != b {
+		t.Fatalf("figures differ after a restart:\n%s\n%s", a, b)
+	}
+	from, to := tr.APIWindow()
+	if a, b := fmt.Sprintf("%+v", tr.Evidence(AppKey(erpID, ""), from, to)), fmt.Sprintf("%+v", back.Evidence(AppKey(erpID, ""), from, to)); a != b {
+		t.Fatalf("evidence differs after a restart:\n%s\n%s", a, b)
+	}
+	if got := back.IOCHits(AppKey(erpID, ""), from, to); len(got) != 1 || got[0].Requests != 20 || got[0].User != "005V1" {
+		t.Fatalf("ioc hits after restart: %+v", got)
+	}
+	again, _ := back.MarshalBinary()
+	if string(again) != string(b) {
+		t.Fatal("the encoding is not deterministic")
+	}
+	if f := figure(t, back, AppKey(erpID, "")); f.RequestsFromNewNetworks != 100 {
+		t.Fatalf("after restart: %+v", f)
+	}
+}
+
+func TestStateRegroupsOrDrops(t *testing.T) {
+	t.Parallel()
+	tr := replayTracker(t)
+	b, _ := tr.MarshalBinary()
+	coarse, note, err := Restore(Config{MinBaseline: 48 * time.Hour, IPv4Prefix: 16, IPv6Prefix: 32}, b)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	// 198.51.100/24 and 198.51.101/24 become one /16; the five 185.220.x /24 one more.
+	if f := figure(t, coarse, AppKey(erpID, "")); f.Networks != 4 {
+		t.Fatalf("regrouped: %+v", f)
+	}
+	fine, note, err := Restore(Config{MinBaseline: 48 * time.Hour, IPv4Prefix: 28}, b)
+	if err != nil || note == "" {
+		t.Fatalf("finer prefixes: err %v, note %q", err, note)
+	}
+	if len(fine.apps[AppKey(erpID, "")].objs) == 0 {
+		t.Fatal("objects dropped with the networks")
+	}
+}
+
+func TestStateDamage(t *testing.T) {
+	t.Parallel()
+	tr := replayTracker(t)
+	b, _ := tr.MarshalBinary()
+	if _, _, err := Restore(Config{}, []byte("SFDT\x09")); !errors.Is(err, ErrStateVersion) {
+		t.Errorf("version: %v", err)
+	}
+	if _, _, err := Restore(Config{}, []byte("{}")); err == nil {
+		t.Error("JSON accepted as state")
+	}
+	for _, n := range []int{5, len(b) / 3, len(b) / 2, len(b) - 1} {
+		if _, _, err := Restore(Config{}, b[:n]); err == nil {
+			t.Errorf("truncated at %d of %d: no error", n, len(b))
+		}
+	}
+	if _, _, err := Restore(Config{}, append(append([]byte{}, b...), 0)); err == nil {
+		t.Error("trailing byte accepted")
+	}
+	for i := 4; i < len(b); i += 7 {
+		c := append([]byte{}, b...)
+		c[i] ^= 0xff
+		_, _, _ = Restore(Config{}, c) // must not panic or hang
+	}
+}
+
+// fullBaseline fills 200 apps to the network and object caps, with
+// 10 days of Daily periods and the evidence a roaming app leaves.
+func fullBaseline(t testing.TB) *Tracker {
+	tr := mustNew(t, Config{})
+	cap := tr.cfg.MaxNetworksPerApp
+	for d := range 10 {
+		day := day0.AddDate(0, 0, d)
+		in := tr.Begin(Period{Key: fmt.Sprint("D", d), Interval: "Daily", Start: day})
+		for a := range 200 {
+			id := fmt.Appendf(nil, "0H45j0000%06d", a)
+			// Each day a tenth of the cap in new networks, so the cap fills.
+			for n := range cap / 10 {
+				ip := fmt.Appendf(nil, "%d.%d.%d.1", 1+a%200, (d*cap/10+n)/256%256, (d*cap/10+n)%256)
+				obj := fmt.Appendf(nil, "Obj%d__c", (d*50+n)%600)
+				in.Add(&Row{Time: day.Add(time.Duration(n%24) * time.Hour).Unix(), AppID: id, ClientIP: ip, EntityName: obj, UserID: fmt.Appendf(nil, "005%012d", n%40)})
+			}
+		}
+		tr.Commit(in)
+	}
+	return tr
+}
+
+// TestStateSizeAt200Apps measures the state file and the heap of a full
+// baseline at 200 apps; the state must stay under 5 MB.
+func TestStateSizeAt200Apps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a full baseline")
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	tr := fullBaseline(t)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b, err := tr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nets, objs := 0, 0
+	for _, a := range tr.apps {
+		nets += len(a.nets)
+		objs += len(a.objs)
+	}
+	if nets < 200*tr.cfg.MaxNetworksPerApp*9/10 {
+		t.Fatalf("only %d networks: the baseline is not full", nets)
+	}
+	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("200 apps, %d networks, %d objects, %d periods: state %d bytes (%.2f MB), heap %.1f MB", nets, objs, len(tr.periods), len(b), float64(len(b))/(1<<20), float64(heap)/(1<<20))
+	if len(b) >= 5<<20 {
+		t.Fatalf("state is %d bytes, over 5 MB", len(b))
+	}
+	runtime.KeepAlive(tr)
+}

@@ -1,0 +1,818 @@
+// Package detect watches where each app's API requests and OAuth logins come
+// from and what they touch, to catch a stolen token that keeps a normal
+// volume: requests from networks the app never used, objects it never
+// touched, addresses on known-bad lists.
+//
+// A Tracker keeps, per app of one org, the networks (addresses grouped into
+// an IPv4 /24 or IPv6 /48 by default) and objects (ENTITY_NAME) it has seen,
+// with when each was first and last seen, bounded by a cap per app with
+// least-recently-seen eviction. ApiTotalUsage files are ingested one period
+// at a time (Begin, Add per row, Commit); nothing changes unless the whole
+// file commits, and a re-issued file replaces its period. Figures gives the
+// 24-hour-window numbers the metrics need; Evidence, IOCHits and
+// LoginEvidence give the per-user detail only the review may show. The
+// package knows nothing of Prometheus.
+package detect
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Window is the length of the window the figures cover.
+const Window = 24 * time.Hour
+
+// Defaults.
+const (
+	DefaultMinBaseline       = 7 * 24 * time.Hour
+	DefaultMaxNetworksPerApp = 1000
+	DefaultMaxObjectsPerApp  = 500
+	DefaultMaxApps           = 5000
+)
+
+// DefaultSensitiveObjects are the objects whose requests are counted one by
+// one: what the 2025 data-theft campaigns exported.
+var DefaultSensitiveObjects = []string{"User", "Account", "Contact", "Lead", "Opportunity", "Case"}
+
+// Bounds on the evidence kept for the review.
+const (
+	evidenceRetention     = 8 * 24 * time.Hour // a weekly review, with a day of slack
+	maxEvidenceNets       = 16                 // per app and period: the busiest
+	maxEvidenceUsers      = 8                  // per network
+	maxEvidenceObjects    = 8                  // per network
+	maxIOCHits            = 256                // per app and period
+	maxEvidenceNetsGlobal = 5000               // over all periods; the oldest go first
+	ipCacheSize           = 1 << 16
+)
+
+// Config configures a Tracker. Zero fields take the defaults.
+type Config struct {
+	IPv4Prefix        int           // default 24
+	IPv6Prefix        int           // default 48
+	MinBaseline       time.Duration // an app's networks and objects count as new only once it has been watched this long
+	SensitiveObjects  []string      // objects counted one by one; nil means DefaultSensitiveObjects
+	MaxNetworksPerApp int
+	MaxObjectsPerApp  int
+	MaxApps           int
+}
+
+// WithDefaults fills in the zero fields.
+func (c Config) WithDefaults() Config {
+	if c.IPv4Prefix == 0 {
+		c.IPv4Prefix = DefaultIPv4Prefix
+	}
+	if c.IPv6Prefix == 0 {
+		c.IPv6Prefix = DefaultIPv6Prefix
+	}
+	if c.MinBaseline == 0 {
+		c.MinBaseline = DefaultMinBaseline
+	}
+	if c.SensitiveObjects == nil {
+		c.SensitiveObjects = DefaultSensitiveObjects
+	}
+	if c.MaxNetworksPerApp == 0 {
+		c.MaxNetworksPerApp = DefaultMaxNetworksPerApp
+	}
+	if c.MaxObjectsPerApp == 0 {
+		c.MaxObjectsPerApp = DefaultMaxObjectsPerApp
+	}
+	if c.MaxApps == 0 {
+		c.MaxApps = DefaultMaxApps
+	}
+	return c
+}
+
+// Validate checks a config (after WithDefaults).
+func (c Config) Validate() error {
+	if err := checkPrefixes(c.IPv4Prefix, c.IPv6Prefix); err != nil {
+		return err
+	}
+	if c.MinBaseline < 0 {
+		return fmt.Errorf("min_baseline %v is negative", c.MinBaseline)
+	}
+	if c.MaxNetworksPerApp < 10 || c.MaxObjectsPerApp < 10 || c.MaxApps < 1 {
+		return fmt.Errorf("caps too small: at least 10 networks and 10 objects per app")
+	}
+	seen := map[string]bool{}
+	for _, o := range c.SensitiveObjects {
+		if o == "" || strings.ContainsAny(o, " ,;|{}[]\"") {
+			return fmt.Errorf("sensitive object %q is not an object API name such as Account or Invoice__c", o)
+		}
+		if seen[strings.ToLower(o)] {
+			return fmt.Errorf("sensitive object %q is listed twice", o)
+		}
+		seen[strings.ToLower(o)] = true
+	}
+	return nil
+}
+
+// Tracker is one org's network and object baseline. It is safe for
+// concurrent use; one goroutine at a time should ingest.
+type Tracker struct {
+	mu      sync.RWMutex
+	cfg     Config
+	g       grouper
+	sens    map[string]int // lower-case object name → index in cfg.SensitiveObjects
+	ioc     *IOCSet
+	apps    map[string]*appState
+	byName  map[string]string // lower-case name → key of the app with an Id
+	periods map[string]*period
+
+	loginFigs map[string]*loginFig
+	loginEv   map[string][]LoginHit
+
+	dropped int64 // rows of apps over MaxApps
+}
+
+type appState struct {
+	key, id, name string
+	since         int32 // hour of the first data
+	nets          map[netKey]netEntry
+	objs          map[string]objEntry
+}
+
+// Times in the baseline are Unix hours: windows start on the hour, so
+// "first seen in the window" is exact, and the state stays small.
+type netEntry struct{ first, last, lastAPI int32 } // lastAPI 0: only seen in logins
+
+type objEntry struct{ first, last int32 }
+
+type period struct {
+	key, interval, fileID string
+	start, end            int64 // Unix seconds
+	apps                  map[string]*periodApp
+}
+
+type periodApp struct {
+	requests int64
+	sens     []int64
+	ioc      map[string]int64
+	young    map[int32]*youngBucket // by the first-seen hour of the network
+	evidence []*netEvidence
+	evDrop   int64 // requests from young networks beyond maxEvidenceNets
+	iocHits  []*iocHit
+}
+
+type youngBucket struct {
+	requests int64
+	sens     []int64
+}
+
+type netEvidence struct {
+	net         netKey
+	first, last int64 // Unix seconds within the period
+	requests    int64
+	objects     map[string]int64
+	users       map[string]int64
+	otherUsers  int64
+	ioc         uint64
+}
+
+type iocHit struct {
+	list, ip, user string
+	requests       int64
+	first, last    int64
+	mask           uint64 // while staged
+}
+
+type loginFig struct {
+	fromNew int64
+	ioc     map[string]int64
+}
+
+// New returns an empty Tracker.
+func New(cfg Config) (*Tracker, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Tracker{cfg: cfg, g: grouper{v4: cfg.IPv4Prefix, v6: cfg.IPv6Prefix}, sens: map[string]int{},
+		apps: map[string]*appState{}, byName: map[string]string{}, periods: map[string]*period{}}
+	for i, o := range cfg.SensitiveObjects {
+		t.sens[strings.ToLower(o)] = i
+	}
+	return t, nil
+}
+
+// Config returns the tracker's config, defaults filled in.
+func (t *Tracker) Config() Config { return t.cfg }
+
+// SetIOC replaces the IOC lists (on a config reload). Data ingested from
+// now on is matched against the new lists; logins are matched again on the
+// next Logins call.
+func (t *Tracker) SetIOC(s *IOCSet) {
+	t.mu.Lock()
+	t.ioc = s
+	t.mu.Unlock()
+}
+
+// AppKey is the key the tracker files an app under: the 15-character
+// CONNECTED_APP_ID when there is one, else the name.
+func AppKey(id, name string) string {
+	id = strings.TrimSpace(id)
+	if id != "" {
+		if len(id) > 15 {
+			id = id[:15]
+		}
+		return id
+	}
+	return "n:" + strings.ToLower(strings.TrimSpace(name))
+}
+
+func appKeyBytes(buf []byte, id, name []byte) []byte {
+	id = bytes.TrimSpace(id)
+	if len(id) > 0 {
+		return append(buf[:0], id[:min(len(id), 15)]...)
+	}
+	buf = append(buf[:0], "n:"...)
+	for _, c := range bytes.TrimSpace(name) {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
+}
+
+func hourOf(unix int64) int32 { return int32(unix / 3600) }
+
+// Row is one ApiTotalUsage event. The byte slices need only be valid
+// during Add.
+type Row struct {
+	Time       int64 // Unix seconds; 0 when unknown (the period's start is used)
+	AppID      []byte
+	AppName    []byte
+	ClientIP   []byte
+	EntityName []byte // ENTITY_NAME: an object, or a set of them
+	UserID     []byte
+	StatusCode int
+}
+
+// Period names one ingested log file's period.
+type Period struct {
+	Key      string // unique per period; a later file with the same key replaces it
+	Interval string // Daily or Hourly
+	Start    time.Time
+	FileID   string
+}
+
+// End is the end of the period.
+func (p Period) End() time.Time {
+	if p.Interval == "Hourly" {
+		return p.Start.Add(time.Hour)
+	}
+	return p.Start.AddDate(0, 0, 1)
+}
+
+// Ingest collects one file's rows. Nothing reaches the tracker until Commit.
+type Ingest struct {
+	t          *Tracker
+	p          Period
+	start, end int64
+	youngFrom  int64 // networks first seen at or after this may be new in a window holding this period
+	ioc        *IOCSet
+	ips        map[string]ipInfo
+	lastIP     []byte
+	lastInfo   ipInfo
+	apps       map[string]*stageApp
+	keyBuf     []byte
+	nameBuf    []byte
+	lastKey    []byte
+	lastApp    *stageApp
+	rows       int64
+	clamped    int64
+	dropped    int64 // rows of apps over MaxApps
+}
+
+type ipInfo struct {
+	key netKey
+	ioc uint64
+}
+
+type stageApp struct {
+	key, id, name string
+	first, last   int64
+	rows          int64
+	nets          map[netKey]*stageNet
+	lastNK        netKey
+	lastNet       *stageNet
+	overflow      *stageNet
+	objs          map[string]*stageObj
+	sens          []int64
+	ioc           []int64
+	iocHits       map[[2]string]*iocHit
+}
+
+type stageNet struct {
+	first, last int64
+	young       bool
+	requests    int64
+	sens        []int64
+	ev          *netEvidence
+}
+
+type stageObj struct {
+	first, last int64
+	sens        int // index, or -1
+}
+
+// Begin starts ingesting one period's file.
+func (t *Tracker) Begin(p Period) *Ingest {
+	if p.Interval != "Hourly" {
+		p.Interval = "Daily"
+	}
+	t.mu.RLock()
+	ioc := t.ioc
+	t.mu.RUnlock()
+	start, end := p.Start.Unix(), p.End().Unix()
+	return &Ingest{t: t, p: p, start: start, end: end, youngFrom: end - int64(Window/time.Second), ioc: ioc,
+		ips: map[string]ipInfo{}, apps: map[string]*stageApp{}}
+}
+
+// Rows is the number of rows added.
+func (in *Ingest) Rows() int64 { return in.rows }
+
+// Clamped is the number of rows whose time fell outside the period (moved to its edge).
+func (in *Ingest) Clamped() int64 { return in.clamped }
+
+// Add records one row. It is the ingest's hot path: no allocation for a
+// row whose app, address, network and object were seen before in the file.
+func (in *Ingest) Add(r *Row) {
+	ts := r.Time
+	switch {
+	case ts == 0:
+		ts = in.start
+	case ts < in.start:
+		ts, in.clamped = in.start, in.clamped+1
+	case ts >= in.end:
+		ts, in.clamped = in.end-1, in.clamped+1
+	}
+	in.rows++
+	a := in.app(r)
+	if a == nil {
+		return
+	}
+	a.first, a.last = min(a.first, ts), max(a.last, ts)
+	a.rows++
+
+	// The address: runs of the same address are common.
+	var info ipInfo
+	if in.lastIP != nil && bytes.Equal(r.ClientIP, in.lastIP) {
+		info = in.lastInfo
+	} else {
+		var ok bool
+		if info, ok = in.ips[string(r.ClientIP)]; !ok {
+			k, addr := in.t.g.key(r.ClientIP)
+			info = ipInfo{key: k}
+			if !k.special() {
+				info.ioc = in.ioc.Match(addr)
+			}
+			if len(in.ips) >= ipCacheSize {
+				clear(in.ips)
+			}
+			in.ips[string(r.ClientIP)] = info
+		}
+		in.lastIP, in.lastInfo = append(in.lastIP[:0], r.ClientIP...), info
+	}
+	n := a.lastNet
+	if n == nil || a.lastNK != info.key {
+		n = a.nets[info.key]
+		if n == nil {
+			if len(a.nets) >= 4*in.t.cfg.MaxNetworksPerApp {
+				n = in.overflowNet(a, ts)
+			} else {
+				n = in.newNet(a, info.key, ts)
+			}
+		}
+		a.lastNK, a.lastNet = info.key, n
+	}
+	n.first, n.last = min(n.first, ts), max(n.last, ts)
+	n.requests++
+	if info.ioc != 0 {
+		in.iocHit(a, info.ioc, r, ts)
+	}
+	if n.ev != nil {
+		n.ev.requests++
+		n.ev.first, n.ev.last = min(n.ev.first, ts), max(n.ev.last, ts)
+		n.ev.ioc |= info.ioc
+		count(n.ev.users, r.UserID, maxEvidenceUsers, &n.ev.otherUsers)
+	}
+
+	// The objects: ENTITY_NAME is a set; it usually holds one name.
+	e := bytes.TrimSpace(r.EntityName)
+	if len(e) == 0 {
+		return
+	}
+	if isPlainName(e) {
+		in.object(a, n, e, ts)
+		return
+	}
+	for _, part := range bytes.FieldsFunc(e, isSetSeparator) {
+		in.object(a, n, part, ts)
+	}
+}
+
+func isPlainName(b []byte) bool {
+	for _, c := range b {
+		if isSetSeparator(rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isSetSeparator splits a set-valued ENTITY_NAME: its format is not
+// documented, so commas, semicolons, bars, spaces and brackets all split.
+func isSetSeparator(r rune) bool {
+	switch r {
+	case ',', ';', '|', ' ', '\t', '[', ']', '{', '}', '(', ')', '"', '\'':
+		return true
+	}
+	return false
+}
+
+var noneName = []byte("(none)")
+
+func (in *Ingest) app(r *Row) *stageApp {
+	if id := bytes.TrimSpace(r.AppID); len(id) > 0 {
+		in.keyBuf = id[:min(len(id), 15)] // no copy: the usual case
+	} else {
+		in.nameBuf = appKeyBytes(in.nameBuf, r.AppID, r.AppName)
+		in.keyBuf = in.nameBuf
+	}
+	if in.lastApp != nil && bytes.Equal(in.keyBuf, in.lastKey) {
+		return in.lastApp
+	}
+	a := in.apps[string(in.keyBuf)]
+	if a == nil {
+		key := string(in.keyBuf)
+		if len(in.apps) >= in.t.cfg.MaxApps {
+			in.t.mu.RLock()
+			_, known := in.t.apps[key]
+			in.t.mu.RUnlock()
+			if !known {
+				in.dropped++
+				return nil
+			}
+		}
+		id := string(bytes.TrimSpace(r.AppID))
+		if len(id) > 15 {
+			id = id[:15]
+		}
+		name := string(bytes.TrimSpace(r.AppName))
+		if id == "" && name == "" {
+			name = string(noneName)
+		}
+		a = &stageApp{key: key, id: id, name: name, first: in.end, last: in.start,
+			nets: map[netKey]*stageNet{}, objs: map[string]*stageObj{},
+			sens: make([]int64, len(in.t.cfg.SensitiveObjects)), ioc: make([]int64, len(in.ioc.Names())),
+			iocHits: map[[2]string]*iocHit{}}
+		in.apps[key] = a
+	}
+	in.lastKey = append(in.lastKey[:0], in.keyBuf...)
+	in.lastApp = a
+	return a
+}
+
+// newNet stages a network, and decides whether it is young: not in the
+// baseline, or first seen recently enough to be new in a window that holds
+// this period. Only young networks keep evidence.
+func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
+	n := &stageNet{first: ts, last: ts}
+	if !k.special() {
+		t := in.t
+		t.mu.RLock()
+		young := true
+		if as := t.apps[a.key]; as != nil {
+			if e, ok := as.nets[k]; ok && int64(e.first)*3600 < in.youngFrom {
+				young = false
+			}
+		}
+		t.mu.RUnlock()
+		if young {
+			n.young = true
+			n.sens = make([]int64, len(t.cfg.SensitiveObjects))
+			n.ev = &netEvidence{net: k, first: ts, last: ts, objects: map[string]int64{}, users: map[string]int64{}}
+		}
+	}
+	a.nets[k] = n
+	return n
+}
+
+// overflowNet takes the rows of networks past four times the cap in one
+// file, so a file's memory stays flat whatever it holds. They count as new
+// (a flood of never-seen networks is what the detection is for) but don't
+// enter the baseline.
+func (in *Ingest) overflowNet(a *stageApp, ts int64) *stageNet {
+	if a.overflow == nil {
+		a.overflow = &stageNet{first: ts, last: ts, young: true, sens: make([]int64, len(in.t.cfg.SensitiveObjects))}
+	}
+	return a.overflow
+}
+
+func (in *Ingest) object(a *stageApp, n *stageNet, name []byte, ts int64) {
+	o := a.objs[string(name)]
+	if o == nil {
+		o = &stageObj{first: ts, last: ts, sens: -1}
+		if i, ok := in.t.sens[strings.ToLower(string(name))]; ok {
+			o.sens = i
+		}
+		a.objs[string(name)] = o
+	}
+	o.first, o.last = min(o.first, ts), max(o.last, ts)
+	if o.sens >= 0 {
+		a.sens[o.sens]++
+		if n.young {
+			n.sens[o.sens]++
+		}
+	}
+	if n.ev != nil {
+		var drop int64
+		count(n.ev.objects, name, maxEvidenceObjects, &drop)
+	}
+}
+
+// count adds one to m[k], unless m is full.
+func count(m map[string]int64, k []byte, limit int, other *int64) {
+	if c, ok := m[string(k)]; ok {
+		m[string(k)] = c + 1
+		return
+	}
+	if len(m) >= limit {
+		*other++
+		return
+	}
+	m[string(k)] = 1
+}
+
+func (in *Ingest) iocHit(a *stageApp, mask uint64, r *Row, ts int64) {
+	for i := range a.ioc {
+		if mask&(1<<i) != 0 {
+			a.ioc[i]++
+		}
+	}
+	k := [2]string{string(bytes.TrimSpace(r.ClientIP)), string(r.UserID)}
+	h := a.iocHits[k]
+	if h == nil {
+		if len(a.iocHits) >= maxIOCHits {
+			return
+		}
+		h = &iocHit{ip: k[0], user: k[1], first: ts, last: ts, mask: mask}
+		a.iocHits[k] = h
+	}
+	h.requests++
+	h.first, h.last = min(h.first, ts), max(h.last, ts)
+}
+
+// Commit merges an ingested file into the tracker: the baseline takes its
+// networks and objects, and its period replaces any earlier file's for the
+// same period.
+func (t *Tracker) Commit(in *Ingest) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := &period{key: in.p.Key, interval: in.p.Interval, fileID: in.p.FileID, start: in.start, end: in.end, apps: map[string]*periodApp{}}
+	names := in.ioc.Names()
+	for _, sa := range in.apps {
+		a := t.app(sa.key, sa.id, sa.name)
+		if a == nil {
+			t.dropped += sa.rows
+			continue
+		}
+		a.since = minHour(a.since, hourOf(sa.first))
+		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}}
+		for i, c := range sa.ioc {
+			if c > 0 {
+				if pa.ioc == nil {
+					pa.ioc = map[string]int64{}
+				}
+				pa.ioc[names[i]] += c
+			}
+		}
+		for _, h := range sa.iocHits {
+			for i, n := range names {
+				if h.mask&(1<<i) != 0 {
+					hh := *h
+					hh.list, hh.mask = n, 0
+					pa.iocHits = append(pa.iocHits, &hh)
+				}
+			}
+		}
+		slices.SortFunc(pa.iocHits, func(x, y *iocHit) int {
+			return cmp.Or(cmp.Compare(x.list, y.list), cmp.Compare(x.ip, y.ip), cmp.Compare(x.user, y.user))
+		})
+		var evs []*netEvidence
+		for k, sn := range sa.nets {
+			pa.requests += sn.requests
+			e, ok := a.nets[k]
+			first, last := hourOf(sn.first), hourOf(sn.last)
+			if ok {
+				e.first, e.last = min(e.first, first), max(e.last, last)
+				e.lastAPI = max(e.lastAPI, last)
+			} else {
+				e = netEntry{first: first, last: last, lastAPI: last}
+			}
+			a.nets[k] = e
+			if sn.young && int64(e.first)*3600 >= in.youngFrom {
+				b := pa.young[e.first]
+				if b == nil {
+					b = &youngBucket{sens: make([]int64, len(t.cfg.SensitiveObjects))}
+					pa.young[e.first] = b
+				}
+				b.requests += sn.requests
+				for i, c := range sn.sens {
+					b.sens[i] += c
+				}
+				if sn.ev != nil {
+					evs = append(evs, sn.ev)
+				}
+			}
+		}
+		if o := sa.overflow; o != nil {
+			pa.requests += o.requests
+			h := hourOf(o.first)
+			b := pa.young[h]
+			if b == nil {
+				b = &youngBucket{sens: make([]int64, len(t.cfg.SensitiveObjects))}
+				pa.young[h] = b
+			}
+			b.requests += o.requests
+			for i, c := range o.sens {
+				b.sens[i] += c
+			}
+			pa.evDrop += o.requests
+		}
+		// Keep the evidence of the busiest young networks.
+		slices.SortFunc(evs, func(x, y *netEvidence) int { return cmp.Or(cmp.Compare(y.requests, x.requests), cmpKey(x.net, y.net)) })
+		if len(evs) > maxEvidenceNets {
+			for _, e := range evs[maxEvidenceNets:] {
+				pa.evDrop += e.requests
+			}
+			evs = evs[:maxEvidenceNets]
+		}
+		pa.evidence = evs
+		for name, so := range sa.objs {
+			e, ok := a.objs[name]
+			first, last := hourOf(so.first), hourOf(so.last)
+			if ok {
+				e.first, e.last = min(e.first, first), max(e.last, last)
+			} else {
+				e = objEntry{first: first, last: last}
+			}
+			a.objs[name] = e
+		}
+		t.evict(a)
+		p.apps[a.key] = pa
+	}
+	t.periods[p.key] = p
+	t.dropped += in.dropped
+	t.prune()
+}
+
+func minHour(a, b int32) int32 {
+	if a == 0 {
+		return b
+	}
+	return min(a, b)
+}
+
+func cmpKey(a, b netKey) int {
+	return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.hi, b.hi), cmp.Compare(a.lo, b.lo))
+}
+
+// app returns (creating it) an app's state; nil over MaxApps. An app seen
+// first by name (a login) and later with an Id is merged into the Id's.
+func (t *Tracker) app(key, id, name string) *appState {
+	a := t.apps[key]
+	if a == nil {
+		if len(t.apps) >= t.cfg.MaxApps {
+			return nil
+		}
+		a = &appState{key: key, id: id, name: name, nets: map[netKey]netEntry{}, objs: map[string]objEntry{}}
+		t.apps[key] = a
+	}
+	if name != "" {
+		a.name = name
+	}
+	if id != "" && name != "" {
+		ln := strings.ToLower(name)
+		t.byName[ln] = key
+		if old := t.apps["n:"+ln]; old != nil && old != a {
+			a.since = minHour(a.since, old.since)
+			for k, e := range old.nets {
+				if cur, ok := a.nets[k]; ok {
+					e.first, e.last, e.lastAPI = min(e.first, cur.first), max(e.last, cur.last), max(e.lastAPI, cur.lastAPI)
+				}
+				a.nets[k] = e
+			}
+			for k, e := range old.objs {
+				if cur, ok := a.objs[k]; ok {
+					e.first, e.last = min(e.first, cur.first), max(e.last, cur.last)
+				}
+				a.objs[k] = e
+			}
+			delete(t.apps, "n:"+ln)
+			for _, p := range t.periods {
+				if pa := p.apps["n:"+ln]; pa != nil {
+					if p.apps[key] == nil {
+						p.apps[key] = pa
+					}
+					delete(p.apps, "n:"+ln)
+				}
+			}
+		}
+	}
+	return a
+}
+
+// evict drops the least recently seen tenth of an app's networks or
+// objects when it is over its cap: amortised, a sort per cap/10 insertions.
+func (t *Tracker) evict(a *appState) {
+	if len(a.nets) > t.cfg.MaxNetworksPerApp {
+		type kv struct {
+			k netKey
+			e netEntry
+		}
+		all := make([]kv, 0, len(a.nets))
+		for k, e := range a.nets {
+			all = append(all, kv{k, e})
+		}
+		slices.SortFunc(all, func(x, y kv) int { return cmp.Or(cmp.Compare(x.e.last, y.e.last), cmpKey(x.k, y.k)) })
+		keep := t.cfg.MaxNetworksPerApp * 9 / 10
+		for _, x := range all[:len(all)-keep] {
+			delete(a.nets, x.k)
+		}
+	}
+	if len(a.objs) > t.cfg.MaxObjectsPerApp {
+		type kv struct {
+			k string
+			e objEntry
+		}
+		all := make([]kv, 0, len(a.objs))
+		for k, e := range a.objs {
+			all = append(all, kv{k, e})
+		}
+		slices.SortFunc(all, func(x, y kv) int { return cmp.Or(cmp.Compare(x.e.last, y.e.last), cmp.Compare(x.k, y.k)) })
+		keep := t.cfg.MaxObjectsPerApp * 9 / 10
+		for _, x := range all[:len(all)-keep] {
+			delete(a.objs, x.k)
+		}
+	}
+}
+
+// dataEnd is the end of the newest period; 0 before any.
+func (t *Tracker) dataEnd() int64 {
+	var end int64
+	for _, p := range t.periods {
+		end = max(end, p.end)
+	}
+	return end
+}
+
+// prune drops periods past the evidence retention, and the oldest
+// periods' evidence when there is too much of it.
+func (t *Tracker) prune() {
+	end := t.dataEnd()
+	for k, p := range t.periods {
+		if p.end < end-int64(evidenceRetention/time.Second) {
+			delete(t.periods, k)
+		}
+	}
+	// Periods that no window can reach any more keep only the review's
+	// evidence: their counts go.
+	for _, p := range t.periods {
+		if p.end > end-int64(2*Window/time.Second) {
+			continue
+		}
+		for _, pa := range p.apps {
+			pa.young, pa.sens, pa.ioc = nil, nil, nil
+		}
+	}
+	total := 0
+	ps := make([]*period, 0, len(t.periods))
+	for _, p := range t.periods {
+		ps = append(ps, p)
+		for _, pa := range p.apps {
+			total += len(pa.evidence)
+		}
+	}
+	slices.SortFunc(ps, func(a, b *period) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.key, b.key)) })
+	// The newest period keeps its evidence whatever its size (at most
+	// maxEvidenceNets per app): it is what an alert points at.
+	for _, p := range ps[:max(len(ps)-1, 0)] {
+		if total <= maxEvidenceNetsGlobal {
+			break
+		}
+		for _, pa := range p.apps {
+			for _, e := range pa.evidence {
+				pa.evDrop += e.requests
+			}
+			total -= len(pa.evidence)
+			pa.evidence = nil
+		}
+	}
+}

@@ -1,0 +1,114 @@
+// Alerts on where apps' API requests and OAuth logins come from, and what
+// they touch: a stolen token used at a normal volume. Import it next to
+// alerts.libsonnet in mixin.libsonnet.
+local withRunbook(c) = function(rule) rule {
+  annotations+: { runbook_url: c.runbookURLPattern % std.asciiLower(rule.alert) },
+};
+
+{
+  _config+:: {
+    // Requests from new networks: the share of an app's 24h requests that
+    // came from networks first seen in the window must be at least
+    // newNetworkMinShare, and newNetworkHistoryFactor times the highest
+    // share of the newNetworkHistory before. The history is offset by the
+    // window (1d) so today's data is not its own history. A mobile app whose
+    // users roam has a high share every day and stays quiet; an integration
+    // that always calls from the same networks has a share of 0, so any new
+    // network stands out. With no history (a new Prometheus) it stays quiet.
+    // The exporter itself counts nothing as new until an app has been
+    // watched for detection.min_baseline (default 7 days).
+    newNetworkMinShare: 0.01,
+    newNetworkHistoryFactor: 2,
+    newNetworkHistory: '7d',
+    newNetworkHistoryOffset: '1d',
+    newNetworkFor: '0m',
+    // A known (inventory) app reading a sensitive object it never read before.
+    newSensitiveObjectFor: '0m',
+    // Any request or login from an address on an IOC list.
+    iocFor: '0m',
+  },
+
+  prometheusAlerts+:: {
+    local c = $._config,
+    local rb = withRunbook(c),
+    local share = |||
+      (
+        salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s}
+          / on(%(appMatchLabels)s) salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"}
+      )
+    ||| % c,
+    local unusual = |||
+      (
+        %(share)s > %(newNetworkMinShare)s
+        and on(%(appMatchLabels)s)
+        %(share)s > %(newNetworkHistoryFactor)s * max_over_time(%(share)s[%(newNetworkHistory)s:1h] offset %(newNetworkHistoryOffset)s)
+      )
+    ||| % (c { share: share }),
+    groups+: [
+      {
+        name: 'salesforce-detection',
+        rules: std.map(rb, [
+          {
+            alert: 'SalesforceAppRequestsFromNewNetworks',
+            expr: |||
+              salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s}
+              and on(%(appMatchLabels)s) %(unusual)s
+            ||| % (c { unusual: unusual }),
+            'for': c.newNetworkFor,
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'An app with a baseline is calling from networks it never used.',
+              description: 'Org {{ $labels.org }}: {{ $value }} of app "{{ $labels.app }}"\'s API requests in the last 24h of log data came from networks first seen in that window, far more than its usual share. Its token may be used by someone else.',
+            },
+          },
+          {
+            alert: 'SalesforceAppNewNetworksReadSensitiveObjects',
+            expr: |||
+              sum by (%(appMatchLabels)s) (salesforce_connected_app_api_object_requests_from_new_networks{%(salesforceExporterSelector)s}) > 0
+              and on(%(appMatchLabels)s) %(unusual)s
+            ||| % (c { unusual: unusual }),
+            'for': c.newNetworkFor,
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'An app is reading sensitive objects from networks it never used.',
+              description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} requests to sensitive objects (User, Account, Contact...) from networks first seen in the last 24h of log data: the pattern of a stolen integration token. Revoke its tokens now.',
+            },
+          },
+          {
+            alert: 'SalesforceKnownAppNewSensitiveObject',
+            expr: |||
+              salesforce_connected_app_api_new_object_requests{%(salesforceExporterSelector)s} > 0
+              and on(%(appMatchLabels)s) salesforce_connected_app_info{%(salesforceExporterSelector)s, known="true"}
+            ||| % c,
+            'for': c.newSensitiveObjectFor,
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: 'A known app read a sensitive object it never read before.',
+              description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} requests to {{ $labels.object }}, an object it had not touched since the exporter has watched it.',
+            },
+          },
+          {
+            alert: 'SalesforceAppRequestsFromIOCAddress',
+            expr: 'salesforce_connected_app_api_requests_matching_ioc{%(salesforceExporterSelector)s} > 0' % c,
+            'for': c.iocFor,
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'API requests came from an address on an IOC list.',
+              description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in the last 24h of log data from addresses on IOC list {{ $labels.list }}.',
+            },
+          },
+          {
+            alert: 'SalesforceAppLoginFromIOCAddress',
+            expr: 'salesforce_connected_app_oauth_logins_matching_ioc{%(salesforceExporterSelector)s} > 0' % c,
+            'for': c.iocFor,
+            labels: { severity: 'critical' },
+            annotations: {
+              summary: 'An OAuth login came from an address on an IOC list.',
+              description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from addresses on IOC list {{ $labels.list }}.',
+            },
+          },
+        ]),
+      },
+    ],
+  },
+}
