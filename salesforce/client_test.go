@@ -390,6 +390,9 @@ func TestConfigErrorsHoldNoSecret(t *testing.T) {
 func TestLimitInfoRecorded(t *testing.T) {
 	t.Parallel()
 	org := smallOrg()
+	// An org clock three hours off the local one is believed (see
+	// TestDateHeaderOutsideWindowIgnored for one that is not).
+	org.SetNow(time.Now().Add(3 * time.Hour))
 	org.SetAPILimit(5000, 24)
 	_, ts := sftest.Start(t, org, sftest.TestCredentials)
 	c := newClient(t, ts.URL)

@@ -36,7 +36,9 @@ func (f EventLogFile) PeriodEnd() time.Time {
 }
 
 // EventLogFiles lists the files of an event type created at or after since,
-// oldest first. It needs View Event Log Files.
+// oldest first. It needs View Event Log Files. A file whose LogDate or
+// CreatedDate is implausible (see plausibleLogFile) is left out, logged and
+// counted in ImplausibleTimes.
 func (c *Client) EventLogFiles(ctx context.Context, eventType string, since time.Time) ([]EventLogFile, error) {
 	soql := "SELECT Id, EventType, Interval, LogDate, CreatedDate, Sequence, LogFileLength, LogFile FROM EventLogFile WHERE EventType = " + Quote(eventType)
 	if !since.IsZero() {
@@ -47,7 +49,19 @@ func (c *Client) EventLogFiles(ctx context.Context, eventType string, since time
 	if err != nil {
 		return nil, fmt.Errorf("list %s log files: %w", eventType, err)
 	}
-	return files, nil
+	// Dates that cannot be true never reach the caller, where they would
+	// move a watermark or prune good periods.
+	now := c.now()
+	kept := files[:0]
+	for _, f := range files {
+		if err := plausibleLogFile(f, now, c.maxSkew); err != nil {
+			c.implausible.Add(1)
+			c.log().Warn("Skipping an event log file with an implausible date", "file", f.ID, "event_type", eventType, "err", err)
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, nil
 }
 
 // OpenLogFile streams a log file's CSV, decompressed. The caller closes it.
