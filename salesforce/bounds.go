@@ -161,18 +161,22 @@ func instanceAllowed(u, login *url.URL) bool {
 const (
 	// DefaultMaxClockSkew is how far the org's Date header may be from the
 	// local clock before the client ignores it (WithMaxClockSkew changes it).
-	// Real clocks differ by seconds; the bound is loose so that a fake org
-	// whose clock is moved days ahead still drives the windows in tests, and
-	// tight enough that a Date in 2099, which made revoke --stale select every
-	// token, is refused. Revoke checks its own, tighter bound (see review).
-	DefaultMaxClockSkew = 30 * 24 * time.Hour
+	// Real clocks differ by seconds. The default is loose because the tests
+	// run fake orgs whose clocks are set months away from the local one; it
+	// still refuses a Date in 2099, which made revoke --stale select every
+	// token. Revoke refuses --stale past a tighter bound (see review), and log
+	// file dates are checked against the org's clock with a one-hour margin.
+	DefaultMaxClockSkew = 2 * 365 * 24 * time.Hour
+	// LogFileClockMargin is how far past the org's clock a log file's
+	// CreatedDate may lie.
+	LogFileClockMargin = time.Hour
 	// MaxLogFileAge is the oldest LogDate accepted: event log files are kept
 	// at most a year.
 	MaxLogFileAge = 366 * 24 * time.Hour
 )
 
-// WithMaxClockSkew sets how far the org's Date header, and a log file's
-// dates, may lie ahead of the local clock (DefaultMaxClockSkew).
+// WithMaxClockSkew sets how far the org's Date header may lie from the local
+// clock before it is ignored (DefaultMaxClockSkew).
 func WithMaxClockSkew(d time.Duration) Option {
 	return func(c *Client) {
 		if d > 0 {
@@ -191,16 +195,17 @@ func PlausibleTime(t, now time.Time, past, future time.Duration) bool {
 	return !t.IsZero() && !t.Before(now.Add(-past)) && !t.After(now.Add(future))
 }
 
-// plausibleLogFile reports whether a listed file's dates can be true: a
-// LogDate no older than MaxLogFileAge, a period that does not end after the
-// file was created, and a CreatedDate no later than the local clock allows.
+// plausibleLogFile reports whether a listed file's dates can be true against
+// the org's clock now (ServerNow): a LogDate no older than MaxLogFileAge and
+// not after the file's CreatedDate, and a CreatedDate at most
+// LogFileClockMargin ahead.
 // A LogDate of 9000-01-01 would otherwise prune every other period, and a
 // CreatedDate in 2999 would become a listing watermark hiding later files.
-func plausibleLogFile(f EventLogFile, now time.Time, maxSkew time.Duration) error {
-	if !PlausibleTime(f.CreatedDate.Time, now, MaxLogFileAge+48*time.Hour, maxSkew) {
+func plausibleLogFile(f EventLogFile, now time.Time) error {
+	if !PlausibleTime(f.CreatedDate.Time, now, MaxLogFileAge+48*time.Hour, LogFileClockMargin) {
 		return fmt.Errorf("CreatedDate %s is not within a year before now (%s)", SOQLTime(f.CreatedDate.Time), SOQLTime(now))
 	}
-	if !PlausibleTime(f.LogDate.Time, now, MaxLogFileAge, maxSkew) {
+	if !PlausibleTime(f.LogDate.Time, now, MaxLogFileAge, LogFileClockMargin) {
 		return fmt.Errorf("LogDate %s is not within a year before now (%s)", SOQLTime(f.LogDate.Time), SOQLTime(now))
 	}
 	if f.LogDate.After(f.CreatedDate.Time) {

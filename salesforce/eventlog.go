@@ -51,10 +51,10 @@ func (c *Client) EventLogFiles(ctx context.Context, eventType string, since time
 	}
 	// Dates that cannot be true never reach the caller, where they would
 	// move a watermark or prune good periods.
-	now := c.now()
+	now := c.ServerNow()
 	kept := files[:0]
 	for _, f := range files {
-		if err := plausibleLogFile(f, now, c.maxSkew); err != nil {
+		if err := plausibleLogFile(f, now); err != nil {
 			c.implausible.Add(1)
 			c.log().Warn("Skipping an event log file with an implausible date", "file", f.ID, "event_type", eventType, "err", err)
 			continue
