@@ -18,6 +18,9 @@ type RevokeBehaviour struct {
 	// FalseInvalid answers this many revocations of live tokens with 400
 	// invalid_token while leaving the tokens live.
 	FalseInvalid int
+	// GoneInvalid revokes this many tokens and answers 400 invalid_token,
+	// as for a token an admin revoked in Setup a moment before.
+	GoneInvalid int
 	// EchoToken puts the posted token into the error body, as some gateways
 	// and error pages echo the request.
 	EchoToken bool
@@ -39,6 +42,10 @@ func (s *Server) hostileRevoke(w http.ResponseWriter, r *http.Request, tok strin
 	falseInvalid := false
 	if b.FalseInvalid > 0 && s.org.liveDeleteToken(tok) {
 		s.revoke.FalseInvalid--
+		falseInvalid = true
+	}
+	if b.GoneInvalid > 0 && s.org.revokeByDeleteToken(tok) {
+		s.revoke.GoneInvalid--
 		falseInvalid = true
 	}
 	s.mu.Unlock()
