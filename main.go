@@ -114,6 +114,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c.log.Writer = stderr
 	logger := promslog.New(c.log)
+	// The Salesforce client logs what it refuses to trust to the default logger.
+	slog.SetDefault(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
