@@ -182,3 +182,26 @@ func TestSlowHeadersCutOff(t *testing.T) {
 		t.Errorf("server bounds: read %v write %v idle %v", srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
 	}
 }
+
+// TestHugeLimitsBodyBounded: a /limits answer of 20 MiB (1 MiB is the
+// bound) fails that source alone; the exporter stays small and serves the
+// rest.
+func TestHugeLimitsBodyBounded(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, faultOrg(), sftest.TestCredentials)
+	s.e.waitFor(t, "all sources up", allUp)
+	s.srv.Inject(sftest.Fault{Path: "/limits", Count: 1 << 30, Status: 200,
+		Body: `{"DailyApiRequests":{"Max":1,"Remaining":1,"x":"` + strings.Repeat("L", 20<<20) + `"}}`})
+	s.e.waitFor(t, "limits down, the others up", func(m map[string]*metricFamily) bool {
+		return sourceUp("limits", 0)(m) && sourceUp("oauth_tokens", 1)(m) && sourceUp("api_usage", 1)(m)
+	})
+	time.Sleep(3 * time.Second) // a few more refreshes of the huge body
+	if !strings.Contains(s.e.log(), "response body too large") {
+		t.Error("the log does not say the body was too large")
+	}
+	rss := peakRSS(t, s.e.cmd.Process.Pid)
+	t.Logf("exporter peak RSS %d MB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
+	}
+}
