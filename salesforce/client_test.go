@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -24,7 +25,7 @@ func newClient(t *testing.T, url string, opts ...salesforce.Option) *salesforce.
 	c, err := salesforce.NewClient(salesforce.AuthConfig{
 		Flow: salesforce.FlowClientCredentials, LoginURL: url,
 		ClientID: sftest.TestCredentials.ClientID, ClientSecret: sftest.TestCredentials.ClientSecret,
-	}, append([]salesforce.Option{salesforce.WithRetry(3, time.Millisecond)}, opts...)...)
+	}, append([]salesforce.Option{salesforce.WithRetry(3, time.Millisecond), salesforce.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
