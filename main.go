@@ -115,6 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c.log.Writer = stderr
 	logger := promslog.New(c.log)
+	// The Salesforce client logs what it refuses to trust to the default logger.
+	slog.SetDefault(logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -255,7 +257,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	}
 	mux.Handle("/", landing)
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(mux)
 	errCh := make(chan error, 1)
 	go func() { errCh <- web.ListenAndServe(srv, c.toolkitFlags, logger) }()
 	select {
@@ -272,4 +274,31 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		mgr.Wait()
 	}
 	return 0
+}
+
+// HTTP server bounds. A scrape of /metrics is served from a cache in
+// milliseconds, but /review can wait up to two minutes for its per-user
+// detail and /debug/pprof/profile runs for its seconds parameter, so the
+// write bound is generous: it only stops a client that reads a response
+// forever. Requests carry no body worth the name, so reading one is quick.
+const (
+	httpReadHeaderTimeout = 10 * time.Second
+	httpReadTimeout       = 30 * time.Second
+	httpWriteTimeout      = 5 * time.Minute
+	httpIdleTimeout       = time.Minute
+	httpMaxHeaderBytes    = 64 << 10
+)
+
+// newHTTPServer returns the server for every endpoint, with the bounds
+// above: a client that sends its headers slowly, holds an idle keep-alive
+// connection, or never reads its response is cut off.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: httpReadHeaderTimeout,
+		ReadTimeout:       httpReadTimeout,
+		WriteTimeout:      httpWriteTimeout,
+		IdleTimeout:       httpIdleTimeout,
+		MaxHeaderBytes:    httpMaxHeaderBytes,
+	}
 }

@@ -157,6 +157,7 @@ type revokeFlags struct {
 	configFile    *string
 	org           *string
 	apps          *[]string
+	appIDs        *[]string
 	users         *[]string
 	stale         *bool
 	inactiveUsers *bool
@@ -169,7 +170,8 @@ func (f *revokeFlags) register(app *kingpin.Application) {
 	f.cmd = app.Command("revoke", "Revoke OAuth tokens of connected apps through Salesforce's revoke endpoint. A dry run unless --confirm: it lists exactly what would be revoked. Salesforce has no API for Setup's Block button; revoking every token of an app (--app) is the nearest equivalent, but users can authorize it again, so block it in Setup too.")
 	f.configFile = f.cmd.Flag("config.file", "Path to the YAML config file.").Required().String()
 	f.org = f.cmd.Flag("org", "The org to revoke in.").Required().String()
-	f.apps = f.cmd.Flag("app", "Only tokens of this app (repeatable).").Strings()
+	f.apps = f.cmd.Flag("app", "Only tokens of this app: its name as the metrics' app label shows it, case-insensitive (repeatable).").Strings()
+	f.appIDs = f.cmd.Flag("app-id", "Only tokens of the app with this Id: the metrics' app_id (ConnectedApplication Id) or its AppMenuItem Id; picks one of two same-named apps (repeatable).").Strings()
 	f.users = f.cmd.Flag("user", "Only tokens of this user: username or user Id (repeatable).").Strings()
 	f.stale = f.cmd.Flag("stale", "Only tokens unused for the config's stale_after.").Bool()
 	f.inactiveUsers = f.cmd.Flag("inactive-users", "Only tokens held by deactivated users.").Bool()
@@ -184,13 +186,14 @@ func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	sel := review.Selector{Apps: *f.apps, Users: *f.users, Stale: *f.stale, InactiveUsers: *f.inactiveUsers, StaleAfter: time.Duration(cfg.StaleAfter)}
+	sel := review.Selector{Apps: *f.apps, AppIDs: *f.appIDs, Users: *f.users, Stale: *f.stale, InactiveUsers: *f.inactiveUsers, StaleAfter: time.Duration(cfg.StaleAfter)}
 	if sel.Empty() {
-		fmt.Fprintln(stderr, "error: nothing selected: give --app, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
+		fmt.Fprintln(stderr, "error: nothing selected: give --app, --app-id, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
 		return 1
 	}
-	if *f.rate <= 0 || *f.rate > 50 {
-		fmt.Fprintln(stderr, "error: --rate must be between 0 and 50 revocations per second")
+	// Written so that NaN fails too: every comparison with NaN is false.
+	if !(*f.rate >= 0.01 && *f.rate <= 50) {
+		fmt.Fprintf(stderr, "error: --rate=%v: want a number of revocations per second from 0.01 to 50, such as --rate=5\n", *f.rate)
 		return 1
 	}
 	client, err := refresh.NewClient(orgs[0], nil)

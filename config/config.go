@@ -382,16 +382,12 @@ func (v *validator) auth(i int, o *Org) error {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(v.dir, p)
 		}
-		st, err := os.Stat(p)
+		b, st, err := readSecretFile(p)
 		if err != nil {
-			return nil, v.errf(key(k), at(k), "cannot read secret file %s: %v (a relative path is resolved against the config file's folder)", p, errors.Unwrap(err))
+			return nil, v.errf(key(k), at(k), "cannot read secret file %s: %v (a relative path is resolved against the config file's folder)", p, err)
 		}
 		if st.Mode().Perm()&0o004 != 0 {
 			v.cfg.Warnings = append(v.cfg.Warnings, fmt.Sprintf("%s: secret file %s is readable by every user (mode %v); chmod 600 it", key(k), p, st.Mode().Perm()))
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, v.errf(key(k), at(k), "cannot read secret file %s: %v", p, errors.Unwrap(err))
 		}
 		b = bytes.TrimRight(b, "\r\n")
 		if len(b) == 0 {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,7 +20,12 @@ import (
 // Selector picks tokens to revoke. A token is picked when it matches every
 // criterion given; at least one must be given.
 type Selector struct {
-	Apps          []string // app names (case-insensitive)
+	// Apps are app names as the metrics' app label shows them: compared whole
+	// (leading and trailing spaces count), case-insensitively.
+	Apps []string
+	// AppIDs are ConnectedApplication Ids (the metrics' app_id) or
+	// AppMenuItem Ids, 15 or 18 characters.
+	AppIDs        []string
 	Users         []string // usernames (case-insensitive) or user Ids (15 or 18 characters)
 	Stale         bool
 	InactiveUsers bool
@@ -27,11 +34,28 @@ type Selector struct {
 
 // Empty reports whether no criterion was given.
 func (s Selector) Empty() bool {
-	return len(s.Apps) == 0 && len(s.Users) == 0 && !s.Stale && !s.InactiveUsers
+	return len(s.Apps) == 0 && len(s.AppIDs) == 0 && len(s.Users) == 0 && !s.Stale && !s.InactiveUsers
 }
 
-func (s Selector) match(t salesforce.RevocableToken, now time.Time) bool {
-	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return strings.EqualFold(strings.TrimSpace(a), t.AppName) }) {
+// idEqual compares Salesforce Ids, 15 or 18 characters: the first 15 are
+// the case-sensitive Id.
+func idEqual(a, b string) bool {
+	if len(a) < 15 || len(b) < 15 {
+		return a != "" && a == b
+	}
+	return a[:15] == b[:15]
+}
+
+// match reports whether sel picks t; appID is the ConnectedApplication Id of
+// t's app ("" when it is not installed).
+func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time) bool {
+	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return a == t.AppName || strings.EqualFold(a, t.AppName) }) {
+		return false
+	}
+	if len(s.AppIDs) > 0 && !slices.ContainsFunc(s.AppIDs, func(id string) bool {
+		id = strings.TrimSpace(id)
+		return idEqual(id, appID) || idEqual(id, t.AppMenuItemID)
+	}) {
 		return false
 	}
 	if len(s.Users) > 0 && !slices.ContainsFunc(s.Users, func(u string) bool {
@@ -55,11 +79,16 @@ type RevokeOptions struct {
 	Confirm bool
 	// Rate is the most revocations per second.
 	Rate float64
-	// Audit receives one JSON line per action; nil for none.
+	// Audit receives a JSON line before each revocation and one with its
+	// outcome; nil for none. When it has a Sync method (an *os.File), each
+	// line is synced before the revocation goes ahead or is reported.
 	Audit io.Writer
 	Out   io.Writer
 	// Concurrency bounds the token fetch.
 	Concurrency int
+	// MaxClockSkew is how far the org's clock may be from the local one for
+	// --stale to run (0: MaxRevokeClockSkew).
+	MaxClockSkew time.Duration
 }
 
 // RevokeSummary counts outcomes.
@@ -75,7 +104,8 @@ type auditEntry struct {
 	User         string    `json:"user"`
 	UserID       string    `json:"user_id"`
 	AuthorizedAt time.Time `json:"authorized_at"`
-	Outcome      string    `json:"outcome"` // revoked, already_revoked, failed
+	AppID        string    `json:"app_id,omitempty"`
+	Outcome      string    `json:"outcome"` // revoking (written before the request), revoked, already_revoked, failed
 	Error        string    `json:"error,omitempty"`
 }
 
@@ -90,15 +120,51 @@ type auditEntry struct {
 func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOptions) (RevokeSummary, error) {
 	var sum RevokeSummary
 	if sel.Empty() {
-		return sum, errors.New("nothing selected: give --app, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
+		return sum, errors.New("nothing selected: give --app, --app-id, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
+	}
+	// AppMenuItem gives each installed app's ConnectedApplication Id: the
+	// app_id the metrics show, and what --app-id matches.
+	items, err := c.AppMenuItems(ctx)
+	if err != nil && (len(sel.AppIDs) > 0 || !errors.Is(err, salesforce.ErrForbidden)) {
+		return sum, fmt.Errorf("read installed apps (needs View Setup and Configuration): %w", err)
+	}
+	appIDs := make(map[string]string, len(items))
+	for _, it := range items {
+		appIDs[it.ID] = it.ApplicationID
+	}
+	if sel.Stale {
+		// A wrong org clock would pick by a wrong age: a Date header in 2099
+		// once selected every token.
+		limit := o.MaxClockSkew
+		if limit <= 0 {
+			limit = MaxRevokeClockSkew
+		}
+		// The skew is known from the Date header of the response above.
+		if skew := c.ClockSkew(); skew > limit || skew < -limit {
+			return sum, fmt.Errorf("the org's clock (its Date header) is %v from the local clock, more than %v: --stale would select by a wrong age; check the local clock (NTP) and any proxy in between", skew.Round(time.Second), limit)
+		}
+	}
+	appIDOf := func(t salesforce.RevocableToken) string {
+		if t.AppMenuItemID == "" {
+			return ""
+		}
+		if id, ok := appIDs[t.AppMenuItemID]; ok {
+			return id
+		}
+		return ""
 	}
 	var picked []salesforce.RevocableToken
+	// same counts every token (picked or not) by user, app and CreatedDate
+	// second: what a COUNT() can tell apart after the revoke endpoint says a
+	// token is already gone.
+	same := map[string]int{}
 	now := time.Time{}
-	_, err := c.RevocableTokens(ctx, salesforce.TokenQuery{Concurrency: o.Concurrency}, func(t salesforce.RevocableToken) {
+	_, err = c.RevocableTokens(ctx, salesforce.TokenQuery{Concurrency: o.Concurrency}, func(t salesforce.RevocableToken) {
 		if now.IsZero() {
 			now = c.ServerNow()
 		}
-		if sel.match(t, now) {
+		same[sameKey(t)]++
+		if sel.match(t, appIDOf(t), now) {
 			picked = append(picked, t)
 		}
 	})
@@ -125,12 +191,18 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		return sum, nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "App\tUser\tAuthorized\tLast used\tUses\tUser active")
+	fmt.Fprintln(tw, "App\tApp id\tInstalled\tUser\tAuthorized\tLast used\tUses\tUser active")
 	perApp, perUser := map[string]int{}, map[string]int{}
+	idsPerName := map[string]map[string]bool{}
 	for _, t := range picked {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", oneLine(t.AppName), t.Username(), dayStr(t.CreatedDate.Time), dayStr(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
-		perApp[t.AppName]++
+		id := appIDOf(t)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", appLabel(t.AppName), orDash(id), yes(t.AppMenuItemID != ""), t.Username(), dayStr(t.CreatedDate.Time), dayStr(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
+		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
 		perUser[t.Username()]++
+		if idsPerName[t.AppName] == nil {
+			idsPerName[t.AppName] = map[string]bool{}
+		}
+		idsPerName[t.AppName][id] = true
 	}
 	tw.Flush()
 	counts := func(title string, m map[string]int) {
@@ -144,21 +216,39 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			fmt.Fprintf(out, "  %6d  %s\n", m[k], k)
 		}
 	}
-	counts("Tokens per app", perApp)
+	counts("Tokens per app (name, app id)", perApp)
 	counts("Tokens per user", perUser)
+	for name, ids := range idsPerName {
+		if len(ids) > 1 {
+			fmt.Fprintf(out, "\nNote: %d different apps are named %s; use --app-id to pick one.\n", len(ids), appLabel(name))
+		}
+	}
 	if !o.Confirm {
 		return sum, nil
 	}
 	fmt.Fprintln(out)
 	rate := o.Rate
-	if rate <= 0 {
+	if !(rate > 0) || rate > 1000 { // NaN and ±Inf included
 		rate = 5
 	}
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
-	enc := json.NewEncoder(io.Discard)
-	if o.Audit != nil {
-		enc = json.NewEncoder(o.Audit)
+	audit := func(e auditEntry) error {
+		if o.Audit == nil {
+			return nil
+		}
+		e.Time = time.Now().UTC()
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		if _, err := o.Audit.Write(append(b, '\n')); err != nil {
+			return err
+		}
+		if s, ok := o.Audit.(interface{ Sync() error }); ok {
+			return s.Sync()
+		}
+		return nil
 	}
 	for i, t := range picked {
 		if i > 0 {
@@ -168,25 +258,45 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			case <-tick.C:
 			}
 		}
-		e := auditEntry{Org: o.Org, App: t.AppName, User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time}
-		err := c.Revoke(ctx, t.DeleteToken.Reveal())
+		e := auditEntry{Org: o.Org, App: t.AppName, AppID: appIDOf(t), User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time, Outcome: "revoking"}
+		// The intent is on disk before the token can go, so no revocation
+		// is ever missing from the audit log.
+		if err := audit(e); err != nil {
+			return sum, fmt.Errorf("write audit log: %w: stopped before revoking %s of %s; nothing more was revoked", err, t.Username(), appLabel(t.AppName))
+		}
+		token := t.DeleteToken.Reveal()
+		err := c.Revoke(ctx, token)
 		var apiErr *salesforce.APIError
 		switch {
 		case err == nil:
 			e.Outcome = "revoked"
 			sum.Revoked++
+			same[sameKey(t)]--
 		case errors.As(err, &apiErr) && apiErr.StatusCode == 400 && apiErr.Code() == "invalid_token":
-			e.Outcome = "already_revoked"
-			sum.AlreadyGone++
+			// invalid_token also answers a token the endpoint could not
+			// parse: believe it only when the token is no longer listed.
+			gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
+			switch {
+			case cerr != nil:
+				e.Outcome, e.Error = "failed", "the revoke endpoint answered invalid_token and the check that the token is gone failed: "+cerr.Error()
+				sum.Failed++
+			case gone:
+				e.Outcome = "already_revoked"
+				sum.AlreadyGone++
+				same[sameKey(t)]--
+			default:
+				e.Outcome, e.Error = "failed", "the revoke endpoint answered invalid_token, but the token is still there: "+err.Error()
+				sum.Failed++
+			}
 		default:
 			e.Outcome, e.Error = "failed", err.Error()
 			sum.Failed++
 		}
-		e.Time = time.Now().UTC()
-		if err := enc.Encode(e); err != nil {
-			return sum, fmt.Errorf("write audit log: %w", err)
+		e.Error = redactToken(e.Error, token)
+		if err := audit(e); err != nil {
+			return sum, fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
 		}
-		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, t.AppName, t.Username(), dayStr(t.CreatedDate.Time))
+		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, appLabel(t.AppName), t.Username(), dayStr(t.CreatedDate.Time))
 	}
 	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.Selected)
 	if sum.Failed > 0 {
@@ -194,4 +304,56 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		return sum, fmt.Errorf("%d of %d revocations failed", sum.Failed, sum.Selected)
 	}
 	return sum, nil
+}
+
+// MaxRevokeClockSkew is how far the org's clock may be from the local one for
+// revoke --stale to run.
+const MaxRevokeClockSkew = time.Hour
+
+// sameKey groups tokens a COUNT() cannot tell apart: user, app and the
+// CreatedDate second.
+func sameKey(t salesforce.RevocableToken) string {
+	return t.UserID + "\x00" + t.AppName + "\x00" + salesforce.SOQLTime(t.CreatedDate.Time)
+}
+
+// tokenGone reports whether fewer than before tokens now share t's user, app
+// and CreatedDate second: after a 400 invalid_token, whether t is really gone.
+func tokenGone(ctx context.Context, c *salesforce.Client, t salesforce.RevocableToken, before int) (bool, error) {
+	sec := t.CreatedDate.UTC().Truncate(time.Second)
+	soql := "SELECT COUNT() FROM OauthToken WHERE UserId = " + salesforce.Quote(t.UserID) +
+		" AND AppName = " + salesforce.Quote(t.AppName) +
+		" AND CreatedDate >= " + salesforce.SOQLTime(sec) + " AND CreatedDate < " + salesforce.SOQLTime(sec.Add(time.Second))
+	n, err := c.Count(ctx, soql)
+	if err != nil {
+		return false, err
+	}
+	return n < before, nil
+}
+
+// redactToken removes a token, raw or URL-encoded, from a message: an error
+// body can echo the request.
+func redactToken(msg, token string) string {
+	if token == "" || msg == "" {
+		return msg
+	}
+	for _, v := range []string{token, url.QueryEscape(token), url.PathEscape(token)} {
+		msg = strings.ReplaceAll(msg, v, "[redacted]")
+	}
+	return msg
+}
+
+// appLabel shows an app name on one line, quoted when spaces at its ends or
+// inside would otherwise be lost.
+func appLabel(name string) string {
+	if l := oneLine(name); l != name || name == "" {
+		return strconv.Quote(name)
+	}
+	return name
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

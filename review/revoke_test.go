@@ -3,6 +3,9 @@ package review
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +114,8 @@ func TestRevokeConfirmAuditAndPartialFailureRerun(t *testing.T) {
 			t.Errorf("audit line lacks fields: %+v", e)
 		}
 	}
-	if outcomes["revoked"] != 25 || outcomes["failed"] != 2 || len(lines) != 27 {
+	// Each revocation is announced ("revoking") before it is made.
+	if outcomes["revoked"] != 25 || outcomes["failed"] != 2 || outcomes["revoking"] != 27 || len(lines) != 54 {
 		t.Errorf("audit outcomes %v over %d lines", outcomes, len(lines))
 	}
 	noSecrets(t, f.org, out.String(), out2.String(), audit.String())
@@ -123,7 +127,8 @@ func TestRevokeSelectors(t *testing.T) {
 	c := f.client(t)
 	count := func(sel Selector) int {
 		var out bytes.Buffer
-		sum, err := Revoke(t.Context(), c, sel, RevokeOptions{Org: "prod", Out: &out})
+		// The fixture's org clock is days from the local one.
+		sum, err := Revoke(t.Context(), c, sel, RevokeOptions{Org: "prod", Out: &out, MaxClockSkew: 3650 * day})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,5 +145,167 @@ func TestRevokeSelectors(t *testing.T) {
 	}
 	if _, err := Revoke(t.Context(), c, Selector{}, RevokeOptions{Org: "prod", Out: &bytes.Buffer{}}); err == nil {
 		t.Error("an empty selector was accepted")
+	}
+}
+
+// TestRevokeAppIDAndExactNames: --app-id picks one of two same-named apps,
+// and a name with spaces at its ends is matched whole, as the metrics show it.
+func TestRevokeAppIDAndExactNames(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := f.org.Now()
+	a := f.org.AddApp(sftest.App{Name: "Twin", Installed: true})
+	b := f.org.AddApp(sftest.App{Name: "Twin", Installed: true})
+	sp := f.org.AddApp(sftest.App{Name: " Spaced ", Installed: true})
+	for i, app := range []int{a, a, b, sp} {
+		f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser(fmt.Sprintf("twin%d@example.com", i), true), App: app, Created: now.Add(-day)})
+	}
+	apps := f.org.Apps()
+	c := f.client(t)
+	run := func(sel Selector) (RevokeSummary, string) {
+		var out bytes.Buffer
+		sum, err := Revoke(t.Context(), c, sel, RevokeOptions{Org: "prod", Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum, out.String()
+	}
+	sum, out := run(Selector{Apps: []string{"Twin"}})
+	if sum.Selected != 3 || !strings.Contains(out, "2 different apps are named Twin; use --app-id") ||
+		!strings.Contains(out, apps[a].ID[:15]) || !strings.Contains(out, apps[b].ID[:15]) || !strings.Contains(out, "App id") || !strings.Contains(out, "Installed") {
+		t.Errorf("--app Twin: %d selected, dry run:\n%s", sum.Selected, out)
+	}
+	for _, id := range []string{apps[b].ID, apps[b].ID[:15], apps[b].MenuItemID} {
+		if sum, _ := run(Selector{AppIDs: []string{id}}); sum.Selected != 1 {
+			t.Errorf("--app-id %s selected %d, want 1", id, sum.Selected)
+		}
+	}
+	if sum, _ := run(Selector{Apps: []string{" Spaced "}}); sum.Selected != 1 {
+		t.Errorf("--app ' Spaced ' selected %d, want 1", sum.Selected)
+	}
+	if sum, _ := run(Selector{Apps: []string{"Spaced"}}); sum.Selected != 0 {
+		t.Errorf("--app Spaced selected %d, want 0: names are matched whole", sum.Selected)
+	}
+}
+
+// TestRevokeInvalidTokenConfirmed: a 400 invalid_token for a token that is
+// still live is a failure, not "already gone"; the rerun revokes it.
+func TestRevokeInvalidTokenConfirmed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.client(t)
+	before := f.org.TokenCount()
+	var out, audit bytes.Buffer
+	f.srv.SetRevokeBehaviour(sftest.RevokeBehaviour{FalseInvalid: 3, EchoToken: true})
+	sum, err := Revoke(t.Context(), c, Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: &audit})
+	if err == nil || sum.Failed != 3 || sum.AlreadyGone != 0 || sum.Revoked != 22 || f.org.TokenCount() != before-22 {
+		t.Fatalf("first run: %+v err=%v tokens %d -> %d", sum, err, before, f.org.TokenCount())
+	}
+	if !strings.Contains(audit.String(), "still there") || !strings.Contains(audit.String(), "[redacted]") {
+		t.Errorf("audit log does not say why, or the echoed token was not redacted:\n%s", audit.String())
+	}
+	// Tokens revoked behind revoke's back are confirmed gone.
+	f.srv.SetRevokeBehaviour(sftest.RevokeBehaviour{})
+	sum, err = Revoke(t.Context(), c, Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: &audit})
+	if err != nil || sum.Revoked != 3 || f.org.TokenCount() != before-25 {
+		t.Fatalf("rerun: %+v err=%v", sum, err)
+	}
+	noSecrets(t, f.org, out.String(), audit.String())
+}
+
+// TestRevokeAlreadyGoneConfirmed: a token revoked elsewhere between the read
+// and the revoke answers invalid_token; a COUNT() confirms it is gone. A bare
+// 400 invalid_token for a live token is not believed.
+func TestRevokeAlreadyGoneConfirmed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.client(t)
+	var out bytes.Buffer
+	f.srv.SetRevokeBehaviour(sftest.RevokeBehaviour{GoneInvalid: 1})
+	sum, err := Revoke(t.Context(), c, Selector{Apps: []string{"Phish"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out})
+	if err != nil || sum.AlreadyGone != 1 || sum.Revoked != 1 {
+		t.Fatalf("%+v err=%v", sum, err)
+	}
+	f.srv.Inject(sftest.Fault{Path: "/services/oauth2/revoke", Count: 1, Status: 400, Body: `{"error":"invalid_token","error_description":"invalid token"}`})
+	sum, err = Revoke(t.Context(), c, Selector{Users: []string{"alice@example.com"}, Apps: []string{"Mobile"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out})
+	if err == nil || sum.Failed != 1 || sum.AlreadyGone != 0 {
+		t.Fatalf("%+v err=%v", sum, err)
+	}
+}
+
+// TestRevokeRedirectIsFailure: a revoke endpoint that redirects to a page
+// answering 200 revokes nothing, and revoke says so.
+func TestRevokeRedirectIsFailure(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.client(t)
+	before := f.org.TokenCount()
+	f.srv.SetRevokeBehaviour(sftest.RevokeBehaviour{RedirectTo: "/services/data/v66.0/limits/"})
+	var out, audit bytes.Buffer
+	sum, err := Revoke(t.Context(), c, Selector{Apps: []string{"Phish"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: &audit})
+	if err == nil || sum.Revoked != 0 || sum.Failed != 2 || f.org.TokenCount() != before {
+		t.Fatalf("%+v err=%v", sum, err)
+	}
+	if strings.Contains(audit.String(), `"outcome":"revoked"`) {
+		t.Errorf("audit log says revoked:\n%s", audit.String())
+	}
+}
+
+// failAfter is an audit log whose writes fail after n succeed (a full disk).
+type failAfter struct {
+	n      int
+	synced int
+}
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if w.n == 0 {
+		return 0, errors.New("no space left on device")
+	}
+	w.n--
+	return len(p), nil
+}
+
+func (w *failAfter) Sync() error { w.synced++; return nil }
+
+var _ io.Writer = (*failAfter)(nil)
+
+// TestRevokeStopsWhenAuditFails: no token is revoked whose audit line could
+// not be written, and the run stops at the first failed write.
+func TestRevokeStopsWhenAuditFails(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.client(t)
+	before := f.org.TokenCount()
+	var out bytes.Buffer
+	w := &failAfter{n: 0}
+	if _, err := Revoke(t.Context(), c, Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: w}); err == nil || !strings.Contains(err.Error(), "nothing more was revoked") {
+		t.Fatalf("err = %v", err)
+	}
+	if f.org.TokenCount() != before || f.srv.Requests()["revoke"] != 0 {
+		t.Fatalf("revoked with no audit line: tokens %d -> %d", before, f.org.TokenCount())
+	}
+	// The intent line is written, the outcome line fails: one revoked, then stop.
+	w = &failAfter{n: 1}
+	if _, err := Revoke(t.Context(), c, Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: w}); err == nil {
+		t.Fatal("no error")
+	}
+	if f.org.TokenCount() != before-1 || w.synced != 1 || strings.Contains(out.String(), "revoked  ") {
+		t.Fatalf("tokens %d -> %d, synced %d, out:\n%s", before, f.org.TokenCount(), w.synced, out.String())
+	}
+}
+
+// TestRevokeStaleRefusesWrongClock: --stale does not run on an org clock
+// hours from the local one.
+func TestRevokeStaleRefusesWrongClock(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.org.SetNow(time.Now().Add(5 * time.Hour))
+	_, err := Revoke(t.Context(), f.client(t), Selector{Stale: true, StaleAfter: 90 * day}, RevokeOptions{Org: "prod", Out: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "--stale would select by a wrong age") {
+		t.Fatalf("err = %v", err)
+	}
+	f.org.SetNow(time.Now())
+	if _, err := Revoke(t.Context(), f.client(t), Selector{Stale: true, StaleAfter: 90 * day}, RevokeOptions{Org: "prod", Out: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
 	}
 }

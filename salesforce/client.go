@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -48,6 +49,13 @@ type Client struct {
 	usage    atomic.Pointer[APIUsage]
 	// clockSkew is server time minus local time, from the Date header.
 	clockSkew atomic.Int64
+	// implausible counts server timestamps refused; skewWarned limits the log to one line per episode.
+	implausible atomic.Int64
+	skewWarned  atomic.Bool
+	// instanceWarned limits the refused-instance_url log to one line.
+	instanceWarned atomic.Bool
+	logger         *slog.Logger
+	maxSkew        time.Duration
 
 	// cursors bounds the query cursors this client holds open (see DefaultMaxOpenCursors).
 	cursors chan struct{}
@@ -114,12 +122,14 @@ func NewClient(auth AuthConfig, opts ...Option) (*Client, error) {
 		retryBase:  500 * time.Millisecond,
 		now:        time.Now,
 		limitBlock: time.Minute,
+		maxSkew:    DefaultMaxClockSkew,
 	}
 	c.auth = &tokenCache{fetch: fetch, lifetime: DefaultTokenLifetime, now: func() time.Time { return c.now() }}
 	c.cursors = make(chan struct{}, DefaultMaxOpenCursors)
 	for _, o := range opts {
 		o(c)
 	}
+	c.hc = withRedirectPolicy(c.hc)
 	return c, nil
 }
 
@@ -176,7 +186,10 @@ func (c *Client) setInstance(raw any) {
 		return
 	}
 	u, err := url.Parse(strings.TrimRight(s, "/"))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != c.loginURL.Scheme) {
+	if err != nil || !instanceAllowed(u, c.loginURL) {
+		if c.instanceWarned.CompareAndSwap(false, true) {
+			c.log().Warn("Ignoring the token response's instance_url: not a Salesforce domain nor the login_url's host; using login_url", "instance_url", redactURL(s))
+		}
 		return // keep the login URL rather than follow an odd instance_url
 	}
 	u.Path, u.RawQuery, u.Fragment, u.User = "", "", "", nil
@@ -295,6 +308,8 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 			resp.Body = gz
 		}
 	}
+	// Bounded after decompression, so a small gzip bomb cannot grow memory.
+	resp.Body = limitBody(resp.Body, r.resource)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := newAPIError(resp)
 		resp.Body.Close()
@@ -317,7 +332,7 @@ func (c *Client) recordHeaders(resp *http.Response) {
 	}
 	if d := resp.Header.Get("Date"); d != "" {
 		if t, err := http.ParseTime(d); err == nil {
-			c.clockSkew.Store(int64(t.Sub(c.now()).Truncate(time.Second)))
+			c.recordDate(t)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -37,7 +36,9 @@ func (f EventLogFile) PeriodEnd() time.Time {
 }
 
 // EventLogFiles lists the files of an event type created at or after since,
-// oldest first. It needs View Event Log Files.
+// oldest first. It needs View Event Log Files. A file whose LogDate or
+// CreatedDate is implausible (see plausibleLogFile) is left out, logged and
+// counted in ImplausibleTimes.
 func (c *Client) EventLogFiles(ctx context.Context, eventType string, since time.Time) ([]EventLogFile, error) {
 	soql := "SELECT Id, EventType, Interval, LogDate, CreatedDate, Sequence, LogFileLength, LogFile FROM EventLogFile WHERE EventType = " + Quote(eventType)
 	if !since.IsZero() {
@@ -48,7 +49,19 @@ func (c *Client) EventLogFiles(ctx context.Context, eventType string, since time
 	if err != nil {
 		return nil, fmt.Errorf("list %s log files: %w", eventType, err)
 	}
-	return files, nil
+	// Dates that cannot be true never reach the caller, where they would
+	// move a watermark or prune good periods.
+	now := c.ServerNow()
+	kept := files[:0]
+	for _, f := range files {
+		if err := plausibleLogFile(f, now); err != nil {
+			c.implausible.Add(1)
+			c.log().Warn("Skipping an event log file with an implausible date", "file", f.ID, "event_type", eventType, "err", err)
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, nil
 }
 
 // OpenLogFile streams a log file's CSV, decompressed. The caller closes it.
@@ -70,12 +83,31 @@ func (c *Client) OpenLogFile(ctx context.Context, f EventLogFile) (io.ReadCloser
 	return resp.Body, nil
 }
 
-// UsageEvent is the part of an ApiTotalUsage row the exporter counts. The
-// byte slices are only valid during the callback.
+// UsageEvent is the part of an ApiTotalUsage row the exporter reads. The
+// byte slices are only valid during the callback. ClientIP, EntityName and
+// UserID are nil when the file has no such column.
 type UsageEvent struct {
 	AppID, AppName []byte
 	StatusCode     int
+	// ClientIP is CLIENT_IP: an address, or "Salesforce.com IP" for calls from Salesforce itself.
+	ClientIP []byte
+	// EntityName is ENTITY_NAME: the object name(s) the call touched.
+	EntityName []byte
+	// UserID is USER_ID, the 15-character user Id.
+	UserID []byte
 }
+
+// Bounds of the ApiTotalUsage reader. A real row is a few hundred bytes; a
+// record or value past these is skipped and counted, never held, so a hostile
+// or corrupt file cannot grow memory, the state file or /metrics.
+const (
+	// MaxCSVRecordBytes bounds one record (all its physical lines).
+	MaxCSVRecordBytes = 64 << 10
+	// MaxCSVNameBytes bounds CONNECTED_APP_NAME and ENTITY_NAME.
+	MaxCSVNameBytes = 1024
+	// MaxCSVIDBytes bounds CONNECTED_APP_ID, USER_ID and CLIENT_IP.
+	MaxCSVIDBytes = 64
+)
 
 // CSVError is a malformed ELF CSV, with the line it was found on.
 type CSVError struct {
@@ -85,18 +117,49 @@ type CSVError struct {
 
 func (e *CSVError) Error() string { return fmt.Sprintf("csv line %d: %s", e.Line, e.Msg) }
 
+// UsageScan is what a read of an ApiTotalUsage file found.
+type UsageScan struct {
+	// Rows is the number of events delivered.
+	Rows int
+	// Skipped is the number of malformed or oversized rows left out.
+	Skipped int
+	// FirstSkipped is the first skipped row and why, nil when none was.
+	FirstSkipped *CSVError
+}
+
 // ParseAPITotalUsage reads an ApiTotalUsage CSV and calls fn for each event.
+// It returns the number of events; malformed rows are skipped (see
+// ScanAPITotalUsage, which also counts them).
+func ParseAPITotalUsage(r io.Reader, fn func(UsageEvent)) (int, error) {
+	s, err := ScanAPITotalUsage(r, fn)
+	return s.Rows, err
+}
+
+// ScanAPITotalUsage reads an ApiTotalUsage CSV and calls fn for each event.
 // Columns are found by header name, since their order changes between
 // releases. Values may be quoted, with doubled quotes inside, and may span
-// lines; line ends may be LF or CRLF. Memory use does not depend on the file size.
-func ParseAPITotalUsage(r io.Reader, fn func(UsageEvent)) (int, error) {
+// lines; line ends may be LF or CRLF. Memory use does not depend on the file
+// size, nor on the length of any line or value.
+//
+// One bad row does not reject the file: a row that is short, has a
+// STATUS_CODE that is not an integer from 0 to 999, has text after a quoted
+// value, or exceeds MaxCSVRecordBytes or a value bound is skipped, and
+// counted in the result with the first such line. An error is returned only
+// when the file cannot be read as a whole: no usable header, a quoted value
+// left open at the end (a truncated download), or a read error.
+func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
+	var scan UsageScan
 	p := &csvReader{br: bufio.NewReaderSize(r, 256<<10)}
 	header, err := p.record()
 	if err != nil {
-		if errors.Is(err, io.EOF) {
-			return 0, &CSVError{Line: 1, Msg: "empty file: no header"}
+		var bad *rowError
+		if errors.As(err, &bad) {
+			return scan, &CSVError{Line: bad.line, Msg: "header: " + bad.msg}
 		}
-		return 0, err
+		if errors.Is(err, io.EOF) {
+			return scan, &CSVError{Line: 1, Msg: "empty file: no header"}
+		}
+		return scan, err
 	}
 	idx := map[string]int{}
 	for i, h := range header {
@@ -106,54 +169,153 @@ func ParseAPITotalUsage(r io.Reader, fn func(UsageEvent)) (int, error) {
 	appName, ok2 := idx["CONNECTED_APP_NAME"]
 	status, ok3 := idx["STATUS_CODE"]
 	if !ok1 || !ok2 || !ok3 {
-		return 0, &CSVError{Line: 1, Msg: "header lacks CONNECTED_APP_ID, CONNECTED_APP_NAME or STATUS_CODE"}
+		return scan, &CSVError{Line: 1, Msg: "header lacks CONNECTED_APP_ID, CONNECTED_APP_NAME or STATUS_CODE"}
 	}
+	// Optional columns: -1 when absent.
+	opt := func(name string) int {
+		if i, ok := idx[name]; ok {
+			return i
+		}
+		return -1
+	}
+	clientIP, entity, userID := opt("CLIENT_IP"), opt("ENTITY_NAME"), opt("USER_ID")
 	need := max(appID, appName, status) + 1
-	rows := 0
+	skip := func(line int, format string, args ...any) {
+		scan.Skipped++
+		if scan.FirstSkipped == nil {
+			scan.FirstSkipped = &CSVError{Line: line, Msg: fmt.Sprintf(format, args...)}
+		}
+	}
+	optional := func(rec [][]byte, i int) []byte {
+		if i < 0 || i >= len(rec) {
+			return nil
+		}
+		return rec[i]
+	}
 	for {
 		rec, err := p.record()
 		if errors.Is(err, io.EOF) {
-			return rows, nil
+			return scan, nil
+		}
+		var bad *rowError
+		if errors.As(err, &bad) {
+			skip(bad.line, "%s", bad.msg)
+			continue
 		}
 		if err != nil {
-			return rows, err
+			return scan, err
 		}
 		if len(rec) == 1 && len(rec[0]) == 0 {
 			continue // blank line
 		}
 		if len(rec) < need {
-			return rows, &CSVError{Line: p.line, Msg: fmt.Sprintf("%d fields, header has %d", len(rec), len(header))}
+			skip(p.start, "%d fields, header has %d", len(rec), len(header))
+			continue
 		}
-		ev := UsageEvent{AppID: rec[appID], AppName: rec[appName]}
+		ev := UsageEvent{AppID: rec[appID], AppName: rec[appName],
+			ClientIP: optional(rec, clientIP), EntityName: optional(rec, entity), UserID: optional(rec, userID)}
+		if len(ev.AppName) > MaxCSVNameBytes || len(ev.EntityName) > MaxCSVNameBytes {
+			skip(p.start, "CONNECTED_APP_NAME or ENTITY_NAME longer than %d bytes", MaxCSVNameBytes)
+			continue
+		}
+		if len(ev.AppID) > MaxCSVIDBytes || len(ev.UserID) > MaxCSVIDBytes || len(ev.ClientIP) > MaxCSVIDBytes {
+			skip(p.start, "CONNECTED_APP_ID, USER_ID or CLIENT_IP longer than %d bytes", MaxCSVIDBytes)
+			continue
+		}
 		if s := rec[status]; len(s) > 0 {
-			n, err := strconv.Atoi(string(s))
-			if err != nil {
-				return rows, &CSVError{Line: p.line, Msg: fmt.Sprintf("STATUS_CODE %q is not a number", truncate(string(s), 20))}
+			n, ok := statusCode(s)
+			if !ok {
+				skip(p.start, "STATUS_CODE %q is not an integer from 0 to 999", truncate(string(s), 20))
+				continue
 			}
 			ev.StatusCode = n
 		}
 		fn(ev)
-		rows++
+		scan.Rows++
 	}
 }
 
-// csvReader is a small RFC 4180 reader that reuses its buffers.
+// statusCode parses an HTTP status of at most three digits.
+func statusCode(s []byte) (int, bool) {
+	if len(s) > 3 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// rowError is a record that was read past but cannot be used.
+type rowError struct {
+	line int
+	msg  string
+}
+
+func (e *rowError) Error() string { return fmt.Sprintf("csv line %d: %s", e.line, e.msg) }
+
+// csvReader is a small RFC 4180 reader that reuses its buffers. It holds at
+// most MaxCSVRecordBytes of a record, whatever the input.
 type csvReader struct {
-	br     *bufio.Reader
-	line   int
-	fields [][]byte
-	buf    []byte
-	ends   []int
+	br *bufio.Reader
+	// line is the last physical line read; start is the first line of the last record.
+	line, start int
+	fields      [][]byte
+	buf         []byte
+	ends        []int
+	raw         []byte // a record of several physical lines, joined
+}
+
+// rawRecord returns the next record's bytes, its physical lines joined by
+// LF. A record continues past a line end while it has an odd number of
+// quotes (RFC 4180: a line end inside a quoted value). A record longer than
+// MaxCSVRecordBytes is read past, without being held, and reported as a
+// *rowError.
+func (p *csvReader) rawRecord() ([]byte, error) {
+	line, quotes, tooLong, err := p.readLine()
+	if err != nil {
+		return nil, err
+	}
+	p.start = p.line
+	if !tooLong && quotes%2 == 0 {
+		return line, nil // the common case: one line, no copy
+	}
+	if !tooLong {
+		p.raw = append(p.raw[:0], line...)
+	}
+	for quotes%2 == 1 {
+		next, q, long, err := p.readLine()
+		if errors.Is(err, io.EOF) {
+			return nil, &CSVError{Line: p.start, Msg: "unterminated quoted field"}
+		}
+		if err != nil {
+			return nil, err
+		}
+		quotes += q
+		if tooLong || long || len(p.raw)+1+len(next) > MaxCSVRecordBytes {
+			tooLong = true
+			continue
+		}
+		p.raw = append(p.raw, '\n')
+		p.raw = append(p.raw, next...)
+	}
+	if tooLong {
+		return nil, &rowError{line: p.start, msg: fmt.Sprintf("record longer than %d bytes", MaxCSVRecordBytes)}
+	}
+	return p.raw, nil
 }
 
 // record returns the next record; its slices are valid until the next call.
 func (p *csvReader) record() ([][]byte, error) {
-	p.buf, p.ends = p.buf[:0], p.ends[:0]
-	line, err := p.readLine()
+	line, err := p.rawRecord()
 	if err != nil {
 		return nil, err
 	}
-	startLine := p.line
+	p.buf, p.ends = p.buf[:0], p.ends[:0]
 	for {
 		// One field.
 		if len(line) > 0 && line[0] == '"' {
@@ -161,15 +323,8 @@ func (p *csvReader) record() ([][]byte, error) {
 			for {
 				i := bytes.IndexByte(line, '"')
 				if i < 0 {
-					// The quoted field goes on past the line end.
-					p.buf = append(p.buf, line...)
-					p.buf = append(p.buf, '\n')
-					next, err := p.readLine()
-					if err != nil {
-						return nil, &CSVError{Line: startLine, Msg: "unterminated quoted field"}
-					}
-					line = next
-					continue
+					// Cannot happen: rawRecord balances the quotes.
+					return nil, &rowError{line: p.start, msg: "unterminated quoted field"}
 				}
 				p.buf = append(p.buf, line[:i]...)
 				if i+1 < len(line) && line[i+1] == '"' {
@@ -185,7 +340,7 @@ func (p *csvReader) record() ([][]byte, error) {
 				break
 			}
 			if line[0] != ',' {
-				return nil, &CSVError{Line: p.line, Msg: "extra text after a quoted field"}
+				return nil, &rowError{line: p.start, msg: "extra text after a quoted field"}
 			}
 			line = line[1:]
 			continue
@@ -209,26 +364,31 @@ func (p *csvReader) record() ([][]byte, error) {
 	return p.fields, nil
 }
 
-// readLine returns the next line without its LF or CRLF.
-func (p *csvReader) readLine() ([]byte, error) {
-	line, err := p.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		// A very long line: collect it.
-		long := append([]byte(nil), line...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = p.br.ReadSlice('\n')
-			long = append(long, line...)
-		}
-		line = long
+// readLine returns the next physical line without its LF or CRLF, and the
+// number of quotes in it. A line longer than MaxCSVRecordBytes is read to its
+// end without being kept: tooLong is set and line is nil.
+func (p *csvReader) readLine() (line []byte, quotes int, tooLong bool, err error) {
+	line, err = p.br.ReadSlice('\n')
+	quotes = bytes.Count(line, quote)
+	// The buffer is larger than MaxCSVRecordBytes: a line that fills it is too long.
+	for errors.Is(err, bufio.ErrBufferFull) {
+		tooLong = true
+		line, err = p.br.ReadSlice('\n')
+		quotes += bytes.Count(line, quote)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read csv: %w", err)
+		return nil, 0, false, fmt.Errorf("read csv: %w", err)
 	}
-	if len(line) == 0 && errors.Is(err, io.EOF) {
-		return nil, io.EOF
+	if len(line) == 0 && !tooLong && errors.Is(err, io.EOF) {
+		return nil, 0, false, io.EOF
 	}
 	p.line++
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
-	return line, nil
+	if tooLong || len(line) > MaxCSVRecordBytes {
+		return nil, quotes, true, nil
+	}
+	return line, quotes, false, nil
 }
+
+var quote = []byte{'"'}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -117,19 +118,18 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestParseAPITotalUsageErrors(t *testing.T) {
 	t.Parallel()
+	// What rejects the whole file.
 	cases := map[string]string{
 		"":              "csv line 1: empty file: no header",
 		"\"A\",\"B\"\n": "csv line 1: header lacks CONNECTED_APP_ID, CONNECTED_APP_NAME or STATUS_CODE",
-		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"x\",\"\",\"\"\n":      `csv line 2: STATUS_CODE "x" is not a number`,
-		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"200\",\"a\n":          "csv line 2: unterminated quoted field",
-		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"200\"x,\"a\",\"b\"\n": "csv line 2: extra text after a quoted field",
-		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"200\"\n":              "csv line 2: 1 fields, header has 3",
+		"STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n\"200\",\"a\n": "csv line 2: unterminated quoted field",
+		strings.Repeat("X", MaxCSVRecordBytes+1) + "\n200,a,b\n":         "csv line 1: header: record longer than 65536 bytes",
 	}
 	for in, want := range cases {
 		_, err := ParseAPITotalUsage(strings.NewReader(in), func(UsageEvent) {})
 		var ce *CSVError
 		if !errors.As(err, &ce) || err.Error() != want {
-			t.Errorf("%q: err = %v, want %s", in, err, want)
+			t.Errorf("%.60q: err = %v, want %s", in, err, want)
 		}
 	}
 	// A truncated gzip stream is an error, not a short file.
@@ -137,6 +137,126 @@ func TestParseAPITotalUsageErrors(t *testing.T) {
 	zr, _ := gzip.NewReader(bytes.NewReader(full[:len(full)/2]))
 	if _, err := ParseAPITotalUsage(zr, func(UsageEvent) {}); err == nil {
 		t.Error("truncated gzip parsed without error")
+	}
+}
+
+// TestScanAPITotalUsageSkipsBadRows: one bad row does not hold back the
+// file; each kind is skipped, counted, and the first one's line is given.
+func TestScanAPITotalUsageSkipsBadRows(t *testing.T) {
+	t.Parallel()
+	const head = "STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n"
+	good := "200,0H4a,Good\n"
+	bad := map[string]string{
+		"decimal status": "200.0,0H4a,App\n",
+		"text status":    "\"x\",\"\",\"\"\n",
+		"huge status":    "2000,0H4a,App\n",
+		"negative":       "-1,0H4a,App\n",
+		"short row":      "\"200\"\n",
+		"text after":     "\"200\"x,\"a\",\"b\"\n",
+		"long name":      "200,0H4a," + strings.Repeat("n", MaxCSVNameBytes+1) + "\n",
+		"long id":        "200," + strings.Repeat("0", MaxCSVIDBytes+1) + ",App\n",
+		"long record":    "200,0H4a,\"" + strings.Repeat("a\n", MaxCSVRecordBytes) + "\"\n",
+		"long line":      "200,0H4a," + strings.Repeat("n", 300<<10) + "\n",
+	}
+	for name, row := range bad {
+		t.Run(name, func(t *testing.T) {
+			in := head + good + row + good
+			var names []string
+			s, err := ScanAPITotalUsage(strings.NewReader(in), func(e UsageEvent) { names = append(names, string(e.AppName)) })
+			if err != nil {
+				t.Fatalf("file rejected: %v", err)
+			}
+			if s.Rows != 2 || s.Skipped != 1 || s.FirstSkipped == nil || s.FirstSkipped.Line != 3 || strings.Join(names, ",") != "Good,Good" {
+				t.Fatalf("scan = %+v %v, names %v; want 2 rows, 1 skipped at line 3", s, s.FirstSkipped, names)
+			}
+			if len(s.FirstSkipped.Error()) > 200 {
+				t.Errorf("skip reason is %d bytes long", len(s.FirstSkipped.Error()))
+			}
+		})
+	}
+	// The line count stays right after a skipped multi-line record.
+	s, _ := ScanAPITotalUsage(strings.NewReader(head+"200,a,\"x\ny\"z\n"+good+"x,a,b\n"), func(UsageEvent) {})
+	if s.Rows != 1 || s.Skipped != 2 || s.FirstSkipped.Line != 2 {
+		t.Errorf("scan = %+v", s)
+	}
+}
+
+// TestScanAPITotalUsageOptionalColumns reads CLIENT_IP, ENTITY_NAME and
+// USER_ID by name, and leaves them nil when the file has no such column.
+func TestScanAPITotalUsageOptionalColumns(t *testing.T) {
+	t.Parallel()
+	in := `"EVENT_TYPE","USER_ID","CLIENT_IP","CONNECTED_APP_ID","ENTITY_NAME","STATUS_CODE","CONNECTED_APP_NAME"` + "\n" +
+		`"ApiTotalUsage","0055j00000AT6I1","203.0.113.7","0H45j000000XyzA","Account","200","My Integration"` + "\n" +
+		`"ApiTotalUsage","0055j00000AT6I1","Salesforce.com IP","0H45j000000XyzA","","404","My Integration"` + "\n"
+	var got []string
+	if _, err := ScanAPITotalUsage(strings.NewReader(in), func(e UsageEvent) {
+		got = append(got, string(e.UserID)+"|"+string(e.ClientIP)+"|"+string(e.EntityName)+"|"+itoa(e.StatusCode))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := "0055j00000AT6I1|203.0.113.7|Account|200;0055j00000AT6I1|Salesforce.com IP||404"
+	if strings.Join(got, ";") != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+	if _, err := ScanAPITotalUsage(strings.NewReader("STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n200,a,b\n"), func(e UsageEvent) {
+		if e.UserID != nil || e.ClientIP != nil || e.EntityName != nil {
+			t.Errorf("absent columns not nil: %+v", e)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hugeField streams a header, one good row, a row whose CONNECTED_APP_NAME
+// is n bytes, and another good row, without holding it.
+type hugeField struct {
+	pre, post []byte
+	n         int
+}
+
+func (h *hugeField) Read(b []byte) (int, error) {
+	switch {
+	case len(h.pre) > 0:
+		k := copy(b, h.pre)
+		h.pre = h.pre[k:]
+		return k, nil
+	case h.n > 0:
+		k := min(len(b), h.n)
+		for i := range b[:k] {
+			b[i] = 'A'
+		}
+		h.n -= k
+		return k, nil
+	case len(h.post) > 0:
+		k := copy(b, h.post)
+		h.post = h.post[k:]
+		return k, nil
+	}
+	return 0, io.EOF
+}
+
+// TestScanAPITotalUsageHugeFieldBounded is issue 18's attack: a 256 MiB
+// CONNECTED_APP_NAME, quoted and unquoted. The row is skipped, the rows
+// around it count, and the reader allocates a few MB, not the field.
+func TestScanAPITotalUsageHugeFieldBounded(t *testing.T) {
+	for _, q := range []string{"", `"`} {
+		in := &hugeField{
+			pre:  []byte("STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n200,0H4a,Good\n200,0H4b," + q),
+			n:    256 << 20,
+			post: []byte(q + "\n200,0H4a,Good\n"),
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		var names []string
+		s, err := ScanAPITotalUsage(in, func(e UsageEvent) { names = append(names, string(e.AppName)) })
+		runtime.ReadMemStats(&after)
+		if err != nil || s.Rows != 2 || s.Skipped != 1 || s.FirstSkipped.Line != 3 || strings.Join(names, ",") != "Good,Good" {
+			t.Fatalf("quote %q: scan = %+v, err %v, names %v", q, s, err, names)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+			t.Errorf("quote %q: allocated %d bytes for a 256 MiB field", q, alloc)
+		}
 	}
 }
 
@@ -194,9 +314,17 @@ func FuzzParseAPITotalUsage(f *testing.F) {
 	f.Add([]byte("STATUS_CODE,CONNECTED_APP_ID,CONNECTED_APP_NAME\n500,,\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rows := 0
-		n, _ := ParseAPITotalUsage(bytes.NewReader(b), func(UsageEvent) { rows++ })
-		if n != rows {
-			t.Fatalf("reported %d rows, delivered %d", n, rows)
+		s, _ := ScanAPITotalUsage(bytes.NewReader(b), func(e UsageEvent) {
+			rows++
+			if len(e.AppName) > MaxCSVNameBytes || len(e.AppID) > MaxCSVIDBytes || e.StatusCode < 0 || e.StatusCode > 999 {
+				t.Fatalf("an out-of-bounds event was delivered: %d-byte name, %d-byte id, status %d", len(e.AppName), len(e.AppID), e.StatusCode)
+			}
+		})
+		if s.Rows != rows {
+			t.Fatalf("reported %d rows, delivered %d", s.Rows, rows)
+		}
+		if (s.Skipped == 0) != (s.FirstSkipped == nil) {
+			t.Fatalf("skipped %d but first skipped %v", s.Skipped, s.FirstSkipped)
 		}
 	})
 }

@@ -69,6 +69,7 @@ type Server struct {
 	nextCur     int
 	counts      map[string]int
 	apiCalls    int64
+	revoke      RevokeBehaviour
 }
 
 type cursor struct {
@@ -535,6 +536,9 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := r.Form.Get("token")
+	if s.hostileRevoke(w, r, tok) {
+		return
+	}
 	if !s.org.revokeByDeleteToken(tok) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_token", "invalid token")
 		return
@@ -551,19 +555,14 @@ func (o *Org) deleteToken(r int) string {
 }
 
 func (o *Org) revokeByDeleteToken(dt string) bool {
-	rest, ok := strings.CutPrefix(dt, "DT0")
+	seq, ok := parseDeleteToken(dt)
 	if !ok {
-		return false
-	}
-	seqStr, _, _ := strings.Cut(rest, "x")
-	seq, err := strconv.ParseUint(seqStr, 36, 32)
-	if err != nil {
 		return false
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for i := range o.tokens {
-		if o.tokens[i].seq == uint32(seq) {
+		if o.tokens[i].seq == seq {
 			if o.tokens[i].revoked || !hmac.Equal([]byte(o.deleteToken(i)), []byte(dt)) {
 				return false
 			}

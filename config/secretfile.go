@@ -1,0 +1,75 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Bounds on reading a secret file. A PEM RSA key is a few KB; a secret,
+// password or refresh token far less.
+const (
+	// MaxSecretFileBytes is the largest secret file accepted.
+	MaxSecretFileBytes = 64 << 10
+	// secretReadTimeout bounds a read that hangs (a stuck network mount).
+	secretReadTimeout = 5 * time.Second
+)
+
+// readSecretFile reads a secret file: a regular file (symbolic links to one,
+// as Kubernetes mounts secrets, are fine) of at most MaxSecretFileBytes,
+// within secretReadTimeout. A FIFO, a device such as /dev/zero, a directory
+// or a socket is refused without being read, so --config.check and a reload
+// can neither hang nor read without end.
+func readSecretFile(p string) ([]byte, fs.FileInfo, error) {
+	type result struct {
+		b   []byte
+		st  fs.FileInfo
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		b, st, err := readRegular(p)
+		ch <- result{b, st, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.b, r.st, r.err
+	case <-time.After(secretReadTimeout):
+		return nil, nil, fmt.Errorf("reading it took more than %v: is it on a stuck mount?", secretReadTimeout)
+	}
+}
+
+func readRegular(p string) ([]byte, fs.FileInfo, error) {
+	// Check before opening: opening a FIFO for reading blocks until a writer comes.
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, nil, errors.Unwrap(err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, st, fmt.Errorf("not a regular file (%v): give a plain file holding the secret", st.Mode().Type())
+	}
+	if st.Size() > MaxSecretFileBytes {
+		return nil, st, fmt.Errorf("%d bytes, more than the %d a secret can need: is this the right file?", st.Size(), MaxSecretFileBytes)
+	}
+	// O_NONBLOCK: should the path have become a FIFO since the check, opening does not wait for a writer.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, st, errors.Unwrap(err)
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, st, errors.New("not a regular file: give a plain file holding the secret")
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFileBytes+1))
+	if err != nil {
+		return nil, st, errors.Unwrap(err)
+	}
+	if len(b) > MaxSecretFileBytes {
+		return nil, st, fmt.Errorf("more than %d bytes, more than a secret can need: is this the right file?", MaxSecretFileBytes)
+	}
+	return b, st, nil
+}

@@ -1,0 +1,56 @@
+//go:build unix
+
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSecretFileHostile: a FIFO, /dev/zero, a directory and an oversized
+// file are refused at once with a message that says what is wrong; a
+// symbolic link to a regular file is read.
+func TestSecretFileHostile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, MaxSecretFileBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good")
+	if err := os.WriteFile(good, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(good, link); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:        "not a regular file",
+		"/dev/zero": "not a regular file",
+		dir:         "not a regular file",
+		big:         "more than the 65536 a secret can need",
+	} {
+		cfg := filepath.Join(dir, "config.yml")
+		start := time.Now()
+		_, err := Parse([]byte("orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth: {flow: client_credentials, client_id: x, client_secret_file: "+path+"}\n"), cfg)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "client_secret_file") {
+			t.Errorf("%s: err = %v, want %q", path, err, want)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: took %v", path, d)
+		}
+	}
+	b, _, err := readSecretFile(link)
+	if err != nil || string(b) != "s3cret\n" {
+		t.Errorf("symlink: %q %v", b, err)
+	}
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+)
+
+// Issue 18's attacks against the binary: each shows the bound or the refusal.
+
+func runBinary(t *testing.T, timeout time.Duration, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Fatalf("%v did not finish within %v (hung)", args, timeout)
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	}
+	return code, string(out)
+}
+
+// peakRSS is a process's peak resident set (VmHWM), in bytes.
+func peakRSS(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM")
+	return 0
+}
+
+// TestHostileSecretFiles: a FIFO or /dev/zero as the secret file does not
+// hang --config.check; it is refused with a message naming the key.
+func TestHostileSecretFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, "/dev/zero"} {
+		cfg := filepath.Join(dir, "config.yml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth: {flow: client_credentials, client_id: x, client_secret_file: %s}\n", p)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out := runBinary(t, 20*time.Second, "--config.file="+cfg, "--config.check")
+		if code != 1 || !strings.Contains(out, "client_secret_file") || !strings.Contains(out, "not a regular file") {
+			t.Errorf("%s: exit %d, %q", p, code, out)
+		}
+	}
+}
+
+// TestRevokeBadRate: --rate=NaN used to panic; every bad rate is refused
+// with a message that says what to give.
+func TestRevokeBadRate(t *testing.T) {
+	t.Parallel()
+	cfg := writeConfig(t, t.TempDir(), "https://acme.my.salesforce.com", "")
+	for _, r := range []string{"NaN", "Inf", "-Inf", "0", "-1", "51", "0.001"} {
+		code, out := runBinary(t, 20*time.Second, "revoke", "--config.file="+cfg, "--org=prod", "--app=X", "--rate="+r)
+		if code != 1 || !strings.Contains(out, "--rate") || !strings.Contains(out, "from 0.01 to 50") || strings.Contains(out, "panic") {
+			t.Errorf("--rate=%s: exit %d, %q", r, code, out)
+		}
+	}
+}
+
+// TestRevokeAgainstHostileEndpoint: a redirecting revoke endpoint revokes
+// nothing and the binary says so (exit 3, no "revoked" in the audit log); an
+// audit log on /dev/full stops the run before any token goes.
+func TestRevokeAgainstHostileEndpoint(t *testing.T) {
+	t.Parallel()
+	org := faultOrgSized(300)
+	app := org.Apps()[0].Name
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, "")
+	before := org.TokenCount()
+	srv.SetRevokeBehaviour(sftest.RevokeBehaviour{RedirectTo: ts.URL + "/services/data/v66.0/limits/"})
+	audit := filepath.Join(dir, "audit.jsonl")
+	code, out := runBinary(t, time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50", "--audit-log="+audit)
+	if code != 3 || !strings.Contains(out, "Revoked 0,") || org.TokenCount() != before {
+		t.Errorf("redirect: exit %d, tokens %d -> %d:\n%s", code, before, org.TokenCount(), tailStr(out, 600))
+	}
+	if b := mustRead(t, audit); strings.Contains(b, `"outcome":"revoked"`) || !strings.Contains(b, `"outcome":"failed"`) {
+		t.Errorf("audit log after redirects:\n%s", tailStr(b, 600))
+	}
+	srv.SetRevokeBehaviour(sftest.RevokeBehaviour{})
+	if _, err := os.Stat("/dev/full"); err == nil {
+		code, out = runBinary(t, time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50", "--audit-log=/dev/full")
+		if code == 0 || !strings.Contains(out, "write audit log") || org.TokenCount() != before || srv.Requests()["revoke"] == 0 {
+			t.Errorf("/dev/full: exit %d, tokens %d -> %d:\n%s", code, before, org.TokenCount(), tailStr(out, 600))
+		}
+	}
+	// The dry run shows the app id and whether the app is installed.
+	code, out = runBinary(t, time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app-id="+org.Apps()[0].ID)
+	if code != 0 || !strings.Contains(out, "App id") || !strings.Contains(out, org.Apps()[0].ID[:15]) || !strings.Contains(out, "Installed") {
+		t.Errorf("dry run by --app-id: exit %d:\n%s", code, tailStr(out, 600))
+	}
+}
+
+// TestHugeCSVFieldBounded: an ApiTotalUsage file with a 4 MiB
+// CONNECTED_APP_NAME and a short row is ingested: the good rows count, the
+// bad ones are skipped, and neither the name nor much memory reaches the
+// exporter.
+func TestHugeCSVFieldBounded(t *testing.T) {
+	t.Parallel()
+	org := faultOrg()
+	s := newStack(t, org, sftest.TestCredentials)
+	apps := org.Apps()
+	huge := strings.Repeat("N", 4<<20)
+	ld := org.Now().UTC().Truncate(24 * time.Hour)
+	org.AddLogFile(&sftest.LogFile{LogDate: ld, Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{
+		{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: 700},
+		{AppID: apps[3].ID, AppName: huge, StatusCode: 200, Count: 3},
+		{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: 77},
+	}})
+	l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID, "window=24h"}
+	m := s.e.waitFor(t, "today's file counted without the huge rows", func(m map[string]*metricFamily) bool {
+		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
+		return v == 777
+	})
+	for name, f := range m {
+		if len(f.raw) > 1<<20 || strings.Contains(string(f.raw), "NNNNNNNN") {
+			t.Errorf("%s: %d bytes, holds the huge name: %v", name, len(f.raw), strings.Contains(string(f.raw), "NNNNNNNN"))
+		}
+	}
+	rss := peakRSS(t, s.e.cmd.Process.Pid)
+	t.Logf("exporter peak RSS %d MB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
+	}
+}
+
+// TestSlowHeadersCutOff: a client that never finishes its request headers
+// is disconnected after the read-header timeout, not held for ever.
+func TestSlowHeadersCutOff(t *testing.T) {
+	t.Parallel()
+	e := startExporter(t, "--demo")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.addr, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /metrics HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(httpReadHeaderTimeout + 20*time.Second))
+	_, err = bufio.NewReader(conn).ReadString('\n')
+	if d := time.Since(start); err == nil || d > httpReadHeaderTimeout+10*time.Second {
+		t.Errorf("after %v: err %v; want the connection closed after about %v", d, err, httpReadHeaderTimeout)
+	}
+	srv := newHTTPServer(nil)
+	if srv.ReadTimeout <= 0 || srv.WriteTimeout < 3*time.Minute || srv.IdleTimeout <= 0 || srv.IdleTimeout > 5*time.Minute {
+		t.Errorf("server bounds: read %v write %v idle %v", srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
+	}
+}
+
+// TestHugeLimitsBodyBounded: a /limits answer of 20 MiB (1 MiB is the
+// bound) fails that source alone; the exporter stays small and serves the
+// rest.
+func TestHugeLimitsBodyBounded(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, faultOrg(), sftest.TestCredentials)
+	s.e.waitFor(t, "all sources up", allUp)
+	s.srv.Inject(sftest.Fault{Path: "/limits", Count: 1 << 30, Status: 200,
+		Body: `{"DailyApiRequests":{"Max":1,"Remaining":1,"x":"` + strings.Repeat("L", 20<<20) + `"}}`})
+	s.e.waitFor(t, "limits down, the others up", func(m map[string]*metricFamily) bool {
+		return sourceUp("limits", 0)(m) && sourceUp("oauth_tokens", 1)(m) && sourceUp("api_usage", 1)(m)
+	})
+	time.Sleep(3 * time.Second) // a few more refreshes of the huge body
+	if !strings.Contains(s.e.log(), "response body too large") {
+		t.Error("the log does not say the body was too large")
+	}
+	rss := peakRSS(t, s.e.cmd.Process.Pid)
+	t.Logf("exporter peak RSS %d MB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
+	}
+}

@@ -1,0 +1,111 @@
+package sftest
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Switches for revoke endpoint behaviour a real org, or something between
+// the exporter and it, can show and the documented facts do not describe.
+
+// RevokeBehaviour changes how /services/oauth2/revoke answers.
+type RevokeBehaviour struct {
+	// RedirectTo, when set, answers every revoke with a redirect (RedirectCode,
+	// default 302) to this URL, and revokes nothing.
+	RedirectTo   string
+	RedirectCode int
+	// FalseInvalid answers this many revocations of live tokens with 400
+	// invalid_token while leaving the tokens live.
+	FalseInvalid int
+	// GoneInvalid revokes this many tokens and answers 400 invalid_token,
+	// as for a token an admin revoked in Setup a moment before.
+	GoneInvalid int
+	// EchoToken puts the posted token into the error body, as some gateways
+	// and error pages echo the request.
+	EchoToken bool
+}
+
+// SetRevokeBehaviour sets how the revoke endpoint answers; the zero value is
+// the documented behaviour.
+func (s *Server) SetRevokeBehaviour(b RevokeBehaviour) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoke = b
+}
+
+// hostileRevoke answers a revoke request as the switches say and reports
+// whether it did.
+func (s *Server) hostileRevoke(w http.ResponseWriter, r *http.Request, tok string) bool {
+	s.mu.Lock()
+	b := s.revoke
+	falseInvalid := false
+	if b.FalseInvalid > 0 && s.org.liveDeleteToken(tok) {
+		s.revoke.FalseInvalid--
+		falseInvalid = true
+	}
+	if b.GoneInvalid > 0 && s.org.revokeByDeleteToken(tok) {
+		s.revoke.GoneInvalid--
+		falseInvalid = true
+	}
+	s.mu.Unlock()
+	switch {
+	case b.RedirectTo != "":
+		code := b.RedirectCode
+		if code == 0 {
+			code = http.StatusFound
+		}
+		http.Redirect(w, r, b.RedirectTo, code)
+		return true
+	case falseInvalid || b.EchoToken && !s.org.liveDeleteToken(tok):
+		desc := "invalid token"
+		if b.EchoToken {
+			desc = "invalid token: " + tok + " (" + url.QueryEscape(tok) + ")"
+		}
+		writeOAuthError(w, http.StatusBadRequest, "invalid_token", desc)
+		return true
+	}
+	return false
+}
+
+// liveDeleteToken reports whether dt is the DeleteToken of a live token.
+func (o *Org) liveDeleteToken(dt string) bool {
+	seq, ok := parseDeleteToken(dt)
+	if !ok {
+		return false
+	}
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	for i := range o.tokens {
+		if o.tokens[i].seq == seq {
+			return !o.tokens[i].revoked && o.deleteToken(i) == dt
+		}
+	}
+	return false
+}
+
+// parseDeleteToken reads the sequence number out of a DeleteToken,
+// "DT0" + base 36 sequence + "x" + hex MAC. The base 36 part can itself hold
+// an "x", so the MAC is split off at the last one.
+func parseDeleteToken(dt string) (uint32, bool) {
+	rest, ok := strings.CutPrefix(dt, "DT0")
+	if !ok {
+		return 0, false
+	}
+	i := strings.LastIndexByte(rest, 'x')
+	if i < 0 {
+		return 0, false
+	}
+	var seq uint64
+	for _, c := range rest[:i] {
+		d := strings.IndexRune("0123456789abcdefghijklmnopqrstuvwxyz", c)
+		if d < 0 {
+			return 0, false
+		}
+		seq = seq*36 + uint64(d)
+		if seq > 1<<32-1 {
+			return 0, false
+		}
+	}
+	return uint32(seq), i > 0
+}
