@@ -103,6 +103,8 @@ type Finding struct {
 	Action string `json:"action,omitempty"`
 	// Section is the anchor of the evidence section that details it.
 	Section string `json:"section,omitempty"`
+
+	notInstalled int // 1 for an app that is not installed, for the ranking
 }
 
 // EvidenceData is a finding's evidence as numbers and names.
@@ -205,6 +207,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 			ev = append(ev, "users: "+listSample(names))
 		}
 		if !u.Installed && u.Kind == collector.KindConnectedApp {
+			f.notInstalled = 1
 			ev = append(ev, "not installed in the org: no policy applies to it")
 		}
 		ev = append(ev, "last used "+fmtSeconds(u.LastUsed))
@@ -395,10 +398,11 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 }
 
 // compareFindings ranks findings: severity first, then the kind's place in
-// findingKinds, then the most users, the most requests, and the app's name.
+// findingKinds, then an app that is not installed (no policy applies to it:
+// the 2025 phishing apps were not), then the most users, the most requests, and the app's name.
 func compareFindings(a, b Finding) int {
 	return cmp.Or(cmp.Compare(severityRank[a.Severity], severityRank[b.Severity]), cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
-		cmp.Compare(b.EvidenceData.Users, a.EvidenceData.Users), cmp.Compare(b.EvidenceData.Requests24h, a.EvidenceData.Requests24h), strings.Compare(a.App, b.App))
+		cmp.Compare(b.notInstalled, a.notInstalled), cmp.Compare(b.EvidenceData.Users, a.EvidenceData.Users), cmp.Compare(b.EvidenceData.Requests24h, a.EvidenceData.Requests24h), strings.Compare(a.App, b.App))
 }
 
 func whyOf(kind string) string {
