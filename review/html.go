@@ -52,6 +52,7 @@ func writeHTML(w io.Writer, reports []*Report) error {
 var htmlTmpl = template.Must(template.New("review").Funcs(template.FuncMap{
 	"v":     visible,
 	"upper": strings.ToUpper,
+	"inc":   func(i int) int { return i + 1 },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -73,13 +74,13 @@ ol.findings{list-style:none;padding:0;margin:0}
 .finding{border:1px solid var(--line);border-left:6px solid var(--info);border-radius:4px;padding:.5em .9em;margin:.6em 0}
 .finding.critical{border-left-color:var(--crit)}.finding.warning{border-left-color:var(--warn)}
 .finding .head{font-weight:600;margin:.1em 0 .3em;font-size:15px}
-.sev{display:inline-block;min-width:5.5em;font-size:12px;letter-spacing:.04em;padding:1px 6px;border-radius:3px;color:#fff;background:var(--info);margin-right:.4em;text-align:center}
+.sev{display:inline-block;min-width:5.5em;white-space:nowrap;overflow-wrap:normal;font-size:12px;letter-spacing:.04em;padding:1px 6px;border-radius:3px;color:#fff;background:var(--info);margin-right:.4em;text-align:center}
 .critical .sev{background:var(--crit)}.warning .sev{background:var(--warn)}
 .finding ul{margin:.2em 0 .4em;padding-left:1.3em}.finding p{margin:.25em 0}
 dl.cmds{display:grid;grid-template-columns:max-content 1fr;gap:.2em .6em;margin:.4em 0}
 dl.cmds dt{font-weight:600}dl.cmds dd{margin:0}
 code{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f6;padding:1px 4px;border-radius:3px;white-space:pre-wrap;word-break:break-all}
-.counts span{margin-right:1em}
+.counts span{margin-right:1em}table.glance td{padding:2px 6px}table.glance td:not(:last-child){white-space:nowrap;overflow-wrap:normal}table.glance .sev{min-width:5em}
 details{margin:.3em 0 1em}summary{cursor:pointer;color:#1f4f99}
 .charts td{vertical-align:middle}.spark{color:#1f4f99}.bars .req{fill:#8fb3e6}.bars .err{fill:#b3261e}.bars .scale{font-size:10px;fill:#444}
 nav ul{padding-left:1.2em}dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:.1em .8em}dl.glossary dt{font-weight:600}dl.glossary dd{margin:0}
@@ -101,9 +102,12 @@ a{color:inherit;text-decoration:none}
 <section id="findings" aria-labelledby="findings-h">
 <h2 id="findings-h">Findings</h2>
 {{if not .Findings}}<p class="none">No findings: nothing needs action this week.</p>{{end}}
+{{if .Findings}}<table class="glance"><caption>At a glance: the findings, most urgent first</caption><thead><tr><th scope="col" class="n">#</th><th scope="col">Severity</th>{{if .Multi}}<th scope="col">Org</th>{{end}}<th scope="col">Finding</th></tr></thead><tbody>
+{{range $i, $f := .Findings}}<tr class="{{.Severity}}"><td class="n">{{inc $i}}</td><td><span class="sev">{{upper .Severity}}</span></td>{{if $.Multi}}<td>{{v .Org}}</td>{{end}}<td><a href="#{{.ID}}">{{v .Summary}}</a></td></tr>
+{{end}}</tbody></table>{{end}}
 <ol class="findings">
 {{range $i, $f := .Findings}}<li class="finding {{.Severity}}" id="{{.ID}}">
-<p class="head"><span class="sev">{{upper .Severity}}</span>{{if $.Multi}}<span class="org">org {{v .Org}}:</span> {{end}}{{v .Summary}}</p>
+<p class="head">{{inc $i}}. <span class="sev">{{upper .Severity}}</span>{{if $.Multi}}<span class="org">org {{v .Org}}:</span> {{end}}{{v .Summary}}</p>
 {{if .Evidence}}<ul aria-label="Evidence">{{range .Evidence}}<li>{{v .}}</li>{{end}}</ul>{{end}}
 <p><strong>Why it matters:</strong> {{.Why}}</p>
 {{if .Action}}<p><strong>What to do:</strong> {{v .Action}}</p>{{end}}

@@ -334,6 +334,13 @@ func writeDoc(w io.Writer, reports []*Report, md bool) {
 	if len(fs) == 0 {
 		d.para("No findings: nothing needs action this week.")
 	}
+	if len(fs) > 0 {
+		g := section{Title: "At a glance", ID: "glance", Header: []string{"#", "Severity", "Org", "Finding"}}
+		for i, f := range fs {
+			g.Rows = append(g.Rows, []string{strconv.Itoa(i + 1), strings.ToUpper(f.Severity), f.Org, f.Summary})
+		}
+		d.table(g)
+	}
 	for i, f := range fs {
 		d.finding(i+1, f, len(reports) > 1)
 	}
