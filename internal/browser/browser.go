@@ -70,7 +70,8 @@ const inspect = `(() => {
     if (r.width > 0 && r.right > w + 0.5) over.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className : '') + ' right=' + Math.round(r.right));
   }
   const ext = [];
-  const off = v => v && !v.startsWith('#') && !v.startsWith('data:') && !v.startsWith('about:');
+  // A reference with a scheme or host of its own leaves the page; a relative one does not.
+  const off = v => v && /^([a-z][a-z0-9+.-]*:|\/\/)/i.test(v.trim()) && !/^(data|about):/i.test(v.trim());
   for (const el of document.querySelectorAll('[src],[href]')) {
     for (const a of ['src', 'href']) { const v = el.getAttribute(a); if (el.hasAttribute(a) && off(v)) ext.push(a + '=' + v); }
   }
