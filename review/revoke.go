@@ -133,7 +133,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	fmt.Fprintln(tw, "App\tUser\tAuthorized\tLast used\tUses\tUser active")
 	perApp, perUser := map[string]int{}, map[string]int{}
 	for _, t := range picked {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", oneLine(t.AppName), t.Username(), dayStr(t.CreatedDate.Time), dayStr(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", visible(oneLine(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
 		perApp[t.AppName]++
 		perUser[t.Username()]++
 	}
@@ -146,7 +146,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			fmt.Fprintf(out, "  %6d  %s\n", m[k], k)
+			fmt.Fprintf(out, "  %6d  %s\n", m[k], visible(k))
 		}
 	}
 	counts("Tokens per app", perApp)
@@ -191,7 +191,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		if err := enc.Encode(e); err != nil {
 			return sum, fmt.Errorf("write audit log: %w", err)
 		}
-		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, t.AppName, t.Username(), dayStr(t.CreatedDate.Time))
+		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(t.AppName), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
 	}
 	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.Selected)
 	if sum.Failed > 0 {
