@@ -326,7 +326,8 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		add(f)
 	}
 	for _, a := range r.HighUsersLowUse {
-		if pseudoApp(a.App) {
+		// A new app has had no time to be used, and an unknown one has its own finding.
+		if pseudoApp(a.App) || unknown[a.key()] || (!a.FirstAuthorized.IsZero() && now.Sub(a.FirstAuthorized) < o.NewWithin) {
 			continue
 		}
 		f := appFinding(KindAbandonedApp, SeverityInfo, fmt.Sprintf("%s has %s but only %d API requests in 7 days.", quoteName(a.App), plural(a.Users, "user", "users"), a.Requests7d), a)

@@ -163,6 +163,9 @@ func TestDemoFindings(t *testing.T) {
 	if r.Findings[5].EvidenceData.Users != 7 || r.Findings[5].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {
 		t.Errorf("leavers: %+v", r.Findings[5])
 	}
+	if got[len(got)-1] != "info abandoned_app Old Survey Tool" || len(got) != 9 {
+		t.Errorf("a new or unknown app reads as abandoned: %v", got)
+	}
 	for _, f := range r.Findings {
 		if pseudoApp(f.App) && f.Kind == KindUnknownApp {
 			t.Errorf("a pseudo-app reads as an unknown app: %+v", f)
