@@ -313,3 +313,59 @@ func TestJSONSchemaDocumented(t *testing.T) {
 		t.Errorf("walked only %d types", len(seen))
 	}
 }
+
+// TestFindingsWhatTheFactsLeaveOpen covers what a real org can do that the
+// facts don't settle: a policy nobody could read, a fresh start with one day
+// of API usage, uses counted without a date, and tokens only Setup revokes.
+func TestFindingsWhatTheFactsLeaveOpen(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	no := false
+	build := func(start time.Time, apps ...AppRow) *Report {
+		r := &Report{Org: "prod", APIUsageEnd: end, APIUsageStart: start, Inventory: apps, Thresholds: Thresholds{StaleAfterDays: 90}}
+		addFindings(r, nil, end, DefaultOptions())
+		return r
+	}
+	erp := AppRow{App: "ERP", Kind: "connected_app", Installed: true, Known: true, Users: 1, Tokens: 1, Requests24h: 9000, Requests7d: 9000 + 6*1000}
+	// One day of usage data: no surge can be told yet.
+	if got := briefs(build(end.Add(-24*time.Hour), erp).Findings); len(got) != 0 {
+		t.Errorf("surge on one day of history: %v", got)
+	}
+	if got := briefs(build(end.Add(-7*24*time.Hour), erp).Findings); strings.Join(got, ",") != "critical api_surge ERP" {
+		t.Errorf("surge on a week of history: %v", got)
+	}
+	// Admin approval unknown (the apps source off, or no permission): no finding.
+	mob := AppRow{App: "Mobile", Kind: "connected_app", Installed: true, Known: true, Users: 3, Tokens: 3}
+	if got := briefs(build(time.Time{}, mob).Findings); len(got) != 0 {
+		t.Errorf("unknown policy read as self-authorizable: %v", got)
+	}
+	mob.AdminApproved = &no
+	if got := briefs(build(time.Time{}, mob).Findings); strings.Join(got, ",") != "info self_authorizable_apps" {
+		t.Errorf("self-authorizable: %v", got)
+	}
+	// Uses without a date read as "not recorded", not "never".
+	if s := lastUsedStr(TokenRow{UseCount: 307}); s != "not recorded" {
+		t.Errorf("uses without a date: %q", s)
+	}
+	if s := lastUsedStr(TokenRow{}); s != "never" {
+		t.Errorf("never used: %q", s)
+	}
+}
+
+func TestDemoECAFindingPointsToSetup(t *testing.T) {
+	t.Parallel()
+	r := demoReport(t)
+	for _, f := range r.Findings {
+		if f.AppKind == "external_client_app" && (f.Command != "" || !strings.Contains(f.Action, "External Client Apps > OAuth Usage")) {
+			t.Errorf("an External Client App finding offers a revoke command: %+v", f)
+		}
+	}
+	var b bytes.Buffer
+	if err := Write(&b, []*Report{r}, "text"); err != nil {
+		t.Fatal(err)
+	}
+	// Old Survey Tool's tokens count uses but Salesforce keeps no date.
+	if !strings.Contains(b.String(), "not recorded") {
+		t.Error("uses without a last-used date read as never")
+	}
+}
