@@ -51,7 +51,7 @@ var findingKinds = []kindInfo{
 	{KindIOCMatch, "Traffic from an address or client known to be used by attackers is a sign the tokens are already in the wrong hands."},
 	{KindNewNetwork, "A token used from a network it has never been used from may have been stolen."},
 	{KindNewApp, "A new app with many users widens the set of tokens that can read the org's data."},
-	{KindDeactivatedUsers, "Deactivating a user does not revoke their OAuth tokens: whoever holds a refresh token keeps the access the user had."},
+	{KindDeactivatedUsers, "Deactivating a user leaves their OAuth tokens in the org (they are still listed here); revoking them at offboarding removes any doubt about whether they can be used again, for example after the account is reactivated."},
 	{KindNotInstalled, "An app that is not installed is governed by no policy in the org: any user can authorize it and its tokens are easy to miss."},
 	{KindSelfAuthorizable, "Users can authorize these apps themselves, so one phishing message is enough to hand out a token; admin approval closes that door."},
 	{KindAPISurge, "A sudden rise in an app's API traffic is how a stolen integration token looks while data is being exported."},
