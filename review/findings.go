@@ -204,6 +204,11 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 				}
 			}
 			f.EvidenceData.UserNames = names[:min(len(names), sampleUsers)]
+			// The per-user read is newer than the snapshot: count what it lists.
+			f.EvidenceData.Users = int64(len(names))
+			if isNew {
+				f.Summary = fmt.Sprintf("%s is new, not on the inventory, and %s authorized it.", quoteName(u.App), plural(int64(len(names)), "user", "users"))
+			}
 			ev = append(ev, "users: "+listSample(names))
 		}
 		if !u.Installed && u.Kind == collector.KindConnectedApp {

@@ -497,15 +497,17 @@ func oneLine(s string) string {
 // mdText escapes the characters that start Markdown syntax (CommonMark
 // allows a backslash before any ASCII punctuation): no link, image,
 // emphasis, HTML or table cell can start inside a value. Autolinks are
-// broken too: the colon of "scheme:", the at sign of an address and the dot
-// after "www" are escaped, so neither "https://..." nor "www.x" nor "a@b.c"
-// becomes live.
+// broken too: the colon of "scheme://", the at sign of an address and the
+// dot after "www" are escaped, so neither "https://..." nor "www.x" nor
+// "a@b.c" becomes live.
 func mdText(s string) string {
 	var b strings.Builder
 	v := visible(s)
 	for i, r := range v {
 		switch {
-		case r < 0x80 && strings.ContainsRune("\\`*_[]<>|!#~&():@", r):
+		case r < 0x80 && strings.ContainsRune("\\`*_[]<|#~&@", r):
+			b.WriteByte('\\')
+		case r == ':' && strings.HasPrefix(v[i+1:], "//"):
 			b.WriteByte('\\')
 		case r == '.' && i >= 3 && strings.EqualFold(v[i-3:i], "www"):
 			b.WriteByte('\\')

@@ -262,11 +262,10 @@ func TestDumpFixture(t *testing.T) {
 	if os.Getenv("DUMP") == "" {
 		t.Skip()
 	}
-	f := newFixture(t)
-	r := f.report(t, DefaultOptions())
+	r := demoReport(t)
 	for _, format := range Formats {
 		var b bytes.Buffer
 		_ = Write(&b, []*Report{r}, format)
-		_ = os.WriteFile("/tmp/review-dump."+format, b.Bytes(), 0o600)
+		_ = os.WriteFile(filepath.Join(os.Getenv("DUMP"), "review."+format), b.Bytes(), 0o600)
 	}
 }
