@@ -122,7 +122,7 @@ func Load(t *testing.T, url string, selectors ...string) Page {
 		}
 	}))
 	defer cancel()
-	stop := time.AfterFunc(90*time.Second, cancel)
+	stop := time.AfterFunc(3*time.Minute, cancel) // two cores shared by the whole test suite
 	defer stop.Stop()
 	type result struct {
 		Over  []string `json:"over"`
