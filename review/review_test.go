@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,8 +198,29 @@ func TestEveryFormat(t *testing.T) {
 			t.Fatalf("%s: %v", format, err)
 		}
 		out := b.String()
-		if format == "markdown" {
+		switch format {
+		case "markdown":
 			out = strings.ReplaceAll(out, `\`, "")
+		case "html":
+			out = html.UnescapeString(out)
+		}
+		decoded := out
+		switch format {
+		case "csv":
+			decoded = strings.ReplaceAll(out, `""`, `"`)
+		case "json":
+			decoded = strings.ReplaceAll(out, `\"`, `"`)
+		}
+		// The same findings, with their commands, in every format.
+		if len(r.Findings) < 5 {
+			t.Fatalf("only %d findings", len(r.Findings))
+		}
+		for _, f := range r.Findings {
+			for _, want := range []string{f.Summary, f.Command} {
+				if !strings.Contains(decoded, want) {
+					t.Errorf("%s output lacks the finding %q", format, want)
+				}
+			}
 		}
 		for _, want := range []string{"Phish", "alice@example.com", "leaver-recent@example.com", "Legacy", "Survey", "ERP"} {
 			if !strings.Contains(out, want) {
