@@ -397,7 +397,7 @@ func (d *docWriter) title(s string) {
 		fmt.Fprintf(d.w, "# %s\n", mdText(s))
 		return
 	}
-	s = strings.ToUpper(visible(s))
+	s = visible(s)
 	fmt.Fprintf(d.w, "%s\n%s\n", s, strings.Repeat("#", utf8.RuneCountInString(s)))
 }
 
