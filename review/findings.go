@@ -483,7 +483,7 @@ func shellQuote(s string) string {
 		switch {
 		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r):
 			ctrl, safe = true, false
-		case !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./-_", r)):
+		case !shellSafe(r):
 			safe = false
 		}
 	}
@@ -514,6 +514,11 @@ func shellQuote(s string) string {
 	}
 	b.WriteByte('\'')
 	return b.String()
+}
+
+// shellSafe reports a character a shell word may hold unquoted.
+func shellSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./-_", r)
 }
 
 // isBidi reports Unicode bidirectional controls, which reorder what a

@@ -56,13 +56,6 @@ func pct(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 }
 
-func dayStr(t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return t.UTC().Format("2006-01-02")
-}
-
 func yes(b bool) string {
 	if b {
 		return "yes"
