@@ -279,15 +279,3 @@ func TestBadBaseline(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
-
-func TestDumpFixture(t *testing.T) {
-	if os.Getenv("DUMP") == "" {
-		t.Skip()
-	}
-	r := demoReport(t)
-	for _, format := range Formats {
-		var b bytes.Buffer
-		_ = Write(&b, []*Report{r}, format)
-		_ = os.WriteFile(filepath.Join(os.Getenv("DUMP"), "review."+format), b.Bytes(), 0o600)
-	}
-}
