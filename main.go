@@ -247,15 +247,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	registerReview(mux, mgr, *c.reviewTTL, logger.With("component", "review"))
-	links := []web.LandingLinks{{Address: *c.metricsPath, Text: "Metrics"}, {Address: "/review", Text: "Weekly review (HTML)"}, {Address: "/review.json", Text: "Weekly review (JSON)"}}
-	landing, err := web.NewLandingPage(web.LandingConfig{
-		Name: exporterName, Description: "OAuth access to Salesforce orgs, for Prometheus", Version: version.Info(), Links: links,
-	})
-	if err != nil {
-		fmt.Fprintf(stderr, "error: %v\n", err)
-		return 1
-	}
-	mux.Handle("/", landing)
+	mux.Handle("/", &landing{mgr: mgr, links: landingLinks(*c.metricsPath, *c.pprof, *c.lifecycle)})
 
 	srv := newHTTPServer(mux)
 	errCh := make(chan error, 1)

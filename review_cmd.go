@@ -33,7 +33,7 @@ type reviewFlags struct {
 }
 
 func (f *reviewFlags) register(app *kingpin.Application) {
-	f.cmd = app.Command("review", "Write the weekly OAuth review of each org: inventory, new and unknown apps with who authorized them, usage outliers, offboarding leaks, stale authorizations, apps not installed. Reads Salesforce now (it states the API calls it cost).")
+	f.cmd = app.Command("review", "Write the weekly OAuth review of each org: ranked findings with the revoke command for each, then the evidence: inventory, new and unknown apps with who authorized them, usage outliers, offboarding leaks, stale authorizations, apps not installed. Reads Salesforce now (it states the API calls it cost).")
 	f.configFile = f.cmd.Flag("config.file", "Path to the YAML config file.").Required().String()
 	f.org = f.cmd.Flag("org", "Review only this org (default: every org).").String()
 	f.format = f.cmd.Flag("format", "Output format: "+strings.Join(review.Formats, ", ")+".").Default("text").Enum(review.Formats...)
@@ -51,6 +51,7 @@ func (f *reviewFlags) options(cfg *config.Config) review.Options {
 	o := review.DefaultOptions()
 	o.StaleAfter = time.Duration(cfg.StaleAfter)
 	o.HighUsers, o.LowUse, o.LowUsers, o.HighUse = *f.highUsers, *f.lowUse, *f.lowUsers, *f.highUse
+	o.ConfigFile = *f.configFile // the findings' revoke commands name it
 	return o
 }
 
@@ -259,6 +260,7 @@ func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		opts := review.DefaultOptions()
 		opts.StaleAfter = time.Duration(cfg.StaleAfter)
+		opts.ConfigFile = cfg.File
 		reports = append(reports, review.Build(snap, d, cfg.InventoryFor, opts))
 	}
 	format := "html"

@@ -55,6 +55,18 @@ if ! have "$d/jsonnet" || ! have "$d/jsonnetfmt" || ! have "$d/jsonnet-lint"; th
   install_go "$d" "github.com/google/go-jsonnet/cmd/jsonnet@$JSONNET_VERSION" "github.com/google/go-jsonnet/cmd/jsonnetfmt@$JSONNET_VERSION" "github.com/google/go-jsonnet/cmd/jsonnet-lint@$JSONNET_VERSION"
 fi
 
+# Headless Chromium for the browser tests of the review's HTML (Debian's
+# package; apt-get update once, only when it is missing).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "tools: apt-get install chromium" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >&2
+  else
+    echo "tools: chromium is missing and this user cannot install it: the browser tests will skip outside CI" >&2
+  fi
+fi
+
 # The PATH entries, one per line, for the caller.
 for d in "prometheus-$PROMETHEUS_VERSION" "alertmanager-$ALERTMANAGER_VERSION" "golangci-lint-$GOLANGCI_LINT_VERSION" "jsonnet-$JSONNET_VERSION"; do
   echo "$TOOLS_DIR/$d"

@@ -4,18 +4,22 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
 // Formats lists the output formats.
 var Formats = []string{"text", "markdown", "csv", "json", "html"}
 
-// Write renders reports in a format.
+// Write renders reports in a format. Every format carries the same findings,
+// first; then the summary across orgs and, per org, the evidence.
 func Write(w io.Writer, reports []*Report, format string) error {
 	switch format {
 	case "json":
@@ -28,14 +32,9 @@ func Write(w io.Writer, reports []*Report, format string) error {
 	case "csv":
 		return writeCSV(w, reports)
 	case "html":
-		return htmlTmpl.Execute(w, reports)
+		return writeHTML(w, reports)
 	case "text", "markdown":
-		for i, r := range reports {
-			if i > 0 {
-				fmt.Fprintln(w)
-			}
-			writeDoc(w, r, format == "markdown")
-		}
+		writeDoc(w, reports, format == "markdown")
 		return nil
 	}
 	return fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(Formats, ", "))
@@ -43,9 +42,9 @@ func Write(w io.Writer, reports []*Report, format string) error {
 
 // section is a titled table, the unit of every format.
 type section struct {
-	Title, Note string
-	Header      []string
-	Rows        [][]string
+	ID, Title, Note string
+	Header          []string
+	Rows            [][]string
 }
 
 func num(n int64) string { return strconv.FormatInt(n, 10) }
@@ -57,13 +56,6 @@ func pct(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 }
 
-func dayStr(t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	return t.UTC().Format("2006-01-02")
-}
-
 func yes(b bool) string {
 	if b {
 		return "yes"
@@ -71,73 +63,152 @@ func yes(b bool) string {
 	return "no"
 }
 
-var appHeader = []string{"App", "Kind", "Owner", "Purpose", "Users", "Tokens", "Sessions", "Req 24h", "Req 7d", "Errors 24h", "Last used", "Installed", "Known"}
-
-func appCells(a AppRow) []string {
-	return []string{a.App, a.Kind, a.Owner, a.Purpose, num(a.Users), num(a.Tokens), num(a.Sessions), num(a.Requests24h), num(a.Requests7d), pct(a.ErrorRate24h), dayStr(a.LastUsed), yes(a.Installed), yes(a.Known)}
+// displayApp names the pseudo-apps for what they are, so they don't read
+// like unknown connected apps.
+func displayApp(name string) string {
+	switch name {
+	case refresh.NoConnectedApp:
+		return name + " no connected app"
+	case refresh.NoLoginHistory:
+		return name + " session without a login record"
+	}
+	return name
 }
 
-func appSection(title, note string, apps []AppRow) section {
-	s := section{Title: title, Note: note, Header: appHeader}
+// glossary explains each column once.
+var glossary = [][2]string{
+	{"Users", "distinct users holding at least one OAuth token for the app"},
+	{"Tokens", "OAuth tokens (approvals); a user can hold several for one app"},
+	{"Sessions", "OAuth sessions valid now whose login was through the app"},
+	{"Req 24h, Req 7d", "API requests (ApiTotalUsage event log) in the 24 hours and 7 days before the newest log data"},
+	{"Errors 24h", "share of the 24 hours' requests that failed (HTTP status 400 or more)"},
+	{"Authorized", "when the token was created (OauthToken.CreatedDate), to the second, UTC"},
+	{"Last used", "OauthToken.LastUsedDate; \"not recorded\" when Salesforce counts uses but keeps no date, \"never\" when the token was never used"},
+	{"Uses", "OauthToken.UseCount: how often the token was used (refreshes included)"},
+	{"Deactivated (last change)", "the deactivated user's last modification (User.LastModifiedDate): Salesforce keeps no deactivation date, so an edit after deactivating moves it"},
+	{"(none)", "API requests made without a connected app (browser sessions, direct logins)"},
+	{"(unknown)", "OAuth sessions whose login record is gone, so their app is unknown"},
+	{"Known", "on the config's inventory of approved apps"},
+	{"Admin approved", "only users an admin pre-authorized may use the app; \"no\" means users can authorize it themselves"},
+}
+
+var appHeader = []string{"App", "Kind", "Owner", "Purpose", "Users", "Tokens", "Sessions", "Req 24h", "Req 7d", "Errors 24h", "Last used", "First authorized", "Installed", "Known", "Admin approved"}
+
+func approved(b *bool) string {
+	if b == nil {
+		return "unknown"
+	}
+	return yes(*b)
+}
+
+func appCells(a AppRow) []string {
+	return []string{displayApp(a.App), a.Kind, a.Owner, a.Purpose, num(a.Users), num(a.Tokens), num(a.Sessions), num(a.Requests24h), num(a.Requests7d), pct(a.ErrorRate24h), fmtSeconds(a.LastUsed), fmtSeconds(a.FirstAuthorized), yes(a.Installed), yes(a.Known), approved(a.AdminApproved)}
+}
+
+func appSection(id, title, note string, apps []AppRow) section {
+	s := section{ID: id, Title: title, Note: note, Header: appHeader}
 	for _, a := range apps {
 		s.Rows = append(s.Rows, appCells(a))
 	}
 	return s
 }
 
+func lastUsedStr(t TokenRow) string {
+	if t.LastUsed.IsZero() && t.UseCount > 0 {
+		return "not recorded"
+	}
+	return fmtSeconds(t.LastUsed)
+}
+
+var userHeader = []string{"User", "Authorized", "Last used", "Uses", "User active"}
+
+func userCells(t TokenRow) []string {
+	return []string{t.Username, fmtSeconds(t.AuthorizedAt), lastUsedStr(t), num(t.UseCount), yes(t.UserActive)}
+}
+
 var tokenHeader = []string{"User", "App", "Authorized", "Last used", "Uses", "User active"}
 
 func tokenCells(t TokenRow) []string {
-	return []string{t.Username, t.App, dayStr(t.AuthorizedAt), dayStr(t.LastUsed), num(t.UseCount), yes(t.UserActive)}
+	return []string{t.Username, displayApp(t.App), fmtSeconds(t.AuthorizedAt), lastUsedStr(t), num(t.UseCount), yes(t.UserActive)}
 }
 
+// appEvidence is one app's evidence: its line and every authorization.
+func appEvidence(r *Report, a AppDetail) section {
+	s := section{ID: anchor(r.Org, "app", a.key()), Title: displayApp(a.App), Header: userHeader}
+	s.Note = fmt.Sprintf("%s %s, %s, %s; %d requests in 24h, %d in 7 days, %s failed; installed: %s, on the inventory: %s; owner: %s.",
+		a.Kind, shortID(a.AppID), plural(a.Users, "user", "users"), plural(a.Tokens, "token", "tokens"), a.Requests24h, a.Requests7d, pct(a.ErrorRate24h), yes(a.Installed), yes(a.Known), orNone(a.Owner))
+	for _, t := range a.Authorizations {
+		s.Rows = append(s.Rows, userCells(t))
+	}
+	if int64(len(a.Authorizations)) < a.Tokens && len(a.Authorizations) == maxEvidenceRows {
+		s.Note += fmt.Sprintf(" The first %d authorizations are listed.", maxEvidenceRows)
+	}
+	return s
+}
+
+func shortID(id string) string {
+	if id == "" {
+		return ""
+	}
+	return id
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// sections are an org's evidence after its findings.
 func sections(r *Report) []section {
 	var out []section
-	out = append(out, appSection("1. Inventory", "Every app seen, with its owner and purpose from the inventory.", r.Inventory))
-	note := "Apps with tokens or traffic that the baseline report did not list."
-	if r.Baseline == nil {
-		note = "No baseline: this is the first review."
-	} else {
-		note += " Baseline: " + r.Baseline.File + " of " + fmtTime(r.Baseline.GeneratedAt) + "."
+	for _, a := range r.AppEvidence {
+		out = append(out, appEvidence(r, a))
 	}
-	out = append(out, appSection("2a. New since the baseline", note, r.NewSinceBaseline))
-	out = append(out, appSection(fmt.Sprintf("2b. First authorized in the last %d days", r.Thresholds.NewWithinDays), "", r.NewRecently))
-	u := section{Title: "3. Unknown apps (not on the inventory)", Note: "Who authorized each, and when.", Header: append([]string{"App", "Tokens"}, tokenHeader...)}
-	for _, a := range r.Unknown {
-		if len(a.Authorizations) == 0 {
-			u.Rows = append(u.Rows, []string{a.App, num(a.Tokens), "", "", "", "", "", ""})
-		}
-		for _, t := range a.Authorizations {
-			u.Rows = append(u.Rows, append([]string{a.App, num(a.Tokens)}, tokenCells(t)...))
-		}
-	}
-	out = append(out, u)
-	out = append(out, appSection("4a. High user count, low usage (maybe abandoned)",
-		fmt.Sprintf("At least %d users and at most %d API requests in 7 days.", r.Thresholds.HighUsers, r.Thresholds.LowUse7d), r.HighUsersLowUse))
-	out = append(out, appSection("4b. Low user count, high usage (service account with broad access)",
-		fmt.Sprintf("At most %d users and at least %d API requests in 7 days.", r.Thresholds.LowUsers, r.Thresholds.HighUse7d), r.LowUsersHighUse))
-	l := section{Title: "5. Offboarding leaks", Note: fmt.Sprintf("Deactivated users who still hold tokens; deactivated in the last %d days first.", r.Thresholds.RecentLeaverDay),
-		Header: append([]string{"Deactivated"}, tokenHeader...)}
+	l := section{ID: anchor(r.Org, "leavers"), Title: "Offboarding leaks", Note: fmt.Sprintf("Deactivated users who still hold tokens; deactivated in the last %d days first.", r.Thresholds.RecentLeaverDay),
+		Header: append([]string{"Deactivated (last change)"}, tokenHeader...)}
 	for _, lv := range r.Leavers {
 		for _, t := range lv.Tokens {
-			l.Rows = append(l.Rows, append([]string{dayStr(lv.DeactivatedAt)}, tokenCells(t)...))
+			l.Rows = append(l.Rows, append([]string{fmtSeconds(lv.DeactivatedAt)}, tokenCells(t)...))
 		}
 	}
 	out = append(out, l)
-	s := section{Title: "6. Stale authorizations", Note: fmt.Sprintf("Unused for more than %d days, the longest unused first.", r.Thresholds.StaleAfterDays), Header: tokenHeader}
+	s := section{ID: anchor(r.Org, "stale"), Title: "Stale authorizations", Note: fmt.Sprintf("Unused for more than %d days, the longest unused first.", r.Thresholds.StaleAfterDays), Header: tokenHeader}
 	for _, t := range r.Stale {
 		s.Rows = append(s.Rows, tokenCells(t))
 	}
 	out = append(out, s)
-	out = append(out, appSection("7. Apps not installed, with tokens", "", r.NotInstalled))
+	out = append(out, appSection(anchor(r.Org, "inventory"), "Inventory", "Every app seen, the most users first, with its owner and purpose from the inventory.", r.Inventory))
+	note := "Apps with tokens or traffic that the baseline report did not list."
+	if r.Baseline == nil {
+		note = "No baseline: this is the first review, so nothing is compared."
+	} else {
+		note += " Baseline: " + r.Baseline.File + " of " + fmtTime(r.Baseline.GeneratedAt) + "."
+	}
+	out = append(out, appSection(anchor(r.Org, "new"), "New since the baseline", note, r.NewSinceBaseline))
+	if r.Baseline != nil {
+		out = append(out, appSection(anchor(r.Org, "gone"), "Gone since the baseline", "Apps the baseline listed with tokens or traffic that are gone now.", r.GoneSinceBaseline))
+		g := section{ID: anchor(r.Org, "grown"), Title: "Grown since the baseline", Note: fmt.Sprintf("Users grew by at least half and by at least %d.", grownMinUsers),
+			Header: []string{"App", "Users then", "Users now", "Tokens then", "Tokens now"}}
+		for _, a := range r.GrownSinceBaseline {
+			g.Rows = append(g.Rows, []string{displayApp(a.App), num(a.BaselineUsers), num(a.Users), num(a.BaselineTokens), num(a.Tokens)})
+		}
+		out = append(out, g)
+	}
+	out = append(out, appSection(anchor(r.Org, "recent"), fmt.Sprintf("First authorized in the last %d days", r.Thresholds.NewWithinDays), "", r.NewRecently))
+	out = append(out, appSection(anchor(r.Org, "abandoned"), "High user count, low usage (maybe abandoned)",
+		fmt.Sprintf("At least %d users and at most %d API requests in 7 days.", r.Thresholds.HighUsers, r.Thresholds.LowUse7d), r.HighUsersLowUse))
+	out = append(out, appSection(anchor(r.Org, "service"), "Low user count, high usage (service account with broad access)",
+		fmt.Sprintf("At most %d users and at least %d API requests in 7 days.", r.Thresholds.LowUsers, r.Thresholds.HighUse7d), r.LowUsersHighUse))
+	out = append(out, appSection(anchor(r.Org, "notinstalled"), "Apps not installed, with tokens", "", r.NotInstalled))
 	return out
 }
 
 func header(r *Report) []string {
 	lines := []string{
-		"Org: " + r.Org,
-		"Generated: " + fmtTime(r.GeneratedAt),
-		"Data as of: " + fmtTime(r.DataAsOf) + " (API usage data ends " + fmtTime(r.APIUsageEnd) + ")",
+		"Generated: " + fmtSeconds(r.GeneratedAt),
+		"Data as of: " + fmtSeconds(r.DataAsOf) + " (API usage data ends " + fmtSeconds(r.APIUsageEnd) + ")",
 		fmt.Sprintf("API calls spent: %d", r.APICalls),
 	}
 	for _, n := range r.Notes {
@@ -146,49 +217,261 @@ func header(r *Report) []string {
 	return lines
 }
 
-func writeDoc(w io.Writer, r *Report, md bool) {
-	if md {
-		fmt.Fprintf(w, "# OAuth review: %s\n\n", mdEscape(r.Org))
-		for _, l := range header(r) {
-			fmt.Fprintf(w, "- %s\n", mdEscape(l))
-		}
-	} else {
-		fmt.Fprintf(w, "OAUTH REVIEW: %s\n", r.Org)
-		for _, l := range header(r) {
-			fmt.Fprintln(w, l)
+// health is an org's state in a word.
+func health(r *Report) string {
+	var down []string
+	for _, name := range sortedKeys(r.Sources) {
+		if !r.Sources[name].Up {
+			down = append(down, name)
 		}
 	}
-	for _, s := range sections(r) {
-		if md {
-			fmt.Fprintf(w, "\n## %s\n\n", mdEscape(s.Title))
-			if s.Note != "" {
-				fmt.Fprintf(w, "%s\n\n", mdEscape(s.Note))
-			}
-			if len(s.Rows) == 0 {
-				fmt.Fprintf(w, "None.\n")
-				continue
-			}
-			fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(mapStr(s.Header, mdEscape), " | "), strings.Repeat("---|", len(s.Header)))
-			for _, row := range s.Rows {
-				fmt.Fprintf(w, "| %s |\n", strings.Join(mapStr(row, mdEscape), " | "))
-			}
-			continue
+	if len(down) > 0 {
+		return "degraded: " + strings.Join(down, ", ") + " failing"
+	}
+	return "ok"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func countSev(r *Report, sev string) int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity == sev {
+			n++
 		}
-		fmt.Fprintf(w, "\n%s\n%s\n", s.Title, strings.Repeat("=", len(s.Title)))
-		if s.Note != "" {
-			fmt.Fprintln(w, s.Note)
+	}
+	return n
+}
+
+// summary is the table across orgs.
+func summary(reports []*Report) section {
+	s := section{ID: "summary", Title: "Summary", Header: []string{"Org", "Critical", "Warning", "Info", "Apps", "Unknown apps", "Deactivated users with tokens", "Stale tokens", "Data as of", "Health"}}
+	for _, r := range reports {
+		s.Rows = append(s.Rows, []string{r.Org, strconv.Itoa(countSev(r, SeverityCritical)), strconv.Itoa(countSev(r, SeverityWarning)), strconv.Itoa(countSev(r, SeverityInfo)),
+			strconv.Itoa(len(r.Inventory)), strconv.Itoa(len(r.Unknown)), strconv.Itoa(len(r.Leavers)), strconv.Itoa(len(r.Stale)), fmtSeconds(r.DataAsOf), health(r)})
+	}
+	return s
+}
+
+func allFindings(reports []*Report) []Finding {
+	var fs []Finding
+	for _, r := range reports {
+		fs = append(fs, r.Findings...)
+	}
+	slices.SortStableFunc(fs, compareFindings)
+	return fs
+}
+
+// visible makes control characters visible: escape sequences in an app or
+// user name must not reach a terminal (ESC[2J clears it), and bidi controls
+// must not reorder what a reader sees. Invalid UTF-8 shows as \xNN.
+func visible(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == utf8.RuneError {
+			clean = false
+			break
 		}
-		if len(s.Rows) == 0 {
-			fmt.Fprintln(w, "None.")
-			continue
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		w = n
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case (r >= 0x80 && r < 0xa0) || isBidi(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
 		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, strings.Join(s.Header, "\t"))
+	}
+	return b.String()
+}
+
+func findingLines(f Finding) (evidence []string, cmds [][2]string) {
+	evidence = f.Evidence
+	if f.Command != "" {
+		cmds = append(cmds, [2]string{"Dry run", f.Command}, [2]string{"Apply", f.ConfirmCommand})
+	}
+	return evidence, cmds
+}
+
+func writeDoc(w io.Writer, reports []*Report, md bool) {
+	d := &docWriter{w: w, md: md}
+	orgs := make([]string, 0, len(reports))
+	for _, r := range reports {
+		orgs = append(orgs, r.Org)
+	}
+	d.title("OAuth review: " + strings.Join(orgs, ", "))
+	fs := allFindings(reports)
+	d.heading("Findings", "findings")
+	if len(fs) == 0 {
+		d.para("No findings: nothing needs action this week.")
+	}
+	if len(fs) > 0 {
+		g := section{Title: "At a glance", ID: "glance", Header: []string{"#", "Severity", "Org", "Finding"}}
+		for i, f := range fs {
+			g.Rows = append(g.Rows, []string{strconv.Itoa(i + 1), strings.ToUpper(f.Severity), f.Org, f.Summary})
+		}
+		d.table(g)
+	}
+	for i, f := range fs {
+		d.finding(i+1, f, len(reports) > 1)
+	}
+	if len(reports) > 1 {
+		d.table(summary(reports))
+		var toc []string
+		for _, r := range reports {
+			toc = append(toc, d.link("Org "+r.Org, anchor(r.Org)))
+		}
+		d.heading("Contents", "contents")
+		d.list(toc)
+	}
+	d.heading("Columns", "columns")
+	var gl []string
+	for _, g := range glossary {
+		gl = append(gl, d.text(g[0])+": "+d.text(g[1]))
+	}
+	d.list(gl)
+	for _, r := range reports {
+		d.heading("Org "+r.Org, anchor(r.Org))
+		var hs []string
+		for _, l := range header(r) {
+			hs = append(hs, d.text(l))
+		}
+		d.list(hs)
+		for _, s := range sections(r) {
+			d.table(s)
+		}
+	}
+}
+
+// docWriter writes text or Markdown.
+type docWriter struct {
+	w  io.Writer
+	md bool
+}
+
+func (d *docWriter) text(s string) string {
+	if d.md {
+		return mdText(s)
+	}
+	return visible(s)
+}
+
+func (d *docWriter) link(text, id string) string {
+	if d.md {
+		return "[" + mdText(text) + "](#" + id + ")"
+	}
+	return visible(text)
+}
+
+func (d *docWriter) title(s string) {
+	if d.md {
+		fmt.Fprintf(d.w, "# %s\n", mdText(s))
+		return
+	}
+	s = visible(s)
+	fmt.Fprintf(d.w, "%s\n%s\n", s, strings.Repeat("#", utf8.RuneCountInString(s)))
+}
+
+func (d *docWriter) heading(s, id string) {
+	if d.md {
+		fmt.Fprintf(d.w, "\n## %s <a id=\"%s\"></a>\n\n", mdText(s), id)
+		return
+	}
+	s = visible(s)
+	fmt.Fprintf(d.w, "\n%s\n%s\n", s, strings.Repeat("=", utf8.RuneCountInString(s)))
+}
+
+func (d *docWriter) para(s string) { fmt.Fprintf(d.w, "%s\n", d.text(s)) }
+
+func (d *docWriter) list(items []string) {
+	for _, it := range items {
+		fmt.Fprintf(d.w, "- %s\n", it)
+	}
+}
+
+func (d *docWriter) finding(n int, f Finding, withOrg bool) {
+	org := ""
+	if withOrg {
+		org = "org " + f.Org + ": "
+	}
+	ev, cmds := findingLines(f)
+	if d.md {
+		fmt.Fprintf(d.w, "\n### %d. %s: %s%s <a id=\"%s\"></a>\n\n", n, strings.ToUpper(f.Severity), mdText(org), mdText(f.Summary), f.ID)
+		for _, e := range ev {
+			fmt.Fprintf(d.w, "- %s\n", mdText(e))
+		}
+		fmt.Fprintf(d.w, "\n*Why it matters:* %s\n", mdText(f.Why))
+		if f.Action != "" {
+			fmt.Fprintf(d.w, "\n*What to do:* %s\n", mdText(f.Action))
+		}
+		for _, c := range cmds {
+			fmt.Fprintf(d.w, "\n%s:\n\n```sh\n%s\n```\n", c[0], visible(c[1]))
+		}
+		if f.Section != "" {
+			fmt.Fprintf(d.w, "\n[Evidence](#%s)\n", f.Section)
+		}
+		return
+	}
+	fmt.Fprintf(d.w, "\n%d. [%s] %s%s\n", n, strings.ToUpper(f.Severity), visible(org), visible(f.Summary))
+	for _, e := range ev {
+		fmt.Fprintf(d.w, "   - %s\n", visible(e))
+	}
+	fmt.Fprintf(d.w, "   Why it matters: %s\n", visible(f.Why))
+	if f.Action != "" {
+		fmt.Fprintf(d.w, "   What to do: %s\n", visible(f.Action))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(d.w, "   %s: %s\n", c[0], visible(c[1]))
+	}
+}
+
+func (d *docWriter) table(s section) {
+	d.heading(s.Title, s.ID)
+	if s.Note != "" {
+		fmt.Fprintf(d.w, "%s\n", d.text(s.Note))
+		if d.md {
+			fmt.Fprintln(d.w)
+		}
+	}
+	if len(s.Rows) == 0 {
+		fmt.Fprintln(d.w, "None.")
+		return
+	}
+	if d.md {
+		fmt.Fprintf(d.w, "| %s |\n|%s\n", strings.Join(mapStr(s.Header, mdText), " | "), strings.Repeat("---|", len(s.Header)))
 		for _, row := range s.Rows {
-			fmt.Fprintln(tw, strings.Join(mapStr(row, oneLine), "\t"))
+			fmt.Fprintf(d.w, "| %s |\n", strings.Join(mapStr(row, mdCell), " | "))
 		}
-		tw.Flush()
+		return
 	}
+	tw := tabwriter.NewWriter(d.w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(s.Header, "\t"))
+	for _, row := range s.Rows {
+		fmt.Fprintln(tw, strings.Join(mapStr(row, func(c string) string { return visible(oneLine(c)) }), "\t"))
+	}
+	tw.Flush()
 }
 
 func mapStr(in []string, f func(string) string) []string {
@@ -199,36 +482,94 @@ func mapStr(in []string, f func(string) string) []string {
 	return out
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;", "`", "\\`")
-	return r.Replace(s)
+// oneLine folds runs of spaces; line breaks are shown by visible.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ")
 }
 
-// writeCSV writes one table: a section column, then the section's columns.
+// mdText escapes the characters that start Markdown syntax (CommonMark
+// allows a backslash before any ASCII punctuation): no link, image,
+// emphasis, HTML or table cell can start inside a value. Autolinks are
+// broken too: the colon of "scheme://", the at sign of an address and the
+// dot after "www" are escaped, so neither "https://..." nor "www.x" nor
+// "a@b.c" becomes live.
+func mdText(s string) string {
+	var b strings.Builder
+	v := visible(s)
+	for i, r := range v {
+		switch {
+		case r < 0x80 && strings.ContainsRune("\\`*_[]<|#~&@", r):
+			b.WriteByte('\\')
+		case r == ':' && strings.HasPrefix(v[i+1:], "//"):
+			b.WriteByte('\\')
+		case r == '.' && i >= 3 && strings.EqualFold(v[i-3:i], "www"):
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mdCell is a table cell: mdText, kept on one line.
+func mdCell(s string) string { return mdText(oneLine(s)) }
+
+// csvSafe neutralizes a cell a spreadsheet would run as a formula (OWASP's
+// list: = + - @, tab and carriage return), and shows control characters.
+func csvSafe(c string) string {
+	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+		c = "'" + c
+	}
+	return visible(c)
+}
+
+// writeCSV writes one table: the org and section, then the section's columns.
+// Findings come first, one row each.
 func writeCSV(w io.Writer, reports []*Report) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"org", "section", "app", "kind", "user", "authorized_at", "last_used", "use_count", "user_active", "users", "tokens", "requests_24h", "requests_7d", "error_rate_24h", "installed", "known", "owner", "purpose", "deactivated_at"}); err != nil {
+	if err := cw.Write([]string{"org", "section", "app", "kind", "user", "authorized_at", "last_used", "use_count", "user_active", "users", "tokens", "requests_24h", "requests_7d", "error_rate_24h", "installed", "known", "owner", "purpose", "deactivated_at",
+		"severity", "finding_kind", "summary", "evidence", "why", "command", "confirm_command", "action"}); err != nil {
 		return err
+	}
+	const cols = 27
+	blank := func() []string { return make([]string, cols) }
+	var rows [][]string
+	for _, f := range allFindings(reports) {
+		row := blank()
+		row[0], row[1], row[2], row[3] = f.Org, "finding", f.App, f.AppKind
+		row[19], row[20], row[21], row[22], row[23], row[24], row[25], row[26] = f.Severity, f.Kind, f.Summary, strings.Join(f.Evidence, "; "), f.Why, f.Command, f.ConfirmCommand, f.Action
+		rows = append(rows, row)
 	}
 	for _, r := range reports {
 		app := func(sec string, a AppRow) []string {
-			return []string{r.Org, sec, a.App, a.Kind, "", dayStr(a.FirstAuthorized), dayStr(a.LastUsed), "", "", num(a.Users), num(a.Tokens), num(a.Requests24h), num(a.Requests7d), strconv.FormatFloat(a.ErrorRate24h, 'f', 4, 64), yes(a.Installed), yes(a.Known), a.Owner, a.Purpose, ""}
+			row := blank()
+			copy(row, []string{r.Org, sec, a.App, a.Kind, "", fmtSeconds(a.FirstAuthorized), fmtSeconds(a.LastUsed), "", "", num(a.Users), num(a.Tokens), num(a.Requests24h), num(a.Requests7d), strconv.FormatFloat(a.ErrorRate24h, 'f', 4, 64), yes(a.Installed), yes(a.Known), a.Owner, a.Purpose, ""})
+			return row
 		}
 		tok := func(sec string, t TokenRow, deactivated time.Time) []string {
 			d := ""
 			if !deactivated.IsZero() {
-				d = dayStr(deactivated)
+				d = fmtSeconds(deactivated)
 			}
-			return []string{r.Org, sec, t.App, t.Kind, t.Username, dayStr(t.AuthorizedAt), dayStr(t.LastUsed), num(t.UseCount), yes(t.UserActive), "", "", "", "", "", "", "", "", "", d}
+			row := blank()
+			copy(row, []string{r.Org, sec, t.App, t.Kind, t.Username, fmtSeconds(t.AuthorizedAt), lastUsedStr(t), num(t.UseCount), yes(t.UserActive), "", "", "", "", "", "", "", "", "", d})
+			return row
 		}
-		var rows [][]string
+		for _, a := range r.AppEvidence {
+			for _, t := range a.Authorizations {
+				rows = append(rows, tok("app_evidence", t, time.Time{}))
+			}
+		}
 		for _, a := range r.Inventory {
 			rows = append(rows, app("inventory", a))
 		}
 		for _, a := range r.NewSinceBaseline {
 			rows = append(rows, app("new_since_baseline", a))
+		}
+		for _, a := range r.GoneSinceBaseline {
+			rows = append(rows, app("gone_since_baseline", a))
+		}
+		for _, a := range r.GrownSinceBaseline {
+			rows = append(rows, app("grown_since_baseline", a.AppRow))
 		}
 		for _, a := range r.NewRecently {
 			rows = append(rows, app("new_recently", a))
@@ -255,43 +596,12 @@ func writeCSV(w io.Writer, reports []*Report) error {
 		for _, a := range r.NotInstalled {
 			rows = append(rows, app("not_installed", a))
 		}
-		for _, row := range rows {
-			// Cells starting with = + - @ are neutralised against formula injection in spreadsheets.
-			for i, c := range row {
-				if c != "" && strings.ContainsRune("=+-@", rune(c[0])) && i != 5 && i != 6 {
-					row[i] = "'" + c
-				}
-			}
-			if err := cw.Write(row); err != nil {
-				return err
-			}
+	}
+	for _, row := range rows {
+		if err := cw.Write(mapStr(row, csvSafe)); err != nil {
+			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
 }
-
-var htmlTmpl = template.Must(template.New("review").Funcs(template.FuncMap{
-	"sections": sections,
-	"header":   header,
-}).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>OAuth review{{range .}} · {{.Org}}{{end}}</title>
-<style>
-body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em;color:#1d1d1f;background:#fff}
-h1{font-size:22px;margin:.2em 0}h2{font-size:17px;margin:1.6em 0 .3em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.4em 0 1em;width:100%}th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f4f5f7}tr:nth-child(even) td{background:#fafbfc}.note{color:#555}.none{color:#777;font-style:italic}
-ul.meta{list-style:none;padding:0;color:#333}.org{margin-bottom:3em}
-</style></head><body>
-{{range .}}<div class="org">
-<h1>OAuth review: {{.Org}}</h1>
-<ul class="meta">{{range header .}}<li>{{.}}</li>{{end}}</ul>
-{{range sections .}}<h2>{{.Title}}</h2>{{if .Note}}<p class="note">{{.Note}}</p>{{end}}
-{{if .Rows}}<table><thead><tr>{{range .Header}}<th>{{.}}</th>{{end}}</tr></thead><tbody>
-{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}</tbody></table>{{else}}<p class="none">None.</p>{{end}}
-{{end}}</div>
-{{end}}</body></html>
-`))

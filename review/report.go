@@ -37,6 +37,13 @@ type Options struct {
 	Baseline *Report
 	// BaselineFile names it in the report.
 	BaselineFile string
+	// ConfigFile is the config path the findings' revoke commands name.
+	ConfigFile string
+	// History is the compact daily history per app the charts are drawn from.
+	History History
+	// Extra are findings from other detectors (IOC matches, new networks),
+	// ranked with the review's own; see findings.go.
+	Extra []Finding
 }
 
 // DefaultOptions are the command's defaults.
@@ -66,6 +73,14 @@ type Report struct {
 	Stale            []TokenRow  `json:"stale_authorizations"`
 	NotInstalled     []AppRow    `json:"not_installed"`
 	Notes            []string    `json:"notes,omitempty"`
+
+	// The findings, ranked; see findings.go and docs/review-json.md.
+	Findings           []Finding   `json:"findings"`
+	AppEvidence        []AppDetail `json:"app_evidence"`
+	GoneSinceBaseline  []AppRow    `json:"gone_since_baseline"`
+	GrownSinceBaseline []Growth    `json:"grown_since_baseline"`
+	APIUsageStart      time.Time   `json:"api_usage_data_start,omitzero"`
+	History            History     `json:"history,omitempty"`
 }
 
 // SourceReport is one source's state when the report was built.
@@ -111,6 +126,8 @@ type AppRow struct {
 	InactiveTokens  int64     `json:"inactive_user_tokens"`
 	LastUsed        time.Time `json:"last_used,omitzero"`
 	FirstAuthorized time.Time `json:"first_authorized,omitzero"`
+	// AdminApproved is false when users may authorize the app themselves; nil when unknown.
+	AdminApproved *bool `json:"admin_approved,omitempty"`
 }
 
 func (a AppRow) key() string { return a.Kind + "|" + strings.ToLower(a.App) + "|" + a.AppID }
@@ -244,7 +261,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *config.InventoryEntry, o Options) *Report {
 	now := d.Taken
 	r := &Report{
-		Org: snap.Org, GeneratedAt: time.Now().UTC(), APIUsageEnd: snap.APIUsageEnd, APICalls: d.APICalls,
+		Org: snap.Org, GeneratedAt: time.Now().UTC(), APIUsageEnd: snap.APIUsageEnd, APIUsageStart: snap.APIUsageStart, APICalls: d.APICalls,
 		Sources: map[string]SourceReport{},
 		Thresholds: Thresholds{StaleAfterDays: int(o.StaleAfter.Hours() / 24), HighUsers: o.HighUsers, LowUse7d: o.LowUse, LowUsers: o.LowUsers, HighUse7d: o.HighUse,
 			NewWithinDays: int(o.NewWithin.Hours() / 24), RecentLeaverDay: int(o.RecentLeaver.Hours() / 24)},
@@ -273,6 +290,7 @@ func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *con
 			App: a.Name, AppID: a.ID, Kind: a.Kind, Installed: a.Installed, Known: a.Known, Owner: a.Owner,
 			Users: a.Users, Tokens: a.Tokens, Sessions: a.Sessions, Requests24h: a.Requests24h, Requests7d: a.Requests7d,
 			Stale: a.Stale, InactiveTokens: a.InactiveTokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized,
+			AdminApproved: a.AdminApproved,
 		}
 		if a.Requests24h > 0 {
 			row.ErrorRate24h = float64(a.Errors24h) / float64(a.Requests24h)
@@ -381,6 +399,7 @@ func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *con
 			r.NotInstalled = append(r.NotInstalled, a)
 		}
 	}
+	addFindings(r, byApp, now, o)
 	return r
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -195,6 +196,30 @@ func TestEveryFormat(t *testing.T) {
 			t.Fatalf("%s: %v", format, err)
 		}
 		out := b.String()
+		switch format {
+		case "markdown":
+			out = strings.ReplaceAll(out, `\`, "")
+		case "html":
+			out = html.UnescapeString(out)
+		}
+		decoded := out
+		switch format {
+		case "csv":
+			decoded = strings.ReplaceAll(out, `""`, `"`)
+		case "json":
+			decoded = strings.ReplaceAll(out, `\"`, `"`)
+		}
+		// The same findings, with their commands, in every format.
+		if len(r.Findings) < 5 {
+			t.Fatalf("only %d findings", len(r.Findings))
+		}
+		for _, f := range r.Findings {
+			for _, want := range []string{f.Summary, f.Command} {
+				if !strings.Contains(decoded, want) {
+					t.Errorf("%s output lacks the finding %q", format, want)
+				}
+			}
+		}
 		for _, want := range []string{"Phish", "alice@example.com", "leaver-recent@example.com", "Legacy", "Survey", "ERP"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("%s output lacks %q", format, want)
@@ -219,7 +244,7 @@ func TestEveryFormat(t *testing.T) {
 			for _, rec := range recs[1:] {
 				sections[rec[1]]++
 			}
-			for _, s := range []string{"inventory", "new_recently", "unknown_app", "high_users_low_use", "low_users_high_use", "offboarding_leak", "stale", "not_installed"} {
+			for _, s := range []string{"finding", "app_evidence", "inventory", "new_recently", "unknown_app", "high_users_low_use", "low_users_high_use", "offboarding_leak", "stale", "not_installed"} {
 				if sections[s] == 0 {
 					t.Errorf("csv has no %s rows", s)
 				}
@@ -230,11 +255,11 @@ func TestEveryFormat(t *testing.T) {
 				t.Errorf("json does not round-trip: %v", err)
 			}
 		case "markdown":
-			if !strings.Contains(out, "## 5. Offboarding leaks") || !strings.Contains(out, "|---|") {
+			if !strings.Contains(out, "## Offboarding leaks") || !strings.Contains(out, "|---|") {
 				t.Error("markdown lacks its sections or tables")
 			}
 		case "text":
-			if !strings.Contains(out, "6. Stale authorizations") || !strings.Contains(out, "API calls spent:") {
+			if !strings.Contains(out, "Stale authorizations\n====") || !strings.Contains(out, "API calls spent:") {
 				t.Error("text lacks sections or freshness")
 			}
 		}

@@ -196,7 +196,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	idsPerName := map[string]map[string]bool{}
 	for _, t := range picked {
 		id := appIDOf(t)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", appLabel(t.AppName), orDash(id), yes(t.AppMenuItemID != ""), t.Username(), dayStr(t.CreatedDate.Time), dayStr(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
 		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
 		perUser[t.Username()]++
 		if idsPerName[t.AppName] == nil {
@@ -213,7 +213,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			fmt.Fprintf(out, "  %6d  %s\n", m[k], k)
+			fmt.Fprintf(out, "  %6d  %s\n", m[k], visible(k))
 		}
 	}
 	counts("Tokens per app (name, app id)", perApp)
@@ -296,7 +296,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		if err := audit(e); err != nil {
 			return sum, fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
 		}
-		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, appLabel(t.AppName), t.Username(), dayStr(t.CreatedDate.Time))
+		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(appLabel(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
 	}
 	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.Selected)
 	if sum.Failed > 0 {

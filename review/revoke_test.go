@@ -309,3 +309,24 @@ func TestRevokeStaleRefusesWrongClock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRevokeOutputIsNeutralized: app and user names with escape sequences
+// reach the terminal as visible text, in the dry run and with --confirm.
+func TestRevokeOutputIsNeutralized(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	evil := "Evil\x1b[2J\u202eApp"
+	app := f.org.AddApp(sftest.App{Name: evil, Installed: true})
+	u := f.org.AddUser("x\x1b]0;owned\x07@example.com", true)
+	f.org.AddToken(sftest.TokenSpec{User: u, App: app, Created: f.org.Now().Add(-time.Hour)})
+	for _, confirm := range []bool{false, true} {
+		var out bytes.Buffer
+		sum, err := Revoke(t.Context(), f.client(t), Selector{Apps: []string{evil}}, RevokeOptions{Org: "prod", Out: &out, Confirm: confirm, Rate: 50})
+		if err != nil || sum.Selected != 1 {
+			t.Fatalf("confirm=%v: %+v %v", confirm, sum, err)
+		}
+		if strings.ContainsAny(out.String(), "\x1b\x07\u202e") || !strings.Contains(out.String(), `Evil\x1b[2J\u202eApp`) || !strings.Contains(out.String(), `x\x1b]0;owned\x07@example.com`) {
+			t.Errorf("confirm=%v: terminal output not neutralized:\n%q", confirm, out.String())
+		}
+	}
+}
