@@ -8,7 +8,6 @@ package deploy
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +60,8 @@ var sourceRE = regexp.MustCompile(`(?m)^# Source: (\S+)$`)
 // render runs helm template and decodes every document strictly into its type.
 func render(t *testing.T, valueFiles ...string) objects {
 	t.Helper()
-	args := []string{"template", "sfoe", chart, "--namespace", "monitoring"}
+	// A go-installed helm defaults to Kubernetes v1.20; name a supported one.
+	args := []string{"template", "sfoe", chart, "--namespace", "monitoring", "--kube-version", "1.31.0"}
 	for _, f := range valueFiles {
 		args = append(args, "--values", f)
 	}
@@ -397,5 +397,5 @@ func checkRules(t *testing.T, pr monitoringv1.PrometheusRule) {
 	if n == 0 {
 		t.Error("the PrometheusRule holds no rule")
 	}
-	t.Log(fmt.Sprintf("%d groups, %d rules", len(pr.Spec.Groups), n))
+	t.Logf("%d groups, %d rules", len(pr.Spec.Groups), n)
 }
