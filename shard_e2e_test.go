@@ -151,6 +151,19 @@ func TestReadyWaitsForTheFirstRefresh(t *testing.T) {
 	}
 	srv.SetLatency(0)
 	waitReady(t, e)
+
+	// Credentials the org refuses: ready all the same once the refusal is
+	// on record, with salesforce_up 0 saying so.
+	bad := t.TempDir()
+	badCfg := writeConfig(t, bad, ts.URL, "")
+	if err := os.WriteFile(filepath.Join(bad, "secret"), []byte("a-revoked-secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e2 := startExporter(t, "--config.file="+badCfg, "--storage.path="+filepath.Join(bad, "data"))
+	waitReady(t, e2)
+	if up, ok := value(e2.scrape(t), "salesforce_up", "org=prod"); !ok || up != 0 {
+		t.Errorf("refused credentials: ready, but salesforce_up = %v (present %v), want 0", up, ok)
+	}
 }
 
 func TestShardFlagErrors(t *testing.T) {
