@@ -399,3 +399,21 @@ func checkRules(t *testing.T, pr monitoringv1.PrometheusRule) {
 	}
 	t.Logf("%d groups, %d rules", len(pr.Spec.Groups), n)
 }
+
+// Values that could only fail in the pod are refused by helm, saying what to fix.
+func TestChartRefusesBadValues(t *testing.T) {
+	helm(t, "version") // skips without helm
+	for _, c := range []struct {
+		set  string
+		says string
+	}{
+		{"replicas=0", "replicas must be at least 1"},
+		{"config.orgs[0].auth.client_secret_file=secret", "the secret files are mounted at /etc/salesforce_oauth_exporter/secrets/"},
+		{"secrets.files.other=x", "names prod-client-secret, which secrets.files lacks"},
+	} {
+		out, err := exec.Command("helm", "template", "sfoe", chart, "--kube-version", "1.31.0", "--set", c.set).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), c.says) {
+			t.Errorf("--set %s: err %v, output %q; want a failure saying %q", c.set, err, out, c.says)
+		}
+	}
+}

@@ -35,3 +35,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "sfoe.secretName" -}}
 {{- default (printf "%s-secrets" (include "sfoe.fullname" .)) .Values.secrets.existingSecret -}}
 {{- end -}}
+
+{{- /* Every *_file of the config must lie in the Secret's mount and, when
+the chart creates the Secret, be one of its files. */ -}}
+{{- define "sfoe.validate" -}}
+{{- range $i, $org := .Values.config.orgs }}
+{{- range $key, $path := $org.auth }}
+{{- if hasSuffix "_file" $key }}
+{{- if not (hasPrefix "/etc/salesforce_oauth_exporter/secrets/" (toString $path)) }}
+{{- fail (printf "config.orgs[%d].auth.%s is %q: the secret files are mounted at /etc/salesforce_oauth_exporter/secrets/; use /etc/salesforce_oauth_exporter/secrets/<file>" $i $key (toString $path)) }}
+{{- end }}
+{{- if and (not $.Values.secrets.existingSecret) $.Values.secrets.files (not (hasKey $.Values.secrets.files (base (toString $path)))) }}
+{{- fail (printf "config.orgs[%d].auth.%s names %s, which secrets.files lacks: add it there, or set secrets.existingSecret" $i $key (base (toString $path))) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
