@@ -4,11 +4,29 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/salesforce_oauth_exporter . \
+# Stamped like the Makefile's build: make docker passes these from git.
+# Without them the binary falls back to the module build info.
+ARG VERSION=""
+ARG REVISION=""
+ARG BRANCH=""
+ARG BUILD_DATE=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w \
+      -X github.com/prometheus/common/version.Version=${VERSION} \
+      -X github.com/prometheus/common/version.Revision=${REVISION} \
+      -X github.com/prometheus/common/version.Branch=${BRANCH} \
+      -X github.com/prometheus/common/version.BuildUser=docker \
+      -X github.com/prometheus/common/version.BuildDate=${BUILD_DATE}" \
+      -o /out/salesforce_oauth_exporter . \
  && mkdir -p /out/state
 
 FROM gcr.io/distroless/static-debian12:nonroot
+ARG VERSION=""
+ARG REVISION=""
+ARG BUILD_DATE=""
 LABEL org.opencontainers.image.title="salesforce_oauth_exporter" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${BUILD_DATE}" \
       org.opencontainers.image.description="OAuth access to Salesforce orgs (connected apps, External Client Apps) for Prometheus" \
       org.opencontainers.image.licenses="Apache-2.0"
 COPY --from=build /out/salesforce_oauth_exporter /bin/salesforce_oauth_exporter

@@ -46,6 +46,7 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
+	stampVersion()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -67,6 +68,8 @@ type cli struct {
 
 	storageSet bool
 	reviewTTL  *time.Duration
+	shard      *string
+	shards     *int
 
 	review reviewFlags
 	revoke revokeFlags
@@ -93,6 +96,8 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.lifecycle = c.serve.Flag("web.enable-lifecycle", "Enable POST /-/reload to reload the config (SIGHUP always works).").Bool()
 	c.pprof = c.serve.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ (behind the same web config).").Bool()
 	c.reviewTTL = c.serve.Flag("review.cache-ttl", "How long /review reuses its per-user detail before reading Salesforce again.").Default("1h").Duration()
+	c.shard = c.serve.Flag("orgs.shard", "Which shard of the orgs this replica serves, 0 to --orgs.shards minus 1; or a StatefulSet pod name ending in -<ordinal> (the ordinal is the shard).").Default("0").String()
+	c.shards = c.serve.Flag("orgs.shards", "How many replicas share the orgs of the config file: each org is served by exactly one, chosen by a stable hash of its name.").Default("1").Int()
 	c.toolkitFlags = kingpinflag.AddFlags(c.serve, defaultAddress)
 	c.review.register(app)
 	c.revoke.register(app)
@@ -141,8 +146,13 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		fmt.Fprintln(stderr, "error: a config file is needed: pass --config.file=FILE (see the README's config reference), or --demo to run the embedded demo org")
 		return 1
 	}
+	shard, err := config.ParseShard(*c.shard, *c.shards)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
 	storage := *c.storagePath
-	var load func() (*config.Config, error)
+	var loadAll func() (*config.Config, error)
 	if *c.demo {
 		d, err := startDemo(ctx, *c.demoSurge, logger)
 		if err != nil {
@@ -150,13 +160,22 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 			return 1
 		}
 		defer d.close()
-		load = func() (*config.Config, error) { return config.Load(d.configFile) }
+		loadAll = func() (*config.Config, error) { return config.Load(d.configFile) }
 		if !c.storageSet {
 			storage = filepath.Join(d.dir, "data")
 		}
 	} else {
 		path := *c.configFile
-		load = func() (*config.Config, error) { return config.Load(path) }
+		loadAll = func() (*config.Config, error) { return config.Load(path) }
+	}
+	// Each replica of a sharded fleet sees only its own orgs, from the first
+	// load on and at every reload.
+	load := func() (*config.Config, error) {
+		all, err := loadAll()
+		if err != nil {
+			return nil, err
+		}
+		return all.ForShard(shard), nil
 	}
 	cfg, err := load()
 	if err != nil {
@@ -167,14 +186,21 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		logger.Warn("Config warning", "warning", w)
 	}
 	if *c.configCheck {
-		fmt.Fprintf(stdout, "%s: OK: %d org(s), %d inventory entries\n", cfg.File, len(cfg.Orgs), len(cfg.Inventory))
+		if shard.Count > 1 {
+			fmt.Fprintf(stdout, "%s: OK: %d org(s) on shard %s, %d inventory entries\n", cfg.File, len(cfg.Orgs), shard, len(cfg.Inventory))
+		} else {
+			fmt.Fprintf(stdout, "%s: OK: %d org(s), %d inventory entries\n", cfg.File, len(cfg.Orgs), len(cfg.Inventory))
+		}
 		return 0
 	}
-	logger.Info("Starting "+exporterName, "version", version.Info(), "orgs", len(cfg.Orgs))
+	logger.Info("Starting "+exporterName, "version", version.Info(), "orgs", len(cfg.Orgs), "shard", shard.String())
+	warnEmptyShard(logger, cfg, shard)
 
 	dataReg := prometheus.NewRegistry()
 	selfReg := collector.NewSelfRegistry(exporterName)
 	reloads := collector.NewReloadMetrics(selfReg)
+	shardMetrics := collector.NewShardMetrics(selfReg, shard.Index, shard.Count)
+	shardMetrics.SetOrgs(len(cfg.Orgs))
 
 	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
 	dataReg.MustRegister(collector.New(mgr))
@@ -204,7 +230,9 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 			logger.Warn("Config warning", "warning", w)
 		}
 		reloads.Succeeded()
-		logger.Info("Config reloaded", "orgs", len(next.Orgs))
+		shardMetrics.SetOrgs(len(next.Orgs))
+		logger.Info("Config reloaded", "orgs", len(next.Orgs), "shard", shard.String())
+		warnEmptyShard(logger, next, shard)
 		return nil
 	}
 	hup := make(chan os.Signal, 1)
@@ -224,7 +252,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	mux := http.NewServeMux()
 	mux.Handle(*c.metricsPath, promhttp.InstrumentMetricHandler(selfReg, metrics))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
+	mux.HandleFunc("/-/ready", readyHandler(mgr.Config, mgr.Snapshots))
 	if *c.lifecycle {
 		mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodPost && r.Method != http.MethodPut {
@@ -249,7 +277,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	registerReview(mux, mgr, *c.reviewTTL, logger.With("component", "review"))
 	mux.Handle("/", &landing{mgr: mgr, links: landingLinks(*c.metricsPath, *c.pprof, *c.lifecycle)})
 
-	srv := newHTTPServer(mux)
+	srv := newHTTPServer(withShardHeader(mux, shard))
 	errCh := make(chan error, 1)
 	go func() { errCh <- web.ListenAndServe(srv, c.toolkitFlags, logger) }()
 	select {
@@ -293,4 +321,22 @@ func newHTTPServer(h http.Handler) *http.Server {
 		IdleTimeout:       httpIdleTimeout,
 		MaxHeaderBytes:    httpMaxHeaderBytes,
 	}
+}
+
+// warnEmptyShard logs when a shard was given no org: it serves only its own
+// metrics, which is likely a mistake in --orgs.shards.
+func warnEmptyShard(logger *slog.Logger, cfg *config.Config, shard config.Shard) {
+	if len(cfg.Orgs) == 0 {
+		logger.Warn("This shard serves no org: the hash gave every org to other shards; fewer --orgs.shards than orgs keeps every replica busy", "shard", shard.String())
+	}
+}
+
+// withShardHeader names the shard on every response (X-Salesforce-Exporter-Shard: I/N),
+// so a /review or /metrics read says which replica's orgs it covers.
+func withShardHeader(h http.Handler, shard config.Shard) http.Handler {
+	v := shard.String()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Salesforce-Exporter-Shard", v)
+		h.ServeHTTP(w, r)
+	})
 }

@@ -9,6 +9,8 @@ PROMETHEUS_VERSION=v0.316.0   # prometheus and promtool (the Go module's version
 ALERTMANAGER_VERSION=v0.35.0
 GOLANGCI_LINT_VERSION=v2.15.0
 JSONNET_VERSION=v0.22.0
+HELM_VERSION=v3.22.0          # helm lint and helm template of the chart
+GORELEASER_VERSION=v2.15.1    # the release build (.goreleaser.yaml)
 
 TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/salesforce_oauth_exporter/tools}
 mkdir -p "$TOOLS_DIR"
@@ -67,7 +69,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+d="$TOOLS_DIR/helm-$HELM_VERSION"
+if ! have "$d/helm"; then
+  install_go "$d" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+fi
+
+d="$TOOLS_DIR/goreleaser-$GORELEASER_VERSION"
+if ! have "$d/goreleaser"; then
+  install_go "$d" "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
+fi
+
 # The PATH entries, one per line, for the caller.
-for d in "prometheus-$PROMETHEUS_VERSION" "alertmanager-$ALERTMANAGER_VERSION" "golangci-lint-$GOLANGCI_LINT_VERSION" "jsonnet-$JSONNET_VERSION"; do
+for d in "prometheus-$PROMETHEUS_VERSION" "alertmanager-$ALERTMANAGER_VERSION" "golangci-lint-$GOLANGCI_LINT_VERSION" "jsonnet-$JSONNET_VERSION" "helm-$HELM_VERSION" "goreleaser-$GORELEASER_VERSION"; do
   echo "$TOOLS_DIR/$d"
 done

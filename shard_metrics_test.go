@@ -1,0 +1,28 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
+)
+
+func TestShardMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := collector.NewShardMetrics(reg, 2, 3)
+	m.SetOrgs(7)
+	want := `
+# HELP salesforce_exporter_shard_info Which shard of the orgs this replica serves (--orgs.shard of --orgs.shards); always 1.
+# TYPE salesforce_exporter_shard_info gauge
+salesforce_exporter_shard_info{shard="2",shards="3"} 1
+# HELP salesforce_exporter_shard_orgs Orgs of the config file that this replica's shard serves.
+# TYPE salesforce_exporter_shard_orgs gauge
+salesforce_exporter_shard_orgs 7
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
