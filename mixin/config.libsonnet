@@ -121,6 +121,12 @@
     reviewLowUsers: 3,
     reviewHighUse7d: 10000,
 
+    // The PrometheusRule manifest (rendered/prometheusrule.yaml) for the
+    // Prometheus Operator: its name, and the labels your Prometheus's
+    // ruleSelector picks (kube-prometheus-stack: release: <its release>).
+    prometheusRuleName: 'salesforce-oauth-exporter',
+    prometheusRuleLabels: {},
+
     // Dashboards.
     dashboardNamePrefix: 'Salesforce / ',
     dashboardTags: ['salesforce', 'oauth', 'security'],
