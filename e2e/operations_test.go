@@ -117,7 +117,11 @@ func TestOperationsPageOnlyWhenItMatters(t *testing.T) {
 	exporter := start(t, "exporter", exporterArgs...)
 	waitHTTP(t, "http://"+exporterAddr+"/-/healthy", exporter)
 
-	r, err := mixin.Render(testConfig)
+	// A source that has not succeeded since the restart is pending, not
+	// failing: give the slow first token read (below) its time, as the
+	// default 15m does in production. keep_firing_for outlasts the restart
+	// and that read, as the default 30m does.
+	r, err := mixin.Render(testConfig + " + { sourceFailingFor: '90s', securityKeepFiringFor: '90s' }")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,9 +226,18 @@ scrape_configs:
 	exporter = start(t, "exporter (restarted)", exporterArgs...)
 	waitHTTP(t, "http://"+exporterAddr+"/-/healthy", exporter)
 	t.Logf("exporter back after %.1fs", time.Since(restartedAt).Seconds())
-	// Past the surge window after the token data came back, and past
-	// keep_firing_for: any false page or "resolved" has arrived by then.
-	time.Sleep(45 * time.Second)
+	// Wait for every source's data to be back, then past the surge window:
+	// any false page has arrived by then, and no alert resolved meanwhile.
+	for _, expr := range []string{
+		`count(salesforce_connected_app_authorized_users{org="restart"}) > 0`,
+		`count(salesforce_connected_app_authorized_users{org="grant"}) > 0`,
+		`count(salesforce_connected_app_api_requests{org="bulk", app="Bulk Exporter"}) > 0`,
+		`count(count by (app_id) (salesforce_connected_app_info{org="lookalike", app="Slack"})) > 1`,
+	} {
+		waitProm(t, promAddr, expr, 80*time.Second)
+	}
+	t.Logf("data back %.1fs after the restart", time.Since(restartedAt).Seconds())
+	time.Sleep(25 * time.Second)
 
 	allowed := map[key]bool{}
 	for _, w := range want {

@@ -15,8 +15,8 @@ function(c)
   // oldest tokens, which moves first_authorized forward.
   local newApp = |||
     time() - max without(%s) (max_over_time(salesforce_connected_app_first_authorized_timestamp_seconds{%s}[%s])) < %s
-    and on(%s) (time() - %s < %s)
-  ||| % [c.haDropLabels, c.salesforceExporterSelector, c.newAppLookback, c.newAppWindowSeconds, app, m('salesforce_connected_app_first_seen_timestamp_seconds'), c.newAppWindowSeconds];
+    and on(%s) (time() - max without(%s) (max_over_time(salesforce_connected_app_first_seen_timestamp_seconds{%s}[%s])) < %s)
+  ||| % [c.haDropLabels, c.salesforceExporterSelector, c.newAppLookback, c.newAppWindowSeconds, app, c.haDropLabels, c.salesforceExporterSelector, c.newAppLookback, c.newAppWindowSeconds];
 
   // The authorization surge over one window. Users now against users one
   // window ago, by org and app name (an install gives the app an Id, so its
