@@ -40,8 +40,8 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
       percentChangeColorMode: 'standard',
     },
     fieldConfig+: { defaults+: (if thresholds == null then {} else {
-      thresholds: { mode: 'absolute', steps: [{ color: base, value: null }] + [{ color: s[1], value: s[0] } for s in thresholds] },
-    }) + (if mappings == [] then {} else { mappings: mappings }) },
+                                  thresholds: { mode: 'absolute', steps: [{ color: base, value: null }] + [{ color: s[1], value: s[0] } for s in thresholds] },
+                                }) + (if mappings == [] then {} else { mappings: mappings }) },
   },
 
   timeseries(title, description, unit, targets, stack=false):: panel('timeseries', title, description, unit, targets) {
