@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -76,16 +75,23 @@ func TestReadmeSeeItFire(t *testing.T) {
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = ".."
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// A file, not a pipe: the servers the walkthrough leaves running in the
+	// background keep its output open, and Run would wait for them.
+	outPath := filepath.Join(t.TempDir(), "out")
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	err := cmd.Run()
-	// The walkthrough leaves its servers running in the background: stop
-	// them (the script's process group) before anything else.
+	err = cmd.Run()
+	// Stop those servers (the script's process group) before anything else.
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	time.Sleep(time.Second)
+	time.Sleep(2 * time.Second)
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	got := out.String()
+	b, _ := os.ReadFile(outPath)
+	got := string(b)
 	if err != nil {
 		t.Fatalf("walkthrough: %v\n%s", err, tail(got, 4096))
 	}
