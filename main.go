@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -182,10 +183,14 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	for _, w := range cfg.Warnings {
+	warnings := slices.Concat(cfg.Warnings, cfg.InventoryWarnings())
+	for _, w := range warnings {
 		logger.Warn("Config warning", "warning", w)
 	}
 	if *c.configCheck {
+		for _, w := range warnings {
+			fmt.Fprintf(stdout, "warning: %s\n", w)
+		}
 		if shard.Count > 1 {
 			fmt.Fprintf(stdout, "%s: OK: %d org(s) on shard %s, %d inventory entries\n", cfg.File, len(cfg.Orgs), shard, len(cfg.Inventory))
 		} else {
@@ -226,7 +231,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 			logger.Error("Config reload failed; keeping the old config", "err", err)
 			return err
 		}
-		for _, w := range next.Warnings {
+		for _, w := range slices.Concat(next.Warnings, next.InventoryWarnings()) {
 			logger.Warn("Config warning", "warning", w)
 		}
 		reloads.Succeeded()

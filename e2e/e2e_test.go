@@ -26,6 +26,7 @@ const testConfig = `{
   apiSurgeFor: '0s', apiErrorFor: '2s', loginFailureFor: '5s',
   inactiveUserTokensFor: '3s', uninstalledAppTokensFor: '3s', staleTokensFor: '3s', abandonedAppFor: '3s',
   apiAllocationFor: '3s', exporterOverBudgetFor: '10s',
+  securityKeepFiringFor: '30s', sameNameAppsFor: '2s', coverageLostFor: '15s',
 }`
 
 const (
@@ -244,6 +245,7 @@ scrape_configs:
 		{"vishing", "SalesforceUnknownAppAuthorized", "Data Loader Pro"},
 		{"vishing", "SalesforceNewAppAuthorized", "Data Loader Pro"},
 		{"vishing", "SalesforceAuthorizationSurge", "Data Loader Pro"},
+		{"vishing", "SalesforceNewUnknownAppWithUsers", "Data Loader Pro"},
 		{"stolen", "SalesforceAPISurge", "Acme ERP Sync"},
 		{"stolen", "SalesforceAPIErrorRateHigh", "Acme ERP Sync"},
 		{"offboarding", "SalesforceDeactivatedUserTokens", "Slack"},
@@ -307,7 +309,7 @@ scrape_configs:
 	// Nothing else fired: per org, only the expected alerts; none without an org.
 	allowed := map[string]map[string]bool{
 		"quiet":       {},
-		"vishing":     {"SalesforceUnknownAppAuthorized": true, "SalesforceNewAppAuthorized": true, "SalesforceAuthorizationSurge": true},
+		"vishing":     {"SalesforceUnknownAppAuthorized": true, "SalesforceNewAppAuthorized": true, "SalesforceAuthorizationSurge": true, "SalesforceNewUnknownAppWithUsers": true},
 		"stolen":      {"SalesforceAPISurge": true, "SalesforceAPIErrorRateHigh": true},
 		"offboarding": {"SalesforceDeactivatedUserTokens": true},
 		// The allocation alerts are right once the org's allocation is used up.

@@ -1,7 +1,14 @@
 {
   _config+:: {
-    // Selects the exporter's series. Change it to match your scrape job.
+    // Selects the exporter's series: the one knob for the scrape job. Change
+    // it to match yours (the README's scrape config uses job="salesforce").
     salesforceExporterSelector: 'job="salesforce"',
+
+    // High availability: the labels by which two targets reaching the same
+    // exporter differ. Every alert and dashboard sum aggregates them away
+    // first (max without(...)), so one org seen through two targets does not
+    // double. Add your own target labels (say, a service name) if needed.
+    haDropLabels: 'instance, pod',
 
     // Set when one Prometheus holds several clusters' data (kube-prometheus
     // multi-cluster setups): dashboards then get a cluster variable.
@@ -10,8 +17,9 @@
 
     // Labels that identify one app's series from one exporter; the joins of
     // data series with salesforce_connected_app_info use them.
-    appMatchLabels: 'job, instance, org, app, app_id',
-    orgMatchLabels: 'job, instance, org',
+    // (instance and pod are aggregated away first: haDropLabels.)
+    appMatchLabels: 'job, org, app, app_id',
+    orgMatchLabels: 'job, org',
 
     // Exporter health.
     exporterDownFor: '5m',  // longer if your exporter restarts slowly
@@ -19,12 +27,36 @@
     staleDataFactor: 3,  // data older than this many refresh intervals is stale
     staleDataMinSeconds: 900,  // ... and at least this old, so short intervals don't flap
     staleDataFor: '10m',
+    // Sources whose failure always pages. The others (sessions, logins,
+    // external_client_apps) page only once they worked and broke; one that
+    // never worked is an info alert (a permission not granted yet).
+    requiredSources: 'oauth_tokens|apps|api_usage|limits',
+    optionalSourceUnavailableFor: '1h',
     // ApiTotalUsage daily files appear a day after the fact; raise this for orgs
     // with Daily files only, lower it with Hourly files.
     apiUsageStaleSeconds: 54 * 3600,
 
+    // Coverage: an org that reported within coverageLookback and no longer
+    // does, or a security source enabled then and disabled now, pages.
+    coverageLookback: '1d',
+    coverageLostFor: '15m',
+    securitySources: 'oauth_tokens|api_usage',
+
+    // Security alerts keep firing this long after their condition ends, so a
+    // short exporter restart (the data series vanish until the first refresh)
+    // does not send "resolved" for a problem nobody fixed. Longer than a
+    // restart plus the slowest token refresh.
+    securityKeepFiringFor: '30m',
+
     // Unknown app: an app with tokens that is not on the inventory.
     unknownAppFor: '0m',
+
+    // Two different apps (app_id) with one name in an org: a look-alike.
+    sameNameAppsFor: '5m',
+
+    // An unknown app first authorized within newAppWindowSeconds with this
+    // many users is critical: the strongest consent-phishing signal.
+    newUnknownAppMinUsers: 3,
 
     // New app: first authorized within this window. The lookback keeps the
     // alert firing across an exporter restart, so it does not re-fire.
@@ -33,16 +65,24 @@
 
     // Authorization surge (consent phishing): authorized users of an app grow
     // by at least authSurgeMinUsers and by authSurgeRatio times within
-    // authSurgeWindow. Apps unseen a window ago count from zero.
+    // authSurgeWindow (compared by org and app name, or app_id for a renamed
+    // app). Apps unseen a window ago count from zero, but only where the
+    // org's token data existed a window ago with full visibility.
     authSurgeWindow: '1h',
     authSurgeMinUsers: 10,
     authSurgeRatio: 2,
+    // The same over a day, for campaigns that run over days.
+    authSurgeLongWindow: '24h',
+    authSurgeLongMinUsers: 20,
 
     // API surge (stolen token): 24h requests above apiSurgeFactor times the
     // daily average of the six days before, with at least apiSurgeMinRequests
     // so that small apps don't flap.
     apiSurgeFactor: 3,
     apiSurgeMinRequests: 1000,
+    // An app without traffic before the latest 24 hours (a new app's bulk
+    // export, a dormant integration waking up) pages at this many requests.
+    apiSurgeNewAppMinRequests: 10000,
     // Days of history the baseline needs; after a fresh start (free orgs keep
     // log files one day) the exporter builds it up a day at a time.
     apiSurgeMinHistoryDays: 2,
@@ -81,10 +121,17 @@
     reviewLowUsers: 3,
     reviewHighUse7d: 10000,
 
+    // The PrometheusRule manifest (rendered/prometheusrule.yaml) for the
+    // Prometheus Operator: its name, and the labels your Prometheus's
+    // ruleSelector picks (kube-prometheus-stack: release: <its release>).
+    prometheusRuleName: 'salesforce-oauth-exporter',
+    prometheusRuleLabels: {},
+
     // Dashboards.
     dashboardNamePrefix: 'Salesforce / ',
     dashboardTags: ['salesforce', 'oauth', 'security'],
-    dashboardRefresh: '1m',
+    // The data changes every 5 to 30 minutes; refreshing faster only costs.
+    dashboardRefresh: '5m',
     dashboardTimeFrom: 'now-7d',
   },
 }

@@ -18,9 +18,12 @@ var files embed.FS
 
 // Rendered is the mixin's output.
 type Rendered struct {
-	Alerts     []byte            // Prometheus rule file (YAML)
-	Rules      []byte            // Prometheus rule file (YAML)
-	Dashboards map[string][]byte // Grafana dashboards by file name (JSON)
+	Alerts []byte // Prometheus rule file (YAML)
+	Rules  []byte // Prometheus rule file (YAML)
+	// PrometheusRule is the rules and the alerts in one Prometheus Operator
+	// PrometheusRule manifest (YAML).
+	PrometheusRule []byte
+	Dashboards     map[string][]byte // Grafana dashboards by file name (JSON)
 }
 
 // DashboardNames returns the dashboard file names, sorted.
@@ -76,6 +79,11 @@ func Render(config string) (*Rendered, error) {
 	}
 	if r.Rules, err = str("std.manifestYamlDoc((" + base + ").prometheusRules, indent_array_in_object=false, quote_keys=false)"); err != nil {
 		return nil, fmt.Errorf("render rules: %w", err)
+	}
+	if r.PrometheusRule, err = str("local m = " + base + "; std.manifestYamlDoc({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', " +
+		"metadata: { name: m._config.prometheusRuleName, labels: m._config.prometheusRuleLabels }, " +
+		"spec: { groups: m.prometheusRules.groups + m.prometheusAlerts.groups } }, indent_array_in_object=false, quote_keys=false)"); err != nil {
+		return nil, fmt.Errorf("render PrometheusRule: %w", err)
 	}
 	out, err := vm.EvaluateAnonymousSnippet("render.jsonnet", "("+base+").grafanaDashboards")
 	if err != nil {

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"go.yaml.in/yaml/v3"
 )
 
 func render(t *testing.T) *Rendered {
@@ -30,7 +32,7 @@ func render(t *testing.T) *Rendered {
 func TestRenderedFilesUpToDate(t *testing.T) {
 	t.Parallel()
 	r := render(t)
-	want := map[string][]byte{"rendered/alerts.yaml": r.Alerts, "rendered/rules.yaml": r.Rules}
+	want := map[string][]byte{"rendered/alerts.yaml": r.Alerts, "rendered/rules.yaml": r.Rules, "rendered/prometheusrule.yaml": r.PrometheusRule}
 	for name, b := range r.Dashboards {
 		want[filepath.Join("..", "dashboards", name)] = b
 	}
@@ -185,13 +187,24 @@ func TestPromtool(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"check", "rules", "rendered/alerts.yaml", "rendered/rules.yaml"},
-		{"test", "rules", "tests/alerts-test.yaml"},
+		append([]string{"test", "rules"}, testFiles(t)...),
 	} {
 		out, err := exec.Command(promtool, args...).CombinedOutput()
 		if err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
+}
+
+// testFiles are the promtool unit test files: the alert tests and the
+// library of operational scenarios.
+func testFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("tests/*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("tests/*.yaml: %v %v", files, err)
+	}
+	return files
 }
 
 // TestJsonnetStyle runs jsonnetfmt and jsonnet-lint over the source.
@@ -220,5 +233,43 @@ func TestJsonnetStyle(t *testing.T) {
 		if out, err := exec.Command(lintBin, "-J", "lib", f).CombinedOutput(); err != nil {
 			t.Errorf("jsonnet-lint %s: %s", f, out)
 		}
+	}
+}
+
+// TestPrometheusRuleManifest: the Operator manifest holds exactly the rule
+// and alert groups of the plain rule files, recording rules first.
+func TestPrometheusRuleManifest(t *testing.T) {
+	t.Parallel()
+	r := render(t)
+	type groups struct {
+		Groups []map[string]any `yaml:"groups"`
+	}
+	var manifest struct {
+		APIVersion string `yaml:"apiVersion"`
+		Kind       string `yaml:"kind"`
+		Metadata   struct {
+			Name string `yaml:"name"`
+		} `yaml:"metadata"`
+		Spec groups `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(r.PrometheusRule, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	if manifest.APIVersion != "monitoring.coreos.com/v1" || manifest.Kind != "PrometheusRule" || manifest.Metadata.Name == "" {
+		t.Errorf("not a PrometheusRule: %s %s %q", manifest.APIVersion, manifest.Kind, manifest.Metadata.Name)
+	}
+	var rules, alerts groups
+	if err := yaml.Unmarshal(r.Rules, &rules); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(r.Alerts, &alerts); err != nil {
+		t.Fatal(err)
+	}
+	want := append(rules.Groups, alerts.Groups...)
+	if !reflect.DeepEqual(manifest.Spec.Groups, want) {
+		t.Errorf("the manifest's groups differ from rules.yaml + alerts.yaml")
+	}
+	if len(want) < 5 {
+		t.Errorf("only %d groups", len(want))
 	}
 }

@@ -25,21 +25,23 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     options: {},
   },
 
-  stat(title, description, unit, expr, thresholds=null):: panel('stat', title, description, unit, [self.target(expr, instant=true)]) {
+  // thresholds: [[value, colour], ...] above the base colour (green unless
+  // base says otherwise); mappings: Grafana value mappings.
+  stat(title, description, unit, expr, thresholds=null, base='green', mappings=[], colorMode='value'):: panel('stat', title, description, unit, [self.target(expr, instant=true)]) {
     options: {
       reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
       orientation: 'auto',
       textMode: 'auto',
-      colorMode: 'value',
+      colorMode: colorMode,
       graphMode: 'none',
       justifyMode: 'auto',
       wideLayout: true,
       showPercentChange: false,
       percentChangeColorMode: 'standard',
     },
-    fieldConfig+: { defaults+: if thresholds == null then {} else {
-      thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }] + [{ color: s[1], value: s[0] } for s in thresholds] },
-    } },
+    fieldConfig+: { defaults+: (if thresholds == null then {} else {
+                                  thresholds: { mode: 'absolute', steps: [{ color: base, value: null }] + [{ color: s[1], value: s[0] } for s in thresholds] },
+                                }) + (if mappings == [] then {} else { mappings: mappings }) },
   },
 
   timeseries(title, description, unit, targets, stack=false):: panel('timeseries', title, description, unit, targets) {
@@ -49,7 +51,8 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
 
   // A table of instant queries merged on their labels, one column per query.
   // columns: [{ expr, title, unit }]; labels: the label columns to keep.
-  table(title, description, columns, labels, sortBy=null):: panel('table', title, description, 'none', [self.target(c.expr, instant=true, format='table') for c in columns]) {
+  // links: data links on label columns, { column: [link, ...] }.
+  table(title, description, columns, labels, sortBy=null, links={}):: panel('table', title, description, 'none', [self.target(c.expr, instant=true, format='table') for c in columns]) {
     transformations: [
       { id: 'merge', options: {} },
       {
@@ -66,6 +69,9 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
       overrides: [
         { matcher: { id: 'byName', options: c.title }, properties: [{ id: 'unit', value: c.unit }] }
         for c in columns
+      ] + [
+        { matcher: { id: 'byName', options: col }, properties: [{ id: 'links', value: links[col] }] }
+        for col in std.objectFields(links)
       ],
     },
     options: { showHeader: true, frameIndex: 0, footer: { show: false, reducer: ['sum'], countRows: false, fields: '' }, sortBy: if sortBy == null then [] else [{ displayName: sortBy, desc: true }] },
@@ -109,7 +115,24 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
 
   link(title, url):: { type: 'link', title: title, url: url, tags: [], asDropdown: false, includeVars: false, keepTime: false, icon: 'dashboard', tooltip: title, targetBlank: false },
 
-  dashboard(c, title, uid, panels, templating, links=[]):: {
+  // A data link (table cells, series).
+  dataLink(title, url):: { title: title, url: url, targetBlank: false },
+
+  // Firing alerts as annotations.
+  alertAnnotation(expr):: {
+    name: 'Salesforce alerts',
+    datasource: ds,
+    enable: true,
+    iconColor: 'red',
+    expr: expr,
+    step: '1m',
+    titleFormat: '{{alertname}}',
+    textFormat: '{{org}} {{app}} {{source}}',
+    tagKeys: 'severity,org',
+    useValueForTime: false,
+  },
+
+  dashboard(c, title, uid, panels, templating, links=[], annotations=[]):: {
     title: c.dashboardNamePrefix + title,
     uid: uid,
     tags: c.dashboardTags,
@@ -121,7 +144,7 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     timezone: 'utc',
     panels: panels,
     templating: { list: templating },
-    annotations: { list: [] },
+    annotations: { list: annotations },
     links: [
       { type: 'dashboards', title: 'Salesforce', url: '', tags: c.dashboardTags[:1], asDropdown: true, includeVars: true, keepTime: true, icon: 'external link', tooltip: 'Salesforce dashboards', targetBlank: false },
     ] + links,

@@ -1,49 +1,56 @@
+// Recording rules, named level:metric:operations. The alerts read them: load
+// rules.yaml together with alerts.yaml. Each takes the exporter's series
+// once per org and app, however many targets reach the exporter.
+local h = import '../lib/helpers.libsonnet';
+
 {
   prometheusRules+:: {
+    local c = $._config,
+    local m(metric, extra='') = h.m(c, metric, extra),
     groups+: [
       {
         name: 'salesforce-oauth.rules',
         rules: [
           {
             // The share of an app's API requests that failed (STATUS_CODE >= 400).
-            record: 'salesforce:connected_app_api_error_ratio',
+            record: 'org_app_window:salesforce_connected_app_api_errors:ratio',
             expr: |||
-              salesforce_connected_app_api_errors{%(salesforceExporterSelector)s}
-                / on(%(appMatchLabels)s, window)
-              (salesforce_connected_app_api_requests{%(salesforceExporterSelector)s} > 0)
-            ||| % $._config,
+              %s
+                / on(%s, window)
+              (%s > 0)
+            ||| % [m('salesforce_connected_app_api_errors'), c.appMatchLabels, m('salesforce_connected_app_api_requests')],
           },
           {
             // An app's share of the org's API traffic, by window.
-            record: 'salesforce:connected_app_api_requests:org_share',
+            record: 'org_app_window:salesforce_connected_app_api_requests:org_share',
             expr: |||
-              salesforce_connected_app_api_requests{%(salesforceExporterSelector)s}
-                / on(%(orgMatchLabels)s, window) group_left()
-              (sum by (%(orgMatchLabels)s, window) (salesforce_connected_app_api_requests{%(salesforceExporterSelector)s}) > 0)
-            ||| % $._config,
+              %s
+                / on(%s, window) group_left()
+              (sum by (%s, window) (%s) > 0)
+            ||| % [m('salesforce_connected_app_api_requests'), c.orgMatchLabels, c.orgMatchLabels, m('salesforce_connected_app_api_requests')],
           },
           {
             // Days of API usage history before the latest 24 hours (0 to 6):
             // after a fresh start the 7d window holds less than a week.
-            record: 'salesforce:api_usage_history_days',
+            record: 'org:salesforce_api_usage_history_days:clamped',
             expr: |||
               clamp(
                 (
-                  salesforce_api_usage_data_end_timestamp_seconds{%(salesforceExporterSelector)s}
-                    - salesforce_api_usage_data_start_timestamp_seconds{%(salesforceExporterSelector)s}
+                  %s
+                    - on(%s) %s
                 ) / 86400 - 1,
                 0, 6
               )
-            ||| % $._config,
+            ||| % [m('salesforce_api_usage_data_end_timestamp_seconds'), c.orgMatchLabels, m('salesforce_api_usage_data_start_timestamp_seconds')],
           },
           {
             // The share of an app's OAuth logins in the last 24 hours that failed.
-            record: 'salesforce:connected_app_oauth_login_failure_ratio',
+            record: 'org_app:salesforce_connected_app_oauth_logins:failure_ratio',
             expr: |||
-              salesforce_connected_app_oauth_logins{%(salesforceExporterSelector)s, result="failure"}
+              %s
                 / ignoring(result)
-              (sum without(result) (salesforce_connected_app_oauth_logins{%(salesforceExporterSelector)s}) > 0)
-            ||| % $._config,
+              (sum without(result) (%s) > 0)
+            ||| % [m('salesforce_connected_app_oauth_logins', 'result="failure"'), m('salesforce_connected_app_oauth_logins')],
           },
         ],
       },

@@ -1,5 +1,5 @@
 // Command generate renders the mixin into mixin/rendered (alert and rule
-// files) and dashboards/ (Grafana JSON). Run it from the repository root:
+// files, and both in one PrometheusRule manifest) and dashboards/ (Grafana JSON). Run it from the repository root:
 // go run ./mixin/cmd/generate.
 package main
 
@@ -18,8 +18,9 @@ func main() {
 		os.Exit(1)
 	}
 	out := map[string][]byte{
-		filepath.Join("mixin", "rendered", "alerts.yaml"): r.Alerts,
-		filepath.Join("mixin", "rendered", "rules.yaml"):  r.Rules,
+		filepath.Join("mixin", "rendered", "alerts.yaml"):         r.Alerts,
+		filepath.Join("mixin", "rendered", "rules.yaml"):          r.Rules,
+		filepath.Join("mixin", "rendered", "prometheusrule.yaml"): r.PrometheusRule,
 	}
 	for _, name := range r.DashboardNames() {
 		out[filepath.Join("dashboards", name)] = r.Dashboards[name]

@@ -1,0 +1,130 @@
+// The exporter's own health: is it scraped, does each source refresh.
+local h = import '../lib/helpers.libsonnet';
+
+function(c) h.group(c, 'salesforce-exporter', [
+  {
+    alert: 'SalesforceExporterDown',
+    expr: 'up{%(salesforceExporterSelector)s} == 0' % c,
+    'for': c.exporterDownFor,
+    labels: { severity: 'critical' },
+    annotations: {
+      summary: 'The Salesforce OAuth exporter is down.',
+      description: 'Prometheus cannot scrape {{ $labels.instance }} (job {{ $labels.job }}): OAuth access to its orgs is not being watched.',
+    },
+  },
+  {
+    alert: 'SalesforceExporterAbsent',
+    expr: 'absent(up{%(salesforceExporterSelector)s})' % c,
+    'for': c.exporterDownFor,
+    labels: { severity: 'critical' },
+    annotations: {
+      summary: 'The Salesforce OAuth exporter has disappeared from Prometheus.',
+      description: 'No target matches {%(salesforceExporterSelector)s}: OAuth access to the orgs is not being watched.' % c,
+    },
+  },
+  {
+    alert: 'SalesforceSourceFailing',
+    // A required source, or an optional one that worked before and broke.
+    // An optional source that never worked (a permission the integration
+    // user never had) is SalesforceOptionalSourceUnavailable, not a page.
+    expr: |||
+      %s == 0
+      and on(%s, source) (
+        %s
+        or %s
+      )
+    ||| % [
+      h.m(c, 'salesforce_source_up'),
+      c.orgMatchLabels,
+      h.m(c, 'salesforce_last_refresh_success_timestamp_seconds'),
+      h.m(c, 'salesforce_source_up', 'source=~"%s"' % c.requiredSources),
+    ],
+    'for': c.sourceFailingFor,
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'A Salesforce data source keeps failing; its last good data is being served.',
+      description: 'Source {{ $labels.source }} of org {{ $labels.org }} has failed for %(sourceFailingFor)s. The exporter logs say why (a missing permission, the API allocation, Salesforce errors).' % c,
+    },
+  },
+  {
+    alert: 'SalesforceOptionalSourceUnavailable',
+    expr: |||
+      %s == 0
+      unless on(%s, source) %s
+    ||| % [
+      h.m(c, 'salesforce_source_up', 'source!~"%s"' % c.requiredSources),
+      c.orgMatchLabels,
+      h.m(c, 'salesforce_last_refresh_success_timestamp_seconds'),
+    ],
+    'for': c.optionalSourceUnavailableFor,
+    labels: { severity: 'info' },
+    annotations: {
+      summary: 'An optional Salesforce data source has never worked since the exporter started.',
+      description: 'Source {{ $labels.source }} of org {{ $labels.org }} has not succeeded once. Grant the permission the exporter log names, or disable the source in the config.',
+    },
+  },
+  {
+    alert: 'SalesforceDataStale',
+    // Only sources that succeeded once; a source that never did is
+    // SalesforceSourceFailing. Inhibited by SalesforceSourceFailing (see
+    // alertmanager/inhibit_rules.yaml): one fault, one notification.
+    local age = 'min without(%s) (time() - salesforce_last_refresh_success_timestamp_seconds{%s})' % [c.haDropLabels, c.salesforceExporterSelector],
+    expr: |||
+      (
+        %s
+          > on(%s, source) (%s * %s)
+      )
+      and (%s > %s)
+    ||| % [age, c.orgMatchLabels, c.staleDataFactor, h.m(c, 'salesforce_exporter_refresh_interval_seconds'), age, c.staleDataMinSeconds],
+    'for': c.staleDataFor,
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'Salesforce data is stale.',
+      description: 'Source {{ $labels.source }} of org {{ $labels.org }} last refreshed {{ $value | humanizeDuration }} ago.',
+    },
+  },
+  {
+    alert: 'SalesforceAPIUsageDataStale',
+    expr: 'min without(%s) (time() - salesforce_api_usage_data_end_timestamp_seconds{%s}) > %s' % [c.haDropLabels, c.salesforceExporterSelector, c.apiUsageStaleSeconds],
+    'for': '1h',
+    labels: { severity: 'info' },
+    annotations: {
+      summary: 'No new ApiTotalUsage log data.',
+      description: 'The newest API usage data of org {{ $labels.org }} ends {{ $value | humanizeDuration }} ago; the API surge and error-rate alerts are blind until new log files arrive.',
+    },
+  },
+  {
+    alert: 'SalesforceTokenVisibilityLimited',
+    expr: '%s == 1' % h.m(c, 'salesforce_exporter_oauth_tokens_visibility_limited'),
+    'for': '30m',
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'The integration user sees only its own OAuth tokens.',
+      description: 'Org {{ $labels.org }}: every OauthToken the exporter can read belongs to its own user. It lacks Customize Application, and the token metrics look like a clean org.',
+    },
+  },
+  {
+    alert: 'SalesforceExporterOverBudget',
+    expr: |||
+      %s
+        > on(%s) %s
+    ||| % [h.m(c, 'salesforce_exporter_api_requests_24h'), c.orgMatchLabels, h.m(c, 'salesforce_exporter_api_budget_daily_requests')],
+    'for': c.exporterOverBudgetFor,
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'The exporter used more than its share of the org API allocation.',
+      description: 'Org {{ $labels.org }}: the exporter made {{ $value }} API requests in 24 hours, over its api_budget_percent. It stretches its intervals; check for repeated full syncs in its logs.',
+    },
+  },
+  {
+    alert: 'SalesforceExporterConfigReloadFailed',
+    // Per exporter process: each one reloads its own file.
+    expr: 'salesforce_exporter_config_last_reload_successful{%(salesforceExporterSelector)s} == 0' % c,
+    'for': '5m',
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'The exporter could not reload its config; it runs the previous one.',
+      description: '{{ $labels.instance }} rejected its new config file; its log names the file, line and key.',
+    },
+  },
+])
