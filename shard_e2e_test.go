@@ -50,6 +50,7 @@ func TestTwoShardsServeEveryOrgOnce(t *testing.T) {
 	}
 
 	served := map[string][]int{}
+	var exporters []*exporter
 	for i := range 2 {
 		// Shard 1 is given as a StatefulSet pod name, as the Helm chart does.
 		shardFlag := map[int]string{0: "--orgs.shard=0", 1: "--orgs.shard=salesforce-oauth-exporter-1"}[i]
@@ -70,6 +71,16 @@ func TestTwoShardsServeEveryOrgOnce(t *testing.T) {
 				}
 			}
 		}
+		exporters = append(exporters, e)
+	}
+	// One refresher per org in the whole fleet: one OAuth token issued. Checked
+	// before /review, whose per-user read uses a client (and token) of its own.
+	for _, n := range names {
+		if got := len(servers[n].IssuedAccessTokens()); got != 1 {
+			t.Errorf("org %s: %d access tokens issued, want 1 (read by one replica only)", n, got)
+		}
+	}
+	for i, e := range exporters {
 		resp, err := http.Get(e.addr + "/review.json")
 		if err != nil {
 			t.Fatal(err)
@@ -89,10 +100,6 @@ func TestTwoShardsServeEveryOrgOnce(t *testing.T) {
 	for _, n := range names {
 		if len(served[n]) != 1 {
 			t.Errorf("org %s served by shards %v, want exactly one", n, served[n])
-		}
-		// One refresher per org in the whole fleet: one OAuth token issued.
-		if got := len(servers[n].IssuedAccessTokens()); got != 1 {
-			t.Errorf("org %s: %d access tokens issued, want 1 (read by one replica only)", n, got)
 		}
 	}
 }
