@@ -90,13 +90,23 @@ type Snapshots interface {
 
 // Collector exposes the latest snapshots as Prometheus metrics. It implements prometheus.Collector.
 type Collector struct {
-	src Snapshots
+	src     Snapshots
+	dropped *prometheus.CounterVec
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
 
 // New returns a Collector over src.
-func New(src Snapshots) *Collector { return &Collector{src: src} }
+func New(src Snapshots) *Collector {
+	return &Collector{src: src, dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "salesforce_exporter_dropped_series_total",
+		Help: "Series left out of /metrics because they could not be built from the snapshot (a value Prometheus rejects, or an app whose cleaned name and app_id repeat another's), counted at each collection of the data; the rest of the collection goes on.",
+	}, []string{"org"})}
+}
+
+// SelfMetrics returns the collector's own counters, for the self registry:
+// they must not sit in the data part, which is encoded once per snapshot.
+func (c *Collector) SelfMetrics() prometheus.Collector { return c.dropped }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -111,14 +121,27 @@ func boolStr(b bool) string { return strconv.FormatBool(b) }
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	var org string
+	// Every label value from Salesforce is cleaned (CleanLabel), and a series
+	// that still cannot be built is counted and left out: one bad value never
+	// stops the collection, so the orgs after it keep their series.
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		for i, l := range labels {
+			labels[i] = refresh.CleanLabel(l)
+		}
+		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		if err != nil {
+			c.dropped.WithLabelValues(org).Inc()
+			return
+		}
+		ch <- m
 	}
 	for _, s := range c.src.Snapshots() {
 		if s == nil {
 			continue
 		}
-		org := s.Org
+		org = refresh.CleanLabel(s.Org)
+		c.dropped.WithLabelValues(org)
 		gauge(descUp, b2f(s.Up()), org)
 		for _, name := range config.Sources {
 			st, ok := s.Sources[name]
@@ -157,8 +180,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descUsageEnd, float64(s.APIUsageEnd.Unix()), org)
 			gauge(descUsageStart, float64(s.APIUsageStart.Unix()), org)
 		}
+		seen := make(map[[2]string]bool, len(s.Apps))
 		for i := range s.Apps {
 			a := &s.Apps[i]
+			// Two names that differ only in bytes CleanLabel replaces would
+			// make two series with one label set, which fails the gather.
+			k := [2]string{refresh.CleanLabel(a.Name), refresh.CleanLabel(a.ID)}
+			if seen[k] {
+				c.dropped.WithLabelValues(org).Inc()
+				continue
+			}
+			seen[k] = true
 			approved := ""
 			if a.AdminApproved != nil {
 				approved = boolStr(*a.AdminApproved)
