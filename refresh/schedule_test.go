@@ -33,9 +33,9 @@ func TestClampDuration(t *testing.T) {
 func TestStretchFactor(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		name                          string
+		name                         string
 		projected, spent24h, allowed float64
-		want                          float64
+		want                         float64
 	}{
 		{"within budget", 500, 100, 1000, 1},
 		{"projected over", 4000, 100, 1000, 4},
