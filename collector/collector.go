@@ -78,6 +78,8 @@ var (
 		"Salesforce API requests the exporter made in the last 24 hours (token requests excluded: they don't count against the allocation).", []string{"org"}, nil)
 	descVisibility = prometheus.NewDesc("salesforce_exporter_oauth_tokens_visibility_limited",
 		"1 when every OAuth token the integration user can see is its own: it lacks Customize Application, and the token metrics would look like a clean org.", []string{"org"}, nil)
+	descImplausible = prometheus.NewDesc("salesforce_exporter_implausible_timestamps_total",
+		"Server timestamps the exporter ignored as implausible (a Date header two years off the local clock, an event log file dated in the future or over a year back), since the org's refresher started.", []string{"org"}, nil)
 	descTokenMode = prometheus.NewDesc("salesforce_exporter_oauth_token_mode",
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
@@ -112,7 +114,7 @@ func (c *Collector) SelfMetrics() prometheus.Collector { return c.dropped }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
-		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode} {
+		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible} {
 		ch <- d
 	}
 }
@@ -165,6 +167,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descBudget, s.BudgetDaily, org)
 		}
 		gauge(descSpent, float64(s.Requests24h), org)
+		if m, err := prometheus.NewConstMetric(descImplausible, prometheus.CounterValue, float64(s.ImplausibleTimes), org); err == nil {
+			ch <- m
+		} else {
+			c.dropped.WithLabelValues(org).Inc()
+		}
 		if s.TokenMode != "" {
 			gauge(descTokenMode, 1, org, s.TokenMode)
 		}

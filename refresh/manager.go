@@ -186,7 +186,7 @@ func (m *Manager) NewClient(org string, observe func(salesforce.RequestInfo)) (*
 		if countsAgainstAllocation(ri.Resource) {
 			r.budget.add(r.now())
 		}
-	}), m.opts...)
+	}), append([]salesforce.Option{salesforce.WithLogger(r.logger.With("component", "client"))}, m.opts...)...)
 }
 
 // Refresher returns an org's refresher, or nil.

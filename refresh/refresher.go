@@ -65,6 +65,7 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 		kick: make(chan struct{}, 1), warned: map[string]bool{}, budget: newBudget(),
 	}
 	r.settings.Store(&settings)
+	opts = append([]salesforce.Option{salesforce.WithLogger(r.logger.With("component", "client"))}, opts...)
 	c, err := NewClient(org, func(ri salesforce.RequestInfo) {
 		if observe != nil {
 			observe(ri)
@@ -411,6 +412,7 @@ func (r *Refresher) publish() {
 	}
 	snap.BudgetDaily = r.allowedDaily()
 	snap.Requests24h = r.budget.last24h(now)
+	snap.ImplausibleTimes = r.client.ImplausibleTimes()
 	r.snap.Store(snap)
 	if r.onPublish != nil {
 		r.onPublish()
