@@ -43,7 +43,7 @@ var (
 	descInactiveTok = prometheus.NewDesc("salesforce_connected_app_inactive_user_oauth_tokens",
 		"Tokens held by users whose User.IsActive is false."+cached, appLabels, nil)
 	descSessions = prometheus.NewDesc("salesforce_connected_app_oauth_sessions",
-		"Active OAuth sessions (AuthSession SessionType Oauth2, LastModifiedDate + NumSecondsValid > now) whose LoginHistory.Application is the app. The join is by app name and approximate: Salesforce overwrites a reused session's LoginHistoryId. Sessions without a login row count under app=\"(unknown)\"."+cached, appLabels, nil)
+		"Active OAuth sessions (AuthSession SessionType Oauth2, LastModifiedDate + NumSecondsValid > now) whose LoginHistory.Application is the app. The join is by app name and approximate: Salesforce overwrites a reused session's LoginHistoryId. Sessions without a login row, or whose app name several apps share, count under app=\"(unknown)\"."+cached, appLabels, nil)
 	descAPIRequests = prometheus.NewDesc("salesforce_connected_app_api_requests",
 		"ApiTotalUsage events for the app in the window ending at salesforce_api_usage_data_end_timestamp_seconds. Requests without a connected app count under app=\"(none)\"."+cached, []string{"org", "app", "app_id", "window"}, nil)
 	descAPIErrors = prometheus.NewDesc("salesforce_connected_app_api_errors",

@@ -58,9 +58,17 @@ func firstSeenKey(a *AppUsage) string {
 //     all is uninstalled.
 //   - Installed apps nobody has authorized still get a row.
 //   - An External Client App is its own row, keyed by its Id.
+//   - An app whose ConnectedApplication Id is unknown but whose menu item
+//     is known takes the AppMenuItem Id as its Id (the app_id label), so
+//     two same-named apps never share one series; OauthToken rows of two
+//     uninstalled apps of one name carry neither and cannot be told apart.
+//   - Sessions and logins, which have only a name (LoginHistory.Application),
+//     go to the one app of that name (case-insensitive). When several apps
+//     share the name, the datum cannot be attributed: it is not credited to
+//     any of them (they get no sessions or logins series, rather than a
+//     wrong one) and counts under app="(unknown)" (NoLoginHistory).
 //   - API usage is matched by Id when the row has one, else by name
-//     (case-insensitive); sessions and logins, which have only a name, by
-//     name: the first app of that name in the order above. A usage Id that
+//     (case-insensitive), the first app of that name. A usage Id that
 //     matches no app goes to a same-named app without an Id (an uninstalled
 //     one), or to a new row when there is none; when every same-named app
 //     has another Id, the usage row gets a row of its own.
@@ -205,25 +213,40 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			a.HasAPIUsage = true
 		}
 	}
+	// byNameOnly attributes a name-only datum: the one app of that name, or
+	// the "(unknown)" row when several share it (ambiguous records them).
+	ambiguous := map[*AppUsage]bool{}
+	byNameOnly := func(name string) *AppUsage {
+		if cands := byName[strings.ToLower(name)]; len(cands) > 1 {
+			for _, a := range cands {
+				ambiguous[a] = true
+			}
+			name = NoLoginHistory
+		}
+		return match(name, "")
+	}
 	if p.Sessions != nil {
-		for name, n := range p.Sessions {
-			if a := match(name, ""); a != nil {
-				a.Sessions += n
+		names := sortedKeys(p.Sessions)
+		for _, name := range names {
+			if a := byNameOnly(name); a != nil {
+				a.Sessions += p.Sessions[name]
 			}
 		}
 		for _, a := range apps {
-			a.HasSessions = true
+			a.HasSessions = !ambiguous[a]
 		}
 	}
 	if p.Logins != nil {
-		for name, n := range p.Logins {
-			if a := match(name, ""); a != nil {
+		clear(ambiguous)
+		for _, name := range sortedKeys(p.Logins) {
+			if a := byNameOnly(name); a != nil {
+				n := p.Logins[name]
 				a.LoginSuccess += n[0]
 				a.LoginFailure += n[1]
 			}
 		}
 		for _, a := range apps {
-			a.HasLogins = true
+			a.HasLogins = !ambiguous[a]
 		}
 	}
 	added = map[string]time.Time{}
@@ -243,10 +266,23 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			}
 			a.FirstSeen = fs
 		}
+		if a.ID == "" && a.MenuItemID != "" {
+			a.ID = a.MenuItemID // after the first-seen key, which stays as it was
+		}
 		snap.Apps = append(snap.Apps, *a)
 	}
 	slices.SortFunc(snap.Apps, func(x, y AppUsage) int {
 		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
 	})
 	return snap, added
+}
+
+// sortedKeys returns m's keys in order, so rows appear in a stable order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
