@@ -140,7 +140,7 @@ func TestBuildAppMatching(t *testing.T) {
 			`connected_app "Solo" id= menu= installed=false known=false tokens=1 req7d=0 sessions=2 has_sessions=true logins=1/0 has_logins=true`,
 		},
 	}, {
-		name: "two same-named apps whose ConnectedApplication is unknown take their AppMenuItem Ids: two series, two app_ids",
+		name:  "two same-named apps whose ConnectedApplication is unknown take their AppMenuItem Ids: two series, two app_ids",
 		parts: parts{TokensKnown: true, Tokens: []appTokens{tokens("Twin", "0DS07", 1), tokens("Twin", "0DS08", 2)}},
 		want: []string{
 			`connected_app "Twin" id=0DS07 menu=0DS07 installed=true known=false tokens=1 req7d=0 sessions=0`,
