@@ -80,6 +80,8 @@ var (
 		"1 when every OAuth token the integration user can see is its own: it lacks Customize Application, and the token metrics would look like a clean org.", []string{"org"}, nil)
 	descImplausible = prometheus.NewDesc("salesforce_exporter_implausible_timestamps_total",
 		"Server timestamps the exporter ignored as implausible (a Date header two years off the local clock, an event log file dated in the future or over a year back), since the org's refresher started.", []string{"org"}, nil)
+	descAppsFolded = prometheus.NewDesc("salesforce_exporter_apps_over_limit",
+		"Apps over max_apps_per_org, summed into the app=\"(other)\" series instead of their own; 0 when every app has its own.", []string{"org"}, nil)
 	descTokenMode = prometheus.NewDesc("salesforce_exporter_oauth_token_mode",
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
@@ -114,7 +116,7 @@ func (c *Collector) SelfMetrics() prometheus.Collector { return c.dropped }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
-		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible} {
+		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded} {
 		ch <- d
 	}
 }
@@ -167,6 +169,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descBudget, s.BudgetDaily, org)
 		}
 		gauge(descSpent, float64(s.Requests24h), org)
+		gauge(descAppsFolded, float64(s.AppsFolded), org)
 		if m, err := prometheus.NewConstMetric(descImplausible, prometheus.CounterValue, float64(s.ImplausibleTimes), org); err == nil {
 			ch <- m
 		} else {

@@ -286,3 +286,70 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// OtherApps is the app label of the one series that sums the apps over
+// max_apps_per_org.
+const OtherApps = "(other)"
+
+// capApps keeps at most limit apps in snap (limit <= 0: no cap): the apps on
+// the inventory first, then the busiest (tokens, API requests in 7 days,
+// sessions), then by name. The rest are summed into one app="(other)" row,
+// so the org's totals stay right and /metrics stays bounded. It returns how
+// many apps were folded.
+func capApps(snap *Snapshot, limit int) int {
+	if limit <= 0 || len(snap.Apps) <= limit {
+		return 0
+	}
+	ranked := slices.Clone(snap.Apps)
+	weight := func(a *AppUsage) int64 { return a.Tokens + a.Requests7d + a.Sessions + a.LoginSuccess + a.LoginFailure }
+	slices.SortStableFunc(ranked, func(x, y AppUsage) int {
+		if x.Known != y.Known {
+			if x.Known {
+				return -1
+			}
+			return 1
+		}
+		if wx, wy := weight(&x), weight(&y); wx != wy {
+			if wx > wy {
+				return -1
+			}
+			return 1
+		}
+		return 0 // snap.Apps is sorted by kind and name already
+	})
+	keep := limit - 1 // one row for (other)
+	other := AppUsage{Name: OtherApps, Kind: KindConnectedApp}
+	for i := keep; i < len(ranked); i++ {
+		a := &ranked[i]
+		other.HasTokens = other.HasTokens || a.HasTokens
+		other.Tokens += a.Tokens
+		other.Users += a.Users // an upper bound: a user of two folded apps counts twice
+		other.Uses += a.Uses
+		other.Stale += a.Stale
+		other.InactiveTokens += a.InactiveTokens
+		if a.LastUsed.After(other.LastUsed) {
+			other.LastUsed = a.LastUsed
+		}
+		if !a.FirstAuthorized.IsZero() && (other.FirstAuthorized.IsZero() || a.FirstAuthorized.Before(other.FirstAuthorized)) {
+			other.FirstAuthorized = a.FirstAuthorized
+		}
+		other.HasSessions = other.HasSessions || a.HasSessions
+		other.Sessions += a.Sessions
+		other.HasAPIUsage = other.HasAPIUsage || a.HasAPIUsage
+		other.Requests24h += a.Requests24h
+		other.Requests7d += a.Requests7d
+		other.Errors24h += a.Errors24h
+		other.Errors7d += a.Errors7d
+		other.HasLogins = other.HasLogins || a.HasLogins
+		other.LoginSuccess += a.LoginSuccess
+		other.LoginFailure += a.LoginFailure
+	}
+	folded := len(ranked) - keep
+	kept := append(ranked[:keep:keep], other)
+	slices.SortFunc(kept, func(x, y AppUsage) int {
+		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
+	})
+	snap.Apps = kept
+	snap.AppsFolded = folded
+	return folded
+}

@@ -18,6 +18,7 @@ import (
 // reload without restarting a refresher.
 type Settings struct {
 	StaleAfter time.Duration
+	MaxApps    int // max_apps_per_org; 0: no cap
 	Inventory  func(org, appName, appID string) *config.InventoryEntry
 }
 
@@ -401,6 +402,14 @@ func (r *Refresher) publish() {
 	snap, added := build(r.org.Name, p, set.Inventory, r.state.FirstSeen, now)
 	for k, t := range added {
 		r.state.FirstSeen[k], r.dirty = t, true
+	}
+	if n := capApps(snap, set.MaxApps); n > 0 {
+		if !r.warned["cap"] {
+			r.warned["cap"] = true
+			r.logger.Warn("More apps than max_apps_per_org: the least used are summed into app=\"(other)\"", "apps", len(snap.Apps)-1+n, "max_apps_per_org", set.MaxApps, "folded", n)
+		}
+	} else if r.warned["cap"] {
+		delete(r.warned, "cap")
 	}
 	snap.Sources = map[string]SourceStatus{}
 	for _, s := range r.sources {

@@ -75,6 +75,9 @@ type Snapshot struct {
 	// (salesforce.Client.ImplausibleTimes) since the refresher started.
 	ImplausibleTimes   int64
 	PermissionWarnings []string
+	// AppsFolded is how many apps over max_apps_per_org are summed into the
+	// app="(other)" row.
+	AppsFolded int
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.
