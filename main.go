@@ -208,7 +208,9 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	shardMetrics.SetOrgs(len(cfg.Orgs))
 
 	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
-	dataReg.MustRegister(collector.New(mgr))
+	coll := collector.New(mgr)
+	dataReg.MustRegister(coll)
+	selfReg.MustRegister(coll.SelfMetrics())
 	// The data part of the exposition is encoded once per snapshot change,
 	// however many scrapers there are; the self metrics at every scrape.
 	metrics := collector.NewHandler(dataReg, selfReg, mgr.Version, logger.With("component", "metrics"))

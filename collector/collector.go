@@ -43,7 +43,7 @@ var (
 	descInactiveTok = prometheus.NewDesc("salesforce_connected_app_inactive_user_oauth_tokens",
 		"Tokens held by users whose User.IsActive is false."+cached, appLabels, nil)
 	descSessions = prometheus.NewDesc("salesforce_connected_app_oauth_sessions",
-		"Active OAuth sessions (AuthSession SessionType Oauth2, LastModifiedDate + NumSecondsValid > now) whose LoginHistory.Application is the app. The join is by app name and approximate: Salesforce overwrites a reused session's LoginHistoryId. Sessions without a login row count under app=\"(unknown)\"."+cached, appLabels, nil)
+		"Active OAuth sessions (AuthSession SessionType Oauth2, LastModifiedDate + NumSecondsValid > now) whose LoginHistory.Application is the app. The join is by app name and approximate: Salesforce overwrites a reused session's LoginHistoryId. Sessions without a login row, or whose app name several apps share, count under app=\"(unknown)\"."+cached, appLabels, nil)
 	descAPIRequests = prometheus.NewDesc("salesforce_connected_app_api_requests",
 		"ApiTotalUsage events for the app in the window ending at salesforce_api_usage_data_end_timestamp_seconds. Requests without a connected app count under app=\"(none)\"."+cached, []string{"org", "app", "app_id", "window"}, nil)
 	descAPIErrors = prometheus.NewDesc("salesforce_connected_app_api_errors",
@@ -78,6 +78,10 @@ var (
 		"Salesforce API requests the exporter made in the last 24 hours (token requests excluded: they don't count against the allocation).", []string{"org"}, nil)
 	descVisibility = prometheus.NewDesc("salesforce_exporter_oauth_tokens_visibility_limited",
 		"1 when every OAuth token the integration user can see is its own: it lacks Customize Application, and the token metrics would look like a clean org.", []string{"org"}, nil)
+	descImplausible = prometheus.NewDesc("salesforce_exporter_implausible_timestamps_total",
+		"Server timestamps the exporter ignored as implausible (a Date header two years off the local clock, an event log file dated in the future or over a year back), since the org's refresher started.", []string{"org"}, nil)
+	descAppsFolded = prometheus.NewDesc("salesforce_exporter_apps_over_limit",
+		"Apps over max_apps_per_org, summed into the app=\"(other)\" series instead of their own; 0 when every app has its own.", []string{"org"}, nil)
 	descTokenMode = prometheus.NewDesc("salesforce_exporter_oauth_token_mode",
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
@@ -90,19 +94,29 @@ type Snapshots interface {
 
 // Collector exposes the latest snapshots as Prometheus metrics. It implements prometheus.Collector.
 type Collector struct {
-	src Snapshots
+	src     Snapshots
+	dropped *prometheus.CounterVec
 }
 
 var _ prometheus.Collector = (*Collector)(nil)
 
 // New returns a Collector over src.
-func New(src Snapshots) *Collector { return &Collector{src: src} }
+func New(src Snapshots) *Collector {
+	return &Collector{src: src, dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "salesforce_exporter_dropped_series_total",
+		Help: "Series left out of /metrics because they could not be built from the snapshot (a value Prometheus rejects, or an app whose cleaned name and app_id repeat another's), counted at each collection of the data; the rest of the collection goes on.",
+	}, []string{"org"})}
+}
+
+// SelfMetrics returns the collector's own counters, for the self registry:
+// they must not sit in the data part, which is encoded once per snapshot.
+func (c *Collector) SelfMetrics() prometheus.Collector { return c.dropped }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
-		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode} {
+		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded} {
 		ch <- d
 	}
 }
@@ -111,14 +125,27 @@ func boolStr(b bool) string { return strconv.FormatBool(b) }
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	var org string
+	// Every label value from Salesforce is cleaned (CleanLabel), and a series
+	// that still cannot be built is counted and left out: one bad value never
+	// stops the collection, so the orgs after it keep their series.
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		for i, l := range labels {
+			labels[i] = refresh.CleanLabel(l)
+		}
+		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		if err != nil {
+			c.dropped.WithLabelValues(org).Inc()
+			return
+		}
+		ch <- m
 	}
 	for _, s := range c.src.Snapshots() {
 		if s == nil {
 			continue
 		}
-		org := s.Org
+		org = refresh.CleanLabel(s.Org)
+		c.dropped.WithLabelValues(org)
 		gauge(descUp, b2f(s.Up()), org)
 		for _, name := range config.Sources {
 			st, ok := s.Sources[name]
@@ -142,6 +169,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descBudget, s.BudgetDaily, org)
 		}
 		gauge(descSpent, float64(s.Requests24h), org)
+		gauge(descAppsFolded, float64(s.AppsFolded), org)
+		if m, err := prometheus.NewConstMetric(descImplausible, prometheus.CounterValue, float64(s.ImplausibleTimes), org); err == nil {
+			ch <- m
+		} else {
+			c.dropped.WithLabelValues(org).Inc()
+		}
 		if s.TokenMode != "" {
 			gauge(descTokenMode, 1, org, s.TokenMode)
 		}
@@ -157,8 +190,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descUsageEnd, float64(s.APIUsageEnd.Unix()), org)
 			gauge(descUsageStart, float64(s.APIUsageStart.Unix()), org)
 		}
+		seen := make(map[[2]string]bool, len(s.Apps))
 		for i := range s.Apps {
 			a := &s.Apps[i]
+			// Two names that differ only in bytes CleanLabel replaces would
+			// make two series with one label set, which fails the gather.
+			k := [2]string{refresh.CleanLabel(a.Name), refresh.CleanLabel(a.ID)}
+			if seen[k] {
+				c.dropped.WithLabelValues(org).Inc()
+				continue
+			}
+			seen[k] = true
 			approved := ""
 			if a.AdminApproved != nil {
 				approved = boolStr(*a.AdminApproved)

@@ -41,6 +41,9 @@ type Config struct {
 	Orgs       []Org            `yaml:"orgs"`
 	Inventory  []InventoryEntry `yaml:"inventory"`
 	Detection  Detection        `yaml:"detection"`
+	// MaxAppsPerOrg caps the apps exported per org; the rest are summed
+	// into one app="(other)" series.
+	MaxAppsPerOrg int `yaml:"max_apps_per_org"`
 
 	// File is the path the config was read from.
 	File string `yaml:"-"`
@@ -99,6 +102,7 @@ type InventoryEntry struct {
 // Defaults.
 const (
 	DefaultStaleAfter       = 90 * 24 * time.Hour
+	DefaultMaxAppsPerOrg    = 5000
 	DefaultRefreshInterval  = 5 * time.Minute
 	DefaultTimeout          = 4 * time.Minute
 	DefaultAPIBudgetPercent = 1.0
@@ -283,6 +287,12 @@ func (v *validator) validate() error {
 	}
 	if c.StaleAfter < 0 {
 		return v.errf("stale_after", []any{"stale_after"}, "must be positive")
+	}
+	if c.MaxAppsPerOrg == 0 {
+		c.MaxAppsPerOrg = DefaultMaxAppsPerOrg
+	}
+	if c.MaxAppsPerOrg < 0 {
+		return v.errf("max_apps_per_org", []any{"max_apps_per_org"}, "must be a positive number of apps (leave it out for %d)", DefaultMaxAppsPerOrg)
 	}
 	if len(c.Orgs) == 0 {
 		return v.errf("orgs", []any{"orgs"}, "at least one org is required")

@@ -58,9 +58,17 @@ func firstSeenKey(a *AppUsage) string {
 //     all is uninstalled.
 //   - Installed apps nobody has authorized still get a row.
 //   - An External Client App is its own row, keyed by its Id.
+//   - An app whose ConnectedApplication Id is unknown but whose menu item
+//     is known takes the AppMenuItem Id as its Id (the app_id label), so
+//     two same-named apps never share one series; OauthToken rows of two
+//     uninstalled apps of one name carry neither and cannot be told apart.
+//   - Sessions and logins, which have only a name (LoginHistory.Application),
+//     go to the one app of that name (case-insensitive). When several apps
+//     share the name, the datum cannot be attributed: it is not credited to
+//     any of them (they get no sessions or logins series, rather than a
+//     wrong one) and counts under app="(unknown)" (NoLoginHistory).
 //   - API usage is matched by Id when the row has one, else by name
-//     (case-insensitive); sessions and logins, which have only a name, by
-//     name: the first app of that name in the order above. A usage Id that
+//     (case-insensitive), the first app of that name. A usage Id that
 //     matches no app goes to a same-named app without an Id (an uninstalled
 //     one), or to a new row when there is none; when every same-named app
 //     has another Id, the usage row gets a row of its own.
@@ -205,25 +213,40 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			a.HasAPIUsage = true
 		}
 	}
+	// byNameOnly attributes a name-only datum: the one app of that name, or
+	// the "(unknown)" row when several share it (ambiguous records them).
+	ambiguous := map[*AppUsage]bool{}
+	byNameOnly := func(name string) *AppUsage {
+		if cands := byName[strings.ToLower(name)]; len(cands) > 1 {
+			for _, a := range cands {
+				ambiguous[a] = true
+			}
+			name = NoLoginHistory
+		}
+		return match(name, "")
+	}
 	if p.Sessions != nil {
-		for name, n := range p.Sessions {
-			if a := match(name, ""); a != nil {
-				a.Sessions += n
+		names := sortedKeys(p.Sessions)
+		for _, name := range names {
+			if a := byNameOnly(name); a != nil {
+				a.Sessions += p.Sessions[name]
 			}
 		}
 		for _, a := range apps {
-			a.HasSessions = true
+			a.HasSessions = !ambiguous[a]
 		}
 	}
 	if p.Logins != nil {
-		for name, n := range p.Logins {
-			if a := match(name, ""); a != nil {
+		clear(ambiguous)
+		for _, name := range sortedKeys(p.Logins) {
+			if a := byNameOnly(name); a != nil {
+				n := p.Logins[name]
 				a.LoginSuccess += n[0]
 				a.LoginFailure += n[1]
 			}
 		}
 		for _, a := range apps {
-			a.HasLogins = true
+			a.HasLogins = !ambiguous[a]
 		}
 	}
 	added = map[string]time.Time{}
@@ -243,10 +266,90 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			}
 			a.FirstSeen = fs
 		}
+		if a.ID == "" && a.MenuItemID != "" {
+			a.ID = a.MenuItemID // after the first-seen key, which stays as it was
+		}
 		snap.Apps = append(snap.Apps, *a)
 	}
 	slices.SortFunc(snap.Apps, func(x, y AppUsage) int {
 		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
 	})
 	return snap, added
+}
+
+// sortedKeys returns m's keys in order, so rows appear in a stable order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// OtherApps is the app label of the one series that sums the apps over
+// max_apps_per_org.
+const OtherApps = "(other)"
+
+// capApps keeps at most limit apps in snap (limit <= 0: no cap): the apps on
+// the inventory first, then the busiest (tokens, API requests in 7 days,
+// sessions), then by name. The rest are summed into one app="(other)" row,
+// so the org's totals stay right and /metrics stays bounded. It returns how
+// many apps were folded.
+func capApps(snap *Snapshot, limit int) int {
+	if limit <= 0 || len(snap.Apps) <= limit {
+		return 0
+	}
+	ranked := slices.Clone(snap.Apps)
+	weight := func(a *AppUsage) int64 { return a.Tokens + a.Requests7d + a.Sessions + a.LoginSuccess + a.LoginFailure }
+	slices.SortStableFunc(ranked, func(x, y AppUsage) int {
+		if x.Known != y.Known {
+			if x.Known {
+				return -1
+			}
+			return 1
+		}
+		if wx, wy := weight(&x), weight(&y); wx != wy {
+			if wx > wy {
+				return -1
+			}
+			return 1
+		}
+		return 0 // snap.Apps is sorted by kind and name already
+	})
+	keep := limit - 1 // one row for (other)
+	other := AppUsage{Name: OtherApps, Kind: KindConnectedApp}
+	for i := keep; i < len(ranked); i++ {
+		a := &ranked[i]
+		other.HasTokens = other.HasTokens || a.HasTokens
+		other.Tokens += a.Tokens
+		other.Users += a.Users // an upper bound: a user of two folded apps counts twice
+		other.Uses += a.Uses
+		other.Stale += a.Stale
+		other.InactiveTokens += a.InactiveTokens
+		if a.LastUsed.After(other.LastUsed) {
+			other.LastUsed = a.LastUsed
+		}
+		if !a.FirstAuthorized.IsZero() && (other.FirstAuthorized.IsZero() || a.FirstAuthorized.Before(other.FirstAuthorized)) {
+			other.FirstAuthorized = a.FirstAuthorized
+		}
+		other.HasSessions = other.HasSessions || a.HasSessions
+		other.Sessions += a.Sessions
+		other.HasAPIUsage = other.HasAPIUsage || a.HasAPIUsage
+		other.Requests24h += a.Requests24h
+		other.Requests7d += a.Requests7d
+		other.Errors24h += a.Errors24h
+		other.Errors7d += a.Errors7d
+		other.HasLogins = other.HasLogins || a.HasLogins
+		other.LoginSuccess += a.LoginSuccess
+		other.LoginFailure += a.LoginFailure
+	}
+	folded := len(ranked) - keep
+	kept := append(ranked[:keep:keep], other)
+	slices.SortFunc(kept, func(x, y AppUsage) int {
+		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
+	})
+	snap.Apps = kept
+	snap.AppsFolded = folded
+	return folded
 }

@@ -124,17 +124,27 @@ func TestBuildAppMatching(t *testing.T) {
 		parts: parts{APIUsage: usage([4]string{"New ECA", ecaID18[:15], ecaID18[:15], "3"})},
 		want:  []string{`external_client_app "New ECA" id=` + ecaID18[:15] + ` menu= installed=false known=false tokens=0 req7d=3 sessions=0`},
 	}, {
-		// Current behaviour, kept by this refactor: two apps of one name stay
-		// two rows, but sessions (which carry only a name) all land on the
-		// first of them. The fix comes with the detection work.
-		name: "same-name apps are kept apart; name-only sessions go to the first of them",
+		// Issue 13: sessions carry only a name, and two apps share it. They
+		// are credited to neither (no sessions series for them, rather than
+		// a wrong one) but to "(unknown)".
+		name: "same-name apps are kept apart; name-only sessions of a shared name go to (unknown), not the first of them",
 		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3), tokens("Data Loader", "", 20)}
-			p.Sessions = map[string]int64{"Data Loader": 4}
+			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3), tokens("Data Loader", "", 20), tokens("Solo", "", 1)}
+			p.Sessions = map[string]int64{"Data Loader": 4, "solo": 2, NoLoginHistory: 1}
+			p.Logins = map[string][2]int64{"data loader": {5, 1}, "Solo": {1, 0}}
 		}),
 		want: []string{
-			`connected_app "Data Loader" id= menu= installed=false known=false tokens=20 req7d=0 sessions=0`,
-			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=3 req7d=0 sessions=4`,
+			`connected_app "(unknown)" id= menu= installed=false known=false tokens=0 req7d=0 sessions=5 has_sessions=true logins=5/1 has_logins=true`,
+			`connected_app "Data Loader" id= menu= installed=false known=false tokens=20 req7d=0 sessions=0 has_sessions=false logins=0/0 has_logins=false`,
+			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=3 req7d=0 sessions=0 has_sessions=false logins=0/0 has_logins=false`,
+			`connected_app "Solo" id= menu= installed=false known=false tokens=1 req7d=0 sessions=2 has_sessions=true logins=1/0 has_logins=true`,
+		},
+	}, {
+		name:  "two same-named apps whose ConnectedApplication is unknown take their AppMenuItem Ids: two series, two app_ids",
+		parts: parts{TokensKnown: true, Tokens: []appTokens{tokens("Twin", "0DS07", 1), tokens("Twin", "0DS08", 2)}},
+		want: []string{
+			`connected_app "Twin" id=0DS07 menu=0DS07 installed=true known=false tokens=1 req7d=0 sessions=0`,
+			`connected_app "Twin" id=0DS08 menu=0DS08 installed=true known=false tokens=2 req7d=0 sessions=0`,
 		},
 	}, {
 		name:  "sessions of an app no other source knows get a row",
@@ -164,7 +174,11 @@ func TestBuildAppMatching(t *testing.T) {
 			snap, _ := build("prod", c.parts, cfg.InventoryFor, map[string]time.Time{}, time.Unix(1_780_000_000, 0))
 			var got []string
 			for _, a := range snap.Apps {
-				got = append(got, row(a))
+				r := row(a)
+				if c.parts.Logins != nil {
+					r += fmt.Sprintf(" has_sessions=%v logins=%d/%d has_logins=%v", a.HasSessions, a.LoginSuccess, a.LoginFailure, a.HasLogins)
+				}
+				got = append(got, r)
 			}
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))

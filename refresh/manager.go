@@ -66,7 +66,7 @@ func NewManager(storage string, logger *slog.Logger, observe ObserverFactory, op
 }
 
 func settingsFrom(cfg *config.Config) Settings {
-	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) }}
+	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), MaxApps: cfg.MaxAppsPerOrg, Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) }}
 }
 
 // Start runs the refreshers of cfg until ctx is done.
@@ -186,7 +186,7 @@ func (m *Manager) NewClient(org string, observe func(salesforce.RequestInfo)) (*
 		if countsAgainstAllocation(ri.Resource) {
 			r.budget.add(r.now())
 		}
-	}), m.opts...)
+	}), append([]salesforce.Option{salesforce.WithLogger(r.logger.With("component", "client"))}, m.opts...)...)
 }
 
 // Refresher returns an org's refresher, or nil.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 // reload without restarting a refresher.
 type Settings struct {
 	StaleAfter time.Duration
+	MaxApps    int // max_apps_per_org; 0: no cap
 	Inventory  func(org, appName, appID string) *config.InventoryEntry
 }
 
@@ -51,7 +53,8 @@ type sourceRun struct {
 	status SourceStatus
 	next   time.Time
 	cost   float64 // requests per steady-state run, smoothed
-	runs   int
+	runs   int     // successful runs
+	fails  int     // consecutive failures
 }
 
 // NewRefresher builds a refresher for one org. It makes no network call.
@@ -63,6 +66,7 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 		kick: make(chan struct{}, 1), warned: map[string]bool{}, budget: newBudget(),
 	}
 	r.settings.Store(&settings)
+	opts = append([]salesforce.Option{salesforce.WithLogger(r.logger.With("component", "client"))}, opts...)
 	c, err := NewClient(org, func(ri salesforce.RequestInfo) {
 		if observe != nil {
 			observe(ri)
@@ -172,41 +176,121 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	if ctx.Err() != nil {
 		return
 	}
-	// The first run of a source is a full read (a full OauthToken sync, a log
-	// backfill): it says nothing of the steady cost, so it only counts in the
-	// last-24-hours total.
-	cost := float64(r.budget.total() - before)
-	s.runs++
-	switch s.runs {
-	case 1:
-	case 2:
-		s.cost = cost
-	default:
-		s.cost = 0.7*s.cost + 0.3*cost
+	// The first successful run of a source is a full read (a full OauthToken
+	// sync, a log backfill): it says nothing of the steady cost, so it only
+	// counts in the last-24-hours total. A failed run's calls count there
+	// too, and set how long the retry waits.
+	spent := float64(r.budget.total() - before)
+	if err == nil {
+		s.runs++
+		switch s.runs {
+		case 1:
+		case 2:
+			s.cost = spent
+		default:
+			s.cost = 0.7*s.cost + 0.3*spent
+		}
 	}
 	s.status.LastAttempt, s.status.Duration = start, r.now().Sub(start)
 	interval := r.effectiveInterval(s)
 	s.status.Interval = interval
 	if err != nil {
 		s.status.Up, s.status.LastError = false, err.Error()
+		s.fails++
 		r.logFailure(s.src.name(), err)
-		retry := min(interval, time.Minute)
-		if errors.Is(err, salesforce.ErrRequestLimitExceeded) {
-			// Back off until the rolling allocation frees up: five intervals,
-			// at most 15 minutes, and never less than one interval.
-			retry = max(interval, min(15*time.Minute, 5*interval))
-		}
-		if errors.Is(err, errPermission) {
-			retry = max(interval, time.Hour)
-		}
-		s.next = r.now().Add(retry)
+		s.next = r.now().Add(retryDelay(retryInput{
+			interval: interval, fails: s.fails, spent: spent, allowed: r.allowedDaily(),
+			spent24h: float64(r.budget.last24h(r.now())),
+			limited:  errors.Is(err, salesforce.ErrRequestLimitExceeded), permission: errors.Is(err, errPermission),
+		}))
 		return
 	}
 	if !s.status.Up && !s.status.LastSuccess.IsZero() {
 		r.logger.Info("Source recovered", "data_source", s.src.name())
 	}
+	s.fails = 0
 	s.status.Up, s.status.LastError, s.status.LastSuccess = true, "", r.now()
 	s.next = start.Add(interval)
+}
+
+// Bounds of every interval and retry the refresher schedules.
+const (
+	// minInterval is the shortest wait between two runs of a source.
+	minInterval = time.Second
+	// maxInterval is the longest: however tight the budget, a source runs
+	// at least daily (the daily allocation renews within it).
+	maxInterval = 24 * time.Hour
+	// firstRetry is the wait after a first failure (or the interval, if shorter).
+	firstRetry = time.Minute
+	// maxBackoff is the longest backoff of a failing source whose interval is shorter.
+	maxBackoff = time.Hour
+)
+
+// clampDuration converts f nanoseconds to a Duration within [lo, hi], in
+// float first: a tiny budget or a huge cost must not overflow the
+// conversion (it once made -9.22e9 s and a hot loop). NaN gives hi.
+func clampDuration(f float64, lo, hi time.Duration) time.Duration {
+	hi = max(hi, lo)
+	switch {
+	case math.IsNaN(f) || f >= float64(hi):
+		return hi
+	case f <= float64(lo):
+		return lo
+	}
+	return time.Duration(f)
+}
+
+// stretchFactor is how much the intervals stretch: the projected daily
+// requests, or those already spent in the last 24 hours, over the allowed
+// daily requests; 1 when the budget is unknown (allowed <= 0) or a figure is
+// not a number.
+func stretchFactor(projected, spent24h, allowed float64) float64 {
+	if !(allowed > 0) || math.IsInf(allowed, 1) {
+		return 1
+	}
+	f := max(1, projected/allowed, spent24h/allowed)
+	if math.IsNaN(f) {
+		return 1
+	}
+	return f
+}
+
+// retryInput is what sets the wait after a failed run.
+type retryInput struct {
+	interval   time.Duration // the source's interval in force (stretched)
+	fails      int           // consecutive failures, this one included
+	spent      float64       // requests the failed run made
+	allowed    float64       // daily requests the exporter may spend (0: unknown)
+	spent24h   float64       // requests made in the last 24 hours
+	limited    bool          // the org's allocation is used up
+	permission bool          // a permission is missing
+}
+
+// retryDelay is the wait after a failed run. It backs off exponentially
+// (a minute, or the interval if shorter, doubling per consecutive failure,
+// up to the longer of the interval and an hour), and stays inside the
+// budget: the wait is at least the time in which the budget earns back what
+// the failed run spent, and at least the interval once the last 24 hours
+// have spent the budget. An exhausted allocation waits five intervals (at
+// most 15 minutes, at least one interval); a missing permission an hour.
+func retryDelay(in retryInput) time.Duration {
+	interval := clampDuration(float64(in.interval), minInterval, maxInterval)
+	first := min(interval, firstRetry)
+	wait := float64(first) * math.Pow(2, float64(max(in.fails, 1)-1))
+	wait = min(wait, float64(max(interval, maxBackoff)))
+	if in.limited {
+		wait = max(wait, float64(max(interval, min(15*time.Minute, 5*interval))))
+	}
+	if in.permission {
+		wait = max(wait, float64(max(interval, time.Hour)))
+	}
+	if in.allowed > 0 {
+		wait = max(wait, in.spent*float64(24*time.Hour)/in.allowed)
+		if in.spent24h >= in.allowed {
+			wait = max(wait, float64(interval))
+		}
+	}
+	return clampDuration(wait, minInterval, maxInterval)
 }
 
 func (r *Refresher) logFailure(source string, err error) {
@@ -224,20 +308,19 @@ func (r *Refresher) logFailure(source string, err error) {
 	}
 }
 
-// effectiveInterval stretches a source's interval when the org's API budget is tight.
+// effectiveInterval stretches a source's interval when the org's API budget
+// is tight, within [minInterval, maxInterval].
 func (r *Refresher) effectiveInterval(s *sourceRun) time.Duration {
-	base := r.org.SourceInterval(s.src.name())
+	base := clampDuration(float64(r.org.SourceInterval(s.src.name())), minInterval, maxInterval)
 	allowed := r.allowedDaily()
-	if allowed <= 0 {
-		return base
-	}
 	var projected float64
 	for _, x := range r.sources {
 		if x.status.Enabled {
-			projected += x.cost * float64(24*time.Hour) / float64(r.org.SourceInterval(x.src.name()))
+			iv := clampDuration(float64(r.org.SourceInterval(x.src.name())), minInterval, maxInterval)
+			projected += x.cost * float64(24*time.Hour) / float64(iv)
 		}
 	}
-	stretch := max(1, projected/allowed, float64(r.budget.last24h(r.now()))/allowed)
+	stretch := stretchFactor(projected, float64(r.budget.last24h(r.now())), allowed)
 	if stretch > 1.05 {
 		key := "stretch"
 		if !r.warned[key] {
@@ -248,7 +331,7 @@ func (r *Refresher) effectiveInterval(s *sourceRun) time.Duration {
 		delete(r.warned, "stretch")
 		r.logger.Info("API budget is back within bounds; refresh intervals restored")
 	}
-	return time.Duration(float64(base) * stretch)
+	return clampDuration(float64(base)*stretch, base, maxInterval)
 }
 
 // allowedDaily is the share of DailyApiRequests the exporter may use (0 when unknown).
@@ -320,6 +403,14 @@ func (r *Refresher) publish() {
 	for k, t := range added {
 		r.state.FirstSeen[k], r.dirty = t, true
 	}
+	if n := capApps(snap, set.MaxApps); n > 0 {
+		if !r.warned["cap"] {
+			r.warned["cap"] = true
+			r.logger.Warn("More apps than max_apps_per_org: the least used are summed into app=\"(other)\"", "apps", len(snap.Apps)-1+n, "max_apps_per_org", set.MaxApps, "folded", n)
+		}
+	} else if r.warned["cap"] {
+		delete(r.warned, "cap")
+	}
 	snap.Sources = map[string]SourceStatus{}
 	for _, s := range r.sources {
 		st := s.status
@@ -330,6 +421,7 @@ func (r *Refresher) publish() {
 	}
 	snap.BudgetDaily = r.allowedDaily()
 	snap.Requests24h = r.budget.last24h(now)
+	snap.ImplausibleTimes = r.client.ImplausibleTimes()
 	r.snap.Store(snap)
 	if r.onPublish != nil {
 		r.onPublish()

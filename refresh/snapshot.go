@@ -68,10 +68,16 @@ type Snapshot struct {
 	Sources map[string]SourceStatus
 
 	// Budget.
-	BudgetDaily        float64 // requests per day the exporter may spend
-	Requests24h        int64   // requests the exporter made in the last 24 hours
-	TokenMode          string  // "aggregate" or "rows"
+	BudgetDaily float64 // requests per day the exporter may spend
+	Requests24h int64   // requests the exporter made in the last 24 hours
+	TokenMode   string  // "aggregate" or "rows"
+	// ImplausibleTimes counts the server timestamps the org's client ignored
+	// (salesforce.Client.ImplausibleTimes) since the refresher started.
+	ImplausibleTimes   int64
 	PermissionWarnings []string
+	// AppsFolded is how many apps over max_apps_per_org are summed into the
+	// app="(other)" row.
+	AppsFolded int
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.

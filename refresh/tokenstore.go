@@ -50,6 +50,7 @@ type tokenStore struct {
 	userWM    time.Time // user changes at or after this have yet to be read
 	lastFull  time.Time
 	valid     bool
+	progress  *fullProgress // a full sync under way; nil when none
 }
 
 func newTokenStore() *tokenStore {
@@ -105,28 +106,58 @@ type tokenAPI interface {
 // little after the use. Re-reading a token is harmless: it is an upsert.
 const usedOverlap = 2 * time.Minute
 
-// fullSync replaces the store with every token.
+// fullSyncAges split a full sync into CreatedDate chunks, newest first,
+// by age at the sync's upper bound; the last chunk reaches the oldest token.
+var fullSyncAges = []time.Duration{0, 24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 90 * 24 * time.Hour, 365 * 24 * time.Hour, 3 * 365 * 24 * time.Hour}
+
+// fullSyncResumeFor is how long a failed full sync's chunks stay good for a
+// resume; after that it starts again.
+const fullSyncResumeFor = 2 * time.Hour
+
+// fullProgress is a full sync under way: the chunks read so far, kept when
+// a later chunk fails, so the next attempt resumes instead of re-reading
+// them (a big org's full sync once restarted whenever one page failed).
+type fullProgress struct {
+	fresh     *tokenStore
+	before    time.Time // the sync's upper bound on CreatedDate, the same for every chunk
+	userStart time.Time
+	chunks    int // chunks done
+}
+
+// fullSync replaces the store with every token, chunk by chunk; a failed
+// sync keeps the chunks it read (s.progress) for the next call to resume.
 func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int) error {
-	fresh := newTokenStore()
-	// Users first: the response's Date header also sets the org clock that
-	// bounds the token fetch.
-	userStart := api.ServerNow()
-	if err := api.InactiveUsers(ctx, func(u salesforce.User) { fresh.inactive[fresh.userIdx(u.ID)] = true }); err != nil {
-		return fmt.Errorf("list inactive users: %w", err)
+	p := s.progress
+	if p == nil || api.ServerNow().Sub(p.before) > fullSyncResumeFor {
+		// Users first: the response's Date header also sets the org clock that
+		// bounds the token fetch.
+		p = &fullProgress{fresh: newTokenStore(), userStart: api.ServerNow()}
+		if err := api.InactiveUsers(ctx, func(u salesforce.User) { p.fresh.inactive[p.fresh.userIdx(u.ID)] = true }); err != nil {
+			return fmt.Errorf("list inactive users: %w", err)
+		}
+		p.before = api.ServerNow().Add(-salesforce.ClockMargin).UTC().Truncate(time.Second)
+		s.progress = p
 	}
-	st, err := api.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: concurrency}, func(t salesforce.OauthToken) {
-		fresh.entries = append(fresh.entries, fresh.entry(t))
-	})
-	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
-		return fmt.Errorf("full OauthToken sync: %w", err)
+	fresh := p.fresh
+	for ; p.chunks < len(fullSyncAges); p.chunks++ {
+		q := salesforce.TokenQuery{Concurrency: concurrency, Before: p.before.Add(-fullSyncAges[p.chunks])}
+		if p.chunks+1 < len(fullSyncAges) {
+			q.From = p.before.Add(-fullSyncAges[p.chunks+1])
+		}
+		var rows []tokEntry
+		_, err := api.OauthTokens(ctx, q, func(t salesforce.OauthToken) { rows = append(rows, fresh.entry(t)) })
+		if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
+			return fmt.Errorf("full OauthToken sync (%d of %d CreatedDate ranges read; the next attempt resumes): %w", p.chunks, len(fullSyncAges), err)
+		}
+		// A count mismatch means tokens changed during the sync; the next
+		// incremental refresh finds and mends the difference.
+		fresh.entries = append(fresh.entries, rows...)
 	}
-	// A count mismatch means tokens changed during the sync; the next
-	// incremental refresh finds and mends the difference.
 	slices.SortFunc(fresh.entries, func(a, b tokEntry) int { return a.less(&b) })
-	fresh.createdWM = st.Before
-	fresh.usedWM = st.Before.Add(-usedOverlap)
-	fresh.userWM = userStart.Add(-usedOverlap)
-	fresh.lastFull, fresh.valid = st.Before, true
+	fresh.createdWM = p.before
+	fresh.usedWM = p.before.Add(-usedOverlap)
+	fresh.userWM = p.userStart.Add(-usedOverlap)
+	fresh.lastFull, fresh.valid = p.before, true
 	*s = *fresh
 	return nil
 }

@@ -70,6 +70,10 @@ type Server struct {
 	counts      map[string]int
 	apiCalls    int64
 	revoke      RevokeBehaviour
+	// every is a recurring fault (FailEvery): every everyN-th matching request.
+	every     *Fault
+	everyN    int
+	everySeen int
 }
 
 type cursor struct {
@@ -177,7 +181,26 @@ func (s *Server) takeFault(r *http.Request, token bool) *Fault {
 		}
 		return f
 	}
+	if f := s.every; f != nil && !token && strings.Contains(path, f.Path) && (f.MatchQuery == "" || strings.Contains(r.URL.Query().Get("q"), f.MatchQuery)) {
+		s.everySeen++
+		if s.everySeen%s.everyN == 0 {
+			return f
+		}
+	}
 	return nil
+}
+
+// FailEvery answers every n-th API request that f matches (by Path and
+// MatchQuery) as f says, for as long as the server runs: one page in n
+// fails, as on a flaky network or a busy org; a real org promises nothing
+// about how often. n <= 0 turns it off.
+func (s *Server) FailEvery(n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.every, s.everyN, s.everySeen = nil, 0, 0
+	if n > 0 {
+		s.every, s.everyN = &f, n
+	}
 }
 
 var versionRE = regexp.MustCompile(`^/services/data/v(\d+\.\d)/(.*)$`)
