@@ -48,7 +48,7 @@ func newDetectionOrg(t *testing.T) *detectionOrg {
 	}
 	d := &detectionOrg{t: t, org: org, cfg: testOrgConfig(t, ts.URL, config.SourceAPIUsage, config.SourceLogins), storage: t.TempDir(),
 		settings: Settings{StaleAfter: staleAfter, Inventory: func(_, _, _ string) *config.InventoryEntry { return nil }, IOC: ioc},
-		erp: org.Apps()[erp], mob: org.Apps()[mob]}
+		erp:      org.Apps()[erp], mob: org.Apps()[mob]}
 	d.restart()
 	return d
 }
