@@ -57,6 +57,12 @@ func startDemo(ctx context.Context, surgeAfter time.Duration, logger *slog.Logge
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	// A demo IOC list: the address the demo's stolen-token login comes from.
+	if err := os.WriteFile(filepath.Join(dir, "demo-ioc.txt"), []byte("# demo IOC list\n"+sftest.IOCAddress+"\n"), 0o600); err != nil {
+		cancel()
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	var inv strings.Builder
 	for _, a := range sftest.DemoApps {
 		fmt.Fprintf(&inv, "  - app: %q\n    owner: %q\n    purpose: %q\n", a.Name, a.Owner, a.Purpose)
@@ -75,6 +81,11 @@ orgs:
       flow: client_credentials
       client_id: %s
       client_secret_file: client-secret
+detection:
+  min_baseline: 1d # the demo's org has a week of history
+  ioc_lists:
+    - name: demo
+      file: demo-ioc.txt
 inventory:
 %s`, ln.Addr(), creds.ClientID, inv.String())
 	path := filepath.Join(dir, "demo.yml")

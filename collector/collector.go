@@ -119,6 +119,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded} {
 		ch <- d
 	}
+	for _, d := range detectionDescs {
+		ch <- d
+	}
 }
 
 func boolStr(b bool) string { return strconv.FormatBool(b) }
@@ -237,6 +240,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 				gauge(descLogins, float64(a.LoginFailure), org, a.Name, a.ID, "failure", "24h")
 			}
 		}
+		collectDetection(ch, s)
 	}
 }
 

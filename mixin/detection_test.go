@@ -13,8 +13,7 @@ import (
 )
 
 // renderDetection renders alerts/detection.libsonnet on its own, over the
-// shared config; mixin.libsonnet imports it once the exporter serves its
-// metrics.
+// shared config (mixin.libsonnet imports it with the other groups).
 func renderDetection(t *testing.T) []byte {
 	t.Helper()
 	vm := jsonnet.MakeVM()
@@ -83,7 +82,7 @@ func TestDetectionPromtool(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "rendered", "detection-alerts.yaml"), renderDetection(t), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "rendered", "alerts.yaml"), renderDetection(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tests, err := os.ReadFile("tests/detection-test.yaml")
@@ -94,7 +93,7 @@ func TestDetectionPromtool(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{"check", "rules", "rendered/detection-alerts.yaml"},
+		{"check", "rules", "rendered/alerts.yaml"},
 		{"test", "rules", "tests/detection-test.yaml"},
 	} {
 		cmd := exec.Command(promtool, args...)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -34,6 +35,9 @@ type parts struct {
 	HasLimits                      bool
 	DailyAPIMax, DailyAPIRemaining int64
 	HeaderUsage                    *salesforce.APIUsage
+	// the detection baseline (fed by api_usage and logins); nil in tests
+	Detection         *detect.Tracker
+	DetectionIOCLists []string // the IOC list names, in the tracker's order
 }
 
 // InventoryFunc finds an app's inventory entry by org, app name and app Id.
@@ -248,6 +252,9 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		for _, a := range apps {
 			a.HasLogins = !ambiguous[a]
 		}
+	}
+	if p.Detection != nil {
+		matchDetection(snap, p.Detection, p.DetectionIOCLists, byID, byName)
 	}
 	added = map[string]time.Time{}
 	for _, k := range order {

@@ -66,7 +66,8 @@ func NewManager(storage string, logger *slog.Logger, observe ObserverFactory, op
 }
 
 func settingsFrom(cfg *config.Config) Settings {
-	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), MaxApps: cfg.MaxAppsPerOrg, Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) }}
+	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), MaxApps: cfg.MaxAppsPerOrg, Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) },
+		Detection: cfg.Detection.TrackerConfig(), IOC: cfg.Detection.IOC()}
 }
 
 // Start runs the refreshers of cfg until ctx is done.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -20,6 +21,10 @@ type Settings struct {
 	StaleAfter time.Duration
 	MaxApps    int // max_apps_per_org; 0: no cap
 	Inventory  func(org, appName, appID string) *config.InventoryEntry
+	// Detection configures the network and object baselines (zero fields
+	// take the defaults); IOC is the compiled IOC lists, nil for none.
+	Detection detect.Config
+	IOC       *detect.IOCSet
 }
 
 // Refresher keeps one org's snapshot fresh: it schedules the sources
@@ -45,6 +50,7 @@ type Refresher struct {
 	readOnly  bool
 	onPublish func()
 	warned    map[string]bool
+	detect    detection // detection.go
 }
 
 // sourceRun is the refresher's schedule of one source.
@@ -171,7 +177,8 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 		timeout = t.timeout(start, r.org)
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty})
+	r.syncDetection()
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr})
 	cancel()
 	if ctx.Err() != nil {
 		return
@@ -396,6 +403,11 @@ func (r *Refresher) publish() {
 	for _, s := range r.sources {
 		s.src.contribute(&p)
 	}
+	r.syncDetection()
+	p.Detection = r.detect.tr
+	if r.detect.ioc != nil {
+		p.DetectionIOCLists = r.detect.ioc.Names()
+	}
 	if u, ok := r.client.LastAPIUsage(); ok {
 		p.HeaderUsage = &u
 	}
@@ -427,6 +439,7 @@ func (r *Refresher) publish() {
 		r.onPublish()
 	}
 	if r.dirty && r.storage != "" && !r.readOnly {
+		r.saveDetection()
 		if err := saveState(r.storage, r.state); err != nil {
 			r.logger.Error("Could not save state; will retry", "err", err)
 		} else {

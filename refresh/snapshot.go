@@ -2,6 +2,8 @@ package refresh
 
 import (
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 )
 
 // Kinds of app.
@@ -36,6 +38,20 @@ type AppUsage struct {
 
 	HasLogins                  bool
 	LoginSuccess, LoginFailure int64
+
+	// Detection is the app's network and object figures over the 24h
+	// window; nil when the detection baseline has never seen the app.
+	Detection *detect.AppFigures
+}
+
+// DetectionInfo is what the org's detection figures are counted over.
+type DetectionInfo struct {
+	// SensitiveObjects names AppFigures.ObjectRequests' entries.
+	SensitiveObjects []string
+	// IOCLists are the configured IOC lists' names.
+	IOCLists []string
+	// DroppedRows counts rows and logins ignored for the cap on apps.
+	DroppedRows int64
 }
 
 // SourceStatus is the state of one source of one org.
@@ -78,6 +94,9 @@ type Snapshot struct {
 	// AppsFolded is how many apps over max_apps_per_org are summed into the
 	// app="(other)" row.
 	AppsFolded int
+
+	// Detection is nil when the snapshot has no detection baseline.
+	Detection *DetectionInfo
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.

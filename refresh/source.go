@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -49,6 +50,7 @@ type env struct {
 	logger   *slog.Logger
 	state    *orgState
 	dirty    *bool
+	tracker  *detect.Tracker // the org's detection baseline (detection.go)
 }
 
 // stateChanged marks the org's state for saving at the next publish.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -30,18 +31,22 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	}
 	var firstErr error
 	for _, f := range u.filesToIngest(files) {
-		p, rows, err := ingestFile(ctx, e.client, f)
+		k := periodKey(f.Interval, f.LogDate.Time, f.Sequence)
+		in := beginDetection(e.tracker, k, f)
+		p, rows, err := ingestFile(ctx, e.client, f, in)
 		if err != nil {
 			// Stop at the first failure: later files wait for it, so the
 			// history never has a hole that would look like a quiet day.
 			firstErr = fmt.Errorf("ingest ApiTotalUsage file %s (%s %s): %w", f.ID, f.Interval, f.LogDate.Format("2006-01-02T15"), err)
 			break
 		}
-		k := periodKey(f.Interval, f.LogDate.Time, f.Sequence)
 		if old, ok := u.Periods[k]; ok {
 			e.logger.Info("Log file re-issued; replacing its counts", "log_date", f.LogDate.Format(time.RFC3339), "interval", f.Interval, "old_file", old.FileID, "file", f.ID)
 		}
 		u.Periods[k] = p
+		if in != nil {
+			e.tracker.Commit(in)
+		}
 		e.stateChanged()
 		e.logger.Debug("Ingested ApiTotalUsage file", "file", f.ID, "rows", rows, "log_date", f.LogDate.Format(time.RFC3339))
 	}
@@ -57,13 +62,26 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	return firstErr
 }
 
-func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile) (*usagePeriod, int, error) {
+func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile, in *detect.Ingest) (*usagePeriod, int, error) {
 	body, err := c.OpenLogFile(ctx, f)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer body.Close()
-	return countFile(f, body)
+	return countFile(f, body, in)
+}
+
+// beginDetection starts the detection baseline's ingest of a file (nil
+// without a tracker).
+func beginDetection(tr *detect.Tracker, key string, f salesforce.EventLogFile) *detect.Ingest {
+	if tr == nil {
+		return nil
+	}
+	interval := f.Interval
+	if interval != "Hourly" {
+		interval = "Daily"
+	}
+	return tr.Begin(detect.Period{Key: key, Interval: interval, Start: f.LogDate.UTC(), FileID: f.ID})
 }
 
 func (s *apiUsageSource) contribute(p *parts) { p.APIUsage = s.totals }

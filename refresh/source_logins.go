@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -14,6 +15,8 @@ type loginEvent struct {
 	at  int64 // Unix ms
 	app string
 	ok  bool
+	// The address and user feed the detection baseline (and the review), never a metric.
+	ip, user string
 }
 
 // loginsSource counts OAuth logins (LoginHistory) per app over the last 24
@@ -48,7 +51,7 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 		if !isOAuthLogin(l.LoginType) || l.Application == "" {
 			return
 		}
-		fresh = append(fresh, loginEvent{at: ms, app: l.Application, ok: l.Status == "Success"})
+		fresh = append(fresh, loginEvent{at: ms, app: l.Application, ok: l.Status == "Success", ip: l.SourceIP, user: l.UserID})
 	})
 	if err != nil {
 		return permissionError(err, "Manage Users or Monitor Login History")
@@ -82,6 +85,16 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 		counts[ev.app] = c
 	}
 	s.counts = counts
+	if e.tracker != nil {
+		logins := make([]detect.Login, len(s.events))
+		for i, ev := range s.events {
+			logins[i] = detect.Login{Time: time.UnixMilli(ev.at).UTC(), App: ev.app, SourceIP: ev.ip, UserID: ev.user}
+		}
+		e.tracker.Logins(now, logins)
+		if len(logins) > 0 {
+			e.stateChanged() // their networks joined the baseline
+		}
+	}
 	return nil
 }
 

@@ -24,6 +24,8 @@ type orgState struct {
 	FirstSeen map[string]time.Time `json:"first_seen"`
 	// Usage is the ingested ApiTotalUsage counts.
 	Usage usageState `json:"api_usage"`
+	// Detection is the detection baseline (detect.Tracker.MarshalBinary).
+	Detection []byte `json:"detection,omitempty"`
 }
 
 func newOrgState(org string) *orgState {

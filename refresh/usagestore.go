@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -101,16 +102,22 @@ func (u *usageState) filesToIngest(files []salesforce.EventLogFile) []salesforce
 	return out
 }
 
-// countFile parses one downloaded file into a period. Nothing is kept unless
-// the whole file parses.
-func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }) (*usagePeriod, int, error) {
+// countFile parses one downloaded file into a period, and hands each row to
+// the detection ingest in (when not nil). Nothing is kept unless the whole
+// file parses.
+func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }, in *detect.Ingest) (*usagePeriod, int, error) {
 	p := &usagePeriod{Interval: f.Interval, Start: f.LogDate.UTC(), Sequence: f.Sequence, FileID: f.ID, Created: f.CreatedDate.UTC(), Apps: map[string]*appCount{}}
 	if p.Interval != "Hourly" {
 		p.Interval = "Daily"
 	}
 	var lastID, lastName []byte
 	var last *appCount
+	var row detect.Row
 	rows, err := salesforce.ParseAPITotalUsage(body, func(ev salesforce.UsageEvent) {
+		if in != nil {
+			row = detect.Row{AppID: ev.AppID, AppName: ev.AppName, ClientIP: ev.ClientIP, EntityName: ev.EntityName, UserID: ev.UserID, StatusCode: ev.StatusCode}
+			in.Add(&row)
+		}
 		// Runs of the same app are common: skip the map lookup for them.
 		if last == nil || string(ev.AppID) != string(lastID) || string(ev.AppName) != string(lastName) {
 			id := ID(ev.AppID).Key()

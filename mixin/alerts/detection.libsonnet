@@ -1,6 +1,6 @@
 // Alerts on where apps' API requests and OAuth logins come from, and what
-// they touch: a stolen token used at a normal volume. Import it next to
-// alerts.libsonnet in mixin.libsonnet.
+// they touch: a stolen token used at a normal volume. mixin.libsonnet
+// imports it next to alerts.libsonnet (its settings are a mixin of their own).
 local withRunbook(c) = function(rule) rule {
   annotations+: { runbook_url: c.runbookURLPattern % std.asciiLower(rule.alert) },
 };

@@ -126,9 +126,26 @@ func (d *Demo) usageRows(start time.Time, span time.Duration, factor int) []Usag
 			count *= factor
 			errs = count / 4
 		}
-		// 15-character CONNECTED_APP_ID, as some event types write it.
-		rows = append(rows, UsageRow{AppID: a.ID[:15], AppName: a.Name, StatusCode: 200, Time: start.Add(span / 3), Count: count - errs, User: 1})
-		rows = append(rows, UsageRow{AppID: a.ID[:15], AppName: a.Name, StatusCode: 500 - 97*(d.r.IntN(2)), Time: start.Add(span / 2), Count: errs, User: 1})
+		// Each app calls from its usual three networks (networks.go) and
+		// reads its usual object; the mobile app from its users' networks of the day.
+		status := 500 - 97*(d.r.IntN(2))
+		for k := range 3 {
+			ip, entity := IntegrationIP(a.Name, k), "Opportunity"
+			if name == "Salesforce Mobile App" {
+				ip, entity = MobileIP(k, int(start.Unix()/86400)), "Account"
+			}
+			ok, bad := (count-errs)/3, errs/3
+			if k == 0 {
+				ok, bad = count-errs-2*ok, errs-2*bad
+			}
+			// 15-character CONNECTED_APP_ID, as some event types write it.
+			if ok > 0 {
+				rows = append(rows, UsageRow{AppID: a.ID[:15], AppName: a.Name, StatusCode: 200, Time: start.Add(span / 3), Count: ok, User: 1, ClientIP: ip, Entity: entity})
+			}
+			if bad > 0 {
+				rows = append(rows, UsageRow{AppID: a.ID[:15], AppName: a.Name, StatusCode: status, Time: start.Add(span / 2), Count: bad, User: 1, ClientIP: ip, Entity: entity})
+			}
+		}
 	}
 	rows = append(rows, UsageRow{StatusCode: 200, Time: start.Add(span / 4), Count: int(3000 * scale), User: 3})
 	return rows
@@ -183,5 +200,13 @@ func (d *Demo) Surge() {
 			rows = append(rows, r)
 		}
 	}
+	// A stolen token: the same integration calls from five networks it never
+	// used and reads User and Account; one of its logins comes from an IOC address.
+	acme := o.Apps()[d.apps["Acme ERP Sync"]]
+	for i := range 5 {
+		obj := []string{"User", "Account"}[i%2]
+		rows = append(rows, UsageRow{AppID: acme.ID[:15], AppName: acme.Name, StatusCode: 200, Time: hour.Add(-time.Hour + time.Duration(i)*time.Minute), Count: 200, User: 1, ClientIP: ReplayIP(i, i), Entity: obj})
+	}
+	o.AddLogin(LoginSpec{User: d.users[1], App: acme.Name, Time: now, SourceIP: IOCAddress})
 	o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: hour.Add(-time.Hour), Sequence: 2, CreatedDate: now, Rows: rows, Retention: 30 * 24 * time.Hour})
 }

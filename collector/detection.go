@@ -1,0 +1,88 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+)
+
+// The detection metrics: where each app's API requests and OAuth logins come
+// from and what they touch (refresh/detection.go, detect/). No label names a
+// user or an address.
+const detectWindow = " Over the 24 hours ending at salesforce_api_usage_data_end_timestamp_seconds (ApiTotalUsage CLIENT_IP, ENTITY_NAME)."
+
+const newRule = " A network or object is new when first seen in the window; nothing counts as new until the app has been watched for detection.min_baseline (default 7 days)."
+
+var (
+	objectLabels = []string{"org", "app", "app_id", "object"}
+	listLabels   = []string{"org", "app", "app_id", "list"}
+
+	descNetworks = prometheus.NewDesc("salesforce_connected_app_api_client_networks",
+		"Distinct client networks (IPv4 /24, IPv6 /48 by default; \"Salesforce.com IP\" and empty addresses one each) of the app's API requests."+detectWindow+cached, appLabels, nil)
+	descFromNewNetworks = prometheus.NewDesc("salesforce_connected_app_api_requests_from_new_networks",
+		"API requests of the app from networks it had never used."+detectWindow+newRule+cached, appLabels, nil)
+	descNewObjects = prometheus.NewDesc("salesforce_connected_app_api_new_objects",
+		"Objects (ENTITY_NAME) the app touched for the first time."+detectWindow+newRule+cached, appLabels, nil)
+	descObjectRequests = prometheus.NewDesc("salesforce_connected_app_api_object_requests",
+		"API requests of the app to each sensitive object (detection.sensitive_objects)."+detectWindow+cached, objectLabels, nil)
+	descObjectFromNew = prometheus.NewDesc("salesforce_connected_app_api_object_requests_from_new_networks",
+		"API requests of the app to each sensitive object from networks it had never used."+detectWindow+newRule+cached, objectLabels, nil)
+	descNewObjectRequests = prometheus.NewDesc("salesforce_connected_app_api_new_object_requests",
+		"API requests of the app to a sensitive object it touched for the first time."+detectWindow+newRule+cached, objectLabels, nil)
+	descAPIIOC = prometheus.NewDesc("salesforce_connected_app_api_requests_matching_ioc",
+		"API requests of the app from addresses on each IOC list (detection.ioc_lists)."+detectWindow+cached, listLabels, nil)
+	descLoginsFromNew = prometheus.NewDesc("salesforce_connected_app_oauth_logins_from_new_networks",
+		"OAuth logins (LoginHistory SourceIp) to the app in the last 24 hours from networks it had never used."+newRule+cached, appLabels, nil)
+	descLoginsIOC = prometheus.NewDesc("salesforce_connected_app_oauth_logins_matching_ioc",
+		"OAuth logins (LoginHistory SourceIp) to the app in the last 24 hours from addresses on each IOC list (detection.ioc_lists)."+cached, listLabels, nil)
+	descBaselineStart = prometheus.NewDesc("salesforce_connected_app_api_baseline_start_timestamp_seconds",
+		"When the exporter's network and object baseline of the app starts (its oldest data), as Unix seconds; kept across restarts in the state file.", appLabels, nil)
+	descDetectDropped = prometheus.NewDesc("salesforce_exporter_detection_dropped_rows_total",
+		"ApiTotalUsage rows and logins the detection baseline ignored because the org has more apps than it tracks (5000).", []string{"org"}, nil)
+)
+
+var detectionDescs = []*prometheus.Desc{descNetworks, descFromNewNetworks, descNewObjects, descObjectRequests, descObjectFromNew,
+	descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginsIOC, descBaselineStart, descDetectDropped}
+
+// collectDetection emits one snapshot's detection metrics.
+func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
+	d := s.Detection
+	if d == nil {
+		return
+	}
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	}
+	ch <- prometheus.MustNewConstMetric(descDetectDropped, prometheus.CounterValue, float64(d.DroppedRows), s.Org)
+	for i := range s.Apps {
+		a := &s.Apps[i]
+		f := a.Detection
+		if f == nil {
+			continue
+		}
+		org := s.Org
+		if !f.BaselineStart.IsZero() {
+			gauge(descBaselineStart, float64(f.BaselineStart.Unix()), org, a.Name, a.ID)
+		}
+		gauge(descNetworks, float64(f.Networks), org, a.Name, a.ID)
+		gauge(descFromNewNetworks, float64(f.RequestsFromNewNetworks), org, a.Name, a.ID)
+		gauge(descNewObjects, float64(f.NewObjects), org, a.Name, a.ID)
+		gauge(descLoginsFromNew, float64(f.LoginsFromNewNetworks), org, a.Name, a.ID)
+		for j, obj := range d.SensitiveObjects {
+			gauge(descObjectRequests, float64(at(f.ObjectRequests, j)), org, a.Name, a.ID, obj)
+			gauge(descObjectFromNew, float64(at(f.ObjectRequestsFromNewNetworks, j)), org, a.Name, a.ID, obj)
+			gauge(descNewObjectRequests, float64(at(f.NewObjectRequests, j)), org, a.Name, a.ID, obj)
+		}
+		for _, list := range d.IOCLists {
+			gauge(descAPIIOC, float64(f.IOCRequests[list]), org, a.Name, a.ID, list)
+			gauge(descLoginsIOC, float64(f.IOCLogins[list]), org, a.Name, a.ID, list)
+		}
+	}
+}
+
+func at(v []int64, i int) int64 {
+	if i < len(v) {
+		return v[i]
+	}
+	return 0
+}

@@ -1,0 +1,104 @@
+package refresh
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
+)
+
+// detection is the org's stolen-token tracker (detect.Tracker): the network
+// and object baseline of each app, fed by the api_usage and logins sources
+// and kept in the state file.
+type detection struct {
+	tr      *detect.Tracker
+	cfg     detect.Config
+	ioc     *detect.IOCSet
+	iocDone bool // ioc is the tracker's
+}
+
+// syncDetection makes the tracker match the settings in force: at the first
+// call it restores the baseline from the state (or starts fresh, with a log
+// line, when the state can't be read); on a reload it takes the new IOC lists,
+// and re-encodes the baseline when the grouping or caps changed.
+func (r *Refresher) syncDetection() {
+	set := r.settings.Load()
+	cfg := set.Detection.WithDefaults()
+	d := &r.detect
+	switch {
+	case d.tr == nil:
+		d.tr = r.restoreTracker(cfg, r.state.Detection)
+	case !reflect.DeepEqual(cfg, d.cfg):
+		b, err := d.tr.MarshalBinary()
+		if err != nil {
+			r.logger.Error("Could not encode the detection baseline to apply the new detection settings; starting it fresh", "err", err)
+			b = nil
+		}
+		d.tr = r.restoreTracker(cfg, b)
+		d.iocDone = false
+		r.dirty = true
+	}
+	d.cfg = cfg
+	if !d.iocDone || d.ioc != set.IOC {
+		d.tr.SetIOC(set.IOC)
+		d.ioc, d.iocDone = set.IOC, true
+	}
+}
+
+func (r *Refresher) restoreTracker(cfg detect.Config, state []byte) *detect.Tracker {
+	if len(state) > 0 {
+		tr, note, err := detect.Restore(cfg, state)
+		if err == nil {
+			if note != "" {
+				r.logger.Warn("Detection baseline restored with a change", "note", note)
+			}
+			return tr
+		}
+		r.logger.Error("Detection baseline in the state file is unreadable; starting it fresh (nothing counts as new until min_baseline has passed)", "err", err)
+	}
+	tr, err := detect.New(cfg)
+	if err != nil {
+		// The config package validates the section; only a programming
+		// error gets here.
+		r.logger.Error("Detection settings are invalid; using the defaults", "err", err)
+		tr, _ = detect.New(detect.Config{})
+	}
+	return tr
+}
+
+// saveDetection puts the baseline into the state before it is written.
+func (r *Refresher) saveDetection() {
+	if r.detect.tr == nil {
+		return
+	}
+	b, err := r.detect.tr.MarshalBinary()
+	if err != nil {
+		r.logger.Error("Could not encode the detection baseline; the state file keeps the previous one", "err", err)
+		return
+	}
+	r.state.Detection = b
+}
+
+// matchDetection gives the apps of a snapshot their detection figures. A
+// figure goes to the app of its Id (by the 15-character key), or, when it has
+// none (an app seen only in logins), to the first app of its name. Figures of
+// apps the snapshot doesn't show (seen only days ago) get no row of their own.
+func matchDetection(snap *Snapshot, tr *detect.Tracker, iocLists []string, byID map[string]*AppUsage, byName map[string][]*AppUsage) {
+	cfg := tr.Config()
+	snap.Detection = &DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, IOCLists: iocLists, DroppedRows: tr.DroppedRows()}
+	for _, f := range tr.Figures() {
+		var a *AppUsage
+		if f.ID != "" {
+			a = byID[ID(f.ID).Key()]
+		}
+		if a == nil {
+			if cands := byName[strings.ToLower(f.Name)]; len(cands) > 0 && (f.ID == "" || cands[0].ID == "") {
+				a = cands[0]
+			}
+		}
+		if a == nil || a.Detection != nil {
+			continue
+		}
+		a.Detection = &f
+	}
+}
