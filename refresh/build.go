@@ -26,7 +26,10 @@ type parts struct {
 	// external_client_apps
 	ECAs []ecaUsage
 	// api_usage; nil until the first read
-	APIUsage *usageTotals
+	APIUsage            *usageTotals
+	APIUsageRowsSkipped int64
+	// Visibility by source (sessions, logins, oauth_tokens), when known
+	Visibility map[string]Visibility
 	// sessions and logins by app name; nil until the first read
 	Sessions map[string]int64
 	Logins   map[string][2]int64
@@ -75,6 +78,8 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 	if p.VisibilityLimited {
 		snap.PermissionWarnings = append(snap.PermissionWarnings, "customize_application")
 	}
+	snap.Visibility = p.Visibility
+	snap.HasAPIUsageScan, snap.APIUsageRowsSkipped = p.APIUsage != nil, p.APIUsageRowsSkipped
 
 	apps := map[string]*AppUsage{} // by kind|name|menuItem or id
 	var order []string

@@ -13,7 +13,8 @@ import (
 // state (usage.go keeps the per-period counts), and sums the 24h and 7d
 // windows per app.
 type apiUsageSource struct {
-	totals *usageTotals // nil until the first refresh
+	totals  *usageTotals // nil until the first refresh
+	skipped int64        // malformed rows left out since start
 }
 
 func (s *apiUsageSource) name() string { return config.SourceAPIUsage }
@@ -30,7 +31,7 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	}
 	var firstErr error
 	for _, f := range u.filesToIngest(files) {
-		p, rows, err := ingestFile(ctx, e.client, f)
+		p, scan, err := ingestFile(ctx, e.client, f)
 		if err != nil {
 			// Stop at the first failure: later files wait for it, so the
 			// history never has a hole that would look like a quiet day.
@@ -43,7 +44,12 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 		}
 		u.Periods[k] = p
 		e.stateChanged()
-		e.logger.Debug("Ingested ApiTotalUsage file", "file", f.ID, "rows", rows, "log_date", f.LogDate.Format(time.RFC3339))
+		if scan.Skipped > 0 {
+			s.skipped += int64(scan.Skipped)
+			e.logger.Warn("Left malformed rows of an ApiTotalUsage file out of the counts", "file", f.ID, "log_date", f.LogDate.Format(time.RFC3339),
+				"skipped", scan.Skipped, "first", scan.FirstSkipped.Error())
+		}
+		e.logger.Debug("Ingested ApiTotalUsage file", "file", f.ID, "rows", scan.Rows, "log_date", f.LogDate.Format(time.RFC3339))
 	}
 	for _, f := range files {
 		if f.CreatedDate.After(u.ListedUntil) && firstErr == nil {
@@ -57,13 +63,16 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	return firstErr
 }
 
-func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile) (*usagePeriod, int, error) {
+func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile) (*usagePeriod, salesforce.UsageScan, error) {
 	body, err := c.OpenLogFile(ctx, f)
 	if err != nil {
-		return nil, 0, err
+		return nil, salesforce.UsageScan{}, err
 	}
 	defer body.Close()
 	return countFile(f, body)
 }
 
-func (s *apiUsageSource) contribute(p *parts) { p.APIUsage = s.totals }
+func (s *apiUsageSource) contribute(p *parts) {
+	p.APIUsage = s.totals
+	p.APIUsageRowsSkipped = s.skipped
+}

@@ -144,6 +144,16 @@ func (s *tokensSource) contribute(p *parts) {
 	p.Tokens = s.apps
 	p.InactiveUsers = s.inactive
 	p.VisibilityLimited = s.visibilityLimited
+	if s.known {
+		if p.Visibility == nil {
+			p.Visibility = map[string]Visibility{}
+		}
+		vis := Visibility{Limited: s.visibilityLimited}
+		if vis.Limited {
+			vis.Missing = "Customize Application"
+		}
+		p.Visibility[config.SourceOAuthTokens] = vis
+	}
 }
 
 // sortAppTokens orders the row store's apps as the snapshot has always

@@ -101,16 +101,18 @@ func (u *usageState) filesToIngest(files []salesforce.EventLogFile) []salesforce
 	return out
 }
 
-// countFile parses one downloaded file into a period. Nothing is kept unless
-// the whole file parses.
-func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }) (*usagePeriod, int, error) {
+// countFile parses one downloaded file into a period. A malformed row is
+// left out and counted in the scan (salesforce.ScanAPITotalUsage); the period
+// is kept only when the file as a whole reads (a header, no truncation, no
+// read error), so a cut-off download never replaces good counts.
+func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }) (*usagePeriod, salesforce.UsageScan, error) {
 	p := &usagePeriod{Interval: f.Interval, Start: f.LogDate.UTC(), Sequence: f.Sequence, FileID: f.ID, Created: f.CreatedDate.UTC(), Apps: map[string]*appCount{}}
 	if p.Interval != "Hourly" {
 		p.Interval = "Daily"
 	}
 	var lastID, lastName []byte
 	var last *appCount
-	rows, err := salesforce.ParseAPITotalUsage(body, func(ev salesforce.UsageEvent) {
+	scan, err := salesforce.ScanAPITotalUsage(body, func(ev salesforce.UsageEvent) {
 		// Runs of the same app are common: skip the map lookup for them.
 		if last == nil || string(ev.AppID) != string(lastID) || string(ev.AppName) != string(lastName) {
 			id := ID(ev.AppID).Key()
@@ -135,9 +137,9 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 		}
 	})
 	if err != nil {
-		return nil, rows, err
+		return nil, scan, err
 	}
-	return p, rows, nil
+	return p, scan, nil
 }
 
 // overlap is the share of [start, end) that falls in [from, to).
