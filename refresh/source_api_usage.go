@@ -21,14 +21,29 @@ func (s *apiUsageSource) name() string { return config.SourceAPIUsage }
 
 func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	u := &e.state.Usage
-	since := time.Time{}
-	if !u.ListedUntil.IsZero() {
-		since = u.ListedUntil.Add(-listOverlap)
-	}
-	files, err := e.client.EventLogFiles(ctx, "ApiTotalUsage", since)
+	files, err := s.list(ctx, e)
 	if err != nil {
-		return permissionError(err, "View Event Log Files")
+		return err
 	}
+	// The listing's Date header set the org's clock: no date of ours may
+	// lie past it. A watermark that did is reset, and the files listed again.
+	now := e.client.ServerNow()
+	if s.mendFuture(e, now) {
+		if files, err = s.list(ctx, e); err != nil {
+			return err
+		}
+	}
+	limit := now.Add(salesforce.LogFileClockMargin)
+	kept := files[:0:0]
+	for _, f := range files {
+		if f.LogDate.After(limit) || f.CreatedDate.After(limit) {
+			e.logger.Warn("Ignoring a log file dated in the future of the org's clock", "file", f.ID, "log_date", f.LogDate.UTC().Format(time.RFC3339),
+				"created", f.CreatedDate.UTC().Format(time.RFC3339), "org_now", now.UTC().Format(time.RFC3339))
+			continue
+		}
+		kept = append(kept, f)
+	}
+	files = kept
 	var firstErr error
 	for _, f := range u.filesToIngest(files) {
 		p, scan, err := ingestFile(ctx, e.client, f)
@@ -53,14 +68,29 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	}
 	for _, f := range files {
 		if f.CreatedDate.After(u.ListedUntil) && firstErr == nil {
-			u.ListedUntil = f.CreatedDate.UTC()
+			// Never past the org's clock: a watermark in the future would
+			// hide every file created before it.
+			u.ListedUntil = minTime(f.CreatedDate.UTC(), limit.UTC())
 			e.stateChanged()
 		}
 	}
-	u.prune()
-	t := u.windows()
+	u.prune(now)
+	t := u.windows(now)
 	s.totals = &t
 	return firstErr
+}
+
+// list lists the ApiTotalUsage files created since the watermark (less an overlap).
+func (s *apiUsageSource) list(ctx context.Context, e *env) ([]salesforce.EventLogFile, error) {
+	since := time.Time{}
+	if u := &e.state.Usage; !u.ListedUntil.IsZero() {
+		since = u.ListedUntil.Add(-listOverlap)
+	}
+	files, err := e.client.EventLogFiles(ctx, "ApiTotalUsage", since)
+	if err != nil {
+		return nil, permissionError(err, "View Event Log Files")
+	}
+	return files, nil
 }
 
 func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile) (*usagePeriod, salesforce.UsageScan, error) {
@@ -75,4 +105,28 @@ func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLog
 func (s *apiUsageSource) contribute(p *parts) {
 	p.APIUsage = s.totals
 	p.APIUsageRowsSkipped = s.skipped
+}
+
+// mendFuture drops periods and resets a listing watermark that lie in the
+// org's future (usageState.dropFuture), with a log line for each. It
+// reports whether the listing watermark was reset.
+func (s *apiUsageSource) mendFuture(e *env, now time.Time) bool {
+	dropped, listed := e.state.Usage.dropFuture(now)
+	for _, k := range dropped {
+		e.logger.Warn("Dropped an API usage period that starts in the future of the org's clock", "period", k, "org_now", now.UTC().Format(time.RFC3339))
+	}
+	if !listed.IsZero() {
+		e.logger.Warn("Reset the log file listing watermark: it was in the future of the org's clock", "listed_until", listed.UTC().Format(time.RFC3339), "org_now", now.UTC().Format(time.RFC3339))
+	}
+	if len(dropped) > 0 || !listed.IsZero() {
+		e.stateChanged()
+	}
+	return !listed.IsZero()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -160,3 +160,70 @@ func TestSkippedUsageRowsCounted(t *testing.T) {
 		t.Errorf("skipped after the second file %d, want 3", got)
 	}
 }
+
+// TestFutureDatesFromTheServer: a log file dated 9000-01-01 and created in
+// 2999, listed by the org or saved in an old state file, neither prunes the
+// other periods nor stops later files from being listed.
+func TestFutureDatesFromTheServer(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	far := time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)
+	created2999 := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows := func(n int) []sftest.UsageRow {
+		return []sftest.UsageRow{{AppID: "0H4000000000001", AppName: "Integration", StatusCode: 200, Count: n}}
+	}
+	for _, fromState := range []bool{false, true} {
+		t.Run(map[bool]string{false: "listed", true: "old state"}[fromState], func(t *testing.T) {
+			t.Parallel()
+			org := sftest.NewOrg()
+			org.SetNow(start.Add(day + 2*time.Hour))
+			org.AddLogFile(&sftest.LogFile{LogDate: start, CreatedDate: start.Add(day + time.Hour), Rows: rows(10)})
+			if !fromState {
+				org.AddLogFile(&sftest.LogFile{LogDate: far, CreatedDate: created2999, Rows: rows(1000)})
+			}
+			_, ts := sftest.Start(t, org, sftest.TestCredentials)
+			storage := t.TempDir()
+			if fromState {
+				st := newOrgState("test")
+				st.Usage.Periods[periodKey("Daily", far, 0)] = &usagePeriod{Interval: "Daily", Start: far, FileID: "0ATbad", Created: created2999,
+					Apps: map[string]*appCount{"0H4000000000001": {Name: "Integration", ID: "0H4000000000001", Requests: 1000}}}
+				st.Usage.ListedUntil = created2999
+				if err := saveState(storage, st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var logs bytes.Buffer
+			r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceAPIUsage))
+			r.storage = storage
+			r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			a := findApp(t, r.Snapshot(), "Integration")
+			if a.Requests7d != 10 {
+				t.Fatalf("7d requests %d, want the real day's 10", a.Requests7d)
+			}
+			if end := r.Snapshot().APIUsageEnd; !end.Equal(start.Add(day)) {
+				t.Errorf("data end %v, want %v", end, start.Add(day))
+			}
+			if fromState && (!strings.Contains(logs.String(), "Dropped an API usage period") || !strings.Contains(logs.String(), "Reset the log file listing watermark")) {
+				t.Errorf("no log line for the mended state:\n%s", logs.String())
+			}
+			// The next day's file is still listed and counted, and the first
+			// day survives.
+			org.SetNow(start.Add(2*day + 2*time.Hour))
+			org.AddLogFile(&sftest.LogFile{LogDate: start.Add(day), CreatedDate: start.Add(2*day + time.Hour), Rows: rows(20)})
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			a = findApp(t, r.Snapshot(), "Integration")
+			if a.Requests7d != 30 || a.Requests24h != 20 {
+				t.Errorf("after the next day: 7d=%d 24h=%d, want 30 and 20", a.Requests7d, a.Requests24h)
+			}
+			if lu := r.state.Usage.ListedUntil; lu.After(org.Now().Add(salesforce.LogFileClockMargin)) {
+				t.Errorf("listing watermark %v is past the org's clock %v", lu, org.Now())
+			}
+		})
+	}
+}
