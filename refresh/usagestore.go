@@ -178,7 +178,8 @@ type usageTotals struct {
 	ids                      map[string]string
 }
 
-// now is the org's clock (ServerNow): the windows end at the earlier of the
+// windows sums the periods as usageTotals describes. now is the org's clock
+// (ServerNow): the windows end at the earlier of the
 // newest period's end and now, so a period dated in the future (a LogDate
 // the org got wrong) cannot push the windows past every real event. The
 // zero now sets no bound.
