@@ -67,6 +67,11 @@ func firstSeenKey(a *AppUsage) string {
 //     matches no app goes to a same-named app without an Id (an uninstalled
 //     one), or to a new row when there is none; when every same-named app
 //     has another Id, the usage row gets a row of its own.
+//   - An API usage Id with the 888 prefix (salesforce.IsInternalAppID) is a
+//     Salesforce-internal app: it never matches an app by name, and gets a
+//     row of its own per Id, kind salesforce_internal, installed, named
+//     InternalApp when the row has no name. It is never an uninstalled or
+//     phantom third-party app.
 //   - The inventory matches by org, name and Id (config.InventoryFor).
 func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]time.Time, now time.Time) (snap *Snapshot, added map[string]time.Time) {
 	snap = &Snapshot{Org: org, Taken: now, TokenMode: p.TokenMode}
@@ -159,6 +164,9 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			if a, ok := byID[ID(id).Key()]; ok {
 				return a
 			}
+		}
+		if salesforce.IsInternalAppID(id) {
+			return internalApp(get, byID, name, id)
 		}
 		cands := byName[strings.ToLower(name)]
 		if id != "" {

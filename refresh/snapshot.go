@@ -14,6 +14,10 @@ const (
 	KindSalesforceInternal = "salesforce_internal"
 )
 
+// InternalApp is the app label of a Salesforce-internal app whose
+// ApiTotalUsage rows carry no CONNECTED_APP_NAME.
+const InternalApp = "(salesforce internal)"
+
 // Visibility is whether a source sees every user's rows. Salesforce answers
 // a user without the permission with its own rows only, and no error.
 type Visibility struct {

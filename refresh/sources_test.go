@@ -227,3 +227,35 @@ func TestFutureDatesFromTheServer(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildInternalApps: ApiTotalUsage rows with an 888 Id are
+// Salesforce-internal apps: their own row, never uninstalled, never joined
+// by name to a third-party app (whose uninstalled state must show).
+func TestBuildInternalApps(t *testing.T) {
+	t.Parallel()
+	p := parts{
+		AppsKnown:   true,
+		TokensKnown: true,
+		// A third-party app named like an internal one, not installed.
+		Tokens: []appTokens{tokens("Salesforce for iOS", "", 2)},
+		APIUsage: usage(
+			[4]string{"", "888000000000001", "888000000000001", "40"},
+			[4]string{"Salesforce for iOS", "888000000000002", "888000000000002", "7"},
+			[4]string{"Phantom", "0H4000000000009", "0H4000000000009", "3"},
+		),
+	}
+	snap, _ := build("prod", p, func(string, string, string) *config.InventoryEntry { return nil }, map[string]time.Time{}, time.Unix(1_780_000_000, 0))
+	var got []string
+	for _, a := range snap.Apps {
+		got = append(got, row(a))
+	}
+	want := []string{
+		`connected_app "Phantom" id=0H4000000000009 menu= installed=false known=false tokens=0 req7d=3 sessions=0`,
+		`connected_app "Salesforce for iOS" id= menu= installed=false known=false tokens=2 req7d=0 sessions=0`,
+		`salesforce_internal "(salesforce internal)" id=888000000000001 menu= installed=true known=false tokens=0 req7d=40 sessions=0`,
+		`salesforce_internal "Salesforce for iOS" id=888000000000002 menu= installed=true known=false tokens=0 req7d=7 sessions=0`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
