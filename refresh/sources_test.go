@@ -259,3 +259,58 @@ func TestBuildInternalApps(t *testing.T) {
 		t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestAggregateServerErrorRetriedSooner: a 5xx on the aggregate query that
+// outlives the retries falls back to rows for an hour, not the week a
+// rejection (400) is remembered; the log says which.
+func TestAggregateServerErrorRetriedSooner(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, body, reason string
+		status             int
+		backAfterHour      bool
+	}{
+		{"server error", `[{"message":"An unexpected error occurred.","errorCode":"UNKNOWN_EXCEPTION"}]`, "a server error outlived the retries", 500, true},
+		{"rejected", `[{"message":"Grouped field should not be aggregated","errorCode":"MALFORMED_QUERY"}]`, "the query was rejected", 400, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			org := sftest.NewOrg()
+			org.Behavior.OauthTokenAggregates = true
+			org.Generate(sftest.Scale{Tokens: 300, Apps: 5, Users: 50, Seed: 4})
+			srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+			srv.Inject(sftest.Fault{Path: "/query", Count: 100, Status: c.status, Body: c.body, MatchQuery: "COUNT_DISTINCT"})
+			var logs bytes.Buffer
+			r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
+			r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if r.Snapshot().TokenMode != TokenModeRows {
+				t.Fatalf("mode %q, want rows", r.Snapshot().TokenMode)
+			}
+			checkTruth(t, org, r.Snapshot())
+			if !strings.Contains(logs.String(), c.reason) {
+				t.Errorf("log lacks the reason %q:\n%s", c.reason, logs.String())
+			}
+			srv.ClearFaults()
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if r.Snapshot().TokenMode != TokenModeRows {
+				t.Error("aggregates tried again at once")
+			}
+			org.Advance(aggregateRetryTemporary + time.Minute)
+			for range 2 { // the first response after the jump sets the client's clock
+				if err := r.RefreshAll(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := map[bool]string{true: TokenModeAggregate, false: TokenModeRows}[c.backAfterHour]
+			if got := r.Snapshot().TokenMode; got != want {
+				t.Errorf("after an hour: mode %q, want %q", got, want)
+			}
+			checkTruth(t, org, r.Snapshot())
+		})
+	}
+}
