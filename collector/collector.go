@@ -88,6 +88,8 @@ var (
 		"1 when the integration user sees only its own rows of the source's object, for want of a permission (sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application): the source's numbers would look like a quiet org. Absent when the permissions could not be read."+cached, []string{"org", "source"}, nil)
 	descUsageRowsSkipped = prometheus.NewDesc("salesforce_api_usage_rows_skipped_total",
 		"Malformed ApiTotalUsage rows (short, oversized, or with a bad STATUS_CODE) left out of the API usage counts since the exporter started; the rest of each file counts.", []string{"org"}, nil)
+	descECAsDegraded = prometheus.NewDesc("salesforce_external_client_apps_degraded",
+		"External Client Apps whose users or tokens could not be read at the latest refresh (an error about that app only): their figures are the last good ones, or absent if there were none; the log names them."+cached, []string{"org"}, nil)
 )
 
 // Snapshots is what the Collector reads: the latest snapshot of every org
@@ -111,7 +113,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
 		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode,
-		descSourceVisibility, descUsageRowsSkipped} {
+		descSourceVisibility, descUsageRowsSkipped, descECAsDegraded} {
 		ch <- d
 	}
 }
@@ -162,6 +164,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			if v, ok := s.Visibility[name]; ok {
 				gauge(descSourceVisibility, b2f(v.Limited), org, name)
 			}
+		}
+		if s.HasECAStatus {
+			gauge(descECAsDegraded, float64(s.ECAsDegraded), org)
 		}
 		if s.HasAPIUsageScan {
 			ch <- prometheus.MustNewConstMetric(descUsageRowsSkipped, prometheus.CounterValue, float64(s.APIUsageRowsSkipped), org)

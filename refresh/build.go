@@ -24,7 +24,9 @@ type parts struct {
 	InactiveUsers     int64
 	VisibilityLimited bool
 	// external_client_apps
-	ECAs []ecaUsage
+	ECAs         []ecaUsage
+	ECAsKnown    bool // the source has succeeded once
+	ECAsDegraded int  // apps served from their last good figures
 	// api_usage; nil until the first read
 	APIUsage            *usageTotals
 	APIUsageRowsSkipped int64
@@ -84,6 +86,7 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		snap.PermissionWarnings = append(snap.PermissionWarnings, "customize_application")
 	}
 	snap.Visibility = p.Visibility
+	snap.HasECAStatus, snap.ECAsDegraded = p.ECAsKnown, p.ECAsDegraded
 	snap.HasAPIUsageScan, snap.APIUsageRowsSkipped = p.APIUsage != nil, p.APIUsageRowsSkipped
 
 	apps := map[string]*AppUsage{} // by kind|name|menuItem or id

@@ -97,6 +97,11 @@ type Snapshot struct {
 	// APIUsageRowsSkipped counts the malformed ApiTotalUsage rows left out
 	// since the exporter started.
 	APIUsageRowsSkipped int64
+	// HasECAStatus is true once the external_client_apps source has
+	// succeeded; ECAsDegraded is how many apps its latest read served from
+	// their last good figures, since their own read failed.
+	HasECAStatus bool
+	ECAsDegraded int
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.

@@ -21,6 +21,11 @@ type ecaUsage struct {
 // the apps OAuth usage API.
 type ecaSource struct {
 	apps []ecaUsage
+	// last is each app's last good figures, by app Id: an app whose read
+	// fails keeps them (and counts in degraded) while the others go on.
+	last     map[string]ecaUsage
+	degraded int
+	known    bool // a read has succeeded
 }
 
 func (s *ecaSource) name() string { return config.SourceECAs }
@@ -32,7 +37,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		if errors.As(err, &apiErr) && errors.Is(apiErr, salesforce.ErrNotFound) {
 			// The resource is v59.0 and later; an older API version or an org
 			// without External Client Apps has nothing to report.
-			s.apps = nil
+			s.apps, s.last, s.degraded, s.known = nil, nil, 0, true
 			return nil
 		}
 		return permissionError(err, "View Setup and Configuration")
@@ -46,19 +51,27 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		user string
 	}
 	var refs []tokenRef
+	degraded := 0
 	for _, a := range apps {
-		users, err := e.client.ECAUsers(ctx, a.Identifier)
+		users, err := e.client.ECAAppTokens(ctx, a.Identifier)
 		if err != nil {
-			return err
+			if salesforce.IsSourceWide(err) {
+				return err
+			}
+			// One app's odd answer (a 404, a 5xx on its path, a shape that
+			// does not decode): keep its last figures and go on.
+			degraded++
+			e.logger.Warn("Could not read an External Client App's tokens; serving its last figures", "app_id", a.Identifier, "err", err)
+			if prev, ok := s.last[a.Identifier]; ok {
+				prev.Name = a.DisplayName()
+				out = append(out, prev)
+			}
+			continue
 		}
 		u := ecaUsage{ID: a.Identifier, Name: a.DisplayName()}
 		u.Users = int64(len(users))
 		for _, usr := range users {
-			toks, err := e.client.ECATokens(ctx, a.Identifier, usr.UserIdentifier)
-			if err != nil {
-				return err
-			}
-			for _, t := range toks {
+			for _, t := range usr.Tokens {
 				u.Tokens++
 				u.Uses += t.UseCount
 				if t.LastUsedAt.After(u.LastUsed) {
@@ -70,9 +83,9 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 				if IsStale(t.LastUsedAt.Time, t.InitialConnectionAt.Time, cutoff) {
 					u.Stale++
 				}
-				refs = append(refs, tokenRef{len(out), usr.UserIdentifier})
+				refs = append(refs, tokenRef{len(out), usr.User.UserIdentifier})
 			}
-			userIDs = append(userIDs, usr.UserIdentifier)
+			userIDs = append(userIDs, usr.User.UserIdentifier)
 		}
 		out = append(out, u)
 	}
@@ -85,7 +98,11 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 			out[t.app].InactiveTokens++
 		}
 	}
-	s.apps = out
+	s.apps, s.degraded, s.known = out, degraded, true
+	s.last = make(map[string]ecaUsage, len(out))
+	for _, u := range out {
+		s.last[u.ID] = u
+	}
 	return nil
 }
 
@@ -110,4 +127,7 @@ func inactiveAmong(ctx context.Context, c *salesforce.Client, ids []string) (map
 	return out, nil
 }
 
-func (s *ecaSource) contribute(p *parts) { p.ECAs = s.apps }
+func (s *ecaSource) contribute(p *parts) {
+	p.ECAs = s.apps
+	p.ECAsKnown, p.ECAsDegraded = s.known, s.degraded
+}

@@ -314,3 +314,68 @@ func TestAggregateServerErrorRetriedSooner(t *testing.T) {
 		})
 	}
 }
+
+// TestECAFailureKeepsThatAppOnly: a 5xx on one External Client App's users
+// keeps that app's last figures and marks it degraded; the other app is read
+// afresh and the source stays up. An auth failure still fails the source.
+func TestECAFailureKeepsThatAppOnly(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	var users []int
+	for i := range 4 {
+		users = append(users, org.AddUser("e"+string(rune('a'+i))+"@example.com", true))
+	}
+	org.AddECA(sftest.ECASpec{Name: "Broken", DeveloperName: "Broken", Users: users[:2], LastUsed: now})
+	org.AddECA(sftest.ECASpec{Name: "Fine", DeveloperName: "Fine", Users: users[:1], LastUsed: now})
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ecas := func() map[string]AppUsage {
+		out := map[string]AppUsage{}
+		for _, a := range r.Snapshot().Apps {
+			if a.Kind == KindExternalClientApp {
+				out[a.Name] = a
+			}
+		}
+		return out
+	}
+	before := ecas()
+	if before["Broken"].Users != 2 || before["Fine"].Users != 1 || r.Snapshot().ECAsDegraded != 0 || !r.Snapshot().HasECAStatus {
+		t.Fatalf("first read: %+v degraded=%d", before, r.Snapshot().ECAsDegraded)
+	}
+	brokenID := before["Broken"].ID
+	srv.Inject(sftest.Fault{Path: "/apps/oauth/usage/" + brokenID + "/users", Count: 1000, Status: 500, Body: `[{"message":"An unexpected error occurred.","errorCode":"UNKNOWN_EXCEPTION"}]`})
+	org.AddECA(sftest.ECASpec{Name: "New", DeveloperName: "New", Users: users[2:], LastUsed: now})
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatalf("one app's failure failed the source: %v", err)
+	}
+	after := ecas()
+	if after["Broken"].Users != 2 || after["Broken"].Tokens != before["Broken"].Tokens {
+		t.Errorf("the failing app lost its last figures: %+v", after["Broken"])
+	}
+	if after["New"].Users != 2 || after["Fine"].Users != 1 {
+		t.Errorf("the other apps were not read: %+v", after)
+	}
+	if got := r.Snapshot().ECAsDegraded; got != 1 {
+		t.Errorf("degraded = %d, want 1", got)
+	}
+	srv.ClearFaults()
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Snapshot().ECAsDegraded; got != 0 {
+		t.Errorf("degraded after recovery = %d, want 0", got)
+	}
+	// Auth is source-wide: the source fails and keeps every app's figures.
+	srv.Inject(sftest.Fault{Path: "/apps/oauth/usage/" + brokenID + "/users", Count: 1000, Status: 401, Body: `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`})
+	if err := r.RefreshAll(t.Context()); err == nil {
+		t.Error("an auth failure on one app did not fail the source")
+	}
+	if got := ecas(); got["Broken"].Users != 2 || got["New"].Users != 2 {
+		t.Errorf("after a failed refresh: %+v", got)
+	}
+}
