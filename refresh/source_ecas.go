@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -26,7 +27,17 @@ type ecaSource struct {
 	last     map[string]ecaUsage
 	degraded int
 	known    bool // a read has succeeded
+	// userCounts is each app's userCount at its last read, and lastFull
+	// when every app was last read: in between, an app whose userCount is
+	// unchanged keeps its figures without a request.
+	userCounts map[string]int64
+	lastFull   time.Time
 }
+
+// ecaFullEvery is how often every External Client App's users and tokens
+// are read, changed or not: uses and revocations that leave the user count
+// alone show up within it.
+const ecaFullEvery = time.Hour
 
 func (s *ecaSource) name() string { return config.SourceECAs }
 
@@ -52,7 +63,19 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 	}
 	var refs []tokenRef
 	degraded := 0
+	full := s.lastFull.IsZero() || now.Sub(s.lastFull) >= ecaFullEvery || now.Before(s.lastFull)
+	counts := map[string]int64{}
 	for _, a := range apps {
+		if a.UserCount != nil {
+			counts[a.Identifier] = *a.UserCount
+		}
+		if prev, ok := s.last[a.Identifier]; ok && !full && a.UserCount != nil {
+			if n, seen := s.userCounts[a.Identifier]; seen && n == *a.UserCount {
+				prev.Name = a.DisplayName()
+				out = append(out, prev)
+				continue
+			}
+		}
 		users, err := e.client.ECAAppTokens(ctx, a.Identifier)
 		if err != nil {
 			if salesforce.IsSourceWide(err) {
@@ -61,6 +84,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 			// One app's odd answer (a 404, a 5xx on its path, a shape that
 			// does not decode): keep its last figures and go on.
 			degraded++
+			delete(counts, a.Identifier) // read it again next time
 			e.logger.Warn("Could not read an External Client App's tokens; serving its last figures", "app_id", a.Identifier, "err", err)
 			if prev, ok := s.last[a.Identifier]; ok {
 				prev.Name = a.DisplayName()
@@ -98,7 +122,10 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 			out[t.app].InactiveTokens++
 		}
 	}
-	s.apps, s.degraded, s.known = out, degraded, true
+	s.apps, s.degraded, s.known, s.userCounts = out, degraded, true, counts
+	if full {
+		s.lastFull = now
+	}
 	s.last = make(map[string]ecaUsage, len(out))
 	for _, u := range out {
 		s.last[u.ID] = u

@@ -330,6 +330,7 @@ func TestECAFailureKeepsThatAppOnly(t *testing.T) {
 	org.AddECA(sftest.ECASpec{Name: "Broken", DeveloperName: "Broken", Users: users[:2], LastUsed: now})
 	org.AddECA(sftest.ECASpec{Name: "Fine", DeveloperName: "Fine", Users: users[:1], LastUsed: now})
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.SetECAShape(sftest.ECAShape{OmitUserCount: true}) // no change signal: every app is read each time
 	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
@@ -377,5 +378,51 @@ func TestECAFailureKeepsThatAppOnly(t *testing.T) {
 	}
 	if got := ecas(); got["Broken"].Users != 2 || got["New"].Users != 2 {
 		t.Errorf("after a failed refresh: %+v", got)
+	}
+}
+
+// TestECAUnchangedAppsNotReRead: between hourly full reads, an app whose
+// userCount is unchanged keeps its figures without a request; a changed one
+// is read.
+func TestECAUnchangedAppsNotReRead(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	var users []int
+	for i := range 6 {
+		users = append(users, org.AddUser("e"+string(rune('a'+i))+"@example.com", true))
+	}
+	for i, name := range []string{"A", "B", "C"} {
+		org.AddECA(sftest.ECASpec{Name: name, DeveloperName: name, Users: users[i : i+2], LastUsed: now})
+	}
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
+	usageCalls := func() int {
+		srv.ResetCounts()
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return srv.Requests()["apps_oauth_usage"]
+	}
+	first := usageCalls()
+	steady := usageCalls()
+	if steady >= first || steady > 2 {
+		t.Errorf("unchanged apps re-read: %d usage requests, first read %d", steady, first)
+	}
+	org.AddECAUser("B", users[5])
+	changed := usageCalls()
+	if changed <= steady {
+		t.Errorf("a changed app was not read: %d requests", changed)
+	}
+	for _, a := range r.Snapshot().Apps {
+		if a.Kind == KindExternalClientApp && a.Users != map[string]int64{"A": 2, "B": 3, "C": 2}[a.Name] {
+			t.Errorf("%s: %d users", a.Name, a.Users)
+		}
+	}
+	// The hourly full read reads every app again.
+	org.Advance(ecaFullEvery + time.Minute)
+	if full := usageCalls(); full <= changed {
+		t.Errorf("no full read after an hour: %d requests", full)
 	}
 }
