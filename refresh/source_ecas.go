@@ -63,7 +63,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 	}
 	var refs []tokenRef
 	degraded := 0
-	full := s.lastFull.IsZero() || now.Sub(s.lastFull) >= ecaFullEvery || now.Before(s.lastFull)
+	full := s.lastFull.IsZero() || now.Sub(s.lastFull) >= ecaFullEvery || now.Before(s.lastFull.Add(-time.Minute)) // a clock set back
 	counts := map[string]int64{}
 	for _, a := range apps {
 		if a.UserCount != nil {

@@ -26,7 +26,9 @@ type visibilityCheck struct {
 // update re-reads the permissions when due. sees says whether they show
 // every user's rows; missing names the permission that would.
 func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, source, missing string, sees func(salesforce.UserPermissions) bool) {
-	if !v.checked.IsZero() && now.Sub(v.checked) < visibilityEvery && now.After(v.checked) {
+	// The org's clock is known to the second and may step back a little;
+	// only a clock set back by more than a minute re-reads early.
+	if !v.checked.IsZero() && now.Sub(v.checked) < visibilityEvery && now.After(v.checked.Add(-time.Minute)) {
 		return
 	}
 	v.checked = now
