@@ -86,6 +86,16 @@ var (
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
 
+// The sources' visibility and input quality (real-org and hostile-input checks).
+var (
+	descSourceVisibility = prometheus.NewDesc("salesforce_source_visibility_limited",
+		"1 when the integration user sees only its own rows of the source's object, for want of a permission (sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application): the source's numbers would look like a quiet org. Absent when the permissions could not be read."+cached, []string{"org", "source"}, nil)
+	descUsageRowsSkipped = prometheus.NewDesc("salesforce_api_usage_rows_skipped_total",
+		"Malformed ApiTotalUsage rows (short, oversized, or with a bad STATUS_CODE) left out of the API usage counts since the exporter started; the rest of each file counts.", []string{"org"}, nil)
+	descECAsDegraded = prometheus.NewDesc("salesforce_external_client_apps_degraded",
+		"External Client Apps whose users or tokens could not be read at the latest refresh (an error about that app only): their figures are the last good ones, or absent if there were none; the log names them."+cached, []string{"org"}, nil)
+)
+
 // Snapshots is what the Collector reads: the latest snapshot of every org
 // (*refresh.Manager in production, a stub in tests).
 type Snapshots interface {
@@ -116,7 +126,8 @@ func (c *Collector) SelfMetrics() prometheus.Collector { return c.dropped }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
-		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded} {
+		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded,
+		descSourceVisibility, descUsageRowsSkipped, descECAsDegraded} {
 		ch <- d
 	}
 	for _, d := range detectionDescs {
@@ -184,6 +195,17 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if s.HasTokenTotals {
 			gauge(descInactiveUsers, float64(s.InactiveUsers), org)
 			gauge(descVisibility, b2f(len(s.PermissionWarnings) > 0), org)
+		}
+		for _, name := range config.Sources {
+			if v, ok := s.Visibility[name]; ok {
+				gauge(descSourceVisibility, b2f(v.Limited), org, name)
+			}
+		}
+		if s.HasECAStatus {
+			gauge(descECAsDegraded, float64(s.ECAsDegraded), org)
+		}
+		if s.HasAPIUsageScan {
+			ch <- prometheus.MustNewConstMetric(descUsageRowsSkipped, prometheus.CounterValue, float64(s.APIUsageRowsSkipped), org)
 		}
 		if s.HasLimits {
 			gauge(descAPILimit, float64(s.DailyAPIMax), org)

@@ -25,9 +25,14 @@ type parts struct {
 	InactiveUsers     int64
 	VisibilityLimited bool
 	// external_client_apps
-	ECAs []ecaUsage
+	ECAs         []ecaUsage
+	ECAsKnown    bool // the source has succeeded once
+	ECAsDegraded int  // apps served from their last good figures
 	// api_usage; nil until the first read
-	APIUsage *usageTotals
+	APIUsage            *usageTotals
+	APIUsageRowsSkipped int64
+	// Visibility by source (sessions, logins, oauth_tokens), when known
+	Visibility map[string]Visibility
 	// sessions and logins by app name; nil until the first read
 	Sessions map[string]int64
 	Logins   map[string][2]int64
@@ -76,6 +81,11 @@ func firstSeenKey(a *AppUsage) string {
 //     matches no app goes to a same-named app without an Id (an uninstalled
 //     one), or to a new row when there is none; when every same-named app
 //     has another Id, the usage row gets a row of its own.
+//   - An API usage Id with the 888 prefix (salesforce.IsInternalAppID) is a
+//     Salesforce-internal app: it never matches an app by name, and gets a
+//     row of its own per Id, kind salesforce_internal, installed, named
+//     InternalApp when the row has no name. It is never an uninstalled or
+//     phantom third-party app.
 //   - The inventory matches by org, name and Id (config.InventoryFor).
 func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]time.Time, now time.Time) (snap *Snapshot, added map[string]time.Time) {
 	snap = &Snapshot{Org: org, Taken: now, TokenMode: p.TokenMode}
@@ -87,6 +97,9 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 	if p.VisibilityLimited {
 		snap.PermissionWarnings = append(snap.PermissionWarnings, "customize_application")
 	}
+	snap.Visibility = p.Visibility
+	snap.HasECAStatus, snap.ECAsDegraded = p.ECAsKnown, p.ECAsDegraded
+	snap.HasAPIUsageScan, snap.APIUsageRowsSkipped = p.APIUsage != nil, p.APIUsageRowsSkipped
 
 	apps := map[string]*AppUsage{} // by kind|name|menuItem or id
 	var order []string
@@ -166,6 +179,9 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			if a, ok := byID[ID(id).Key()]; ok {
 				return a
 			}
+		}
+		if salesforce.IsInternalAppID(id) {
+			return internalApp(get, byID, name, id)
 		}
 		cands := byName[strings.ToLower(name)]
 		if id != "" {

@@ -10,7 +10,23 @@ import (
 const (
 	KindConnectedApp      = "connected_app"
 	KindExternalClientApp = "external_client_app"
+	// KindSalesforceInternal is a Salesforce-internal app seen only in
+	// ApiTotalUsage: a CONNECTED_APP_ID with the 888 prefix, which names no
+	// ConnectedApplication and is never an uninstalled third-party app.
+	KindSalesforceInternal = "salesforce_internal"
 )
+
+// InternalApp is the app label of a Salesforce-internal app whose
+// ApiTotalUsage rows carry no CONNECTED_APP_NAME.
+const InternalApp = "(salesforce internal)"
+
+// Visibility is whether a source sees every user's rows. Salesforce answers
+// a user without the permission with its own rows only, and no error.
+type Visibility struct {
+	Limited bool
+	// Missing names the permission the integration user lacks, when Limited.
+	Missing string
+}
 
 // AppUsage is everything the exporter knows about one app in one org.
 type AppUsage struct {
@@ -97,6 +113,20 @@ type Snapshot struct {
 
 	// Detection is nil when the snapshot has no detection baseline.
 	Detection *DetectionInfo
+
+	// Visibility is, by source, whether it sees every user's rows; a source
+	// whose permissions could not be read is absent.
+	Visibility map[string]Visibility
+	// HasAPIUsageScan is true once the api_usage source has run.
+	HasAPIUsageScan bool
+	// APIUsageRowsSkipped counts the malformed ApiTotalUsage rows left out
+	// since the exporter started.
+	APIUsageRowsSkipped int64
+	// HasECAStatus is true once the external_client_apps source has
+	// succeeded; ECAsDegraded is how many apps its latest read served from
+	// their last good figures, since their own read failed.
+	HasECAStatus bool
+	ECAsDegraded int
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.

@@ -14,26 +14,42 @@ import (
 // state (usage.go keeps the per-period counts), and sums the 24h and 7d
 // windows per app.
 type apiUsageSource struct {
-	totals *usageTotals // nil until the first refresh
+	totals  *usageTotals // nil until the first refresh
+	skipped int64        // malformed rows left out since start
 }
 
 func (s *apiUsageSource) name() string { return config.SourceAPIUsage }
 
 func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	u := &e.state.Usage
-	since := time.Time{}
-	if !u.ListedUntil.IsZero() {
-		since = u.ListedUntil.Add(-listOverlap)
-	}
-	files, err := e.client.EventLogFiles(ctx, "ApiTotalUsage", since)
+	files, err := s.list(ctx, e)
 	if err != nil {
-		return permissionError(err, "View Event Log Files")
+		return err
 	}
+	// The listing's Date header set the org's clock: no date of ours may
+	// lie past it. A watermark that did is reset, and the files listed again.
+	now := e.client.ServerNow()
+	if s.mendFuture(e, now) {
+		if files, err = s.list(ctx, e); err != nil {
+			return err
+		}
+	}
+	limit := now.Add(salesforce.LogFileClockMargin)
+	kept := files[:0:0]
+	for _, f := range files {
+		if f.LogDate.After(limit) || f.CreatedDate.After(limit) {
+			e.logger.Warn("Ignoring a log file dated in the future of the org's clock", "file", f.ID, "log_date", f.LogDate.UTC().Format(time.RFC3339),
+				"created", f.CreatedDate.UTC().Format(time.RFC3339), "org_now", now.UTC().Format(time.RFC3339))
+			continue
+		}
+		kept = append(kept, f)
+	}
+	files = kept
 	var firstErr error
 	for _, f := range u.filesToIngest(files) {
 		k := periodKey(f.Interval, f.LogDate.Time, f.Sequence)
 		in := beginDetection(e.tracker, k, f)
-		p, rows, err := ingestFile(ctx, e.client, f, in)
+		p, scan, err := ingestFile(ctx, e.client, f, in)
 		if err != nil {
 			// Stop at the first failure: later files wait for it, so the
 			// history never has a hole that would look like a quiet day.
@@ -48,24 +64,44 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 			e.tracker.Commit(in)
 		}
 		e.stateChanged()
-		e.logger.Debug("Ingested ApiTotalUsage file", "file", f.ID, "rows", rows, "log_date", f.LogDate.Format(time.RFC3339))
+		if scan.Skipped > 0 {
+			s.skipped += int64(scan.Skipped)
+			e.logger.Warn("Left malformed rows of an ApiTotalUsage file out of the counts", "file", f.ID, "log_date", f.LogDate.Format(time.RFC3339),
+				"skipped", scan.Skipped, "first", scan.FirstSkipped.Error())
+		}
+		e.logger.Debug("Ingested ApiTotalUsage file", "file", f.ID, "rows", scan.Rows, "log_date", f.LogDate.Format(time.RFC3339))
 	}
 	for _, f := range files {
 		if f.CreatedDate.After(u.ListedUntil) && firstErr == nil {
-			u.ListedUntil = f.CreatedDate.UTC()
+			// Never past the org's clock: a watermark in the future would
+			// hide every file created before it.
+			u.ListedUntil = minTime(f.CreatedDate.UTC(), limit.UTC())
 			e.stateChanged()
 		}
 	}
-	u.prune()
-	t := u.windows()
+	u.prune(now)
+	t := u.windows(now)
 	s.totals = &t
 	return firstErr
 }
 
-func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile, in *detect.Ingest) (*usagePeriod, int, error) {
+// list lists the ApiTotalUsage files created since the watermark (less an overlap).
+func (s *apiUsageSource) list(ctx context.Context, e *env) ([]salesforce.EventLogFile, error) {
+	since := time.Time{}
+	if u := &e.state.Usage; !u.ListedUntil.IsZero() {
+		since = u.ListedUntil.Add(-listOverlap)
+	}
+	files, err := e.client.EventLogFiles(ctx, "ApiTotalUsage", since)
+	if err != nil {
+		return nil, permissionError(err, "View Event Log Files")
+	}
+	return files, nil
+}
+
+func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile, in *detect.Ingest) (*usagePeriod, salesforce.UsageScan, error) {
 	body, err := c.OpenLogFile(ctx, f)
 	if err != nil {
-		return nil, 0, err
+		return nil, salesforce.UsageScan{}, err
 	}
 	defer body.Close()
 	return countFile(f, body, in)
@@ -84,4 +120,31 @@ func beginDetection(tr *detect.Tracker, key string, f salesforce.EventLogFile) *
 	return tr.Begin(detect.Period{Key: key, Interval: interval, Start: f.LogDate.UTC(), FileID: f.ID})
 }
 
-func (s *apiUsageSource) contribute(p *parts) { p.APIUsage = s.totals }
+func (s *apiUsageSource) contribute(p *parts) {
+	p.APIUsage = s.totals
+	p.APIUsageRowsSkipped = s.skipped
+}
+
+// mendFuture drops periods and resets a listing watermark that lie in the
+// org's future (usageState.dropFuture), with a log line for each. It
+// reports whether the listing watermark was reset.
+func (s *apiUsageSource) mendFuture(e *env, now time.Time) bool {
+	dropped, listed := e.state.Usage.dropFuture(now)
+	for _, k := range dropped {
+		e.logger.Warn("Dropped an API usage period that starts in the future of the org's clock", "period", k, "org_now", now.UTC().Format(time.RFC3339))
+	}
+	if !listed.IsZero() {
+		e.logger.Warn("Reset the log file listing watermark: it was in the future of the org's clock", "listed_until", listed.UTC().Format(time.RFC3339), "org_now", now.UTC().Format(time.RFC3339))
+	}
+	if len(dropped) > 0 || !listed.IsZero() {
+		e.stateChanged()
+	}
+	return !listed.IsZero()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}

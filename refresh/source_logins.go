@@ -25,7 +25,11 @@ type loginsSource struct {
 	events []loginEvent
 	wm     time.Time
 	counts map[string][2]int64 // success, failure; nil until the first success
+	vis    visibilityCheck
 }
+
+// loginsPermission is what LoginHistory needs to show every user's logins.
+const loginsPermission = "Manage Users or Monitor Login History"
 
 func (s *loginsSource) name() string { return config.SourceLogins }
 
@@ -54,8 +58,9 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 		fresh = append(fresh, loginEvent{at: ms, app: l.Application, ok: l.Status == "Success", ip: l.SourceIP, user: l.UserID})
 	})
 	if err != nil {
-		return permissionError(err, "Manage Users or Monitor Login History")
+		return permissionError(err, loginsPermission)
 	}
+	s.vis.update(ctx, e, now, config.SourceLogins, loginsPermission, salesforce.UserPermissions.SeesAllLogins)
 	// Logins at the watermark's millisecond were read last time too: the
 	// query is >= and LoginTime is the only order, so drop exact repeats.
 	cut := s.wm.UnixMilli()
@@ -98,4 +103,7 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 	return nil
 }
 
-func (s *loginsSource) contribute(p *parts) { p.Logins = s.counts }
+func (s *loginsSource) contribute(p *parts) {
+	p.Logins = s.counts
+	s.vis.add(p, config.SourceLogins, loginsPermission)
+}

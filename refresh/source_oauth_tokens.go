@@ -36,6 +36,10 @@ type tokensSource struct {
 
 	visibilityLimited bool
 	visibilityChecked time.Time
+
+	// aggregatesRetryAt is when to try GROUP BY again after it failed with
+	// a server error that may pass (kept in memory only: a restart retries).
+	aggregatesRetryAt time.Time
 }
 
 func (s *tokensSource) name() string { return config.SourceOAuthTokens }
@@ -67,9 +71,30 @@ func (s *tokensSource) fullSyncDue(now time.Time, every time.Duration) bool {
 // GROUP BY on OauthToken before trying again.
 const aggregateRetry = 7 * 24 * time.Hour
 
+// aggregateRetryTemporary is how soon GROUP BY is tried again when it failed
+// with a 5xx that outlived the client's retries: a passing server error, not
+// an answer about the org.
+const aggregateRetryTemporary = time.Hour
+
+// aggregateFailure says why the org's aggregate answer was not used, and
+// whether the cause may pass.
+func aggregateFailure(err error) (reason string, temporary bool) {
+	var total *salesforce.AggregateTotalError
+	var apiErr *salesforce.APIError
+	switch {
+	case errors.As(err, &total):
+		return "the aggregate totals disagree with COUNT()", false
+	case errors.As(err, &apiErr) && apiErr.Temporary():
+		return "a server error outlived the retries", true
+	case errors.As(err, &apiErr):
+		return "the query was rejected", false
+	}
+	return "the result could not be read", false
+}
+
 func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 	now := e.client.ServerNow()
-	if rej := e.state.AggregatesRejectedAt; rej.IsZero() || now.Sub(rej) > aggregateRetry {
+	if rej := e.state.AggregatesRejectedAt; (rej.IsZero() || now.Sub(rej) > aggregateRetry) && !now.Before(s.aggregatesRetryAt) {
 		aggs, inactive, err := e.client.TokenAggregates(ctx, StaleCutoff(now, e.settings.StaleAfter))
 		if err == nil {
 			s.mode, s.store, s.inactive = TokenModeAggregate, nil, inactive
@@ -85,9 +110,15 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 		if !errors.Is(err, salesforce.ErrQueryRejected) {
 			return permissionError(err, "API Enabled")
 		}
-		e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "err", err)
-		e.state.AggregatesRejectedAt = now
-		e.stateChanged()
+		reason, temporary := aggregateFailure(err)
+		if temporary {
+			s.aggregatesRetryAt = now.Add(aggregateRetryTemporary)
+			e.logger.Warn("Aggregate queries on OauthToken failed; reading token rows until they are tried again", "reason", reason, "retry_after", aggregateRetryTemporary, "err", err)
+		} else {
+			e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "reason", reason, "retry_after", aggregateRetry, "err", err)
+			e.state.AggregatesRejectedAt = now
+			e.stateChanged()
+		}
 	}
 	if s.mode == TokenModeAggregate {
 		s.apps = nil
@@ -144,6 +175,16 @@ func (s *tokensSource) contribute(p *parts) {
 	p.Tokens = s.apps
 	p.InactiveUsers = s.inactive
 	p.VisibilityLimited = s.visibilityLimited
+	if s.known {
+		if p.Visibility == nil {
+			p.Visibility = map[string]Visibility{}
+		}
+		vis := Visibility{Limited: s.visibilityLimited}
+		if vis.Limited {
+			vis.Missing = "Customize Application"
+		}
+		p.Visibility[config.SourceOAuthTokens] = vis
+	}
 }
 
 // sortAppTokens orders the row store's apps as the snapshot has always

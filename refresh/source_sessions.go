@@ -19,7 +19,11 @@ const maxSessionLife = 24 * time.Hour
 // sessionsSource counts the active OAuth sessions (AuthSession) per app name.
 type sessionsSource struct {
 	counts map[string]int64 // nil until the first success
+	vis    visibilityCheck
 }
+
+// sessionsPermission is what AuthSession needs to show every user's sessions.
+const sessionsPermission = "Manage Users"
 
 func (s *sessionsSource) name() string { return config.SourceSessions }
 
@@ -37,10 +41,14 @@ func (s *sessionsSource) refresh(ctx context.Context, e *env) error {
 		counts[app]++
 	})
 	if err != nil {
-		return permissionError(err, "Manage Users")
+		return permissionError(err, sessionsPermission)
 	}
+	s.vis.update(ctx, e, now, config.SourceSessions, sessionsPermission, salesforce.UserPermissions.SeesAllSessions)
 	s.counts = counts
 	return nil
 }
 
-func (s *sessionsSource) contribute(p *parts) { p.Sessions = s.counts }
+func (s *sessionsSource) contribute(p *parts) {
+	p.Sessions = s.counts
+	s.vis.add(p, config.SourceSessions, sessionsPermission)
+}

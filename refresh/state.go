@@ -39,6 +39,7 @@ func stateFile(dir, org string) string { return filepath.Join(dir, org+".state.j
 // can't be read or decoded is moved aside (never deleted) with a log line, and
 // the exporter starts fresh: it never fails to start over its own state.
 func loadState(dir, org string, logger *slog.Logger) *orgState {
+	removeStaleTemps(dir, org, logger, time.Now())
 	p := stateFile(dir, org)
 	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {

@@ -67,7 +67,8 @@ func FuzzParseState(f *testing.F) {
 			return
 		}
 		// Whatever loads must be usable.
-		st.Usage.prune()
-		_ = st.Usage.windows()
+		st.Usage.prune(time.Time{})
+		_ = st.Usage.windows(time.Time{})
+		_, _ = st.Usage.dropFuture(time.Unix(1_800_000_000, 0))
 	})
 }

@@ -103,9 +103,11 @@ func (u *usageState) filesToIngest(files []salesforce.EventLogFile) []salesforce
 }
 
 // countFile parses one downloaded file into a period, and hands each row to
-// the detection ingest in (when not nil). Nothing is kept unless the whole
-// file parses.
-func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }, in *detect.Ingest) (*usagePeriod, int, error) {
+// the detection ingest in (when not nil). A malformed row is
+// left out and counted in the scan (salesforce.ScanAPITotalUsage); the period
+// is kept only when the file as a whole reads (a header, no truncation, no
+// read error), so a cut-off download never replaces good counts.
+func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }, in *detect.Ingest) (*usagePeriod, salesforce.UsageScan, error) {
 	p := &usagePeriod{Interval: f.Interval, Start: f.LogDate.UTC(), Sequence: f.Sequence, FileID: f.ID, Created: f.CreatedDate.UTC(), Apps: map[string]*appCount{}}
 	if p.Interval != "Hourly" {
 		p.Interval = "Daily"
@@ -113,7 +115,7 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 	var lastID, lastName []byte
 	var last *appCount
 	var row detect.Row
-	rows, err := salesforce.ParseAPITotalUsage(body, func(ev salesforce.UsageEvent) {
+	scan, err := salesforce.ScanAPITotalUsage(body, func(ev salesforce.UsageEvent) {
 		if in != nil {
 			row = detect.Row{AppID: ev.AppID, AppName: ev.AppName, ClientIP: ev.ClientIP, EntityName: ev.EntityName, UserID: ev.UserID, StatusCode: ev.StatusCode}
 			in.Add(&row)
@@ -142,9 +144,9 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 		}
 	})
 	if err != nil {
-		return nil, rows, err
+		return nil, scan, err
 	}
-	return p, rows, nil
+	return p, scan, nil
 }
 
 // overlap is the share of [start, end) that falls in [from, to).
@@ -183,7 +185,12 @@ type usageTotals struct {
 	ids                      map[string]string
 }
 
-func (u *usageState) windows() usageTotals {
+// windows sums the periods as usageTotals describes. now is the org's clock
+// (ServerNow): the windows end at the earlier of the
+// newest period's end and now, so a period dated in the future (a LogDate
+// the org got wrong) cannot push the windows past every real event. The
+// zero now sets no bound.
+func (u *usageState) windows(now time.Time) usageTotals {
 	t := usageTotals{req24: map[string]int64{}, req7: map[string]int64{}, err24: map[string]int64{}, err7: map[string]int64{}, names: map[string]string{}, ids: map[string]string{}}
 	daily := map[string]bool{}
 	for _, p := range u.Periods {
@@ -196,6 +203,9 @@ func (u *usageState) windows() usageTotals {
 	}
 	if t.end.IsZero() {
 		return t
+	}
+	if !now.IsZero() && t.end.After(now) {
+		t.end = now.UTC()
 	}
 	for _, p := range u.Periods {
 		if p.Interval == "Hourly" && daily[p.Start.UTC().Format("2006-01-02")] {
@@ -223,12 +233,42 @@ func (u *usageState) windows() usageTotals {
 	return t
 }
 
-// prune drops periods older than the 7-day window (and a day of slack).
-func (u *usageState) prune() {
-	t := u.windows()
+// prune drops periods older than the 7-day window (and a day of slack),
+// measured as windows measures it (now bounds the window's end).
+func (u *usageState) prune(now time.Time) {
+	t := u.windows(now)
 	for k, p := range u.Periods {
 		if p.end().Before(t.end.Add(-8 * 24 * time.Hour)) {
 			delete(u.Periods, k)
 		}
 	}
+}
+
+// dropFuture removes what no true clock can have written, against the org's
+// clock now: periods that start more than salesforce.LogFileClockMargin
+// after it, and a ListedUntil past it (which would list only files created
+// after it, hiding every real one). State saved from an org that once
+// answered with such dates is mended this way on the next refresh. It
+// returns the period keys dropped and the ListedUntil reset (zero if none).
+func (u *usageState) dropFuture(now time.Time) (dropped []string, listed time.Time) {
+	limit := now.Add(salesforce.LogFileClockMargin)
+	for k, p := range u.Periods {
+		if p.Start.After(limit) {
+			delete(u.Periods, k)
+			dropped = append(dropped, k)
+		}
+	}
+	sort.Strings(dropped)
+	if u.ListedUntil.After(limit) {
+		listed = u.ListedUntil
+		u.ListedUntil = time.Time{}
+		// Re-list from the newest period still held: files already ingested
+		// are recognised by their Id and skipped.
+		for _, p := range u.Periods {
+			if p.Created.After(u.ListedUntil) && !p.Created.After(limit) {
+				u.ListedUntil = p.Created
+			}
+		}
+	}
+	return dropped, listed
 }

@@ -210,7 +210,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 			ids[[2]string{a.Name, a.MenuItemID}] = a.ID
 		}
 	}
-	_, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency}, func(t salesforce.OauthToken) {
+	_, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency, Latest: true}, func(t salesforce.OauthToken) {
 		d.Tokens = append(d.Tokens, TokenRow{
 			App: t.AppName, AppID: ids[[2]string{t.AppName, t.AppMenuItemID}], Kind: refresh.KindConnectedApp,
 			Username: t.Username(), UserID: t.UserID, UserActive: t.UserActive(),

@@ -159,7 +159,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	// token is already gone.
 	same := map[string]int{}
 	now := time.Time{}
-	_, err = c.RevocableTokens(ctx, salesforce.TokenQuery{Concurrency: o.Concurrency}, func(t salesforce.RevocableToken) {
+	_, err = c.RevocableTokens(ctx, salesforce.TokenQuery{Concurrency: o.Concurrency, Latest: true}, func(t salesforce.RevocableToken) {
 		if now.IsZero() {
 			now = c.ServerNow()
 		}

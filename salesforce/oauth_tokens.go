@@ -115,6 +115,14 @@ type TokenQuery struct {
 	// worker). Use 1 when few rows are expected: one cursor, split only if it
 	// reaches the cap.
 	Partitions int
+	// Latest is for a one-shot read that no later fetch completes (the
+	// review's per-user detail, revoke): the default Before is then
+	// ClockMargin past the org's clock instead of before it, so a token
+	// created in the current second, or a second ahead of the clock the Date
+	// header gave, is read too. An incremental sync leaves it false: its
+	// next fetch starts at Before, and a bound in the org's future would skip
+	// the tokens created before it for good.
+	Latest bool
 }
 
 // TokenFetchStats describes a partitioned fetch.
@@ -207,7 +215,11 @@ func (f *tokenFetcher) count(ctx context.Context, soql string) (int, error) {
 func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	before := f.q.Before
 	if before.IsZero() {
-		before = f.c.ServerNow().Add(-ClockMargin)
+		if f.q.Latest {
+			before = f.c.ServerNow().Add(ClockMargin)
+		} else {
+			before = f.c.ServerNow().Add(-ClockMargin)
+		}
 	}
 	before = before.UTC().Truncate(time.Second)
 	f.stats.Before, f.stats.Count = before, -1

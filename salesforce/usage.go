@@ -73,6 +73,10 @@ type ECA struct {
 	DeveloperName string `json:"developerName"`
 	Name          string `json:"name"`
 	Label         string `json:"label"`
+	// UserCount is the app's number of OAuth users, when the org sends it
+	// (undocumented: nil when absent). It is the cheap change signal that
+	// lets a reader skip an app whose users did not change.
+	UserCount *int64 `json:"userCount,omitempty"`
 }
 
 // DisplayName is the app's name as Setup shows it.

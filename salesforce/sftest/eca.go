@@ -34,8 +34,13 @@ func (s *Server) handleECA(w http.ResponseWriter, r *http.Request, rest, version
 	case rest == "" || rest == "/":
 		lo, hi := window(len(o.ecas))
 		apps := []map[string]any{}
+		omit := s.ecaShape().OmitUserCount
 		for _, e := range o.ecas[lo:hi] {
-			apps = append(apps, map[string]any{"identifier": e.id, "developerName": e.developerName, "name": e.name, "userCount": len(e.users)})
+			app := map[string]any{"identifier": e.id, "developerName": e.developerName, "name": e.name, "userCount": len(e.users)}
+			if omit {
+				delete(app, "userCount")
+			}
+			apps = append(apps, app)
 		}
 		out["apps"] = apps
 	case len(parts) == 2 && parts[1] == "users":

@@ -9,6 +9,9 @@ type ECAShape struct {
 	UserIDKey   string // default "userIdentifier"
 	UsernameKey string // default "username"
 	TokensKey   string // default "tokens"
+	// OmitUserCount leaves userCount out of the app collection, as an org
+	// whose representation lacks it would.
+	OmitUserCount bool
 }
 
 // ecaShapeState is the server's current ECAShape.

@@ -133,3 +133,16 @@ func (o *Org) AddECA(s ECASpec) {
 	}
 	o.ecas = append(o.ecas, e)
 }
+
+// AddECAUser gives an External Client App (by name) one more OAuth user
+// with one token, used now.
+func (o *Org) AddECAUser(name string, user int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.nowLocked()
+	for i := range o.ecas {
+		if o.ecas[i].name == name {
+			o.ecas[i].users = append(o.ecas[i].users, ecaUser{user: user, tokens: 1, useCount: 1, firstUsed: now, lastUsed: now})
+		}
+	}
+}

@@ -1,0 +1,428 @@
+package refresh
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+)
+
+// visibilityOrg is an org with two users' sessions and logins, one of them
+// the integration user's.
+func visibilityOrg(t *testing.T) *sftest.Org {
+	t.Helper()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	app := org.AddApp(sftest.App{Name: "Mobile", Installed: true})
+	u := org.AddUser("a@example.com", true)
+	org.AddToken(sftest.TokenSpec{User: u, App: app, Created: now.Add(-time.Hour)})
+	for _, usr := range []int{u, org.IntegrationUser()} {
+		org.AddSession(sftest.SessionSpec{User: usr, App: "Mobile", Created: now.Add(-30 * time.Minute)})
+	}
+	return org
+}
+
+// TestVisibilityLimitedPerSource: without Manage Users, AuthSession and
+// LoginHistory silently show the integration user's own rows; each source
+// says so, names the permission, and stays up.
+func TestVisibilityLimitedPerSource(t *testing.T) {
+	t.Parallel()
+	sources := []string{config.SourceOAuthTokens, config.SourceApps, config.SourceSessions, config.SourceLogins}
+	org := visibilityOrg(t)
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, sources...))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{config.SourceSessions, config.SourceLogins, config.SourceOAuthTokens} {
+		if v, ok := r.Snapshot().Visibility[src]; !ok || v.Limited {
+			t.Errorf("full permissions: %s visibility %+v known=%v, want known and not limited", src, v, ok)
+		}
+	}
+
+	org.SetPermission(sftest.PermManageUsers, false)
+	var logs bytes.Buffer
+	r2 := newTestRefresher(t, testOrgConfig(t, ts.URL, sources...))
+	r2.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if err := r2.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	snap := r2.Snapshot()
+	if v := snap.Visibility[config.SourceSessions]; !v.Limited || v.Missing != "Manage Users" {
+		t.Errorf("sessions without Manage Users: %+v", v)
+	}
+	// Monitor Login History still shows every login.
+	if v, ok := snap.Visibility[config.SourceLogins]; !ok || v.Limited {
+		t.Errorf("logins with Monitor Login History: %+v", v)
+	}
+	if findApp(t, snap, "Mobile").Sessions != 1 {
+		t.Errorf("sessions = %d, want the integration user's own 1", findApp(t, snap, "Mobile").Sessions)
+	}
+	org.SetPermission(sftest.PermMonitorLoginHistory, false)
+	if err := r2.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err) // checked hourly: still the old answer
+	}
+	if r2.Snapshot().Visibility[config.SourceLogins].Limited {
+		t.Error("permissions re-read before the hour was up")
+	}
+	org.Advance(visibilityEvery + time.Minute)
+	for range 2 {
+		if err := r2.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap = r2.Snapshot()
+	if v := snap.Visibility[config.SourceLogins]; !v.Limited || v.Missing != loginsPermission {
+		t.Errorf("logins without either permission: %+v", v)
+	}
+	for _, src := range []string{config.SourceSessions, config.SourceLogins} {
+		if !snap.Sources[src].Up {
+			t.Errorf("%s down: %+v", src, snap.Sources[src])
+		}
+	}
+	if n := strings.Count(logs.String(), "sees only its own rows"); n != 2 {
+		t.Errorf("logged the missing permission %d times, want once per source:\n%s", n, logs.String())
+	}
+}
+
+// TestVisibilityUnknownWhenPermissionsUnreadable: an error reading the
+// permissions is "unknown", never a failed source.
+func TestVisibilityUnknownWhenPermissionsUnreadable(t *testing.T) {
+	t.Parallel()
+	org := visibilityOrg(t)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.Inject(sftest.Fault{Path: "/query", Count: 1000, Status: 400, Body: `[{"message":"sObject type 'PermissionSetAssignment' is not supported.","errorCode":"INVALID_TYPE"}]`, MatchQuery: "PermissionSetAssignment"})
+	// oauth_tokens first: its responses set the org clock the sessions are active by.
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceSessions, config.SourceLogins))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	snap := r.Snapshot()
+	for _, src := range []string{config.SourceSessions, config.SourceLogins} {
+		if _, ok := snap.Visibility[src]; ok {
+			t.Errorf("%s: visibility known despite unreadable permissions", src)
+		}
+		if !snap.Sources[src].Up {
+			t.Errorf("%s failed: %+v", src, snap.Sources[src])
+		}
+	}
+	if findApp(t, snap, "Mobile").Sessions != 2 {
+		t.Errorf("sessions lost: %+v", snap.Apps)
+	}
+}
+
+// TestSkippedUsageRowsCounted: malformed rows of an ApiTotalUsage file are
+// left out and counted, the rest of the file counts, and one log line per
+// file names the first.
+func TestSkippedUsageRowsCounted(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	day := 24 * time.Hour
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	org.SetNow(start.Add(day + 2*time.Hour))
+	huge := strings.Repeat("x", salesforce.MaxCSVNameBytes+1)
+	org.AddLogFile(&sftest.LogFile{LogDate: start, CreatedDate: start.Add(day + time.Hour), Rows: []sftest.UsageRow{
+		{AppID: "0H4000000000001", AppName: "Integration", StatusCode: 200, Count: 5},
+		{AppID: "0H4000000000002", AppName: huge, StatusCode: 200, Count: 2},
+	}})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	var logs bytes.Buffer
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceAPIUsage))
+	r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	snap := r.Snapshot()
+	if !snap.HasAPIUsageScan || snap.APIUsageRowsSkipped != 2 {
+		t.Fatalf("skipped %d (scan %v), want 2", snap.APIUsageRowsSkipped, snap.HasAPIUsageScan)
+	}
+	if a := findApp(t, snap, "Integration"); a.Requests24h != 5 {
+		t.Errorf("requests %d, want the 5 good rows", a.Requests24h)
+	}
+	if n := strings.Count(logs.String(), "Left malformed rows"); n != 1 {
+		t.Errorf("%d log lines, want one per file:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), huge[:100]) || !strings.Contains(logs.String(), "csv line 7") {
+		t.Errorf("log should name the first bad line, not its value:\n%.500s", logs.String())
+	}
+	// A second file adds to the counter; nothing is counted twice.
+	org.AddLogFile(&sftest.LogFile{LogDate: start.Add(day), CreatedDate: org.Now(), Rows: []sftest.UsageRow{{AppID: "0H4000000000002", AppName: huge, StatusCode: 200}}})
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Snapshot().APIUsageRowsSkipped; got != 3 {
+		t.Errorf("skipped after the second file %d, want 3", got)
+	}
+}
+
+// TestFutureDatesFromTheServer: a log file dated 9000-01-01 and created in
+// 2999, listed by the org or saved in an old state file, neither prunes the
+// other periods nor stops later files from being listed.
+func TestFutureDatesFromTheServer(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	far := time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)
+	created2999 := time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC)
+	rows := func(n int) []sftest.UsageRow {
+		return []sftest.UsageRow{{AppID: "0H4000000000001", AppName: "Integration", StatusCode: 200, Count: n}}
+	}
+	for _, fromState := range []bool{false, true} {
+		t.Run(map[bool]string{false: "listed", true: "old state"}[fromState], func(t *testing.T) {
+			t.Parallel()
+			org := sftest.NewOrg()
+			org.SetNow(start.Add(day + 2*time.Hour))
+			org.AddLogFile(&sftest.LogFile{LogDate: start, CreatedDate: start.Add(day + time.Hour), Rows: rows(10)})
+			if !fromState {
+				org.AddLogFile(&sftest.LogFile{LogDate: far, CreatedDate: created2999, Rows: rows(1000)})
+			}
+			_, ts := sftest.Start(t, org, sftest.TestCredentials)
+			storage := t.TempDir()
+			if fromState {
+				st := newOrgState("test")
+				st.Usage.Periods[periodKey("Daily", far, 0)] = &usagePeriod{Interval: "Daily", Start: far, FileID: "0ATbad", Created: created2999,
+					Apps: map[string]*appCount{"0H4000000000001": {Name: "Integration", ID: "0H4000000000001", Requests: 1000}}}
+				st.Usage.ListedUntil = created2999
+				if err := saveState(storage, st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var logs bytes.Buffer
+			r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceAPIUsage))
+			r.storage = storage
+			r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			a := findApp(t, r.Snapshot(), "Integration")
+			if a.Requests7d != 10 {
+				t.Fatalf("7d requests %d, want the real day's 10", a.Requests7d)
+			}
+			if end := r.Snapshot().APIUsageEnd; !end.Equal(start.Add(day)) {
+				t.Errorf("data end %v, want %v", end, start.Add(day))
+			}
+			if fromState && (!strings.Contains(logs.String(), "Dropped an API usage period") || !strings.Contains(logs.String(), "Reset the log file listing watermark")) {
+				t.Errorf("no log line for the mended state:\n%s", logs.String())
+			}
+			// The next day's file is still listed and counted, and the first
+			// day survives.
+			org.SetNow(start.Add(2*day + 2*time.Hour))
+			org.AddLogFile(&sftest.LogFile{LogDate: start.Add(day), CreatedDate: start.Add(2*day + time.Hour), Rows: rows(20)})
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			a = findApp(t, r.Snapshot(), "Integration")
+			if a.Requests7d != 30 || a.Requests24h != 20 {
+				t.Errorf("after the next day: 7d=%d 24h=%d, want 30 and 20", a.Requests7d, a.Requests24h)
+			}
+			if lu := r.state.Usage.ListedUntil; lu.After(org.Now().Add(salesforce.LogFileClockMargin)) {
+				t.Errorf("listing watermark %v is past the org's clock %v", lu, org.Now())
+			}
+		})
+	}
+}
+
+// TestBuildInternalApps: ApiTotalUsage rows with an 888 Id are
+// Salesforce-internal apps: their own row, never uninstalled, never joined
+// by name to a third-party app (whose uninstalled state must show).
+func TestBuildInternalApps(t *testing.T) {
+	t.Parallel()
+	p := parts{
+		AppsKnown:   true,
+		TokensKnown: true,
+		// A third-party app named like an internal one, not installed.
+		Tokens: []appTokens{tokens("Salesforce for iOS", "", 2)},
+		APIUsage: usage(
+			[4]string{"", "888000000000001", "888000000000001", "40"},
+			[4]string{"Salesforce for iOS", "888000000000002", "888000000000002", "7"},
+			[4]string{"Phantom", "0H4000000000009", "0H4000000000009", "3"},
+		),
+	}
+	snap, _ := build("prod", p, func(string, string, string) *config.InventoryEntry { return nil }, map[string]time.Time{}, time.Unix(1_780_000_000, 0))
+	var got []string
+	for _, a := range snap.Apps {
+		got = append(got, row(a))
+	}
+	want := []string{
+		`connected_app "Phantom" id=0H4000000000009 menu= installed=false known=false tokens=0 req7d=3 sessions=0`,
+		`connected_app "Salesforce for iOS" id= menu= installed=false known=false tokens=2 req7d=0 sessions=0`,
+		`salesforce_internal "(salesforce internal)" id=888000000000001 menu= installed=true known=false tokens=0 req7d=40 sessions=0`,
+		`salesforce_internal "Salesforce for iOS" id=888000000000002 menu= installed=true known=false tokens=0 req7d=7 sessions=0`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestAggregateServerErrorRetriedSooner: a 5xx on the aggregate query that
+// outlives the retries falls back to rows for an hour, not the week a
+// rejection (400) is remembered; the log says which.
+func TestAggregateServerErrorRetriedSooner(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, body, reason string
+		status             int
+		backAfterHour      bool
+	}{
+		{"server error", `[{"message":"An unexpected error occurred.","errorCode":"UNKNOWN_EXCEPTION"}]`, "a server error outlived the retries", 500, true},
+		{"rejected", `[{"message":"Grouped field should not be aggregated","errorCode":"MALFORMED_QUERY"}]`, "the query was rejected", 400, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			org := sftest.NewOrg()
+			org.Behavior.OauthTokenAggregates = true
+			org.Generate(sftest.Scale{Tokens: 300, Apps: 5, Users: 50, Seed: 4})
+			srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+			srv.Inject(sftest.Fault{Path: "/query", Count: 100, Status: c.status, Body: c.body, MatchQuery: "COUNT_DISTINCT"})
+			var logs bytes.Buffer
+			r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
+			r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if r.Snapshot().TokenMode != TokenModeRows {
+				t.Fatalf("mode %q, want rows", r.Snapshot().TokenMode)
+			}
+			checkTruth(t, org, r.Snapshot())
+			if !strings.Contains(logs.String(), c.reason) {
+				t.Errorf("log lacks the reason %q:\n%s", c.reason, logs.String())
+			}
+			srv.ClearFaults()
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if r.Snapshot().TokenMode != TokenModeRows {
+				t.Error("aggregates tried again at once")
+			}
+			org.Advance(aggregateRetryTemporary + time.Minute)
+			for range 2 { // the first response after the jump sets the client's clock
+				if err := r.RefreshAll(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := map[bool]string{true: TokenModeAggregate, false: TokenModeRows}[c.backAfterHour]
+			if got := r.Snapshot().TokenMode; got != want {
+				t.Errorf("after an hour: mode %q, want %q", got, want)
+			}
+			checkTruth(t, org, r.Snapshot())
+		})
+	}
+}
+
+// TestECAFailureKeepsThatAppOnly: a 5xx on one External Client App's users
+// keeps that app's last figures and marks it degraded; the other app is read
+// afresh and the source stays up. An auth failure still fails the source.
+func TestECAFailureKeepsThatAppOnly(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	var users []int
+	for i := range 4 {
+		users = append(users, org.AddUser("e"+string(rune('a'+i))+"@example.com", true))
+	}
+	org.AddECA(sftest.ECASpec{Name: "Broken", DeveloperName: "Broken", Users: users[:2], LastUsed: now})
+	org.AddECA(sftest.ECASpec{Name: "Fine", DeveloperName: "Fine", Users: users[:1], LastUsed: now})
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.SetECAShape(sftest.ECAShape{OmitUserCount: true}) // no change signal: every app is read each time
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ecas := func() map[string]AppUsage {
+		out := map[string]AppUsage{}
+		for _, a := range r.Snapshot().Apps {
+			if a.Kind == KindExternalClientApp {
+				out[a.Name] = a
+			}
+		}
+		return out
+	}
+	before := ecas()
+	if before["Broken"].Users != 2 || before["Fine"].Users != 1 || r.Snapshot().ECAsDegraded != 0 || !r.Snapshot().HasECAStatus {
+		t.Fatalf("first read: %+v degraded=%d", before, r.Snapshot().ECAsDegraded)
+	}
+	brokenID := before["Broken"].ID
+	srv.Inject(sftest.Fault{Path: "/apps/oauth/usage/" + brokenID + "/users", Count: 1000, Status: 500, Body: `[{"message":"An unexpected error occurred.","errorCode":"UNKNOWN_EXCEPTION"}]`})
+	org.AddECA(sftest.ECASpec{Name: "New", DeveloperName: "New", Users: users[2:], LastUsed: now})
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatalf("one app's failure failed the source: %v", err)
+	}
+	after := ecas()
+	if after["Broken"].Users != 2 || after["Broken"].Tokens != before["Broken"].Tokens {
+		t.Errorf("the failing app lost its last figures: %+v", after["Broken"])
+	}
+	if after["New"].Users != 2 || after["Fine"].Users != 1 {
+		t.Errorf("the other apps were not read: %+v", after)
+	}
+	if got := r.Snapshot().ECAsDegraded; got != 1 {
+		t.Errorf("degraded = %d, want 1", got)
+	}
+	srv.ClearFaults()
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Snapshot().ECAsDegraded; got != 0 {
+		t.Errorf("degraded after recovery = %d, want 0", got)
+	}
+	// Auth is source-wide: the source fails and keeps every app's figures.
+	srv.Inject(sftest.Fault{Path: "/apps/oauth/usage/" + brokenID + "/users", Count: 1000, Status: 401, Body: `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`})
+	if err := r.RefreshAll(t.Context()); err == nil {
+		t.Error("an auth failure on one app did not fail the source")
+	}
+	if got := ecas(); got["Broken"].Users != 2 || got["New"].Users != 2 {
+		t.Errorf("after a failed refresh: %+v", got)
+	}
+}
+
+// TestECAUnchangedAppsNotReRead: between hourly full reads, an app whose
+// userCount is unchanged keeps its figures without a request; a changed one
+// is read.
+func TestECAUnchangedAppsNotReRead(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	var users []int
+	for i := range 6 {
+		users = append(users, org.AddUser("e"+string(rune('a'+i))+"@example.com", true))
+	}
+	for i, name := range []string{"A", "B", "C"} {
+		org.AddECA(sftest.ECASpec{Name: name, DeveloperName: name, Users: users[i : i+2], LastUsed: now})
+	}
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
+	usageCalls := func() int {
+		srv.ResetCounts()
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return srv.Requests()["apps_oauth_usage"]
+	}
+	first := usageCalls()
+	steady := usageCalls()
+	if steady >= first || steady > 2 {
+		t.Errorf("unchanged apps re-read: %d usage requests, first read %d", steady, first)
+	}
+	org.AddECAUser("B", users[5])
+	changed := usageCalls()
+	if changed <= steady {
+		t.Errorf("a changed app was not read: %d requests", changed)
+	}
+	for _, a := range r.Snapshot().Apps {
+		if a.Kind == KindExternalClientApp && a.Users != map[string]int64{"A": 2, "B": 3, "C": 2}[a.Name] {
+			t.Errorf("%s: %d users", a.Name, a.Users)
+		}
+	}
+	// The hourly full read reads every app again.
+	org.Advance(ecaFullEvery + time.Minute)
+	if full := usageCalls(); full <= changed {
+		t.Errorf("no full read after an hour: %d requests", full)
+	}
+}
