@@ -72,6 +72,10 @@ type Snapshot struct {
 	Requests24h        int64   // requests the exporter made in the last 24 hours
 	TokenMode          string  // "aggregate" or "rows"
 	PermissionWarnings []string
+
+	// History is the org's daily history per app (history.go), oldest day
+	// first; shared between snapshots, so never modified.
+	History []HistoryDay
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.
