@@ -19,7 +19,7 @@ func TestRecordHistory(t *testing.T) {
 	}
 	usage := newUsageState()
 	usage.Periods["D|day0"] = &usagePeriod{Interval: "Daily", Start: day(0), Apps: map[string]*appCount{
-		ID(id).Key(): {Name: "Loader", ID: ID(id).Key(), Requests: 100, Errors: 7},
+		ID(id).Key():  {Name: "Loader", ID: ID(id).Key(), Requests: 100, Errors: 7},
 		"name:(none)": {Name: NoConnectedApp, Requests: 9},
 	}}
 	// Day 1 has both a Daily file and Hourly ones: the Daily file counts.
