@@ -32,7 +32,7 @@ func get(t *testing.T, url string) string {
 func TestServedReviewInBrowser(t *testing.T) {
 	t.Parallel()
 	browser.Exec(t)
-	e := startExporter(t, "--demo", "--demo.surge-after=1s", "--review.cache-ttl=1s")
+	e := startExporter(t, "--demo", "--demo.surge-after=1s", "--review.cache-ttl=1s", "--web.enable-review")
 	deadline := time.Now().Add(90 * time.Second)
 	var findings []review.Finding
 	for {

@@ -18,16 +18,14 @@ type landingLink struct {
 	Path, Text, Method string
 }
 
-// landingLinks lists the endpoints that are on: pprof and reload only when
-// their flags turned them on.
-func landingLinks(metricsPath string, pprofOn, lifecycleOn bool) []landingLink {
-	links := []landingLink{
-		{Path: metricsPath, Text: "Metrics"},
-		{Path: "/review", Text: "Weekly review (HTML)"},
-		{Path: "/review.json", Text: "Weekly review (JSON)"},
-		{Path: "/-/healthy", Text: "Health check"},
-		{Path: "/-/ready", Text: "Readiness check"},
+// landingLinks lists the endpoints that are on: the review, pprof and
+// reload only when their flags turned them on.
+func landingLinks(metricsPath string, pprofOn, lifecycleOn, reviewOn bool) []landingLink {
+	links := []landingLink{{Path: metricsPath, Text: "Metrics"}}
+	if reviewOn {
+		links = append(links, landingLink{Path: "/review", Text: "Weekly review (HTML)"}, landingLink{Path: "/review.json", Text: "Weekly review (JSON)"})
 	}
+	links = append(links, landingLink{Path: "/-/healthy", Text: "Health check"}, landingLink{Path: "/-/ready", Text: "Readiness check"})
 	if lifecycleOn {
 		links = append(links, landingLink{Path: "/-/reload", Text: "Reload the config", Method: "POST"})
 	}

@@ -12,12 +12,12 @@ func TestLandingLinksOnlyEndpointsThatAreOn(t *testing.T) {
 		}
 		return false
 	}
-	off := landingLinks("/m", false, false)
-	if has(off, "/debug/pprof/") || has(off, "/-/reload") || !has(off, "/m") || !has(off, "/review") {
+	off := landingLinks("/m", false, false, false)
+	if has(off, "/debug/pprof/") || has(off, "/-/reload") || !has(off, "/m") || has(off, "/review") || has(off, "/review.json") {
 		t.Errorf("flags off: %+v", off)
 	}
-	on := landingLinks("/metrics", true, true)
-	if !has(on, "/debug/pprof/") || !has(on, "/-/reload") {
+	on := landingLinks("/metrics", true, true, true)
+	if !has(on, "/debug/pprof/") || !has(on, "/-/reload") || !has(on, "/review") || !has(on, "/review.json") {
 		t.Errorf("flags on: %+v", on)
 	}
 	for _, l := range on {

@@ -68,7 +68,9 @@ type cli struct {
 	toolkitFlags *web.FlagConfig
 
 	storageSet bool
+	reviewOn   *bool
 	reviewTTL  *time.Duration
+	reviewRows *int
 	shard      *string
 	shards     *int
 
@@ -96,7 +98,9 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's small persistent state (first-seen times, API usage counts). With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
 	c.lifecycle = c.serve.Flag("web.enable-lifecycle", "Enable POST /-/reload to reload the config (SIGHUP always works).").Bool()
 	c.pprof = c.serve.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ (behind the same web config).").Bool()
-	c.reviewTTL = c.serve.Flag("review.cache-ttl", "How long /review reuses its per-user detail before reading Salesforce again.").Default("1h").Duration()
+	c.reviewOn = c.serve.Flag("web.enable-review", "Serve the weekly review at /review and /review.json (behind the same web config). Its per-user detail costs about one API call per 2,000 tokens; it is read in the background, at most once per --review.cache-ttl while the apps stay the same, and never past the org's API budget.").Bool()
+	c.reviewTTL = c.serve.Flag("review.cache-ttl", "How long /review reuses its per-user detail before reading Salesforce again; it is read again sooner when the apps' tokens or users change.").Default("1h").Duration()
+	c.reviewRows = c.serve.Flag("review.max-rows", "The served review lists at most this many rows per per-user list (add ?app=NAME for every row of one app).").Default("500").Int()
 	c.shard = c.serve.Flag("orgs.shard", "Which shard of the orgs this replica serves, 0 to --orgs.shards minus 1; or a StatefulSet pod name ending in -<ordinal> (the ordinal is the shard).").Default("0").String()
 	c.shards = c.serve.Flag("orgs.shards", "How many replicas share the orgs of the config file: each org is served by exactly one, chosen by a stable hash of its name.").Default("1").Int()
 	c.toolkitFlags = kingpinflag.AddFlags(c.serve, defaultAddress)
@@ -281,8 +285,12 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	registerReview(mux, mgr, *c.reviewTTL, logger.With("component", "review"))
-	mux.Handle("/", &landing{mgr: mgr, links: landingLinks(*c.metricsPath, *c.pprof, *c.lifecycle)})
+	var rs *reviewServer
+	if *c.reviewOn {
+		rs = newReviewServer(ctx, mgr, *c.reviewTTL, *c.reviewRows, shard, logger.With("component", "review"))
+	}
+	registerReview(mux, rs)
+	mux.Handle("/", &landing{mgr: mgr, links: landingLinks(*c.metricsPath, *c.pprof, *c.lifecycle, *c.reviewOn)})
 
 	srv := newHTTPServer(withShardHeader(mux, shard))
 	errCh := make(chan error, 1)
@@ -304,7 +312,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 }
 
 // HTTP server bounds. A scrape of /metrics is served from a cache in
-// milliseconds, but /review can wait up to two minutes for its per-user
+// milliseconds, but /review can wait 90 seconds for an org's first per-user
 // detail and /debug/pprof/profile runs for its seconds parameter, so the
 // write bound is generous: it only stops a client that reads a response
 // forever. Requests carry no body worth the name, so reading one is quick.

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -123,6 +121,7 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		}
 		d.APICalls = calls.Count()
 		opts := f.options(cfg)
+		opts.History = review.HistoryOf(snap) // the serving exporter's, from --storage.path
 		if b, ok := baselines[o.Name]; ok {
 			opts.Baseline, opts.BaselineFile = b, *f.baseline
 		}
@@ -217,86 +216,4 @@ func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		return 3
 	}
 	return 0
-}
-
-// reviewHandler serves /review and /review.json from the refreshers'
-// snapshots, with per-user detail fetched at most once per ttl per org.
-type reviewHandler struct {
-	mgr    *refresh.Manager
-	ttl    time.Duration
-	logger *slog.Logger
-
-	mu    sync.Mutex
-	cache map[string]*review.Detail
-}
-
-func registerReview(mux *http.ServeMux, mgr *refresh.Manager, ttl time.Duration, logger *slog.Logger) {
-	h := &reviewHandler{mgr: mgr, ttl: ttl, logger: logger, cache: map[string]*review.Detail{}}
-	mux.Handle("/review", h)
-	mux.Handle("/review.json", h)
-}
-
-func (h *reviewHandler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	cfg := h.mgr.Config()
-	orgs, err := selectOrgs(cfg, req.URL.Query().Get("org"))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	var reports []*review.Report
-	for _, o := range orgs {
-		r := h.mgr.Refresher(o.Name)
-		if r == nil {
-			continue
-		}
-		snap := r.Snapshot()
-		if snap == nil {
-			continue
-		}
-		d, err := h.detail(req.Context(), o, snap)
-		if err != nil {
-			h.logger.Error("Review detail failed; serving the report without per-user detail", "org", o.Name, "err", err)
-			d = &review.Detail{Taken: time.Now(), Err: err.Error()}
-		}
-		opts := review.DefaultOptions()
-		opts.StaleAfter = time.Duration(cfg.StaleAfter)
-		opts.ConfigFile = cfg.File
-		reports = append(reports, review.Build(snap, d, cfg.InventoryFor, opts))
-	}
-	format := "html"
-	if strings.HasSuffix(req.URL.Path, ".json") {
-		format = "json"
-		w.Header().Set("Content-Type", "application/json")
-	} else {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	if err := review.Write(w, reports, format); err != nil {
-		h.logger.Error("Write review", "err", err)
-	}
-}
-
-func (h *reviewHandler) detail(ctx context.Context, o config.Org, snap *refresh.Snapshot) (*review.Detail, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if d, ok := h.cache[o.Name]; ok && time.Since(d.Taken) < h.ttl {
-		return d, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	// A client of its own, so its call count is the detail's alone while the
-	// refresher keeps running; its requests still count in the org's metrics
-	// and budget.
-	calls := &refresh.CallCounter{}
-	c, err := h.mgr.NewClient(o.Name, calls.Observe)
-	if err != nil {
-		return nil, err
-	}
-	d, err := review.FetchDetail(ctx, c, snap, o.MaxConcurrency)
-	if err != nil {
-		return nil, err
-	}
-	d.APICalls = calls.Count()
-	h.cache[o.Name] = d
-	return d, nil
 }

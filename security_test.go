@@ -63,7 +63,7 @@ func TestSecretCanaries(t *testing.T) {
 		orgCfg("bad", "flow: client_credentials, client_id: "+creds.ClientID+", client_secret_file: wrong")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--log.level=debug")
+	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--log.level=debug", "--web.enable-review")
 	m := e.waitFor(t, "good orgs up, the bad one failing", func(m map[string]*metricFamily) bool {
 		for _, o := range []string{"cc", "jwt", "rt", "pw"} {
 			if v, _ := value(m, "salesforce_up", "org="+o); v != 1 {
@@ -173,7 +173,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	if err := os.WriteFile(webCfg, []byte(fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prom: %s\n", certFile, keyFile, hash)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := startExporter(t, "--demo", "--web.config.file="+webCfg, "--web.enable-lifecycle")
+	e := startExporter(t, "--demo", "--web.config.file="+webCfg, "--web.enable-lifecycle", "--web.enable-review")
 	addr := strings.Replace(e.addr, "http://", "https://", 1)
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	do := func(method, path, user, pass string) int {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/review"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -54,7 +56,7 @@ func TestTwoShardsServeEveryOrgOnce(t *testing.T) {
 	for i := range 2 {
 		// Shard 1 is given as a StatefulSet pod name, as the Helm chart does.
 		shardFlag := map[int]string{0: "--orgs.shard=0", 1: "--orgs.shard=salesforce-oauth-exporter-1"}[i]
-		e := startExporter(t, "--config.file="+path, "--storage.path="+filepath.Join(dir, fmt.Sprint("data", i)), shardFlag, "--orgs.shards=2")
+		e := startExporter(t, "--config.file="+path, "--storage.path="+filepath.Join(dir, fmt.Sprint("data", i)), shardFlag, "--orgs.shards=2", "--web.enable-review")
 		waitReady(t, e)
 		m := e.scrape(t)
 		if v, ok := value(m, "salesforce_exporter_shard_info", fmt.Sprintf("shard=%d", i), "shards=2"); !ok || v != 1 {
@@ -89,6 +91,26 @@ func TestTwoShardsServeEveryOrgOnce(t *testing.T) {
 		resp.Body.Close()
 		if got, want := resp.Header.Get("X-Salesforce-Exporter-Shard"), fmt.Sprintf("%d/2", i); got != want {
 			t.Errorf("shard %d: /review.json X-Salesforce-Exporter-Shard = %q, want %q", i, got, want)
+		}
+		// The body names the shard too: a saved report says what it covers.
+		var reports []review.Report
+		if err := json.Unmarshal(body, &reports); err != nil {
+			var one review.Report // a single org's report is an object
+			if err := json.Unmarshal(body, &one); err != nil {
+				t.Errorf("shard %d: /review.json: %v", i, err)
+			}
+			reports = []review.Report{one}
+		}
+		if len(reports) != counts[i] {
+			t.Errorf("shard %d: %d reports, want %d", i, len(reports), counts[i])
+		}
+		for _, r := range reports {
+			if r.Shard == nil || r.Shard.Index != i || r.Shard.Count != 2 {
+				t.Errorf("shard %d: /review.json of org %s names shard %+v", i, r.Org, r.Shard)
+			}
+		}
+		if page := get(t, e.addr+"/review"); counts[i] > 0 && !strings.Contains(page, fmt.Sprintf("served by shard %d of 2", i)) {
+			t.Errorf("shard %d: /review does not say \"served by shard %d of 2\"", i, i)
 		}
 		for _, n := range names {
 			mine := config.ShardOf(n, 2) == i

@@ -434,6 +434,10 @@ func (r *Refresher) publish() {
 	snap.BudgetDaily = r.allowedDaily()
 	snap.Requests24h = r.budget.last24h(now)
 	snap.ImplausibleTimes = r.client.ImplausibleTimes()
+	if h, changed := recordHistory(r.state.History, snap, &r.state.Usage, now); changed {
+		r.state.History, r.dirty = h, true
+	}
+	snap.History = r.state.History
 	r.snap.Store(snap)
 	if r.onPublish != nil {
 		r.onPublish()

@@ -127,6 +127,10 @@ type Snapshot struct {
 	// their last good figures, since their own read failed.
 	HasECAStatus bool
 	ECAsDegraded int
+
+	// History is the org's daily history per app (history.go), oldest day
+	// first; shared between snapshots, so never modified.
+	History []HistoryDay
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.

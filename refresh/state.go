@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type orgState struct {
 	Usage usageState `json:"api_usage"`
 	// Detection is the detection baseline (detect.Tracker.MarshalBinary).
 	Detection []byte `json:"detection,omitempty"`
+	// History is one row per app per UTC day for the review's charts (history.go).
+	History []HistoryDay `json:"history,omitempty"`
 }
 
 func newOrgState(org string) *orgState {
@@ -79,6 +82,10 @@ func parseState(b []byte, org string) (*orgState, error) {
 	if err := st.Usage.check(); err != nil {
 		return nil, err
 	}
+	// A malformed history row only costs its point on a chart.
+	st.History = slices.DeleteFunc(st.History, func(h HistoryDay) bool {
+		return h.Day.IsZero() || h.App == "" || h.Users < 0 || h.Tokens < 0 || h.Requests < 0 || h.Errors < 0 || h.Errors > h.Requests
+	})
 	return &st, nil
 }
 

@@ -378,7 +378,24 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		slices.SortFunc(auth, func(x, y TokenRow) int {
 			return cmp.Or(x.AuthorizedAt.Compare(y.AuthorizedAt), strings.Compare(x.Username, y.Username))
 		})
-		r.AppEvidence = append(r.AppEvidence, AppDetail{AppRow: row, Authorizations: auth[:min(len(auth), maxEvidenceRows)]})
+		d := AppDetail{AppRow: row, Authorizations: auth}
+		if o.FullApp == "" || !strings.EqualFold(f.App, o.FullApp) {
+			d.Authorizations, d.MoreAuthorizations = auth[:min(len(auth), maxEvidenceRows)], max(0, len(auth)-maxEvidenceRows)
+		}
+		r.AppEvidence = append(r.AppEvidence, d)
+	}
+	if o.FullApp != "" {
+		// The app asked for gets its section, finding or not.
+		for _, a := range r.Inventory {
+			if k := a.key(); !done[k] && strings.EqualFold(a.App, o.FullApp) {
+				done[k] = true
+				auth := append([]TokenRow(nil), byApp[k]...)
+				slices.SortFunc(auth, func(x, y TokenRow) int {
+					return cmp.Or(x.AuthorizedAt.Compare(y.AuthorizedAt), strings.Compare(x.Username, y.Username))
+				})
+				r.AppEvidence = append(r.AppEvidence, AppDetail{AppRow: a, Authorizations: auth})
+			}
+		}
 	}
 	r.Findings = fs
 	if o.Baseline != nil {

@@ -140,8 +140,8 @@ func appEvidence(r *Report, a AppDetail) section {
 	for _, t := range a.Authorizations {
 		s.Rows = append(s.Rows, userCells(t))
 	}
-	if int64(len(a.Authorizations)) < a.Tokens && len(a.Authorizations) == maxEvidenceRows {
-		s.Note += fmt.Sprintf(" The first %d authorizations are listed.", maxEvidenceRows)
+	if a.MoreAuthorizations > 0 {
+		s.Note += fmt.Sprintf(" The first %d authorizations are listed; %d more are left out.", len(a.Authorizations), a.MoreAuthorizations)
 	}
 	return s
 }
@@ -173,10 +173,16 @@ func sections(r *Report) []section {
 			l.Rows = append(l.Rows, append([]string{fmtSeconds(lv.DeactivatedAt)}, tokenCells(t)...))
 		}
 	}
+	if r.MoreLeavers > 0 {
+		l.Note += fmt.Sprintf(" %d more users are left out.", r.MoreLeavers)
+	}
 	out = append(out, l)
 	s := section{ID: anchor(r.Org, "stale"), Title: "Stale authorizations", Note: fmt.Sprintf("Unused for more than %d days, the longest unused first.", r.Thresholds.StaleAfterDays), Header: tokenHeader}
 	for _, t := range r.Stale {
 		s.Rows = append(s.Rows, tokenCells(t))
+	}
+	if r.MoreStale > 0 {
+		s.Note += fmt.Sprintf(" %d more are left out.", r.MoreStale)
 	}
 	out = append(out, s)
 	out = append(out, appSection(anchor(r.Org, "inventory"), "Inventory", "Every app seen, the most users first, with its owner and purpose from the inventory.", r.Inventory))
@@ -210,6 +216,21 @@ func header(r *Report) []string {
 		"Generated: " + fmtSeconds(r.GeneratedAt),
 		"Data as of: " + fmtSeconds(r.DataAsOf) + " (API usage data ends " + fmtSeconds(r.APIUsageEnd) + ")",
 		fmt.Sprintf("API calls spent: %d", r.APICalls),
+	}
+	if d := r.Detail; d != nil {
+		line := "Per-user detail: "
+		if d.Taken.IsZero() {
+			line += "not read yet"
+		} else {
+			line += fmt.Sprintf("read %s (%s old)", fmtSeconds(d.Taken), r.GeneratedAt.Sub(d.Taken).Round(time.Second))
+		}
+		if !d.RefreshingSince.IsZero() {
+			line += fmt.Sprintf("; refreshing: a new read started %s ago", r.GeneratedAt.Sub(d.RefreshingSince).Round(time.Second))
+		}
+		if d.LastError != "" {
+			line += "; the latest read failed (" + d.LastError + "), next attempt after " + fmtSeconds(d.RetryAfter)
+		}
+		lines = append(lines, line)
 	}
 	for _, n := range r.Notes {
 		lines = append(lines, "Note: "+n)

@@ -44,6 +44,46 @@ type Options struct {
 	// Extra are findings from other detectors (IOC matches, new networks),
 	// ranked with the review's own; see findings.go.
 	Extra []Finding
+	// MaxRows, when above 0, cuts each per-user list (an app's
+	// authorizations, the stale authorizations, the offboarding leaks) at
+	// that many rows, and says how many were left out: the served page
+	// stays small for an org with a million tokens. 0 lists every row.
+	MaxRows int
+	// FullApp names an app (case-insensitive) whose per-user rows are never
+	// cut; it gets an evidence section even without a finding.
+	FullApp string
+	// Shard names the replica's shard in a sharded fleet (nil when not sharded).
+	Shard *ShardInfo
+}
+
+// ShardInfo is which shard of a sharded fleet served the report: it covers
+// that shard's orgs only.
+type ShardInfo struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// DetailStatus says how fresh the per-user detail of a served report is.
+type DetailStatus struct {
+	// Taken is when the detail was read; zero when there is none yet.
+	Taken time.Time `json:"taken,omitzero"`
+	// RefreshingSince is when a new read started, if one is running.
+	RefreshingSince time.Time `json:"refreshing_since,omitzero"`
+	// LastError is why the latest read failed, and RetryAfter when the next may start.
+	LastError  string    `json:"last_error,omitempty"`
+	RetryAfter time.Time `json:"retry_after,omitzero"`
+}
+
+// HistoryOf returns the snapshot's daily history as the charts' rows.
+func HistoryOf(snap *refresh.Snapshot) History {
+	if len(snap.History) == 0 {
+		return nil
+	}
+	h := make(History, len(snap.History))
+	for i, d := range snap.History {
+		h[i] = DayRow{Day: d.Day, App: d.App, AppID: d.AppID, Kind: d.Kind, Users: d.Users, Tokens: d.Tokens, Requests: d.Requests, Errors: d.Errors}
+	}
+	return h
 }
 
 // DefaultOptions are the command's defaults.
@@ -81,6 +121,14 @@ type Report struct {
 	GrownSinceBaseline []Growth    `json:"grown_since_baseline"`
 	APIUsageStart      time.Time   `json:"api_usage_data_start,omitzero"`
 	History            History     `json:"history,omitempty"`
+
+	// Shard is the shard that served the report, when sharded.
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// Detail says how fresh a served report's per-user detail is.
+	Detail *DetailStatus `json:"detail_status,omitempty"`
+	// MoreStale and MoreLeavers count the rows Options.MaxRows left out.
+	MoreStale   int `json:"more_stale_authorizations,omitempty"`
+	MoreLeavers int `json:"more_offboarding_leaks,omitempty"`
 }
 
 // SourceReport is one source's state when the report was built.
@@ -149,6 +197,8 @@ type TokenRow struct {
 type AppDetail struct {
 	AppRow
 	Authorizations []TokenRow `json:"authorizations"`
+	// MoreAuthorizations counts the rows left out (Options.MaxRows).
+	MoreAuthorizations int `json:"more_authorizations,omitempty"`
 }
 
 // Leaver is a deactivated user who still holds tokens.
@@ -400,7 +450,61 @@ func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *con
 		}
 	}
 	addFindings(r, byApp, now, o)
+	limitRows(r, o)
+	if o.Shard != nil && o.Shard.Count > 1 {
+		r.Shard = o.Shard
+		r.Notes = append(r.Notes, fmt.Sprintf("served by shard %d of %d: this replica covers only its own orgs", o.Shard.Index, o.Shard.Count))
+	}
 	return r
+}
+
+// limitRows cuts the per-user lists at o.MaxRows rows, except for o.FullApp's rows.
+func limitRows(r *Report, o Options) {
+	if o.MaxRows <= 0 {
+		return
+	}
+	full := func(app string) bool { return o.FullApp != "" && strings.EqualFold(app, o.FullApp) }
+	cut := func(rows []TokenRow) ([]TokenRow, int) {
+		var keep []TokenRow
+		n := 0
+		for _, t := range rows {
+			if full(t.App) {
+				keep = append(keep, t)
+			} else if n < o.MaxRows {
+				keep = append(keep, t)
+				n++
+			}
+		}
+		return keep, len(rows) - len(keep)
+	}
+	left := 0
+	for _, list := range [][]AppDetail{r.Unknown, r.AppEvidence} {
+		for i := range list {
+			if full(list[i].App) {
+				continue
+			}
+			var more int
+			list[i].Authorizations, more = cut(list[i].Authorizations)
+			list[i].MoreAuthorizations += more
+			left += more
+		}
+	}
+	r.Stale, r.MoreStale = cut(r.Stale)
+	left += r.MoreStale
+	if len(r.Leavers) > o.MaxRows {
+		var keep []Leaver
+		for i, l := range r.Leavers {
+			if i < o.MaxRows || slices.ContainsFunc(l.Tokens, func(t TokenRow) bool { return full(t.App) }) {
+				keep = append(keep, l)
+			}
+		}
+		r.MoreLeavers = len(r.Leavers) - len(keep)
+		r.Leavers = keep
+		left += r.MoreLeavers
+	}
+	if left > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d per-user rows are left out: each list shows its first %d (add ?app=NAME for every row of one app)", left, o.MaxRows))
+	}
 }
 
 func lastActivity(t TokenRow) time.Time {
