@@ -50,10 +50,18 @@ func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
 	if d == nil {
 		return
 	}
-	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
+	// Label values from Salesforce are cleaned as in Collect, and a series
+	// that still cannot be built is left out rather than stopping collection.
+	emit := func(desc *prometheus.Desc, vt prometheus.ValueType, v float64, labels ...string) {
+		for i, l := range labels {
+			labels[i] = refresh.CleanLabel(l)
+		}
+		if m, err := prometheus.NewConstMetric(desc, vt, v, labels...); err == nil {
+			ch <- m
+		}
 	}
-	ch <- prometheus.MustNewConstMetric(descDetectDropped, prometheus.CounterValue, float64(d.DroppedRows), s.Org)
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) { emit(desc, prometheus.GaugeValue, v, labels...) }
+	emit(descDetectDropped, prometheus.CounterValue, float64(d.DroppedRows), s.Org)
 	for i := range s.Apps {
 		a := &s.Apps[i]
 		f := a.Detection

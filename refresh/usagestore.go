@@ -204,7 +204,10 @@ func (u *usageState) windows(now time.Time) usageTotals {
 	if t.end.IsZero() {
 		return t
 	}
-	if !now.IsZero() && t.end.After(now) {
+	// A period ending past the org's clock is only plausible within a day
+	// (a Daily file of the current day); a later end is a bad date, and the
+	// window then ends at the clock, so it cannot push good periods out.
+	if !now.IsZero() && t.end.After(now.Add(24*time.Hour)) {
 		t.end = now.UTC()
 	}
 	for _, p := range u.Periods {
