@@ -167,7 +167,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 		timeout = t.timeout(start, r.org)
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty})
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, storage: r.storage, readOnly: r.readOnly})
 	cancel()
 	if ctx.Err() != nil {
 		return

@@ -49,6 +49,10 @@ type env struct {
 	logger   *slog.Logger
 	state    *orgState
 	dirty    *bool
+	// storage is the folder of the org's files ("" for none); readOnly
+	// sources read their files there but never write them.
+	storage  string
+	readOnly bool
 }
 
 // stateChanged marks the org's state for saving at the next publish.

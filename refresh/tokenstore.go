@@ -50,6 +50,7 @@ type tokenStore struct {
 	userWM    time.Time // user changes at or after this have yet to be read
 	lastFull  time.Time
 	valid     bool
+	gen       uint64 // counts changes to the rows and users (what the token file holds)
 }
 
 func newTokenStore() *tokenStore {
@@ -140,6 +141,9 @@ func (s *tokenStore) incremental(ctx context.Context, api tokenAPI, concurrency 
 	userStart := api.ServerNow()
 	if err := api.UsersModifiedSince(ctx, s.userWM, func(u salesforce.User) {
 		i := s.userIdx(u.ID)
+		if u.IsActive != !s.inactive[i] {
+			s.gen++
+		}
 		if u.IsActive {
 			delete(s.inactive, i)
 		} else {
@@ -188,6 +192,7 @@ func (s *tokenStore) upsert(e tokEntry) {
 			best = j
 		}
 	}
+	s.gen++
 	if best >= 0 {
 		s.entries[best].lastUsed, s.entries[best].useCount = e.lastUsed, e.useCount
 		return
@@ -240,6 +245,7 @@ func (s *tokenStore) reread(ctx context.Context, api tokenAPI, lo, hi int, from,
 	}
 	slices.SortFunc(rows, func(a, b tokEntry) int { return a.less(&b) })
 	s.entries = slices.Replace(s.entries, lo, hi, rows...)
+	s.gen++
 	return nil
 }
 
