@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -194,6 +196,15 @@ const tokenSaveEvery = time.Hour
 func (s *tokensSource) restore(e *env, now time.Time) *tokenStore {
 	if e.storage == "" {
 		return newTokenStore()
+	}
+	if !e.readOnly {
+		// A kill during a write leaves its temporary file, never read:
+		// remove them (a read-only command must not, the serving exporter
+		// may be writing one).
+		left, _ := filepath.Glob(tokenFile(e.storage, e.org.Name) + ".tmp-*")
+		for _, p := range left {
+			_ = os.Remove(p)
+		}
 	}
 	start := time.Now()
 	st, orgID := loadTokenStore(e.storage, e.org.Name, e.logger)

@@ -445,6 +445,15 @@ func TestTokenFileWrittenOnlyOnChange(t *testing.T) {
 		return fmt.Sprint(fi.ModTime().UnixNano(), fi.Size(), st.Ino)
 	}
 	first := stamp()
+	// A temporary file left by a kill is removed at the next start.
+	leftover := p + ".tmp-123"
+	if err := os.WriteFile(leftover, []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o.start(t, &logs)
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Error("leftover temporary file not removed at start")
+	}
 	o.org.Advance(time.Minute)
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
