@@ -21,7 +21,8 @@ import (
 //	org name, org Id (strings: length, bytes)
 //	watermarks: created, used, user, last full sync (signed, Unix ms)
 //	apps:  count, then name and menu item Id of each
-//	users: count, then the Id of each
+//	users: count, then the Id of each, front-coded: the length of the
+//	       prefix shared with the previous Id, then the rest (a string)
 //	inactive users: count, then the ascending user indices as deltas
 //	rows:  count, then five columns of count values each:
 //	       created (first absolute, then deltas: rows are sorted),
@@ -64,8 +65,16 @@ func encodeTokenStore(s *tokenStore, org, orgID string) []byte {
 		b = appendString(b, k.menuItem)
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.userIDs)))
+	prevID := ""
 	for _, id := range s.userIDs {
-		b = appendString(b, id)
+		// Front-coded: an org's user Ids share their first ten or so characters.
+		shared := 0
+		for shared < len(id) && shared < len(prevID) && id[shared] == prevID[shared] {
+			shared++
+		}
+		b = binary.AppendUvarint(b, uint64(shared))
+		b = appendString(b, id[shared:])
+		prevID = id
 	}
 	inactive := make([]bool, len(s.userIDs))
 	n := 0
@@ -223,10 +232,20 @@ func decodeTokenStore(b []byte, org string) (*tokenStore, string, error) {
 		}
 		s.appIdx(k)
 	}
-	nUsers := d.count("users", 1)
+	nUsers := d.count("users", 2)
 	s.userIDs = make([]string, 0, nUsers)
+	s.users = make(map[string]uint32, nUsers)
+	prevID := ""
 	for range nUsers {
-		id := d.str()
+		shared, suffix := d.uvarint(), d.str()
+		if shared > uint64(len(prevID)) && d.err == nil {
+			d.fail("user Id shares %d characters with a %d-character one", shared, len(prevID))
+		}
+		if d.err != nil {
+			break
+		}
+		id := prevID[:shared] + suffix
+		prevID = id
 		if _, dup := s.users[id]; dup && d.err == nil {
 			d.fail("user listed twice")
 		}
