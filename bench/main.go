@@ -554,8 +554,8 @@ type loadLog struct {
 }
 
 func (l *loadLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *loadLog) WithAttrs([]slog.Attr) slog.Handler        { return l }
-func (l *loadLog) WithGroup(string) slog.Handler             { return l }
+func (l *loadLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *loadLog) WithGroup(string) slog.Handler            { return l }
 func (l *loadLog) Handle(_ context.Context, r slog.Record) error {
 	if !strings.HasPrefix(r.Message, "Restored the token store") {
 		return nil
