@@ -93,7 +93,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.demo = c.serve.Flag("demo", "Serve an embedded fake org named demo that changes over time, instead of real orgs.").Bool()
 	c.demoSurge = c.serve.Flag("demo.surge-after", "With --demo: when the unknown app and the API surge appear.").Default("3m").Duration()
 	c.metricsPath = c.serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's small persistent state (first-seen times, API usage counts). With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
+	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's persistent state (first-seen times, API usage counts) and each row-mode org's token store, so that a restart reads only what changed. With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
 	c.lifecycle = c.serve.Flag("web.enable-lifecycle", "Enable POST /-/reload to reload the config (SIGHUP always works).").Bool()
 	c.pprof = c.serve.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ (behind the same web config).").Bool()
 	c.reviewTTL = c.serve.Flag("review.cache-ttl", "How long /review reuses its per-user detail before reading Salesforce again.").Default("1h").Duration()
