@@ -30,7 +30,7 @@ import (
 //	       last used (0 = never, else 1 + zigzag(last used - created))
 //	CRC-32C of everything before it (4 bytes, big-endian)
 //
-// Columns of small deltas and indices take about 13 bytes a token where
+// Columns of small deltas and indices take about 14 bytes a token where
 // the in-memory rows take 32. Every count is checked against the bytes left
 // before anything is allocated, so a truncated or hostile file costs at
 // most a few times its own size in memory (and the file is capped).
