@@ -1,8 +1,10 @@
 package main
 
 import (
+	endian "encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,7 +261,8 @@ func TestOwnTokensOnlyReported(t *testing.T) {
 }
 
 // TestKillDuringStateWrites kills the exporter with SIGKILL at random moments
-// while it writes its state, and restarts it: the state is always whole.
+// while it writes its state and its token store, and restarts it: both
+// files are always whole.
 func TestKillDuringStateWrites(t *testing.T) {
 	t.Parallel()
 	org := faultOrg()
@@ -270,9 +273,11 @@ func TestKillDuringStateWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := filepath.Join(dir, "data", "prod.state.json")
+	tokens := filepath.Join(dir, "data", "prod.tokens")
 	for i := range 12 {
 		// A new log file every round keeps the state changing.
 		apps := org.Apps()
+		org.Churn(30, 5, uint64(i)) // and new token rows to write
 		org.AddLogFile(&sftest.LogFile{Interval: "Hourly", LogDate: org.Now().UTC().Truncate(time.Hour).Add(-time.Duration(i+1) * time.Hour), Sequence: 1, Retention: 30 * 24 * time.Hour,
 			Rows: []sftest.UsageRow{{AppID: apps[3].ID, AppName: apps[3].Name, StatusCode: 200, Count: 10}}})
 		cmd := exec.Command(binary, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--web.listen-address=127.0.0.1:0")
@@ -283,7 +288,9 @@ func TestKillDuringStateWrites(t *testing.T) {
 			// The first round runs until the state exists, so later kills land
 			// on writes that replace a file.
 			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				if _, err := os.Stat(state); err == nil {
+				_, err1 := os.Stat(state)
+				_, err2 := os.Stat(tokens)
+				if err1 == nil && err2 == nil {
 					break
 				}
 			}
@@ -300,6 +307,20 @@ func TestKillDuringStateWrites(t *testing.T) {
 		if json.Unmarshal(b, &st) != nil || st["org"] != "prod" {
 			t.Fatalf("round %d: state file is torn: %q", i, tailStr(string(b), 80))
 		}
+		// The token store: its magic, then a CRC-32C of all but the last 4 bytes.
+		tb, err := os.ReadFile(tokens)
+		if err != nil {
+			if i == 0 {
+				t.Fatalf("round %d: no token store after the first sync: %v", i, err)
+			}
+			continue
+		}
+		if n := len(tb); n < 12 || string(tb[:8]) != "SFOETOKS" || endian.BigEndian.Uint32(tb[n-4:]) != crc32.Checksum(tb[:n-4], crc32.MakeTable(crc32.Castagnoli)) {
+			t.Fatalf("round %d: token store is torn (%d bytes)", i, len(tb))
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "data", "*.tmp-*")); len(left) > 0 {
+		t.Logf("temporary files left by kills (harmless, never read): %v", left)
 	}
 	// A damaged state file is set aside with a clear log line, and the exporter runs.
 	if err := os.WriteFile(state, []byte(`{"version":1,"org":"prod","first_seen":{"x"`), 0o600); err != nil {

@@ -95,7 +95,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.demo = c.serve.Flag("demo", "Serve an embedded fake org named demo that changes over time, instead of real orgs.").Bool()
 	c.demoSurge = c.serve.Flag("demo.surge-after", "With --demo: when the unknown app and the API surge appear.").Default("3m").Duration()
 	c.metricsPath = c.serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's small persistent state (first-seen times, API usage counts). With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
+	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's persistent state (first-seen times, API usage counts) and each row-mode org's token store, so that a restart reads only what changed. With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
 	c.lifecycle = c.serve.Flag("web.enable-lifecycle", "Enable POST /-/reload to reload the config (SIGHUP always works).").Bool()
 	c.pprof = c.serve.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ (behind the same web config).").Bool()
 	c.reviewOn = c.serve.Flag("web.enable-review", "Serve the weekly review at /review and /review.json (behind the same web config). Its per-user detail costs about one API call per 2,000 tokens; it is read in the background, at most once per --review.cache-ttl while the apps stay the same, and never past the org's API budget.").Bool()

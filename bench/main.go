@@ -69,7 +69,7 @@ func main() {
 	out := flag.String("out", "bench/out/results.json", "where to write the results as JSON")
 	quick := flag.Bool("quick", false, "smaller scales (for a smoke run)")
 	exporterBin := flag.String("exporter", "", "the exporter binary (default: build it)")
-	only := flag.String("only", "", "run only these measures, comma-separated: fullsync, steady, rss, ingest, scrape")
+	only := flag.String("only", "", "run only these measures, comma-separated: fullsync, steady, restart, rss, ingest, scrape, fleet")
 	flag.Parse()
 	want := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
 	scales := []int{300_000, 1_000_000}
@@ -94,6 +94,9 @@ func main() {
 	if want("steady") {
 		steadyState(scales[len(scales)-1])
 	}
+	if want("restart") {
+		restart(scales[len(scales)-1])
+	}
 	if want("rss") {
 		peakRSS(*exporterBin, scales[len(scales)-1], tmp)
 	}
@@ -102,6 +105,13 @@ func main() {
 	}
 	if want("scrape") {
 		scrapeLatency(*exporterBin, tmp)
+	}
+	if want("fleet") {
+		orgs := 200
+		if *quick {
+			orgs = 20
+		}
+		fleet(*exporterBin, orgs, tmp)
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
 		b, _ := json.MarshalIndent(map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "cpus": runtime.NumCPU(), "go": runtime.Version(), "latency_ms": latency.Milliseconds(), "results": results}, "", "  ")
@@ -219,6 +229,11 @@ func fullSync(n int) {
 
 func refresher(url string, sources ...string) *refresh.Refresher {
 	dir, _ := os.MkdirTemp("", "sfoe-bench-state-")
+	return refresherIn(dir, url, slog.New(slog.DiscardHandler), sources...)
+}
+
+// refresherIn is a refresher keeping its state in dir.
+func refresherIn(dir, url string, logger *slog.Logger, sources ...string) *refresh.Refresher {
 	secret := filepath.Join(dir, "secret")
 	_ = os.WriteFile(secret, []byte(sftest.TestCredentials.ClientSecret), 0o600)
 	var b strings.Builder
@@ -231,7 +246,7 @@ func refresher(url string, sources ...string) *refresh.Refresher {
 	if err != nil {
 		fatal("%v", err)
 	}
-	r, err := refresh.NewRefresher(cfg.Orgs[0], refresh.Settings{StaleAfter: config.DefaultStaleAfter, Inventory: cfg.InventoryFor}, dir, slog.New(slog.DiscardHandler), nil,
+	r, err := refresh.NewRefresher(cfg.Orgs[0], refresh.Settings{StaleAfter: config.DefaultStaleAfter, Inventory: cfg.InventoryFor}, dir, logger, nil,
 		salesforce.WithHTTPClient(&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 5 * time.Minute}))
 	if err != nil {
 		fatal("%v", err)
@@ -554,4 +569,215 @@ func scrapeLatency(bin string, tmp string) {
 	add(Result{Name: "/metrics p99, same", Value: float64(p99.Microseconds()) / 1000, Unit: "ms", Target: "<= 20 ms", Met: boolp(p99 <= 20*time.Millisecond)})
 	p50, p99, n = measure(0)
 	add(Result{Name: "/metrics p99, 50 scrapers back to back (saturated)", Value: float64(p99.Microseconds()) / 1000, Unit: "ms", Note: fmt.Sprintf("%d scrapes in 30s (%.0f/s), p50 %.1f ms", n, float64(n)/30, float64(p50.Microseconds())/1000)})
+}
+
+// loadLog catches the refresher's "Restored the token store" log line, which
+// says how long the token file took to load.
+type loadLog struct {
+	mu      sync.Mutex
+	seconds float64
+	tokens  int64
+}
+
+func (l *loadLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *loadLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *loadLog) WithGroup(string) slog.Handler            { return l }
+func (l *loadLog) Handle(_ context.Context, r slog.Record) error {
+	if !strings.HasPrefix(r.Message, "Restored the token store") {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "load_seconds":
+			l.seconds = a.Value.Float64()
+		case "tokens":
+			l.tokens = a.Value.Int64()
+		}
+		return true
+	})
+	return nil
+}
+
+// tokenTotal is the number of tokens a snapshot counts on connected apps.
+func tokenTotal(s *refresh.Snapshot) int {
+	n := 0
+	for _, a := range s.Apps {
+		if a.Kind == refresh.KindConnectedApp {
+			n += int(a.Tokens)
+		}
+	}
+	return n
+}
+
+// restart measures what a restart of a row-mode org costs with the token
+// store on disk, next to the full read it costs without.
+func restart(n int) {
+	org, srv, url, stop := newFake(n, 4)
+	defer stop()
+	dir, _ := os.MkdirTemp("", "sfoe-bench-restart-")
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	sources := []string{config.SourceLimits, config.SourceApps, config.SourceOAuthTokens}
+	quiet := slog.New(slog.DiscardHandler)
+	srv.ResetCounts()
+	start := time.Now()
+	if err := refresherIn(dir, url, quiet, sources...).RefreshAll(ctx); err != nil {
+		fatal("first start: %v", err)
+	}
+	fullWall, fullCalls := time.Since(start), srv.APICalls()
+	fi, err := os.Stat(filepath.Join(dir, "bench.tokens"))
+	if err != nil {
+		fatal("no token file: %v", err)
+	}
+	label := fmt.Sprintf("%dk tokens, row mode", n/1000)
+	for _, down := range []time.Duration{5 * time.Minute, time.Hour} {
+		// Down a while: 0.1% of the tokens change every 5 minutes, used or new.
+		for i := range int(down / (5 * time.Minute)) {
+			org.Churn(n/1000-n/10000, n/10000, uint64(200+i))
+			org.Advance(5 * time.Minute)
+		}
+		ll := &loadLog{}
+		srv.ResetCounts()
+		start := time.Now()
+		r := refresherIn(dir, url, slog.New(ll), sources...)
+		if err := r.RefreshAll(ctx); err != nil {
+			fatal("restart: %v", err)
+		}
+		wall, calls := time.Since(start), srv.APICalls()
+		if ll.tokens == 0 {
+			fatal("restart did not restore the token store")
+		}
+		if got, want := tokenTotal(r.Snapshot()), org.TokenCount(); got != want {
+			fatal("restart: %d tokens counted, the org has %d", got, want)
+		}
+		fmt.Fprintf(os.Stderr, "  restart after %s down, requests by resource: %v\n", down, srv.Requests())
+		name := fmt.Sprintf("Restart API calls (limits, apps, tokens) after %s down, %s", down, label)
+		if down == 5*time.Minute {
+			add(Result{Name: name, Value: float64(calls), Unit: "calls", Baseline: float64(fullCalls), BaseName: "full read (no token file)", Target: "<= 12", Met: boolp(calls <= 12)})
+			add(Result{Name: "Restart wall time, same", Value: wall.Seconds(), Unit: "s", Baseline: fullWall.Seconds(), BaseName: "full read (no token file)", Target: "seconds", Met: boolp(wall < 10*time.Second)})
+			add(Result{Name: "Token file size, " + label, Value: float64(fi.Size()) / (1 << 20), Unit: "MB", Note: fmt.Sprintf("%.1f bytes a token", float64(fi.Size())/float64(n))})
+			add(Result{Name: "Token file load time, " + label, Value: ll.seconds * 1000, Unit: "ms"})
+		} else {
+			add(Result{Name: name, Value: float64(calls), Unit: "calls", Baseline: float64(fullCalls), BaseName: "full read (no token file)", Note: "the changes since the watermarks are read in 500-row pages: about one call per 500 tokens used or added while down"})
+		}
+	}
+}
+
+// procCPU is a process's user+system CPU time, from /proc.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+func metricValue(body, name string) float64 {
+	for _, l := range strings.Split(body, "\n") {
+		if rest, ok := strings.CutPrefix(l, name+" "); ok {
+			v, _ := strconv.ParseFloat(rest, 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// fleet runs one exporter over many orgs of 5,000 tokens and 50 apps each
+// (row mode), as a consultancy would: peak RSS, goroutines, CPU per refresh
+// cycle and /metrics latency under 20 scrapers, to size replicas by.
+func fleet(bin string, orgs int, tmp string) {
+	const tokens, apps, interval = 5000, 50, 20 * time.Second
+	var urls []string
+	for i := range orgs {
+		org := sftest.NewOrg()
+		org.SetAPILimit(5_000_000, 0)
+		org.Generate(sftest.Scale{Tokens: tokens, Apps: apps, Users: 1000, Seed: uint64(1000 + i)})
+		srv := sftest.NewServer(org, sftest.TestCredentials)
+		srv.SetLatency(latency)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			fatal("%v", err)
+		}
+		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = hs.Serve(ln) }()
+		defer hs.Close()
+		urls = append(urls, "http://"+ln.Addr().String())
+	}
+	dir, _ := os.MkdirTemp(tmp, "fleet-")
+	addr := freeAddr()
+	cmd := exec.Command(bin, "--config.file="+writeExporterConfig(dir, urls, interval.String()), "--storage.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr)
+	if err := cmd.Start(); err != nil {
+		fatal("%v", err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	start := time.Now()
+	scrapeUntil(addr, func(s string) bool {
+		n := 0
+		for _, l := range strings.Split(s, "\n") {
+			if strings.HasPrefix(l, "salesforce_up{") && strings.HasSuffix(l, "} 1") {
+				n++
+			}
+		}
+		return n == orgs
+	}, 5*time.Minute)
+	first := time.Since(start)
+	// Steady state: CPU over three refresh cycles.
+	cpu0, t0 := procCPU(cmd.Process.Pid), time.Now()
+	time.Sleep(3 * interval)
+	cpu := procCPU(cmd.Process.Pid) - cpu0
+	cycles := time.Since(t0).Seconds() / interval.Seconds()
+	body := scrapeUntil(addr, func(string) bool { return true }, time.Minute)
+	goroutines := metricValue(body, "go_goroutines")
+	series := 0
+	for _, l := range strings.Split(body, "\n") {
+		if strings.HasPrefix(l, "salesforce_") {
+			series++
+		}
+	}
+	// 20 scrapers, each once a second for 30 seconds, while refreshes go on.
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 10 * time.Second}
+	var mu sync.Mutex
+	var lat []time.Duration
+	stopAt := time.Now().Add(30 * time.Second)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * time.Second / 20)
+			for time.Now().Before(stopAt) {
+				s := time.Now()
+				resp, err := hc.Get("http://" + addr + "/metrics")
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				d := time.Since(s)
+				mu.Lock()
+				lat = append(lat, d)
+				mu.Unlock()
+				time.Sleep(max(0, time.Second-d))
+			}
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lat)
+	rss := vmHWM(cmd.Process.Pid)
+	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+	label := fmt.Sprintf("%d orgs x %d tokens x %d apps, one process", orgs, tokens, apps)
+	note := fmt.Sprintf("row mode, every source on, %s intervals (ECAs 15m); the fake orgs run in the bench process on the same %d CPUs", interval, runtime.NumCPU())
+	add(Result{Name: "Fleet peak RSS, " + label, Value: rss, Unit: "MB", Note: fmt.Sprintf("%.2f MB an org; %s", rss/float64(orgs), note)})
+	add(Result{Name: "Fleet goroutines, same", Value: goroutines, Unit: "", Note: fmt.Sprintf("%.1f an org", goroutines/float64(orgs))})
+	add(Result{Name: "Fleet CPU per refresh cycle (all orgs), same", Value: cpu.Seconds() / cycles, Unit: "s", Note: fmt.Sprintf("%.1f ms an org per cycle; %.1fs of CPU over %.1f cycles of %s", 1000*cpu.Seconds()/cycles/float64(orgs), cpu.Seconds(), cycles, interval)})
+	add(Result{Name: "Fleet first refresh of every org, same", Value: first.Seconds(), Unit: "s"})
+	add(Result{Name: fmt.Sprintf("Fleet /metrics p99, 20 scrapers at 1/s (%d series)", series), Value: float64(p99.Microseconds()) / 1000, Unit: "ms", Note: fmt.Sprintf("p50 %.1f ms, %d scrapes", float64(p50.Microseconds())/1000, len(lat))})
 }

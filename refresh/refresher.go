@@ -178,7 +178,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	r.syncDetection()
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr})
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly})
 	cancel()
 	if ctx.Err() != nil {
 		return

@@ -51,6 +51,10 @@ type env struct {
 	state    *orgState
 	dirty    *bool
 	tracker  *detect.Tracker // the org's detection baseline (detection.go)
+	// storage is the folder of the org's files ("" for none); readOnly
+	// sources read their files there but never write them.
+	storage  string
+	readOnly bool
 }
 
 // stateChanged marks the org's state for saving at the next publish.

@@ -3,6 +3,9 @@ package refresh
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +43,12 @@ type tokensSource struct {
 	// aggregatesRetryAt is when to try GROUP BY again after it failed with
 	// a server error that may pass (kept in memory only: a restart retries).
 	aggregatesRetryAt time.Time
+	// The token file (tokenfile.go): the org Id of a restored file, until
+	// checked against the client's; and what was last written.
+	fileOrgID  string
+	savedGen   uint64
+	savedAt    time.Time
+	saveFailed bool
 }
 
 func (s *tokensSource) name() string { return config.SourceOAuthTokens }
@@ -125,16 +134,28 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 	}
 	s.mode = TokenModeRows
 	if s.store == nil {
-		s.store = newTokenStore()
+		s.store = s.restore(e, now)
 	}
-	if !s.store.valid || now.Sub(s.store.lastFull) > time.Duration(e.org.FullSyncInterval) {
+	full := !s.store.valid || now.Sub(s.store.lastFull) > time.Duration(e.org.FullSyncInterval)
+	if !full {
+		s.checkFileOrg(e)
+		if !s.store.valid {
+			full = true
+		} else if _, err := s.store.incremental(ctx, e.client, e.org.MaxConcurrency); err != nil {
+			return err
+		}
+		// The file's org is known for sure once a request has been made.
+		if s.checkFileOrg(e); !s.store.valid {
+			full = true
+		}
+	}
+	if full {
 		if err := s.store.fullSync(ctx, e.client, e.org.MaxConcurrency); err != nil {
 			s.store.valid = false
 			return err
 		}
-	} else if _, err := s.store.incremental(ctx, e.client, e.org.MaxConcurrency); err != nil {
-		return err
 	}
+	s.persist(e, now, full)
 	s.apps, s.inactive = s.store.summarize(now, e.settings.StaleAfter)
 	return s.done(s.checkVisibility(ctx, e.client, now))
 }
@@ -204,4 +225,80 @@ func (s *tokenStore) anyUserBut(me ID) bool {
 		}
 	}
 	return false
+}
+
+// tokenSaveEvery is how often the token file is rewritten when no row
+// changed, so that a restart's first read since the watermarks stays small.
+const tokenSaveEvery = time.Hour
+
+// restore loads the org's token file, if any, so that the first refresh
+// after a restart reads only what changed since its watermarks.
+func (s *tokensSource) restore(e *env, now time.Time) *tokenStore {
+	if e.storage == "" {
+		return newTokenStore()
+	}
+	if !e.readOnly {
+		// A kill during a write leaves its temporary file, never read:
+		// remove them (a read-only command must not, the serving exporter
+		// may be writing one).
+		left, _ := filepath.Glob(tokenFile(e.storage, e.org.Name) + ".tmp-*")
+		for _, p := range left {
+			_ = os.Remove(p)
+		}
+	}
+	start := time.Now()
+	st, orgID := loadTokenStore(e.storage, e.org.Name, e.logger)
+	if st == nil {
+		return newTokenStore()
+	}
+	if st.createdWM.After(now.Add(time.Hour)) {
+		// Watermarks from the org's future: the file was written against
+		// another clock. Its rows can't be trusted to cover what is missing.
+		e.logger.Warn("Token store file is ahead of the org's clock; reading every token instead", "file", tokenFile(e.storage, e.org.Name), "watermark", st.createdWM.Format(time.RFC3339), "org_now", now.Format(time.RFC3339))
+		return newTokenStore()
+	}
+	s.fileOrgID, s.savedGen, s.savedAt = orgID, st.gen, now
+	e.logger.Info("Restored the token store; reading only the changes since it was saved",
+		"tokens", len(st.entries), "users", len(st.userIDs), "apps", len(st.appKeys), "saved_through", st.createdWM.Format(time.RFC3339),
+		"last_full_sync", st.lastFull.Format(time.RFC3339), "load_seconds", time.Since(start).Seconds())
+	return st
+}
+
+// checkFileOrg compares the org Id of a restored token file with the
+// client's, once the client knows it. Another Id under the same name and
+// URL (a refreshed sandbox) means other rows whose count may even match:
+// the file is set aside and the store invalidated, for a full read.
+func (s *tokensSource) checkFileOrg(e *env) {
+	if s.fileOrgID == "" {
+		return
+	}
+	id := e.client.Identity().OrgID
+	if id == "" {
+		return
+	}
+	if !ID(id).Same(ID(s.fileOrgID)) {
+		setAside(tokenFile(e.storage, e.org.Name), "Token store file", "reading every token (it was written for another org Id: a refreshed sandbox?)", fmt.Errorf("token file is for org Id %s, the org is %s", ID(s.fileOrgID).Key(), ID(id).Key()), e.logger)
+		s.store = newTokenStore()
+	}
+	s.fileOrgID = ""
+}
+
+// persist writes the token file after a full sync, after an incremental one
+// that changed rows or users, and at least hourly; never when read-only.
+func (s *tokensSource) persist(e *env, now time.Time, full bool) {
+	if e.storage == "" || e.readOnly || !s.store.valid {
+		return
+	}
+	if !full && !s.saveFailed && s.store.gen == s.savedGen && now.Sub(s.savedAt) < tokenSaveEvery {
+		return
+	}
+	start := time.Now()
+	n, err := saveTokenStore(e.storage, e.org.Name, e.client.Identity().OrgID, s.store)
+	if err != nil {
+		s.saveFailed = true
+		e.logger.Error("Could not save the token store; will retry after the next refresh (until then a restart reads every token)", "err", err)
+		return
+	}
+	s.saveFailed, s.savedGen, s.savedAt = false, s.store.gen, now
+	e.logger.Debug("Saved the token store", "tokens", len(s.store.entries), "bytes", n, "duration_seconds", time.Since(start).Seconds())
 }

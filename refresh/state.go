@@ -55,12 +55,7 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 	if err == nil {
 		err = perr
 	}
-	aside := fmt.Sprintf("%s.corrupt-%s", p, time.Now().UTC().Format("20060102T150405Z"))
-	if rerr := os.Rename(p, aside); rerr != nil {
-		logger.Error("State file is unreadable and could not be set aside; starting from a fresh state", "file", p, "err", err, "rename_err", rerr)
-	} else {
-		logger.Error("State file is unreadable; set it aside and starting from a fresh state (a full sync follows)", "file", p, "moved_to", aside, "err", err)
-	}
+	setAside(p, "State file", "starting from a fresh state (a full sync follows)", err, logger)
 	return newOrgState(org)
 }
 
@@ -89,36 +84,54 @@ func parseState(b []byte, org string) (*orgState, error) {
 	return &st, nil
 }
 
-// saveState writes the state atomically: a temporary file in the same
-// folder, fsync, rename over the old file, fsync of the folder. A crash at any
-// point leaves the old file or the new one, never a mix.
+// saveState writes the state atomically (writeAtomic).
 func saveState(dir string, st *orgState) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create storage folder: %w", err)
-	}
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	p := stateFile(dir, st.Org)
+	if err := writeAtomic(dir, stateFile(dir, st.Org), b); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
+}
+
+// setAside moves a damaged file out of the way (never deletes it, so it can
+// be inspected) and logs why, and what happens instead.
+func setAside(p, what, instead string, err error, logger *slog.Logger) {
+	aside := fmt.Sprintf("%s.corrupt-%s", p, time.Now().UTC().Format("20060102T150405Z"))
+	if rerr := os.Rename(p, aside); rerr != nil {
+		logger.Error(what+" is unreadable and could not be set aside; "+instead, "file", p, "err", err, "rename_err", rerr)
+		return
+	}
+	logger.Error(what+" is unreadable; set it aside and "+instead, "file", p, "moved_to", aside, "err", err)
+}
+
+// writeAtomic replaces the file p in dir with b: a temporary file in the
+// same folder, fsync, rename over the old file, fsync of the folder. A crash
+// at any point leaves the old file or the new one, never a mix.
+func writeAtomic(dir, p string, b []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create storage folder: %w", err)
+	}
 	tmp, err := os.CreateTemp(dir, filepath.Base(p)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write state: %w", err)
+		return fmt.Errorf("write: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write state: %w", err)
+		return fmt.Errorf("write: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("sync state: %w", err)
+		return fmt.Errorf("sync: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write state: %w", err)
+		return fmt.Errorf("write: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), p); err != nil {
-		return fmt.Errorf("replace state: %w", err)
+		return fmt.Errorf("replace: %w", err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()

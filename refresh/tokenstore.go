@@ -51,6 +51,7 @@ type tokenStore struct {
 	lastFull  time.Time
 	valid     bool
 	progress  *fullProgress // a full sync under way; nil when none
+	gen       uint64        // counts changes to the rows and users (what the token file holds)
 }
 
 func newTokenStore() *tokenStore {
@@ -171,6 +172,9 @@ func (s *tokenStore) incremental(ctx context.Context, api tokenAPI, concurrency 
 	userStart := api.ServerNow()
 	if err := api.UsersModifiedSince(ctx, s.userWM, func(u salesforce.User) {
 		i := s.userIdx(u.ID)
+		if u.IsActive != !s.inactive[i] {
+			s.gen++
+		}
 		if u.IsActive {
 			delete(s.inactive, i)
 		} else {
@@ -219,6 +223,7 @@ func (s *tokenStore) upsert(e tokEntry) {
 			best = j
 		}
 	}
+	s.gen++
 	if best >= 0 {
 		s.entries[best].lastUsed, s.entries[best].useCount = e.lastUsed, e.useCount
 		return
@@ -271,6 +276,7 @@ func (s *tokenStore) reread(ctx context.Context, api tokenAPI, lo, hi int, from,
 	}
 	slices.SortFunc(rows, func(a, b tokEntry) int { return a.less(&b) })
 	s.entries = slices.Replace(s.entries, lo, hi, rows...)
+	s.gen++
 	return nil
 }
 

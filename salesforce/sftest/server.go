@@ -464,7 +464,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	raw := make([]byte, 24)
 	_, _ = rand.Read(raw)
-	access := s.org.OrgID[:15] + "!AQ" + base64.RawURLEncoding.EncodeToString(raw)
+	access := s.org.orgID()[:15] + "!AQ" + base64.RawURLEncoding.EncodeToString(raw)
 	s.mu.Lock()
 	s.sessions[access] = true
 	s.issued = append(s.issued, access)
@@ -474,7 +474,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		instance = "https://" + r.Host
 	}
 	issued := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	id := instance + "/id/" + s.org.OrgID + "/" + s.org.Users()[s.org.integrationUser].ID
+	id := instance + "/id/" + s.org.orgID() + "/" + s.org.Users()[s.org.integrationUser].ID
 	mac := hmac.New(sha256.New, []byte(c.ClientSecret))
 	mac.Write([]byte(id + issued))
 	// No expires_in: Salesforce leaves it out.

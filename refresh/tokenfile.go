@@ -1,0 +1,369 @@
+package refresh
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The token file persists a row-mode org's token store, so that a restart
+// reads only what changed since the store's watermarks instead of every
+// OauthToken row. Layout (integers are varints unless said otherwise):
+//
+//	magic "SFOETOKS", version
+//	org name, org Id (strings: length, bytes)
+//	watermarks: created, used, user, last full sync (signed, Unix ms)
+//	apps:  count, then name and menu item Id of each
+//	users: count, then the Id of each, front-coded: the length of the
+//	       prefix shared with the previous Id, then the rest (a string)
+//	inactive users: count, then the ascending user indices as deltas
+//	rows:  count, then five columns of count values each:
+//	       created (first absolute, then deltas: rows are sorted),
+//	       user index, app index, use count (signed),
+//	       last used (0 = never, else 1 + zigzag(last used - created))
+//	CRC-32C of everything before it (4 bytes, big-endian)
+//
+// Columns of small deltas and indices take about 14 bytes a token where
+// the in-memory rows take 32. Every count is checked against the bytes left
+// before anything is allocated, so a truncated or hostile file costs at
+// most a few times its own size in memory (and the file is capped).
+
+const (
+	tokenFileMagic   = "SFOETOKS"
+	tokenFileVersion = 1
+	// maxTokenFile caps the file read at start: about 80 million tokens.
+	maxTokenFile = 1 << 30
+	// maxTokenString caps one app name or Id (AppName is a string(255)).
+	maxTokenString = 64 << 10
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// tokenFile is the path of an org's token file.
+func tokenFile(dir, org string) string { return filepath.Join(dir, org+".tokens") }
+
+// encodeTokenStore serializes a valid store for org (orgID may be "").
+func encodeTokenStore(s *tokenStore, org, orgID string) []byte {
+	b := make([]byte, 0, 64+len(s.entries)*14+len(s.userIDs)*20+len(s.appKeys)*40)
+	b = append(b, tokenFileMagic...)
+	b = binary.AppendUvarint(b, tokenFileVersion)
+	b = appendString(b, org)
+	b = appendString(b, orgID)
+	for _, t := range []time.Time{s.createdWM, s.usedWM, s.userWM, s.lastFull} {
+		b = binary.AppendVarint(b, t.UnixMilli())
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.appKeys)))
+	for _, k := range s.appKeys {
+		b = appendString(b, k.name)
+		b = appendString(b, k.menuItem)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.userIDs)))
+	prevID := ""
+	for _, id := range s.userIDs {
+		// Front-coded: an org's user Ids share their first ten or so characters.
+		shared := 0
+		for shared < len(id) && shared < len(prevID) && id[shared] == prevID[shared] {
+			shared++
+		}
+		b = binary.AppendUvarint(b, uint64(shared))
+		b = appendString(b, id[shared:])
+		prevID = id
+	}
+	inactive := make([]bool, len(s.userIDs))
+	n := 0
+	for u := range s.inactive {
+		if int(u) < len(inactive) && !inactive[u] {
+			inactive[u] = true
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	prev := 0
+	for u, in := range inactive {
+		if in {
+			b = binary.AppendUvarint(b, uint64(u-prev))
+			prev = u
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.entries)))
+	var last int64
+	for i := range s.entries {
+		c := s.entries[i].created
+		if i == 0 {
+			b = binary.AppendVarint(b, c)
+		} else {
+			b = binary.AppendUvarint(b, uint64(c-last))
+		}
+		last = c
+	}
+	for i := range s.entries {
+		b = binary.AppendUvarint(b, uint64(s.entries[i].user))
+	}
+	for i := range s.entries {
+		b = binary.AppendUvarint(b, uint64(s.entries[i].app))
+	}
+	for i := range s.entries {
+		b = binary.AppendVarint(b, s.entries[i].useCount)
+	}
+	for i := range s.entries {
+		e := &s.entries[i]
+		if e.lastUsed == 0 {
+			b = append(b, 0)
+			continue
+		}
+		b = binary.AppendUvarint(b, zigzag(e.lastUsed-e.created)+1)
+	}
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
+func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// decoder reads the token file's fields; the first error sticks.
+type decoder struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("at byte %d: "+format, append([]any{d.off}, args...)...)
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("truncated or malformed number")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b[d.off:])
+	if n <= 0 {
+		d.fail("truncated or malformed number")
+		return 0
+	}
+	d.off += n
+	return v
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > maxTokenString || n > uint64(len(d.b)-d.off) {
+		d.fail("string of %d bytes runs past the end or the %d-byte cap", n, maxTokenString)
+		return ""
+	}
+	s := string(d.b[d.off : d.off+int(n)])
+	d.off += int(n)
+	return s
+}
+
+// count reads a count of items that take at least each bytes apiece, and
+// rejects one the rest of the file can't hold: nothing is allocated for
+// items that aren't there.
+func (d *decoder) count(what string, each int) int {
+	n := d.uvarint()
+	if d.err != nil {
+		return 0
+	}
+	if left := uint64(len(d.b)-d.off) / uint64(each); n > left {
+		d.fail("%d %s claimed, the rest of the file holds at most %d", n, what, left)
+		return 0
+	}
+	return int(n)
+}
+
+// decodeTokenStore parses a token file written for org; it returns the store
+// and the org Id recorded in it.
+func decodeTokenStore(b []byte, org string) (*tokenStore, string, error) {
+	if len(b) < len(tokenFileMagic)+4 || string(b[:len(tokenFileMagic)]) != tokenFileMagic {
+		return nil, "", errors.New("not a token file (bad magic)")
+	}
+	body := b[:len(b)-4]
+	if sum := binary.BigEndian.Uint32(b[len(b)-4:]); sum != crc32.Checksum(body, crcTable) {
+		return nil, "", errors.New("checksum mismatch: the file is damaged or truncated")
+	}
+	d := &decoder{b: body, off: len(tokenFileMagic)}
+	if v := d.uvarint(); d.err == nil && v != tokenFileVersion {
+		return nil, "", fmt.Errorf("token file version %d, want %d", v, tokenFileVersion)
+	}
+	name, orgID := d.str(), d.str()
+	if d.err == nil && name != org {
+		return nil, "", fmt.Errorf("token file is for org %q, not %q", name, org)
+	}
+	var wm [4]time.Time
+	for i := range wm {
+		wm[i] = time.UnixMilli(d.varint()).UTC()
+	}
+	s := newTokenStore()
+	s.createdWM, s.usedWM, s.userWM, s.lastFull = wm[0], wm[1], wm[2], wm[3]
+	nApps := d.count("apps", 2)
+	s.appKeys = make([]appKey, 0, nApps)
+	for range nApps {
+		k := appKey{d.str(), d.str()}
+		if _, dup := s.apps[k]; dup && d.err == nil {
+			d.fail("app %q listed twice", k.name)
+		}
+		s.appIdx(k)
+	}
+	nUsers := d.count("users", 2)
+	s.userIDs = make([]string, 0, nUsers)
+	s.users = make(map[string]uint32, nUsers)
+	prevID := ""
+	for range nUsers {
+		shared, suffix := d.uvarint(), d.str()
+		if shared > uint64(len(prevID)) && d.err == nil {
+			d.fail("user Id shares %d characters with a %d-character one", shared, len(prevID))
+		}
+		if d.err != nil {
+			break
+		}
+		id := prevID[:shared] + suffix
+		prevID = id
+		if _, dup := s.users[id]; dup && d.err == nil {
+			d.fail("user listed twice")
+		}
+		s.userIdx(id)
+	}
+	nInactive := d.count("inactive users", 1)
+	u := uint64(0)
+	for i := range nInactive {
+		delta := d.uvarint()
+		if i > 0 && delta == 0 && d.err == nil {
+			d.fail("inactive user listed twice")
+		}
+		u += delta
+		if u >= uint64(nUsers) && d.err == nil {
+			d.fail("inactive user %d of %d", u, nUsers)
+		}
+		s.inactive[uint32(u)] = true
+	}
+	nRows := d.count("tokens", 5)
+	if d.err != nil {
+		return nil, "", d.err
+	}
+	s.entries = make([]tokEntry, nRows)
+	var created int64
+	for i := range s.entries {
+		if i == 0 {
+			created = d.varint()
+		} else {
+			delta := d.uvarint()
+			if delta > 1<<62 && d.err == nil {
+				d.fail("token %d: creation time out of range", i)
+			}
+			created += int64(delta)
+		}
+		s.entries[i].created = created
+	}
+	for i := range s.entries {
+		if v := d.uvarint(); v < uint64(nUsers) {
+			s.entries[i].user = uint32(v)
+		} else if d.err == nil {
+			d.fail("token %d: user %d of %d", i, v, nUsers)
+		}
+	}
+	for i := range s.entries {
+		if v := d.uvarint(); v < uint64(nApps) {
+			s.entries[i].app = uint32(v)
+		} else if d.err == nil {
+			d.fail("token %d: app %d of %d", i, v, nApps)
+		}
+	}
+	for i := range s.entries {
+		s.entries[i].useCount = d.varint()
+	}
+	for i := range s.entries {
+		if v := d.uvarint(); v > 0 {
+			s.entries[i].lastUsed = s.entries[i].created + unzigzag(v-1)
+		}
+	}
+	if d.err == nil && d.off != len(body) {
+		d.fail("%d bytes left over", len(body)-d.off)
+	}
+	if d.err != nil {
+		return nil, "", d.err
+	}
+	for i := 1; i < len(s.entries); i++ {
+		if s.entries[i-1].less(&s.entries[i]) > 0 {
+			return nil, "", fmt.Errorf("token %d is out of order", i)
+		}
+	}
+	if s.createdWM.Before(s.lastFull) || s.lastFull.UnixMilli() <= 0 {
+		return nil, "", fmt.Errorf("watermarks out of order: last full sync %s, created %s", s.lastFull.Format(time.RFC3339), s.createdWM.Format(time.RFC3339))
+	}
+	s.valid = true
+	return s, orgID, nil
+}
+
+// loadTokenStore reads an org's token file. A missing file returns nil. A
+// file that can't be read or decoded is set aside (never deleted) with a log
+// line, and nil is returned: the caller reads every token, as on a first
+// start.
+func loadTokenStore(dir, org string, logger *slog.Logger) (*tokenStore, string) {
+	p := tokenFile(dir, org)
+	s, orgID, err := readTokenFile(p, org)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ""
+	}
+	if err != nil {
+		setAside(p, "Token store file", "a full OauthToken read follows", err, logger)
+		return nil, ""
+	}
+	return s, orgID
+}
+
+func readTokenFile(p, org string) (*tokenStore, string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, "", fmt.Errorf("stat token file: %w", err)
+	}
+	if fi.Size() > maxTokenFile {
+		return nil, "", fmt.Errorf("token file is %d bytes, over the %d-byte cap", fi.Size(), maxTokenFile)
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, "", fmt.Errorf("read token file: %w", err)
+	}
+	return decodeTokenStore(b, org)
+}
+
+// saveTokenStore writes a valid store atomically (writeAtomic).
+func saveTokenStore(dir, org, orgID string, s *tokenStore) (int, error) {
+	b := encodeTokenStore(s, org, orgID)
+	if err := writeAtomic(dir, tokenFile(dir, org), b); err != nil {
+		return 0, fmt.Errorf("token store: %w", err)
+	}
+	return len(b), nil
+}
