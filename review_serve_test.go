@@ -297,7 +297,7 @@ func TestServedReviewChartsHistoryAcrossRestarts(t *testing.T) {
 			t.Errorf("run %d: %d history rows, want 4: %+v", run, n, r.History)
 		}
 		_ = e.cmd.Process.Kill()
-		<-e.done
+		<-e.done //nolint:errcheck // after Kill the exit status is an error by design
 		e.done <- nil
 	}
 	// The review command draws the same history from --storage.path.

@@ -60,7 +60,9 @@ func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
 			ch <- m
 		}
 	}
-	gauge := func(desc *prometheus.Desc, v float64, labels ...string) { emit(desc, prometheus.GaugeValue, v, labels...) }
+	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
+		emit(desc, prometheus.GaugeValue, v, labels...)
+	}
 	emit(descDetectDropped, prometheus.CounterValue, float64(d.DroppedRows), s.Org)
 	for i := range s.Apps {
 		a := &s.Apps[i]

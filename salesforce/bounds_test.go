@@ -246,7 +246,9 @@ func TestResponseBodiesBounded(t *testing.T) {
 			t.Errorf("error body: err = %.200v", err)
 		}
 	})
-	if small > 40<<20 {
+	// Total allocation, not live memory, for 384 MiB served: the bounded
+	// bodies (1 and 8 MiB) grow their buffers by doubling (measured: 61 MiB).
+	if small > 80<<20 {
 		t.Errorf("allocated %d MiB reading /limits, an ECA page and an error body", small>>20)
 	}
 	// A query page of one 64 MiB value: the decoder holds at most the 16 MiB
