@@ -85,7 +85,7 @@ func (r *Refresher) saveDetection() {
 // apps the snapshot doesn't show (seen only days ago) get no row of their own.
 func matchDetection(snap *Snapshot, tr *detect.Tracker, iocLists []string, byID map[string]*AppUsage, byName map[string][]*AppUsage) {
 	cfg := tr.Config()
-	snap.Detection = &DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, IOCLists: iocLists, DroppedRows: tr.DroppedRows()}
+	snap.Detection = &DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, IOCLists: iocLists, DroppedRows: tr.DroppedRows(), Tracker: tr, MinBaseline: cfg.MinBaseline}
 	for _, f := range tr.Figures() {
 		var a *AppUsage
 		if f.ID != "" {

@@ -65,6 +65,10 @@ func NewManager(storage string, logger *slog.Logger, observe ObserverFactory, op
 	return &Manager{storage: storage, logger: logger, observe: observe, opts: opts, running: map[string]*running{}}
 }
 
+// SettingsFrom is the settings a config puts in force, as the manager applies
+// them: one-shot commands use it so they read the state as serve does.
+func SettingsFrom(cfg *config.Config) Settings { return settingsFrom(cfg) }
+
 func settingsFrom(cfg *config.Config) Settings {
 	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), MaxApps: cfg.MaxAppsPerOrg, Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) },
 		Detection: cfg.Detection.TrackerConfig(), IOC: cfg.Detection.IOC()}

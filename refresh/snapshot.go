@@ -68,6 +68,13 @@ type DetectionInfo struct {
 	IOCLists []string
 	// DroppedRows counts rows and logins ignored for the cap on apps.
 	DroppedRows int64
+	// Tracker is the org's baseline the figures came from, for the review's
+	// per-user evidence (Evidence, IOCHits, LoginEvidence). It is safe for
+	// concurrent use: each call takes its lock. It keeps ingesting after
+	// the snapshot was taken, so its answers may be newer than the figures;
+	// MinBaseline is its min_baseline.
+	Tracker     *detect.Tracker
+	MinBaseline time.Duration
 }
 
 // SourceStatus is the state of one source of one org.

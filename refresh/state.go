@@ -35,6 +35,9 @@ func newOrgState(org string) *orgState {
 	return &orgState{Version: stateVersion, Org: org, FirstSeen: map[string]time.Time{}, Usage: newUsageState()}
 }
 
+// StateFile is the path of an org's state file in a storage folder.
+func StateFile(dir, org string) string { return stateFile(dir, org) }
+
 // stateFile is the path of an org's state file.
 func stateFile(dir, org string) string { return filepath.Join(dir, org+".state.json") }
 

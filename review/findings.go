@@ -345,8 +345,13 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		if e.Why == "" {
 			e.Why = whyOf(e.Kind)
 		}
-		if e.Command == "" && e.App != "" && e.AppKind != refresh.KindExternalClientApp {
-			e.Command, e.ConfirmCommand = revoke("--app=" + shellQuote(e.App))
+		if e.Command == "" && e.App != "" && e.AppKind != refresh.KindExternalClientApp && !pseudoApp(e.App) && e.App != refresh.InternalApp {
+			// The Id picks the one app even when two share its name.
+			if e.AppID != "" {
+				e.Command, e.ConfirmCommand = revoke("--app-id=" + shellQuote(e.AppID))
+			} else {
+				e.Command, e.ConfirmCommand = revoke("--app=" + shellQuote(e.App))
+			}
 		}
 		add(e)
 	}
@@ -378,7 +383,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		slices.SortFunc(auth, func(x, y TokenRow) int {
 			return cmp.Or(x.AuthorizedAt.Compare(y.AuthorizedAt), strings.Compare(x.Username, y.Username))
 		})
-		d := AppDetail{AppRow: row, Authorizations: auth}
+		d := AppDetail{AppRow: row, Authorizations: auth, Detection: o.detection[k]}
 		if o.FullApp == "" || !strings.EqualFold(f.App, o.FullApp) {
 			d.Authorizations, d.MoreAuthorizations = auth[:min(len(auth), maxEvidenceRows)], max(0, len(auth)-maxEvidenceRows)
 		}
@@ -393,7 +398,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 				slices.SortFunc(auth, func(x, y TokenRow) int {
 					return cmp.Or(x.AuthorizedAt.Compare(y.AuthorizedAt), strings.Compare(x.Username, y.Username))
 				})
-				r.AppEvidence = append(r.AppEvidence, AppDetail{AppRow: a, Authorizations: auth})
+				r.AppEvidence = append(r.AppEvidence, AppDetail{AppRow: a, Authorizations: auth, Detection: o.detection[k]})
 			}
 		}
 	}

@@ -149,6 +149,7 @@ func TestDemoFindings(t *testing.T) {
 	want := []string{
 		"critical unknown_app My Data Loader Pro",
 		"critical unknown_app Field Service Companion",
+		"critical new_network Acme ERP Sync",
 		"critical api_surge Acme ERP Sync",
 		"warning unknown_app Legacy Reporting Tool",
 		"warning unknown_app Tableau Desktop",
@@ -160,10 +161,16 @@ func TestDemoFindings(t *testing.T) {
 	if r.Findings[0].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app='My Data Loader Pro'" {
 		t.Errorf("phishing command: %s", r.Findings[0].Command)
 	}
-	if r.Findings[5].EvidenceData.Users != 7 || r.Findings[5].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {
-		t.Errorf("leavers: %+v", r.Findings[5])
+	if r.Findings[6].EvidenceData.Users != 7 || r.Findings[6].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {
+		t.Errorf("leavers: %+v", r.Findings[6])
 	}
-	if got[len(got)-1] != "info abandoned_app Old Survey Tool" || len(got) != 9 {
+	// The stolen token the demo plays: five new networks reading User and
+	// Account, with the app's exact revoke command.
+	nn := r.Findings[2]
+	if !strings.Contains(nn.Summary, "5 networks") || !strings.Contains(nn.Summary, "Account, User") || nn.Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app-id="+nn.AppID || nn.AppID == "" {
+		t.Errorf("new network finding: %+v", nn)
+	}
+	if got[len(got)-1] != "info abandoned_app Old Survey Tool" || len(got) != 10 {
 		t.Errorf("a new or unknown app reads as abandoned: %v", got)
 	}
 	for _, f := range r.Findings {

@@ -62,7 +62,7 @@ var htmlTmpl = template.Must(template.New("review").Funcs(template.FuncMap{
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;padding:1.5em 2em;max-width:1280px;color:#1d1d1f;background:#fff}
 h1{font-size:22px;margin:.1em 0}h2{font-size:18px;margin:1.6em 0 .4em;border-bottom:2px solid var(--line);padding-bottom:.2em}
-h3{font-size:16px;margin:1.4em 0 .3em}h4{font-size:14px;margin:1em 0 .2em}
+h3{font-size:16px;margin:1.4em 0 .3em}h4{font-size:14px;margin:1em 0 .2em}h5{font-size:13px;margin:.8em 0 .2em}
 p,li,td,th,dd,code,summary{overflow-wrap:anywhere}
 table{border-collapse:collapse;margin:.4em 0 1em;width:100%}
 th,td{border:1px solid var(--line);padding:3px 6px;text-align:left;vertical-align:top}
@@ -143,7 +143,11 @@ a{color:inherit;text-decoration:none}
 <h3>Evidence per app</h3>
 {{if not .Evidence}}<p class="none">No app has a finding.</p>{{end}}
 {{range .Evidence}}<section id="{{.ID}}" aria-labelledby="{{.ID}}-h"><h4 id="{{.ID}}-h">{{v .Title}}</h4><p class="note">{{v .Note}}</p>
-{{if .Rows}}<details><summary>{{len .Rows}} authorizations, per user</summary>
+{{range .Sub}}<h5 id="{{.ID}}">{{v .Title}}</h5><p class="note">{{v .Note}}</p>
+{{if .Rows}}<table><caption>{{v .Title}}</caption><thead><tr>{{range .Header}}<th scope="col">{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{v .}}</td>{{end}}</tr>
+{{end}}</tbody></table>{{else}}<p class="none">None.</p>{{end}}
+{{end}}{{if .Rows}}<details><summary>{{len .Rows}} authorizations, per user</summary>
 <table><caption>Authorizations of {{v .Title}}</caption><thead><tr>{{range .Header}}<th scope="col">{{.}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{v .}}</td>{{end}}</tr>
 {{end}}</tbody></table></details>{{else}}<p class="none">No per-user detail.</p>{{end}}

@@ -45,6 +45,8 @@ type section struct {
 	ID, Title, Note string
 	Header          []string
 	Rows            [][]string
+	// Sub are tables that belong to this one (an app's network evidence).
+	Sub []section
 }
 
 func num(n int64) string { return strconv.FormatInt(n, 10) }
@@ -143,7 +145,83 @@ func appEvidence(r *Report, a AppDetail) section {
 	if a.MoreAuthorizations > 0 {
 		s.Note += fmt.Sprintf(" The first %d authorizations are listed; %d more are left out.", len(a.Authorizations), a.MoreAuthorizations)
 	}
+	if a.Detection != nil {
+		s.Sub = detectionSections(s.ID, displayApp(a.App), a.Detection)
+	}
 	return s
+}
+
+// userCell names a user by username when the review knows it, else by Id.
+func userCell(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name
+}
+
+func joinCounts(objs []NameCount) string {
+	parts := make([]string, len(objs))
+	for i, o := range objs {
+		parts[i] = fmt.Sprintf("%s %d", o.Name, o.Requests)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func joinUsers(users []UserCount, other int64) string {
+	parts := make([]string, 0, len(users)+1)
+	for _, u := range users {
+		parts = append(parts, fmt.Sprintf("%s %d", userCell(u.User, u.UserID), u.Requests))
+	}
+	if other > 0 {
+		parts = append(parts, fmt.Sprintf("other users %d", other))
+	}
+	return strings.Join(parts, ", ")
+}
+
+var networkHeader = []string{"Network", "First seen", "Last seen", "Requests", "Objects touched (requests)", "Users behind the requests (requests)", "IOC lists"}
+
+func networkCells(n NetworkRow) []string {
+	return []string{n.Network, fmtSeconds(n.FirstSeen), fmtSeconds(n.LastSeen), num(n.Requests), joinCounts(n.Objects), joinUsers(n.Users, n.OtherUsersRequests), strings.Join(n.IOCLists, ", ")}
+}
+
+var iocHeader = []string{"IOC list", "Address", "User", "Requests", "First", "Last"}
+
+func iocCells(h IOCHitRow) []string {
+	return []string{h.List, h.Address, userCell(h.User, h.UserID), num(h.Requests), fmtSeconds(h.First), fmtSeconds(h.Last)}
+}
+
+var loginHeader = []string{"Login", "Network", "User", "New network", "IOC lists"}
+
+func loginCells(l LoginRow) []string {
+	return []string{fmtSeconds(l.Time), l.Network, userCell(l.User, l.UserID), yes(l.NewNetwork), strings.Join(l.IOCLists, ", ")}
+}
+
+// detectionSections are an app's network evidence: its new networks, its
+// requests from IOC addresses and its logins from either.
+func detectionSections(id, app string, d *AppDetection) []section {
+	more := func(s *section, n int) {
+		if n > 0 {
+			s.Note += fmt.Sprintf(" The first %d are listed; %d more are left out.", len(s.Rows), n)
+		}
+	}
+	nets := section{ID: id + "-networks", Title: app + ": new networks", Header: networkHeader,
+		Note: fmt.Sprintf("Networks first seen from %s to %s on days the app's requests from new networks were unusual for it, the busiest first; the app's baseline since %s counts networks as new from %s.",
+			fmtSeconds(maxTime(d.From, d.NewFrom)), fmtSeconds(d.To), fmtSeconds(d.BaselineStart), fmtSeconds(d.NewFrom))}
+	for _, n := range d.Networks {
+		nets.Rows = append(nets.Rows, networkCells(n))
+	}
+	more(&nets, d.MoreNetworks)
+	ioc := section{ID: id + "-ioc", Title: app + ": API requests from IOC addresses", Header: iocHeader, Note: fmt.Sprintf("From %s to %s.", fmtSeconds(d.From), fmtSeconds(d.To))}
+	for _, h := range d.IOCHits {
+		ioc.Rows = append(ioc.Rows, iocCells(h))
+	}
+	more(&ioc, d.MoreIOCHits)
+	logins := section{ID: id + "-logins", Title: app + ": OAuth logins from new networks or IOC addresses", Header: loginHeader, Note: "The 24 hours the logins source last read, oldest first."}
+	for _, l := range d.Logins {
+		logins.Rows = append(logins.Rows, loginCells(l))
+	}
+	more(&logins, d.MoreLogins)
+	return []section{nets, ioc, logins}
 }
 
 func shortID(id string) string {
@@ -476,6 +554,11 @@ func (d *docWriter) table(s section) {
 			fmt.Fprintln(d.w)
 		}
 	}
+	defer func() {
+		for _, sub := range s.Sub {
+			d.table(sub)
+		}
+	}()
 	if len(s.Rows) == 0 {
 		fmt.Fprintln(d.w, "None.")
 		return
@@ -548,10 +631,11 @@ func csvSafe(c string) string {
 func writeCSV(w io.Writer, reports []*Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"org", "section", "app", "kind", "user", "authorized_at", "last_used", "use_count", "user_active", "users", "tokens", "requests_24h", "requests_7d", "error_rate_24h", "installed", "known", "owner", "purpose", "deactivated_at",
-		"severity", "finding_kind", "summary", "evidence", "why", "command", "confirm_command", "action"}); err != nil {
+		"severity", "finding_kind", "summary", "evidence", "why", "command", "confirm_command", "action",
+		"network", "address", "ioc_lists", "objects", "requests", "first_seen", "last_seen"}); err != nil {
 		return err
 	}
-	const cols = 27
+	const cols = 34
 	blank := func() []string { return make([]string, cols) }
 	var rows [][]string
 	for _, f := range allFindings(reports) {
@@ -579,6 +663,7 @@ func writeCSV(w io.Writer, reports []*Report) error {
 			for _, t := range a.Authorizations {
 				rows = append(rows, tok("app_evidence", t, time.Time{}))
 			}
+			rows = append(rows, detectionRows(r.Org, a, blank)...)
 		}
 		for _, a := range r.Inventory {
 			rows = append(rows, app("inventory", a))
@@ -625,4 +710,39 @@ func writeCSV(w io.Writer, reports []*Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// detectionRows are an app's network evidence as CSV rows: one per new
+// network (its users in the user column), IOC run and login.
+func detectionRows(org string, a AppDetail, blank func() []string) [][]string {
+	d := a.Detection
+	if d == nil {
+		return nil
+	}
+	var rows [][]string
+	row := func(sec, user string) []string {
+		r := blank()
+		r[0], r[1], r[2], r[3], r[4] = org, sec, a.App, a.Kind, user
+		return r
+	}
+	for _, n := range d.Networks {
+		r := row("new_network", joinUsers(n.Users, n.OtherUsersRequests))
+		r[27], r[29], r[30], r[31], r[32], r[33] = n.Network, strings.Join(n.IOCLists, ", "), joinCounts(n.Objects), num(n.Requests), fmtSeconds(n.FirstSeen), fmtSeconds(n.LastSeen)
+		rows = append(rows, r)
+	}
+	for _, h := range d.IOCHits {
+		r := row("ioc_request", userCell(h.User, h.UserID))
+		r[28], r[29], r[31], r[32], r[33] = h.Address, h.List, num(h.Requests), fmtSeconds(h.First), fmtSeconds(h.Last)
+		rows = append(rows, r)
+	}
+	for _, l := range d.Logins {
+		sec := "new_network_login"
+		if len(l.IOCLists) > 0 {
+			sec = "ioc_login"
+		}
+		r := row(sec, userCell(l.User, l.UserID))
+		r[27], r[29], r[32] = l.Network, strings.Join(l.IOCLists, ", "), fmtSeconds(l.Time)
+		rows = append(rows, r)
+	}
+	return rows
 }

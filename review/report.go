@@ -54,6 +54,9 @@ type Options struct {
 	FullApp string
 	// Shard names the replica's shard in a sharded fleet (nil when not sharded).
 	Shard *ShardInfo
+
+	// detection is the traffic detection's evidence by app key (Build).
+	detection map[string]*AppDetection
 }
 
 // ShardInfo is which shard of a sharded fleet served the report: it covers
@@ -199,6 +202,9 @@ type AppDetail struct {
 	Authorizations []TokenRow `json:"authorizations"`
 	// MoreAuthorizations counts the rows left out (Options.MaxRows).
 	MoreAuthorizations int `json:"more_authorizations,omitempty"`
+	// Detection is where the app's requests and logins came from, when the
+	// traffic detection flagged it (detection.go).
+	Detection *AppDetection `json:"detection,omitempty"`
 }
 
 // Leaver is a deactivated user who still holds tokens.
@@ -449,6 +455,9 @@ func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *con
 			r.NotInstalled = append(r.NotInstalled, a)
 		}
 	}
+	dfs, dev, dnotes := detection(snap, d)
+	o.Extra, o.detection = append(slices.Clone(o.Extra), dfs...), dev
+	r.Notes = append(r.Notes, dnotes...)
 	addFindings(r, byApp, now, o)
 	limitRows(r, o)
 	if o.Shard != nil && o.Shard.Count > 1 {
@@ -486,7 +495,7 @@ func limitRows(r *Report, o Options) {
 			var more int
 			list[i].Authorizations, more = cut(list[i].Authorizations)
 			list[i].MoreAuthorizations += more
-			left += more
+			left += more + limitDetection(list[i].Detection, o.MaxRows)
 		}
 	}
 	r.Stale, r.MoreStale = cut(r.Stale)
