@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -93,7 +96,9 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 			return 1
 		}
 	}
-	settings := refresh.Settings{StaleAfter: time.Duration(cfg.StaleAfter), Inventory: cfg.InventoryFor}
+	// The settings serve applies, so the detection baseline in the state
+	// file is read with the same grouping and IOC lists.
+	settings := refresh.SettingsFrom(cfg)
 	var reports []*review.Report
 	incomplete := false
 	for _, o := range orgs {
@@ -125,7 +130,11 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		if b, ok := baselines[o.Name]; ok {
 			opts.Baseline, opts.BaselineFile = b, *f.baseline
 		}
-		reports = append(reports, review.Build(snap, d, cfg.InventoryFor, opts))
+		rep := review.Build(snap, d, cfg.InventoryFor, opts)
+		if n := noStateNote(*f.storage, o.Name); n != "" {
+			rep.Notes = append(rep.Notes, n)
+		}
+		reports = append(reports, rep)
 	}
 	w := stdout
 	var file *os.File
@@ -150,6 +159,18 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		return 2 // the report was written, with notes on what is missing
 	}
 	return 0
+}
+
+// noStateNote says when the storage folder holds no state of the org: the
+// detection baseline then starts with this run, so nothing counts as new.
+func noStateNote(storage, org string) string {
+	p := refresh.StateFile(storage, org)
+	if _, err := os.Stat(p); err == nil {
+		return ""
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Sprintf("the exporter's state %s could not be read (%v): no detection baseline, so no network counts as new; give the serving exporter's --storage.path", p, err)
+	}
+	return fmt.Sprintf("no exporter state for org %s in --storage.path (%s is missing): no detection baseline, so no network counts as new; give the serving exporter's --storage.path", org, filepath.Base(p))
 }
 
 type revokeFlags struct {

@@ -313,7 +313,14 @@ func iocFinding(f Finding, ad *AppDetection, logins int) Finding {
 		}
 	}
 	slices.Sort(lists)
-	f.Summary = fmt.Sprintf("%s made %s and %s from addresses on IOC list %s.", quoteName(f.App), plural(reqs, "API request", "API requests"), plural(int64(logins), "OAuth login", "OAuth logins"), strings.Join(lists, ", "))
+	var what []string
+	if reqs > 0 {
+		what = append(what, plural(reqs, "API request", "API requests"))
+	}
+	if logins > 0 {
+		what = append(what, plural(int64(logins), "OAuth login", "OAuth logins"))
+	}
+	f.Summary = fmt.Sprintf("%s had %s from addresses on IOC list %s.", quoteName(f.App), strings.Join(what, " and "), strings.Join(lists, ", "))
 	for i, h := range ad.IOCHits {
 		if i == sampleUsers {
 			ev = append(ev, fmt.Sprintf("and %d more runs of requests", len(ad.IOCHits)-sampleUsers))
@@ -321,8 +328,16 @@ func iocFinding(f Finding, ad *AppDetection, logins int) Finding {
 		}
 		ev = append(ev, fmt.Sprintf("%d requests from %s (list %s) by %s, %s to %s", h.Requests, h.Address, h.List, cmp.Or(h.User, h.UserID), fmtSeconds(h.First), fmtSeconds(h.Last)))
 	}
-	if logins > 0 {
-		ev = append(ev, fmt.Sprintf("%s from IOC addresses in the 24 hours the logins source reads", plural(int64(logins), "OAuth login", "OAuth logins")))
+	n := 0
+	for _, l := range ad.Logins {
+		if len(l.IOCLists) == 0 {
+			continue
+		}
+		if n++; n > sampleUsers {
+			ev = append(ev, fmt.Sprintf("and %d more OAuth logins from IOC addresses", logins-sampleUsers))
+			break
+		}
+		ev = append(ev, fmt.Sprintf("OAuth login %s from %s (list %s) by %s", fmtSeconds(l.Time), l.Network, strings.Join(l.IOCLists, ", "), cmp.Or(l.User, l.UserID)))
 	}
 	ev = append(ev, "users: "+listSample(users))
 	f.Evidence = ev

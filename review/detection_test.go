@@ -291,7 +291,8 @@ func TestDetectionIOCHitIsCritical(t *testing.T) {
 	}
 	// The mobile app's one login from the IOC address (LoginHistory names
 	// the app) is its own critical finding.
-	if len(fs) != 2 || brief(fs[1]) != "critical ioc_match Salesforce Mobile App" || !strings.Contains(fs[1].Summary, "0 API requests and 1 OAuth login") {
+	if len(fs) != 2 || brief(fs[1]) != "critical ioc_match Salesforce Mobile App" || !strings.Contains(fs[1].Summary, "had 1 OAuth login from addresses on IOC list unc6395") ||
+		!strings.Contains(strings.Join(fs[1].Evidence, "\n"), "OAuth login "+fmtSeconds(now.Add(-time.Hour))+" from 208.68.36.0/24 (list unc6395) by 005000000000999AAA") {
 		t.Fatalf("IOC findings %v: %+v", briefs(fs), fs)
 	}
 	var b bytes.Buffer
