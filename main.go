@@ -35,6 +35,15 @@ import (
 
 const exporterName = "salesforce_oauth_exporter"
 
+// orgNames are the names of a config's orgs.
+func orgNames(cfg *config.Config) []string {
+	out := make([]string, len(cfg.Orgs))
+	for i, o := range cfg.Orgs {
+		out[i] = o.Name
+	}
+	return out
+}
+
 // defaultPort sits past the Prometheus wiki's default-port range (9100-9999),
 // which is fully allocated.
 const defaultAddress = ":10157"
@@ -210,6 +219,8 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	reloads := collector.NewReloadMetrics(selfReg)
 	shardMetrics := collector.NewShardMetrics(selfReg, shard.Index, shard.Count)
 	shardMetrics.SetOrgs(len(cfg.Orgs))
+	reviewMetrics := collector.NewReviewMetrics(selfReg)
+	reviewMetrics.SetOrgs(orgNames(cfg))
 
 	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
 	coll := collector.New(mgr)
@@ -242,6 +253,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		}
 		reloads.Succeeded()
 		shardMetrics.SetOrgs(len(next.Orgs))
+		reviewMetrics.SetOrgs(orgNames(next))
 		logger.Info("Config reloaded", "orgs", len(next.Orgs), "shard", shard.String())
 		warnEmptyShard(logger, next, shard)
 		return nil
@@ -287,7 +299,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	}
 	var rs *reviewServer
 	if *c.reviewOn {
-		rs = newReviewServer(ctx, mgr, *c.reviewTTL, *c.reviewRows, shard, logger.With("component", "review"))
+		rs = newReviewServer(ctx, mgr, *c.reviewTTL, *c.reviewRows, shard, logger.With("component", "review"), reviewMetrics.Failed)
 	}
 	registerReview(mux, rs)
 	mux.Handle("/", &landing{mgr: mgr, links: landingLinks(*c.metricsPath, *c.pprof, *c.lifecycle, *c.reviewOn)})

@@ -48,6 +48,8 @@ type reviewServer struct {
 	shard   config.Shard
 	logger  *slog.Logger
 	now     func() time.Time
+	// failed counts a failed read of an org's detail (a metric).
+	failed func(org string)
 
 	mu   sync.Mutex
 	orgs map[string]*orgDetail
@@ -71,8 +73,11 @@ type orgDetail struct {
 	retryAt  time.Time
 }
 
-func newReviewServer(ctx context.Context, mgr *refresh.Manager, ttl time.Duration, maxRows int, shard config.Shard, logger *slog.Logger) *reviewServer {
-	return &reviewServer{mgr: mgr, ctx: ctx, ttl: ttl, maxRows: maxRows, shard: shard, logger: logger, now: time.Now, orgs: map[string]*orgDetail{}}
+func newReviewServer(ctx context.Context, mgr *refresh.Manager, ttl time.Duration, maxRows int, shard config.Shard, logger *slog.Logger, failed func(org string)) *reviewServer {
+	if failed == nil {
+		failed = func(string) {}
+	}
+	return &reviewServer{mgr: mgr, ctx: ctx, ttl: ttl, maxRows: maxRows, shard: shard, logger: logger, now: time.Now, failed: failed, orgs: map[string]*orgDetail{}}
 }
 
 // registerReview serves /review and /review.json; when off, they answer 404
@@ -258,6 +263,7 @@ func (s *reviewServer) fetch(o config.Org, snap *refresh.Snapshot, key string, c
 		}
 		c.lastErr, c.retryAt = err.Error(), now.Add(wait)
 		c.cost = max(c.cost, calls.Count())
+		s.failed(o.Name)
 		s.logger.Error("Review detail read failed; serving the last good read", "org", o.Name, "err", err, "retry_in", wait.String(), "api_calls", calls.Count())
 		return
 	}

@@ -129,6 +129,9 @@ func TestServedReviewReadsOncePerOrg(t *testing.T) {
 func TestServedReviewCachesFailures(t *testing.T) {
 	t.Parallel()
 	_, srv, e := quietOrg(t, 500, "--web.enable-review")
+	if v, ok := value(e.scrape(t), "salesforce_exporter_review_detail_reads_failed_total", "org=prod"); !ok || v != 0 {
+		t.Fatalf("failed reads before any read: %v %v, want 0", v, ok)
+	}
 	srv.Inject(sftest.Fault{Path: "/query", MatchQuery: "FROM User WHERE IsActive = false", Count: 1000, Status: 400,
 		Body: `[{"message":"No such column 'IsActive' on entity 'User'","errorCode":"INVALID_FIELD"}]`})
 	before := srv.APICalls()
@@ -148,6 +151,10 @@ func TestServedReviewCachesFailures(t *testing.T) {
 	}
 	if got := srv.APICalls() - before; got != first || first == 0 {
 		t.Errorf("3 more requests after a failed read cost %d calls (the failed read %d)", got-first, first)
+	}
+	// One failed read, counted once by org, whatever the requests.
+	if v, _ := value(e.scrape(t), "salesforce_exporter_review_detail_reads_failed_total", "org=prod"); v != 1 {
+		t.Errorf("failed reads counted %v, want 1", v)
 	}
 	page := get(t, e.addr+"/review")
 	if !strings.Contains(page, "the latest read failed") || !strings.Contains(page, "next attempt after") {

@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
@@ -39,3 +41,44 @@ func (m *ReloadMetrics) Succeeded() {
 
 // Failed records a failed reload; the old config stays in force.
 func (m *ReloadMetrics) Failed() { m.ok.Set(0) }
+
+// ReviewMetrics count the served review's background reads of the per-user
+// detail (--web.enable-review).
+type ReviewMetrics struct {
+	failed *prometheus.CounterVec
+
+	mu   sync.Mutex
+	orgs map[string]bool
+}
+
+// NewReviewMetrics registers the review read counters on reg.
+func NewReviewMetrics(reg prometheus.Registerer) *ReviewMetrics {
+	m := &ReviewMetrics{
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "exporter", Name: "review_detail_reads_failed_total",
+			Help: "Background reads of the served review's per-user detail that failed; the page serves the last good read. 0 without --web.enable-review."}, []string{"org"}),
+		orgs: map[string]bool{},
+	}
+	reg.MustRegister(m.failed)
+	return m
+}
+
+// SetOrgs creates the counters of the config's orgs at zero and drops
+// those of orgs no longer configured.
+func (m *ReviewMetrics) SetOrgs(orgs []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	keep := map[string]bool{}
+	for _, o := range orgs {
+		keep[o] = true
+		m.failed.WithLabelValues(o)
+	}
+	for o := range m.orgs {
+		if !keep[o] {
+			m.failed.DeleteLabelValues(o)
+		}
+	}
+	m.orgs = keep
+}
+
+// Failed counts one failed read of an org's detail.
+func (m *ReviewMetrics) Failed(org string) { m.failed.WithLabelValues(org).Inc() }
