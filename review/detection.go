@@ -213,6 +213,10 @@ func unusualNetworks(tr *detect.Tracker, f *detect.AppFigures, newFrom, end time
 	// Day i is [end-(i+1)d, end-i·d). Days 0..6 are the review's week;
 	// day 7 is kept history. The app's first day is all new and no history.
 	const days = 8
+	// Most apps (integrations) have no new network at all: one look settles it.
+	if len(tr.Evidence(f.Key, maxTime(newFrom, end.Add(-(days-1)*24*time.Hour)), end)) == 0 {
+		return nil, false
+	}
 	var reqs [days]int64
 	var evs [days][]detect.NetworkEvidence
 	var kept [days]bool
