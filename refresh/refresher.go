@@ -455,7 +455,12 @@ func (r *Refresher) publish() {
 // RefreshAll runs every enabled source once, now, and publishes. It is what
 // one-shot commands (review) and tests use; it must not run alongside Run.
 func (r *Refresher) RefreshAll(ctx context.Context) error {
-	if r.state == nil {
+	if r.state == nil && r.readOnly {
+		// A command beside a serving exporter reads its state and touches
+		// nothing in its folder: no temporary file removed, no damaged
+		// file set aside.
+		r.state = readState(r.storage, r.org.Name, r.logger)
+	} else if r.state == nil {
 		r.state = loadState(r.storage, r.org.Name, r.logger)
 	}
 	var errs []error

@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,6 +60,22 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 		err = perr
 	}
 	setAside(p, "State file", "starting from a fresh state (a full sync follows)", err, logger)
+	return newOrgState(org)
+}
+
+// readState reads an org's state without changing the folder: a missing
+// or damaged file is a fresh start, with a log line for a damaged one.
+func readState(dir, org string, logger *slog.Logger) *orgState {
+	p := stateFile(dir, org)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return newOrgState(org)
+	}
+	st, perr := parseState(b, org)
+	if err == nil && perr == nil {
+		return st
+	}
+	logger.Warn("The exporter's state file is unreadable; reading on without it (the file is left as it is)", "file", p, "err", cmp.Or(err, perr))
 	return newOrgState(org)
 }
 

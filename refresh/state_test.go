@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
 func TestStateRoundTripAndCorruptFileSetAside(t *testing.T) {
@@ -71,4 +74,45 @@ func FuzzParseState(f *testing.F) {
 		_ = st.Usage.windows(time.Time{})
 		_, _ = st.Usage.dropFuture(time.Unix(1_800_000_000, 0))
 	})
+}
+
+// A read-only refresher (the review command beside a serving exporter)
+// leaves the exporter's folder as it is: a damaged state file is neither
+// set aside nor replaced, and an old temporary file is not removed.
+func TestReadOnlyStateTouchesNothing(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	p := stateFile(dir, "test")
+	if err := os.WriteFile(p, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tmp := p + ".tmp-123"
+	if err := os.WriteFile(tmp, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(tmp, old, old); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRefresher(testOrgConfig(t, ts.URL, config.SourceLimits), Settings{StaleAfter: staleAfter}, dir, quiet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.SetReadOnlyState()
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if b, _ := os.ReadFile(p); string(b) != "{not json" || len(names) != 2 {
+		t.Fatalf("the folder changed: %v, state %q", names, b)
+	}
 }
