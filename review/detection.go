@@ -346,7 +346,7 @@ func iocFinding(f Finding, ad *AppDetection, logins int) Finding {
 	ev = append(ev, "users: "+listSample(users))
 	f.Evidence = ev
 	f.EvidenceData = EvidenceData{Users: int64(len(users)), UserNames: users[:min(len(users), sampleUsers)]}
-	f.Action += "Revoke the app's tokens now (the dry run lists them), rotate the integration's credentials, and check what these users exported."
+	f.Action += "Revoke the app's tokens now, rotate the integration's credentials, and check what these users exported."
 	return f
 }
 
