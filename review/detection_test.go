@@ -320,3 +320,43 @@ func TestDetectionIOCHitIsCritical(t *testing.T) {
 		t.Errorf("json lacks the IOC hit: %s", js)
 	}
 }
+
+// An object name from the log is Salesforce's data, not ours: every format
+// neutralizes it in the evidence section as it does app and user names.
+func TestDetectionEvidenceIsNeutralized(t *testing.T) {
+	t.Parallel()
+	const evil = "=HYPERLINK\x1b<b>\u202eX"
+	o := newTrafficOrg(t)
+	for range 9 {
+		o.day(dayOpts{})
+	}
+	o.day(dayOpts{replay: true, replayObject: evil})
+	r := o.report(DefaultOptions())
+	if len(findingsOf(r, KindNewNetwork)) != 1 {
+		t.Fatalf("findings %v", briefs(r.Findings))
+	}
+	for _, format := range []string{"text", "markdown", "csv", "html"} {
+		var b bytes.Buffer
+		if err := Write(&b, []*Report{r}, format); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.ContainsAny(out, "\x1b\u202e") {
+			t.Errorf("%s output carries a raw control character of the object name", format)
+		}
+		if (format == "html" && strings.Contains(out, "<b>")) || (format == "markdown" && strings.Contains(strings.ReplaceAll(out, "\\<b", ""), "<b>")) {
+			t.Errorf("%s output carries live markup of the object name", format)
+		}
+		if format == "csv" {
+			recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rec := range recs {
+				if rec[1] == "new_network" && !strings.HasPrefix(rec[30], "'=HYPERLINK") {
+					t.Errorf("csv objects cell %q is live", rec[30])
+				}
+			}
+		}
+	}
+}
