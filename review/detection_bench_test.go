@@ -37,7 +37,6 @@ func benchSnapshot(b *testing.B, apps int) *refresh.Snapshot {
 	}
 	snap := &refresh.Snapshot{Org: "prod", Sources: map[string]refresh.SourceStatus{}}
 	for _, f := range tr.Figures() {
-		f := f
 		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: "App " + f.Key, ID: f.Key, Kind: refresh.KindConnectedApp, Installed: true, Known: true, Detection: &f})
 	}
 	cfg := tr.Config()

@@ -95,7 +95,6 @@ func (o *trafficOrg) snapshot() *refresh.Snapshot {
 	names := map[string]string{erpID[:15]: "Acme ERP Sync", mobileID[:15]: "Salesforce Mobile App"}
 	ids := map[string]string{erpID[:15]: erpID, mobileID[:15]: mobileID}
 	for _, f := range o.tr.Figures() {
-		f := f
 		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: names[f.Key], ID: ids[f.Key], Kind: refresh.KindConnectedApp, Installed: true, Known: true, HasTokens: true,
 			TokenStats: refresh.TokenStats{Users: 1, Tokens: 1}, Detection: &f})
 	}
