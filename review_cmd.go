@@ -99,6 +99,7 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 	// The settings serve applies, so the detection baseline in the state
 	// file is read with the same grouping and IOC lists.
 	settings := refresh.SettingsFrom(cfg)
+	settings.MaxApps = 0 // the review names every app: max_apps_per_org bounds the metrics' series
 	var reports []*review.Report
 	incomplete := false
 	for _, o := range orgs {

@@ -189,3 +189,32 @@ func TestServedReviewShowsNewNetworks(t *testing.T) {
 		t.Error("no metrics scraped")
 	}
 }
+
+// TestReviewCommandNamesEveryApp: max_apps_per_org bounds the metrics'
+// series, not the review, which reads the serve settings otherwise.
+func TestReviewCommandNamesEveryApp(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	for i := range 4 {
+		a := org.AddApp(sftest.App{Name: fmt.Sprintf("App %d", i), Installed: true})
+		org.AddToken(sftest.TokenSpec{User: org.AddUser(fmt.Sprintf("u%d@example.com", i), true), App: a, LastUsed: org.Now()})
+	}
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, "max_apps_per_org: 2\n")
+	out := filepath.Join(dir, "review.json")
+	if code, msg := runBinary(t, time.Minute, "review", "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--format=json", "--output="+out); code != 0 {
+		t.Fatalf("review: exit %d: %s", code, msg)
+	}
+	var r review.Report
+	if err := json.Unmarshal([]byte(mustRead(t, out)), &r); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, a := range r.Inventory {
+		names = append(names, a.App)
+	}
+	if len(names) != 4 || strings.Contains(strings.Join(names, ","), "(other)") {
+		t.Errorf("inventory %q, want the 4 apps by name", names)
+	}
+}
