@@ -99,11 +99,22 @@ func NewDemo(seed uint64, creds Credentials) *Demo {
 		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: app, Time: now.Add(-time.Duration(d.r.Int64N(int64(23 * time.Hour)))), Status: status})
 	}
 	o.AddECA(ECASpec{Name: "Field Service Companion", DeveloperName: "Field_Service_Companion", Users: d.users[20:45], TokensPerUser: 1, LastUsed: now.Add(-2 * time.Hour)})
-	// A week of daily API usage, and today's hourly files.
+	// Eight days of daily API usage (a full week before the newest data at
+	// any hour, so the detection's 7-day baseline is ready), and today's
+	// hourly files.
 	today := now.UTC().Truncate(day)
-	for i := 7; i >= 1; i-- {
+	for i := 8; i >= 1; i-- {
 		ld := today.Add(-time.Duration(i) * day)
-		o.AddLogFile(&LogFile{Interval: "Daily", LogDate: ld, CreatedDate: ld.Add(day + 2*time.Hour), Rows: d.usageRows(ld, day, 1), Retention: 30 * day})
+		created := ld.Add(day + 2*time.Hour)
+		if created.After(now) {
+			// Yesterday's Daily file is not out yet in the first hours of
+			// the day: its Hourly files stand in, as in a real org.
+			for h := ld; h.Before(ld.Add(day)) && h.Add(time.Hour).Before(now); h = h.Add(time.Hour) {
+				o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: h, Sequence: 1, CreatedDate: h.Add(time.Hour + 3*time.Minute), Rows: d.usageRows(h, time.Hour, 1), Retention: 30 * day})
+			}
+			continue
+		}
+		o.AddLogFile(&LogFile{Interval: "Daily", LogDate: ld, CreatedDate: created, Rows: d.usageRows(ld, day, 1), Retention: 30 * day})
 	}
 	for h := today; h.Add(time.Hour).Before(now); h = h.Add(time.Hour) {
 		o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: h, Sequence: 1, CreatedDate: h.Add(time.Hour + 3*time.Minute), Rows: d.usageRows(h, time.Hour, 1), Retention: 30 * day})
