@@ -316,3 +316,46 @@ func TestServedReviewChartsHistoryAcrossRestarts(t *testing.T) {
 		t.Errorf("the review command's page has no users chart %q", wantUsers)
 	}
 }
+
+// TestServedReviewShowsNewNetworks: /review, from the running refresher's
+// baseline (restored from the state folder), shows the same section and
+// command; /metrics carries no address and no user of it.
+func TestServedReviewShowsNewNetworks(t *testing.T) {
+	t.Parallel()
+	f := newTrafficFixture(t)
+	e := startExporter(t, "--config.file="+f.cfgFile, "--storage.path="+f.data, "--web.enable-review")
+	m := e.waitFor(t, "the baseline's figures", func(m map[string]*metricFamily) bool {
+		v, _ := value(m, "salesforce_connected_app_oauth_logins_matching_ioc", "org=prod", "app=Acme ERP Sync", "app_id="+f.erp.ID, "list=unc6395")
+		return v == 1
+	})
+	page := get(t, e.addr+"/review")
+	for _, w := range []string{"Acme ERP Sync: new networks", "198.18.10.0/24", f.username, "--app-id=" + f.erp.ID, "CRITICAL", "Acme ERP Sync: OAuth logins from new networks or IOC addresses"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("/review lacks %q", w)
+		}
+	}
+	r := servedReview(t, e.addr+"/review.json", time.Minute)
+	if len(r.Findings) < 2 || r.Findings[1].Kind != review.KindNewNetwork || r.Findings[1].Command != fmt.Sprintf("salesforce_oauth_exporter revoke --config.file=%s --org=prod --app-id=%s", f.cfgFile, f.erp.ID) {
+		t.Errorf("served findings: %+v", r.Findings)
+	}
+	// Per-user and per-address detail stays out of the metrics.
+	var raw strings.Builder
+	for _, mf := range m {
+		raw.Write(mf.raw)
+	}
+	body := get(t, e.addr+"/metrics")
+	leaks := []string{"198.18.", sftest.IOCAddress, "208.68.36.", f.username, "integration@"}
+	for i := range 3 {
+		ip := sftest.IntegrationIP(f.erp.Name, i)
+		leaks = append(leaks, ip, ip[:strings.LastIndex(ip, ".")+1]+"0/24")
+	}
+	for _, leak := range leaks {
+		if strings.Contains(body, leak) {
+			i := strings.Index(body, leak)
+			t.Errorf("/metrics holds %q: %.200s", leak, body[max(i-100, 0):])
+		}
+	}
+	if raw.Len() == 0 {
+		t.Error("no metrics scraped")
+	}
+}
