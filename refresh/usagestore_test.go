@@ -57,35 +57,41 @@ func keys[V any](m map[string]V) []string {
 // row (as a real file's do) allocates for each app once, not for each row,
 // with and without the detection ingest.
 func TestCountFileAllocatesPerAppNotPerRow(t *testing.T) {
-	const rows, apps = 4000, 20
-	var b bytes.Buffer
-	b.WriteString("CONNECTED_APP_ID,CONNECTED_APP_NAME,STATUS_CODE,CLIENT_IP,ENTITY_NAME,USER_ID\n")
-	for i := range rows {
-		if i%2 == 0 {
-			fmt.Fprintf(&b, "0H45j0000000%03dAAA,App %d,200,198.51.100.%d,Account,005%012d\n", i%apps, i%apps, i%7, i%5)
-		} else {
-			fmt.Fprintf(&b, ", Loader %d ,200,198.51.100.%d,Contact,005%012d\n", i%apps, i%7, i%5)
+	const apps = 20
+	file := func(rows int) []byte {
+		var b bytes.Buffer
+		b.WriteString("CONNECTED_APP_ID,CONNECTED_APP_NAME,STATUS_CODE,CLIENT_IP,ENTITY_NAME,USER_ID\n")
+		for i := range rows {
+			if i%2 == 0 {
+				fmt.Fprintf(&b, "0H45j0000000%03dAAA,App %d,200,198.51.100.%d,Account,005%012d\n", i%apps, i%apps, i%7, i%5)
+			} else {
+				fmt.Fprintf(&b, ", Loader %d ,200,198.51.100.%d,Contact,005%012d\n", i%apps, i%7, i%5)
+			}
 		}
+		return b.Bytes()
 	}
-	data := b.Bytes()
 	tr, err := detect.New(detect.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tracking := range []bool{false} {
-		allocs := testing.AllocsPerRun(3, func() {
-			var in *detect.Ingest
-			if tracking {
-				in = beginDetection(tr, "D|x", countFileLog)
-			}
-			p, scan, err := countFile(countFileLog, bytes.NewReader(data), in)
-			if err != nil || scan.Rows != rows || len(p.Apps) != apps {
-				t.Fatal(err, scan, len(p.Apps))
-			}
-		})
-		t.Logf("tracking %v: %.0f allocations for %d rows", tracking, allocs, rows)
-		if allocs > rows/10 {
-			t.Errorf("tracking %v: %.0f allocations for %d rows of %d apps: the rows allocate", tracking, allocs, rows, apps)
+	for _, tracking := range []bool{false, true} {
+		per := func(rows int) float64 {
+			data := file(rows)
+			return testing.AllocsPerRun(3, func() {
+				var in *detect.Ingest
+				if tracking {
+					in = beginDetection(tr, "D|x", countFileLog)
+				}
+				p, scan, err := countFile(countFileLog, bytes.NewReader(data), in)
+				if err != nil || scan.Rows != rows || len(p.Apps) != apps {
+					t.Fatal(err, scan, len(p.Apps))
+				}
+			})
+		}
+		small, large := per(1000), per(10000)
+		t.Logf("tracking %v: %.0f allocations for 1,000 rows of %d apps, %.0f for 10,000", tracking, small, apps, large)
+		if large > small+20 {
+			t.Errorf("tracking %v: %.0f allocations for 1,000 rows of %d apps, %.0f for 10,000: the rows allocate", tracking, small, apps, large)
 		}
 	}
 }

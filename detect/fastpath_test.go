@@ -1,0 +1,138 @@
+package detect
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// mixedRows is a file of everything the hot path tells apart: apps by Id
+// (padded, 18- and 15-character forms of one Id), by name only (in any
+// case) and with neither; IPv4 in a few networks and scattered, IPv6,
+// IPv4-mapped, the special buckets, IOC addresses; plain, sensitive,
+// lower-case and set-valued ENTITY_NAMEs; times inside and outside the
+// period, in runs and interleaved.
+func mixedRows(day time.Time, n int, seed uint64) []Row {
+	r := rand.New(rand.NewPCG(seed, 7))
+	apps := []struct{ id, name string }{
+		{"0H45j000000A001AAA", "Alpha"}, {"0H45j000000A001", "Alpha"}, {" 0H45j000000A001AAA ", "Alpha renamed"},
+		{"0H45j000000A002AAA", "Beta"}, {"0H45j000000A003AAA", ""}, {"", "Data Loader"}, {"", "data loader "},
+		{"", ""}, {"", "Workbench"},
+	}
+	for i := range 30 {
+		apps = append(apps, struct{ id, name string }{fmt.Sprintf("0H45j0000%06dAAA", 100+i), fmt.Sprintf("App %d", i)})
+	}
+	ips := func() string {
+		switch r.IntN(12) {
+		case 0:
+			return fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), r.IntN(256))
+		case 1:
+			return fmt.Sprintf("2001:db8:%x:%x::%x", r.IntN(4), r.IntN(65536), r.IntN(65536))
+		case 2:
+			return "::ffff:198.51.100." + fmt.Sprint(r.IntN(256))
+		case 3:
+			return []string{"Salesforce.com IP", "salesforce.com ip", "", " ", "garbage", "198.51.100.07", "fe80::1%eth0"}[r.IntN(7)]
+		case 4:
+			return fmt.Sprintf("185.220.101.%d", r.IntN(256)) // on the IOC list
+		case 5:
+			return "192.0.2.1" // on the IOC list as a /32
+		default:
+			return fmt.Sprintf("198.51.%d.%d", r.IntN(3), r.IntN(256))
+		}
+	}
+	entities := []string{"Account", "account", "Opportunity", "Invoice__c", "", "  Contact ", "{Account, Contact}", "Lead;Case|User", "User"}
+	for i := range 40 {
+		entities = append(entities, fmt.Sprintf("Obj%d__c", i))
+	}
+	rows := make([]Row, 0, n)
+	for len(rows) < n {
+		a := apps[r.IntN(len(apps))]
+		ip, ent, user := ips(), entities[r.IntN(len(entities))], fmt.Sprintf("005%012d", r.IntN(20))
+		ts := day.Unix() + r.Int64N(86400)
+		switch r.IntN(20) {
+		case 0:
+			ts = 0
+		case 1:
+			ts = day.Unix() - 3600
+		case 2:
+			ts = day.Unix() + 86400 + 60
+		}
+		for range 1 + r.IntN(3) { // runs of the same row
+			rows = append(rows, Row{Time: ts, AppID: []byte(a.id), AppName: []byte(a.name), ClientIP: []byte(ip), EntityName: []byte(ent), UserID: []byte(user), StatusCode: 200})
+		}
+	}
+	return rows
+}
+
+// mixedTracker ingests days of mixedRows with caps small enough to be
+// reached (networks past four times the cap, apps past MaxApps).
+func mixedTracker(t testing.TB, days int) *Tracker {
+	t.Helper()
+	tr := mustNew(t, Config{MinBaseline: 48 * time.Hour, MaxNetworksPerApp: 20, MaxObjectsPerApp: 12, MaxApps: 30})
+	s, err := NewIOCSet([]IOCList{{Name: "campaign", Prefixes: []netip.Prefix{netip.MustParsePrefix("185.220.101.0/24")}}, {Name: "one", Prefixes: []netip.Prefix{netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("2001:db8:3::/48")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.SetIOC(s)
+	for d := range days {
+		day := day0.AddDate(0, 0, d)
+		in := tr.Begin(Period{Key: fmt.Sprint("D", d), Interval: "Daily", Start: day, FileID: fmt.Sprint("0AT", d)})
+		for _, r := range mixedRows(day, 3000, uint64(d)) {
+			in.Add(&r)
+		}
+		tr.Commit(in)
+	}
+	return tr
+}
+
+// TestTopCountIsACappedMap: topCount counts as a map holding at most limit
+// keys, the rest in other, would.
+func TestTopCountIsACappedMap(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	// Keys that share their last eight bytes or a length test the fingerprint.
+	pool := []string{"", "a", "ab", "User", "Account", "0055j00000AT001", "1055j00000AT001", "0055j00000AT001AAA", "X0055j00000AT001", "00AT001", "Account__c"}
+	for i := range 20 {
+		pool = append(pool, fmt.Sprintf("005%012d", i))
+	}
+	for trial := range 200 {
+		limit := 1 + trial%evidenceSlots
+		var tc topCount
+		ref, other := map[string]int64{}, int64(0)
+		for range r.IntN(60) {
+			k := pool[r.IntN(len(pool))]
+			tc.add([]byte(k), limit)
+			if _, ok := ref[k]; ok || len(ref) < limit {
+				ref[k]++
+			} else {
+				other++
+			}
+		}
+		if got := tc.counts(); fmt.Sprint(got) != fmt.Sprint(ref) || tc.other != other {
+			t.Fatalf("limit %d: got %v other %d, want %v other %d", limit, got, tc.other, ref, other)
+		}
+	}
+}
+
+// TestAddAllocatesNothingPerRow: once a file's apps, addresses, networks
+// and objects have been seen, rows allocate nothing, evidence included
+// (a new tracker: every network is young and keeps evidence).
+func TestAddAllocatesNothingPerRow(t *testing.T) {
+	tr := mustNew(t, Config{})
+	in := tr.Begin(Period{Key: "D0", Interval: "Daily", Start: day0})
+	rows := mixedRows(day0, 5000, 3)
+	for _, r := range rows {
+		in.Add(&r)
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(len(rows), func() {
+		in.Add(&rows[i%len(rows)])
+		i++
+	})
+	if allocs != 0 {
+		t.Fatalf("%.2f allocations a row", allocs)
+	}
+	tr.Commit(in)
+}
