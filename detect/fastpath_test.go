@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -135,4 +137,118 @@ func TestAddAllocatesNothingPerRow(t *testing.T) {
 		t.Fatalf("%.2f allocations a row", allocs)
 	}
 	tr.Commit(in)
+}
+
+// refKey is grouper.key the slow way: net/netip for every address.
+func refKey(g grouper, b []byte) (netKey, netip.Addr) {
+	s := strings.TrimSpace(string(b))
+	switch {
+	case s == "":
+		return netKey{kind: kindEmpty}, netip.Addr{}
+	case strings.EqualFold(s, BucketSalesforce):
+		return netKey{kind: kindSalesforce}, netip.Addr{}
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netKey{kind: kindInvalid}, netip.Addr{}
+	}
+	return g.addrKey(a), a.WithZone("").Unmap()
+}
+
+// checkKey compares the fast paths (parseV4, grouper.key, the IOC match of
+// an IPv4 address by number) with net/netip.
+func checkKey(t *testing.T, ioc *IOCSet, b []byte) {
+	t.Helper()
+	for _, g := range []grouper{{v4: 24, v6: 48}, {v4: 8, v6: 16}, {v4: 32, v6: 128}, {v4: 29, v6: 61}} {
+		k, a := g.key(b)
+		rk, ra := refKey(g, b)
+		if k != rk || a != ra {
+			t.Fatalf("%q /%d /%d: key %+v %v, net/netip says %+v %v", b, g.v4, g.v6, k, a, rk, ra)
+		}
+	}
+	v, ok := parseV4(bytes.TrimSpace(b))
+	a, err := netip.ParseAddr(strings.TrimSpace(string(b)))
+	if want := err == nil && a.Is4(); ok != want {
+		t.Fatalf("%q: parseV4 ok %v, net/netip parses it as IPv4: %v", b, ok, want)
+	}
+	if ok {
+		if got := a.As4(); [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} != got {
+			t.Fatalf("%q: parseV4 %08x, net/netip %v", b, v, a)
+		}
+		if m, want := ioc.matchV4(v), ioc.Match(a); m != want {
+			t.Fatalf("%q: matchV4 %b, Match %b", b, m, want)
+		}
+	}
+}
+
+func testIOC(t testing.TB) *IOCSet {
+	s, err := NewIOCSet([]IOCList{
+		{Name: "a", Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}},
+		{Name: "b", Prefixes: []netip.Prefix{netip.MustParsePrefix("203.0.113.7/32"), netip.MustParsePrefix("0.0.0.0/0")}},
+		{Name: "c", Prefixes: []netip.Prefix{netip.MustParsePrefix("198.51.100.128/25")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var addressTable = []string{
+	"203.0.113.7", " 203.0.113.7\t", "0.0.0.0", "255.255.255.255", "1.2.3.4", "10.0.0.1", "198.51.100.200",
+	"203.0.113.07", "01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.256", "1.2.3.-4", "1..3.4", ".1.2.3",
+	"1.2.3.", "1.2.3.4 ", "1.2.3.4\n", "1.2.3.4:80", "1.2.3.4/24", "1234.1.1.1", "1.2.3.4a", "a1.2.3.4", "१.२.३.४",
+	"::ffff:203.0.113.7", "::ffff:1.2.3.4", "::1.2.3.4", "2001:db8::1", "2001:DB8:abcd:12::1", "fe80::1%eth0",
+	"::", "::1", "1::", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "2001:db8::1%", "[2001:db8::1]",
+	"Salesforce.com IP", "SALESFORCE.COM IP", " salesforce.com ip ", "Salesforce.com", "", " ", "\t",
+	"garbage", "203.0.113.7, 10.0.0.1", "0x01.2.3.4", "1.2.3.4\x00",
+}
+
+// TestAddressFastPathsAgreeWithNetip: the parser and grouping fast paths
+// give what net/netip gives, on a table of good and bad addresses.
+func TestAddressFastPathsAgreeWithNetip(t *testing.T) {
+	t.Parallel()
+	ioc := testIOC(t)
+	for _, s := range addressTable {
+		checkKey(t, ioc, []byte(s))
+	}
+}
+
+func FuzzAddressFastPaths(f *testing.F) {
+	for _, s := range addressTable {
+		f.Add([]byte(s))
+	}
+	ioc := testIOC(f)
+	f.Fuzz(func(t *testing.T, b []byte) { checkKey(t, ioc, b) })
+}
+
+// TestIPv4FastPathChangesNothing: an ingest of IPv4 addresses (parsed on the
+// fast path) and of the same addresses written as IPv4-mapped IPv6 (parsed
+// by net/netip) gives the same state and figures. (With IOC lists the state
+// differs: IOC hits keep the address as written.)
+func TestIPv4FastPathChangesNothing(t *testing.T) {
+	t.Parallel()
+	ingest := func(mapped, ioc bool) *Tracker {
+		tr := mustNew(t, Config{MaxNetworksPerApp: 10})
+		if ioc {
+			tr.SetIOC(testIOC(t))
+		}
+		in := tr.Begin(Period{Key: "D0", Interval: "Daily", Start: day0})
+		for _, r := range mixedRows(day0, 4000, 9) {
+			if a, err := netip.ParseAddr(strings.TrimSpace(string(r.ClientIP))); mapped && err == nil && a.Is4() {
+				r.ClientIP = []byte("::ffff:" + a.String())
+			}
+			in.Add(&r)
+		}
+		tr.Commit(in)
+		return tr
+	}
+	a, _ := ingest(false, false).MarshalBinary()
+	b, _ := ingest(true, false).MarshalBinary()
+	if !bytes.Equal(a, b) {
+		t.Fatalf("the state differs: %d bytes from IPv4, %d from the same addresses IPv4-mapped", len(a), len(b))
+	}
+	x, y := fmt.Sprintf("%+v", ingest(false, true).Figures()), fmt.Sprintf("%+v", ingest(true, true).Figures())
+	if x != y || !strings.Contains(x, "IOCRequests:map[a:") {
+		t.Fatalf("figures differ, or no IOC hits:\n%s\n%s", x, y)
+	}
 }

@@ -300,10 +300,13 @@ type stageApp struct {
 	first, last   int64
 	rows          int64
 	nets          map[netKey]*stageNet
+	nets4         map[uint32]*stageNet // the IPv4 networks of nets, by address: a cheaper key
 	lastNK        netKey
 	lastNet       *stageNet
 	overflow      *stageNet
 	objs          map[string]*stageObj
+	lastObjName   []byte
+	lastObj       *stageObj
 	sens          []int64
 	ioc           []int64
 	iocHits       map[[2]string]*iocHit
@@ -435,6 +438,10 @@ func (in *Ingest) Add(r *Row) {
 	var info ipInfo
 	if in.lastIP != nil && bytes.Equal(r.ClientIP, in.lastIP) {
 		info = in.lastInfo
+	} else if v, ok := parseV4(bytes.TrimSpace(r.ClientIP)); ok {
+		// Parsing a dotted quad costs less than hashing it.
+		info = ipInfo{key: in.t.g.keyV4(v), ioc: in.ioc.matchV4(v)}
+		in.lastIP, in.lastInfo = append(in.lastIP[:0], r.ClientIP...), info
 	} else {
 		var ok bool
 		if info, ok = in.ips[string(r.ClientIP)]; !ok {
@@ -452,7 +459,11 @@ func (in *Ingest) Add(r *Row) {
 	}
 	n := a.lastNet
 	if n == nil || a.lastNK != info.key {
-		n = a.nets[info.key]
+		if info.key.kind == kindV4 {
+			n = a.nets4[uint32(info.key.lo)]
+		} else {
+			n = a.nets[info.key]
+		}
 		if n == nil {
 			if len(a.nets) >= 4*in.t.cfg.MaxNetworksPerApp {
 				n = in.overflowNet(a, ts)
@@ -555,7 +566,7 @@ func (in *Ingest) app(r *Row) *stageApp {
 			name = string(noneName)
 		}
 		a = &stageApp{key: key, id: id, name: name, first: in.end, last: in.start,
-			nets: map[netKey]*stageNet{}, objs: map[string]*stageObj{},
+			nets: map[netKey]*stageNet{}, nets4: map[uint32]*stageNet{}, objs: map[string]*stageObj{},
 			sens: make([]int64, len(in.t.cfg.SensitiveObjects)), ioc: make([]int64, len(in.ioc.Names())),
 			iocHits: map[[2]string]*iocHit{}}
 		in.apps[key] = a
@@ -587,6 +598,9 @@ func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
 		}
 	}
 	a.nets[k] = n
+	if k.kind == kindV4 {
+		a.nets4[uint32(k.lo)] = n
+	}
 	return n
 }
 
@@ -603,6 +617,9 @@ func (in *Ingest) overflowNet(a *stageApp, ts int64) *stageNet {
 
 // objectOf returns (staging it) an app's object.
 func (in *Ingest) objectOf(a *stageApp, name []byte, ts int64) *stageObj {
+	if a.lastObj != nil && bytes.Equal(name, a.lastObjName) {
+		return a.lastObj // an app's rows often touch one object in a row
+	}
 	o := a.objs[string(name)]
 	if o == nil {
 		o = &stageObj{first: ts, last: ts, sens: -1}
@@ -611,6 +628,7 @@ func (in *Ingest) objectOf(a *stageApp, name []byte, ts int64) *stageObj {
 		}
 		a.objs[string(name)] = o
 	}
+	a.lastObjName, a.lastObj = append(a.lastObjName[:0], name...), o
 	return o
 }
 
