@@ -252,3 +252,26 @@ func TestIPv4FastPathChangesNothing(t *testing.T) {
 		t.Fatalf("figures differ, or no IOC hits:\n%s\n%s", x, y)
 	}
 }
+
+// TestAppCacheKeepsAppsApart: apps whose keys share an app cache slot (the
+// same length and last eight bytes), in alternate rows, are counted apart.
+func TestAppCacheKeepsAppsApart(t *testing.T) {
+	t.Parallel()
+	ids := []string{"0H4AAAA00000001", "0H4BBBB00000001", "0H4CCCC00000001AAA"}
+	if appSlotOf([]byte(ids[0])) != appSlotOf([]byte(ids[1])) || appSlotOf([]byte(ids[0])) != appSlotOf([]byte(ids[2][:15])) {
+		t.Fatal("the keys do not share a slot")
+	}
+	tr := mustNew(t, Config{})
+	var rows []row
+	for i := range 30 {
+		rows = append(rows, row{id: ids[i%3], ip: fmt.Sprintf("198.51.%d.1", i%3), entity: []string{"Account", "Contact", "Lead"}[i%3], user: fmt.Sprint("005", i%3)})
+	}
+	ingestDay(tr, day0, rows)
+	for i, id := range ids {
+		f := figure(t, tr, AppKey(id, ""))
+		ev := tr.Evidence(AppKey(id, ""), day0, day0.AddDate(0, 0, 1))
+		if f.Networks != 1 || len(ev) != 1 || ev[0].Requests != 10 || ev[0].Network != fmt.Sprintf("198.51.%d.0/24", i) || len(ev[0].Objects) != 1 || len(ev[0].Users) != 1 {
+			t.Fatalf("%s: %+v, evidence %+v", id, f, ev)
+		}
+	}
+}

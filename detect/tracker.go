@@ -285,9 +285,25 @@ type Ingest struct {
 	nameBuf    []byte
 	lastKey    []byte
 	lastApp    *stageApp
+	appCache   [appCacheSize]appSlot // apps by a cheap hash of their key: fewer lookups in apps
 	rows       int64
 	clamped    int64
 	dropped    int64 // rows of apps over MaxApps
+}
+
+// appCacheSize is the number of slots of an ingest's app cache: well over
+// the apps of most orgs, and small enough to stay in a CPU cache.
+const appCacheSize = 1024
+
+type appSlot struct {
+	key string
+	a   *stageApp
+}
+
+// appSlotOf is an app key's slot: its length and last eight bytes (where
+// Ids differ) mixed. Keys that share a slot take turns in it.
+func appSlotOf(k []byte) int {
+	return int((fingerprint(k) * 0x9e3779b97f4a7c15) >> (64 - 10)) // 10 bits: appCacheSize
 }
 
 type ipInfo struct {
@@ -545,7 +561,11 @@ func (in *Ingest) app(r *Row) *stageApp {
 	if in.lastApp != nil && bytes.Equal(in.keyBuf, in.lastKey) {
 		return in.lastApp
 	}
-	a := in.apps[string(in.keyBuf)]
+	slot := &in.appCache[appSlotOf(in.keyBuf)]
+	a := slot.a
+	if a == nil || slot.key != string(in.keyBuf) {
+		a = in.apps[string(in.keyBuf)]
+	}
 	if a == nil {
 		key := string(in.keyBuf)
 		if len(in.apps) >= in.t.cfg.MaxApps {
@@ -571,6 +591,7 @@ func (in *Ingest) app(r *Row) *stageApp {
 			iocHits: map[[2]string]*iocHit{}}
 		in.apps[key] = a
 	}
+	slot.key, slot.a = a.key, a
 	in.lastKey = append(in.lastKey[:0], in.keyBuf...)
 	in.lastApp = a
 	return a
