@@ -91,6 +91,7 @@ fuzz-smoke:
 	$(GO) test -run XXX -fuzz '^FuzzDecodePage$$' -fuzztime $(FUZZ_TIME) ./salesforce/
 	$(GO) test -run XXX -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_TIME) ./config/
 	$(GO) test -run XXX -fuzz '^FuzzParseState$$' -fuzztime $(FUZZ_TIME) ./refresh/
+	$(GO) test -run XXX -fuzz '^FuzzAddressFastPaths$$' -fuzztime $(FUZZ_TIME) ./detect/
 
 mixin:
 	$(WITH_TOOLS) $(MAKE) -C mixin generate

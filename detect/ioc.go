@@ -164,18 +164,7 @@ func (s *IOCSet) Match(a netip.Addr) uint64 {
 	var m uint64
 	if a.Is4() {
 		b := a.As4()
-		v := binary.BigEndian.Uint32(b[:])
-		for _, t := range s.v4 {
-			k := v
-			if t.bits < 32 {
-				k &^= (1 << (32 - t.bits)) - 1
-			}
-			if t.bits == 0 {
-				k = 0
-			}
-			m |= t.m[k]
-		}
-		return m
+		return s.matchV4(binary.BigEndian.Uint32(b[:]))
 	}
 	b := a.As16()
 	hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
@@ -204,4 +193,23 @@ func (s *IOCSet) listNames(mask uint64) []string {
 		}
 	}
 	return out
+}
+
+// matchV4 is Match for an IPv4 address given as a number.
+func (s *IOCSet) matchV4(v uint32) uint64 {
+	if s == nil {
+		return 0
+	}
+	var m uint64
+	for _, t := range s.v4 {
+		k := v
+		if t.bits < 32 {
+			k &^= (1 << (32 - t.bits)) - 1
+		}
+		if t.bits == 0 {
+			k = 0
+		}
+		m |= t.m[k]
+	}
+	return m
 }

@@ -149,8 +149,8 @@ func TestStateSizeAt200Apps(t *testing.T) {
 		nets += len(a.nets)
 		objs += len(a.objs)
 	}
-	if nets < 200*tr.cfg.MaxNetworksPerApp*9/10 {
-		t.Fatalf("only %d networks: the baseline is not full", nets)
+	if nets < 200*tr.cfg.MaxNetworksPerApp*9/10 || objs < 200*tr.cfg.MaxObjectsPerApp*9/10 {
+		t.Fatalf("only %d networks and %d objects: the baseline is not full", nets, objs)
 	}
 	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	t.Logf("200 apps, %d networks, %d objects, %d periods: state %d bytes (%.2f MB), heap %.1f MB", nets, objs, len(tr.periods), len(b), float64(len(b))/(1<<20), float64(heap)/(1<<20))

@@ -17,6 +17,7 @@ package detect
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -284,9 +285,25 @@ type Ingest struct {
 	nameBuf    []byte
 	lastKey    []byte
 	lastApp    *stageApp
+	appCache   [appCacheSize]appSlot // apps by a cheap hash of their key: fewer lookups in apps
 	rows       int64
 	clamped    int64
 	dropped    int64 // rows of apps over MaxApps
+}
+
+// appCacheSize is the number of slots of an ingest's app cache: well over
+// the apps of most orgs, and small enough to stay in a CPU cache.
+const appCacheSize = 1024
+
+type appSlot struct {
+	key string
+	a   *stageApp
+}
+
+// appSlotOf is an app key's slot: its length and last eight bytes (where
+// Ids differ) mixed. Keys that share a slot take turns in it.
+func appSlotOf(k []byte) int {
+	return int((fingerprint(k) * 0x9e3779b97f4a7c15) >> (64 - 10)) // 10 bits: appCacheSize
 }
 
 type ipInfo struct {
@@ -299,10 +316,13 @@ type stageApp struct {
 	first, last   int64
 	rows          int64
 	nets          map[netKey]*stageNet
+	nets4         map[uint32]*stageNet // the IPv4 networks of nets, by address: a cheaper key
 	lastNK        netKey
 	lastNet       *stageNet
 	overflow      *stageNet
 	objs          map[string]*stageObj
+	lastObjName   []byte
+	lastObj       *stageObj
 	sens          []int64
 	ioc           []int64
 	iocHits       map[[2]string]*iocHit
@@ -313,7 +333,78 @@ type stageNet struct {
 	young       bool
 	requests    int64
 	sens        []int64
-	ev          *netEvidence
+	ev          *stageEvidence
+}
+
+// stageEvidence is a young network's evidence while its file is ingested;
+// Commit turns the busiest into netEvidence.
+type stageEvidence struct {
+	net            netKey
+	first, last    int64
+	requests       int64
+	objects, users topCount
+	ioc            uint64
+}
+
+func (e *stageEvidence) commit() *netEvidence {
+	return &netEvidence{net: e.net, first: e.first, last: e.last, requests: e.requests,
+		objects: e.objects.counts(), users: e.users.counts(), otherUsers: e.users.other, ioc: e.ioc}
+}
+
+// evidenceSlots is the most keys a topCount holds: at least
+// maxEvidenceUsers and maxEvidenceObjects.
+const evidenceSlots = 8
+
+// topCount counts the rows of the first evidenceSlots distinct keys it
+// meets (users, or objects), and the rest in other: what a map capped at
+// that size would hold, without hashing a key per row. A key is found by a
+// scan of fingerprints; it allocates once, when it takes a slot.
+type topCount struct {
+	n     int
+	fp    [evidenceSlots]uint64
+	keys  [evidenceSlots]string
+	c     [evidenceSlots]int64
+	other int64
+}
+
+// fingerprint is a cheap summary of a key: its length and last eight
+// bytes, where Salesforce Ids and object names differ. Equal keys have equal
+// fingerprints; the key itself is compared on a match.
+func fingerprint(k []byte) uint64 {
+	var v uint64
+	if len(k) >= 8 {
+		v = binary.LittleEndian.Uint64(k[len(k)-8:])
+	} else {
+		for _, c := range k {
+			v = v<<8 | uint64(c)
+		}
+	}
+	return v ^ uint64(len(k))*0x9e3779b97f4a7c15
+}
+
+// add counts a row of key k; at most limit (<= evidenceSlots) keys are held.
+func (t *topCount) add(k []byte, limit int) {
+	fp := fingerprint(k)
+	for i := range t.n {
+		if t.fp[i] == fp && t.keys[i] == string(k) {
+			t.c[i]++
+			return
+		}
+	}
+	if t.n >= min(limit, evidenceSlots) {
+		t.other++
+		return
+	}
+	t.fp[t.n], t.keys[t.n], t.c[t.n] = fp, string(k), 1
+	t.n++
+}
+
+func (t *topCount) counts() map[string]int64 {
+	m := make(map[string]int64, t.n)
+	for i := range t.n {
+		m[t.keys[i]] = t.c[i]
+	}
+	return m
 }
 
 type stageObj struct {
@@ -341,7 +432,8 @@ func (in *Ingest) Rows() int64 { return in.rows }
 func (in *Ingest) Clamped() int64 { return in.clamped }
 
 // Add records one row. It is the ingest's hot path: no allocation for a
-// row whose app, address, network and object were seen before in the file.
+// row whose app, address, network and object were seen before in the file,
+// and for an IPv4 address no map lookup by its text.
 func (in *Ingest) Add(r *Row) {
 	ts := r.Time
 	switch {
@@ -353,17 +445,19 @@ func (in *Ingest) Add(r *Row) {
 		ts, in.clamped = in.end-1, in.clamped+1
 	}
 	in.rows++
+	in.appKey(r)
 	a := in.app(r)
 	if a == nil {
 		return
 	}
-	a.first, a.last = min(a.first, ts), max(a.last, ts)
-	a.rows++
-
 	// The address: runs of the same address are common.
 	var info ipInfo
 	if in.lastIP != nil && bytes.Equal(r.ClientIP, in.lastIP) {
 		info = in.lastInfo
+	} else if v, ok := parseV4(bytes.TrimSpace(r.ClientIP)); ok {
+		// Parsing a dotted quad costs less than hashing it.
+		info = ipInfo{key: in.t.g.keyV4(v), ioc: in.ioc.matchV4(v)}
+		in.lastIP, in.lastInfo = append(in.lastIP[:0], r.ClientIP...), info
 	} else {
 		var ok bool
 		if info, ok = in.ips[string(r.ClientIP)]; !ok {
@@ -381,7 +475,11 @@ func (in *Ingest) Add(r *Row) {
 	}
 	n := a.lastNet
 	if n == nil || a.lastNK != info.key {
-		n = a.nets[info.key]
+		if info.key.kind == kindV4 {
+			n = a.nets4[uint32(info.key.lo)]
+		} else {
+			n = a.nets[info.key]
+		}
 		if n == nil {
 			if len(a.nets) >= 4*in.t.cfg.MaxNetworksPerApp {
 				n = in.overflowNet(a, ts)
@@ -391,29 +489,38 @@ func (in *Ingest) Add(r *Row) {
 		}
 		a.lastNK, a.lastNet = info.key, n
 	}
+	// The objects: ENTITY_NAME is a set; it usually holds one name.
+	e := bytes.TrimSpace(r.EntityName)
+	var o *stageObj
+	set := len(e) > 0 && !isPlainName(e)
+	if len(e) > 0 && !set {
+		o = in.objectOf(a, e, ts)
+	}
+	in.record(a, n, info.ioc, o, set, r, e, ts)
+}
+
+// record counts a row whose app, network and (plain) object are resolved.
+func (in *Ingest) record(a *stageApp, n *stageNet, ioc uint64, o *stageObj, set bool, r *Row, e []byte, ts int64) {
+	a.first, a.last = min(a.first, ts), max(a.last, ts)
+	a.rows++
 	n.first, n.last = min(n.first, ts), max(n.last, ts)
 	n.requests++
-	if info.ioc != 0 {
-		in.iocHit(a, info.ioc, r, ts)
+	if ioc != 0 {
+		in.iocHit(a, ioc, r, ts)
 	}
 	if n.ev != nil {
 		n.ev.requests++
 		n.ev.first, n.ev.last = min(n.ev.first, ts), max(n.ev.last, ts)
-		n.ev.ioc |= info.ioc
-		count(n.ev.users, r.UserID, maxEvidenceUsers, &n.ev.otherUsers)
+		n.ev.ioc |= ioc
+		n.ev.users.add(r.UserID, maxEvidenceUsers)
 	}
-
-	// The objects: ENTITY_NAME is a set; it usually holds one name.
-	e := bytes.TrimSpace(r.EntityName)
-	if len(e) == 0 {
-		return
-	}
-	if isPlainName(e) {
-		in.object(a, n, e, ts)
-		return
-	}
-	for _, part := range bytes.FieldsFunc(e, isSetSeparator) {
-		in.object(a, n, part, ts)
+	switch {
+	case o != nil:
+		in.touch(a, n, o, e, ts)
+	case set:
+		for part := range bytes.FieldsFuncSeq(e, isSetSeparator) {
+			in.touch(a, n, in.objectOf(a, part, ts), part, ts)
+		}
 	}
 }
 
@@ -438,17 +545,27 @@ func isSetSeparator(r rune) bool {
 
 var noneName = []byte("(none)")
 
-func (in *Ingest) app(r *Row) *stageApp {
+// appKey sets in.keyBuf to the row's app key (AppKey).
+func (in *Ingest) appKey(r *Row) {
 	if id := bytes.TrimSpace(r.AppID); len(id) > 0 {
 		in.keyBuf = id[:min(len(id), 15)] // no copy: the usual case
 	} else {
 		in.nameBuf = appKeyBytes(in.nameBuf, r.AppID, r.AppName)
 		in.keyBuf = in.nameBuf
 	}
+}
+
+// app returns the staged app of in.keyBuf (set by appKey), nil when it is
+// over MaxApps.
+func (in *Ingest) app(r *Row) *stageApp {
 	if in.lastApp != nil && bytes.Equal(in.keyBuf, in.lastKey) {
 		return in.lastApp
 	}
-	a := in.apps[string(in.keyBuf)]
+	slot := &in.appCache[appSlotOf(in.keyBuf)]
+	a := slot.a
+	if a == nil || slot.key != string(in.keyBuf) {
+		a = in.apps[string(in.keyBuf)]
+	}
 	if a == nil {
 		key := string(in.keyBuf)
 		if len(in.apps) >= in.t.cfg.MaxApps {
@@ -469,11 +586,12 @@ func (in *Ingest) app(r *Row) *stageApp {
 			name = string(noneName)
 		}
 		a = &stageApp{key: key, id: id, name: name, first: in.end, last: in.start,
-			nets: map[netKey]*stageNet{}, objs: map[string]*stageObj{},
+			nets: map[netKey]*stageNet{}, nets4: map[uint32]*stageNet{}, objs: map[string]*stageObj{},
 			sens: make([]int64, len(in.t.cfg.SensitiveObjects)), ioc: make([]int64, len(in.ioc.Names())),
 			iocHits: map[[2]string]*iocHit{}}
 		in.apps[key] = a
 	}
+	slot.key, slot.a = a.key, a
 	in.lastKey = append(in.lastKey[:0], in.keyBuf...)
 	in.lastApp = a
 	return a
@@ -497,10 +615,13 @@ func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
 		if young {
 			n.young = true
 			n.sens = make([]int64, len(t.cfg.SensitiveObjects))
-			n.ev = &netEvidence{net: k, first: ts, last: ts, objects: map[string]int64{}, users: map[string]int64{}}
+			n.ev = &stageEvidence{net: k, first: ts, last: ts}
 		}
 	}
 	a.nets[k] = n
+	if k.kind == kindV4 {
+		a.nets4[uint32(k.lo)] = n
+	}
 	return n
 }
 
@@ -515,7 +636,11 @@ func (in *Ingest) overflowNet(a *stageApp, ts int64) *stageNet {
 	return a.overflow
 }
 
-func (in *Ingest) object(a *stageApp, n *stageNet, name []byte, ts int64) {
+// objectOf returns (staging it) an app's object.
+func (in *Ingest) objectOf(a *stageApp, name []byte, ts int64) *stageObj {
+	if a.lastObj != nil && bytes.Equal(name, a.lastObjName) {
+		return a.lastObj // an app's rows often touch one object in a row
+	}
 	o := a.objs[string(name)]
 	if o == nil {
 		o = &stageObj{first: ts, last: ts, sens: -1}
@@ -524,6 +649,12 @@ func (in *Ingest) object(a *stageApp, n *stageNet, name []byte, ts int64) {
 		}
 		a.objs[string(name)] = o
 	}
+	a.lastObjName, a.lastObj = append(a.lastObjName[:0], name...), o
+	return o
+}
+
+// touch counts a row's request to object o (named name) from network n.
+func (in *Ingest) touch(a *stageApp, n *stageNet, o *stageObj, name []byte, ts int64) {
 	o.first, o.last = min(o.first, ts), max(o.last, ts)
 	if o.sens >= 0 {
 		a.sens[o.sens]++
@@ -532,22 +663,8 @@ func (in *Ingest) object(a *stageApp, n *stageNet, name []byte, ts int64) {
 		}
 	}
 	if n.ev != nil {
-		var drop int64
-		count(n.ev.objects, name, maxEvidenceObjects, &drop)
+		n.ev.objects.add(name, maxEvidenceObjects)
 	}
-}
-
-// count adds one to m[k], unless m is full.
-func count(m map[string]int64, k []byte, limit int, other *int64) {
-	if c, ok := m[string(k)]; ok {
-		m[string(k)] = c + 1
-		return
-	}
-	if len(m) >= limit {
-		*other++
-		return
-	}
-	m[string(k)] = 1
 }
 
 func (in *Ingest) iocHit(a *stageApp, mask uint64, r *Row, ts int64) {
@@ -605,7 +722,7 @@ func (t *Tracker) Commit(in *Ingest) {
 		slices.SortFunc(pa.iocHits, func(x, y *iocHit) int {
 			return cmp.Or(cmp.Compare(x.list, y.list), cmp.Compare(x.ip, y.ip), cmp.Compare(x.user, y.user))
 		})
-		var evs []*netEvidence
+		var evs []*stageEvidence
 		for k, sn := range sa.nets {
 			pa.requests += sn.requests
 			e, ok := a.nets[k]
@@ -647,14 +764,18 @@ func (t *Tracker) Commit(in *Ingest) {
 			pa.evDrop += o.requests
 		}
 		// Keep the evidence of the busiest young networks.
-		slices.SortFunc(evs, func(x, y *netEvidence) int { return cmp.Or(cmp.Compare(y.requests, x.requests), cmpKey(x.net, y.net)) })
+		slices.SortFunc(evs, func(x, y *stageEvidence) int {
+			return cmp.Or(cmp.Compare(y.requests, x.requests), cmpKey(x.net, y.net))
+		})
 		if len(evs) > maxEvidenceNets {
 			for _, e := range evs[maxEvidenceNets:] {
 				pa.evDrop += e.requests
 			}
 			evs = evs[:maxEvidenceNets]
 		}
-		pa.evidence = evs
+		for _, e := range evs {
+			pa.evidence = append(pa.evidence, e.commit())
+		}
 		for name, so := range sa.objs {
 			e, ok := a.objs[name]
 			first, last := hourOf(so.first), hourOf(so.last)

@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +14,8 @@ import (
 // NoConnectedApp is the app label for API requests made without a connected app
 // (a browser session, say): ApiTotalUsage rows with an empty CONNECTED_APP_ID.
 const NoConnectedApp = "(none)"
+
+var noConnectedApp = []byte(NoConnectedApp)
 
 // usageState holds per-period ApiTotalUsage counts, so the 7-day window
 // survives Salesforce's 1-day retention of free log files, and restarts.
@@ -112,7 +115,9 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 	if p.Interval != "Hourly" {
 		p.Interval = "Daily"
 	}
-	var lastID, lastName []byte
+	// The key is built in buf and looked up without a copy: a row allocates
+	// only when its app is new to the file.
+	var buf, lastKey []byte
 	var last *appCount
 	var row detect.Row
 	scan, err := salesforce.ScanAPITotalUsage(body, func(ev salesforce.UsageEvent) {
@@ -120,23 +125,28 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 			row = detect.Row{AppID: ev.AppID, AppName: ev.AppName, ClientIP: ev.ClientIP, EntityName: ev.EntityName, UserID: ev.UserID, StatusCode: ev.StatusCode}
 			in.Add(&row)
 		}
+		key := ev.AppID[:min(len(ev.AppID), 15)] // ID(...).Key(): no copy
+		if len(key) == 0 {
+			name := bytes.TrimSpace(ev.AppName)
+			if len(name) == 0 {
+				name = noConnectedApp
+			}
+			buf = append(append(buf[:0], "name:"...), name...)
+			key = buf
+		}
 		// Runs of the same app are common: skip the map lookup for them.
-		if last == nil || string(ev.AppID) != string(lastID) || string(ev.AppName) != string(lastName) {
-			id := ID(ev.AppID).Key()
-			name := strings.TrimSpace(string(ev.AppName))
-			if id == "" && name == "" {
-				name = NoConnectedApp
-			}
-			key := id
-			if key == "" {
-				key = "name:" + name
-			}
-			last = p.Apps[key]
+		if last == nil || !bytes.Equal(key, lastKey) {
+			last = p.Apps[string(key)]
 			if last == nil {
+				id := ID(ev.AppID).Key()
+				name := strings.TrimSpace(string(ev.AppName))
+				if id == "" && name == "" {
+					name = NoConnectedApp
+				}
 				last = &appCount{Name: name, ID: id}
-				p.Apps[key] = last
+				p.Apps[string(key)] = last
 			}
-			lastID, lastName = append(lastID[:0], ev.AppID...), append(lastName[:0], ev.AppName...)
+			lastKey = append(lastKey[:0], key...)
 		}
 		last.Requests++
 		if ev.StatusCode >= 400 {

@@ -194,15 +194,15 @@ func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
 	}
 	for {
 		rec, err := p.record()
-		if errors.Is(err, io.EOF) {
-			return scan, nil
-		}
-		var bad *rowError
-		if errors.As(err, &bad) {
-			skip(bad.line, "%s", bad.msg)
-			continue
-		}
-		if err != nil {
+		if err != nil { // only then: errors.As(err, &bad) moves bad to the heap, once a row
+			if errors.Is(err, io.EOF) {
+				return scan, nil
+			}
+			var bad *rowError
+			if errors.As(err, &bad) {
+				skip(bad.line, "%s", bad.msg)
+				continue
+			}
 			return scan, err
 		}
 		if len(rec) == 1 && len(rec[0]) == 0 {

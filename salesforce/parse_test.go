@@ -339,3 +339,22 @@ func FuzzDecodePage(f *testing.F) {
 		})
 	})
 }
+
+// TestScanAPITotalUsageAllocationsFlat: the reader's allocations do not
+// grow with the rows: its buffers are reused.
+func TestScanAPITotalUsageAllocationsFlat(t *testing.T) {
+	per := func(rows int) float64 {
+		data := usageCSV(rows)
+		return testing.AllocsPerRun(3, func() {
+			s, err := ScanAPITotalUsage(bytes.NewReader(data), func(UsageEvent) {})
+			if err != nil || s.Rows != rows {
+				t.Fatal(err, s)
+			}
+		})
+	}
+	small, large := per(100), per(5000)
+	t.Logf("%.0f allocations for 100 rows, %.0f for 5,000", small, large)
+	if large > small+10 {
+		t.Errorf("%.0f allocations for 100 rows, %.0f for 5,000: rows allocate", small, large)
+	}
+}
