@@ -3,15 +3,18 @@ package collector
 import (
 	"bytes"
 	"compress/flate"
+	"context"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -26,18 +29,29 @@ import (
 // encoded in the background at once, and scrapes go on getting the previous
 // encoding until it is ready: a scrape never waits for an encoding of 16,000
 // series, and the data it sees is at most one encoding (tens of
-// milliseconds) behind the latest snapshot. The self metrics are gathered
-// and encoded on every scrape, so a failed reload is reported by the first
-// scrape after it.
+// milliseconds) behind the latest snapshot.
+//
+// The self metrics are never cached: every scrape gets a gather of them
+// that started after the scrape arrived, so a failed reload is reported by
+// the first scrape after it. Scrapes that arrive while a gather is running
+// wait for it to end and share the next one (gathered, encoded and
+// compressed once for all of them): under 50 scrapers back to back that is
+// one gather of the process collector's /proc files at a time, not 50
+// competing for the cores, and no scrape sees anything older than itself.
 type Handler struct {
 	data    prometheus.Gatherer
 	self    prometheus.Gatherer
 	version func() uint64
 	logger  *slog.Logger
 	built   func() // for tests: a background encoding finished
+	queued  func() // for tests: a scrape waits for a gather of the self metrics that has not started
 
 	mu    sync.Mutex
 	cache map[expfmt.Format]*cachedData
+
+	selfMu      sync.Mutex
+	selfRunning *selfRound // the gather of the self metrics under way, if any
+	selfNext    *selfRound // the one after it, with the scrapes that arrived since it started
 }
 
 // cachedData is the data part in one format.
@@ -73,21 +87,132 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "encode metrics: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	self, err := h.encode(h.self, format)
+	round, err := h.gatherSelf(r.Context())
+	if err != nil {
+		return // the client went away while waiting
+	}
+	self, err := round.encoded(format, gz)
 	if err != nil {
 		http.Error(w, "encode metrics: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", string(format))
 	w.Header().Set("Vary", "Accept, Accept-Encoding")
+	// An error writing is the client's connection failing; nothing to tell it.
 	if !gz {
-		_, _ = w.Write(d.plain)
-		_, _ = w.Write(self)
+		w.Header().Set("Content-Length", strconv.Itoa(len(d.plain)+len(self.plain)))
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(d.plain)
+			_, _ = w.Write(self.plain)
+		}
 		return
 	}
 	w.Header().Set("Content-Encoding", "gzip")
-	// An error here is the client's connection failing; nothing to tell it.
-	_ = writeGzip(w, d, self)
+	w.Header().Set("Content-Length", strconv.Itoa(gzipLen(d, self)))
+	if r.Method != http.MethodHead {
+		_ = writeGzip(w, d, self)
+	}
+}
+
+// selfRound is one gather of the self metrics, shared by the scrapes that
+// arrived before it started, and its encodings.
+type selfRound struct {
+	done chan struct{} // closed when mfs is set
+	mfs  []*dto.MetricFamily
+
+	mu  sync.Mutex
+	enc map[expfmt.Format]*selfPart
+}
+
+// selfPart is a round's self metrics encoded in one format.
+type selfPart struct {
+	plain []byte
+	// deflated is plain as final Huffman-only deflate blocks, to follow
+	// the data part's sync-flushed ones; nil until a gzip scrape needs it.
+	deflated []byte
+}
+
+// gatherSelf returns a gather of the self metrics that started after it was
+// called: the running one's result would miss what happened between its
+// start and this scrape (a reload that failed), so a scrape that finds a
+// gather running waits for it to end and takes the next one, which every
+// scrape arriving meanwhile shares. The first scrape to wait leads the next
+// gather; the others wait for it, or for their client to go away.
+func (h *Handler) gatherSelf(ctx context.Context) (*selfRound, error) {
+	h.selfMu.Lock()
+	if next := h.selfNext; next != nil {
+		h.selfMu.Unlock()
+		if h.queued != nil {
+			h.queued()
+		}
+		select {
+		case <-next.done:
+			return next, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	round := &selfRound{done: make(chan struct{}), enc: map[expfmt.Format]*selfPart{}}
+	running := h.selfRunning
+	if running == nil {
+		h.selfRunning = round
+	} else {
+		h.selfNext = round
+	}
+	h.selfMu.Unlock()
+	if running != nil {
+		if h.queued != nil {
+			h.queued()
+		}
+		// Others wait on round: lead it even if this client goes away.
+		<-running.done
+		h.selfMu.Lock()
+		h.selfNext, h.selfRunning = nil, round
+		h.selfMu.Unlock()
+	}
+	// Deferred, so that a collector's panic (which net/http recovers)
+	// leaves no scrape waiting: they get whatever was gathered.
+	defer func() {
+		h.selfMu.Lock()
+		h.selfRunning = nil
+		h.selfMu.Unlock()
+		close(round.done)
+	}()
+	mfs, err := h.self.Gather()
+	if err != nil {
+		// As promhttp's ContinueOnError: serve what was gathered, log the rest.
+		h.logger.Error("Error gathering metrics", "err", err)
+	}
+	round.mfs = mfs
+	return round, nil
+}
+
+// encoded returns the round's self metrics in format, compressed too when gz.
+func (r *selfRound) encoded(format expfmt.Format, gz bool) (*selfPart, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.enc[format]
+	if p == nil {
+		plain, err := encodeFamilies(r.mfs, format)
+		if err != nil {
+			return nil, err
+		}
+		p = &selfPart{plain: plain}
+		r.enc[format] = p
+	}
+	if gz && p.deflated == nil {
+		var buf bytes.Buffer
+		zw := getFlate(&huffmanPool, &buf)
+		defer huffmanPool.Put(zw)
+		if _, err := zw.Write(p.plain); err != nil {
+			return nil, err
+		}
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		p.deflated = buf.Bytes()
+	}
+	return p, nil
 }
 
 // dataPart returns the data part: the cached one when it is of the current
@@ -179,7 +304,12 @@ func (h *Handler) Changed() {
 
 // encodeData gathers and encodes the data part, and its sync-flushed deflate form.
 func (h *Handler) encodeData(format expfmt.Format) (*dataPart, error) {
-	plain, err := h.encode(h.data, format)
+	mfs, err := h.data.Gather()
+	if err != nil {
+		// As promhttp's ContinueOnError: serve what was gathered, log the rest.
+		h.logger.Error("Error gathering metrics", "err", err)
+	}
+	plain, err := encodeFamilies(mfs, format)
 	if err != nil {
 		return nil, err
 	}
@@ -219,37 +349,27 @@ func getFlate(pool *sync.Pool, w io.Writer) *flate.Writer {
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 // writeGzip writes one gzip stream of the cached data part followed by
-// self, compressing only self: the cached deflate data ends on a sync flush,
-// so the self part's deflate blocks can follow it (they refer back to
-// nothing before themselves), and the CRC-32 continues over self.
-func writeGzip(w io.Writer, d *dataPart, self []byte) error {
-	if _, err := w.Write(gzipHeader); err != nil {
-		return err
-	}
-	if _, err := w.Write(d.deflated); err != nil {
-		return err
-	}
-	zw := getFlate(&huffmanPool, w)
-	defer huffmanPool.Put(zw)
-	if _, err := zw.Write(self); err != nil {
-		return err
-	}
-	if err := zw.Close(); err != nil {
-		return err
-	}
+// self: the data part's deflate blocks end on a sync flush, so the self
+// part's (which refer back to nothing before themselves) can follow them,
+// and the CRC-32 continues over self.
+func writeGzip(w io.Writer, d *dataPart, self *selfPart) error {
 	var trailer [8]byte
-	binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(d.crc, crc32.IEEETable, self))
-	binary.LittleEndian.PutUint32(trailer[4:], uint32(len(d.plain)+len(self))) // ISIZE is the length mod 2^32
-	_, err := w.Write(trailer[:])
-	return err
+	binary.LittleEndian.PutUint32(trailer[:4], crc32.Update(d.crc, crc32.IEEETable, self.plain))
+	binary.LittleEndian.PutUint32(trailer[4:], uint32(len(d.plain)+len(self.plain))) // ISIZE is the length mod 2^32
+	for _, b := range [][]byte{gzipHeader, d.deflated, self.deflated, trailer[:]} {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func (h *Handler) encode(g prometheus.Gatherer, format expfmt.Format) ([]byte, error) {
-	mfs, err := g.Gather()
-	if err != nil {
-		// As promhttp's ContinueOnError: serve what was gathered, log the rest.
-		h.logger.Error("Error gathering metrics", "err", err)
-	}
+// gzipLen is the length of what writeGzip writes.
+func gzipLen(d *dataPart, self *selfPart) int {
+	return len(gzipHeader) + len(d.deflated) + len(self.deflated) + 8
+}
+
+func encodeFamilies(mfs []*dto.MetricFamily, format expfmt.Format) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := expfmt.NewEncoder(&buf, format)
 	for _, mf := range mfs {
