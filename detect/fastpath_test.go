@@ -275,3 +275,40 @@ func TestAppCacheKeepsAppsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestMixedTrafficStaysInsideCapsAndRoundTrips: a week of mixed traffic
+// that overruns every cap keeps the app and network caps, and the state
+// restores to a tracker that reports the same figures and saves the same
+// bytes.
+func TestMixedTrafficStaysInsideCapsAndRoundTrips(t *testing.T) {
+	t.Parallel()
+	tr := mixedTracker(t, 7)
+	figs := tr.Figures()
+	if len(figs) == 0 || len(figs) > tr.Config().MaxApps {
+		t.Fatalf("%d apps tracked, want 1..%d", len(figs), tr.Config().MaxApps)
+	}
+	for _, f := range figs {
+		// The special buckets (Salesforce, empty, overflow) count one each.
+		if f.Networks > tr.Config().MaxNetworksPerApp+3 {
+			t.Errorf("app %q: %d networks in the window, cap %d", f.Name, f.Networks, tr.Config().MaxNetworksPerApp)
+		}
+	}
+	data, err := tr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, note, err := Restore(tr.Config(), data)
+	if err != nil || note != "" {
+		t.Fatalf("restore: %v %q", err, note)
+	}
+	if got, want := fmt.Sprint(back.Figures()), fmt.Sprint(figs); got != want {
+		t.Fatalf("figures after restore differ:\n got %s\nwant %s", got, want)
+	}
+	again, err := back.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(data) {
+		t.Fatal("state saved after a restore differs from the state restored")
+	}
+}
