@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -205,5 +206,107 @@ func TestHugeLimitsBodyBounded(t *testing.T) {
 	t.Logf("exporter peak RSS %d MB", rss>>20)
 	if rss > 200<<20 {
 		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
+	}
+}
+
+// TestGigabyteCSVFieldBounded (issue 18 item 1 at full size): a gzip
+// ApiTotalUsage file (about 1.3 MB) whose CONNECTED_APP_NAME is 1 GiB long
+// once grew the exporter past 16 GB, ignored SIGTERM and left a 1.9 GB
+// *.tmp-* state file. Now the row is skipped, counted and logged, the good
+// rows count, the exporter stays small and keeps serving; a SIGTERM in the
+// middle of the next such file stops it in a small part of the time the
+// first took to ingest, and no temporary file is left.
+func TestGigabyteCSVFieldBounded(t *testing.T) {
+	org := faultOrg()
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	// A timeout long enough for a gigabyte on a busy machine: the bound under
+	// test is memory and shutdown, not the timeout.
+	sources := strings.Replace(fastSources, "timeout: 3s", "timeout: 5m", 1)
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(sftest.TestCredentials.ClientSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("orgs:\n  - name: prod\n    login_url: %s\n%s    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n", ts.URL, sources, sftest.TestCredentials.ClientID)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := startExporter(t, "--config.file="+cfg, "--storage.path="+data, "--log.level=debug")
+	e.waitFor(t, "all sources up", allUp)
+	apps := org.Apps()
+	ld := org.Now().UTC().Truncate(24 * time.Hour)
+	file := func() *sftest.LogFile {
+		return &sftest.LogFile{LogDate: ld, CreatedDate: org.Now(), Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{
+			{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: 700},
+			{AppID: apps[3].ID, AppName: "N", AppNameBytes: 1 << 30, StatusCode: 200},
+			{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: 77},
+		}}
+	}
+	first := file()
+	org.AddLogFile(first) // builds and compresses the file before the exporter sees it
+	added := time.Now()
+	l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID, "window=24h"}
+	m := e.waitFor(t, "today's file counted without the huge row", func(m map[string]*metricFamily) bool {
+		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
+		return v == 777
+	})
+	ingest := time.Since(added)
+	t.Logf("a 1 GiB field: file ingested %v after it was listed", ingest.Round(time.Millisecond))
+	if v, _ := value(m, "salesforce_api_usage_rows_skipped_total", "org=prod"); v < 1 {
+		t.Errorf("rows skipped %v, want the huge row counted", v)
+	}
+	for name, f := range m {
+		if len(f.raw) > 1<<20 || strings.Contains(string(f.raw), "NNNNNNNN") {
+			t.Fatalf("%s: %d bytes of metrics, holding the huge name: %v", name, len(f.raw), strings.Contains(string(f.raw), "NNNNNNNN"))
+		}
+	}
+	if lg := e.log(); !strings.Contains(lg, "Left malformed rows of an ApiTotalUsage file out of the counts") || strings.Contains(lg, "NNNNNNNN") {
+		t.Errorf("the log does not say the row was left out, or holds the name:\n%s", tailStr(lg, 2000))
+	}
+	rss := peakRSS(t, e.cmd.Process.Pid)
+	t.Logf("a 1 GiB field: exporter peak RSS %d MB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
+	}
+	e.scrape(t) // still serving
+
+	// The file re-issued: SIGTERM once its download has begun.
+	before := srv.Requests()["logfile"]
+	again := file()
+	org.AddLogFile(again)
+	for srv.Requests()["logfile"] == before {
+		if time.Since(added) > 2*time.Minute {
+			t.Fatal("the re-issued file was never downloaded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	sent := time.Now()
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	var stop time.Duration
+	select {
+	case err := <-e.done:
+		e.done <- err
+		stop = time.Since(sent)
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(max(ingest, 10*time.Second)):
+		t.Fatalf("no exit within %v of SIGTERM (the first file took %v)", max(ingest, 10*time.Second), ingest)
+	}
+	t.Logf("a 1 GiB field: exit %v after SIGTERM mid-download, %.3f of the first file's ingest time", stop.Round(time.Millisecond), float64(stop)/float64(ingest))
+	if stop > ingest/3 {
+		t.Errorf("exit %v after SIGTERM, over a third of the %v the first file took", stop, ingest)
+	}
+	ingested := func(f *sftest.LogFile) bool {
+		return regexp.MustCompile(`Ingested ApiTotalUsage file"[^\n]* file=` + f.ID).MatchString(e.log())
+	}
+	if !ingested(first) || ingested(again) {
+		t.Errorf("first file ingested %v, re-issued one %v: want only the first (the SIGTERM must land mid-ingest)", ingested(first), ingested(again))
+	}
+	tmps, _ := filepath.Glob(filepath.Join(data, "*.tmp-*"))
+	if len(tmps) > 0 {
+		t.Errorf("temporary files left: %v", tmps)
 	}
 }

@@ -773,6 +773,11 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	w.Header().Set("Content-Type", "application/octetstream")
+	if gz && lf.hugeRows() {
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(lf.gzipped(s.org))
+		return
+	}
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
 		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
