@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -180,7 +182,7 @@ func TestSlowHeadersCutOff(t *testing.T) {
 	if d := time.Since(start); err == nil || d > httpReadHeaderTimeout+10*time.Second {
 		t.Errorf("after %v: err %v; want the connection closed after about %v", d, err, httpReadHeaderTimeout)
 	}
-	srv := newHTTPServer(nil)
+	srv := newHTTPServer(nil, defaultHTTPBounds)
 	if srv.ReadTimeout <= 0 || srv.WriteTimeout < 3*time.Minute || srv.IdleTimeout <= 0 || srv.IdleTimeout > 5*time.Minute {
 		t.Errorf("server bounds: read %v write %v idle %v", srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
 	}
@@ -308,5 +310,111 @@ func TestGigabyteCSVFieldBounded(t *testing.T) {
 	tmps, _ := filepath.Glob(filepath.Join(data, "*.tmp-*"))
 	if len(tmps) > 0 {
 		t.Errorf("temporary files left: %v", tmps)
+	}
+}
+
+// TestIdleAndSlowConnectionsCutOff (issue 18 item 13): 3,000 idle
+// keep-alive connections and 1,000 clients that never finish their
+// headers are each closed by the exporter once the configured
+// --web.idle-timeout or --web.read-header-timeout has passed (never
+// before), and the exporter stays small and keeps serving.
+func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
+	t.Parallel()
+	const timeout = 2 * time.Second
+	e := startExporter(t, "--demo", "--web.idle-timeout="+timeout.String(), "--web.read-header-timeout="+timeout.String())
+	addr := strings.TrimPrefix(e.addr, "http://")
+	type result struct {
+		kind string
+		open time.Duration // from its request to its close by the server
+		err  error
+	}
+	results := make(chan result, 4000)
+	attack := func(kind string, request string, fullRequest bool) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			results <- result{kind: kind, err: err}
+			return
+		}
+		defer conn.Close()
+		// The server's timeout starts after it read the request (or, for
+		// an idle connection, after it wrote its answer): never before now.
+		sent := time.Now()
+		if _, err := io.WriteString(conn, request); err != nil {
+			results <- result{kind: kind, err: err}
+			return
+		}
+		br := bufio.NewReader(conn)
+		if fullRequest {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				results <- result{kind: kind, err: fmt.Errorf("response: %w", err)}
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || resp.Close {
+				results <- result{kind: kind, err: fmt.Errorf("status %d, close %v: not a keep-alive answer", resp.StatusCode, resp.Close)}
+				return
+			}
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(timeout + 30*time.Second))
+		_, err = io.Copy(io.Discard, br)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			results <- result{kind: kind, err: fmt.Errorf("still open %v after its request", time.Since(sent).Round(time.Second))}
+			return
+		}
+		results <- result{kind: kind, open: time.Since(sent)} // EOF or a reset: the server closed it
+	}
+	for range 3000 {
+		go attack("idle keep-alive", "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n", true)
+	}
+	for range 1000 {
+		go attack("slow headers", "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ", false)
+	}
+	open := map[string][]time.Duration{}
+	failed := 0
+	for range 4000 {
+		r := <-results
+		if r.err != nil {
+			if failed++; failed <= 5 {
+				t.Errorf("%s: %v", r.kind, r.err)
+			}
+			continue
+		}
+		open[r.kind] = append(open[r.kind], r.open)
+	}
+	for kind, ds := range open {
+		slices.Sort(ds)
+		t.Logf("%d %s connections closed by the exporter after %v (min), %v (median), %v (max); timeout %v", len(ds), kind, ds[0].Round(time.Millisecond), ds[len(ds)/2].Round(time.Millisecond), ds[len(ds)-1].Round(time.Millisecond), timeout)
+		if ds[0] < timeout {
+			t.Errorf("%s: a connection closed after %v, before the %v timeout", kind, ds[0], timeout)
+		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of 4000 connections failed", failed)
+	}
+	rss := peakRSS(t, e.cmd.Process.Pid)
+	t.Logf("4000 held connections: exporter peak RSS %d MB", rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
+	}
+	if resp, err := http.Get(e.addr + "/-/healthy"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("not serving after the attack: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+}
+
+// TestBadHTTPTimeoutRefused: a timeout flag of 0 (which would mean none)
+// or over a day is refused at start, naming the flag.
+func TestBadHTTPTimeoutRefused(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"--web.idle-timeout=0s", "--web.read-header-timeout=-1s", "--web.write-timeout=48h", "--web.read-timeout=0s"} {
+		code, out := runBinary(t, 20*time.Second, "--demo", "--web.listen-address=127.0.0.1:0", arg)
+		name, _, _ := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+		if code != 1 || !strings.Contains(out, "--"+name) || !strings.Contains(out, "must be over 0 and at most 24h") {
+			t.Errorf("%s: exit %d, %q", arg, code, tailStr(out, 400))
+		}
 	}
 }
