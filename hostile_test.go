@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -25,32 +26,90 @@ import (
 
 func runBinary(t *testing.T, timeout time.Duration, args ...string) (int, string) {
 	t.Helper()
+	code, out, _ := runBinaryRSS(t, timeout, args...)
+	return code, out
+}
+
+// runBinaryRSS runs the binary to its end, like runBinary, and also returns
+// its peak resident set in bytes: VmHWM, read every few milliseconds while
+// it runs (a high-water mark, so the last reading misses at most the last
+// milliseconds); 0 when it ended before the first reading.
+func runBinaryRSS(t *testing.T, timeout time.Duration, args ...string) (int, string, int64) {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
-	done := make(chan struct{})
-	var out []byte
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var rss int64
+	deadline := time.After(timeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	var err error
-	go func() { out, err = cmd.CombinedOutput(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(timeout):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("%v did not finish within %v (hung)", args, timeout)
+wait:
+	for {
+		select {
+		case err = <-done:
+			break wait
+		case <-tick.C:
+			if v := vmHWM(cmd.Process.Pid); v > rss {
+				rss = v
+			}
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			<-done
+			t.Fatalf("%v did not finish within %v (hung)", args, timeout)
+		}
 	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	}
-	return code, string(out)
+	return code, out.String(), rss
+}
+
+// runHostile is runBinary for an attack: it logs the run's peak RSS and
+// fails the test over 200 MB.
+func runHostile(t *testing.T, what string, timeout time.Duration, args ...string) (int, string) {
+	t.Helper()
+	code, out, rss := runBinaryRSS(t, timeout, args...)
+	if rss > 0 {
+		checkRSS(t, what, rss)
+	}
+	return code, out
+}
+
+// checkRSS logs an attack's peak RSS and fails the test over 200 MB.
+func checkRSS(t *testing.T, what string, rss int64) {
+	t.Helper()
+	t.Logf("%s: exporter peak RSS %d MB", what, rss>>20)
+	if rss > 200<<20 {
+		t.Errorf("%s: exporter peak RSS %d MB, over 200 MB", what, rss>>20)
+	}
 }
 
 // peakRSS is a process's peak resident set (VmHWM), in bytes.
 func peakRSS(t *testing.T, pid int) int64 {
 	t.Helper()
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	v := vmHWM(pid)
+	if v == 0 {
+		t.Fatal("no VmHWM")
+	}
+	return v
+}
+
+// vmHWM is a running process's VmHWM in bytes, 0 when /proc does not say.
+func vmHWM(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		t.Skipf("no /proc: %v", err)
+		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
@@ -58,7 +117,6 @@ func peakRSS(t *testing.T, pid int) int64 {
 			return kb << 10
 		}
 	}
-	t.Fatal("no VmHWM")
 	return 0
 }
 
@@ -76,7 +134,7 @@ func TestHostileSecretFiles(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth: {flow: client_credentials, client_id: x, client_secret_file: %s}\n", p)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, out := runBinary(t, 20*time.Second, "--config.file="+cfg, "--config.check")
+		code, out := runHostile(t, "secret file "+filepath.Base(p), 20*time.Second, "--config.file="+cfg, "--config.check")
 		if code != 1 || !strings.Contains(out, "client_secret_file") || !strings.Contains(out, "not a regular file") {
 			t.Errorf("%s: exit %d, %q", p, code, out)
 		}
@@ -89,7 +147,7 @@ func TestRevokeBadRate(t *testing.T) {
 	t.Parallel()
 	cfg := writeConfig(t, t.TempDir(), "https://acme.my.salesforce.com", "")
 	for _, r := range []string{"NaN", "Inf", "-Inf", "0", "-1", "51", "0.001"} {
-		code, out := runBinary(t, 20*time.Second, "revoke", "--config.file="+cfg, "--org=prod", "--app=X", "--rate="+r)
+		code, out := runHostile(t, "revoke --rate="+r, 20*time.Second, "revoke", "--config.file="+cfg, "--org=prod", "--app=X", "--rate="+r)
 		if code != 1 || !strings.Contains(out, "--rate") || !strings.Contains(out, "from 0.01 to 50") || strings.Contains(out, "panic") {
 			t.Errorf("--rate=%s: exit %d, %q", r, code, out)
 		}
@@ -109,7 +167,7 @@ func TestRevokeAgainstHostileEndpoint(t *testing.T) {
 	before := org.TokenCount()
 	srv.SetRevokeBehaviour(sftest.RevokeBehaviour{RedirectTo: ts.URL + "/services/data/v66.0/limits/"})
 	audit := filepath.Join(dir, "audit.jsonl")
-	code, out := runBinary(t, time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50", "--audit-log="+audit)
+	code, out := runHostile(t, "revoke against a redirecting endpoint", time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50", "--audit-log="+audit)
 	if code != 3 || !strings.Contains(out, "Revoked 0,") || org.TokenCount() != before {
 		t.Errorf("redirect: exit %d, tokens %d -> %d:\n%s", code, before, org.TokenCount(), tailStr(out, 600))
 	}
@@ -118,7 +176,7 @@ func TestRevokeAgainstHostileEndpoint(t *testing.T) {
 	}
 	srv.SetRevokeBehaviour(sftest.RevokeBehaviour{})
 	if _, err := os.Stat("/dev/full"); err == nil {
-		code, out = runBinary(t, time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50", "--audit-log=/dev/full")
+		code, out = runHostile(t, "revoke with the audit log on /dev/full", time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50", "--audit-log=/dev/full")
 		if code == 0 || !strings.Contains(out, "write audit log") || org.TokenCount() != before || srv.Requests()["revoke"] == 0 {
 			t.Errorf("/dev/full: exit %d, tokens %d -> %d:\n%s", code, before, org.TokenCount(), tailStr(out, 600))
 		}
@@ -156,11 +214,7 @@ func TestHugeCSVFieldBounded(t *testing.T) {
 			t.Errorf("%s: %d bytes, holds the huge name: %v", name, len(f.raw), strings.Contains(string(f.raw), "NNNNNNNN"))
 		}
 	}
-	rss := peakRSS(t, s.e.cmd.Process.Pid)
-	t.Logf("exporter peak RSS %d MB", rss>>20)
-	if rss > 200<<20 {
-		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
-	}
+	checkRSS(t, "a 4 MiB CONNECTED_APP_NAME", peakRSS(t, s.e.cmd.Process.Pid))
 }
 
 // TestSlowHeadersCutOff: a client that never finishes its request headers
@@ -182,6 +236,7 @@ func TestSlowHeadersCutOff(t *testing.T) {
 	if d := time.Since(start); err == nil || d > httpReadHeaderTimeout+10*time.Second {
 		t.Errorf("after %v: err %v; want the connection closed after about %v", d, err, httpReadHeaderTimeout)
 	}
+	checkRSS(t, "a client that never finishes its headers", peakRSS(t, e.cmd.Process.Pid))
 	srv := newHTTPServer(nil, defaultHTTPBounds)
 	if srv.ReadTimeout <= 0 || srv.WriteTimeout < 3*time.Minute || srv.IdleTimeout <= 0 || srv.IdleTimeout > 5*time.Minute {
 		t.Errorf("server bounds: read %v write %v idle %v", srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout)
@@ -204,11 +259,7 @@ func TestHugeLimitsBodyBounded(t *testing.T) {
 	if !strings.Contains(s.e.log(), "response body too large") {
 		t.Error("the log does not say the body was too large")
 	}
-	rss := peakRSS(t, s.e.cmd.Process.Pid)
-	t.Logf("exporter peak RSS %d MB", rss>>20)
-	if rss > 200<<20 {
-		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
-	}
+	checkRSS(t, "a 20 MiB /limits body", peakRSS(t, s.e.cmd.Process.Pid))
 }
 
 // TestGigabyteCSVFieldBounded (issue 18 item 1 at full size): a gzip
@@ -265,11 +316,7 @@ func TestGigabyteCSVFieldBounded(t *testing.T) {
 	if lg := e.log(); !strings.Contains(lg, "Left malformed rows of an ApiTotalUsage file out of the counts") || strings.Contains(lg, "NNNNNNNN") {
 		t.Errorf("the log does not say the row was left out, or holds the name:\n%s", tailStr(lg, 2000))
 	}
-	rss := peakRSS(t, e.cmd.Process.Pid)
-	t.Logf("a 1 GiB field: exporter peak RSS %d MB", rss>>20)
-	if rss > 200<<20 {
-		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
-	}
+	checkRSS(t, "a 1 GiB field", peakRSS(t, e.cmd.Process.Pid))
 	e.scrape(t) // still serving
 
 	// The file re-issued: SIGTERM once its download has begun.
@@ -329,8 +376,11 @@ func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
 		err  error
 	}
 	results := make(chan result, 4000)
+	dials := make(chan struct{}, 32) // many held connections, not a SYN flood
 	attack := func(kind string, request string, fullRequest bool) {
+		dials <- struct{}{}
 		conn, err := net.Dial("tcp", addr)
+		<-dials
 		if err != nil {
 			results <- result{kind: kind, err: err}
 			return
@@ -364,7 +414,11 @@ func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
 			results <- result{kind: kind, err: fmt.Errorf("still open %v after its request", time.Since(sent).Round(time.Second))}
 			return
 		}
-		results <- result{kind: kind, open: time.Since(sent)} // EOF or a reset: the server closed it
+		if err != nil {
+			results <- result{kind: kind, err: fmt.Errorf("after %v: %w", time.Since(sent).Round(time.Millisecond), err)}
+			return
+		}
+		results <- result{kind: kind, open: time.Since(sent)} // EOF: the server closed it
 	}
 	for range 3000 {
 		go attack("idle keep-alive", "GET /-/healthy HTTP/1.1\r\nHost: x\r\n\r\n", true)
@@ -394,11 +448,7 @@ func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("%d of 4000 connections failed", failed)
 	}
-	rss := peakRSS(t, e.cmd.Process.Pid)
-	t.Logf("4000 held connections: exporter peak RSS %d MB", rss>>20)
-	if rss > 200<<20 {
-		t.Errorf("exporter peak RSS %d MB, over 200 MB", rss>>20)
-	}
+	checkRSS(t, "4000 held connections", peakRSS(t, e.cmd.Process.Pid))
 	if resp, err := http.Get(e.addr + "/-/healthy"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("not serving after the attack: %v", err)
 	} else {
@@ -411,7 +461,7 @@ func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
 func TestBadHTTPTimeoutRefused(t *testing.T) {
 	t.Parallel()
 	for _, arg := range []string{"--web.idle-timeout=0s", "--web.read-header-timeout=-1s", "--web.write-timeout=48h", "--web.read-timeout=0s"} {
-		code, out := runBinary(t, 20*time.Second, "--demo", "--web.listen-address=127.0.0.1:0", arg)
+		code, out := runHostile(t, arg, 20*time.Second, "--demo", "--web.listen-address=127.0.0.1:0", arg)
 		name, _, _ := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
 		if code != 1 || !strings.Contains(out, "--"+name) || !strings.Contains(out, "must be over 0 and at most 24h") {
 			t.Errorf("%s: exit %d, %q", arg, code, tailStr(out, 400))
