@@ -58,6 +58,11 @@ wait:
 			if v := vmHWM(cmd.Process.Pid); v > rss {
 				rss = v
 			}
+			if rss > 512<<20 { // a regression must not take the machine's memory
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf("%v: killed at %d MB of RSS, growing without bound", args, rss>>20)
+			}
 		case <-deadline:
 			_ = cmd.Process.Kill()
 			<-done
@@ -120,8 +125,9 @@ func vmHWM(pid int) int64 {
 	return 0
 }
 
-// TestHostileSecretFiles: a FIFO or /dev/zero as the secret file does not
-// hang --config.check; it is refused with a message naming the key.
+// TestHostileSecretFiles: a FIFO or /dev/zero as the config file or the
+// secret file does not hang --config.check; it is refused with a message
+// naming the file or the key.
 func TestHostileSecretFiles(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -130,11 +136,17 @@ func TestHostileSecretFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{fifo, "/dev/zero"} {
+		// As the config file itself: refused at once, neither read without
+		// end (it used to read /dev/zero until memory ran out) nor hung.
+		code, out := runHostile(t, "config file "+filepath.Base(p), 20*time.Second, "--config.file="+p, "--config.check")
+		if code != 1 || !strings.Contains(out, "read config "+p) || !strings.Contains(out, "not a regular file") {
+			t.Errorf("--config.file=%s: exit %d, %q", p, code, out)
+		}
 		cfg := filepath.Join(dir, "config.yml")
 		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth: {flow: client_credentials, client_id: x, client_secret_file: %s}\n", p)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		code, out := runHostile(t, "secret file "+filepath.Base(p), 20*time.Second, "--config.file="+cfg, "--config.check")
+		code, out = runHostile(t, "secret file "+filepath.Base(p), 20*time.Second, "--config.file="+cfg, "--config.check")
 		if code != 1 || !strings.Contains(out, "client_secret_file") || !strings.Contains(out, "not a regular file") {
 			t.Errorf("%s: exit %d, %q", p, code, out)
 		}
@@ -372,13 +384,16 @@ func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
 	addr := strings.TrimPrefix(e.addr, "http://")
 	type result struct {
 		kind string
-		open time.Duration // from its request to its close by the server
+		open time.Duration // from its dial to its close by the server
 		err  error
 	}
 	results := make(chan result, 4000)
 	dials := make(chan struct{}, 32) // many held connections, not a SYN flood
 	attack := func(kind string, request string, fullRequest bool) {
 		dials <- struct{}{}
+		// The server's timeout starts once it accepted the connection (or,
+		// for an idle one, once it wrote its answer): never before this.
+		sent := time.Now()
 		conn, err := net.Dial("tcp", addr)
 		<-dials
 		if err != nil {
@@ -386,9 +401,6 @@ func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
 			return
 		}
 		defer conn.Close()
-		// The server's timeout starts after it read the request (or, for
-		// an idle connection, after it wrote its answer): never before now.
-		sent := time.Now()
 		if _, err := io.WriteString(conn, request); err != nil {
 			results <- result{kind: kind, err: err}
 			return
@@ -411,7 +423,7 @@ func TestIdleAndSlowConnectionsCutOff(t *testing.T) {
 		_, err = io.Copy(io.Discard, br)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			results <- result{kind: kind, err: fmt.Errorf("still open %v after its request", time.Since(sent).Round(time.Second))}
+			results <- result{kind: kind, err: fmt.Errorf("still open %v after its dial", time.Since(sent).Round(time.Second))}
 			return
 		}
 		if err != nil {
