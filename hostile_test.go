@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -479,4 +480,87 @@ func TestBadHTTPTimeoutRefused(t *testing.T) {
 			t.Errorf("%s: exit %d, %q", arg, code, tailStr(out, 400))
 		}
 	}
+}
+
+// TestHugeStateFirstSeenPruned (issue 18 item 9, against the binary): a
+// state file of the old format (no last-seen times) holding 200,000
+// first-seen times of an org that cycled through app names is cut to
+// max_apps_per_org entries after a restart, and every live app keeps its
+// first-seen time, so SalesforceNewAppAuthorized does not fire again.
+func TestHugeStateFirstSeenPruned(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, faultOrg(), sftest.TestCredentials)
+	first := s.e.waitFor(t, "all sources up", allUp)["salesforce_connected_app_first_seen_timestamp_seconds"]
+	if first == nil || len(first.series) == 0 {
+		t.Fatal("no first-seen series")
+	}
+	if err := s.e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := <-s.e.done
+	s.e.done <- err
+	path := filepath.Join(s.dir, "data", "prod.state.json")
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(mustRead(t, path)), &raw); err != nil {
+		t.Fatal(err)
+	}
+	var seen map[string]time.Time
+	if err := json.Unmarshal(raw["first_seen"], &seen); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-300 * 24 * time.Hour).UTC().Truncate(time.Second)
+	live := len(seen)
+	for k := range seen {
+		seen[k] = long
+	}
+	for i := range 200_000 {
+		seen[fmt.Sprintf("connected_app|Cycled app %06d||", i)] = long
+	}
+	delete(raw, "last_seen")
+	raw["first_seen"], _ = json.Marshal(seen)
+	b, _ := json.Marshal(raw)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("state file of %d first-seen times: %d KB", len(seen), len(b)>>10)
+
+	e := startExporter(t, "--config.file="+s.cfg, "--storage.path="+filepath.Join(s.dir, "data"), "--log.level=debug")
+	m := e.waitFor(t, "all sources up after the restart", allUp)
+	deadline := time.Now().Add(time.Minute)
+	var st struct {
+		FirstSeen map[string]time.Time `json:"first_seen"`
+		LastSeen  map[string]time.Time `json:"last_seen"`
+	}
+	for {
+		st.FirstSeen, st.LastSeen = nil, nil
+		if err := json.Unmarshal([]byte(mustRead(t, path)), &st); err == nil && len(st.FirstSeen) <= 5000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the state still holds %d first-seen times", len(st.FirstSeen))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	n := 0
+	for k, fs := range st.FirstSeen {
+		if !strings.Contains(k, "|Cycled app ") && fs.Equal(long) {
+			n++
+		}
+	}
+	if n != live || len(st.LastSeen) != len(st.FirstSeen) {
+		t.Errorf("after the restart the state keeps %d of the %d live apps' first-seen times, %d last-seen times for %d", n, live, len(st.LastSeen), len(st.FirstSeen))
+	}
+	got := m["salesforce_connected_app_first_seen_timestamp_seconds"]
+	if got == nil || len(got.series) != len(first.series) {
+		t.Fatalf("first-seen series: %v before the restart, %v after", first.series, got)
+	}
+	for l, v := range got.series {
+		if v != float64(long.Unix()) {
+			t.Errorf("%s: first seen %v after the restart, want %v from the state", l, time.Unix(int64(v), 0).UTC(), long)
+		}
+	}
+	if !strings.Contains(e.log(), "More first-seen times than max_apps_per_org") {
+		t.Error("the log does not say first-seen times were forgotten")
+	}
+	checkRSS(t, "a state of 200,000 first-seen times", peakRSS(t, e.cmd.Process.Pid))
 }
