@@ -61,12 +61,12 @@ wait:
 			}
 			if rss > 512<<20 { // a regression must not take the machine's memory
 				_ = cmd.Process.Kill()
-				<-done
+				<-done //nolint:errcheck // killed: the exit status is an error by design
 				t.Fatalf("%v: killed at %d MB of RSS, growing without bound", args, rss>>20)
 			}
 		case <-deadline:
 			_ = cmd.Process.Kill()
-			<-done
+			<-done //nolint:errcheck // killed: the exit status is an error by design
 			t.Fatalf("%v did not finish within %v (hung)", args, timeout)
 		}
 	}
