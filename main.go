@@ -75,6 +75,7 @@ type cli struct {
 	lifecycle    *bool
 	pprof        *bool
 	toolkitFlags *web.FlagConfig
+	httpBounds   httpBounds
 
 	storageSet bool
 	reviewOn   *bool
@@ -113,6 +114,10 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.shard = c.serve.Flag("orgs.shard", "Which shard of the orgs this replica serves, 0 to --orgs.shards minus 1; or a StatefulSet pod name ending in -<ordinal> (the ordinal is the shard).").Default("0").String()
 	c.shards = c.serve.Flag("orgs.shards", "How many replicas share the orgs of the config file: each org is served by exactly one, chosen by a stable hash of its name.").Default("1").Int()
 	c.toolkitFlags = kingpinflag.AddFlags(c.serve, defaultAddress)
+	c.serve.Flag("web.read-header-timeout", "How long a client may take to send its request headers before it is cut off (slow-header clients).").Default(httpReadHeaderTimeout.String()).DurationVar(&c.httpBounds.readHeader)
+	c.serve.Flag("web.read-timeout", "How long a client may take to send its whole request.").Default(httpReadTimeout.String()).DurationVar(&c.httpBounds.read)
+	c.serve.Flag("web.write-timeout", "How long a response may take, from the end of the request's headers, before the connection is cut (a client that never reads); /review can take two minutes.").Default(httpWriteTimeout.String()).DurationVar(&c.httpBounds.write)
+	c.serve.Flag("web.idle-timeout", "How long an idle keep-alive connection is kept open.").Default(httpIdleTimeout.String()).DurationVar(&c.httpBounds.idle)
 	c.review.register(app)
 	c.revoke.register(app)
 	c.check.register(app)
@@ -162,6 +167,10 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	}
 	shard, err := config.ParseShard(*c.shard, *c.shards)
 	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	if err := c.httpBounds.check(); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
@@ -304,7 +313,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	registerReview(mux, rs)
 	mux.Handle("/", &landing{mgr: mgr, links: landingLinks(*c.metricsPath, *c.pprof, *c.lifecycle, *c.reviewOn)})
 
-	srv := newHTTPServer(withShardHeader(mux, shard))
+	srv := newHTTPServer(withShardHeader(mux, shard), c.httpBounds)
 	errCh := make(chan error, 1)
 	go func() { errCh <- web.ListenAndServe(srv, c.toolkitFlags, logger) }()
 	select {
@@ -336,16 +345,39 @@ const (
 	httpMaxHeaderBytes    = 64 << 10
 )
 
-// newHTTPServer returns the server for every endpoint, with the bounds
-// above: a client that sends its headers slowly, holds an idle keep-alive
+// httpBounds are the server's timeouts (--web.*-timeout).
+type httpBounds struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// defaultHTTPBounds are the flags' defaults.
+var defaultHTTPBounds = httpBounds{readHeader: httpReadHeaderTimeout, read: httpReadTimeout, write: httpWriteTimeout, idle: httpIdleTimeout}
+
+// check says which flag is out of range: each timeout must be over zero (no
+// timeout at all is what let idle and slow clients hold connections) and at
+// most a day.
+func (b httpBounds) check() error {
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"web.read-header-timeout", b.readHeader}, {"web.read-timeout", b.read}, {"web.write-timeout", b.write}, {"web.idle-timeout", b.idle}} {
+		if f.d <= 0 || f.d > 24*time.Hour {
+			return fmt.Errorf("--%s=%v: must be over 0 and at most 24h (for example 30s or 5m)", f.name, f.d)
+		}
+	}
+	return nil
+}
+
+// newHTTPServer returns the server for every endpoint, with the bounds b:
+// a client that sends its headers slowly, holds an idle keep-alive
 // connection, or never reads its response is cut off.
-func newHTTPServer(h http.Handler) *http.Server {
+func newHTTPServer(h http.Handler, b httpBounds) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: httpReadHeaderTimeout,
-		ReadTimeout:       httpReadTimeout,
-		WriteTimeout:      httpWriteTimeout,
-		IdleTimeout:       httpIdleTimeout,
+		ReadHeaderTimeout: b.readHeader,
+		ReadTimeout:       b.read,
+		WriteTimeout:      b.write,
+		IdleTimeout:       b.idle,
 		MaxHeaderBytes:    httpMaxHeaderBytes,
 	}
 }

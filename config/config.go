@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -162,13 +161,22 @@ func (e *Error) Error() string {
 
 // Load reads, decodes strictly and validates a config file, and reads the
 // secret files it names. It makes no network call.
+//
+// The file must be a regular file (a symbolic link to one is fine) of at
+// most MaxConfigFileBytes: a FIFO or a device such as /dev/zero is refused
+// without being read, so neither start, --config.check nor a reload can
+// hang or read without end.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := readRegularFile(path, MaxConfigFileBytes, "the config", "a config file")
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, fmt.Errorf("read config %s: %w", path, err)
 	}
 	return Parse(data, path)
 }
+
+// MaxConfigFileBytes is the largest config file accepted: room for an
+// inventory of a hundred thousand apps.
+const MaxConfigFileBytes = 16 << 20
 
 var typeErrRE = regexp.MustCompile(`^line (\d+): (.*)$`)
 var unknownFieldRE = regexp.MustCompile(`^field (\S+) not found in type config\.(\w+)$`)

@@ -44,16 +44,23 @@ func readSecretFile(p string) ([]byte, fs.FileInfo, error) {
 }
 
 func readRegular(p string) ([]byte, fs.FileInfo, error) {
+	return readRegularFile(p, MaxSecretFileBytes, "the secret", "a secret")
+}
+
+// readRegularFile reads p, a regular file of at most limit bytes; holding
+// and kind name what it should hold in the errors ("the secret", "a
+// secret").
+func readRegularFile(p string, limit int64, holding, kind string) ([]byte, fs.FileInfo, error) {
 	// Check before opening: opening a FIFO for reading blocks until a writer comes.
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, nil, errors.Unwrap(err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, st, fmt.Errorf("not a regular file (%v): give a plain file holding the secret", st.Mode().Type())
+		return nil, st, fmt.Errorf("not a regular file (%v): give a plain file holding %s", st.Mode().Type(), holding)
 	}
-	if st.Size() > MaxSecretFileBytes {
-		return nil, st, fmt.Errorf("%d bytes, more than the %d a secret can need: is this the right file?", st.Size(), MaxSecretFileBytes)
+	if st.Size() > limit {
+		return nil, st, fmt.Errorf("%d bytes, more than the %d %s can need: is this the right file?", st.Size(), limit, kind)
 	}
 	// O_NONBLOCK: should the path have become a FIFO since the check, opening does not wait for a writer.
 	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
@@ -62,14 +69,14 @@ func readRegular(p string) ([]byte, fs.FileInfo, error) {
 	}
 	defer f.Close()
 	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, st, errors.New("not a regular file: give a plain file holding the secret")
+		return nil, st, fmt.Errorf("not a regular file: give a plain file holding %s", holding)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxSecretFileBytes+1))
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, st, errors.Unwrap(err)
 	}
-	if len(b) > MaxSecretFileBytes {
-		return nil, st, fmt.Errorf("more than %d bytes, more than a secret can need: is this the right file?", MaxSecretFileBytes)
+	if int64(len(b)) > limit {
+		return nil, st, fmt.Errorf("more than %d bytes, more than %s can need: is this the right file?", limit, kind)
 	}
 	return b, st, nil
 }

@@ -54,3 +54,58 @@ func TestSecretFileHostile(t *testing.T) {
 		t.Errorf("symlink: %q %v", b, err)
 	}
 }
+
+// TestConfigFileHostile: the config file itself is read like a secret file,
+// with its own bound: a FIFO, /dev/zero, a directory or a file over
+// MaxConfigFileBytes is refused at once, naming the file; a symbolic link
+// to a config is read.
+func TestConfigFileHostile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.yml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxConfigFileBytes + 1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	f.Close()
+	cases := map[string]string{
+		fifo:        "not a regular file",
+		"/dev/zero": "not a regular file",
+		dir:         "not a regular file",
+		big:         "16777217 bytes, more than the 16777216 a config file can need",
+	}
+	for p, want := range cases {
+		done := make(chan error, 1)
+		go func() { _, err := Load(p); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "read config "+p) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", p, err, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Load hangs", p)
+		}
+	}
+	secret := filepath.Join(dir, "secret")
+	good := filepath.Join(dir, "good.yml")
+	link := filepath.Join(dir, "link.yml")
+	if err := os.WriteFile(secret, []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte("orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth: {flow: client_credentials, client_id: x, client_secret_file: secret}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(good, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(link); err != nil {
+		t.Errorf("a symbolic link to a config: %v", err)
+	}
+}

@@ -279,6 +279,7 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			a.Known, a.Owner = true, e.Owner
 		}
 		sk := firstSeenKey(a)
+		a.stateKey = sk
 		if a.HasTokens && a.Tokens > 0 || a.HasAPIUsage && a.Requests7d > 0 {
 			fs, ok := firstSeen[sk]
 			if !ok {
@@ -298,6 +299,13 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
 	})
 	return snap, added
+}
+
+// seenNow reports whether an app counts as seen for its first-seen time's
+// retention (pruneSeen): it holds tokens, has API usage in the 7-day window,
+// or is installed.
+func seenNow(a *AppUsage) bool {
+	return a.HasTokens && a.Tokens > 0 || a.HasAPIUsage && a.Requests7d > 0 || a.Installed
 }
 
 // sortedKeys returns m's keys in order, so rows appear in a stable order.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,7 +127,7 @@ func (r *Refresher) Snapshot() *Snapshot { return r.snap.Load() }
 // Run refreshes sources as they fall due until ctx is done. The first
 // refresh starts at once.
 func (r *Refresher) Run(ctx context.Context) {
-	r.state = loadState(r.storage, r.org.Name, r.logger)
+	r.loadState()
 	r.publish()
 	for {
 		now := r.now()
@@ -412,8 +414,11 @@ func (r *Refresher) publish() {
 		p.HeaderUsage = &u
 	}
 	snap, added := build(r.org.Name, p, set.Inventory, r.state.FirstSeen, now)
-	for k, t := range added {
-		r.state.FirstSeen[k], r.dirty = t, true
+	live := map[string]bool{}
+	for i := range snap.Apps {
+		if a := &snap.Apps[i]; seenNow(a) {
+			live[a.stateKey] = true
+		}
 	}
 	if n := capApps(snap, set.MaxApps); n > 0 {
 		if !r.warned["cap"] {
@@ -423,6 +428,7 @@ func (r *Refresher) publish() {
 	} else if r.warned["cap"] {
 		delete(r.warned, "cap")
 	}
+	r.updateSeen(snap, added, live, set.MaxApps, now)
 	snap.Sources = map[string]SourceStatus{}
 	for _, s := range r.sources {
 		st := s.status
@@ -452,16 +458,63 @@ func (r *Refresher) publish() {
 	}
 }
 
-// RefreshAll runs every enabled source once, now, and publishes. It is what
-// one-shot commands (review) and tests use; it must not run alongside Run.
-func (r *Refresher) RefreshAll(ctx context.Context) error {
-	if r.state == nil && r.readOnly {
+// loadState loads the org's state; its apps without a last-seen time count
+// as seen now.
+func (r *Refresher) loadState() {
+	if r.readOnly {
 		// A command beside a serving exporter reads its state and touches
 		// nothing in its folder: no temporary file removed, no damaged
 		// file set aside.
 		r.state = readState(r.storage, r.org.Name, r.logger)
-	} else if r.state == nil {
+	} else {
 		r.state = loadState(r.storage, r.org.Name, r.logger)
+	}
+	r.state.fillLastSeen(r.now())
+}
+
+// updateSeen keeps the state's first-seen times: it records the new ones of
+// the apps exported with a series of their own (an app summed into (other)
+// gets its first-seen time when it gets its own series), the last-seen
+// times of the live apps, and, once every enabled source has run since the
+// start (so that a live app has been seen before its time is judged),
+// prunes them (pruneSeen) to the apps seen within FirstSeenRetention and to
+// at most max_apps_per_org.
+func (r *Refresher) updateSeen(snap *Snapshot, added map[string]time.Time, live map[string]bool, limit int, now time.Time) {
+	exported := make(map[string]bool, len(snap.Apps))
+	for i := range snap.Apps {
+		if k := snap.Apps[i].stateKey; k != "" {
+			exported[k] = true
+		}
+	}
+	for k, t := range added {
+		if exported[k] {
+			r.state.FirstSeen[k], r.dirty = t, true
+		}
+	}
+	if r.state.touchSeen(slices.Collect(maps.Keys(live)), now) {
+		r.dirty = true
+	}
+	for _, s := range r.sources {
+		if s.status.Enabled && s.status.LastAttempt.IsZero() {
+			return
+		}
+	}
+	aged, evicted := r.state.pruneSeen(now, limit, live, exported)
+	if aged > 0 {
+		r.dirty = true
+		r.logger.Info("Forgot the first-seen times of apps not seen (no tokens, no API usage, not installed) for the retention", "apps", aged, "retention", FirstSeenRetention)
+	}
+	if evicted > 0 {
+		r.dirty = true
+		r.logger.Warn("More first-seen times than max_apps_per_org: forgot the least recently seen", "apps", evicted, "max_apps_per_org", limit)
+	}
+}
+
+// RefreshAll runs every enabled source once, now, and publishes. It is what
+// one-shot commands (review) and tests use; it must not run alongside Run.
+func (r *Refresher) RefreshAll(ctx context.Context) error {
+	if r.state == nil {
+		r.loadState()
 	}
 	var errs []error
 	for _, s := range r.sources {

@@ -44,6 +44,7 @@ type AppUsage struct {
 	HasTokens bool
 	TokenStats
 	FirstSeen time.Time // when the exporter first saw the app (kept across restarts)
+	stateKey  string    // its key in the state's first-seen times (firstSeenKey), set by build
 
 	HasSessions bool
 	Sessions    int64

@@ -22,8 +22,13 @@ type orgState struct {
 	Org     string `json:"org"`
 	// AggregatesRejectedAt is when the org last refused GROUP BY on OauthToken.
 	AggregatesRejectedAt time.Time `json:"aggregates_rejected_at,omitzero"`
-	// FirstSeen is when the exporter first saw each app, by appStateKey.
+	// FirstSeen is when the exporter first saw each app, by firstSeenKey.
 	FirstSeen map[string]time.Time `json:"first_seen"`
+	// LastSeen is when the exporter last saw each app of FirstSeen hold
+	// tokens, have API usage in the 7-day window or be installed (pruneSeen).
+	// A file written before it existed has none: its apps count as seen when
+	// it is loaded (fillLastSeen).
+	LastSeen map[string]time.Time `json:"last_seen,omitempty"`
 	// Usage is the ingested ApiTotalUsage counts.
 	Usage usageState `json:"api_usage"`
 	// Detection is the detection baseline (detect.Tracker.MarshalBinary).
@@ -33,7 +38,7 @@ type orgState struct {
 }
 
 func newOrgState(org string) *orgState {
-	return &orgState{Version: stateVersion, Org: org, FirstSeen: map[string]time.Time{}, Usage: newUsageState()}
+	return &orgState{Version: stateVersion, Org: org, FirstSeen: map[string]time.Time{}, LastSeen: map[string]time.Time{}, Usage: newUsageState()}
 }
 
 // StateFile is the path of an org's state file in a storage folder.
@@ -93,6 +98,9 @@ func parseState(b []byte, org string) (*orgState, error) {
 	}
 	if st.FirstSeen == nil {
 		st.FirstSeen = map[string]time.Time{}
+	}
+	if st.LastSeen == nil {
+		st.LastSeen = map[string]time.Time{}
 	}
 	if err := st.Usage.check(); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package sftest
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEveryDeleteTokenRevokes: DeleteTokens whose base 36 sequence holds an
@@ -30,5 +31,55 @@ func TestEveryDeleteTokenRevokes(t *testing.T) {
 		if org.revokeByDeleteToken(bad) {
 			t.Errorf("%q revoked something", bad)
 		}
+	}
+}
+
+// TestUnknownUserRowsRefused: a LoginHistory, AuthSession, OauthToken or
+// External Client App row of a user never added is not added, and Err says
+// which call named what; a row that gets past the checks makes its query a
+// 500 UNKNOWN_EXCEPTION with the reason, and the org stays usable (the read
+// lock is released).
+func TestUnknownUserRowsRefused(t *testing.T) {
+	t.Parallel()
+	org := NewOrg()
+	u := org.AddUser("someone@example.com", true)
+	app := org.AddApp(App{Name: "Known", Installed: true})
+	org.AddLogin(LoginSpec{User: u + 7, App: "Known"})
+	org.AddSession(SessionSpec{User: -1, App: "Known"})
+	org.AddToken(TokenSpec{User: u + 7, App: app})
+	org.AddToken(TokenSpec{User: u, App: app + 3})
+	org.AddECA(ECASpec{Name: "E", DeveloperName: "E", Users: []int{u, u + 9}})
+	org.AddECAUser("E", 42)
+	err := org.Err()
+	if err == nil {
+		t.Fatal("Err is nil after six rows of users or apps that do not exist")
+	}
+	for _, want := range []string{"AddLogin names user 8", "AddSession names user -1", "AddToken names user 8", "AddToken names app 3", "AddECA names user 10", "AddECAUser names user 42", "use the index AddUser returns"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Err does not say %q: %v", want, err)
+		}
+	}
+	if len(org.logins) != 0 || len(org.sessions) != 0 || org.TokenCount() != 0 || len(org.ecas[0].users) != 1 {
+		t.Errorf("rows added: %d logins, %d sessions, %d tokens, %d ECA users", len(org.logins), len(org.sessions), org.TokenCount(), len(org.ecas[0].users))
+	}
+
+	bad := NewOrg()
+	bu := bad.AddUser("someone@example.com", true)
+	bad.AddLogin(LoginSpec{User: bu, App: "Known"})
+	bad.mu.Lock()
+	bad.logins = append(bad.logins, login{id: makeID("0Ya", 2), user: 5, time: bad.nowLocked(), application: "Known", status: "Success"})
+	bad.mu.Unlock()
+	for range 2 {
+		code, b := runQuery(t, bad, "SELECT Id, UserId, Application FROM LoginHistory")
+		if code != 500 || !strings.Contains(b, "UNKNOWN_EXCEPTION") || !strings.Contains(b, "index out of range") {
+			t.Errorf("a row of a missing user: %d %s", code, b)
+		}
+	}
+	done := make(chan struct{})
+	go func() { bad.AddUser("later@example.com", true); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("AddUser blocks: the failed query kept the org's lock")
 	}
 }

@@ -2,6 +2,8 @@ package sftest
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"io"
 	"strconv"
 	"strings"
@@ -20,6 +22,11 @@ type UsageRow struct {
 	// ClientIP and Entity are CLIENT_IP and ENTITY_NAME (defaults
 	// 203.0.113.7 and Account); see networks.go for realistic ones.
 	ClientIP, Entity string
+	// AppNameBytes, when over 0, makes CONNECTED_APP_NAME AppName repeated
+	// to this many bytes, written piece by piece: a hostile file with a
+	// field of a gigabyte, which neither side holds in memory. Such a file
+	// is compressed once and the same gzip body served every time.
+	AppNameBytes int64
 }
 
 // DefaultUsageColumns is the ApiTotalUsage header in the order the facts file suggests.
@@ -43,6 +50,30 @@ type LogFile struct {
 
 	sizeOnce sync.Once
 	size     int64
+	gzOnce   sync.Once
+	gz       []byte // the gzip body of a file with an AppNameBytes row
+}
+
+// hugeRows reports whether a row of the file has AppNameBytes.
+func (l *LogFile) hugeRows() bool {
+	for _, r := range l.Rows {
+		if r.AppNameBytes > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// gzipped is the file's gzip body, compressed once.
+func (l *LogFile) gzipped(o *Org) []byte {
+	l.gzOnce.Do(func() {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+		_ = l.writeCSV(zw, o)
+		zw.Close()
+		l.gz = b.Bytes()
+	})
+	return l.gz
 }
 
 func (l *LogFile) expired(now time.Time) bool {
@@ -53,8 +84,14 @@ func (l *LogFile) expired(now time.Time) bool {
 	return now.Sub(l.CreatedDate) > r
 }
 
-// AddLogFile adds an EventLogFile; CreatedDate defaults to now and ID is assigned.
+// AddLogFile adds an EventLogFile; CreatedDate defaults to now and ID is
+// assigned. A file with an AppNameBytes row is measured and compressed
+// here, once.
 func (o *Org) AddLogFile(l *LogFile) {
+	if l.hugeRows() {
+		l.length() // before the lock: a gigabyte takes seconds
+		l.gzipped(o)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if l.EventType == "" {
@@ -96,13 +133,19 @@ func (l *LogFile) writeCSV(w io.Writer, o *Org) error {
 		eol = "\r\n"
 	}
 	rec := make([]string, len(cols))
+	huge := -1 // the column of rec written AppNameBytes long
+	var hugeRow UsageRow
 	writeRec := func() {
 		for i, v := range rec {
 			if i > 0 {
 				bw.WriteByte(',')
 			}
 			bw.WriteByte('"')
-			bw.WriteString(strings.ReplaceAll(v, `"`, `""`))
+			if i == huge {
+				writeRepeated(bw, hugeRow.AppName, hugeRow.AppNameBytes)
+			} else {
+				bw.WriteString(strings.ReplaceAll(v, `"`, `""`))
+			}
 			bw.WriteByte('"')
 		}
 		bw.WriteString(eol)
@@ -114,8 +157,12 @@ func (l *LogFile) writeCSV(w io.Writer, o *Org) error {
 		n := max(r.Count, 1)
 		for range n {
 			seq++
+			huge, hugeRow = -1, r
 			for i, c := range cols {
 				rec[i] = usageField(c, r, seq, o)
+				if c == "CONNECTED_APP_NAME" && r.AppNameBytes > 0 && r.AppName != "" {
+					huge = i
+				}
 			}
 			writeRec()
 		}
@@ -128,6 +175,17 @@ func (l *LogFile) writeCSV(w io.Writer, o *Org) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// writeRepeated writes s, quotes doubled, repeated and cut to n bytes of
+// unquoted text, a piece at a time.
+func writeRepeated(bw *bufio.Writer, s string, n int64) {
+	piece := strings.Repeat(s, max(1, (32<<10)/len(s)))
+	for n > 0 {
+		p := piece[:min(int64(len(piece)), n)]
+		bw.WriteString(strings.ReplaceAll(p, `"`, `""`))
+		n -= int64(len(p))
+	}
 }
 
 func usageField(col string, r UsageRow, seq int, o *Org) string {

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,6 +97,33 @@ type Org struct {
 	perms           permState
 	lastVersion     string
 	secretSelected  atomic.Int64
+	// misuse is what Add calls named that the org does not have (Err).
+	misuse []string
+}
+
+// Err reports the Add calls that named a user or an app the org does not
+// have (an index AddUser or AddApp never returned). Their rows were not
+// added: Salesforce has no LoginHistory, AuthSession or OauthToken row of a
+// user that does not exist. Start fails the test when Err is not nil.
+func (o *Org) Err() error {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if len(o.misuse) == 0 {
+		return nil
+	}
+	return fmt.Errorf("sftest: %d rows not added: %s", len(o.misuse), strings.Join(o.misuse, "; "))
+}
+
+// unknownLocked records a misuse when i is not a user (or app) index and
+// reports whether it was one. Called with o.mu held.
+func (o *Org) unknownLocked(call, what string, i, n int) bool {
+	if i >= 0 && i < n {
+		return false
+	}
+	if len(o.misuse) < 20 {
+		o.misuse = append(o.misuse, fmt.Sprintf("%s names %s %d, but the org has %d (use the index %s returns)", call, what, i, n, map[string]string{"user": "AddUser", "app": "AddApp"}[what]))
+	}
+	return true
 }
 
 // NewOrg returns an empty org whose clock is now.
@@ -247,6 +275,9 @@ type TokenSpec struct {
 func (o *Org) AddToken(s TokenSpec) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.unknownLocked("AddToken", "user", s.User, len(o.users)) || o.unknownLocked("AddToken", "app", s.App, len(o.apps)) {
+		return
+	}
 	if s.Created.IsZero() {
 		s.Created = o.nowLocked()
 	}

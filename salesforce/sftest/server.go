@@ -604,13 +604,14 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, version str
 		writeSOQLError(w, err)
 		return
 	}
-	s.org.mu.RLock()
-	c, err := compile(s.org, q)
+	var c *compiled
 	var res *result
-	if err == nil {
-		res, err = c.run(s.org)
-	}
-	s.org.mu.RUnlock()
+	err = s.org.readLocked(func() (err error) {
+		if c, err = compile(s.org, q); err == nil {
+			res, err = c.run(s.org)
+		}
+		return err
+	})
 	if err != nil {
 		writeSOQLError(w, err)
 		return
@@ -636,7 +637,22 @@ func writeSOQLError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusBadRequest, se.code, se.msg)
 		return
 	}
-	writeError(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred.")
+	writeError(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred: "+err.Error())
+}
+
+// readLocked runs f with the org's read lock, which it always releases: a
+// panic in f (a bug of the fake, or rows added around Add's checks) becomes
+// an error, answered as Salesforce answers its own faults (500
+// UNKNOWN_EXCEPTION), and the org stays usable.
+func (o *Org) readLocked(f func() error) (err error) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sftest: internal error: %v", p)
+		}
+	}()
+	return f()
 }
 
 func (s *Server) handleMore(w http.ResponseWriter, r *http.Request, locator string, gz bool) {
@@ -705,18 +721,22 @@ func (s *Server) page(w http.ResponseWriter, cur *cursor, id string, gz bool) {
 		b = append(b, '"')
 	}
 	b = append(b, `,"records":[`...)
-	s.org.mu.RLock()
-	for i := start; i < end; i++ {
-		if i > start {
-			b = append(b, ',')
+	if err := s.org.readLocked(func() error {
+		for i := start; i < end; i++ {
+			if i > start {
+				b = append(b, ',')
+			}
+			if res.c.agg {
+				b = append(b, res.aggs[i]...)
+			} else {
+				b = res.c.renderRecord(s.org, b, int(res.rows[i]), cur.version)
+			}
 		}
-		if res.c.agg {
-			b = append(b, res.aggs[i]...)
-		} else {
-			b = res.c.renderRecord(s.org, b, int(res.rows[i]), cur.version)
-		}
+		return nil
+	}); err != nil {
+		writeSOQLError(w, err)
+		return
 	}
-	s.org.mu.RUnlock()
 	b = append(b, "]}"...)
 	body(w, gz, b)
 }
@@ -753,6 +773,11 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	w.Header().Set("Content-Type", "application/octetstream")
+	if gz && lf.hugeRows() {
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(lf.gzipped(s.org))
+		return
+	}
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
 		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)

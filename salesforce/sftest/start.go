@@ -21,5 +21,10 @@ func Start(tb testing.TB, org *Org, creds Credentials) (*Server, *httptest.Serve
 	s := NewServer(org, creds)
 	ts := httptest.NewServer(s)
 	tb.Cleanup(ts.Close)
+	tb.Cleanup(func() {
+		if err := org.Err(); err != nil {
+			tb.Error(err)
+		}
+	})
 	return s, ts
 }

@@ -40,6 +40,9 @@ type SessionSpec struct {
 func (o *Org) AddSession(s SessionSpec) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.unknownLocked("AddSession", "user", s.User, len(o.users)) {
+		return
+	}
 	if s.Type == "" {
 		s.Type = "Oauth2"
 	}
@@ -77,6 +80,9 @@ type LoginSpec struct {
 func (o *Org) AddLogin(s LoginSpec) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.unknownLocked("AddLogin", "user", s.User, len(o.users)) {
+		return
+	}
 	o.addLoginLocked(s)
 }
 
@@ -129,6 +135,9 @@ func (o *Org) AddECA(s ECASpec) {
 	}
 	now := o.nowLocked()
 	for _, u := range s.Users {
+		if o.unknownLocked("AddECA", "user", u, len(o.users)) {
+			continue
+		}
 		e.users = append(e.users, ecaUser{user: u, tokens: s.TokensPerUser, useCount: 3, firstUsed: now.Add(-48 * time.Hour), lastUsed: s.LastUsed})
 	}
 	o.ecas = append(o.ecas, e)
@@ -139,6 +148,9 @@ func (o *Org) AddECA(s ECASpec) {
 func (o *Org) AddECAUser(name string, user int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.unknownLocked("AddECAUser", "user", user, len(o.users)) {
+		return
+	}
 	now := o.nowLocked()
 	for i := range o.ecas {
 		if o.ecas[i].name == name {
