@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -126,26 +127,28 @@ func (c *Client) ECATokens(ctx context.Context, appID, userID string) ([]ECAToke
 // maxECAPages stops a collection that never returns an empty page.
 const maxECAPages = 10000
 
+// ecaPages reads a page-numbered Connect collection through walkPages: page
+// 0, 1, ... until fn finds a page empty. nextPageUrl is not followed, since it
+// is present even on the last page.
 func (c *Client) ecaPages(ctx context.Context, rel string, fn func(json.RawMessage) (int, error)) error {
-	for page := 0; page < maxECAPages; page++ {
-		q := url.Values{"page": {strconv.Itoa(page)}, "pageSize": {strconv.Itoa(ecaPageSize)}}
-		resp, err := c.do(ctx, request{method: http.MethodGet, path: c.dataPath(rel), query: q, resource: "apps_oauth_usage"})
-		if err != nil {
-			return fmt.Errorf("list %s: %w", rel, err)
-		}
-		var raw json.RawMessage
-		err = json.NewDecoder(resp.Body).Decode(&raw)
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("decode %s page %d: %w", rel, page, err)
-		}
-		n, err := fn(raw)
-		if err != nil {
-			return fmt.Errorf("decode %s page %d: %w", rel, page, err)
-		}
-		if n == 0 {
-			return nil
-		}
+	query := func(page int) url.Values {
+		return url.Values{"page": {strconv.Itoa(page)}, "pageSize": {strconv.Itoa(ecaPageSize)}}
 	}
-	return fmt.Errorf("list %s: no empty page after %d pages", rel, maxECAPages)
+	first := request{method: http.MethodGet, path: c.dataPath(rel), query: query(0), resource: "apps_oauth_usage"}
+	_, err := c.walkPages(ctx, first, "list "+rel, maxECAPages, func(n int, body io.Reader) (*nextPage, error) {
+		page := n - 1
+		var raw json.RawMessage
+		if err := json.NewDecoder(body).Decode(&raw); err != nil {
+			return nil, fmt.Errorf("decode %s page %d: %w", rel, page, err)
+		}
+		items, err := fn(raw)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s page %d: %w", rel, page, err)
+		}
+		if items == 0 {
+			return nil, nil
+		}
+		return &nextPage{query: query(page + 1)}, nil
+	})
+	return err
 }

@@ -64,12 +64,3 @@ func (c *Client) UsersModifiedSince(ctx context.Context, t time.Time, fn func(Us
 type Identity struct {
 	UserID, OrgID string
 }
-
-func collect[T any](ctx context.Context, c *Client, soql string) ([]T, error) {
-	var out []T
-	_, err := Stream(ctx, c, soql, func(v T) bool { out = append(out, v); return true })
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
