@@ -259,13 +259,3 @@ func TestStaleRule(t *testing.T) {
 		}
 	}
 }
-
-func TestIDKey(t *testing.T) {
-	t.Parallel()
-	if !ID(loaderID18).Same(ID(loaderID15)) || ID(loaderID18).Same(ID(mobileID18)) || ID("").Same(ID("")) {
-		t.Error("ID.Same: 15 and 18-character forms must match, other Ids and empty ones must not")
-	}
-	if ID(loaderID18).Key() != loaderID15 || ID("short").Key() != "short" {
-		t.Error("ID.Key is the first 15 characters")
-	}
-}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 func TestRecordHistory(t *testing.T) {
@@ -19,15 +21,15 @@ func TestRecordHistory(t *testing.T) {
 	}
 	usage := newUsageState()
 	usage.Periods["D|day0"] = &usagePeriod{Interval: "Daily", Start: day(0), Apps: map[string]*appCount{
-		ID(id).Key():  {Name: "Loader", ID: ID(id).Key(), Requests: 100, Errors: 7},
-		"name:(none)": {Name: NoConnectedApp, Requests: 9},
+		salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 100, Errors: 7},
+		"name:(none)":           {Name: NoConnectedApp, Requests: 9},
 	}}
 	// Day 1 has both a Daily file and Hourly ones: the Daily file counts.
-	usage.Periods["D|day1"] = &usagePeriod{Interval: "Daily", Start: day(1), Apps: map[string]*appCount{ID(id).Key(): {Name: "Loader", ID: ID(id).Key(), Requests: 50}}}
-	usage.Periods["H|day1"] = &usagePeriod{Interval: "Hourly", Start: day(1).Add(3 * time.Hour), Apps: map[string]*appCount{ID(id).Key(): {Name: "Loader", ID: ID(id).Key(), Requests: 20}}}
+	usage.Periods["D|day1"] = &usagePeriod{Interval: "Daily", Start: day(1), Apps: map[string]*appCount{salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 50}}}
+	usage.Periods["H|day1"] = &usagePeriod{Interval: "Hourly", Start: day(1).Add(3 * time.Hour), Apps: map[string]*appCount{salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 20}}}
 	// Day 2 has only Hourly files: they add up.
 	for h := range 3 {
-		usage.Periods[fmt.Sprint("H|day2|", h)] = &usagePeriod{Interval: "Hourly", Start: day(2).Add(time.Duration(h) * time.Hour), Apps: map[string]*appCount{ID(id).Key(): {Name: "Loader", ID: ID(id).Key(), Requests: 10, Errors: 1}}}
+		usage.Periods[fmt.Sprint("H|day2|", h)] = &usagePeriod{Interval: "Hourly", Start: day(2).Add(time.Duration(h) * time.Hour), Apps: map[string]*appCount{salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 10, Errors: 1}}}
 	}
 
 	h, changed := recordHistory(nil, snapWith(3, 4), &usage, day(0).Add(10*time.Hour))

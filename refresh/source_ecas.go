@@ -118,7 +118,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		return err
 	}
 	for _, t := range refs {
-		if inactive[ID(t.user).Key()] {
+		if inactive[salesforce.ID(t.user).Key()] {
 			out[t.app].InactiveTokens++
 		}
 	}
@@ -144,7 +144,7 @@ func inactiveAmong(ctx context.Context, c *salesforce.Client, ids []string) (map
 			quoted[i] = salesforce.Quote(id)
 		}
 		_, err := salesforce.Stream(ctx, c, "SELECT Id, IsActive FROM User WHERE IsActive = false AND Id IN ("+strings.Join(quoted, ",")+")", func(u salesforce.User) bool {
-			out[ID(u.ID).Key()] = true
+			out[salesforce.ID(u.ID).Key()] = true
 			return true
 		})
 		if err != nil {

@@ -179,7 +179,7 @@ func (s *tokensSource) checkVisibility(ctx context.Context, c *salesforce.Client
 	}
 	s.visibilityChecked = now
 	if s.store != nil {
-		s.visibilityLimited = !s.store.anyUserBut(ID(me))
+		s.visibilityLimited = !s.store.anyUserBut(salesforce.ID(me))
 		return nil
 	}
 	n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
@@ -217,7 +217,7 @@ func sortAppTokens(apps []appTokens) {
 // anyUserBut reports whether the store holds a token of a user other than me.
 // No token of anyone else in sight means either a user without Customize
 // Application, or an org nobody has authorized anything in.
-func (s *tokenStore) anyUserBut(me ID) bool {
+func (s *tokenStore) anyUserBut(me salesforce.ID) bool {
 	own := me.Key()
 	for i := range s.entries {
 		if !strings.HasPrefix(s.userIDs[s.entries[i].user], own) {
@@ -276,8 +276,8 @@ func (s *tokensSource) checkFileOrg(e *env) {
 	if id == "" {
 		return
 	}
-	if !ID(id).Same(ID(s.fileOrgID)) {
-		setAside(tokenFile(e.storage, e.org.Name), "Token store file", "reading every token (it was written for another org Id: a refreshed sandbox?)", fmt.Errorf("token file is for org Id %s, the org is %s", ID(s.fileOrgID).Key(), ID(id).Key()), e.logger)
+	if !salesforce.ID(id).Same(salesforce.ID(s.fileOrgID)) {
+		setAside(tokenFile(e.storage, e.org.Name), "Token store file", "reading every token (it was written for another org Id: a refreshed sandbox?)", fmt.Errorf("token file is for org Id %s, the org is %s", salesforce.ID(s.fileOrgID).Key(), salesforce.ID(id).Key()), e.logger)
 		s.store = newTokenStore()
 	}
 	s.fileOrgID = ""

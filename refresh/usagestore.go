@@ -122,7 +122,7 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 		}
 		// Runs of the same app are common: skip the map lookup for them.
 		if last == nil || string(ev.AppID) != string(lastID) || string(ev.AppName) != string(lastName) {
-			id := ID(ev.AppID).Key()
+			id := salesforce.ID(ev.AppID).Key()
 			name := strings.TrimSpace(string(ev.AppName))
 			if id == "" && name == "" {
 				name = NoConnectedApp

@@ -37,15 +37,6 @@ func (s Selector) Empty() bool {
 	return len(s.Apps) == 0 && len(s.AppIDs) == 0 && len(s.Users) == 0 && !s.Stale && !s.InactiveUsers
 }
 
-// idEqual compares Salesforce Ids, 15 or 18 characters: the first 15 are
-// the case-sensitive Id.
-func idEqual(a, b string) bool {
-	if len(a) < 15 || len(b) < 15 {
-		return a != "" && a == b
-	}
-	return a[:15] == b[:15]
-}
-
 // match reports whether sel picks t; appID is the ConnectedApplication Id of
 // t's app ("" when it is not installed).
 func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time) bool {
@@ -54,13 +45,13 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	}
 	if len(s.AppIDs) > 0 && !slices.ContainsFunc(s.AppIDs, func(id string) bool {
 		id = strings.TrimSpace(id)
-		return idEqual(id, appID) || idEqual(id, t.AppMenuItemID)
+		return salesforce.ID(id).Same(salesforce.ID(appID)) || salesforce.ID(id).Same(salesforce.ID(t.AppMenuItemID))
 	}) {
 		return false
 	}
 	if len(s.Users) > 0 && !slices.ContainsFunc(s.Users, func(u string) bool {
 		u = strings.TrimSpace(u)
-		return strings.EqualFold(u, t.Username()) || (len(u) >= 15 && refresh.ID(u).Same(refresh.ID(t.UserID)))
+		return strings.EqualFold(u, t.Username()) || (len(u) >= salesforce.IDKeyLength && salesforce.ID(u).Same(salesforce.ID(t.UserID)))
 	}) {
 		return false
 	}
