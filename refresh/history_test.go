@@ -14,8 +14,8 @@ func TestRecordHistory(t *testing.T) {
 	const id = "0H4000000000001AAA"
 	snapWith := func(users, tokens int64) *Snapshot {
 		return &Snapshot{Apps: []AppUsage{
-			{Name: "Loader", ID: id, Kind: KindConnectedApp, HasTokens: true, TokenStats: TokenStats{Users: users, Tokens: tokens}},
-			{Name: "Portal", ID: "0oQ000000000001AAA", Kind: KindExternalClientApp, HasTokens: true, TokenStats: TokenStats{Users: 1, Tokens: 1}},
+			{Name: "Loader", ID: id, Kind: KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: users, Tokens: tokens}},
+			{Name: "Portal", ID: "0oQ000000000001AAA", Kind: KindExternalClientApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: 1, Tokens: 1}},
 			{Name: "Traffic only", Kind: KindConnectedApp}, // no token data: no row of its own
 		}}
 	}

@@ -24,7 +24,7 @@ const (
 // it: by AppName and AppMenuItemId.
 type appTokens struct {
 	Name, MenuItemID string
-	TokenStats
+	salesforce.TokenStats
 }
 
 // tokensSource reads OauthToken: by aggregate queries when the org accepts
@@ -104,15 +104,12 @@ func aggregateFailure(err error) (reason string, temporary bool) {
 func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 	now := e.client.ServerNow()
 	if rej := e.state.AggregatesRejectedAt; (rej.IsZero() || now.Sub(rej) > aggregateRetry) && !now.Before(s.aggregatesRetryAt) {
-		aggs, inactive, err := e.client.TokenAggregates(ctx, StaleCutoff(now, e.settings.StaleAfter))
+		aggs, inactive, err := e.client.TokenAggregates(ctx, salesforce.StaleCutoff(now, e.settings.StaleAfter))
 		if err == nil {
 			s.mode, s.store, s.inactive = TokenModeAggregate, nil, inactive
 			s.apps = make([]appTokens, 0, len(aggs))
 			for _, g := range aggs {
-				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: TokenStats{
-					Tokens: g.Tokens, Users: g.Users, Uses: g.Uses, Stale: g.Stale, InactiveTokens: g.InactiveTokens,
-					LastUsed: g.LastUsed, FirstAuthorized: g.FirstCreated,
-				}})
+				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
 			}
 			return s.done(s.checkVisibility(ctx, e.client, now))
 		}

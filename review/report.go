@@ -515,7 +515,7 @@ func lastActivity(t TokenRow) time.Time {
 }
 
 func stale(t TokenRow, now time.Time, after time.Duration) bool {
-	return refresh.IsStale(t.LastUsed, t.AuthorizedAt, refresh.StaleCutoff(now, after))
+	return salesforce.IsStale(t.LastUsed, t.AuthorizedAt, salesforce.StaleCutoff(now, after))
 }
 
 func fmtTime(t time.Time) string {

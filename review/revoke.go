@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -58,7 +57,7 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	if s.InactiveUsers && t.UserActive() {
 		return false
 	}
-	if s.Stale && !refresh.IsStale(t.LastUsedDate.Time, t.CreatedDate.Time, refresh.StaleCutoff(now, s.StaleAfter)) {
+	if s.Stale && !salesforce.IsStale(t.LastUsedDate.Time, t.CreatedDate.Time, salesforce.StaleCutoff(now, s.StaleAfter)) {
 		return false
 	}
 	return true

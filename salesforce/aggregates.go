@@ -77,10 +77,7 @@ func (c *Client) VerifyAggregateTotal(ctx context.Context, object, where string,
 // TokenAggregate is one app's OauthToken totals from GROUP BY queries.
 type TokenAggregate struct {
 	AppName, AppMenuItemID string
-	Tokens, Users, Uses    int64
-	LastUsed, FirstCreated time.Time
-	Stale                  int64
-	InactiveTokens         int64
+	TokenStats
 }
 
 // TokenAggregates answers the per-app questions with four aggregate queries
@@ -142,10 +139,9 @@ func (c *Client) tokenAggregates(ctx context.Context, staleBefore time.Time) ([]
 		keep(err)
 		fc, err := r.Time("firstCreated")
 		keep(err)
-		a.LastUsed, a.FirstCreated = lu.Time, fc.Time
+		a.LastUsed, a.FirstAuthorized = lu.Time, fc.Time
 	}
-	st := SOQLTime(staleBefore)
-	rows, err = collect[AggregateRecord](ctx, c, "SELECT AppName, AppMenuItemId, COUNT(CreatedDate) n FROM OauthToken WHERE (LastUsedDate < "+st+") OR (LastUsedDate = null AND CreatedDate < "+st+")"+group)
+	rows, err = collect[AggregateRecord](ctx, c, "SELECT AppName, AppMenuItemId, COUNT(CreatedDate) n FROM OauthToken WHERE "+staleSOQL(staleBefore)+group)
 	if err != nil {
 		return nil, 0, fmt.Errorf("aggregate stale OauthToken: %w", err)
 	}

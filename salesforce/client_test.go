@@ -285,8 +285,8 @@ func TestAggregatesBothBehaviours(t *testing.T) {
 		if int(a.Tokens) != w.Tokens || int(a.Users) != w.Users || a.Uses != w.Uses || int(a.Stale) != w.Stale || int(a.InactiveTokens) != w.InactiveTokens {
 			t.Errorf("%s: got %+v, want %+v", a.AppName, a, w)
 		}
-		if !a.FirstCreated.Equal(w.FirstAuthorized) || !a.LastUsed.Equal(w.LastUsed) {
-			t.Errorf("%s: times got %v/%v want %v/%v", a.AppName, a.FirstCreated, a.LastUsed, w.FirstAuthorized, w.LastUsed)
+		if !a.FirstAuthorized.Equal(w.FirstAuthorized) || !a.LastUsed.Equal(w.LastUsed) {
+			t.Errorf("%s: times got %v/%v want %v/%v", a.AppName, a.FirstAuthorized, a.LastUsed, w.FirstAuthorized, w.LastUsed)
 		}
 	}
 }
