@@ -141,23 +141,23 @@ func (c *Client) tokenAggregates(ctx context.Context, staleBefore time.Time) ([]
 		keep(err)
 		a.LastUsed, a.FirstAuthorized = lu.Time, fc.Time
 	}
-	rows, err = collect[AggregateRecord](ctx, c, "SELECT AppName, AppMenuItemId, COUNT(CreatedDate) n FROM OauthToken WHERE "+staleSOQL(staleBefore)+group)
-	if err != nil {
-		return nil, 0, fmt.Errorf("aggregate stale OauthToken: %w", err)
-	}
-	for _, r := range rows {
-		n, err := r.Int("n")
-		keep(err)
-		get(r).Stale = n
-	}
-	rows, err = collect[AggregateRecord](ctx, c, "SELECT AppName, AppMenuItemId, COUNT(CreatedDate) n FROM OauthToken WHERE User.IsActive = false"+group)
-	if err != nil {
-		return nil, 0, fmt.Errorf("aggregate inactive-user OauthToken: %w", err)
-	}
-	for _, r := range rows {
-		n, err := r.Int("n")
-		keep(err)
-		get(r).InactiveTokens = n
+	// Per-app counts of the tokens matching a condition.
+	for _, q := range []struct {
+		what, where string
+		field       func(*TokenAggregate) *int64
+	}{
+		{"stale", staleSOQL(staleBefore), func(a *TokenAggregate) *int64 { return &a.Stale }},
+		{"inactive-user", "User.IsActive = false", func(a *TokenAggregate) *int64 { return &a.InactiveTokens }},
+	} {
+		rows, err = collect[AggregateRecord](ctx, c, "SELECT AppName, AppMenuItemId, COUNT(CreatedDate) n FROM OauthToken WHERE "+q.where+group)
+		if err != nil {
+			return nil, 0, fmt.Errorf("aggregate %s OauthToken: %w", q.what, err)
+		}
+		for _, r := range rows {
+			n, err := r.Int("n")
+			keep(err)
+			*q.field(get(r)) = n
+		}
 	}
 	rows, err = collect[AggregateRecord](ctx, c, "SELECT COUNT_DISTINCT(UserId) users FROM OauthToken WHERE User.IsActive = false")
 	if err != nil {

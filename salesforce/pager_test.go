@@ -194,26 +194,27 @@ func TestPagerNotDoneWithoutNextURL(t *testing.T) {
 }
 
 // TestPagerRefusesHostileNextURL: walkPages itself checks every next URL,
-// whichever resource gave it, before sending the bearer token anywhere.
+// whichever resource gave it, before sending the bearer token anywhere; a
+// SOQL cursor's nextRecordsUrl goes through that check.
 func TestPagerRefusesHostileNextURL(t *testing.T) {
 	t.Parallel()
 	var evilHits atomic.Int32
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { evilHits.Add(1) }))
-	defer evil.Close()
+	t.Cleanup(evil.Close) // after the subtests, which run once this function returns
 	evilHost := strings.TrimPrefix(evil.URL, "http://")
 	for _, next := range []string{
-		evil.URL + "/services/data/v66.0/query/01g-1",
-		"//" + evilHost + "/services/data/v66.0/query/01g-1",
+		evil.URL + "/services/data/v66.0/query/01g-500",
+		"//" + evilHost + "/services/data/v66.0/query/x",
 		"http://user:pw@" + evilHost + "/services/data/v66.0/query/01g-1",
 		"https:/services/data/v66.0/query/01g-1",
 		"/services/apexrest/steal",
-		"/services/data/../oauth2/revoke",
+		"/services/data/../../oauth2/revoke",
 		"/services/data/v66.0/../../oauth2/revoke?token=x",
 		"%zz",
 	} {
 		t.Run(next, func(t *testing.T) {
 			t.Parallel()
-			o, c := newPagedOrg(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"n":1}`) })
+			o, c := newPagedOrg(t, func(w http.ResponseWriter, r *http.Request) { queryPage(w, 2, false, next, "a") })
 			first := request{method: http.MethodGet, path: c.dataPath("things"), resource: "things"}
 			pages, err := c.walkPages(t.Context(), first, "list things", 0, func(n int, body io.Reader) (*nextPage, error) {
 				_, _ = io.Copy(io.Discard, body)
@@ -227,6 +228,10 @@ func TestPagerRefusesHostileNextURL(t *testing.T) {
 			}
 			if pages != 1 || len(o.requests()) != 1 {
 				t.Fatalf("pages %d, requests %q; want only the first", pages, o.requests())
+			}
+			ids, info, err := streamIDs(t, c)
+			if err == nil || !strings.HasPrefix(err.Error(), "query:User: ") || strings.Join(ids, ",") != "a" || info.Pages != 1 || len(o.requests()) != 2 {
+				t.Fatalf("Stream: ids %v, info %+v, err %v, requests %q; want the first page's row and a refusal", ids, info, err, o.requests())
 			}
 		})
 	}
