@@ -135,17 +135,18 @@ func TestPagerErrorOnPageN(t *testing.T) {
 		want   string
 		status int    // the *APIError's status; 0 for none
 		ids    string // the rows delivered: whole records are, as they stream in
+		pages  int    // the pages counted: a refused request is not one
 	}{
 		{"rejected", func(w http.ResponseWriter) {
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `[{"errorCode":"INVALID_QUERY_LOCATOR","message":"invalid query locator"}]`)
-		}, "query:User: ", http.StatusBadRequest, "a"},
+		}, "query:User: ", http.StatusBadRequest, "a", 1},
 		{"bad record", func(w http.ResponseWriter) {
 			io.WriteString(w, `{"totalSize":2,"done":true,"records":[{"Id":7}]}`)
-		}, "query:User: page 2: decode record 2:", 0, "a"},
+		}, "query:User: page 2: decode record 2:", 0, "a", 2},
 		{"truncated", func(w http.ResponseWriter) {
 			io.WriteString(w, `{"totalSize":2,"done":true,"records":[{"Id":"b"}`)
-		}, "query:User: page 2: invalid JSON", 0, "a,b"},
+		}, "query:User: page 2: invalid JSON", 0, "a,b", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -168,8 +169,8 @@ func TestPagerErrorOnPageN(t *testing.T) {
 			if strings.Join(ids, ",") != tc.ids || info.Rows != len(ids) || info.TotalSize != 2 {
 				t.Fatalf("ids %v, info %+v; want %s", ids, info, tc.ids)
 			}
-			if want := map[bool]int{true: 1, false: 2}[tc.status != 0]; info.Pages != want {
-				t.Fatalf("pages = %d, want %d (a refused page is not counted)", info.Pages, want)
+			if info.Pages != tc.pages {
+				t.Fatalf("pages = %d, want %d", info.Pages, tc.pages)
 			}
 			if n := len(o.requests()); n != 2 {
 				t.Fatalf("%d requests, want 2", n)
@@ -220,7 +221,8 @@ func TestPagerRefusesHostileNextURL(t *testing.T) {
 				_, _ = io.Copy(io.Discard, body)
 				return &nextPage{url: next}, nil
 			})
-			if err == nil || !strings.HasPrefix(err.Error(), "list things: ") || !(strings.Contains(err.Error(), "refusing next page URL") || strings.Contains(err.Error(), "invalid next page URL")) {
+			refused := err != nil && (strings.Contains(err.Error(), "refusing next page URL") || strings.Contains(err.Error(), "invalid next page URL"))
+			if !refused || !strings.HasPrefix(err.Error(), "list things: ") {
 				t.Fatalf("err = %v, want a refusal", err)
 			}
 			if strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "token=x") {
@@ -271,5 +273,38 @@ func TestPagerStopsOnReaderError(t *testing.T) {
 	info, err := Stream(t.Context(), c, "SELECT Id FROM User", func(r idRow) bool { ids = append(ids, r.ID); return false })
 	if !errors.Is(err, errStopped) || len(ids) != 1 || info.Pages != 1 || len(o.requests()) != 1 {
 		t.Fatalf("ids %v, info %+v, err %v, %d requests", ids, info, err, len(o.requests()))
+	}
+}
+
+// TestPagerNumberedPagesErrorOnPageN: a page-numbered collection that fails
+// on its second page fails whole, naming the page, and asks for no third.
+func TestPagerNumberedPagesErrorOnPageN(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, second, want string
+		status             int
+	}{
+		{"server error", "", "list apps/oauth/usage: ", http.StatusInternalServerError},
+		{"odd page", `{"apps":{"identifier":"0xI"}}`, "decode apps/oauth/usage page 1: ", http.StatusOK},
+		{"not JSON", `<html>`, "decode apps/oauth/usage page 1: ", http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o, c := newPagedOrg(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Get("page") == "0" {
+					io.WriteString(w, `{"apps":[{"identifier":"0xI000000000001AAA","name":"Portal"}]}`)
+					return
+				}
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.second)
+			})
+			apps, err := c.ECAs(t.Context())
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("apps %v, err = %v; want an error starting with %q", apps, err, tc.want)
+			}
+			if got := o.requests(); len(got) != 2 {
+				t.Fatalf("requests %q, want pages 0 and 1 only", got)
+			}
+		})
 	}
 }
