@@ -212,12 +212,19 @@ func TestPagerRefusesHostileNextURL(t *testing.T) {
 		"/services/data/../../oauth2/revoke",
 		"/services/data/v66.0/../../oauth2/revoke?token=x",
 		"%zz",
+		"/services/data/v66.0/query/01g-%zz?token=x", // does not parse: the error must not quote it
 	} {
 		t.Run(next, func(t *testing.T) {
 			t.Parallel()
-			o, c := newPagedOrg(t, func(w http.ResponseWriter, r *http.Request) { queryPage(w, 2, false, next, "a") })
+			o, c := newPagedOrg(t, func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/query") || strings.HasSuffix(r.URL.Path, "/things") {
+					queryPage(w, 2, false, next, "a")
+					return
+				}
+				queryPage(w, 2, true, "", "b") // a URL followed ends the walk, with no refusal
+			})
 			first := request{method: http.MethodGet, path: c.dataPath("things"), resource: "things"}
-			pages, err := c.walkPages(t.Context(), first, "list things", 0, func(n int, body io.Reader) (*nextPage, error) {
+			pages, err := c.walkPages(t.Context(), first, "list things", 2, func(n int, body io.Reader) (*nextPage, error) {
 				_, _ = io.Copy(io.Discard, body)
 				return &nextPage{url: next}, nil
 			})
