@@ -100,7 +100,7 @@ func tokenKey(snap *refresh.Snapshot) string {
 	h := sha256.New()
 	for _, a := range snap.Apps {
 		if a.HasTokens {
-			fmt.Fprintf(h, "%q %q %q %d %d\n", a.Kind, a.Name, refresh.ID(a.ID).Key(), a.Tokens, a.Users)
+			fmt.Fprintf(h, "%q %q %q %d %d\n", a.Kind, a.Name, salesforce.ID(a.ID).Key(), a.Tokens, a.Users)
 		}
 	}
 	return string(h.Sum(nil))

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 
 	"fmt"
 	"io"
@@ -19,7 +20,7 @@ func bigSnapshots(orgs, apps int) stubSource {
 	for o := range orgs {
 		s := &refresh.Snapshot{Org: fmt.Sprintf("org%d", o), Taken: t0, HasTokenTotals: true, HasLimits: true, DailyAPIMax: 1, APIUsageEnd: t0, Sources: map[string]refresh.SourceStatus{"oauth_tokens": {Enabled: true, Up: true, LastSuccess: t0, Interval: time.Minute}}}
 		for a := range apps {
-			s.Apps = append(s.Apps, refresh.AppUsage{Name: fmt.Sprintf("App %03d", a), ID: fmt.Sprintf("0H4%015d", a), Kind: refresh.KindConnectedApp, Installed: true, HasTokens: true, FirstSeen: t0, HasSessions: true, HasAPIUsage: true, HasLogins: true, TokenStats: refresh.TokenStats{Tokens: 10, Users: 9, LastUsed: t0, FirstAuthorized: t0}})
+			s.Apps = append(s.Apps, refresh.AppUsage{Name: fmt.Sprintf("App %03d", a), ID: fmt.Sprintf("0H4%015d", a), Kind: refresh.KindConnectedApp, Installed: true, HasTokens: true, FirstSeen: t0, HasSessions: true, HasAPIUsage: true, HasLogins: true, TokenStats: salesforce.TokenStats{Tokens: 10, Users: 9, LastUsed: t0, FirstAuthorized: t0}})
 		}
 		out = append(out, s)
 	}

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 
 	"os"
 	"os/exec"
@@ -33,10 +34,10 @@ func testSnapshot() *refresh.Snapshot {
 		},
 		Apps: []refresh.AppUsage{
 			{Name: "Data Loader", ID: "0H4000000000001AAA", Kind: refresh.KindConnectedApp, Installed: true, Known: true, Owner: "ops@example.com", AdminApproved: ptr(true),
-				HasTokens: true, TokenStats: refresh.TokenStats{Tokens: 5, Users: 3, Uses: 100, LastUsed: t0.Add(-time.Hour), FirstAuthorized: t0.Add(-100 * 24 * time.Hour), Stale: 1, InactiveTokens: 1}, FirstSeen: t0,
+				HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 5, Users: 3, Uses: 100, LastUsed: t0.Add(-time.Hour), FirstAuthorized: t0.Add(-100 * 24 * time.Hour), Stale: 1, InactiveTokens: 1}, FirstSeen: t0,
 				HasAPIUsage: true, Requests24h: 10, Requests7d: 70, Errors24h: 1, Errors7d: 2, HasLogins: true, LoginSuccess: 4, LoginFailure: 1, HasSessions: true, Sessions: 2},
-			{Name: "Data Loader", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: refresh.TokenStats{Tokens: 20, Users: 20, FirstAuthorized: t0.Add(-time.Hour)}},
-			{Name: "Data Loader", ID: "0xI000000000001AAA", Kind: refresh.KindExternalClientApp, Installed: true, HasTokens: true, TokenStats: refresh.TokenStats{Tokens: 1, Users: 1}},
+			{Name: "Data Loader", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 20, Users: 20, FirstAuthorized: t0.Add(-time.Hour)}},
+			{Name: "Data Loader", ID: "0xI000000000001AAA", Kind: refresh.KindExternalClientApp, Installed: true, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}},
 		},
 	}
 }

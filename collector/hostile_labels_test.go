@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // TestCollectorSurvivesHostileLabels: an app name of invalid UTF-8 (issue 18
@@ -20,9 +21,9 @@ func TestCollectorSurvivesHostileLabels(t *testing.T) {
 	t0 := time.Unix(1_780_000_000, 0).UTC()
 	bad := &refresh.Snapshot{Org: "bad", Taken: t0, Sources: map[string]refresh.SourceStatus{"apps": {Enabled: true, Up: true}},
 		Apps: []refresh.AppUsage{
-			{Name: "Evil\xff\xfeApp", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: refresh.TokenStats{Tokens: 1}},
+			{Name: "Evil\xff\xfeApp", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1}},
 			// Cleans to the same name and Id as the one above: left out and counted.
-			{Name: "Evil\xfd\xfcApp", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: refresh.TokenStats{Tokens: 2}},
+			{Name: "Evil\xfd\xfcApp", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 2}},
 			{Name: "Line\nbreak" + strings.Repeat("x", 1000), ID: "0H4\x00", Kind: refresh.KindConnectedApp},
 		}}
 	good := testSnapshot()

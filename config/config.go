@@ -452,7 +452,7 @@ func (c *Config) InventoryFor(org, appName, appID string) *InventoryEntry {
 			continue
 		}
 		if e.AppID != "" {
-			if appID != "" && idEqual(e.AppID, appID) {
+			if salesforce.ID(e.AppID).Same(salesforce.ID(appID)) {
 				return e
 			}
 			continue
@@ -462,14 +462,6 @@ func (c *Config) InventoryFor(org, appName, appID string) *InventoryEntry {
 		}
 	}
 	return nil
-}
-
-// idEqual compares Salesforce Ids, 15 or 18 characters.
-func idEqual(a, b string) bool {
-	if len(a) >= 15 && len(b) >= 15 {
-		return a[:15] == b[:15]
-	}
-	return a == b
 }
 
 // Duration is a duration written like Prometheus's ("90d", "5m", "1h30m").

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // Window is the length of the window the figures cover.
@@ -217,10 +219,7 @@ func (t *Tracker) SetIOC(s *IOCSet) {
 func AppKey(id, name string) string {
 	id = strings.TrimSpace(id)
 	if id != "" {
-		if len(id) > 15 {
-			id = id[:15]
-		}
-		return id
+		return salesforce.ID(id).Key()
 	}
 	return "n:" + strings.ToLower(strings.TrimSpace(name))
 }
@@ -228,7 +227,7 @@ func AppKey(id, name string) string {
 func appKeyBytes(buf []byte, id, name []byte) []byte {
 	id = bytes.TrimSpace(id)
 	if len(id) > 0 {
-		return append(buf[:0], id[:min(len(id), 15)]...)
+		return append(buf[:0], id[:min(len(id), salesforce.IDKeyLength)]...)
 	}
 	buf = append(buf[:0], "n:"...)
 	for _, c := range bytes.TrimSpace(name) {
@@ -548,7 +547,7 @@ var noneName = []byte("(none)")
 // appKey sets in.keyBuf to the row's app key (AppKey).
 func (in *Ingest) appKey(r *Row) {
 	if id := bytes.TrimSpace(r.AppID); len(id) > 0 {
-		in.keyBuf = id[:min(len(id), 15)] // no copy: the usual case
+		in.keyBuf = id[:min(len(id), salesforce.IDKeyLength)] // no copy: the usual case
 	} else {
 		in.nameBuf = appKeyBytes(in.nameBuf, r.AppID, r.AppName)
 		in.keyBuf = in.nameBuf
@@ -577,10 +576,7 @@ func (in *Ingest) app(r *Row) *stageApp {
 				return nil
 			}
 		}
-		id := string(bytes.TrimSpace(r.AppID))
-		if len(id) > 15 {
-			id = id[:15]
-		}
+		id := salesforce.ID(bytes.TrimSpace(r.AppID)).Key()
 		name := string(bytes.TrimSpace(r.AppName))
 		if id == "" && name == "" {
 			name = string(noneName)

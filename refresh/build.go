@@ -118,12 +118,12 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 	}
 	cappByKey := map[string]salesforce.ConnectedApplication{}
 	for _, c := range p.ConnectedApps {
-		cappByKey[ID(c.ID).Key()] = c
+		cappByKey[salesforce.ID(c.ID).Key()] = c
 	}
 	connected := func(name, menuItem string) AppUsage {
 		a := AppUsage{Name: name, MenuItemID: menuItem, Kind: KindConnectedApp, Installed: menuItem != ""}
 		if m, ok := menuByID[menuItem]; ok {
-			if c, ok := cappByKey[ID(m.ApplicationID).Key()]; ok {
+			if c, ok := cappByKey[salesforce.ID(m.ApplicationID).Key()]; ok {
 				a.ID = c.ID
 				a.AdminApproved = c.OptionsAllowAdminApprovedUsersOnly
 			} else {
@@ -153,7 +153,7 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		if _, ok := apps[key]; ok {
 			continue
 		}
-		if _, ok := cappByKey[ID(m.ApplicationID).Key()]; !ok {
+		if _, ok := cappByKey[salesforce.ID(m.ApplicationID).Key()]; !ok {
 			continue
 		}
 		a := get(key, connected(m.Label, m.ID))
@@ -171,12 +171,12 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		a := apps[k]
 		byName[strings.ToLower(a.Name)] = append(byName[strings.ToLower(a.Name)], a)
 		if a.ID != "" {
-			byID[ID(a.ID).Key()] = a
+			byID[salesforce.ID(a.ID).Key()] = a
 		}
 	}
 	match := func(name, id string) *AppUsage {
 		if id != "" {
-			if a, ok := byID[ID(id).Key()]; ok {
+			if a, ok := byID[salesforce.ID(id).Key()]; ok {
 				return a
 			}
 		}
@@ -189,7 +189,7 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			for _, a := range cands {
 				if a.ID == "" {
 					a.ID = id
-					byID[ID(id).Key()] = a
+					byID[salesforce.ID(id).Key()] = a
 					return a
 				}
 			}
@@ -203,11 +203,11 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		if strings.HasPrefix(id, "0xI") {
 			kind = KindExternalClientApp
 		}
-		_, installed := cappByKey[ID(id).Key()]
+		_, installed := cappByKey[salesforce.ID(id).Key()]
 		a := get("u|"+name+"|"+id, AppUsage{Name: name, ID: id, Kind: kind, Installed: id != "" && installed})
 		byName[strings.ToLower(name)] = append(byName[strings.ToLower(name)], a)
 		if id != "" {
-			byID[ID(id).Key()] = a
+			byID[salesforce.ID(id).Key()] = a
 		}
 		return a
 	}

@@ -21,7 +21,7 @@ const (
 )
 
 func tokens(name, menu string, n int64) appTokens {
-	return appTokens{Name: name, MenuItemID: menu, TokenStats: TokenStats{Tokens: n, Users: n}}
+	return appTokens{Name: name, MenuItemID: menu, TokenStats: salesforce.TokenStats{Tokens: n, Users: n}}
 }
 
 func usage(rows ...[4]string) *usageTotals {
@@ -113,7 +113,7 @@ func TestBuildAppMatching(t *testing.T) {
 		name: "an External Client App is its own row, apart from a same-named connected app",
 		parts: with(installed, func(p *parts) {
 			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3)}
-			p.ECAs = []ecaUsage{{ID: ecaID18, Name: "Data Loader", TokenStats: TokenStats{Tokens: 1, Users: 1}}}
+			p.ECAs = []ecaUsage{{ID: ecaID18, Name: "Data Loader", TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}}}
 		}),
 		want: []string{
 			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=3 req7d=0 sessions=0`,
@@ -232,7 +232,7 @@ func TestBuildLimitsPreferTheHeader(t *testing.T) {
 func TestStaleRule(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_780_000_000, 0)
-	cutoff := StaleCutoff(now, 90*24*time.Hour)
+	cutoff := salesforce.StaleCutoff(now, 90*24*time.Hour)
 	day := 24 * time.Hour
 	for _, c := range []struct {
 		lastUsed, created time.Time
@@ -245,8 +245,8 @@ func TestStaleRule(t *testing.T) {
 		{now.Add(-90 * day), time.Time{}, false}, // exactly stale_after: not yet
 		{time.Time{}, time.Time{}, false},
 	} {
-		if got := IsStale(c.lastUsed, c.created, cutoff); got != c.want {
-			t.Errorf("IsStale(%v, %v) = %v, want %v", c.lastUsed, c.created, got, c.want)
+		if got := salesforce.IsStale(c.lastUsed, c.created, cutoff); got != c.want {
+			t.Errorf("salesforce.IsStale(%v, %v) = %v, want %v", c.lastUsed, c.created, got, c.want)
 		}
 		ms := func(t time.Time) int64 {
 			if t.IsZero() {
@@ -257,15 +257,5 @@ func TestStaleRule(t *testing.T) {
 		if got := isStaleMs(ms(c.lastUsed), ms(c.created), cutoff.UnixMilli()); got != c.want {
 			t.Errorf("isStaleMs(%v, %v) = %v, want %v: the two forms of the rule disagree", c.lastUsed, c.created, got, c.want)
 		}
-	}
-}
-
-func TestIDKey(t *testing.T) {
-	t.Parallel()
-	if !ID(loaderID18).Same(ID(loaderID15)) || ID(loaderID18).Same(ID(mobileID18)) || ID("").Same(ID("")) {
-		t.Error("ID.Same: 15 and 18-character forms must match, other Ids and empty ones must not")
-	}
-	if ID(loaderID18).Key() != loaderID15 || ID("short").Key() != "short" {
-		t.Error("ID.Key is the first 15 characters")
 	}
 }

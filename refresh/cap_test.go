@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -14,7 +15,7 @@ func TestCapApps(t *testing.T) {
 	var tokens, requests int64
 	for i := range 10 {
 		a := AppUsage{Name: fmt.Sprintf("App %02d", i), Kind: KindConnectedApp, HasTokens: true, HasAPIUsage: true,
-			TokenStats: TokenStats{Tokens: int64(i), Users: 1}, Requests7d: int64(100 * i)}
+			TokenStats: salesforce.TokenStats{Tokens: int64(i), Users: 1}, Requests7d: int64(100 * i)}
 		if i == 0 {
 			a.Known = true // the least used, but on the inventory: kept
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // detection is the org's stolen-token tracker (detect.Tracker): the network
@@ -89,7 +90,7 @@ func matchDetection(snap *Snapshot, tr *detect.Tracker, iocLists []string, byID 
 	for _, f := range tr.Figures() {
 		var a *AppUsage
 		if f.ID != "" {
-			a = byID[ID(f.ID).Key()]
+			a = byID[salesforce.ID(f.ID).Key()]
 		}
 		if a == nil {
 			if cands := byName[strings.ToLower(f.Name)]; len(cands) > 0 && (f.ID == "" || cands[0].ID == "") {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // HistoryDays is how many UTC days of history an org keeps: the review's
@@ -35,7 +37,7 @@ type HistoryDay struct {
 }
 
 func (h HistoryDay) key() string {
-	id := ID(h.AppID).Key()
+	id := salesforce.ID(h.AppID).Key()
 	if id == "" {
 		id = "name:" + strings.ToLower(h.App)
 	}
@@ -103,7 +105,7 @@ func recordHistory(old []HistoryDay, snap *Snapshot, usage *usageState, now time
 	byID, byName := map[string]*AppUsage{}, map[string]*AppUsage{}
 	for i := range snap.Apps {
 		a := &snap.Apps[i]
-		if k := ID(a.ID).Key(); k != "" {
+		if k := salesforce.ID(a.ID).Key(); k != "" {
 			byID[k] = a
 		}
 		if a.Kind == KindConnectedApp {

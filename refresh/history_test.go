@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 func TestRecordHistory(t *testing.T) {
@@ -12,22 +14,22 @@ func TestRecordHistory(t *testing.T) {
 	const id = "0H4000000000001AAA"
 	snapWith := func(users, tokens int64) *Snapshot {
 		return &Snapshot{Apps: []AppUsage{
-			{Name: "Loader", ID: id, Kind: KindConnectedApp, HasTokens: true, TokenStats: TokenStats{Users: users, Tokens: tokens}},
-			{Name: "Portal", ID: "0oQ000000000001AAA", Kind: KindExternalClientApp, HasTokens: true, TokenStats: TokenStats{Users: 1, Tokens: 1}},
+			{Name: "Loader", ID: id, Kind: KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: users, Tokens: tokens}},
+			{Name: "Portal", ID: "0oQ000000000001AAA", Kind: KindExternalClientApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: 1, Tokens: 1}},
 			{Name: "Traffic only", Kind: KindConnectedApp}, // no token data: no row of its own
 		}}
 	}
 	usage := newUsageState()
 	usage.Periods["D|day0"] = &usagePeriod{Interval: "Daily", Start: day(0), Apps: map[string]*appCount{
-		ID(id).Key():  {Name: "Loader", ID: ID(id).Key(), Requests: 100, Errors: 7},
-		"name:(none)": {Name: NoConnectedApp, Requests: 9},
+		salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 100, Errors: 7},
+		"name:(none)":           {Name: NoConnectedApp, Requests: 9},
 	}}
 	// Day 1 has both a Daily file and Hourly ones: the Daily file counts.
-	usage.Periods["D|day1"] = &usagePeriod{Interval: "Daily", Start: day(1), Apps: map[string]*appCount{ID(id).Key(): {Name: "Loader", ID: ID(id).Key(), Requests: 50}}}
-	usage.Periods["H|day1"] = &usagePeriod{Interval: "Hourly", Start: day(1).Add(3 * time.Hour), Apps: map[string]*appCount{ID(id).Key(): {Name: "Loader", ID: ID(id).Key(), Requests: 20}}}
+	usage.Periods["D|day1"] = &usagePeriod{Interval: "Daily", Start: day(1), Apps: map[string]*appCount{salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 50}}}
+	usage.Periods["H|day1"] = &usagePeriod{Interval: "Hourly", Start: day(1).Add(3 * time.Hour), Apps: map[string]*appCount{salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 20}}}
 	// Day 2 has only Hourly files: they add up.
 	for h := range 3 {
-		usage.Periods[fmt.Sprint("H|day2|", h)] = &usagePeriod{Interval: "Hourly", Start: day(2).Add(time.Duration(h) * time.Hour), Apps: map[string]*appCount{ID(id).Key(): {Name: "Loader", ID: ID(id).Key(), Requests: 10, Errors: 1}}}
+		usage.Periods[fmt.Sprint("H|day2|", h)] = &usagePeriod{Interval: "Hourly", Start: day(2).Add(time.Duration(h) * time.Hour), Apps: map[string]*appCount{salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 10, Errors: 1}}}
 	}
 
 	h, changed := recordHistory(nil, snapWith(3, 4), &usage, day(0).Add(10*time.Hour))

@@ -1,5 +1,7 @@
 package refresh
 
+import "github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+
 // internalApp returns the row of a Salesforce-internal app (an 888 Id in
 // ApiTotalUsage), keyed by its Id: such an app has no ConnectedApplication,
 // no AppMenuItem and no OauthToken, so it is neither matched by name (a
@@ -9,7 +11,7 @@ func internalApp(get func(string, AppUsage) *AppUsage, byID map[string]*AppUsage
 	if name == "" {
 		name = InternalApp
 	}
-	a := get("i|"+ID(id).Key(), AppUsage{Name: name, ID: id, Kind: KindSalesforceInternal, Installed: true})
-	byID[ID(id).Key()] = a
+	a := get("i|"+salesforce.ID(id).Key(), AppUsage{Name: name, ID: id, Kind: KindSalesforceInternal, Installed: true})
+	byID[salesforce.ID(id).Key()] = a
 	return a
 }

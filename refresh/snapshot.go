@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // Kinds of app.
@@ -42,7 +43,7 @@ type AppUsage struct {
 
 	// HasTokens is true when the OAuth token figures (TokenStats) are known.
 	HasTokens bool
-	TokenStats
+	salesforce.TokenStats
 	FirstSeen time.Time // when the exporter first saw the app (kept across restarts)
 	stateKey  string    // its key in the state's first-seen times (firstSeenKey), set by build
 

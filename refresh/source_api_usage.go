@@ -11,7 +11,7 @@ import (
 )
 
 // apiUsageSource ingests the ApiTotalUsage event log files into the org's
-// state (usage.go keeps the per-period counts), and sums the 24h and 7d
+// state (usagestore.go keeps the per-period counts), and sums the 24h and 7d
 // windows per app.
 type apiUsageSource struct {
 	totals  *usageTotals // nil until the first refresh

@@ -15,7 +15,7 @@ import (
 // ecaUsage is one External Client App's OAuth figures.
 type ecaUsage struct {
 	ID, Name string
-	TokenStats
+	salesforce.TokenStats
 }
 
 // ecaSource reads the External Client Apps and their per-user tokens from
@@ -54,7 +54,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		return permissionError(err, "View Setup and Configuration")
 	}
 	now := e.client.ServerNow()
-	cutoff := StaleCutoff(now, e.settings.StaleAfter)
+	cutoff := salesforce.StaleCutoff(now, e.settings.StaleAfter)
 	var out []ecaUsage
 	var userIDs []string
 	type tokenRef struct {
@@ -104,7 +104,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 				if !t.InitialConnectionAt.IsZero() && (u.FirstAuthorized.IsZero() || t.InitialConnectionAt.Before(u.FirstAuthorized)) {
 					u.FirstAuthorized = t.InitialConnectionAt.Time
 				}
-				if IsStale(t.LastUsedAt.Time, t.InitialConnectionAt.Time, cutoff) {
+				if salesforce.IsStale(t.LastUsedAt.Time, t.InitialConnectionAt.Time, cutoff) {
 					u.Stale++
 				}
 				refs = append(refs, tokenRef{len(out), usr.User.UserIdentifier})
@@ -118,7 +118,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		return err
 	}
 	for _, t := range refs {
-		if inactive[ID(t.user).Key()] {
+		if inactive[salesforce.ID(t.user).Key()] {
 			out[t.app].InactiveTokens++
 		}
 	}
@@ -144,7 +144,7 @@ func inactiveAmong(ctx context.Context, c *salesforce.Client, ids []string) (map
 			quoted[i] = salesforce.Quote(id)
 		}
 		_, err := salesforce.Stream(ctx, c, "SELECT Id, IsActive FROM User WHERE IsActive = false AND Id IN ("+strings.Join(quoted, ",")+")", func(u salesforce.User) bool {
-			out[ID(u.ID).Key()] = true
+			out[salesforce.ID(u.ID).Key()] = true
 			return true
 		})
 		if err != nil {

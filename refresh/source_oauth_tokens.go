@@ -24,7 +24,7 @@ const (
 // it: by AppName and AppMenuItemId.
 type appTokens struct {
 	Name, MenuItemID string
-	TokenStats
+	salesforce.TokenStats
 }
 
 // tokensSource reads OauthToken: by aggregate queries when the org accepts
@@ -104,15 +104,12 @@ func aggregateFailure(err error) (reason string, temporary bool) {
 func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 	now := e.client.ServerNow()
 	if rej := e.state.AggregatesRejectedAt; (rej.IsZero() || now.Sub(rej) > aggregateRetry) && !now.Before(s.aggregatesRetryAt) {
-		aggs, inactive, err := e.client.TokenAggregates(ctx, StaleCutoff(now, e.settings.StaleAfter))
+		aggs, inactive, err := e.client.TokenAggregates(ctx, salesforce.StaleCutoff(now, e.settings.StaleAfter))
 		if err == nil {
 			s.mode, s.store, s.inactive = TokenModeAggregate, nil, inactive
 			s.apps = make([]appTokens, 0, len(aggs))
 			for _, g := range aggs {
-				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: TokenStats{
-					Tokens: g.Tokens, Users: g.Users, Uses: g.Uses, Stale: g.Stale, InactiveTokens: g.InactiveTokens,
-					LastUsed: g.LastUsed, FirstAuthorized: g.FirstCreated,
-				}})
+				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
 			}
 			return s.done(s.checkVisibility(ctx, e.client, now))
 		}
@@ -179,7 +176,7 @@ func (s *tokensSource) checkVisibility(ctx context.Context, c *salesforce.Client
 	}
 	s.visibilityChecked = now
 	if s.store != nil {
-		s.visibilityLimited = !s.store.anyUserBut(ID(me))
+		s.visibilityLimited = !s.store.anyUserBut(salesforce.ID(me))
 		return nil
 	}
 	n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
@@ -217,7 +214,7 @@ func sortAppTokens(apps []appTokens) {
 // anyUserBut reports whether the store holds a token of a user other than me.
 // No token of anyone else in sight means either a user without Customize
 // Application, or an org nobody has authorized anything in.
-func (s *tokenStore) anyUserBut(me ID) bool {
+func (s *tokenStore) anyUserBut(me salesforce.ID) bool {
 	own := me.Key()
 	for i := range s.entries {
 		if !strings.HasPrefix(s.userIDs[s.entries[i].user], own) {
@@ -276,8 +273,8 @@ func (s *tokensSource) checkFileOrg(e *env) {
 	if id == "" {
 		return
 	}
-	if !ID(id).Same(ID(s.fileOrgID)) {
-		setAside(tokenFile(e.storage, e.org.Name), "Token store file", "reading every token (it was written for another org Id: a refreshed sandbox?)", fmt.Errorf("token file is for org Id %s, the org is %s", ID(s.fileOrgID).Key(), ID(id).Key()), e.logger)
+	if !salesforce.ID(id).Same(salesforce.ID(s.fileOrgID)) {
+		setAside(tokenFile(e.storage, e.org.Name), "Token store file", "reading every token (it was written for another org Id: a refreshed sandbox?)", fmt.Errorf("token file is for org Id %s, the org is %s", salesforce.ID(s.fileOrgID).Key(), salesforce.ID(id).Key()), e.logger)
 		s.store = newTokenStore()
 	}
 	s.fileOrgID = ""

@@ -287,7 +287,7 @@ func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) ([]appTo
 	type pair struct{ app, user uint32 }
 	seen := map[pair]struct{}{}
 	inactiveUsers := map[uint32]struct{}{}
-	cutoff := StaleCutoff(now, staleAfter).UnixMilli()
+	cutoff := salesforce.StaleCutoff(now, staleAfter).UnixMilli()
 	for i := range s.entries {
 		e := &s.entries[i]
 		a := byApp[e.app]
@@ -322,4 +322,14 @@ func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) ([]appTo
 	}
 	sortAppTokens(out)
 	return out, int64(len(inactiveUsers))
+}
+
+// isStaleMs is salesforce.IsStale on Unix milliseconds (0 = unset), for the token
+// store's hot loop.
+func isStaleMs(lastUsed, created, cutoff int64) bool {
+	ref := lastUsed
+	if ref == 0 {
+		ref = created
+	}
+	return ref != 0 && ref < cutoff
 }

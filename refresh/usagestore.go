@@ -138,7 +138,7 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 		if last == nil || !bytes.Equal(key, lastKey) {
 			last = p.Apps[string(key)]
 			if last == nil {
-				id := ID(ev.AppID).Key()
+				id := salesforce.ID(ev.AppID).Key()
 				name := strings.TrimSpace(string(ev.AppName))
 				if id == "" && name == "" {
 					name = NoConnectedApp

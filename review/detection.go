@@ -9,6 +9,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // The traffic detection's findings (KindIOCMatch, KindNewNetwork) and their
@@ -121,10 +122,10 @@ func detection(snap *refresh.Snapshot, d *Detail) (fs []Finding, ev map[string]*
 	names := map[string]string{}
 	for _, t := range d.Tokens {
 		if t.UserID != "" && t.Username != "" {
-			names[refresh.ID(t.UserID).Key()] = t.Username
+			names[salesforce.ID(t.UserID).Key()] = t.Username
 		}
 	}
-	userName := func(id string) string { return names[refresh.ID(id).Key()] }
+	userName := func(id string) string { return names[salesforce.ID(id).Key()] }
 	sens := map[string]bool{}
 	for _, o := range info.SensitiveObjects {
 		sens[strings.ToLower(o)] = true

@@ -13,6 +13,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -96,7 +97,7 @@ func (o *trafficOrg) snapshot() *refresh.Snapshot {
 	ids := map[string]string{erpID[:15]: erpID, mobileID[:15]: mobileID}
 	for _, f := range o.tr.Figures() {
 		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: names[f.Key], ID: ids[f.Key], Kind: refresh.KindConnectedApp, Installed: true, Known: true, HasTokens: true,
-			TokenStats: refresh.TokenStats{Users: 1, Tokens: 1}, Detection: &f})
+			TokenStats: salesforce.TokenStats{Users: 1, Tokens: 1}, Detection: &f})
 	}
 	cfg := o.tr.Config()
 	snap.Detection = &refresh.DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, IOCLists: []string{"unc6395"}, Tracker: o.tr, MinBaseline: cfg.MinBaseline}

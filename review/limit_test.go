@@ -9,6 +9,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // bigOrg is a snapshot and detail with two unknown apps of n stale tokens
@@ -18,12 +19,12 @@ func bigOrg(n int) (*refresh.Snapshot, *Detail) {
 	snap := &refresh.Snapshot{Org: "prod", Taken: now}
 	d := &Detail{Taken: now, Inactive: map[string]time.Time{}}
 	for _, app := range []string{"Big", "Other"} {
-		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: app, Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: refresh.TokenStats{Tokens: int64(n), Users: int64(n)}})
+		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: app, Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: int64(n), Users: int64(n)}})
 		for i := range n {
 			id := fmt.Sprintf("005%s%09d", app[:1], i)
 			d.Tokens = append(d.Tokens, TokenRow{App: app, Kind: refresh.KindConnectedApp, Username: fmt.Sprintf("%s-%d@example.com", app, i), UserID: id,
 				AuthorizedAt: now.Add(-400 * day), LastUsed: now.Add(-200 * day)})
-			d.Inactive[refresh.ID(id).Key()] = now.Add(-10 * day)
+			d.Inactive[salesforce.ID(id).Key()] = now.Add(-10 * day)
 		}
 	}
 	return snap, d

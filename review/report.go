@@ -277,14 +277,14 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 		return nil, fmt.Errorf("read OauthToken rows: %w", err)
 	}
 	_, err = salesforce.Stream(ctx, c, "SELECT Id, Username, IsActive, LastModifiedDate FROM User WHERE IsActive = false", func(u salesforce.User) bool {
-		d.Inactive[refresh.ID(u.ID).Key()] = u.LastModifiedDate.Time
+		d.Inactive[salesforce.ID(u.ID).Key()] = u.LastModifiedDate.Time
 		return true
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read deactivated users: %w", err)
 	}
 	for i := range d.Tokens {
-		if _, ok := d.Inactive[refresh.ID(d.Tokens[i].UserID).Key()]; ok {
+		if _, ok := d.Inactive[salesforce.ID(d.Tokens[i].UserID).Key()]; ok {
 			d.Tokens[i].UserActive = false
 		}
 	}
@@ -301,7 +301,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 			if err != nil {
 				return nil, fmt.Errorf("read External Client App tokens: %w", err)
 			}
-			_, inactive := d.Inactive[refresh.ID(u.UserIdentifier).Key()]
+			_, inactive := d.Inactive[salesforce.ID(u.UserIdentifier).Key()]
 			for _, t := range toks {
 				d.Tokens = append(d.Tokens, TokenRow{
 					App: a.Name, AppID: a.ID, Kind: refresh.KindExternalClientApp, Username: u.Username, UserID: u.UserIdentifier,
@@ -419,7 +419,7 @@ func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *con
 		}
 		l := leavers[t.UserID]
 		if l == nil {
-			l = &Leaver{Username: t.Username, UserID: t.UserID, DeactivatedAt: d.Inactive[refresh.ID(t.UserID).Key()]}
+			l = &Leaver{Username: t.Username, UserID: t.UserID, DeactivatedAt: d.Inactive[salesforce.ID(t.UserID).Key()]}
 			l.Recent = !l.DeactivatedAt.IsZero() && now.Sub(l.DeactivatedAt) <= o.RecentLeaver
 			leavers[t.UserID] = l
 		}
@@ -524,7 +524,7 @@ func lastActivity(t TokenRow) time.Time {
 }
 
 func stale(t TokenRow, now time.Time, after time.Duration) bool {
-	return refresh.IsStale(t.LastUsed, t.AuthorizedAt, refresh.StaleCutoff(now, after))
+	return salesforce.IsStale(t.LastUsed, t.AuthorizedAt, salesforce.StaleCutoff(now, after))
 }
 
 func fmtTime(t time.Time) string {

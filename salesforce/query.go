@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -50,26 +49,14 @@ func queryResource(soql string) string {
 	return "query"
 }
 
-// Query runs a SOQL query and yields its records as T, decoding each page as
-// it streams in and following nextRecordsUrl until done. Breaking out of the
-// loop stops fetching. An error is yielded once, as the last element.
-//
-// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
-func Query[T any](ctx context.Context, c *Client, soql string, opts ...QueryOption) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		_, err := Stream(ctx, c, soql, func(rec T) bool { return yield(rec, nil) }, opts...)
-		if err != nil && !errors.Is(err, errStopped) {
-			var zero T
-			yield(zero, err)
-		}
-	}
-}
-
 // errStopped reports that the consumer stopped early.
 var errStopped = errors.New("stopped by caller")
 
-// Stream runs a SOQL query and calls fn for each record as pages are decoded.
-// It returns what the cursor reported. fn returning false stops the query.
+// Stream runs a SOQL query and calls fn for each record as its page is
+// decoded, following nextRecordsUrl until done (through walkPages). It
+// returns what the cursor reported. fn returning false stops the query.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
 func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool, opts ...QueryOption) (CursorInfo, error) {
 	o := queryOpts{resource: queryResource(soql)}
 	for _, f := range opts {
@@ -83,20 +70,15 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 	if o.batchSize > 0 {
 		header = http.Header{"Sforce-Query-Options": {"batchSize=" + strconv.Itoa(o.batchSize)}}
 	}
-	p, q := c.dataPath(endpoint), url.Values{"q": {soql}}
 	var info CursorInfo
 	release, err := c.openCursor(ctx)
 	if err != nil {
 		return info, fmt.Errorf("%s: %w", o.resource, err)
 	}
 	defer release()
-	for {
-		resp, err := c.do(ctx, request{method: http.MethodGet, path: p, query: q, header: header, resource: o.resource})
-		if err != nil {
-			return info, fmt.Errorf("%s: %w", o.resource, err)
-		}
-		info.Pages++
-		page, err := decodePage(resp.Body, func(dec *json.Decoder) error {
+	first := request{method: http.MethodGet, path: c.dataPath(endpoint), query: url.Values{"q": {soql}}, header: header, resource: o.resource}
+	info.Pages, err = c.walkPages(ctx, first, o.resource, 0, func(n int, body io.Reader) (*nextPage, error) {
+		page, err := decodePage(body, func(dec *json.Decoder) error {
 			var rec T
 			if err := dec.Decode(&rec); err != nil {
 				return fmt.Errorf("decode record %d: %w", info.Rows+1, err)
@@ -107,24 +89,31 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 			}
 			return nil
 		})
-		resp.Body.Close()
-		if info.Pages == 1 {
+		if n == 1 {
 			info.TotalSize = page.TotalSize
 		}
 		if err != nil {
 			if errors.Is(err, errStopped) {
-				return info, err
+				return nil, err
 			}
-			return info, fmt.Errorf("%s: page %d: %w", o.resource, info.Pages, err)
+			return nil, fmt.Errorf("%s: page %d: %w", o.resource, n, err)
 		}
 		if page.Done || page.NextRecordsURL == "" {
-			return info, nil
+			return nil, nil
 		}
-		p, q, err = c.resolveNext(page.NextRecordsURL)
-		if err != nil {
-			return info, fmt.Errorf("%s: %w", o.resource, err)
-		}
+		return &nextPage{url: page.NextRecordsURL}, nil
+	})
+	return info, err
+}
+
+// collect runs a SOQL query and returns its records.
+func collect[T any](ctx context.Context, c *Client, soql string) ([]T, error) {
+	var out []T
+	_, err := Stream(ctx, c, soql, func(v T) bool { out = append(out, v); return true })
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // pageMeta is the part of a query page that is not records.

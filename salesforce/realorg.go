@@ -3,7 +3,6 @@ package salesforce
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -45,12 +44,6 @@ func (c *Client) openCursor(ctx context.Context) (func(), error) {
 		return nil, ctx.Err()
 	}
 }
-
-// IsInternalAppID reports whether a connected app id (15 or 18 characters)
-// is a Salesforce-internal app's (prefix 888). ApiTotalUsage rows carry them;
-// they have no ConnectedApplication row, so a caller must not take them for
-// uninstalled third-party apps.
-func IsInternalAppID(id string) bool { return len(id) >= 15 && strings.HasPrefix(id, "888") }
 
 // APIVersion is one REST API version the org serves.
 type APIVersion struct {

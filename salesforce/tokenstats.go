@@ -1,10 +1,10 @@
-package refresh
+package salesforce
 
 import "time"
 
-// TokenStats are one app's OAuth token figures, whichever source read them:
-// the OauthToken aggregates, the token store's rows, or the External Client
-// App usage API.
+// TokenStats are one app's OAuth token figures, whichever reader produced
+// them: the OauthToken aggregates (TokenAggregates), the rows of every token
+// (OauthTokens), or the External Client App usage API.
 type TokenStats struct {
 	Tokens, Users   int64
 	Uses            int64     // sum of UseCount; falls when tokens are revoked
@@ -17,6 +17,7 @@ type TokenStats struct {
 // StaleCutoff and IsStale are the one stale rule: a token is stale when its
 // last activity (LastUsedDate, or CreatedDate if it was never used) is
 // before now − stale_after. A token with neither time is not stale.
+// staleSOQL is the same rule as a SOQL condition.
 func StaleCutoff(now time.Time, staleAfter time.Duration) time.Time { return now.Add(-staleAfter) }
 
 // IsStale applies the stale rule to one token; cutoff is StaleCutoff(now, stale_after).
@@ -28,12 +29,8 @@ func IsStale(lastUsed, created, cutoff time.Time) bool {
 	return !ref.IsZero() && ref.Before(cutoff)
 }
 
-// isStaleMs is IsStale on Unix milliseconds (0 = unset), for the token
-// store's hot loop.
-func isStaleMs(lastUsed, created, cutoff int64) bool {
-	ref := lastUsed
-	if ref == 0 {
-		ref = created
-	}
-	return ref != 0 && ref < cutoff
+// staleSOQL is IsStale as a condition on OauthToken rows.
+func staleSOQL(cutoff time.Time) string {
+	st := SOQLTime(cutoff)
+	return "(LastUsedDate < " + st + ") OR (LastUsedDate = null AND CreatedDate < " + st + ")"
 }

@@ -5,67 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 )
-
-// AuthSession is an active or expired session; for OAuth sessions the app
-// is only known through the login that created (or last reused) the session.
-//
-// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_authsession.htm
-type AuthSession struct {
-	SessionType      string `json:"SessionType"`
-	LastModifiedDate Time   `json:"LastModifiedDate"`
-	NumSecondsValid  int64  `json:"NumSecondsValid"`
-	LoginHistory     *struct {
-		Application string `json:"Application"`
-	} `json:"LoginHistory"`
-}
-
-// Active reports whether the session is still valid at now
-// (LastModifiedDate + NumSecondsValid > now).
-func (s AuthSession) Active(now time.Time) bool {
-	return s.LastModifiedDate.Add(time.Duration(s.NumSecondsValid) * time.Second).After(now)
-}
-
-// Application is LoginHistory.Application, or "" when the session has no login row.
-func (s AuthSession) Application() string {
-	if s.LoginHistory == nil {
-		return ""
-	}
-	return s.LoginHistory.Application
-}
-
-// OAuthSessions streams OAuth 2.0 sessions modified at or after since.
-func (c *Client) OAuthSessions(ctx context.Context, since time.Time, fn func(AuthSession)) error {
-	_, err := Stream(ctx, c, "SELECT SessionType, LastModifiedDate, NumSecondsValid, LoginHistory.Application FROM AuthSession WHERE SessionType = 'Oauth2' AND LastModifiedDate >= "+SOQLTime(since),
-		func(s AuthSession) bool { fn(s); return true })
-	return err
-}
-
-// LoginHistory is one login. Application and Status can't be filtered in
-// SOQL, so callers filter on LoginTime and group in Go.
-//
-// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_loginhistory.htm
-type LoginHistory struct {
-	Application string `json:"Application"`
-	Status      string `json:"Status"`
-	LoginType   string `json:"LoginType"`
-	LoginTime   Time   `json:"LoginTime"`
-	// SourceIP is the address the login came from, or "Salesforce.com IP"
-	// for Salesforce's own callers; UserID who logged in (for the review only).
-	SourceIP string `json:"SourceIp"`
-	UserID   string `json:"UserId"`
-}
-
-// Logins streams logins at or after since, oldest first.
-func (c *Client) Logins(ctx context.Context, since time.Time, fn func(LoginHistory)) error {
-	_, err := Stream(ctx, c, "SELECT Application, Status, LoginType, LoginTime, SourceIp, UserId FROM LoginHistory WHERE LoginTime >= "+SOQLTime(since)+" ORDER BY LoginTime ASC",
-		func(l LoginHistory) bool { fn(l); return true })
-	return err
-}
 
 // ECA is one External Client App from the App OAuth Usage collection.
 type ECA struct {
@@ -183,39 +127,28 @@ func (c *Client) ECATokens(ctx context.Context, appID, userID string) ([]ECAToke
 // maxECAPages stops a collection that never returns an empty page.
 const maxECAPages = 10000
 
+// ecaPages reads a page-numbered Connect collection through walkPages: page
+// 0, 1, ... until fn finds a page empty. nextPageUrl is not followed, since it
+// is present even on the last page.
 func (c *Client) ecaPages(ctx context.Context, rel string, fn func(json.RawMessage) (int, error)) error {
-	for page := 0; page < maxECAPages; page++ {
-		q := url.Values{"page": {strconv.Itoa(page)}, "pageSize": {strconv.Itoa(ecaPageSize)}}
-		resp, err := c.do(ctx, request{method: http.MethodGet, path: c.dataPath(rel), query: q, resource: "apps_oauth_usage"})
-		if err != nil {
-			return fmt.Errorf("list %s: %w", rel, err)
-		}
+	query := func(page int) url.Values {
+		return url.Values{"page": {strconv.Itoa(page)}, "pageSize": {strconv.Itoa(ecaPageSize)}}
+	}
+	first := request{method: http.MethodGet, path: c.dataPath(rel), query: query(0), resource: "apps_oauth_usage"}
+	_, err := c.walkPages(ctx, first, "list "+rel, maxECAPages, func(n int, body io.Reader) (*nextPage, error) {
+		page := n - 1
 		var raw json.RawMessage
-		err = json.NewDecoder(resp.Body).Decode(&raw)
-		resp.Body.Close()
+		if err := json.NewDecoder(body).Decode(&raw); err != nil {
+			return nil, fmt.Errorf("decode %s page %d: %w", rel, page, err)
+		}
+		items, err := fn(raw)
 		if err != nil {
-			return fmt.Errorf("decode %s page %d: %w", rel, page, err)
+			return nil, fmt.Errorf("decode %s page %d: %w", rel, page, err)
 		}
-		n, err := fn(raw)
-		if err != nil {
-			return fmt.Errorf("decode %s page %d: %w", rel, page, err)
+		if items == 0 {
+			return nil, nil
 		}
-		if n == 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("list %s: no empty page after %d pages", rel, maxECAPages)
-}
-
-// Revoke revokes a token (a DeleteToken, refresh token or access token) at
-// /services/oauth2/revoke. The token goes in the POST body, never the URL.
-//
-// Salesforce API docs: https://help.salesforce.com/s/articleView?id=sf.remoteaccess_revoke_token.htm
-func (c *Client) Revoke(ctx context.Context, token string) error {
-	resp, err := c.do(ctx, request{method: http.MethodPost, path: "/services/oauth2/revoke", form: url.Values{"token": {token}}, resource: "revoke"})
-	if err != nil {
-		return fmt.Errorf("revoke: %w", err)
-	}
-	resp.Body.Close()
-	return nil
+		return &nextPage{query: query(page + 1)}, nil
+	})
+	return err
 }
