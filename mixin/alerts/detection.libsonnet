@@ -26,6 +26,9 @@ local withRunbook(c) = function(rule) rule {
     newSensitiveObjectFor: '0m',
     // Any request or login from an address on an IOC list.
     iocFor: '0m',
+    // The exporter's detection.min_baseline, in seconds: the dashboards show
+    // a younger baseline as still learning (nothing counts as new yet).
+    detectionMinBaselineSeconds: 7 * 24 * 3600,
   },
 
   prometheusAlerts+:: {
