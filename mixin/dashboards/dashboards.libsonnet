@@ -83,6 +83,11 @@ local g = import '../lib/g.libsonnet';
     local runbook(alert) = g.runbookLink('Runbook: ' + alert, c.runbookURLPattern % std.asciiLower(alert)),
     local newNetworkRunbooks = [runbook('SalesforceAppRequestsFromNewNetworks'), runbook('SalesforceAppNewNetworksReadSensitiveObjects')],
     local iocRunbooks = [runbook('SalesforceAppRequestsFromIOCAddress'), runbook('SalesforceAppLoginFromIOCAddress')],
+    // API and login IOC matches, added (either alone where the other has no series).
+    local iocMatches(s) =
+      local api = 'sum(%s)' % M('salesforce_connected_app_api_requests_matching_ioc', s);
+      local logins = 'sum(%s)' % M('salesforce_connected_app_oauth_logins_matching_ioc', s);
+      '(%s + %s) or %s or %s' % [api, logins, api, logins],
     local shareRule = 'org_app:salesforce_connected_app_api_requests_from_new_networks:ratio',
     local baselineRule = 'nothing counts as new until the exporter has watched the app for detection.min_baseline (%s days here)' % std.toString(c.detectionMinBaselineSeconds / 86400),
     // Apps with any detection finding in the 24h window.
@@ -167,7 +172,7 @@ local g = import '../lib/g.libsonnet';
       [g.stat('Requests from new networks 24h', 'API requests in the 24h window from networks the app never used before. Not 0 for an integration: ask its owner whether it moved (new region, NAT, vendor); if not, follow the runbook.', 'none', 'sum(%s)' % M('salesforce_connected_app_api_requests_from_new_networks', oneAppSel), [[1, 'orange']]) + { links: newNetworkRunbooks }, 4, 4],
       [g.stat('Share from new networks 24h', 'Share of the 24h requests from new networks. SalesforceAppRequestsFromNewNetworks fires above %s%% and above %s times its highest share of the week before (see the panel below).' % [std.toString(c.newNetworkMinShare * 100), std.toString(c.newNetworkHistoryFactor)], 'percentunit', 'max(%s{%s})' % [shareRule, oneAppSel], [[c.newNetworkMinShare, 'orange']]) + { links: newNetworkRunbooks }, 4, 4],
       [g.stat('New objects 24h', 'Objects (ENTITY_NAME) the app touched for the first time in the 24h window. A sensitive one (User, Account, Contact...) fires SalesforceKnownAppNewSensitiveObject for an inventory app: ask its owner whether it changed.', 'none', 'sum(%s)' % M('salesforce_connected_app_api_new_objects', oneAppSel), [[1, 'yellow']]) + { links: [runbook('SalesforceKnownAppNewSensitiveObject')] }, 4, 4],
-      [g.stat('IOC matches 24h', 'API requests (24h window) and OAuth logins (last 24 hours) from addresses on a detection.ioc_lists list. Any: look now, and unless the address is explained (your own scanner, a shared VPN exit), revoke the app\'s tokens (runbook).', 'none', local api = 'sum(%s)' % M('salesforce_connected_app_api_requests_matching_ioc', oneAppSel), logins = 'sum(%s)' % M('salesforce_connected_app_oauth_logins_matching_ioc', oneAppSel); '(%s + %s) or %s or %s' % [api, logins, api, logins], [[1, 'red']]) + { links: iocRunbooks }, 4, 4],
+      [g.stat('IOC matches 24h', "API requests (24h window) and OAuth logins (last 24 hours) from addresses on a detection.ioc_lists list. Any: look now, and unless the address is explained (your own scanner, a shared VPN exit), revoke the app's tokens (runbook).", 'none', iocMatches(oneAppSel), [[1, 'red']]) + { links: iocRunbooks }, 4, 4],
       [g.timeseries('Client networks (24h window)', 'Distinct client networks of the API requests per app id, as each day of log data arrives. Flat for an integration; a step up with requests from new networks below is the pattern of a token used elsewhere.', 'none', [
         g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_api_client_networks', oneAppSel), 'networks {{app_id}}'),
       ]), 12, 8],
@@ -175,7 +180,7 @@ local g = import '../lib/g.libsonnet';
         g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_api_requests_from_new_networks', oneAppSel), 'requests {{app_id}}'),
         g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_oauth_logins_from_new_networks', oneAppSel), 'logins {{app_id}}'),
       ], thresholds=[[1, 'orange']]) + { links: newNetworkRunbooks }, 12, 8],
-      [g.timeseries('Share from new networks, against the week before', 'The share of 24h requests from new networks, and the level SalesforceAppRequestsFromNewNetworks compares it with: %s times its highest share in the %s before the last %s (recorded; empty until the rules have run that long). The dashed line is the alert\'s minimum share, %s%%. A roaming mobile app stays under its own level.' % [std.toString(c.newNetworkHistoryFactor), c.newNetworkHistory, c.newNetworkHistoryOffset, std.toString(c.newNetworkMinShare * 100)], 'percentunit', [
+      [g.timeseries('Share from new networks, against the week before', "The share of 24h requests from new networks, and the level SalesforceAppRequestsFromNewNetworks compares it with: %s times its highest share in the %s before the last %s (recorded; empty until the rules have run that long). The dashed line is the alert's minimum share, %s%%. A roaming mobile app stays under its own level." % [std.toString(c.newNetworkHistoryFactor), c.newNetworkHistory, c.newNetworkHistoryOffset, std.toString(c.newNetworkMinShare * 100)], 'percentunit', [
         g.target('max by (app_id) (%s{%s})' % [shareRule, oneAppSel], 'share {{app_id}}'),
         g.target('%s * max by (app_id) (max_over_time(%s{%s}[%s:1h] offset %s))' % [std.toString(c.newNetworkHistoryFactor), shareRule, oneAppSel, c.newNetworkHistory, c.newNetworkHistoryOffset], 'alert level {{app_id}}'),
       ], thresholds=[[c.newNetworkMinShare, 'orange']]) + { links: newNetworkRunbooks }, 12, 8],
