@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,15 +104,6 @@ func hasMatcher(vs *parser.VectorSelector, typ labels.MatchType, name, value str
 	return false
 }
 
-func isDetectionMetric(name string) bool {
-	for _, m := range detectionMetrics {
-		if m == name {
-			return true
-		}
-	}
-	return false
-}
-
 // checkDetectionPanel: a panel over the detection metrics says what it means
 // (a description), has a unit, narrows every detection selector by the
 // dashboard's variables (app matched exactly on the app dashboard), and its
@@ -121,7 +113,7 @@ func checkDetectionPanel(t *testing.T, p testPanel, appMatch labels.MatchType, r
 	used = map[string]bool{}
 	for _, tg := range p.Targets {
 		for name, vss := range selectors(t, tg.Expr) {
-			if !isDetectionMetric(name) {
+			if !slices.Contains(detectionMetrics, name) {
 				continue
 			}
 			used[name] = true
