@@ -34,10 +34,13 @@ local withRunbook(c) = function(rule) rule {
   prometheusAlerts+:: {
     local c = $._config,
     local rb = withRunbook(c),
+    // Once per app however many targets reach the exporter (haDropLabels
+    // aggregated away first): with two targets, a plain division on the app
+    // labels matches two series on each side and fails to evaluate.
     local share = |||
       (
-        salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s}
-          / on(%(appMatchLabels)s) salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"}
+        max without(%(haDropLabels)s) (salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s})
+          / on(%(appMatchLabels)s) max without(%(haDropLabels)s) (salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"})
       )
     ||| % c,
     local unusual = |||
