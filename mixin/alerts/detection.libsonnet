@@ -26,15 +26,21 @@ local withRunbook(c) = function(rule) rule {
     newSensitiveObjectFor: '0m',
     // Any request or login from an address on an IOC list.
     iocFor: '0m',
+    // The exporter's detection.min_baseline, in seconds: the dashboards show
+    // a younger baseline as still learning (nothing counts as new yet).
+    detectionMinBaselineSeconds: 7 * 24 * 3600,
   },
 
   prometheusAlerts+:: {
     local c = $._config,
     local rb = withRunbook(c),
+    // Once per app however many targets reach the exporter (haDropLabels
+    // aggregated away first): with two targets, a plain division on the app
+    // labels matches two series on each side and fails to evaluate.
     local share = |||
       (
-        salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s}
-          / on(%(appMatchLabels)s) salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"}
+        max without(%(haDropLabels)s) (salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s})
+          / on(%(appMatchLabels)s) max without(%(haDropLabels)s) (salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"})
       )
     ||| % c,
     local unusual = |||

@@ -44,10 +44,16 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
                                 }) + (if mappings == [] then {} else { mappings: mappings }) },
   },
 
-  timeseries(title, description, unit, targets, stack=false):: panel('timeseries', title, description, unit, targets) {
-    fieldConfig+: { defaults+: { custom: { drawStyle: 'line', lineWidth: 1, fillOpacity: if stack then 30 else 10, stacking: { mode: if stack then 'normal' else 'none' } } } },
-    options: { legend: { showLegend: true, displayMode: 'table', placement: 'right', calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } },
-  },
+  // thresholds, as in stat, are drawn as dashed lines.
+  timeseries(title, description, unit, targets, stack=false, thresholds=null)::
+    local custom = { drawStyle: 'line', lineWidth: 1, fillOpacity: if stack then 30 else 10, stacking: { mode: if stack then 'normal' else 'none' } };
+    panel('timeseries', title, description, unit, targets) {
+      fieldConfig+: { defaults+: if thresholds == null then { custom: custom } else {
+        custom: custom { thresholdsStyle: { mode: 'dashed' } },
+        thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }] + [{ color: s[1], value: s[0] } for s in thresholds] },
+      } },
+      options: { legend: { showLegend: true, displayMode: 'table', placement: 'right', calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } },
+    },
 
   // A table of instant queries merged on their labels, one column per query.
   // columns: [{ expr, title, unit }]; labels: the label columns to keep.
@@ -112,6 +118,9 @@ local ds = { type: 'prometheus', uid: '${datasource}' };
     current: if includeAll then { selected: false, text: 'All', value: '$__all' } else { selected: false, text: '', value: '' },
     options: [],
   },
+
+  // A panel link to a runbook section, opened in a new tab.
+  runbookLink(title, url):: self.link(title, url) { icon: 'doc', targetBlank: true },
 
   link(title, url):: { type: 'link', title: title, url: url, tags: [], asDropdown: false, includeVars: false, keepTime: false, icon: 'dashboard', tooltip: title, targetBlank: false },
 

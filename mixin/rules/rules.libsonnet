@@ -44,6 +44,20 @@ local h = import '../lib/helpers.libsonnet';
             ||| % [m('salesforce_api_usage_data_end_timestamp_seconds'), c.orgMatchLabels, m('salesforce_api_usage_data_start_timestamp_seconds')],
           },
           {
+            // The share of an app's API requests in the 24h window that came
+            // from networks first seen in it (the detection baseline). One
+            // series per app. Recorded so that dashboards can set it against
+            // its own highest value of the week before, as
+            // SalesforceAppRequestsFromNewNetworks does, without a subquery
+            // over two metrics.
+            record: 'org_app:salesforce_connected_app_api_requests_from_new_networks:ratio',
+            expr: |||
+              %s
+                / on(%s)
+              (%s > 0)
+            ||| % [m('salesforce_connected_app_api_requests_from_new_networks'), c.appMatchLabels, m('salesforce_connected_app_api_requests', 'window="24h"')],
+          },
+          {
             // The share of an app's OAuth logins in the last 24 hours that failed.
             record: 'org_app:salesforce_connected_app_oauth_logins:failure_ratio',
             expr: |||
