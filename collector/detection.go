@@ -37,12 +37,14 @@ var (
 		"OAuth logins (LoginHistory SourceIp) to the app in the last 24 hours from addresses on each IOC list (detection.ioc_lists)."+cached, listLabels, nil)
 	descBaselineStart = prometheus.NewDesc("salesforce_connected_app_api_baseline_start_timestamp_seconds",
 		"When the exporter's network and object baseline of the app starts (its oldest data), as Unix seconds; kept across restarts in the state file.", appLabels, nil)
+	descBaselineReady = prometheus.NewDesc("salesforce_connected_app_api_baseline_ready",
+		"1 when the app's network and object baseline started detection.min_baseline (default 7 days) before the window: only then does anything count as new, so the from_new_networks and new_object figures are 0 before, not because nothing is new.", appLabels, nil)
 	descDetectDropped = prometheus.NewDesc("salesforce_exporter_detection_dropped_rows_total",
 		"ApiTotalUsage rows and logins the detection baseline ignored because the org has more apps than it tracks (5000).", []string{"org"}, nil)
 )
 
 var detectionDescs = []*prometheus.Desc{descNetworks, descFromNewNetworks, descNewObjects, descObjectRequests, descObjectFromNew,
-	descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginsIOC, descBaselineStart, descDetectDropped}
+	descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped}
 
 // collectDetection emits one snapshot's detection metrics.
 func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
@@ -74,6 +76,11 @@ func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
 		if !f.BaselineStart.IsZero() {
 			gauge(descBaselineStart, float64(f.BaselineStart.Unix()), org, a.Name, a.ID)
 		}
+		ready := 0.0
+		if f.BaselineReady {
+			ready = 1
+		}
+		gauge(descBaselineReady, ready, org, a.Name, a.ID)
 		gauge(descNetworks, float64(f.Networks), org, a.Name, a.ID)
 		gauge(descFromNewNetworks, float64(f.RequestsFromNewNetworks), org, a.Name, a.ID)
 		gauge(descNewObjects, float64(f.NewObjects), org, a.Name, a.ID)

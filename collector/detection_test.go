@@ -39,6 +39,19 @@ salesforce_exporter_detection_dropped_rows_total{org="prod"} 3
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "salesforce_connected_app_api_object_requests_from_new_networks", "salesforce_connected_app_api_requests_matching_ioc", "salesforce_exporter_detection_dropped_rows_total"); err != nil {
 		t.Fatal(err)
 	}
+	// Not ready: the new-network figures are 0 because nothing counts as
+	// new yet, and the alerts' history must leave them out.
+	s.Apps[1].Detection = &detect.AppFigures{BaselineStart: time.Unix(1_779_500_000, 0), Networks: 3}
+	ready := `
+# HELP salesforce_connected_app_api_baseline_ready 1 when the app's network and object baseline started detection.min_baseline (default 7 days) before the window: only then does anything count as new, so the from_new_networks and new_object figures are 0 before, not because nothing is new.
+# TYPE salesforce_connected_app_api_baseline_ready gauge
+salesforce_connected_app_api_baseline_ready{app="Data Loader",app_id="0H4000000000001AAA",org="prod"} 1
+salesforce_connected_app_api_baseline_ready{app="` + s.Apps[1].Name + `",app_id="` + s.Apps[1].ID + `",org="prod"} 0
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(ready), "salesforce_connected_app_api_baseline_ready"); err != nil {
+		t.Fatal(err)
+	}
+	s.Apps[1].Detection = nil
 	if n := testutil.CollectAndCount(c, "salesforce_connected_app_api_client_networks"); n != 1 {
 		t.Fatalf("%d network series, want 1 (apps without figures get none)", n)
 	}

@@ -8,13 +8,10 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/mixin"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -27,6 +24,7 @@ const testConfig = `{
   inactiveUserTokensFor: '3s', uninstalledAppTokensFor: '3s', staleTokensFor: '3s', abandonedAppFor: '3s',
   apiAllocationFor: '3s', exporterOverBudgetFor: '10s',
   securityKeepFiringFor: '30s', sameNameAppsFor: '2s', coverageLostFor: '15s',
+  newNetworkHistory: '1m', newNetworkHistoryOffset: '8s', newNetworkHistoryStep: '1s',
 }`
 
 const (
@@ -45,17 +43,31 @@ type scenarioOrg struct {
 	apps map[string]int
 	// leavers are users who hold only Slack tokens.
 	leavers []int
+	// The users of each app's tokens; integrationUser is Acme ERP Sync's.
+	mobileUsers, slackUsers []int
+	integrationUser         int
 }
 
-// cleanOrg is an org with nothing to report: every app approved, installed
+// cleanOrg is an org with nothing to report: every app known, installed
 // and used, every user active, steady API traffic over the last week.
 func cleanOrg(t *testing.T, name string) *scenarioOrg {
 	t.Helper()
-	o := sftest.NewOrg()
+	s := populate(name, sftest.NewOrg())
+	today := s.org.Now().UTC().Truncate(day)
+	for d := 7; d >= 1; d-- {
+		s.addDay(today.Add(-time.Duration(d)*day), 1, 0.01)
+	}
+	s.serve(t)
+	return s
+}
+
+// populate gives an org the clean org's apps, users, tokens and logins, as
+// of the org's clock.
+func populate(name string, o *sftest.Org) *scenarioOrg {
 	now := o.Now()
 	s := &scenarioOrg{name: name, org: o, apps: map[string]int{}}
 	for _, a := range inventory {
-		s.apps[a] = o.AddApp(sftest.App{Name: a, Installed: true, Created: now.Add(-500 * day)})
+		s.apps[a] = o.AddApp(sftest.App{Name: a, Installed: true, AdminApproved: a == "Acme ERP Sync", Created: now.Add(-500 * day), Integration: a == "Acme ERP Sync"})
 	}
 	var users []int
 	for i := range 30 {
@@ -70,6 +82,7 @@ func cleanOrg(t *testing.T, name string) *scenarioOrg {
 	for _, u := range users[28:] {
 		o.AddToken(sftest.TokenSpec{User: u, App: s.apps["Acme ERP Sync"], Created: now.Add(-300 * day), LastUsed: now.Add(-time.Minute), UseCount: 9000})
 	}
+	s.mobileUsers, s.slackUsers, s.integrationUser = users[:20], users[20:28], users[28]
 	for i := range 3 {
 		u := o.AddUser(fmt.Sprintf("%s-leaver%d@example.com", name, i), true)
 		s.leavers = append(s.leavers, u)
@@ -78,12 +91,13 @@ func cleanOrg(t *testing.T, name string) *scenarioOrg {
 	for i := range 30 {
 		o.AddLogin(sftest.LoginSpec{User: users[i], App: "Salesforce Mobile App", Time: now.Add(-time.Duration(i) * 10 * time.Minute)})
 	}
-	today := now.UTC().Truncate(day)
-	for d := 7; d >= 1; d-- {
-		s.addDay(today.Add(-time.Duration(d)*day), 1, 0.01)
-	}
-	s.srv, s.ts = sftest.Start(t, o, sftest.TestCredentials)
 	return s
+}
+
+// serve starts the org's fake Salesforce.
+func (s *scenarioOrg) serve(t *testing.T) {
+	t.Helper()
+	s.srv, s.ts = sftest.Start(t, s.org, sftest.TestCredentials)
 }
 
 // addDay adds a Daily ApiTotalUsage file; Acme's volume is scaled by factor
@@ -117,80 +131,12 @@ func TestAttackPatternsPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end")
 	}
-	promBin, amBin := tool(t, "prometheus"), tool(t, "alertmanager")
-	dir := t.TempDir()
-	exporterBin := filepath.Join(dir, "salesforce_oauth_exporter")
-	if out, err := exec.Command("go", "build", "-o", exporterBin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build exporter: %v\n%s", err, out)
-	}
-
+	names := []string{"quiet", "vishing", "stolen", "offboarding", "trouble"}
 	orgs := map[string]*scenarioOrg{}
-	for _, name := range []string{"quiet", "vishing", "stolen", "offboarding", "trouble"} {
+	for _, name := range names {
 		orgs[name] = cleanOrg(t, name)
 	}
-	// The exporter's config: one org per scenario, every source every 2s.
-	writeFile(t, dir, "secret", sftest.TestCredentials.ClientSecret)
-	var cfg strings.Builder
-	cfg.WriteString("orgs:\n")
-	for _, name := range []string{"quiet", "vishing", "stolen", "offboarding", "trouble"} {
-		fmt.Fprintf(&cfg, "  - name: %s\n    login_url: %s\n    refresh_interval: 2s\n    timeout: 30s\n    api_budget_percent: 100\n    sources:\n", name, orgs[name].ts.URL)
-		for _, src := range []string{"oauth_tokens", "apps", "sessions", "logins", "api_usage", "limits", "external_client_apps"} {
-			fmt.Fprintf(&cfg, "      %s: {interval: 2s}\n", src)
-		}
-		fmt.Fprintf(&cfg, "    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n", sftest.TestCredentials.ClientID)
-	}
-	cfg.WriteString("inventory:\n")
-	for _, a := range inventory {
-		fmt.Fprintf(&cfg, "  - app: %s\n    owner: owner@example.com\n", a)
-	}
-	exporterAddr := freeAddr(t)
-	exporter := start(t, "exporter", exporterBin, "--config.file="+writeFile(t, dir, "exporter.yml", cfg.String()),
-		"--storage.path="+filepath.Join(dir, "state"), "--web.listen-address="+exporterAddr)
-	waitHTTP(t, "http://"+exporterAddr+"/-/healthy", exporter)
-
-	// The mixin, rendered at test size.
-	r, err := mixin.Render(testConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	alertsFile := writeFile(t, dir, "alerts.yaml", string(r.Alerts))
-	rulesFile := writeFile(t, dir, "rules.yaml", string(r.Rules))
-
-	hook := newReceiver(t)
-	amAddr := freeAddr(t)
-	amCfg := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
-  receiver: hook
-  group_by: ['...']
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: %s
-        send_resolved: true
-`, hook.srv.URL))
-	am := start(t, "alertmanager", amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	waitHTTP(t, "http://"+amAddr+"/-/ready", am)
-
-	promAddr := freeAddr(t)
-	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q, %q]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: salesforce
-    static_configs:
-      - targets: [%q]
-`, alertsFile, rulesFile, amAddr, exporterAddr))
-	prom := start(t, "prometheus", promBin, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
-		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
-	waitHTTP(t, "http://"+promAddr+"/-/ready", prom)
+	hook := startStack(t, stackConfig{names: names, orgs: orgs}).hook
 
 	// Let Prometheus watch every org for longer than the surge window, so
 	// that "an hour ago" exists.

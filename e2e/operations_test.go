@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/mixin"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -82,12 +78,6 @@ func TestOperationsPageOnlyWhenItMatters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end")
 	}
-	promBin, amBin := tool(t, "prometheus"), tool(t, "alertmanager")
-	dir := t.TempDir()
-	exporterBin := filepath.Join(dir, "salesforce_oauth_exporter")
-	if out, err := exec.Command("go", "build", "-o", exporterBin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build exporter: %v\n%s", err, out)
-	}
 	names := []string{"restart", "grant", "bulk", "lookalike"}
 	orgs := map[string]*scenarioOrg{}
 	for _, name := range names {
@@ -96,78 +86,13 @@ func TestOperationsPageOnlyWhenItMatters(t *testing.T) {
 	// Before the grant the integration user sees only its own tokens.
 	orgs["grant"].org.RestrictTokensToIntegrationUser(true)
 
-	writeFile(t, dir, "secret", sftest.TestCredentials.ClientSecret)
-	var cfg strings.Builder
-	cfg.WriteString("orgs:\n")
-	for _, name := range names {
-		fmt.Fprintf(&cfg, "  - name: %s\n    login_url: %s\n    refresh_interval: 2s\n    timeout: 30s\n    api_budget_percent: 100\n    sources:\n", name, orgs[name].ts.URL)
-		for _, src := range []string{"oauth_tokens", "apps", "sessions", "logins", "api_usage", "limits", "external_client_apps"} {
-			fmt.Fprintf(&cfg, "      %s: {interval: 2s}\n", src)
-		}
-		fmt.Fprintf(&cfg, "    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n", sftest.TestCredentials.ClientID)
-	}
-	cfg.WriteString("inventory:\n")
-	for _, a := range inventory {
-		fmt.Fprintf(&cfg, "  - app: %s\n    owner: owner@example.com\n", a)
-	}
-	exporterAddr := freeAddr(t)
-	_, port, _ := strings.Cut(exporterAddr, ":")
-	exporterArgs := []string{exporterBin, "--config.file=" + writeFile(t, dir, "exporter.yml", cfg.String()),
-		"--storage.path=" + filepath.Join(dir, "state"), "--web.listen-address=" + exporterAddr}
-	exporter := start(t, "exporter", exporterArgs...)
-	waitHTTP(t, "http://"+exporterAddr+"/-/healthy", exporter)
-
 	// A source that has not succeeded since the restart is pending, not
 	// failing: give the slow first token read (below) its time, as the
 	// default 15m does in production. keep_firing_for outlasts the restart
 	// and that read, as the default 30m does.
-	r, err := mixin.Render(testConfig + " + { sourceFailingFor: '90s', securityKeepFiringFor: '90s' }")
-	if err != nil {
-		t.Fatal(err)
-	}
-	alertsFile := writeFile(t, dir, "alerts.yaml", string(r.Alerts))
-	rulesFile := writeFile(t, dir, "rules.yaml", string(r.Rules))
-
-	inhibit, err := os.ReadFile(filepath.Join("..", "mixin", "alertmanager", "inhibit_rules.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hook := newReceiver(t)
-	amAddr := freeAddr(t)
-	amCfg := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
-  receiver: hook
-  group_by: ['...']
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: hook
-    webhook_configs:
-      - url: %s
-        send_resolved: true
-%s`, hook.srv.URL, inhibit))
-	am := start(t, "alertmanager", amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address="+amAddr, "--cluster.listen-address=")
-	waitHTTP(t, "http://"+amAddr+"/-/ready", am)
-
-	// One exporter, two targets: 127.0.0.1:port and localhost:port.
-	promAddr := freeAddr(t)
-	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [%q, %q]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: salesforce
-    static_configs:
-      - targets: [%q, %q]
-`, alertsFile, rulesFile, amAddr, exporterAddr, "localhost:"+port))
-	prom := start(t, "prometheus", promBin, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
-		"--web.listen-address="+promAddr, "--rules.alert.resend-delay=1s")
-	waitHTTP(t, "http://"+promAddr+"/-/ready", prom)
+	st := startStack(t, stackConfig{names: names, orgs: orgs, inhibit: true, twoTargets: true,
+		mixin: " + { sourceFailingFor: '90s', securityKeepFiringFor: '90s' }"})
+	promAddr, hook := st.promAddr, st.hook
 	waitProm(t, promAddr, `count(up{job="salesforce"} == 1) == 2`, 30*time.Second)
 	waitProm(t, promAddr, `salesforce_exporter_oauth_tokens_visibility_limited{org="grant"} == 1`, 30*time.Second)
 
@@ -221,11 +146,8 @@ scrape_configs:
 	for _, name := range names {
 		orgs[name].srv.Inject(sftest.Fault{MatchQuery: "OauthToken", Delay: 6 * time.Second, Count: 4})
 	}
-	stop(exporter)
 	restartedAt := time.Now()
-	time.Sleep(3 * time.Second) // a few failed scrapes: Prometheus marks every series stale
-	exporter = start(t, "exporter (restarted)", exporterArgs...)
-	waitHTTP(t, "http://"+exporterAddr+"/-/healthy", exporter)
+	st.restartExporter(t, 3*time.Second) // a few failed scrapes: Prometheus marks every series stale
 	t.Logf("exporter back after %.1fs", time.Since(restartedAt).Seconds())
 	// salesforce_up is back before the token data, which the slow read holds up.
 	waitProm(t, promAddr, `salesforce_up{org="restart"}`, 20*time.Second)

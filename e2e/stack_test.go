@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,10 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/mixin"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
 // proc is a child process, stopped by PID when the test ends, pass or fail.
@@ -198,4 +203,128 @@ func writeFile(t *testing.T, dir, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// stackConfig is what differs between runs of the chain.
+type stackConfig struct {
+	names []string // the orgs, in the exporter's config order
+	orgs  map[string]*scenarioOrg
+	// mixin is merged into testConfig: "+ { sourceFailingFor: '90s' }".
+	mixin string
+	// exporterExtra is appended to the exporter's config (a detection: section).
+	exporterExtra string
+	// inhibit loads the mixin's Alertmanager inhibition rules.
+	inhibit bool
+	// twoTargets scrapes the one exporter through two targets (two instance labels).
+	twoTargets bool
+}
+
+// stack is one run of the real chain: the exporter binary over the fake
+// orgs (every source every 2s), a real Prometheus scraping it every second
+// and evaluating the mixin rendered at test size, a real Alertmanager, and
+// a webhook receiver in the test.
+type stack struct {
+	dir                    string
+	exporterAddr, promAddr string
+	exporterArgs           []string
+	exporter               *proc
+	hook                   *receiver
+}
+
+func startStack(t *testing.T, c stackConfig) *stack {
+	t.Helper()
+	promBin, amBin := tool(t, "prometheus"), tool(t, "alertmanager")
+	s := &stack{dir: t.TempDir()}
+	dir := s.dir
+	exporterBin := filepath.Join(dir, "salesforce_oauth_exporter")
+	if out, err := exec.Command("go", "build", "-o", exporterBin, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build exporter: %v\n%s", err, out)
+	}
+	writeFile(t, dir, "secret", sftest.TestCredentials.ClientSecret)
+	var cfg strings.Builder
+	cfg.WriteString("orgs:\n")
+	for _, name := range c.names {
+		fmt.Fprintf(&cfg, "  - name: %s\n    login_url: %s\n    refresh_interval: 2s\n    timeout: 30s\n    api_budget_percent: 100\n    sources:\n", name, c.orgs[name].ts.URL)
+		for _, src := range []string{"oauth_tokens", "apps", "sessions", "logins", "api_usage", "limits", "external_client_apps"} {
+			fmt.Fprintf(&cfg, "      %s: {interval: 2s}\n", src)
+		}
+		fmt.Fprintf(&cfg, "    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n", sftest.TestCredentials.ClientID)
+	}
+	cfg.WriteString("inventory:\n")
+	for _, a := range inventory {
+		fmt.Fprintf(&cfg, "  - app: %s\n    owner: owner@example.com\n", a)
+	}
+	cfg.WriteString(c.exporterExtra)
+	s.exporterAddr = freeAddr(t)
+	s.exporterArgs = []string{exporterBin, "--config.file=" + writeFile(t, dir, "exporter.yml", cfg.String()),
+		"--storage.path=" + filepath.Join(dir, "state"), "--web.listen-address=" + s.exporterAddr}
+	s.exporter = start(t, "exporter", s.exporterArgs...)
+	waitHTTP(t, "http://"+s.exporterAddr+"/-/healthy", s.exporter)
+
+	r, err := mixin.Render(testConfig + c.mixin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertsFile := writeFile(t, dir, "alerts.yaml", string(r.Alerts))
+	rulesFile := writeFile(t, dir, "rules.yaml", string(r.Rules))
+
+	var inhibit []byte
+	if c.inhibit {
+		if inhibit, err = os.ReadFile(filepath.Join("..", "mixin", "alertmanager", "inhibit_rules.yaml")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.hook = newReceiver(t)
+	amAddr := freeAddr(t)
+	amCfg := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
+  receiver: hook
+  group_by: ['...']
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: %s
+        send_resolved: true
+%s`, s.hook.srv.URL, inhibit))
+	am := start(t, "alertmanager", amBin, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address=")
+	waitHTTP(t, "http://"+amAddr+"/-/ready", am)
+
+	targets := fmt.Sprintf("%q", s.exporterAddr)
+	if c.twoTargets {
+		// One exporter, two targets: 127.0.0.1:port and localhost:port.
+		_, port, _ := strings.Cut(s.exporterAddr, ":")
+		targets += fmt.Sprintf(", %q", "localhost:"+port)
+	}
+	s.promAddr = freeAddr(t)
+	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files: [%q, %q]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: [%q]
+scrape_configs:
+  - job_name: salesforce
+    static_configs:
+      - targets: [%s]
+`, alertsFile, rulesFile, amAddr, targets))
+	prom := start(t, "prometheus", promBin, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
+		"--web.listen-address="+s.promAddr, "--rules.alert.resend-delay=1s")
+	waitHTTP(t, "http://"+s.promAddr+"/-/ready", prom)
+	return s
+}
+
+// restartExporter stops the exporter (SIGTERM), leaves it down for down (a
+// few failed scrapes mark every series stale), and starts it again with the
+// same flags and state folder. It returns when the new one is healthy.
+func (s *stack) restartExporter(t *testing.T, down time.Duration) {
+	t.Helper()
+	stop(s.exporter)
+	time.Sleep(down)
+	s.exporter = start(t, "exporter (restarted)", s.exporterArgs...)
+	waitHTTP(t, "http://"+s.exporterAddr+"/-/healthy", s.exporter)
 }

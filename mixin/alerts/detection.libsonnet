@@ -1,5 +1,8 @@
 // Alerts on where apps' API requests and OAuth logins come from, and what
-// they touch: a stolen token used at a normal volume. mixin.libsonnet
+// they touch: a stolen token used at a normal volume. Every series is taken
+// max without(haDropLabels) first, as in the other alerts, so one exporter
+// scraped through two targets neither breaks the joins (many-to-many) nor
+// doubles a sum. mixin.libsonnet
 // imports it next to alerts.libsonnet (its settings are a mixin of their own).
 local withRunbook(c) = function(rule) rule {
   annotations+: { runbook_url: c.runbookURLPattern % std.asciiLower(rule.alert) },
@@ -16,11 +19,17 @@ local withRunbook(c) = function(rule) rule {
     // that always calls from the same networks has a share of 0, so any new
     // network stands out. With no history (a new Prometheus) it stays quiet.
     // The exporter itself counts nothing as new until an app has been
-    // watched for detection.min_baseline (default 7 days).
+    // watched for detection.min_baseline (default 7 days): its share is 0
+    // until then, so the history holds only the days with a ready baseline
+    // (salesforce_connected_app_api_baseline_ready), or a roaming app would
+    // page on the day its baseline becomes ready.
     newNetworkMinShare: 0.01,
     newNetworkHistoryFactor: 2,
     newNetworkHistory: '7d',
     newNetworkHistoryOffset: '1d',
+    // The history's resolution: the figures change once a day (hourly with
+    // Hourly files), so 1h misses nothing.
+    newNetworkHistoryStep: '1h',
     newNetworkFor: '0m',
     // A known (inventory) app reading a sensitive object it never read before.
     newSensitiveObjectFor: '0m',
@@ -43,13 +52,16 @@ local withRunbook(c) = function(rule) rule {
           / on(%(appMatchLabels)s) max without(%(haDropLabels)s) (salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"})
       )
     ||| % c,
+    local ready = 'max without(%(haDropLabels)s) (salesforce_connected_app_api_baseline_ready{%(salesforceExporterSelector)s}) == 1' % c,
     local unusual = |||
       (
         %(share)s > %(newNetworkMinShare)s
         and on(%(appMatchLabels)s)
-        %(share)s > %(newNetworkHistoryFactor)s * max_over_time(%(share)s[%(newNetworkHistory)s:1h] offset %(newNetworkHistoryOffset)s)
+        %(share)s > %(newNetworkHistoryFactor)s * max_over_time(
+          (%(share)s and on(%(appMatchLabels)s) %(ready)s)[%(newNetworkHistory)s:%(newNetworkHistoryStep)s] offset %(newNetworkHistoryOffset)s
+        )
       )
-    ||| % (c { share: share }),
+    ||| % (c { share: share, ready: ready }),
     groups+: [
       {
         name: 'salesforce-detection',
@@ -57,10 +69,11 @@ local withRunbook(c) = function(rule) rule {
           {
             alert: 'SalesforceAppRequestsFromNewNetworks',
             expr: |||
-              salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s}
+              max without(%(haDropLabels)s) (salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s})
               and on(%(appMatchLabels)s) %(unusual)s
             ||| % (c { unusual: unusual }),
             'for': c.newNetworkFor,
+            keep_firing_for: c.securityKeepFiringFor,
             labels: { severity: 'warning' },
             annotations: {
               summary: 'An app with a baseline is calling from networks it never used.',
@@ -70,10 +83,11 @@ local withRunbook(c) = function(rule) rule {
           {
             alert: 'SalesforceAppNewNetworksReadSensitiveObjects',
             expr: |||
-              sum by (%(appMatchLabels)s) (salesforce_connected_app_api_object_requests_from_new_networks{%(salesforceExporterSelector)s}) > 0
+              sum by (%(appMatchLabels)s) (max without(%(haDropLabels)s) (salesforce_connected_app_api_object_requests_from_new_networks{%(salesforceExporterSelector)s})) > 0
               and on(%(appMatchLabels)s) %(unusual)s
             ||| % (c { unusual: unusual }),
             'for': c.newNetworkFor,
+            keep_firing_for: c.securityKeepFiringFor,
             labels: { severity: 'critical' },
             annotations: {
               summary: 'An app is reading sensitive objects from networks it never used.',
@@ -83,10 +97,11 @@ local withRunbook(c) = function(rule) rule {
           {
             alert: 'SalesforceKnownAppNewSensitiveObject',
             expr: |||
-              salesforce_connected_app_api_new_object_requests{%(salesforceExporterSelector)s} > 0
+              max without(%(haDropLabels)s) (salesforce_connected_app_api_new_object_requests{%(salesforceExporterSelector)s}) > 0
               and on(%(appMatchLabels)s) salesforce_connected_app_info{%(salesforceExporterSelector)s, known="true"}
             ||| % c,
             'for': c.newSensitiveObjectFor,
+            keep_firing_for: c.securityKeepFiringFor,
             labels: { severity: 'warning' },
             annotations: {
               summary: 'A known app read a sensitive object it never read before.',
@@ -95,8 +110,9 @@ local withRunbook(c) = function(rule) rule {
           },
           {
             alert: 'SalesforceAppRequestsFromIOCAddress',
-            expr: 'salesforce_connected_app_api_requests_matching_ioc{%(salesforceExporterSelector)s} > 0' % c,
+            expr: 'max without(%(haDropLabels)s) (salesforce_connected_app_api_requests_matching_ioc{%(salesforceExporterSelector)s}) > 0' % c,
             'for': c.iocFor,
+            keep_firing_for: c.securityKeepFiringFor,
             labels: { severity: 'critical' },
             annotations: {
               summary: 'API requests came from an address on an IOC list.',
@@ -105,8 +121,9 @@ local withRunbook(c) = function(rule) rule {
           },
           {
             alert: 'SalesforceAppLoginFromIOCAddress',
-            expr: 'salesforce_connected_app_oauth_logins_matching_ioc{%(salesforceExporterSelector)s} > 0' % c,
+            expr: 'max without(%(haDropLabels)s) (salesforce_connected_app_oauth_logins_matching_ioc{%(salesforceExporterSelector)s}) > 0' % c,
             'for': c.iocFor,
+            keep_firing_for: c.securityKeepFiringFor,
             labels: { severity: 'critical' },
             annotations: {
               summary: 'An OAuth login came from an address on an IOC list.',
