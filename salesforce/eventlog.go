@@ -95,6 +95,10 @@ type UsageEvent struct {
 	EntityName []byte
 	// UserID is USER_ID, the 15-character user Id.
 	UserID []byte
+	// Time is TIMESTAMP_DERIVED ("2025-01-15T10:22:33.123Z"), or TIMESTAMP
+	// ("20250115102233.123", GMT) when that column is missing or the value
+	// empty; unparsed, nil when the file has neither.
+	Time []byte
 }
 
 // Bounds of the ApiTotalUsage reader. A real row is a few hundred bytes; a
@@ -179,6 +183,7 @@ func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
 		return -1
 	}
 	clientIP, entity, userID := opt("CLIENT_IP"), opt("ENTITY_NAME"), opt("USER_ID")
+	derived, stamp := opt("TIMESTAMP_DERIVED"), opt("TIMESTAMP")
 	need := max(appID, appName, status) + 1
 	skip := func(line int, format string, args ...any) {
 		scan.Skipped++
@@ -213,7 +218,11 @@ func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
 			continue
 		}
 		ev := UsageEvent{AppID: rec[appID], AppName: rec[appName],
-			ClientIP: optional(rec, clientIP), EntityName: optional(rec, entity), UserID: optional(rec, userID)}
+			ClientIP: optional(rec, clientIP), EntityName: optional(rec, entity), UserID: optional(rec, userID),
+			Time: optional(rec, derived)}
+		if len(ev.Time) == 0 && stamp >= 0 {
+			ev.Time = optional(rec, stamp)
+		}
 		if len(ev.AppName) > MaxCSVNameBytes || len(ev.EntityName) > MaxCSVNameBytes {
 			skip(p.start, "CONNECTED_APP_NAME or ENTITY_NAME longer than %d bytes", MaxCSVNameBytes)
 			continue

@@ -122,3 +122,31 @@ func TestCSVReaderFieldsDoNotAlias(t *testing.T) {
 		t.Fatalf("appending to a field changed its neighbour: %q", rec[2][:4])
 	}
 }
+
+// TestScanAPITotalUsageTime: Time is TIMESTAMP_DERIVED, TIMESTAMP when that
+// is empty or missing, nil with neither.
+func TestScanAPITotalUsageTime(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{`"TIMESTAMP","CONNECTED_APP_ID","STATUS_CODE","CONNECTED_APP_NAME","TIMESTAMP_DERIVED"` + "\n" +
+			`"20250115102233.123","0H4","200","a","2025-01-15T10:22:33.123Z"` + "\n" +
+			`"20250115102234.000","0H4","200","a",""` + "\n", "2025-01-15T10:22:33.123Z;20250115102234.000"},
+		{`"TIMESTAMP","CONNECTED_APP_ID","STATUS_CODE","CONNECTED_APP_NAME"` + "\n" +
+			`"20250115102233.123","0H4","200","a"` + "\n", "20250115102233.123"},
+		{`"CONNECTED_APP_ID","STATUS_CODE","CONNECTED_APP_NAME"` + "\n" + `"0H4","200","a"` + "\n", "<nil>"},
+	} {
+		var got []string
+		if _, err := ScanAPITotalUsage(strings.NewReader(c.in), func(e UsageEvent) {
+			if e.Time == nil {
+				got = append(got, "<nil>")
+			} else {
+				got = append(got, string(e.Time))
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, ";") != c.want {
+			t.Errorf("%q: %v, want %s", c.in, got, c.want)
+		}
+	}
+}
