@@ -48,9 +48,9 @@ func TestFirstSeenIsHourExact(t *testing.T) {
 	d1 := today.AddDate(0, 0, -1)
 	key := AppKey(erpID, "")
 	for ip, want := range map[string][2]time.Time{
-		"100.70.1.5":  {today.Add(-25 * time.Hour), d1.Add(6 * time.Hour)}, // 23:00 the day before yesterday, 06:00 yesterday
-		"100.71.2.9":  {d1.Add(10 * time.Hour), d1.Add(10 * time.Hour)},
-		"100.72.3.9":  {d1.Add(3 * time.Hour), d1.Add(3 * time.Hour)},
+		"100.70.1.5":   {today.Add(-25 * time.Hour), d1.Add(6 * time.Hour)}, // 23:00 the day before yesterday, 06:00 yesterday
+		"100.71.2.9":   {d1.Add(10 * time.Hour), d1.Add(10 * time.Hour)},
+		"100.72.3.9":   {d1.Add(3 * time.Hour), d1.Add(3 * time.Hour)},
 		"198.51.100.1": {day0.Add(1 * time.Hour), today.Add(4 * time.Hour)}, // the integration, seen up to the last Hourly file
 	} {
 		k, _ := tr.g.key([]byte(ip))
