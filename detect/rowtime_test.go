@@ -176,3 +176,28 @@ func TestRowTimeSlackAndUntimed(t *testing.T) {
 		}
 	}
 }
+
+// TestRowTimesStayInTheirPeriods: over days of mixed rows, some dated
+// before their period or past its end, no first or last seen in the
+// baseline lies outside the days ingested.
+func TestRowTimesStayInTheirPeriods(t *testing.T) {
+	t.Parallel()
+	const days = 4
+	tr := mixedTracker(t, days)
+	lo, hi := hourOf(day0.Unix()), hourOf(day0.AddDate(0, 0, days).Unix())
+	for _, a := range tr.apps {
+		for k, e := range a.nets {
+			if e.first < lo || e.last >= hi || e.first > e.last {
+				t.Fatalf("%s network %v: first %d last %d, outside [%d, %d)", a.key, k, e.first, e.last, lo, hi)
+			}
+		}
+		for name, e := range a.objs {
+			if e.first < lo || e.last >= hi || e.first > e.last {
+				t.Fatalf("%s object %s: first %d last %d, outside [%d, %d)", a.key, name, e.first, e.last, lo, hi)
+			}
+		}
+		if a.since < lo || a.since >= hi {
+			t.Fatalf("%s: baseline starts at hour %d", a.key, a.since)
+		}
+	}
+}
