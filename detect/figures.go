@@ -126,14 +126,18 @@ func (t *Tracker) Figures() []AppFigures {
 				if !f.BaselineReady {
 					continue
 				}
+				// A young bucket's requests came at or after the hour its
+				// networks were first seen (row times are exact to the
+				// second), so a bucket from the window's first hour on lies
+				// wholly in it: counted in full, not in proportion.
 				for h, b := range pa.young {
 					if h < wsHour {
 						continue
 					}
-					f.RequestsFromNewNetworks += scale(b.requests, w)
+					f.RequestsFromNewNetworks += b.requests
 					for j, c := range b.sens {
 						if j < nSens {
-							f.ObjectRequestsFromNewNetworks[j] += scale(c, w)
+							f.ObjectRequestsFromNewNetworks[j] += c
 						}
 					}
 				}

@@ -244,7 +244,7 @@ func hourOf(unix int64) int32 { return int32(unix / 3600) }
 // Row is one ApiTotalUsage event. The byte slices need only be valid
 // during Add.
 type Row struct {
-	Time       int64 // Unix seconds; 0 when unknown (the period's start is used)
+	Time       int64 // Unix seconds (ParseTimestamp of TIMESTAMP_DERIVED); 0 when unknown (the period's start is used)
 	AppID      []byte
 	AppName    []byte
 	ClientIP   []byte
@@ -287,6 +287,7 @@ type Ingest struct {
 	appCache   [appCacheSize]appSlot // apps by a cheap hash of their key: fewer lookups in apps
 	rows       int64
 	clamped    int64
+	untimed    int64
 	dropped    int64 // rows of apps over MaxApps
 }
 
@@ -430,17 +431,35 @@ func (in *Ingest) Rows() int64 { return in.rows }
 // Clamped is the number of rows whose time fell outside the period (moved to its edge).
 func (in *Ingest) Clamped() int64 { return in.clamped }
 
+// Untimed is the number of rows without a usable time (given the period's start).
+func (in *Ingest) Untimed() int64 { return in.untimed }
+
+// RowTimeSlack is how far past its period's end a row's time may lie
+// without counting as clamped: an event written as the period closed. It is
+// still moved into the period, so no time reaches the baseline from a
+// period that has not been ingested.
+const RowTimeSlack = 5 * time.Minute
+
 // Add records one row. It is the ingest's hot path: no allocation for a
 // row whose app, address, network and object were seen before in the file,
 // and for an IPv4 address no map lookup by its text.
+//
+// A row's time is kept to the second within the period, so first and last
+// seen are exact to the hour. A time before the period, or past its end
+// and RowTimeSlack, is moved to the period's edge and counted in Clamped; a
+// row without a time (0) takes the period's start and is counted in
+// Untimed.
 func (in *Ingest) Add(r *Row) {
 	ts := r.Time
 	switch {
+	case ts >= in.start && ts < in.end:
 	case ts == 0:
-		ts = in.start
+		ts, in.untimed = in.start, in.untimed+1
 	case ts < in.start:
 		ts, in.clamped = in.start, in.clamped+1
-	case ts >= in.end:
+	case ts < in.end+int64(RowTimeSlack/time.Second):
+		ts = in.end - 1
+	default:
 		ts, in.clamped = in.end-1, in.clamped+1
 	}
 	in.rows++

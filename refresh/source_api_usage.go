@@ -62,6 +62,13 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 		u.Periods[k] = p
 		if in != nil {
 			e.tracker.Commit(in)
+			if in.Clamped() > 0 || in.Untimed() > 0 {
+				// The detection places these rows at the period's edge; the
+				// request counts do not depend on row times.
+				e.logger.Warn("ApiTotalUsage rows with a TIMESTAMP_DERIVED outside their file's period, or none that parses; placed at the period's edge",
+					"file", f.ID, "log_date", f.LogDate.Format(time.RFC3339), "interval", f.Interval,
+					"outside_period", in.Clamped(), "no_time", in.Untimed(), "rows", in.Rows())
+			}
 		}
 		e.stateChanged()
 		if scan.Skipped > 0 {

@@ -123,6 +123,7 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 	scan, err := salesforce.ScanAPITotalUsage(body, func(ev salesforce.UsageEvent) {
 		if in != nil {
 			row = detect.Row{AppID: ev.AppID, AppName: ev.AppName, ClientIP: ev.ClientIP, EntityName: ev.EntityName, UserID: ev.UserID, StatusCode: ev.StatusCode}
+			row.Time, _ = detect.ParseTimestamp(ev.Time) // 0 when it has none: counted as untimed
 			in.Add(&row)
 		}
 		key := ev.AppID[:min(len(ev.AppID), 15)] // ID(...).Key(): no copy

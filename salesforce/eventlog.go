@@ -95,6 +95,10 @@ type UsageEvent struct {
 	EntityName []byte
 	// UserID is USER_ID, the 15-character user Id.
 	UserID []byte
+	// Time is TIMESTAMP_DERIVED ("2025-01-15T10:22:33.123Z"), or TIMESTAMP
+	// ("20250115102233.123", GMT) when that column is missing or the value
+	// empty; unparsed, nil when the file has neither.
+	Time []byte
 }
 
 // Bounds of the ApiTotalUsage reader. A real row is a few hundred bytes; a
@@ -179,6 +183,7 @@ func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
 		return -1
 	}
 	clientIP, entity, userID := opt("CLIENT_IP"), opt("ENTITY_NAME"), opt("USER_ID")
+	derived, stamp := opt("TIMESTAMP_DERIVED"), opt("TIMESTAMP")
 	need := max(appID, appName, status) + 1
 	skip := func(line int, format string, args ...any) {
 		scan.Skipped++
@@ -213,7 +218,11 @@ func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
 			continue
 		}
 		ev := UsageEvent{AppID: rec[appID], AppName: rec[appName],
-			ClientIP: optional(rec, clientIP), EntityName: optional(rec, entity), UserID: optional(rec, userID)}
+			ClientIP: optional(rec, clientIP), EntityName: optional(rec, entity), UserID: optional(rec, userID),
+			Time: optional(rec, derived)}
+		if len(ev.Time) == 0 && stamp >= 0 {
+			ev.Time = optional(rec, stamp)
+		}
 		if len(ev.AppName) > MaxCSVNameBytes || len(ev.EntityName) > MaxCSVNameBytes {
 			skip(p.start, "CONNECTED_APP_NAME or ENTITY_NAME longer than %d bytes", MaxCSVNameBytes)
 			continue
@@ -265,8 +274,8 @@ type csvReader struct {
 	// line is the last physical line read; start is the first line of the last record.
 	line, start int
 	fields      [][]byte
-	buf         []byte
-	ends        []int
+	buf         []byte // unescaped fields
+	spans       []span
 	raw         []byte // a record of several physical lines, joined
 }
 
@@ -310,32 +319,47 @@ func (p *csvReader) rawRecord() ([]byte, error) {
 }
 
 // record returns the next record; its slices are valid until the next call.
+// A field is a slice of the line itself (ApiTotalUsage quotes every field,
+// and few hold a doubled quote); only a quoted field with doubled quotes is
+// copied, unescaped, into buf.
 func (p *csvReader) record() ([][]byte, error) {
 	line, err := p.rawRecord()
 	if err != nil {
 		return nil, err
 	}
-	p.buf, p.ends = p.buf[:0], p.ends[:0]
+	full := line
+	p.buf, p.spans = p.buf[:0], p.spans[:0]
 	for {
 		// One field.
+		at := len(full) - len(line)
 		if len(line) > 0 && line[0] == '"' {
 			line = line[1:]
-			for {
-				i := bytes.IndexByte(line, '"')
-				if i < 0 {
-					// Cannot happen: rawRecord balances the quotes.
-					return nil, &rowError{line: p.start, msg: "unterminated quoted field"}
-				}
-				p.buf = append(p.buf, line[:i]...)
-				if i+1 < len(line) && line[i+1] == '"' {
-					p.buf = append(p.buf, '"')
-					line = line[i+2:]
-					continue
-				}
-				line = line[i+1:]
-				break
+			i := bytes.IndexByte(line, '"')
+			if i < 0 {
+				// Cannot happen: rawRecord balances the quotes.
+				return nil, &rowError{line: p.start, msg: "unterminated quoted field"}
 			}
-			p.ends = append(p.ends, len(p.buf))
+			if i+1 < len(line) && line[i+1] == '"' {
+				// Doubled quotes: unescape into buf.
+				lo := len(p.buf)
+				for {
+					p.buf = append(p.buf, line[:i]...)
+					if i+1 < len(line) && line[i+1] == '"' {
+						p.buf = append(p.buf, '"')
+						line = line[i+2:]
+						if i = bytes.IndexByte(line, '"'); i < 0 {
+							return nil, &rowError{line: p.start, msg: "unterminated quoted field"}
+						}
+						continue
+					}
+					line = line[i+1:]
+					break
+				}
+				p.spans = append(p.spans, span{lo: lo, hi: len(p.buf), inBuf: true})
+			} else {
+				p.spans = append(p.spans, span{lo: at + 1, hi: at + 1 + i})
+				line = line[i+1:]
+			}
 			if len(line) == 0 {
 				break
 			}
@@ -347,21 +371,28 @@ func (p *csvReader) record() ([][]byte, error) {
 		}
 		i := bytes.IndexByte(line, ',')
 		if i < 0 {
-			p.buf = append(p.buf, line...)
-			p.ends = append(p.ends, len(p.buf))
+			p.spans = append(p.spans, span{lo: at, hi: len(full)})
 			break
 		}
-		p.buf = append(p.buf, line[:i]...)
-		p.ends = append(p.ends, len(p.buf))
+		p.spans = append(p.spans, span{lo: at, hi: at + i})
 		line = line[i+1:]
 	}
+	// The slices are taken once buf has stopped growing.
 	p.fields = p.fields[:0]
-	start := 0
-	for _, e := range p.ends {
-		p.fields = append(p.fields, p.buf[start:e])
-		start = e
+	for _, s := range p.spans {
+		src := full
+		if s.inBuf {
+			src = p.buf
+		}
+		p.fields = append(p.fields, src[s.lo:s.hi:s.hi])
 	}
 	return p.fields, nil
+}
+
+// span is a field of a record: a range of its line, or of buf.
+type span struct {
+	lo, hi int
+	inBuf  bool
 }
 
 // readLine returns the next physical line without its LF or CRLF, and the

@@ -27,7 +27,29 @@ type UsageRow struct {
 	// field of a gigabyte, which neither side holds in memory. Such a file
 	// is compressed once and the same gzip body served every time.
 	AppNameBytes int64
+	// Spread spreads the run's events evenly from Time over this long, as
+	// a real run of calls is: the nth at Time + n*Spread/Count.
+	Spread time.Duration
+	// OddTime writes the run's times as a real file may, not as usual.
+	OddTime OddTime
 }
+
+// OddTime is a way of writing an event's TIMESTAMP and TIMESTAMP_DERIVED
+// other than Salesforce's usual one (TIMESTAMP "20250115102233.123",
+// TIMESTAMP_DERIVED "2025-01-15T10:22:33.123Z"). A time outside the file's
+// period needs no switch: set Time there.
+type OddTime int
+
+// Odd times.
+const (
+	UsualTime      OddTime = iota
+	EmptyTime              // both empty
+	EmptyDerived           // TIMESTAMP_DERIVED empty, TIMESTAMP as usual
+	SecondsTime            // TIMESTAMP_DERIVED without a fraction, "2025-01-15T10:22:33Z"
+	MicrosTime             // TIMESTAMP_DERIVED to the microsecond, "2025-01-15T10:22:33.123456Z"
+	OffsetTime             // TIMESTAMP_DERIVED with the REST API's offset, "2025-01-15T10:22:33.123+0000"
+	UnparsableTime         // both text that is no time
+)
 
 // DefaultUsageColumns is the ApiTotalUsage header in the order the facts file suggests.
 var DefaultUsageColumns = []string{"EVENT_TYPE", "TIMESTAMP", "REQUEST_ID", "ORGANIZATION_ID", "USER_ID", "API_FAMILY", "API_VERSION", "API_RESOURCE", "CLIENT_NAME", "HTTP_METHOD", "CLIENT_IP", "COUNTS_AGAINST_API_LIMIT", "CONNECTED_APP_ID", "ENTITY_NAME", "STATUS_CODE", "CONNECTED_APP_NAME", "USER_NAME", "TIMESTAMP_DERIVED", "API_CLIENT_CATEGORY"}
@@ -154,10 +176,15 @@ func (l *LogFile) writeCSV(w io.Writer, o *Org) error {
 	writeRec()
 	seq := 0
 	emit := func(r UsageRow) {
+		if r.Time.IsZero() {
+			r.Time = l.LogDate // a row without a time: the period's start
+		}
 		n := max(r.Count, 1)
-		for range n {
+		at := r.Time
+		for k := range n {
 			seq++
 			huge, hugeRow = -1, r
+			r.Time = at.Add(r.Spread * time.Duration(k) / time.Duration(n))
 			for i, c := range cols {
 				rec[i] = usageField(c, r, seq, o)
 				if c == "CONNECTED_APP_NAME" && r.AppNameBytes > 0 && r.AppName != "" {
@@ -193,8 +220,26 @@ func usageField(col string, r UsageRow, seq int, o *Org) string {
 	case "EVENT_TYPE":
 		return "ApiTotalUsage"
 	case "TIMESTAMP":
+		switch r.OddTime {
+		case EmptyTime:
+			return ""
+		case UnparsableTime:
+			return "yesterday"
+		}
 		return r.Time.UTC().Format("20060102150405.000")
 	case "TIMESTAMP_DERIVED":
+		switch r.OddTime {
+		case EmptyTime, EmptyDerived:
+			return ""
+		case SecondsTime:
+			return r.Time.UTC().Format("2006-01-02T15:04:05Z")
+		case MicrosTime:
+			return r.Time.UTC().Format("2006-01-02T15:04:05.000000Z")
+		case OffsetTime:
+			return r.Time.UTC().Format("2006-01-02T15:04:05.000-0700")
+		case UnparsableTime:
+			return "#Error!"
+		}
 		return r.Time.UTC().Format("2006-01-02T15:04:05.000Z")
 	case "REQUEST_ID":
 		return "4kTk" + strconv.Itoa(seq)
