@@ -228,10 +228,9 @@ func (s *stack) reissueYesterday() {
 	}})
 }
 
-// addDayFile adds today's Daily file for app 2 with n requests.
-func (s *stack) addDayFile(n int) {
+// addDayFile adds the Daily file of the day ld for app 2 with n requests.
+func (s *stack) addDayFile(ld time.Time, n int) {
 	apps := s.org.Apps()
-	ld := s.org.Now().UTC().Truncate(24 * time.Hour)
 	s.org.AddLogFile(&sftest.LogFile{LogDate: ld, Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: n}}})
 }
 
@@ -253,28 +252,38 @@ func TestTokenExpiryDuringCursors(t *testing.T) {
 	}
 }
 
+// TestReissuedDailyFileReplacesCounts re-issues today's Daily file an hour
+// later. At 23:59 that hour is tomorrow's: the re-issue is still of the
+// day it was first issued for, not a file of the new day.
 func TestReissuedDailyFileReplacesCounts(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, faultOrg(), sftest.TestCredentials)
-	s.e.waitFor(t, "all sources up", allUp)
-	apps := s.org.Apps()
-	l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID, "window=24h"}
-	s.addDayFile(1000)
-	s.e.waitFor(t, "the first file", func(m map[string]*metricFamily) bool {
-		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
-		return v == 1000
-	})
-	s.org.Advance(time.Hour)
-	s.addDayFile(1500) // the same day, re-issued with new counts
-	m := s.e.waitFor(t, "the re-issued file", func(m map[string]*metricFamily) bool {
-		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
-		return v == 1500
-	})
-	time.Sleep(3 * time.Second)
-	if v, _ := value(s.e.scrape(t), "salesforce_connected_app_api_requests", l...); v != 1500 {
-		t.Errorf("after the re-issue: %v, want 1500 (replaced, not added)", v)
+	for _, clock := range midnightClocks() {
+		t.Run(clock.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStack(t, faultOrgAt(3000, clock.at), sftest.TestCredentials)
+			s.e.waitFor(t, "all sources up", allUp)
+			apps := s.org.Apps()
+			ld := s.org.Now().UTC().Truncate(24 * time.Hour)
+			l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID}
+			s.addDayFile(ld, 1000)
+			s.e.waitFor(t, "the first file", func(m map[string]*metricFamily) bool {
+				v, _ := value(m, "salesforce_connected_app_api_requests", append(l, "window=24h")...)
+				return v == 1000
+			})
+			s.org.Advance(time.Hour)
+			s.addDayFile(ld, 1500) // the same day, re-issued with new counts
+			s.e.waitFor(t, "the re-issued file", func(m map[string]*metricFamily) bool {
+				v, _ := value(m, "salesforce_connected_app_api_requests", append(l, "window=7d")...)
+				return v == 1500
+			})
+			time.Sleep(3 * time.Second)
+			// The 7-day window holds the day whatever the hour: 1,000 plus
+			// 1,500 would be the re-issue added, not replacing.
+			if v, _ := value(s.e.scrape(t), "salesforce_connected_app_api_requests", append(l, "window=7d")...); v != 1500 {
+				t.Errorf("after the re-issue: %v, want 1500 (replaced, not added)", v)
+			}
+		})
 	}
-	_ = m
 }
 
 func TestOwnTokensOnlyReported(t *testing.T) {
