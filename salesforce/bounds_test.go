@@ -207,8 +207,12 @@ func gzipOf(t *testing.T, prefix string, c byte, n int) []byte {
 // TestResponseBodiesBounded: /limits, External Client App pages and query
 // pages that decompress to far more than any real answer fail with
 // ErrResponseTooLarge, and the client allocates a bounded amount.
+//
+// The allocation count (runtime.MemStats.TotalAlloc) covers the whole
+// process, so the test is not parallel: a parallel test waits until every
+// sequential test of the package is done, and none runs beside this one to
+// inflate the count.
 func TestResponseBodiesBounded(t *testing.T) {
-	t.Parallel()
 	limitsBomb := gzipOf(t, `{"DailyApiRequests":{"Max":1,"Remaining":1,"x":"`, 'A', 256<<20)
 	ecaBomb := gzipOf(t, `{"apps":[{"name":"`, 'B', 64<<20)
 	pageBomb := gzipOf(t, `{"totalSize":1,"done":true,"records":[{"Id":"`, 'C', 64<<20)
