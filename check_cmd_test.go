@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
@@ -16,7 +17,14 @@ import (
 // checkSetup serves a demo org (every source has data) and writes a config for it.
 func checkSetup(t *testing.T) (*sftest.Demo, string, string) {
 	t.Helper()
-	d := sftest.NewDemo(3, sftest.TestCredentials)
+	return checkSetupAt(t, time.Time{})
+}
+
+// checkSetupAt is checkSetup with the demo org's clock set to now (the zero
+// now is the real clock).
+func checkSetupAt(t *testing.T, now time.Time) (*sftest.Demo, string, string) {
+	t.Helper()
+	d := sftest.NewDemoAt(3, sftest.TestCredentials, now)
 	ts := httptest.NewServer(d.Server)
 	t.Cleanup(ts.Close)
 	dir := t.TempDir()
@@ -62,9 +70,35 @@ func noPrivateData(t *testing.T, what, s string, d *sftest.Demo, tokens []string
 	}
 }
 
+// TestCheckFullyPermittedOrg runs at both midnightClocks: the demo org has
+// eight days of Daily ApiTotalUsage files and the current day's Hourly ones,
+// but yesterday's Daily file is published at 02:00 (as a real org publishes
+// it hours after the day ends), and until then its 24 Hourly files stand in.
+// The file counts differ by the hour, and the test says which it expects.
 func TestCheckFullyPermittedOrg(t *testing.T) {
 	t.Parallel()
-	d, cfg, _ := checkSetup(t)
+	want := map[string]apiUsageCheck{
+		// Daily files of the eight days up to yesterday, less yesterday's,
+		// which is not out: 7; yesterday's Hourly files: 24; kept from eight
+		// days ago to today 00:00: 8 days.
+		"00:30 UTC": {daily: 7, hourly: 24, days: 8},
+		// Eight Daily files; today's finished hours 00:00 to 22:00: 23 Hourly
+		// files; kept from eight days ago to 23:00 today: 9 days (rounded).
+		"23:59 UTC": {daily: 8, hourly: 23, days: 9},
+	}
+	for _, clock := range midnightClocks() {
+		t.Run(clock.name, func(t *testing.T) {
+			t.Parallel()
+			checkFullyPermittedOrg(t, clock.at, want[clock.name])
+		})
+	}
+}
+
+// apiUsageCheck is what check reports of the api_usage source's files.
+type apiUsageCheck struct{ daily, hourly, days int }
+
+func checkFullyPermittedOrg(t *testing.T, now time.Time, want apiUsageCheck) {
+	d, cfg, _ := checkSetupAt(t, now)
 	code, out, errOut := runCheck(t, "--config.file="+cfg, "--format=json")
 	rep := decodeCheck(t, out)
 	if code != 0 || !rep.OK {
@@ -84,8 +118,11 @@ func TestCheckFullyPermittedOrg(t *testing.T) {
 	if s := by["oauth_tokens"]; s.OauthTokenMode != "rows" || s.Rows == nil || *s.Rows != d.Org.TokenCount() {
 		t.Errorf("oauth_tokens: %+v", s)
 	}
-	if s := by["api_usage"]; s.DailyFiles == nil || *s.DailyFiles != 7 || *s.HourlyFiles == 0 && d.Org.Now().UTC().Hour() > 1 || *s.DaysKept < 7 {
-		t.Errorf("api_usage: %+v", s)
+	if s := by["api_usage"]; s.DailyFiles == nil || s.HourlyFiles == nil || s.DaysKept == nil {
+		t.Errorf("api_usage reports no files: %+v", s)
+	} else if got := (apiUsageCheck{*s.DailyFiles, *s.HourlyFiles, *s.DaysKept}); got != want {
+		t.Errorf("api_usage at %s: %d Daily, %d Hourly files, %d days kept; want %d, %d, %d",
+			now.Format("15:04"), got.daily, got.hourly, got.days, want.daily, want.hourly, want.days)
 	}
 	if s := by["external_client_apps"]; s.Apps == nil || *s.Apps != 1 {
 		t.Errorf("external_client_apps: %+v", s)

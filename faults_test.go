@@ -42,14 +42,29 @@ const fastSources = `    refresh_interval: 1s
 // faultOrg has tokens, users, logins and a week of API usage.
 func faultOrg() *sftest.Org { return faultOrgSized(3000) }
 
-func faultOrgSized(tokens int) *sftest.Org {
+func faultOrgSized(tokens int) *sftest.Org { return faultOrgAt(tokens, time.Time{}) }
+
+// faultOrgAt is faultOrgSized with the org's clock set to now (the zero now
+// is the real clock). Each of the seven days before today has its Daily
+// file, published an hour after the day ended; in the first hour of the day
+// yesterday's is published as the clock starts (a real org lists no file it
+// has not yet created, and a file re-issued later must have a later
+// CreatedDate).
+func faultOrgAt(tokens int, now time.Time) *sftest.Org {
 	org := sftest.NewOrg()
+	if !now.IsZero() {
+		org.SetClock(now)
+	}
 	org.Generate(sftest.Scale{Tokens: tokens, Apps: 8, Users: 600 + tokens/10, Seed: 5})
-	now := org.Now()
+	now = org.Now()
 	apps := org.Apps()
 	for d := 7; d >= 1; d-- {
 		ld := now.UTC().Truncate(24 * time.Hour).Add(-time.Duration(d) * 24 * time.Hour)
-		org.AddLogFile(&sftest.LogFile{LogDate: ld, CreatedDate: ld.Add(25 * time.Hour), Retention: 30 * 24 * time.Hour, CRLF: d%2 == 1, Rows: []sftest.UsageRow{
+		created := ld.Add(25 * time.Hour)
+		if created.After(now) {
+			created = now
+		}
+		org.AddLogFile(&sftest.LogFile{LogDate: ld, CreatedDate: created, Retention: 30 * 24 * time.Hour, CRLF: d%2 == 1, Rows: []sftest.UsageRow{
 			{AppID: apps[0].ID, AppName: apps[0].Name, StatusCode: 200, Count: 100 * d},
 			{AppID: apps[1].ID[:15], AppName: apps[1].Name, StatusCode: 500, Count: d},
 		}})
@@ -115,6 +130,9 @@ type faultCase struct {
 	inject func(s *stack)
 	source string // a source expected to fail
 	clear  func(s *stack)
+	// byClock runs the case at each of midnightClocks instead of the real
+	// clock: it depends on the dates of the org's log files.
+	byClock bool
 }
 
 func TestFaultMatrix(t *testing.T) {
@@ -147,7 +165,7 @@ func TestFaultMatrix(t *testing.T) {
 			inject: func(s *stack) {
 				s.srv.Inject(sftest.Fault{Path: "/query", Count: forever, Malformed: true, MatchQuery: "OauthToken"})
 			}},
-		{name: "07 truncated gzip log file", source: "api_usage",
+		{name: "07 truncated gzip log file", source: "api_usage", byClock: true,
 			inject: func(s *stack) {
 				s.srv.Inject(sftest.Fault{Path: "/LogFile", Count: forever, Truncate: true})
 				s.reissueYesterday()
@@ -160,27 +178,42 @@ func TestFaultMatrix(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newStack(t, faultOrg(), sftest.TestCredentials)
-			s.e.waitFor(t, "all sources up", allUp)
-			before := s.e.scrape(t)
-			s.truthOK(t, before)
-			tc.inject(s)
-			during := s.e.waitFor(t, tc.source+" down", sourceUp(tc.source, 0))
-			if v, _ := value(during, "salesforce_up", "org=prod"); v != 0 {
-				t.Error("salesforce_up stays 1 while a source fails")
+			if !tc.byClock {
+				runFaultCase(t, tc, time.Time{})
+				return
 			}
-			// The last good data is still served.
-			s.truthOK(t, during)
-			if tc.clear != nil {
-				tc.clear(s)
-			}
-			s.srv.ClearFaults()
-			after := s.e.waitFor(t, "recovery", allUp)
-			s.truthOK(t, after)
-			if s.e.cmd.ProcessState != nil {
-				t.Fatal("the exporter exited")
+			for _, clock := range midnightClocks() {
+				t.Run(clock.name, func(t *testing.T) {
+					t.Parallel()
+					runFaultCase(t, tc, clock.at)
+				})
 			}
 		})
+	}
+}
+
+// runFaultCase runs a faultCase against a faultOrg whose clock is set to now
+// (the zero now is the real clock).
+func runFaultCase(t *testing.T, tc faultCase, now time.Time) {
+	s := newStack(t, faultOrgAt(3000, now), sftest.TestCredentials)
+	s.e.waitFor(t, "all sources up", allUp)
+	before := s.e.scrape(t)
+	s.truthOK(t, before)
+	tc.inject(s)
+	during := s.e.waitFor(t, tc.source+" down", sourceUp(tc.source, 0))
+	if v, _ := value(during, "salesforce_up", "org=prod"); v != 0 {
+		t.Error("salesforce_up stays 1 while a source fails")
+	}
+	// The last good data is still served.
+	s.truthOK(t, during)
+	if tc.clear != nil {
+		tc.clear(s)
+	}
+	s.srv.ClearFaults()
+	after := s.e.waitFor(t, "recovery", allUp)
+	s.truthOK(t, after)
+	if s.e.cmd.ProcessState != nil {
+		t.Fatal("the exporter exited")
 	}
 }
 
@@ -195,10 +228,9 @@ func (s *stack) reissueYesterday() {
 	}})
 }
 
-// addDayFile adds today's Daily file for app 2 with n requests.
-func (s *stack) addDayFile(n int) {
+// addDayFile adds the Daily file of the day ld for app 2 with n requests.
+func (s *stack) addDayFile(ld time.Time, n int) {
 	apps := s.org.Apps()
-	ld := s.org.Now().UTC().Truncate(24 * time.Hour)
 	s.org.AddLogFile(&sftest.LogFile{LogDate: ld, Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: n}}})
 }
 
@@ -220,28 +252,38 @@ func TestTokenExpiryDuringCursors(t *testing.T) {
 	}
 }
 
+// TestReissuedDailyFileReplacesCounts re-issues today's Daily file an hour
+// later. At 23:59 that hour is tomorrow's: the re-issue is still of the
+// day it was first issued for, not a file of the new day.
 func TestReissuedDailyFileReplacesCounts(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, faultOrg(), sftest.TestCredentials)
-	s.e.waitFor(t, "all sources up", allUp)
-	apps := s.org.Apps()
-	l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID, "window=24h"}
-	s.addDayFile(1000)
-	s.e.waitFor(t, "the first file", func(m map[string]*metricFamily) bool {
-		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
-		return v == 1000
-	})
-	s.org.Advance(time.Hour)
-	s.addDayFile(1500) // the same day, re-issued with new counts
-	m := s.e.waitFor(t, "the re-issued file", func(m map[string]*metricFamily) bool {
-		v, _ := value(m, "salesforce_connected_app_api_requests", l...)
-		return v == 1500
-	})
-	time.Sleep(3 * time.Second)
-	if v, _ := value(s.e.scrape(t), "salesforce_connected_app_api_requests", l...); v != 1500 {
-		t.Errorf("after the re-issue: %v, want 1500 (replaced, not added)", v)
+	for _, clock := range midnightClocks() {
+		t.Run(clock.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStack(t, faultOrgAt(3000, clock.at), sftest.TestCredentials)
+			s.e.waitFor(t, "all sources up", allUp)
+			apps := s.org.Apps()
+			ld := s.org.Now().UTC().Truncate(24 * time.Hour)
+			l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID}
+			s.addDayFile(ld, 1000)
+			s.e.waitFor(t, "the first file", func(m map[string]*metricFamily) bool {
+				v, _ := value(m, "salesforce_connected_app_api_requests", append(l, "window=24h")...)
+				return v == 1000
+			})
+			s.org.Advance(time.Hour)
+			s.addDayFile(ld, 1500) // the same day, re-issued with new counts
+			s.e.waitFor(t, "the re-issued file", func(m map[string]*metricFamily) bool {
+				v, _ := value(m, "salesforce_connected_app_api_requests", append(l, "window=7d")...)
+				return v == 1500
+			})
+			time.Sleep(3 * time.Second)
+			// The 7-day window holds the day whatever the hour: 1,000 plus
+			// 1,500 would be the re-issue added, not replacing.
+			if v, _ := value(s.e.scrape(t), "salesforce_connected_app_api_requests", append(l, "window=7d")...); v != 1500 {
+				t.Errorf("after the re-issue: %v, want 1500 (replaced, not added)", v)
+			}
+		})
 	}
-	_ = m
 }
 
 func TestOwnTokensOnlyReported(t *testing.T) {

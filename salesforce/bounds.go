@@ -31,6 +31,39 @@ const (
 // ErrResponseTooLarge is returned when a response body exceeds its bound.
 var ErrResponseTooLarge = errors.New("salesforce: response body too large")
 
+// ErrNoLastPage is returned when a paged resource is still paging after the
+// most pages it may have (for a SOQL query, QueryMaxPages): a server that
+// always gives a next page would otherwise keep the client reading forever.
+var ErrNoLastPage = errors.New("no last page")
+
+// Bounds on a SOQL query (Stream).
+const (
+	// MaxQueryRows is the most rows one query is read for: far more than any
+	// source asks for (a day of LoginHistory of a big org is some hundreds
+	// of thousands of rows), and still an end to a cursor that never ends.
+	MaxQueryRows = 10_000_000
+	// DefaultQueryPageRows is the rows of a query page when no BatchSize is
+	// asked for: Salesforce's default batch.
+	DefaultQueryPageRows = 2000
+)
+
+// QueryMaxPages is the most pages a query asking for pages of pageRows
+// records (BatchSize; 0 is DefaultQueryPageRows) may have: MaxQueryRows of
+// them, 5,000 pages at the default size. Stream fails with ErrNoLastPage
+// after that many.
+func QueryMaxPages(pageRows int) int {
+	n := pageRowsOf(pageRows)
+	return (MaxQueryRows + n - 1) / n
+}
+
+// pageRowsOf is the page size of a query asking for batchSize records a page.
+func pageRowsOf(batchSize int) int {
+	if batchSize <= 0 {
+		return DefaultQueryPageRows
+	}
+	return batchSize
+}
+
 // bodyLimit returns the bound on a response body for a resource; 0 means
 // unbounded (a log file download, which is streamed through a bounded parser).
 func bodyLimit(resource string) int64 {

@@ -207,8 +207,12 @@ func gzipOf(t *testing.T, prefix string, c byte, n int) []byte {
 // TestResponseBodiesBounded: /limits, External Client App pages and query
 // pages that decompress to far more than any real answer fail with
 // ErrResponseTooLarge, and the client allocates a bounded amount.
+//
+// The allocation count (runtime.MemStats.TotalAlloc) covers the whole
+// process, so the test is not parallel: a parallel test waits until every
+// sequential test of the package is done, and none runs beside this one to
+// inflate the count.
 func TestResponseBodiesBounded(t *testing.T) {
-	t.Parallel()
 	limitsBomb := gzipOf(t, `{"DailyApiRequests":{"Max":1,"Remaining":1,"x":"`, 'A', 256<<20)
 	ecaBomb := gzipOf(t, `{"apps":[{"name":"`, 'B', 64<<20)
 	pageBomb := gzipOf(t, `{"totalSize":1,"done":true,"records":[{"Id":"`, 'C', 64<<20)
@@ -307,5 +311,47 @@ func TestImplausibleLogFilesSkipped(t *testing.T) {
 	}
 	if c.ImplausibleTimes() != 3 {
 		t.Errorf("ImplausibleTimes = %d, want 3", c.ImplausibleTimes())
+	}
+}
+
+// TestStreamPageBound: a server whose query cursor never ends (done:false
+// and a next page, for ever) makes Stream fail after QueryMaxPages pages,
+// naming the object and the bound, instead of reading for ever; the same
+// client reads the query to its end once the server behaves.
+func TestStreamPageBound(t *testing.T) {
+	t.Parallel()
+	org := smallOrg()
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := quietClient(t, ts.URL)
+	type user struct{ Id string }
+	count := func() (int, salesforce.CursorInfo, error) {
+		n := 0
+		info, err := salesforce.Stream(t.Context(), c, "SELECT Id FROM User", func(user) bool { n++; return true })
+		return n, info, err
+	}
+	users, _, err := count()
+	if err != nil || users == 0 {
+		t.Fatalf("%d users, err %v", users, err)
+	}
+	srv.EndlessCursors(true)
+	before := srv.Requests()["query:User"]
+	n, info, err := count()
+	pages := salesforce.QueryMaxPages(0)
+	if pages != 5000 {
+		t.Errorf("QueryMaxPages(0) = %d, want 10,000,000 rows / 2,000 a page = 5000", pages)
+	}
+	if !errors.Is(err, salesforce.ErrNoLastPage) || n != users || info.Pages != pages || srv.Requests()["query:User"]-before != pages {
+		t.Fatalf("endless cursor: %d rows, info %+v, %d requests, err %v; want %d rows, %d pages and ErrNoLastPage",
+			n, info, srv.Requests()["query:User"]-before, err, users, pages)
+	}
+	t.Log(err)
+	for _, want := range []string{"query:User: no last page after 5000 pages", "at most 10000000 rows, 5000 pages of 2000", "login_url"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	srv.EndlessCursors(false)
+	if n, _, err := count(); err != nil || n != users {
+		t.Errorf("after the server mends: %d users, err %v; want %d", n, err, users)
 	}
 }

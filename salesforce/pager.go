@@ -27,13 +27,13 @@ type pageReader func(n int, body io.Reader) (*nextPage, error)
 // block and the body bound apply to every page. A next URL is followed only
 // when resolveNext accepts it, so the bearer token never leaves the org.
 // maxPages > 0 bounds the walk: a resource that is still paging after
-// maxPages pages is an error. Request and next-URL errors are wrapped with
+// maxPages pages is an error wrapping ErrNoLastPage. Request and next-URL errors are wrapped with
 // what. It returns the number of pages fetched.
 func (c *Client) walkPages(ctx context.Context, first request, what string, maxPages int, read pageReader) (int, error) {
 	r := first
 	for pages := 0; ; {
 		if maxPages > 0 && pages >= maxPages {
-			return pages, fmt.Errorf("%s: no last page after %d pages", what, maxPages)
+			return pages, fmt.Errorf("%s: %w after %d pages", what, ErrNoLastPage, maxPages)
 		}
 		resp, err := c.do(ctx, r)
 		if err != nil {

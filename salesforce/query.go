@@ -55,6 +55,8 @@ var errStopped = errors.New("stopped by caller")
 // Stream runs a SOQL query and calls fn for each record as its page is
 // decoded, following nextRecordsUrl until done (through walkPages). It
 // returns what the cursor reported. fn returning false stops the query.
+// A query still paging after QueryMaxPages pages (MaxQueryRows rows at the
+// page size asked for) fails with ErrNoLastPage, naming its object.
 //
 // Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
 func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool, opts ...QueryOption) (CursorInfo, error) {
@@ -77,7 +79,8 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 	}
 	defer release()
 	first := request{method: http.MethodGet, path: c.dataPath(endpoint), query: url.Values{"q": {soql}}, header: header, resource: o.resource}
-	info.Pages, err = c.walkPages(ctx, first, o.resource, 0, func(n int, body io.Reader) (*nextPage, error) {
+	maxPages := QueryMaxPages(o.batchSize)
+	info.Pages, err = c.walkPages(ctx, first, o.resource, maxPages, func(n int, body io.Reader) (*nextPage, error) {
 		page, err := decodePage(body, func(dec *json.Decoder) error {
 			var rec T
 			if err := dec.Decode(&rec); err != nil {
@@ -103,6 +106,10 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 		}
 		return &nextPage{url: page.NextRecordsURL}, nil
 	})
+	if errors.Is(err, ErrNoLastPage) {
+		err = fmt.Errorf("%w (%d rows read): a query is read for at most %d rows, %d pages of %d, and the server answered every page with a next one; "+
+			"it is not behaving as Salesforce does (check the org's login_url, and any proxy in between)", err, info.Rows, MaxQueryRows, maxPages, pageRowsOf(o.batchSize))
+	}
 	return info, err
 }
 

@@ -38,10 +38,20 @@ var DemoApps = []struct{ Name, Owner, Purpose string }{
 
 // NewDemo builds the demo org, served with creds.
 func NewDemo(seed uint64, creds Credentials) *Demo {
+	return NewDemoAt(seed, creds, time.Time{})
+}
+
+// NewDemoAt is NewDemo with the org's clock set to now (Org.SetClock), so a
+// test can build the demo org at any hour of the day; the zero now is the
+// real clock.
+func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	d := &Demo{Org: NewOrg(), r: rand.New(rand.NewPCG(seed, 42)), apps: map[string]int{}, SurgeAfter: 3 * time.Minute}
 	o := d.Org
+	if !now.IsZero() {
+		o.SetClock(now)
+	}
 	o.SetAPILimit(250_000, 41_000)
-	now := o.Now()
+	now = o.Now()
 	d.started = now
 	day := 24 * time.Hour
 	for _, a := range DemoApps {

@@ -6,6 +6,12 @@ import (
 	"strings"
 )
 
+// EndlessCursors makes every SOQL cursor that has served its last row go on
+// answering done:false with a nextRecordsUrl, to a page of no records that
+// does the same: a broken or hostile server whose query never ends. Off by
+// default.
+func (s *Server) EndlessCursors(on bool) { s.endlessCursors.Store(on) }
+
 // Switches for revoke endpoint behaviour a real org, or something between
 // the exporter and it, can show and the documented facts do not describe.
 

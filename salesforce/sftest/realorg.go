@@ -12,6 +12,7 @@ type realOrg struct {
 	cursorLimit      atomic.Int32
 	cursorsReleased  atomic.Int64
 	capNextPageError atomic.Bool
+	endlessCursors   atomic.Bool
 	ecaShapeMu       ecaShapeState
 }
 

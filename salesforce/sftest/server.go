@@ -695,6 +695,9 @@ func (s *Server) page(w http.ResponseWriter, cur *cursor, id string, gz bool) {
 	if done && limit < avail && s.capNextPageError.Load() {
 		done = false // the cap ends with a next page that fails (see CapWithFailingNextPage)
 	}
+	if done && !res.c.agg && s.endlessCursors.Load() {
+		done = false // and the next page is empty and not done either (EndlessCursors)
+	}
 	cur.offset, cur.used = end, time.Now()
 	if !done && id == "" {
 		s.nextCur++
