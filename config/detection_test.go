@@ -48,7 +48,7 @@ func TestDetectionConfigErrors(t *testing.T) {
 		"  ioc_lists:\n    - name: bad list\n      file: ioc.txt\n": `:10: detection.ioc_lists[0].name: "bad list" must be 1 to 64 letters, digits, '_', '.' or '-' (it is the list label's value)`,
 		"  ioc_lists:\n    - name: a\n      file: ioc.txt\n    - name: a\n      file: ioc.txt\n": `:12: detection.ioc_lists[1].name: list "a" is listed twice`,
 		"  ioc_lists:\n    - name: a\n":                                                    ":10: detection.ioc_lists[0].file: is required: a file with one address or CIDR a line",
-		"  ioc_lists:\n    - name: a\n      file: missing.txt\n":                           ":11: detection.ioc_lists[0].file: open testdata/detection/missing.txt: no such file or directory",
+		"  ioc_lists:\n    - name: a\n      file: missing.txt\n":                           ":11: detection.ioc_lists[0].file: stat testdata/detection/missing.txt: no such file or directory",
 		"  ioc_lists:\n    - name: a\n      file: bad-ioc.txt\n":                           `:11: detection.ioc_lists[0].file: testdata/detection/bad-ioc.txt:2: "not-an-address" is not an IP address or CIDR prefix such as 203.0.113.0/24`,
 		"  ioc_lists:\n    - name: a\n      file: ioc.txt\n      url: https://x.example\n": ":12: url: unknown key (in an ioc list)",
 	} {

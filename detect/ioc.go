@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // MaxIOCLists is how many IOC lists one tracker matches at once (a bit each).
@@ -65,14 +66,63 @@ func ParseIOCList(name, file string, r io.Reader) (IOCList, error) {
 	return l, nil
 }
 
-// LoadIOCFile reads an IOC list from a file.
+// MaxIOCFileBytes is the largest IOC list file accepted: room for about two
+// million lines of CIDR prefixes with comments.
+const MaxIOCFileBytes = 64 << 20
+
+// LoadIOCFile reads an IOC list from a file: a regular file (a symbolic
+// link to one is fine) of at most MaxIOCFileBytes. A FIFO, a device such as
+// /dev/zero or a directory is refused without being read, so a reload can
+// neither hang nor read without end.
 func LoadIOCFile(name, path string) (IOCList, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	fail := func(err error) (IOCList, error) {
 		return IOCList{Name: name}, fmt.Errorf("ioc list %q: %w", name, err)
 	}
+	// Check before opening: opening a FIFO for reading blocks until a writer comes.
+	st, err := os.Stat(path)
+	if err != nil {
+		return fail(err)
+	}
+	if !st.Mode().IsRegular() {
+		return fail(fmt.Errorf("%s is not a regular file (%v): give a plain file with one address or CIDR prefix a line", path, st.Mode().Type()))
+	}
+	if st.Size() > MaxIOCFileBytes {
+		return fail(fmt.Errorf("%s is %d bytes, more than the %d an IOC list may hold: is this the right file?", path, st.Size(), MaxIOCFileBytes))
+	}
+	// O_NONBLOCK: should the path have become a FIFO since the check, opening does not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return fail(err)
+	}
 	defer f.Close()
-	return ParseIOCList(name, path, f)
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return fail(fmt.Errorf("%s is not a regular file: give a plain file with one address or CIDR prefix a line", path))
+	}
+	return ParseIOCList(name, path, &boundedReader{r: f, left: MaxIOCFileBytes, path: path})
+}
+
+// boundedReader fails, rather than ends, past its bound: a file that grew
+// after its size was checked is refused, not read in part.
+type boundedReader struct {
+	r    io.Reader
+	left int64
+	path string
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, err := b.r.Read(one[:]); n == 0 && err != nil {
+			return 0, err // the end, exactly at the bound
+		}
+		return 0, fmt.Errorf("%s grew past the %d bytes an IOC list may hold while it was read", b.path, MaxIOCFileBytes)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 func truncate(s string, n int) string {

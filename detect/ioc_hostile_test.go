@@ -1,0 +1,71 @@
+package detect
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestLoadIOCFileHostile: a FIFO, /dev/zero, a directory and an oversized
+// file are refused without being read (a FIFO would block the open, and
+// /dev/zero would be read without end); a file of exactly the bound loads.
+func TestLoadIOCFileHostile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.txt")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, MaxIOCFileBytes+1); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:                         "is not a regular file",
+		"/dev/zero":                  "is not a regular file",
+		dir:                          "is not a regular file",
+		big:                          "more than the 67108864 an IOC list may hold",
+		filepath.Join(dir, "absent"): "no such file or directory",
+	} {
+		_, err := LoadIOCFile("l", path)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `ioc list "l"`) {
+			t.Errorf("%s: err %v, want it to say %q", path, err, want)
+		}
+	}
+
+	// Exactly at the bound: comment lines padded to MaxIOCFileBytes.
+	exact := filepath.Join(dir, "exact.txt")
+	line := "# " + strings.Repeat("x", 1021) + "\n" // 1 KiB
+	body := "203.0.113.0/24\n" + strings.Repeat(line, MaxIOCFileBytes/len(line)-1)
+	body += "#" + strings.Repeat("y", MaxIOCFileBytes-len(body)-2) + "\n"
+	if len(body) != MaxIOCFileBytes {
+		t.Fatalf("fixture is %d bytes", len(body))
+	}
+	if err := os.WriteFile(exact, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := LoadIOCFile("l", exact)
+	if err != nil || len(l.Prefixes) != 1 {
+		t.Fatalf("a list of exactly the bound: %v, %d prefixes", err, len(l.Prefixes))
+	}
+}
+
+// TestBoundedReaderRefusesGrowth: past its bound the reader fails, so a
+// file that grew after its size was checked is not read in part.
+func TestBoundedReaderRefusesGrowth(t *testing.T) {
+	t.Parallel()
+	r := &boundedReader{r: strings.NewReader("0123456789"), left: 4, path: "f"}
+	buf := make([]byte, 16)
+	n, err := r.Read(buf)
+	if n != 4 || err != nil {
+		t.Fatalf("first read %d %v", n, err)
+	}
+	if _, err := r.Read(buf); err == nil || !strings.Contains(err.Error(), "grew past") {
+		t.Fatalf("read past the bound: %v", err)
+	}
+}
