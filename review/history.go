@@ -7,24 +7,14 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
-// DayRow is one app's figures on one UTC day. The exporter keeps one per
-// app per day in its state (a few dozen bytes each), and the review draws its
-// charts from them.
-type DayRow struct {
-	// Day is the day's midnight, UTC.
-	Day   time.Time `json:"day"`
-	App   string    `json:"app"`
-	AppID string    `json:"app_id,omitempty"`
-	Kind  string    `json:"kind,omitempty"`
-	// Users and Tokens are the app's figures at the day's last refresh.
-	Users  int64 `json:"users"`
-	Tokens int64 `json:"tokens"`
-	// Requests and Errors are the ApiTotalUsage events of the day.
-	Requests int64 `json:"requests"`
-	Errors   int64 `json:"errors"`
-}
+// DayRow is one app's figures on one UTC day: the row the exporter keeps
+// per app per day in its state (a few dozen bytes each), from which the
+// review draws its charts.
+type DayRow = refresh.HistoryDay
 
 // History is the compact daily history of one org, one row per app per day.
 type History []DayRow

@@ -82,11 +82,7 @@ func HistoryOf(snap *refresh.Snapshot) History {
 	if len(snap.History) == 0 {
 		return nil
 	}
-	h := make(History, len(snap.History))
-	for i, d := range snap.History {
-		h[i] = DayRow{Day: d.Day, App: d.App, AppID: d.AppID, Kind: d.Kind, Users: d.Users, Tokens: d.Tokens, Requests: d.Requests, Errors: d.Errors}
-	}
-	return h
+	return slices.Clone(History(snap.History))
 }
 
 // DefaultOptions are the command's defaults.
