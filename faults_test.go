@@ -329,7 +329,7 @@ func TestKillDuringStateWrites(t *testing.T) {
 		if i == 0 {
 			// The first round runs until the state exists, so later kills land
 			// on writes that replace a file.
-			for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			for deadline := time.Now().Add(waitLimit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 				_, err1 := os.Stat(state)
 				_, err2 := os.Stat(tokens)
 				if err1 == nil && err2 == nil {

@@ -101,7 +101,7 @@ func TestServedReviewReadsOncePerOrg(t *testing.T) {
 	var wg sync.WaitGroup
 	reports := make([]*review.Report, 5)
 	for i := range reports {
-		wg.Go(func() { reports[i] = servedReview(t, e.addr+"/review.json", 60*time.Second) })
+		wg.Go(func() { reports[i] = servedReview(t, e.addr+"/review.json", waitLimit) })
 	}
 	wg.Wait()
 	srv.SetLatency(0)
@@ -118,7 +118,7 @@ func TestServedReviewReadsOncePerOrg(t *testing.T) {
 		t.Errorf("10 requests (5 cut off) cost %d API calls; one read costs %d", spent, reports[0].APICalls)
 	}
 	// Within --review.cache-ttl and with the same apps, nothing is read again.
-	servedReview(t, e.addr+"/review.json", 30*time.Second)
+	servedReview(t, e.addr+"/review.json", waitLimit)
 	if got := srv.APICalls() - before; got != spent {
 		t.Errorf("a cached report cost %d more calls", got-spent)
 	}
@@ -135,7 +135,7 @@ func TestServedReviewCachesFailures(t *testing.T) {
 	srv.Inject(sftest.Fault{Path: "/query", MatchQuery: "FROM User WHERE IsActive = false", Count: 1000, Status: 400,
 		Body: `[{"message":"No such column 'IsActive' on entity 'User'","errorCode":"INVALID_FIELD"}]`})
 	before := srv.APICalls()
-	r := servedReview(t, e.addr+"/review.json", 60*time.Second)
+	r := servedReview(t, e.addr+"/review.json", waitLimit)
 	first := srv.APICalls() - before
 	if r.Detail == nil || !strings.Contains(r.Detail.LastError, "deactivated users") || r.Detail.RetryAfter.Before(time.Now().Add(30*time.Second)) {
 		t.Fatalf("detail status after a failed read: %+v", r.Detail)
@@ -144,7 +144,7 @@ func TestServedReviewCachesFailures(t *testing.T) {
 		t.Errorf("the report without detail lost its notes or its inventory: %q", r.Notes)
 	}
 	for range 3 {
-		r2 := servedReview(t, e.addr+"/review.json", 30*time.Second)
+		r2 := servedReview(t, e.addr+"/review.json", waitLimit)
 		if r2.Detail == nil || r2.Detail.LastError != r.Detail.LastError || !r2.Detail.RetryAfter.Equal(r.Detail.RetryAfter) {
 			t.Errorf("the failure is not the cached one: %+v", r2.Detail)
 		}
@@ -183,7 +183,7 @@ func TestServedReviewRespectsTheBudget(t *testing.T) {
 		return ok && budget > 0 && used > budget
 	})
 	before := srv.APICalls()
-	r := servedReview(t, e.addr+"/review.json", 30*time.Second)
+	r := servedReview(t, e.addr+"/review.json", waitLimit)
 	if got := srv.APICalls() - before; got != 0 {
 		t.Errorf("the review read %d calls past the budget", got)
 	}
@@ -210,7 +210,7 @@ func TestServedReviewDetailMatchesItsSnapshot(t *testing.T) {
 	}
 	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--web.enable-review", "--review.cache-ttl=1h")
 	e.waitFor(t, "first refresh", func(m map[string]*metricFamily) bool { v, _ := value(m, "salesforce_up", "org=prod"); return v == 1 })
-	first := servedReview(t, e.addr+"/review.json", 60*time.Second)
+	first := servedReview(t, e.addr+"/review.json", waitLimit)
 	if first.Detail == nil || first.Detail.Taken.IsZero() {
 		t.Fatalf("no first read: %+v", first.Detail)
 	}
@@ -226,9 +226,9 @@ func TestServedReviewDetailMatchesItsSnapshot(t *testing.T) {
 		}
 		return false
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
-		r := servedReview(t, e.addr+"/review.json", 60*time.Second)
+		r := servedReview(t, e.addr+"/review.json", waitLimit)
 		var tokens int64 = -1
 		for _, a := range r.Inventory {
 			if a.App == "Arrived Later" {
@@ -302,7 +302,7 @@ func TestServedReviewChartsHistoryAcrossRestarts(t *testing.T) {
 		if want := fmt.Sprintf("API requests of Charted per day, %s to %s: from 0 to 300, 0 on the last day", from, to); !strings.Contains(page, want) {
 			t.Errorf("run %d: the page has no requests chart %q", run, want)
 		}
-		r := servedReview(t, e.addr+"/review.json", 60*time.Second)
+		r := servedReview(t, e.addr+"/review.json", waitLimit)
 		if n := len(r.History); n != 4 {
 			t.Errorf("run %d: %d history rows, want 4: %+v", run, n, r.History)
 		}
@@ -337,7 +337,7 @@ func TestServedReviewShowsNewNetworks(t *testing.T) {
 			t.Errorf("/review lacks %q", w)
 		}
 	}
-	r := servedReview(t, e.addr+"/review.json", time.Minute)
+	r := servedReview(t, e.addr+"/review.json", waitLimit)
 	if len(r.Findings) < 2 || r.Findings[1].Kind != review.KindNewNetwork || r.Findings[1].Command != fmt.Sprintf("salesforce_oauth_exporter revoke --config.file=%s --org=prod --app-id=%s", f.cfgFile, f.erp.ID) {
 		t.Errorf("served findings: %+v", r.Findings)
 	}

@@ -190,7 +190,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		return resp.StatusCode
 	}
 	// Wait for the demo's first data, through TLS and auth.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for do("GET", "/review.json", "prom", "s3cret-pass") != 200 && time.Now().Before(deadline) {
 		time.Sleep(300 * time.Millisecond)
 	}

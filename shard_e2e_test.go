@@ -129,7 +129,7 @@ func TestTwoShardsServeEveryOrgOnce(t *testing.T) {
 // waitReady polls /-/ready until it answers 200.
 func waitReady(t *testing.T, e *exporter) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	last := ""
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(e.addr + "/-/ready")

@@ -125,7 +125,7 @@ func TestOperationsPageOnlyWhenItMatters(t *testing.T) {
 		{"bulk", "SalesforceAPISurge", "Bulk Exporter"},
 		{"lookalike", "SalesforceSameNameApps", "Slack"},
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	pending := map[key]bool{}
 	for _, w := range want {
 		pending[w] = true

@@ -86,9 +86,14 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// waitLimit is how long a test waits for a component before it calls it
+// stuck: generous, since under the race detector on a loaded two-core CI
+// machine everything is slower. It bounds a hang; it measures nothing.
+const waitLimit = 3 * time.Minute
+
 func waitHTTP(t *testing.T, url string, p *proc) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.done:
