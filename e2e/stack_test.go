@@ -236,15 +236,50 @@ type stack struct {
 	hook                   *receiver
 }
 
+// exporterBuild is the exporter binary, built once for the package's tests.
+var exporterBuild struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// buildExporter builds the exporter once per test binary; the binary lives
+// in a folder that TestMain removes.
+func buildExporter(t *testing.T) string {
+	t.Helper()
+	exporterBuild.once.Do(func() {
+		exporterBuild.path = filepath.Join(buildDir, "salesforce_oauth_exporter")
+		if out, err := exec.Command("go", "build", "-o", exporterBuild.path, "..").CombinedOutput(); err != nil {
+			exporterBuild.err = fmt.Errorf("build exporter: %v\n%s", err, out)
+		}
+	})
+	if exporterBuild.err != nil {
+		t.Fatal(exporterBuild.err)
+	}
+	return exporterBuild.path
+}
+
+// buildDir holds what the package's tests build.
+var buildDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sfoe-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	buildDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func startStack(t *testing.T, c stackConfig) *stack {
 	t.Helper()
 	promBin, amBin := tool(t, "prometheus"), tool(t, "alertmanager")
 	s := &stack{dir: t.TempDir()}
 	dir := s.dir
-	exporterBin := filepath.Join(dir, "salesforce_oauth_exporter")
-	if out, err := exec.Command("go", "build", "-o", exporterBin, "..").CombinedOutput(); err != nil {
-		t.Fatalf("build exporter: %v\n%s", err, out)
-	}
+	exporterBin := buildExporter(t)
 	writeFile(t, dir, "secret", sftest.TestCredentials.ClientSecret)
 	var cfg strings.Builder
 	cfg.WriteString("orgs:\n")
