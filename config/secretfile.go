@@ -3,11 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
-	"syscall"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
 )
 
 // Bounds on reading a secret file. A PEM RSA key is a few KB; a secret,
@@ -51,32 +50,18 @@ func readRegular(p string) ([]byte, fs.FileInfo, error) {
 // and kind name what it should hold in the errors ("the secret", "a
 // secret").
 func readRegularFile(p string, limit int64, holding, kind string) ([]byte, fs.FileInfo, error) {
-	// Check before opening: opening a FIFO for reading blocks until a writer comes.
-	st, err := os.Stat(p)
-	if err != nil {
-		return nil, nil, errors.Unwrap(err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, st, fmt.Errorf("not a regular file (%v): give a plain file holding %s", st.Mode().Type(), holding)
-	}
-	if st.Size() > limit {
-		return nil, st, fmt.Errorf("%d bytes, more than the %d %s can need: is this the right file?", st.Size(), limit, kind)
-	}
-	// O_NONBLOCK: should the path have become a FIFO since the check, opening does not wait for a writer.
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, st, errors.Unwrap(err)
-	}
-	defer f.Close()
-	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, st, fmt.Errorf("not a regular file: give a plain file holding %s", holding)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, st, errors.Unwrap(err)
-	}
-	if int64(len(b)) > limit {
+	b, st, err := regfile.ReadFile(p, limit)
+	var nr *regfile.NotRegularError
+	var tl *regfile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		return nil, st, fmt.Errorf("%v: give a plain file holding %s", nr, holding)
+	case errors.As(err, &tl) && tl.Size >= 0:
+		return nil, st, fmt.Errorf("%d bytes, more than the %d %s can need: is this the right file?", tl.Size, limit, kind)
+	case errors.As(err, &tl):
 		return nil, st, fmt.Errorf("more than %d bytes, more than %s can need: is this the right file?", limit, kind)
+	case err != nil:
+		return nil, st, errors.Unwrap(err)
 	}
 	return b, st, nil
 }

@@ -3,13 +3,14 @@ package detect
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
-	"syscall"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
 )
 
 // MaxIOCLists is how many IOC lists one tracker matches at once (a bit each).
@@ -78,51 +79,23 @@ func LoadIOCFile(name, path string) (IOCList, error) {
 	fail := func(err error) (IOCList, error) {
 		return IOCList{Name: name}, fmt.Errorf("ioc list %q: %w", name, err)
 	}
-	// Check before opening: opening a FIFO for reading blocks until a writer comes.
-	st, err := os.Stat(path)
-	if err != nil {
-		return fail(err)
-	}
-	if !st.Mode().IsRegular() {
-		return fail(fmt.Errorf("%s is not a regular file (%v): give a plain file with one address or CIDR prefix a line", path, st.Mode().Type()))
-	}
-	if st.Size() > MaxIOCFileBytes {
-		return fail(fmt.Errorf("%s is %d bytes, more than the %d an IOC list may hold: is this the right file?", path, st.Size(), MaxIOCFileBytes))
-	}
-	// O_NONBLOCK: should the path have become a FIFO since the check, opening does not wait for a writer.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	f, err := regfile.Open(path, MaxIOCFileBytes)
+	var nr *regfile.NotRegularError
+	var tl *regfile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		return fail(fmt.Errorf("%s is %v: give a plain file with one address or CIDR prefix a line", path, nr))
+	case errors.As(err, &tl):
+		return fail(fmt.Errorf("%s is %d bytes, more than the %d an IOC list may hold: is this the right file?", path, tl.Size, MaxIOCFileBytes))
+	case err != nil:
 		return fail(err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return fail(fmt.Errorf("%s is not a regular file: give a plain file with one address or CIDR prefix a line", path))
+	l, err := ParseIOCList(name, path, f)
+	if errors.As(err, &tl) {
+		return IOCList{Name: name}, fmt.Errorf("ioc list %q: %s grew past the %d bytes an IOC list may hold while it was read", name, path, MaxIOCFileBytes)
 	}
-	return ParseIOCList(name, path, &boundedReader{r: f, left: MaxIOCFileBytes, path: path})
-}
-
-// boundedReader fails, rather than ends, past its bound: a file that grew
-// after its size was checked is refused, not read in part.
-type boundedReader struct {
-	r    io.Reader
-	left int64
-	path string
-}
-
-func (b *boundedReader) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, err := b.r.Read(one[:]); n == 0 && err != nil {
-			return 0, err // the end, exactly at the bound
-		}
-		return 0, fmt.Errorf("%s grew past the %d bytes an IOC list may hold while it was read", b.path, MaxIOCFileBytes)
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	return n, err
+	return l, err
 }
 
 func truncate(s string, n int) string {

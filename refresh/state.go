@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
 )
 
 // stateVersion is bumped when the state file's meaning changes.
@@ -53,7 +55,7 @@ func stateFile(dir, org string) string { return filepath.Join(dir, org+".state.j
 func loadState(dir, org string, logger *slog.Logger) *orgState {
 	removeStaleTemps(dir, org, logger, time.Now())
 	p := stateFile(dir, org)
-	b, err := os.ReadFile(p)
+	b, err := readStateFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newOrgState(org)
 	}
@@ -72,7 +74,7 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 // or damaged file is a fresh start, with a log line for a damaged one.
 func readState(dir, org string, logger *slog.Logger) *orgState {
 	p := stateFile(dir, org)
-	b, err := os.ReadFile(p)
+	b, err := readStateFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newOrgState(org)
 	}
@@ -82,6 +84,23 @@ func readState(dir, org string, logger *slog.Logger) *orgState {
 	}
 	logger.Warn("The exporter's state file is unreadable; reading on without it (the file is left as it is)", "file", p, "err", cmp.Or(err, perr))
 	return newOrgState(org)
+}
+
+// maxStateFile caps the state file read: some hundred times the state of an
+// org with 200 apps at their detection caps.
+const maxStateFile = 256 << 20
+
+// readStateFile reads a state file: a regular file of at most maxStateFile
+// bytes, so a FIFO or a device put in its place can neither hang the start
+// nor be read without end.
+func readStateFile(p string) ([]byte, error) {
+	b, _, err := regfile.ReadFile(p, maxStateFile)
+	var nr *regfile.NotRegularError
+	var tl *regfile.TooLargeError
+	if errors.As(err, &nr) || errors.As(err, &tl) {
+		return nil, fmt.Errorf("state file is %w", err)
+	}
+	return b, err
 }
 
 // parseState decodes and checks a state file.
@@ -127,12 +146,27 @@ func saveState(dir string, st *orgState) error {
 // setAside moves a damaged file out of the way (never deletes it, so it can
 // be inspected) and logs why, and what happens instead.
 func setAside(p, what, instead string, err error, logger *slog.Logger) {
-	aside := fmt.Sprintf("%s.corrupt-%s", p, time.Now().UTC().Format("20060102T150405Z"))
+	aside := asideName(p, time.Now())
 	if rerr := os.Rename(p, aside); rerr != nil {
 		logger.Error(what+" is unreadable and could not be set aside; "+instead, "file", p, "err", err, "rename_err", rerr)
 		return
 	}
 	logger.Error(what+" is unreadable; set it aside and "+instead, "file", p, "moved_to", aside, "err", err)
+}
+
+// asideName is a name for setting p aside that no file has yet: a second
+// damaged file in the same second must not replace the first one's evidence
+// (a rename replaces a file silently).
+func asideName(p string, now time.Time) string {
+	base := fmt.Sprintf("%s.corrupt-%s", p, now.UTC().Format("20060102T150405Z"))
+	name := base
+	for i := 1; i < 1000; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		name = fmt.Sprintf("%s-%d", base, i)
+	}
+	return name
 }
 
 // writeAtomic replaces the file p in dir with b: a temporary file in the

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,6 +57,41 @@ func TestStateRoundTripAndCorruptFileSetAside(t *testing.T) {
 	if len(aside) == 0 {
 		t.Error("no corrupt file kept for inspection")
 	}
+
+	// A FIFO in the state file's place would hang the start on its open; a
+	// directory cannot be read. Both are set aside without being read.
+	for name, create := range map[string]func(string) error{
+		"fifo":      func(p string) error { return syscall.Mkfifo(p, 0o600) },
+		"directory": func(p string) error { return os.Mkdir(p, 0o700) },
+	} {
+		logs.Reset()
+		if err := create(stateFile(dir, "prod")); err != nil {
+			t.Fatal(err)
+		}
+		done := runDone(func() { loadState(dir, "prod", logger) })
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: loadState hangs", name)
+		}
+		if !strings.Contains(logs.String(), "not a regular file") || !strings.Contains(logs.String(), "set it aside") {
+			t.Errorf("%s: no clear log line: %s", name, logs.String())
+		}
+		if _, err := os.Lstat(stateFile(dir, "prod")); !os.IsNotExist(err) {
+			t.Errorf("%s: left in place", name)
+		}
+	}
+	// Every damaged file is kept, even several in one second.
+	if aside, _ := filepath.Glob(filepath.Join(dir, "prod.state.json.corrupt-*")); len(aside) != 6 {
+		t.Errorf("%d files set aside, want 6 (four damaged, a FIFO, a directory): %q", len(aside), aside)
+	}
+}
+
+// runDone runs f in a goroutine and returns a channel closed when it returns.
+func runDone(f func()) <-chan struct{} {
+	done := make(chan struct{})
+	go func() { defer close(done); f() }()
+	return done
 }
 
 func FuzzParseState(f *testing.F) {

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
 )
 
 // The token file persists a row-mode org's token store, so that a restart
@@ -340,21 +340,14 @@ func loadTokenStore(dir, org string, logger *slog.Logger) (*tokenStore, string) 
 }
 
 func readTokenFile(p, org string) (*tokenStore, string, error) {
-	f, err := os.Open(p)
-	if err != nil {
+	b, _, err := regfile.ReadFile(p, maxTokenFile)
+	var nr *regfile.NotRegularError
+	var tl *regfile.TooLargeError
+	switch {
+	case errors.As(err, &nr), errors.As(err, &tl):
+		return nil, "", fmt.Errorf("token file is %w", err)
+	case err != nil:
 		return nil, "", err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, "", fmt.Errorf("stat token file: %w", err)
-	}
-	if fi.Size() > maxTokenFile {
-		return nil, "", fmt.Errorf("token file is %d bytes, over the %d-byte cap", fi.Size(), maxTokenFile)
-	}
-	b := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, "", fmt.Errorf("read token file: %w", err)
 	}
 	return decodeTokenStore(b, org)
 }

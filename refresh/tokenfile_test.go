@@ -258,6 +258,20 @@ func TestLoadTokenStoreSetsDamagedFileAside(t *testing.T) {
 	if len(aside) == 0 {
 		t.Error("no damaged file kept for inspection")
 	}
+	// A FIFO in the file's place is set aside without being opened (an open
+	// would wait for a writer and hang the start).
+	logs.Reset()
+	if err := syscall.Mkfifo(tokenFile(dir, "prod"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-runDone(func() { loadTokenStore(dir, "prod", logger) }):
+	case <-time.After(time.Minute):
+		t.Fatal("loadTokenStore hangs on a FIFO")
+	}
+	if !strings.Contains(logs.String(), "not a regular file (p---------)") {
+		t.Errorf("a FIFO: no clear log line: %s", logs.String())
+	}
 	if _, err := saveTokenStore(dir, "prod", "", sampleStore()); err != nil {
 		t.Fatal(err)
 	}

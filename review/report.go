@@ -10,12 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
@@ -212,11 +212,25 @@ type Leaver struct {
 	Tokens        []TokenRow `json:"tokens"`
 }
 
+// MaxBaselineBytes is the largest baseline file accepted: many times the
+// JSON report of an org with a million tokens.
+const MaxBaselineBytes = 256 << 20
+
 // LoadBaselines reads a previous review's JSON (one report, or an array of
 // them for several orgs) and returns the reports by org.
+//
+// The file must be a regular file (a symbolic link to one is fine) of at
+// most MaxBaselineBytes: a FIFO or a device is refused without being read.
 func LoadBaselines(path string) (map[string]*Report, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	b, _, err := regfile.ReadFile(path, MaxBaselineBytes)
+	var nr *regfile.NotRegularError
+	var tl *regfile.TooLargeError
+	switch {
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("baseline %s is %v: give the JSON report of the previous review (review --format=json)", path, nr)
+	case errors.As(err, &tl):
+		return nil, fmt.Errorf("baseline %s is %v: is this the JSON report of the previous review (review --format=json)?", path, tl)
+	case err != nil:
 		return nil, fmt.Errorf("read baseline: %w", err)
 	}
 	var many []*Report

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -275,5 +276,41 @@ func TestBadBaseline(t *testing.T) {
 	_ = os.WriteFile(p, []byte(`{"hello": 1}`), 0o600)
 	if _, err := LoadBaselines(p); err == nil || !strings.Contains(err.Error(), "not a review JSON report") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestBaselineFileBounded: a FIFO, /dev/zero or a directory given as
+// --baseline is refused without being read (a FIFO would hang the review,
+// /dev/zero would be read without end), and so is a file over the bound.
+func TestBaselineFileBounded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.json")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, MaxBaselineBytes+1); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{
+		fifo:        "is not a regular file (p---------): give the JSON report of the previous review",
+		"/dev/zero": "is not a regular file",
+		dir:         "is not a regular file (d---------)",
+		big:         fmt.Sprintf("is %d bytes, more than the %d accepted: is this the JSON report", MaxBaselineBytes+1, MaxBaselineBytes),
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := LoadBaselines(p); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "baseline "+p) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %q", p, err, want)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: LoadBaselines hangs", p)
+		}
 	}
 }

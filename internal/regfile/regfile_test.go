@@ -1,0 +1,96 @@
+package regfile
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestRefusesWhatIsNotABoundedRegularFile: a FIFO (whose open would block),
+// /dev/zero (which would be read without end), a directory, a socket and a
+// file over the bound are refused without being read; a missing file is the
+// file system's own error; a file of exactly the bound, and a symbolic link
+// to it, are read whole.
+func TestRefusesWhatIsNotABoundedRegularFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "sock")
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: sock}); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, []byte("0123456789a"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		fifo:        "not a regular file (p---------)",
+		"/dev/zero": "not a regular file (Dc-",
+		dir:         "not a regular file (d---------)",
+		sock:        "not a regular file (S---------)",
+		big:         "11 bytes, more than the 10 accepted",
+	} {
+		_, _, err := ReadFile(path, 10)
+		var nr *NotRegularError
+		var tl *TooLargeError
+		if err == nil || !strings.Contains(err.Error(), want) || !(errors.As(err, &nr) || errors.As(err, &tl)) {
+			t.Errorf("%s: %v, want a typed error saying %q", path, err, want)
+		}
+	}
+	if _, _, err := ReadFile(filepath.Join(dir, "absent"), 10); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing file: %v, want fs.ErrNotExist", err)
+	}
+	exact := filepath.Join(dir, "exact")
+	if err := os.WriteFile(exact, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(exact, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{exact, link} {
+		b, st, err := ReadFile(p, 10)
+		if err != nil || string(b) != "0123456789" || st.Size() != 10 {
+			t.Errorf("%s: %q %v", p, b, err)
+		}
+	}
+	if b, _, err := ReadFile(exact, 1<<20); err != nil || len(b) != 10 {
+		t.Errorf("under a larger bound: %d bytes, %v", len(b), err)
+	}
+}
+
+// TestGrowthWhileReadingFails: a file that grows past the bound after its
+// size was checked fails with a TooLargeError, not a silent part.
+func TestGrowthWhileReadingFails(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "growing")
+	if err := os.WriteFile(p, []byte("0123"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(p, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.WriteFile(p, []byte("0123456789"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(f)
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || tl.Size != -1 || !strings.Contains(err.Error(), "grew past 8 bytes") {
+		t.Fatalf("a file grown past the bound: %v", err)
+	}
+}
