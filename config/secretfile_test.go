@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile/regfiletest"
 )
 
 // TestSecretFileHostile: a FIFO, /dev/zero, a directory and an oversized
@@ -16,15 +17,8 @@ import (
 // symbolic link to a regular file is read.
 func TestSecretFileHostile(t *testing.T) {
 	t.Parallel()
+	h := regfiletest.Make(t, MaxSecretFileBytes)
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big")
-	if err := os.WriteFile(big, make([]byte, MaxSecretFileBytes+1), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	good := filepath.Join(dir, "good")
 	if err := os.WriteFile(good, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -34,10 +28,10 @@ func TestSecretFileHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]string{
-		fifo:        "not a regular file",
-		"/dev/zero": "not a regular file",
-		dir:         "not a regular file",
-		big:         "more than the 65536 a secret can need",
+		h.FIFO:           "not a regular file (p---------)",
+		regfiletest.Zero: "not a regular file",
+		h.Dir:            "not a regular file (d---------)",
+		h.Big:            "more than the 65536 a secret can need",
 	} {
 		cfg := filepath.Join(dir, "config.yml")
 		start := time.Now()
@@ -61,36 +55,19 @@ func TestSecretFileHostile(t *testing.T) {
 // to a config is read.
 func TestConfigFileHostile(t *testing.T) {
 	t.Parallel()
+	h := regfiletest.Make(t, MaxConfigFileBytes)
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.yml")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(MaxConfigFileBytes + 1); err != nil { // sparse: no disk used
-		t.Fatal(err)
-	}
-	f.Close()
 	cases := map[string]string{
-		fifo:        "not a regular file",
-		"/dev/zero": "not a regular file",
-		dir:         "not a regular file",
-		big:         "16777217 bytes, more than the 16777216 a config file can need",
+		h.FIFO:           "not a regular file (p---------)",
+		regfiletest.Zero: "not a regular file",
+		h.Dir:            "not a regular file (d---------)",
+		h.Big:            "16777217 bytes, more than the 16777216 a config file can need",
 	}
 	for p, want := range cases {
-		done := make(chan error, 1)
-		go func() { _, err := Load(p); done <- err }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), "read config "+p) || !strings.Contains(err.Error(), want) {
-				t.Errorf("%s: %v, want %q", p, err, want)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: Load hangs", p)
+		var err error
+		regfiletest.NoHang(t, "Load "+p, func() { _, err = Load(p) })
+		if err == nil || !strings.Contains(err.Error(), "read config "+p) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", p, err, want)
 		}
 	}
 	secret := filepath.Join(dir, "secret")

@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile/regfiletest"
 )
 
 // TestLoadIOCFileHostile: a FIFO, /dev/zero, a directory and an oversized
@@ -13,31 +14,22 @@ import (
 // /dev/zero would be read without end); a file of exactly the bound loads.
 func TestLoadIOCFileHostile(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.txt")
-	if err := os.WriteFile(big, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(big, MaxIOCFileBytes+1); err != nil {
-		t.Fatal(err)
-	}
+	h := regfiletest.Make(t, MaxIOCFileBytes)
 	for path, want := range map[string]string{
-		fifo:                         "is not a regular file",
-		"/dev/zero":                  "is not a regular file",
-		dir:                          "is not a regular file",
-		big:                          "more than the 67108864 an IOC list may hold",
-		filepath.Join(dir, "absent"): "no such file or directory",
+		h.FIFO:            "is not a regular file (p---------)",
+		regfiletest.Zero:  "is not a regular file",
+		h.Dir:             "is not a regular file (d---------)",
+		h.Big:             "more than the 67108864 an IOC list may hold",
+		h.Dir + "/absent": "no such file or directory",
 	} {
-		_, err := LoadIOCFile("l", path)
+		var err error
+		regfiletest.NoHang(t, "LoadIOCFile "+path, func() { _, err = LoadIOCFile("l", path) })
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `ioc list "l"`) {
 			t.Errorf("%s: err %v, want it to say %q", path, err, want)
 		}
 	}
 
+	dir := t.TempDir()
 	// Exactly at the bound: comment lines padded to MaxIOCFileBytes.
 	exact := filepath.Join(dir, "exact.txt")
 	line := "# " + strings.Repeat("x", 1021) + "\n" // 1 KiB

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile/regfiletest"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -68,12 +69,7 @@ func TestStateRoundTripAndCorruptFileSetAside(t *testing.T) {
 		if err := create(stateFile(dir, "prod")); err != nil {
 			t.Fatal(err)
 		}
-		done := runDone(func() { loadState(dir, "prod", logger) })
-		select {
-		case <-done:
-		case <-time.After(time.Minute):
-			t.Fatalf("%s: loadState hangs", name)
-		}
+		regfiletest.NoHang(t, "loadState of a "+name, func() { loadState(dir, "prod", logger) })
 		if !strings.Contains(logs.String(), "not a regular file") || !strings.Contains(logs.String(), "set it aside") {
 			t.Errorf("%s: no clear log line: %s", name, logs.String())
 		}
@@ -85,13 +81,6 @@ func TestStateRoundTripAndCorruptFileSetAside(t *testing.T) {
 	if aside, _ := filepath.Glob(filepath.Join(dir, "prod.state.json.corrupt-*")); len(aside) != 6 {
 		t.Errorf("%d files set aside, want 6 (four damaged, a FIFO, a directory): %q", len(aside), aside)
 	}
-}
-
-// runDone runs f in a goroutine and returns a channel closed when it returns.
-func runDone(f func()) <-chan struct{} {
-	done := make(chan struct{})
-	go func() { defer close(done); f() }()
-	return done
 }
 
 func FuzzParseState(f *testing.F) {

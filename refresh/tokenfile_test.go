@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile/regfiletest"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -264,11 +265,7 @@ func TestLoadTokenStoreSetsDamagedFileAside(t *testing.T) {
 	if err := syscall.Mkfifo(tokenFile(dir, "prod"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-runDone(func() { loadTokenStore(dir, "prod", logger) }):
-	case <-time.After(time.Minute):
-		t.Fatal("loadTokenStore hangs on a FIFO")
-	}
+	regfiletest.NoHang(t, "loadTokenStore of a FIFO", func() { loadTokenStore(dir, "prod", logger) })
 	if !strings.Contains(logs.String(), "not a regular file (p---------)") {
 		t.Errorf("a FIFO: no clear log line: %s", logs.String())
 	}

@@ -9,11 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile/regfiletest"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
@@ -284,33 +284,17 @@ func TestBadBaseline(t *testing.T) {
 // /dev/zero would be read without end), and so is a file over the bound.
 func TestBaselineFileBounded(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.json")
-	if err := os.WriteFile(big, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(big, MaxBaselineBytes+1); err != nil {
-		t.Fatal(err)
-	}
+	h := regfiletest.Make(t, MaxBaselineBytes)
 	for p, want := range map[string]string{
-		fifo:        "is not a regular file (p---------): give the JSON report of the previous review",
-		"/dev/zero": "is not a regular file",
-		dir:         "is not a regular file (d---------)",
-		big:         fmt.Sprintf("is %d bytes, more than the %d accepted: is this the JSON report", MaxBaselineBytes+1, MaxBaselineBytes),
+		h.FIFO:           "is not a regular file (p---------): give the JSON report of the previous review",
+		regfiletest.Zero: "is not a regular file",
+		h.Dir:            "is not a regular file (d---------)",
+		h.Big:            fmt.Sprintf("is %d bytes, more than the %d accepted: is this the JSON report", MaxBaselineBytes+1, MaxBaselineBytes),
 	} {
-		done := make(chan error, 1)
-		go func() { _, err := LoadBaselines(p); done <- err }()
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), "baseline "+p) || !strings.Contains(err.Error(), want) {
-				t.Errorf("%s: %v, want %q", p, err, want)
-			}
-		case <-time.After(time.Minute):
-			t.Fatalf("%s: LoadBaselines hangs", p)
+		var err error
+		regfiletest.NoHang(t, "LoadBaselines "+p, func() { _, err = LoadBaselines(p) })
+		if err == nil || !strings.Contains(err.Error(), "baseline "+p) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", p, err, want)
 		}
 	}
 }

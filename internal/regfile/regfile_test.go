@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile/regfiletest"
 )
 
 // TestRefusesWhatIsNotABoundedRegularFile: a FIFO (whose open would block),
@@ -18,11 +20,8 @@ import (
 // to it, are read whole.
 func TestRefusesWhatIsNotABoundedRegularFile(t *testing.T) {
 	t.Parallel()
+	h := regfiletest.Make(t, 10)
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	sock := filepath.Join(dir, "sock")
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
@@ -32,18 +31,15 @@ func TestRefusesWhatIsNotABoundedRegularFile(t *testing.T) {
 	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: sock}); err != nil {
 		t.Fatal(err)
 	}
-	big := filepath.Join(dir, "big")
-	if err := os.WriteFile(big, []byte("0123456789a"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for path, want := range map[string]string{
-		fifo:        "not a regular file (p---------)",
-		"/dev/zero": "not a regular file (Dc-",
-		dir:         "not a regular file (d---------)",
-		sock:        "not a regular file (S---------)",
-		big:         "11 bytes, more than the 10 accepted",
+		h.FIFO:           "not a regular file (p---------)",
+		regfiletest.Zero: "not a regular file (Dc-",
+		h.Dir:            "not a regular file (d---------)",
+		sock:             "not a regular file (S---------)",
+		h.Big:            "11 bytes, more than the 10 accepted",
 	} {
-		_, _, err := ReadFile(path, 10)
+		var err error
+		regfiletest.NoHang(t, "ReadFile "+path, func() { _, _, err = ReadFile(path, 10) })
 		var nr *NotRegularError
 		var tl *TooLargeError
 		if err == nil || !strings.Contains(err.Error(), want) || !(errors.As(err, &nr) || errors.As(err, &tl)) {
