@@ -55,7 +55,7 @@ func readRegularFile(p string, limit int64, holding, kind string) ([]byte, fs.Fi
 	var tl *regfile.TooLargeError
 	switch {
 	case errors.As(err, &nr):
-		return nil, st, fmt.Errorf("%v: give a plain file holding %s", nr, holding)
+		return nil, st, fmt.Errorf("%w: give a plain file holding %s", nr, holding)
 	case errors.As(err, &tl) && tl.Size >= 0:
 		return nil, st, fmt.Errorf("%d bytes, more than the %d %s can need: is this the right file?", tl.Size, limit, kind)
 	case errors.As(err, &tl):

@@ -84,7 +84,7 @@ func LoadIOCFile(name, path string) (IOCList, error) {
 	var tl *regfile.TooLargeError
 	switch {
 	case errors.As(err, &nr):
-		return fail(fmt.Errorf("%s is %v: give a plain file with one address or CIDR prefix a line", path, nr))
+		return fail(fmt.Errorf("%s is %w: give a plain file with one address or CIDR prefix a line", path, nr))
 	case errors.As(err, &tl):
 		return fail(fmt.Errorf("%s is %d bytes, more than the %d an IOC list may hold: is this the right file?", path, tl.Size, MaxIOCFileBytes))
 	case err != nil:

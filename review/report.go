@@ -227,9 +227,9 @@ func LoadBaselines(path string) (map[string]*Report, error) {
 	var tl *regfile.TooLargeError
 	switch {
 	case errors.As(err, &nr):
-		return nil, fmt.Errorf("baseline %s is %v: give the JSON report of the previous review (review --format=json)", path, nr)
+		return nil, fmt.Errorf("baseline %s is %w: give the JSON report of the previous review (review --format=json)", path, nr)
 	case errors.As(err, &tl):
-		return nil, fmt.Errorf("baseline %s is %v: is this the JSON report of the previous review (review --format=json)?", path, tl)
+		return nil, fmt.Errorf("baseline %s is %w: is this the JSON report of the previous review (review --format=json)?", path, tl)
 	case err != nil:
 		return nil, fmt.Errorf("read baseline: %w", err)
 	}
