@@ -34,6 +34,11 @@ type Behaviour struct {
 	// RelationshipFilters lets WHERE use relationship fields such as User.IsActive.
 	// On by default in NewOrg.
 	RelationshipFilters bool
+	// FutureLogFiles lists (and serves) EventLogFile rows whose CreatedDate
+	// or period end lies after the org's clock, as an org with corrupt dates
+	// might. Off by default: a real org publishes a file only after the hour
+	// or day it covers has ended, and lists it from its CreatedDate on.
+	FutureLogFiles bool
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.

@@ -184,7 +184,7 @@ func init() {
 	elf := &objectDef{
 		name: "EventLogFile", idPrefix: "0AT",
 		n:       func(o *Org) int { return len(o.logs) },
-		visible: func(o *Org, r int) bool { return !o.logs[r].expired(o.nowLocked()) },
+		visible: func(o *Org, r int) bool { return o.logs[r].listed(o, o.nowLocked()) },
 		id:      func(o *Org, r int) string { return o.logs[r].ID },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.logs[r].ID) }),
