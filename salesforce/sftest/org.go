@@ -39,6 +39,13 @@ type Behaviour struct {
 	// might. Off by default: a real org publishes a file only after the hour
 	// or day it covers has ended, and lists it from its CreatedDate on.
 	FutureLogFiles bool
+	// LateLoginHistory makes the org write each LoginHistory row up to this
+	// long after its LoginTime (each row its own delay, below the bound):
+	// until then no query sees it, so a row can appear after a read with a
+	// LoginTime before the newest row that read returned. A real org writes
+	// its rows a little after the login. Off (zero) by default;
+	// LoginSpec.WrittenAfter sets one row's delay.
+	LateLoginHistory time.Duration
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.
