@@ -77,7 +77,8 @@ type LoginSpec struct {
 	// usual networks (IntegrationIP).
 	SourceIP string
 	// WrittenAfter is how long after Time the org writes the row: until
-	// then no query sees it. Zero means Behaviour.LateLoginHistory decides.
+	// then no query sees it (no row is seen before its Time). Zero means
+	// Behaviour.LateLoginHistory decides.
 	WrittenAfter time.Duration
 }
 
