@@ -280,7 +280,7 @@ func probeSource(ctx context.Context, c *salesforce.Client, name string, s *chec
 		}
 		s.Rows = ptr(n)
 		s.OauthTokenMode = "rows"
-		if _, _, err := c.TokenAggregates(ctx, time.Now().Add(-90*24*time.Hour)); err == nil {
+		if _, _, err := c.TokenAggregates(ctx, c.ServerNow().Add(-90*24*time.Hour)); err == nil {
 			s.OauthTokenMode = "aggregate"
 			s.RequestsPerDay = day(5)
 		} else if !errors.Is(err, salesforce.ErrAggregateUnsupported) {
@@ -306,7 +306,9 @@ func probeSource(ctx context.Context, c *salesforce.Client, name string, s *chec
 		s.Rows = ptr(n)
 		s.RequestsPerDay = day(1 + float64(n)/2000)
 	case config.SourceLogins:
-		n, err := c.Count(ctx, "SELECT COUNT() FROM LoginHistory WHERE LoginTime >= "+salesforce.SOQLTime(time.Now().Add(-24*time.Hour)))
+		// The last 24 hours of the org's clock, as the logins source reckons
+		// them: the local clock may be skewed.
+		n, err := c.Count(ctx, "SELECT COUNT() FROM LoginHistory WHERE LoginTime >= "+salesforce.SOQLTime(c.ServerNow().Add(-24*time.Hour)))
 		if err != nil {
 			return err
 		}

@@ -135,6 +135,39 @@ func checkFullyPermittedOrg(t *testing.T, now time.Time, want apiUsageCheck) {
 	}
 }
 
+// TestCheckCountsLoginsOnTheOrgClock runs check against two copies of the
+// demo org (the same seed, so the same rows relative to the org's clock):
+// one on the local clock and one whose clock is three days behind it. The
+// demo's LoginHistory rows lie in the last 23 hours of the org's clock, so
+// both must count the same; the last 24 hours of the skewed org's local
+// clock hold none of them.
+func TestCheckCountsLoginsOnTheOrgClock(t *testing.T) {
+	t.Parallel()
+	logins := func(now time.Time) int {
+		t.Helper()
+		_, cfg, _ := checkSetupAt(t, now)
+		code, out, errOut := runCheck(t, "--config.file="+cfg, "--format=json")
+		rep := decodeCheck(t, out)
+		if code != 0 || !rep.OK {
+			t.Fatalf("exit %d on a fully permitted org:\n%s\n%s", code, out, errOut)
+		}
+		for _, s := range rep.Orgs[0].Sources {
+			if s.Source == "logins" && s.Rows != nil {
+				return *s.Rows
+			}
+		}
+		t.Fatalf("no logins row count in the report:\n%s", out)
+		return 0
+	}
+	want := logins(time.Time{})
+	if want == 0 {
+		t.Fatal("the demo org on the local clock has no LoginHistory rows in the last 24 hours")
+	}
+	if got := logins(time.Now().Add(-3 * 24 * time.Hour)); got != want {
+		t.Fatalf("logins on an org three days behind the local clock: %d rows; want %d, the last 24 hours of the org's clock", got, want)
+	}
+}
+
 func TestCheckNamesMissingPermissions(t *testing.T) {
 	t.Parallel()
 	d, cfg, _ := checkSetup(t)

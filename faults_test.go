@@ -252,9 +252,10 @@ func TestTokenExpiryDuringCursors(t *testing.T) {
 	}
 }
 
-// TestReissuedDailyFileReplacesCounts re-issues today's Daily file an hour
-// later. At 23:59 that hour is tomorrow's: the re-issue is still of the
-// day it was first issued for, not a file of the new day.
+// TestReissuedDailyFileReplacesCounts re-issues yesterday's Daily file
+// (the newest a real org lists), then again an hour later. At 23:59 that
+// hour is tomorrow's: the re-issue is still of the day it was first issued
+// for, not a file of the new day.
 func TestReissuedDailyFileReplacesCounts(t *testing.T) {
 	t.Parallel()
 	for _, clock := range midnightClocks() {
@@ -263,7 +264,7 @@ func TestReissuedDailyFileReplacesCounts(t *testing.T) {
 			s := newStack(t, faultOrgAt(3000, clock.at), sftest.TestCredentials)
 			s.e.waitFor(t, "all sources up", allUp)
 			apps := s.org.Apps()
-			ld := s.org.Now().UTC().Truncate(24 * time.Hour)
+			ld := s.org.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 			l := []string{"org=prod", "app=" + apps[2].Name, "app_id=" + apps[2].ID}
 			s.addDayFile(ld, 1000)
 			s.e.waitFor(t, "the first file", func(m map[string]*metricFamily) bool {

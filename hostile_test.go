@@ -211,7 +211,9 @@ func TestHugeCSVFieldBounded(t *testing.T) {
 	s := newStack(t, org, sftest.TestCredentials)
 	apps := org.Apps()
 	huge := strings.Repeat("N", 4<<20)
-	ld := org.Now().UTC().Truncate(24 * time.Hour)
+	// Yesterday's Daily file re-issued: a real org lists no file of a day
+	// that has not ended.
+	ld := org.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 	org.AddLogFile(&sftest.LogFile{LogDate: ld, Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{
 		{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: 700},
 		{AppID: apps[3].ID, AppName: huge, StatusCode: 200, Count: 3},
@@ -300,7 +302,9 @@ func TestGigabyteCSVFieldBounded(t *testing.T) {
 	e := startExporter(t, "--config.file="+cfg, "--storage.path="+data, "--log.level=debug")
 	e.waitFor(t, "all sources up", allUp)
 	apps := org.Apps()
-	ld := org.Now().UTC().Truncate(24 * time.Hour)
+	// Yesterday's Daily file re-issued: a real org lists no file of a day
+	// that has not ended.
+	ld := org.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 	file := func() *sftest.LogFile {
 		return &sftest.LogFile{LogDate: ld, CreatedDate: org.Now(), Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{
 			{AppID: apps[2].ID, AppName: apps[2].Name, StatusCode: 200, Count: 700},

@@ -170,9 +170,13 @@ func TestAttackPatternsPage(t *testing.T) {
 		v.org.AddLogin(sftest.LoginSpec{User: u, App: "Data Loader Pro"})
 	}
 
+	// A day of stolen-token traffic, listed once the day has ended (as a
+	// real org publishes a Daily file).
 	s := orgs["stolen"]
 	t0["stolen"] = time.Now()
-	s.addDay(s.org.Now().UTC().Truncate(day), 10, 0.3)
+	stolenDay := s.org.Now().UTC().Truncate(day)
+	s.org.Advance(day)
+	s.addDay(stolenDay, 10, 0.3)
 
 	o := orgs["offboarding"]
 	t0["offboarding"] = time.Now()

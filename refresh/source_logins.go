@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -13,11 +14,28 @@ import (
 // loginEvent is one OAuth login kept for the 24-hour window.
 type loginEvent struct {
 	at  int64 // Unix ms
+	id  string
 	app string
 	ok  bool
 	// The address and user feed the detection baseline (and the review), never a metric.
 	ip, user string
 }
+
+// key tells one LoginHistory row from another: its Id, or, for a row
+// without one (no real org sends such), its contents.
+func (ev loginEvent) key() string {
+	if ev.id != "" {
+		return ev.id
+	}
+	return fmt.Sprintf("%d|%s|%s|%s|%t", ev.at, ev.user, ev.app, ev.ip, ev.ok)
+}
+
+// loginsOverlap is how far before its watermark the logins source reads
+// again. Salesforce writes a LoginHistory row a little after the login, so
+// a row can appear after a read with a LoginTime before the newest row that
+// read returned; the rows read twice are told apart by Id. A row written
+// more than this long after its login is missed.
+const loginsOverlap = 5 * time.Minute
 
 // loginsSource counts OAuth logins (LoginHistory) per app over the last 24
 // hours, reading only what is new since its watermark.
@@ -44,8 +62,16 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 	now := e.client.ServerNow()
 	windowStart := now.Add(-24 * time.Hour)
 	since := windowStart
-	if s.wm.After(since) {
-		since = s.wm
+	if again := s.wm.Add(-loginsOverlap); again.After(since) {
+		since = again
+	}
+	// A SOQL datetime is whole seconds: the query reads from since's second.
+	since = since.Truncate(time.Second)
+	seen := map[string]bool{}
+	for _, ev := range s.events {
+		if ev.at >= since.UnixMilli() {
+			seen[ev.key()] = true
+		}
 	}
 	var fresh []loginEvent
 	var newest int64
@@ -55,18 +81,21 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 		if !isOAuthLogin(l.LoginType) || l.Application == "" {
 			return
 		}
-		fresh = append(fresh, loginEvent{at: ms, app: l.Application, ok: l.Status == "Success", ip: l.SourceIP, user: l.UserID})
+		ev := loginEvent{at: ms, id: l.ID, app: l.Application, ok: l.Status == "Success", ip: l.SourceIP, user: l.UserID}
+		if k := ev.key(); !seen[k] {
+			seen[k] = true
+			fresh = append(fresh, ev)
+		}
 	})
 	if err != nil {
 		return permissionError(err, loginsPermission)
 	}
 	s.vis.update(ctx, e, now, config.SourceLogins, loginsPermission, salesforce.UserPermissions.SeesAllLogins)
-	// Logins at the watermark's millisecond were read last time too: the
-	// query is >= and LoginTime is the only order, so drop exact repeats.
-	cut := s.wm.UnixMilli()
+	// The overlap re-read rows kept from the last reads: fresh holds only
+	// the rows not seen before.
 	kept := s.events[:0]
 	for _, ev := range s.events {
-		if ev.at >= windowStart.UnixMilli() && ev.at < cut {
+		if ev.at >= windowStart.UnixMilli() {
 			kept = append(kept, ev)
 		}
 	}
@@ -76,7 +105,7 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 		}
 	}
 	s.events = kept
-	if newest > 0 {
+	if newest > s.wm.UnixMilli() {
 		s.wm = time.UnixMilli(newest).UTC()
 	}
 	counts := map[string][2]int64{}

@@ -151,7 +151,9 @@ func TestSkippedUsageRowsCounted(t *testing.T) {
 	if strings.Contains(logs.String(), huge[:100]) || !strings.Contains(logs.String(), "csv line 7") {
 		t.Errorf("log should name the first bad line, not its value:\n%.500s", logs.String())
 	}
-	// A second file adds to the counter; nothing is counted twice.
+	// A second file, of the next day and out once it has ended, adds to
+	// the counter; nothing is counted twice.
+	org.SetNow(start.Add(2*day + 2*time.Hour))
 	org.AddLogFile(&sftest.LogFile{LogDate: start.Add(day), CreatedDate: org.Now(), Rows: []sftest.UsageRow{{AppID: "0H4000000000002", AppName: huge, StatusCode: 200}}})
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
@@ -180,6 +182,8 @@ func TestFutureDatesFromTheServer(t *testing.T) {
 			org.SetNow(start.Add(day + 2*time.Hour))
 			org.AddLogFile(&sftest.LogFile{LogDate: start, CreatedDate: start.Add(day + time.Hour), Rows: rows(10)})
 			if !fromState {
+				// An org with corrupt dates lists a file no real org would.
+				org.Behavior.FutureLogFiles = true
 				org.AddLogFile(&sftest.LogFile{LogDate: far, CreatedDate: created2999, Rows: rows(1000)})
 			}
 			_, ts := sftest.Start(t, org, sftest.TestCredentials)

@@ -10,6 +10,8 @@ import (
 //
 // Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_loginhistory.htm
 type LoginHistory struct {
+	// ID tells apart rows read twice (a re-read overlap), even in one second.
+	ID          string `json:"Id"`
 	Application string `json:"Application"`
 	Status      string `json:"Status"`
 	LoginType   string `json:"LoginType"`
@@ -22,7 +24,7 @@ type LoginHistory struct {
 
 // Logins streams logins at or after since, oldest first.
 func (c *Client) Logins(ctx context.Context, since time.Time, fn func(LoginHistory)) error {
-	_, err := Stream(ctx, c, "SELECT Application, Status, LoginType, LoginTime, SourceIp, UserId FROM LoginHistory WHERE LoginTime >= "+SOQLTime(since)+" ORDER BY LoginTime ASC",
+	_, err := Stream(ctx, c, "SELECT Id, Application, Status, LoginType, LoginTime, SourceIp, UserId FROM LoginHistory WHERE LoginTime >= "+SOQLTime(since)+" ORDER BY LoginTime ASC",
 		func(l LoginHistory) bool { fn(l); return true })
 	return err
 }

@@ -98,6 +98,24 @@ func (l *LogFile) gzipped(o *Org) []byte {
 	return l.gz
 }
 
+// listed reports whether the org lists the file at now: it has been
+// published (its CreatedDate and the end of its period are not after now,
+// unless the org has FutureLogFiles) and has not expired.
+func (l *LogFile) listed(o *Org, now time.Time) bool {
+	if !o.Behavior.FutureLogFiles && (l.CreatedDate.After(now) || l.periodEnd().After(now)) {
+		return false
+	}
+	return !l.expired(now)
+}
+
+// periodEnd is the end of the hour or day the file covers.
+func (l *LogFile) periodEnd() time.Time {
+	if strings.EqualFold(l.Interval, "Hourly") {
+		return l.LogDate.Add(time.Hour)
+	}
+	return l.LogDate.AddDate(0, 0, 1)
+}
+
 func (l *LogFile) expired(now time.Time) bool {
 	r := l.Retention
 	if r == 0 {

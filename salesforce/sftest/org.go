@@ -34,6 +34,18 @@ type Behaviour struct {
 	// RelationshipFilters lets WHERE use relationship fields such as User.IsActive.
 	// On by default in NewOrg.
 	RelationshipFilters bool
+	// FutureLogFiles lists (and serves) EventLogFile rows whose CreatedDate
+	// or period end lies after the org's clock, as an org with corrupt dates
+	// might. Off by default: a real org publishes a file only after the hour
+	// or day it covers has ended, and lists it from its CreatedDate on.
+	FutureLogFiles bool
+	// LateLoginHistory makes the org write each LoginHistory row up to this
+	// long after its LoginTime (each row its own delay, below the bound):
+	// until then no query sees it, so a row can appear after a read with a
+	// LoginTime before the newest row that read returned. A real org writes
+	// its rows a little after the login. Off (zero) by default;
+	// LoginSpec.WrittenAfter sets one row's delay.
+	LateLoginHistory time.Duration
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.

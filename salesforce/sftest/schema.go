@@ -166,9 +166,12 @@ func init() {
 	}
 	lh := &objectDef{
 		name: "LoginHistory", idPrefix: "0Ya",
-		n:       func(o *Org) int { return len(o.logins) },
-		visible: func(o *Org, r int) bool { return o.seesAllLogins() || o.logins[r].user == o.integrationUser },
-		id:      func(o *Org, r int) string { return o.logins[r].id },
+		n: func(o *Org) int { return len(o.logins) },
+		visible: func(o *Org, r int) bool {
+			l := &o.logins[r]
+			return !l.written.After(o.nowLocked()) && (o.seesAllLogins() || l.user == o.integrationUser)
+		},
+		id: func(o *Org, r int) string { return o.logins[r].id },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.logins[r].id) }),
 			f("UserId", true, true, func(o *Org, r int) value { return strVal(o.users[o.logins[r].user].ID) }),
@@ -184,7 +187,7 @@ func init() {
 	elf := &objectDef{
 		name: "EventLogFile", idPrefix: "0AT",
 		n:       func(o *Org) int { return len(o.logs) },
-		visible: func(o *Org, r int) bool { return !o.logs[r].expired(o.nowLocked()) },
+		visible: func(o *Org, r int) bool { return o.logs[r].listed(o, o.nowLocked()) },
 		id:      func(o *Org, r int) string { return o.logs[r].ID },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.logs[r].ID) }),

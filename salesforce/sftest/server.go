@@ -766,7 +766,7 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, id string
 	s.org.mu.RLock()
 	var lf *LogFile
 	for _, l := range s.org.logs {
-		if l.ID == id && !l.expired(s.org.nowLocked()) {
+		if l.ID == id && l.listed(s.org, s.org.nowLocked()) {
 			lf = l
 		}
 	}

@@ -13,6 +13,13 @@ import (
 // status and body.
 func runQuery(t *testing.T, org *Org, soql string) (int, string) {
 	t.Helper()
+	return runGet(t, org, "/services/data/v66.0/query?q="+url.QueryEscape(soql))
+}
+
+// runGet GETs path from a fresh server, authenticated, and returns the
+// status and body.
+func runGet(t *testing.T, org *Org, path string) (int, string) {
+	t.Helper()
 	_, ts := Start(t, org, TestCredentials)
 	resp, err := http.PostForm(ts.URL+"/services/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {TestCredentials.ClientID}, "client_secret": {TestCredentials.ClientSecret}})
 	if err != nil {
@@ -27,7 +34,7 @@ func runQuery(t *testing.T, org *Org, soql string) (int, string) {
 	if tok.ExpiresIn != nil {
 		t.Fatal("the token response has expires_in; Salesforce's has none")
 	}
-	req, _ := http.NewRequest("GET", ts.URL+"/services/data/v66.0/query?q="+url.QueryEscape(soql), nil)
+	req, _ := http.NewRequest("GET", ts.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {

@@ -24,6 +24,8 @@ type login struct {
 	status      string
 	loginType   string
 	sourceIP    string
+	// written is when the row becomes visible: time plus a write delay.
+	written time.Time
 }
 
 // SessionSpec describes an AuthSession to add.
@@ -74,6 +76,10 @@ type LoginSpec struct {
 	// SourceIP is LoginHistory.SourceIp; default an address of the app's
 	// usual networks (IntegrationIP).
 	SourceIP string
+	// WrittenAfter is how long after Time the org writes the row: until
+	// then no query sees it (no row is seen before its Time). Zero means
+	// Behaviour.LateLoginHistory decides.
+	WrittenAfter time.Duration
 }
 
 // AddLogin adds a LoginHistory row.
@@ -96,9 +102,14 @@ func (o *Org) addLoginLocked(s LoginSpec) int {
 	if s.SourceIP == "" {
 		s.SourceIP = IntegrationIP(s.App, len(o.logins))
 	}
+	delay := s.WrittenAfter
+	if delay == 0 && o.Behavior.LateLoginHistory > 0 {
+		// Spread over [0, LateLoginHistory), the same for the same rows.
+		delay = time.Duration(splitmix(uint64(len(o.logins)+1)) % uint64(o.Behavior.LateLoginHistory))
+	}
 	o.logins = append(o.logins, login{
 		id: makeID("0Ya", len(o.logins)+1), user: s.User, time: s.Time, application: s.App,
-		status: s.Status, loginType: "Remote Access 2.0", sourceIP: s.SourceIP,
+		status: s.Status, loginType: "Remote Access 2.0", sourceIP: s.SourceIP, written: s.Time.Add(delay),
 	})
 	return len(o.logins) - 1
 }
@@ -157,4 +168,12 @@ func (o *Org) AddECAUser(name string, user int) {
 			o.ecas[i].users = append(o.ecas[i].users, ecaUser{user: user, tokens: 1, useCount: 1, firstUsed: now, lastUsed: now})
 		}
 	}
+}
+
+// splitmix is SplitMix64's finaliser: a well-spread number from n.
+func splitmix(n uint64) uint64 {
+	n += 0x9e3779b97f4a7c15
+	n = (n ^ n>>30) * 0xbf58476d1ce4e5b9
+	n = (n ^ n>>27) * 0x94d049bb133111eb
+	return n ^ n>>31
 }
