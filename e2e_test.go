@@ -141,13 +141,13 @@ func parseMetrics(t *testing.T, body []byte) map[string]*metricFamily {
 	return out
 }
 
-// waitFor scrapes until cond holds.
 // waitLimit is how long a test waits for the exporter before it calls it
 // stuck: generous, since under the race detector on a loaded two-core CI
 // machine a refresh can take many times as long as it does alone. It bounds
 // a hang; it measures nothing.
 const waitLimit = 3 * time.Minute
 
+// waitFor scrapes until cond holds.
 func (e *exporter) waitFor(t *testing.T, what string, cond func(map[string]*metricFamily) bool) map[string]*metricFamily {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)

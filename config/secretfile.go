@@ -53,6 +53,7 @@ func readRegularFile(p string, limit int64, holding, kind string) ([]byte, fs.Fi
 	b, st, err := regfile.ReadFile(p, limit)
 	var nr *regfile.NotRegularError
 	var tl *regfile.TooLargeError
+	var pe *fs.PathError
 	switch {
 	case errors.As(err, &nr):
 		return nil, st, fmt.Errorf("%w: give a plain file holding %s", nr, holding)
@@ -60,8 +61,10 @@ func readRegularFile(p string, limit int64, holding, kind string) ([]byte, fs.Fi
 		return nil, st, fmt.Errorf("%d bytes, more than the %d %s can need: is this the right file?", tl.Size, limit, kind)
 	case errors.As(err, &tl):
 		return nil, st, fmt.Errorf("more than %d bytes, more than %s can need: is this the right file?", limit, kind)
+	case errors.As(err, &pe):
+		return nil, st, pe.Err // the caller names the file
 	case err != nil:
-		return nil, st, errors.Unwrap(err)
+		return nil, st, err
 	}
 	return b, st, nil
 }

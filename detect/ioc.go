@@ -95,7 +95,14 @@ func LoadIOCFile(name, path string) (IOCList, error) {
 	if errors.As(err, &tl) {
 		return IOCList{Name: name}, fmt.Errorf("ioc list %q: %s grew past the %d bytes an IOC list may hold while it was read", name, path, MaxIOCFileBytes)
 	}
-	return l, err
+	if err != nil {
+		return l, err
+	}
+	// A list cut short while it was read would lose addresses unseen.
+	if err := f.Whole(); err != nil {
+		return IOCList{Name: name}, fmt.Errorf("ioc list %q: %s %w", name, path, err)
+	}
+	return l, nil
 }
 
 func truncate(s string, n int) string {

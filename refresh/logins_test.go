@@ -95,3 +95,25 @@ func TestLoginsUnderLateLoginHistory(t *testing.T) {
 		t.Fatalf("every row written: counted %d logins, want %d", one, added)
 	}
 }
+
+// TestLoginsFutureRowKeepsTheWatermark: a LoginHistory row whose LoginTime
+// lies an hour after the org's clock (skewed data) is counted, but does not
+// move the watermark past the org's clock: the logins after it are still
+// read.
+func TestLoginsFutureRowKeepsTheWatermark(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org, u, r := loginsOrg(t, now, 0)
+	org.Behavior.FutureLoginHistory = true
+	org.AddLogin(sftest.LoginSpec{User: u, App: "Late", Time: now.Add(time.Hour)})
+	if one, late := loginSuccesses(t, r); one != 0 || late != 1 {
+		t.Fatalf("first read: One %d, Late %d; want 0 and 1", one, late)
+	}
+	for i := range 3 {
+		org.Advance(time.Minute)
+		org.AddLogin(sftest.LoginSpec{User: u, App: "One", Time: org.Now().Add(-time.Second)})
+		if one, late := loginSuccesses(t, r); one != int64(i+1) || late != 1 {
+			t.Fatalf("read %d after the skewed row: One %d, Late %d; want %d and 1", i+2, one, late, i+1)
+		}
+	}
+}

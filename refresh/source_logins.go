@@ -22,7 +22,8 @@ type loginEvent struct {
 }
 
 // key tells one LoginHistory row from another: its Id, or, for a row
-// without one (no real org sends such), its contents.
+// without one (no real org sends such), its contents, so that two such rows
+// alike in every field count once.
 func (ev loginEvent) key() string {
 	if ev.id != "" {
 		return ev.id
@@ -105,7 +106,9 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 		}
 	}
 	s.events = kept
-	if newest > s.wm.UnixMilli() {
+	// Never past the org's clock: a row with a skewed LoginTime in the
+	// future would otherwise start the next reads after every login to come.
+	if newest = min(newest, now.UnixMilli()); newest > s.wm.UnixMilli() {
 		s.wm = time.UnixMilli(newest).UTC()
 	}
 	counts := map[string][2]int64{}

@@ -160,13 +160,16 @@ func setAside(p, what, instead string, err error, logger *slog.Logger) {
 func asideName(p string, now time.Time) string {
 	base := fmt.Sprintf("%s.corrupt-%s", p, now.UTC().Format("20060102T150405Z"))
 	name := base
-	for i := 1; i < 1000; i++ {
+	for i := 1; i < 100; i++ {
 		if _, err := os.Lstat(name); errors.Is(err, fs.ErrNotExist) {
-			break
+			return name
 		}
 		name = fmt.Sprintf("%s-%d", base, i)
 	}
-	return name
+	// A hundred in one second: the nanoseconds tell this one apart. (One
+	// process sets its own files aside, so checking before the rename
+	// races with nobody.)
+	return fmt.Sprintf("%s-%d", base, now.UnixNano())
 }
 
 // writeAtomic replaces the file p in dir with b: a temporary file in the

@@ -60,26 +60,36 @@ func TestStateRoundTripAndCorruptFileSetAside(t *testing.T) {
 	}
 
 	// A FIFO in the state file's place would hang the start on its open; a
-	// directory cannot be read. Both are set aside without being read.
-	for name, create := range map[string]func(string) error{
-		"fifo":      func(p string) error { return syscall.Mkfifo(p, 0o600) },
-		"directory": func(p string) error { return os.Mkdir(p, 0o700) },
+	// directory cannot be read; a file over the bound would be read whole.
+	// Each is set aside without being read.
+	for _, c := range []struct {
+		name, want string
+		create     func(string) error
+	}{
+		{"fifo", "not a regular file (p---------)", func(p string) error { return syscall.Mkfifo(p, 0o600) }},
+		{"directory", "not a regular file (d---------)", func(p string) error { return os.Mkdir(p, 0o700) }},
+		{"file over the bound", "268435457 bytes, more than the 268435456 accepted", func(p string) error {
+			if err := os.WriteFile(p, nil, 0o600); err != nil {
+				return err
+			}
+			return os.Truncate(p, maxStateFile+1) // sparse: no disk used
+		}},
 	} {
 		logs.Reset()
-		if err := create(stateFile(dir, "prod")); err != nil {
+		if err := c.create(stateFile(dir, "prod")); err != nil {
 			t.Fatal(err)
 		}
-		regfiletest.NoHang(t, "loadState of a "+name, func() { loadState(dir, "prod", logger) })
-		if !strings.Contains(logs.String(), "not a regular file") || !strings.Contains(logs.String(), "set it aside") {
-			t.Errorf("%s: no clear log line: %s", name, logs.String())
+		regfiletest.NoHang(t, "loadState of a "+c.name, func() { loadState(dir, "prod", logger) })
+		if !strings.Contains(logs.String(), c.want) || !strings.Contains(logs.String(), "set it aside") {
+			t.Errorf("%s: no clear log line: %s", c.name, logs.String())
 		}
 		if _, err := os.Lstat(stateFile(dir, "prod")); !os.IsNotExist(err) {
-			t.Errorf("%s: left in place", name)
+			t.Errorf("%s: left in place", c.name)
 		}
 	}
 	// Every damaged file is kept, even several in one second.
-	if aside, _ := filepath.Glob(filepath.Join(dir, "prod.state.json.corrupt-*")); len(aside) != 6 {
-		t.Errorf("%d files set aside, want 6 (four damaged, a FIFO, a directory): %q", len(aside), aside)
+	if aside, _ := filepath.Glob(filepath.Join(dir, "prod.state.json.corrupt-*")); len(aside) != 7 {
+		t.Errorf("%d files set aside, want 7 (four damaged, a FIFO, a directory, one too big): %q", len(aside), aside)
 	}
 }
 

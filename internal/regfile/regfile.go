@@ -8,6 +8,7 @@
 package regfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,13 +18,10 @@ import (
 
 // NotRegularError says that a path is not a regular file.
 type NotRegularError struct {
-	Mode fs.FileMode // the file's type bits (0 when it changed after the check)
+	Mode fs.FileMode // the file's mode; its type bits say what it is
 }
 
 func (e *NotRegularError) Error() string {
-	if e.Mode.Type() == 0 {
-		return "not a regular file"
-	}
 	return fmt.Sprintf("not a regular file (%v)", e.Mode.Type())
 }
 
@@ -33,9 +31,19 @@ type TooLargeError struct {
 	Limit int64
 }
 
+// ChangedError says that a file's length changed while it was read (it was
+// rewritten in place): what was read may be part old, part new.
+type ChangedError struct {
+	Read, Size int64
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("changed while it was read (%d bytes read of %d): read it again once it is written", e.Read, e.Size)
+}
+
 func (e *TooLargeError) Error() string {
 	if e.Size < 0 {
-		return fmt.Sprintf("grew past %d bytes while it was read", e.Limit)
+		return fmt.Sprintf("over %d bytes (it grew while it was read)", e.Limit)
 	}
 	return fmt.Sprintf("%d bytes, more than the %d accepted", e.Size, e.Limit)
 }
@@ -109,16 +117,42 @@ func (f *File) Read(p []byte) (int, error) {
 func (f *File) Close() error { return f.f.Close() }
 
 // ReadFile reads the whole of path, a regular file of at most limit bytes
-// (see Open), and returns it with the file's FileInfo.
+// (see Open), and returns it with the file's FileInfo. A file whose length
+// changes while it is read (rewritten in place) is a *ChangedError, so a
+// half-written file is never taken for a whole one.
 func ReadFile(path string, limit int64) ([]byte, fs.FileInfo, error) {
 	f, err := Open(path, limit)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
+	// One buffer of the file's size, as os.ReadFile makes: io.ReadAll would
+	// hold about twice a large file at its peak.
+	b := make([]byte, 0, f.info.Size()+1)
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, f.info, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // it grew: let append pick the next size
+		}
+	}
+	if err := f.Whole(); err != nil {
 		return nil, f.info, err
 	}
 	return b, f.info, nil
+}
+
+// Whole, after reading to the end, reports a *ChangedError if what was read
+// is not the length the file had when it was opened.
+func (f *File) Whole() error {
+	if read := f.limit - f.left; read != f.info.Size() {
+		return &ChangedError{Read: read, Size: f.info.Size()}
+	}
+	return nil
 }

@@ -31,7 +31,17 @@ func TestRefusesWhatIsNotABoundedRegularFile(t *testing.T) {
 	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: sock}); err != nil {
 		t.Fatal(err)
 	}
+	// A symbolic link is followed: to a FIFO or a folder it is refused too.
+	fifoLink, dirLink := filepath.Join(dir, "fifo-link"), filepath.Join(dir, "dir-link")
+	if err := os.Symlink(h.FIFO, fifoLink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(h.Dir, dirLink); err != nil {
+		t.Fatal(err)
+	}
 	for path, want := range map[string]string{
+		fifoLink:         "not a regular file (p---------)",
+		dirLink:          "not a regular file (d---------)",
 		h.FIFO:           "not a regular file (p---------)",
 		regfiletest.Zero: "not a regular file (Dc-",
 		h.Dir:            "not a regular file (d---------)",
@@ -86,7 +96,37 @@ func TestGrowthWhileReadingFails(t *testing.T) {
 	}
 	_, err = io.ReadAll(f)
 	var tl *TooLargeError
-	if !errors.As(err, &tl) || tl.Size != -1 || !strings.Contains(err.Error(), "grew past 8 bytes") {
+	if !errors.As(err, &tl) || tl.Size != -1 || !strings.Contains(err.Error(), "over 8 bytes (it grew while it was read)") {
 		t.Fatalf("a file grown past the bound: %v", err)
+	}
+}
+
+// TestRewriteWhileReadingFails: a file rewritten in place while it is read
+// (truncated, then written shorter) is a ChangedError, not a half of it
+// taken for the whole.
+func TestRewriteWhileReadingFails(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "config.yml")
+	if err := os.WriteFile(p, []byte("orgs:\n  - name: a\n  - name: b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(p, 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := os.WriteFile(p, []byte("orgs:\n"), 0o600); err != nil { // truncates the same inode
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(f); err != nil {
+		t.Fatal(err)
+	}
+	var ce *ChangedError
+	if err := f.Whole(); !errors.As(err, &ce) || ce.Read != 6 || ce.Size != 30 || !strings.Contains(err.Error(), "changed while it was read (6 bytes read of 30)") {
+		t.Fatalf("a file cut short while read: %v", err)
+	}
+	// Read whole, the same file is fine.
+	if b, _, err := ReadFile(p, 1<<10); err != nil || string(b) != "orgs:\n" {
+		t.Fatalf("reread: %q %v", b, err)
 	}
 }

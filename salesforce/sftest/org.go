@@ -46,6 +46,11 @@ type Behaviour struct {
 	// its rows a little after the login. Off (zero) by default;
 	// LoginSpec.WrittenAfter sets one row's delay.
 	LateLoginHistory time.Duration
+	// FutureLoginHistory shows a LoginHistory row whose LoginTime lies
+	// after the org's clock from the moment it is added, as an org whose
+	// rows carry a skewed time might. Off by default: no row is seen before
+	// its LoginTime.
+	FutureLoginHistory bool
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.

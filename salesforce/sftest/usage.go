@@ -107,9 +107,13 @@ func (o *Org) addLoginLocked(s LoginSpec) int {
 		// Spread over [0, LateLoginHistory), the same for the same rows.
 		delay = time.Duration(splitmix(uint64(len(o.logins)+1)) % uint64(o.Behavior.LateLoginHistory))
 	}
+	written := s.Time.Add(delay)
+	if now := o.nowLocked(); o.Behavior.FutureLoginHistory && s.Time.After(now) {
+		written = now.Add(delay)
+	}
 	o.logins = append(o.logins, login{
 		id: makeID("0Ya", len(o.logins)+1), user: s.User, time: s.Time, application: s.App,
-		status: s.Status, loginType: "Remote Access 2.0", sourceIP: s.SourceIP, written: s.Time.Add(delay),
+		status: s.Status, loginType: "Remote Access 2.0", sourceIP: s.SourceIP, written: written,
 	})
 	return len(o.logins) - 1
 }

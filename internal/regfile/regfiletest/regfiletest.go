@@ -42,8 +42,10 @@ func Make(t testing.TB, limit int64) Hostile {
 	return h
 }
 
-// HangLimit is how long NoHang waits: a refusal is at once, so this only
-// bounds a hang, generously for a loaded machine.
+// HangLimit is how long NoHang waits. What it guards is refused at once
+// (no network, no refresh to wait for, unlike the end-to-end tests' waits
+// on an exporter), so a minute only bounds a hang, generously for a loaded
+// machine.
 const HangLimit = time.Minute
 
 // NoHang runs f and fails the test if it has not returned within HangLimit
