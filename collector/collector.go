@@ -82,6 +82,10 @@ var (
 		"Server timestamps the exporter ignored as implausible (a Date header two years off the local clock, an event log file dated in the future or over a year back), since the org's refresher started.", []string{"org"}, nil)
 	descAppsFolded = prometheus.NewDesc("salesforce_exporter_apps_over_limit",
 		"Apps over max_apps_per_org, summed into the app=\"(other)\" series instead of their own; 0 when every app has its own.", []string{"org"}, nil)
+	descStorageWriteFailures = prometheus.NewDesc("salesforce_exporter_storage_write_failures_total",
+		"Failed writes of the org's file in --storage.path (file=\"state\": first-seen times, API usage history and detection baseline; file=\"tokens\": the row-mode token store) since the org's refresher started: a full disk, a read-only volume or a permission. The exporter serves from memory meanwhile; a restart loses what was not written.", []string{"org", "file"}, nil)
+	descStorageLastWrite = prometheus.NewDesc("salesforce_exporter_storage_last_write_success_timestamp_seconds",
+		"When the org's file in --storage.path was last written (Unix seconds); absent before the first write. Files are written when their data changes, so an old time alone means nothing changed.", []string{"org", "file"}, nil)
 	descTokenMode = prometheus.NewDesc("salesforce_exporter_oauth_token_mode",
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
@@ -126,7 +130,7 @@ func (c *Collector) SelfMetrics() prometheus.Collector { return c.dropped }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
-		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded,
+		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded, descStorageWriteFailures, descStorageLastWrite,
 		descSourceVisibility, descUsageRowsSkipped, descECAsDegraded} {
 		ch <- d
 	}
@@ -188,6 +192,20 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- m
 		} else {
 			c.dropped.WithLabelValues(org).Inc()
+		}
+		for _, file := range []string{refresh.StorageFileState, refresh.StorageFileTokens} {
+			w, ok := s.StorageWrites[file]
+			if !ok {
+				continue
+			}
+			if m, err := prometheus.NewConstMetric(descStorageWriteFailures, prometheus.CounterValue, float64(w.Failures), org, file); err == nil {
+				ch <- m
+			} else {
+				c.dropped.WithLabelValues(org).Inc()
+			}
+			if !w.LastSuccess.IsZero() {
+				gauge(descStorageLastWrite, float64(w.LastSuccess.UnixMilli())/1000, org, file)
+			}
 		}
 		if s.TokenMode != "" {
 			gauge(descTokenMode, 1, org, s.TokenMode)

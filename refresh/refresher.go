@@ -50,6 +50,7 @@ type Refresher struct {
 	limits    *limitsSource
 	budget    *budget
 	readOnly  bool
+	writes    storageWrites // nil without storage or when read-only
 	onPublish func()
 	warned    map[string]bool
 	detect    detection // detection.go
@@ -72,6 +73,9 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 	r := &Refresher{
 		org: org, logger: logger.With("org", org.Name), storage: storage, now: time.Now,
 		kick: make(chan struct{}, 1), warned: map[string]bool{}, budget: newBudget(),
+	}
+	if storage != "" {
+		r.writes = newStorageWrites()
 	}
 	r.settings.Store(&settings)
 	opts = append([]salesforce.Option{salesforce.WithLogger(r.logger.With("component", "client"))}, opts...)
@@ -99,7 +103,7 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 
 // SetReadOnlyState makes the refresher read its state file but never write
 // it, for one-shot commands that run beside a serving exporter.
-func (r *Refresher) SetReadOnlyState() { r.readOnly = true }
+func (r *Refresher) SetReadOnlyState() { r.readOnly, r.writes = true, nil }
 
 // Client returns the org's API client (the review command reads its per-user detail through it).
 func (r *Refresher) Client() *salesforce.Client { return r.client }
@@ -180,7 +184,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	r.syncDetection()
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly})
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, writes: r.writes})
 	cancel()
 	if ctx.Err() != nil {
 		return
@@ -444,14 +448,21 @@ func (r *Refresher) publish() {
 		r.state.History, r.dirty = h, true
 	}
 	snap.History = r.state.History
+	if r.writes != nil {
+		// As of the last write: this publish's write, below, follows the
+		// snapshot out and shows in the next one.
+		snap.StorageWrites = r.writes.snapshot()
+	}
 	r.snap.Store(snap)
 	if r.onPublish != nil {
 		r.onPublish()
 	}
 	if r.dirty && r.storage != "" && !r.readOnly {
 		r.saveDetection()
-		if err := saveState(r.storage, r.state); err != nil {
-			r.logger.Error("Could not save state; will retry", "err", err)
+		err := saveState(r.storage, r.state)
+		r.writes.record(StorageFileState, err, time.Now())
+		if err != nil {
+			r.logger.Error("Could not save state; serving from memory and trying again at the next change", "err", err)
 		} else {
 			r.dirty = false
 		}

@@ -119,6 +119,10 @@ type Snapshot struct {
 	// AppsFolded is how many apps over max_apps_per_org are summed into the
 	// app="(other)" row.
 	AppsFolded int
+	// StorageWrites is, by StorageFileState and StorageFileTokens, how the
+	// writes of the org's files have gone; nil without --storage.path or
+	// when read-only.
+	StorageWrites map[string]StorageWrite
 
 	// Detection is nil when the snapshot has no detection baseline.
 	Detection *DetectionInfo

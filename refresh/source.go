@@ -55,10 +55,14 @@ type env struct {
 	// sources read their files there but never write them.
 	storage  string
 	readOnly bool
+	writes   storageWrites // nil when nothing is written
 }
 
 // stateChanged marks the org's state for saving at the next publish.
 func (e *env) stateChanged() { *e.dirty = true }
+
+// wrote records a write of one of the org's files (StorageFileState...).
+func (e *env) wrote(file string, err error) { e.writes.record(file, err, time.Now()) }
 
 // timeoutSetter is implemented by a source whose refresh may need longer
 // than the org's refresh timeout (a full OauthToken read).

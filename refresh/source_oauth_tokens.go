@@ -291,6 +291,7 @@ func (s *tokensSource) persist(e *env, now time.Time, full bool) {
 	}
 	start := time.Now()
 	n, err := saveTokenStore(e.storage, e.org.Name, e.client.Identity().OrgID, s.store)
+	e.wrote(StorageFileTokens, err)
 	if err != nil {
 		s.saveFailed = true
 		e.logger.Error("Could not save the token store; will retry after the next refresh (until then a restart reads every token)", "err", err)

@@ -117,6 +117,23 @@ function(c) h.group(c, 'salesforce-exporter', [
     },
   },
   {
+    alert: 'SalesforceExporterStorageWriteFailing',
+    // Per exporter process and file: each replica writes its own folder.
+    // A write is retried at every publish while it fails, so the counter
+    // keeps rising; one that failed and then succeeded (a passing fault)
+    // has a success newer than the window and stays quiet.
+    expr: |||
+      increase(salesforce_exporter_storage_write_failures_total{%(salesforceExporterSelector)s}[15m]) > 0
+        unless (time() - salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s} < 900)
+    ||| % c,
+    'for': '15m',
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'The exporter cannot write its files; it serves from memory.',
+      description: 'Org {{ $labels.org }}: {{ $labels.instance }} has failed to write its {{ $labels.file }} file in --storage.path for 15 minutes (a full disk, a read-only volume or a permission; its log says which). Nothing is lost while it runs; a restart would lose what was not written.',
+    },
+  },
+  {
     alert: 'SalesforceExporterConfigReloadFailed',
     // Per exporter process: each one reloads its own file.
     expr: 'salesforce_exporter_config_last_reload_successful{%(salesforceExporterSelector)s} == 0' % c,
