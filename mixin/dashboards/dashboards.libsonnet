@@ -135,6 +135,7 @@ local g = import '../lib/g.libsonnet';
       [g.timeseries('Exporter: sources up', 'salesforce_source_up per source; 0 means the last good data is being served.', 'bool', [g.target(M('salesforce_source_up', sel), '{{org}} {{source}}')]), 12, 8],
       [g.timeseries('Exporter: API requests per minute', 'Requests the exporter sends to Salesforce, per exporter.', 'reqpm', [g.target('sum by (instance, org, resource) (rate(salesforce_exporter_api_requests_total{%s}[$__rate_interval])) * 60' % sel, '{{org}} {{resource}} ({{instance}})')], stack=true), 12, 8],
       [g.timeseries('Exporter: data age', 'Seconds since each source last refreshed.', 's', [g.target('min without(%s) (time() - salesforce_last_refresh_success_timestamp_seconds{%s})' % [c.haDropLabels, sel], '{{org}} {{source}}')]), 12, 8],
+      [g.timeseries('Exporter: failed writes of its files', "Failed writes per minute of each org's state and token files in --storage.path (a full disk, a read-only volume, a permission). Not 0 for long: the exporter serves from memory, and a restart would lose first-seen times, the usage history and the detection baseline.", 'none', [g.target('sum by (instance, org, file) (rate(salesforce_exporter_storage_write_failures_total{%s}[$__rate_interval])) * 60' % sel, '{{org}} {{file}} ({{instance}})')]), 12, 8],
     ]), vars('multi'), [linkTo('Connected app', 'salesforce-oauth-app.json'), linkTo('Security review', 'salesforce-oauth-review.json')], alerts),
 
     'salesforce-oauth-app.json': g.dashboard(c, 'Connected app', appUID, g.grid(health + [
