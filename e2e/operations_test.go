@@ -105,11 +105,14 @@ func TestOperationsPageOnlyWhenItMatters(t *testing.T) {
 	// The grant: every app appears at once. No page.
 	orgs["grant"].org.RestrictTokensToIntegrationUser(false)
 
-	// A new app's own bulk export: 200,000 requests on its first day.
+	// A new app's own bulk export: 200,000 requests on its first day, in
+	// the Daily file the org publishes once that day has ended.
 	b := orgs["bulk"]
 	bulkApp := b.org.AddApp(sftest.App{Name: "Bulk Exporter", Installed: true})
 	bulkID := b.org.Apps()[bulkApp].ID
-	b.org.AddLogFile(&sftest.LogFile{LogDate: b.org.Now().UTC().Truncate(day), CreatedDate: b.org.Now(), Retention: 30 * day,
+	bulkDay := b.org.Now().UTC().Truncate(day)
+	b.org.Advance(day)
+	b.org.AddLogFile(&sftest.LogFile{LogDate: bulkDay, CreatedDate: b.org.Now(), Retention: 30 * day,
 		Rows: []sftest.UsageRow{{AppID: bulkID[:15], AppName: "Bulk Exporter", StatusCode: 200, Count: 200000}}})
 
 	// A look-alike named like the approved "Slack", with a few users.
