@@ -27,14 +27,21 @@ function(c) h.group(c, 'salesforce-exporter', [
     // A required source, or an optional one that worked before and broke.
     // An optional source that never worked (a permission the integration
     // user never had) is SalesforceOptionalSourceUnavailable, not a page.
+    // Only once a run has ended (salesforce_refresh_duration_seconds is
+    // published after the first): a first read after a restart that takes
+    // longer than the for-duration (a full OauthToken read of a big org)
+    // is not a failure.
     expr: |||
       %s == 0
+      and on(%s, source) %s
       and on(%s, source) (
         %s
         or %s
       )
     ||| % [
       h.m(c, 'salesforce_source_up'),
+      c.orgMatchLabels,
+      h.m(c, 'salesforce_refresh_duration_seconds'),
       c.orgMatchLabels,
       h.m(c, 'salesforce_last_refresh_success_timestamp_seconds'),
       h.m(c, 'salesforce_source_up', 'source=~"%s"' % c.requiredSources),
@@ -50,9 +57,12 @@ function(c) h.group(c, 'salesforce-exporter', [
     alert: 'SalesforceOptionalSourceUnavailable',
     expr: |||
       %s == 0
+      and on(%s, source) %s
       unless on(%s, source) %s
     ||| % [
       h.m(c, 'salesforce_source_up', 'source!~"%s"' % c.requiredSources),
+      c.orgMatchLabels,
+      h.m(c, 'salesforce_refresh_duration_seconds'),
       c.orgMatchLabels,
       h.m(c, 'salesforce_last_refresh_success_timestamp_seconds'),
     ],
