@@ -132,10 +132,19 @@ func parseState(b []byte, org string) (*orgState, error) {
 }
 
 // saveState writes the state atomically (writeAtomic).
-func saveState(dir string, st *orgState) error {
+func saveState(dir string, st *orgState) error { return saveStateWithin(dir, st, maxStateFile) }
+
+// saveStateWithin is saveState with the bound on the file's size.
+func saveStateWithin(dir string, st *orgState, limit int64) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
+	}
+	// Never write what the next start would refuse to read: the failure
+	// shows now (salesforce_exporter_storage_write_failures_total), not
+	// as a fresh state after a restart.
+	if int64(len(b)) > limit {
+		return fmt.Errorf("state is %d bytes, more than the %d a state file may hold: lower max_apps_per_org, or detection's max_networks_per_app and max_objects_per_app", len(b), limit)
 	}
 	if err := writeAtomic(dir, stateFile(dir, st.Org), b); err != nil {
 		return fmt.Errorf("state: %w", err)

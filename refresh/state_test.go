@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -149,5 +150,29 @@ func TestReadOnlyStateTouchesNothing(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(p); string(b) != "{not json" || len(names) != 2 {
 		t.Fatalf("the folder changed: %v, state %q", names, b)
+	}
+}
+
+// TestOversizedStateNotWritten: a state over the bound is not written (the
+// next start would set it aside and lose it all), the previous file stays,
+// and the error says what to lower.
+func TestOversizedStateNotWritten(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := newOrgState("prod")
+	st.FirstSeen["connected_app|X||"] = time.Unix(1_700_000_000, 0).UTC()
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	before := mustReadFile(t, stateFile(dir, "prod"))
+	for i := range 100 {
+		st.FirstSeen[fmt.Sprintf("connected_app|App %d||", i)] = time.Unix(1_700_000_000, 0).UTC()
+	}
+	err := saveStateWithin(dir, st, int64(len(before))+100)
+	if err == nil || !strings.Contains(err.Error(), "a state file may hold: lower max_apps_per_org") {
+		t.Fatalf("an oversized state: %v", err)
+	}
+	if got := mustReadFile(t, stateFile(dir, "prod")); got != before {
+		t.Error("the previous state file was replaced")
 	}
 }
