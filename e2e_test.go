@@ -269,6 +269,15 @@ func writeConfig(t *testing.T, dir, url, extra string) string {
 	return p
 }
 
+// setRefreshInterval replaces the 10s refresh_interval writeConfig wrote in
+// cfg with lines, which may add keys of the org after it.
+func setRefreshInterval(t *testing.T, cfg, lines string) {
+	t.Helper()
+	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "refresh_interval: 10s", lines, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestBinaryMatchesGroundTruth runs the binary against a fake org in the
 // test process and compares every token metric with the org's ground truth.
 func TestBinaryMatchesGroundTruth(t *testing.T) {

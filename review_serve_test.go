@@ -52,9 +52,7 @@ func quietOrg(t *testing.T, tokens int, args ...string) (*sftest.Org, *sftest.Se
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, ts.URL, "")
-	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "refresh_interval: 10s", "refresh_interval: 1h", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	setRefreshInterval(t, cfg, "refresh_interval: 1h")
 	e := startExporter(t, append([]string{"--config.file=" + cfg, "--storage.path=" + filepath.Join(dir, "data")}, args...)...)
 	e.waitFor(t, "every source up", func(m map[string]*metricFamily) bool { v, _ := value(m, "salesforce_up", "org=prod"); return v == 1 })
 	return org, srv, e
@@ -173,9 +171,7 @@ func TestServedReviewRespectsTheBudget(t *testing.T) {
 	dir := t.TempDir()
 	// 1% of 1,000 is 10 requests a day: the sources' first run spends more.
 	cfg := writeConfig(t, dir, ts.URL, "")
-	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "refresh_interval: 10s", "refresh_interval: 1h\n    api_budget_percent: 1", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	setRefreshInterval(t, cfg, "refresh_interval: 1h\n    api_budget_percent: 1")
 	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--web.enable-review")
 	e.waitFor(t, "the budget spent", func(m map[string]*metricFamily) bool {
 		used, _ := value(m, "salesforce_exporter_api_requests_24h", "org=prod")
@@ -205,9 +201,7 @@ func TestServedReviewDetailMatchesItsSnapshot(t *testing.T) {
 	_, ts := sftest.Start(t, org, sftest.TestCredentials)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, ts.URL, "")
-	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "refresh_interval: 10s", "refresh_interval: 1s", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	setRefreshInterval(t, cfg, "refresh_interval: 1s")
 	e := startExporter(t, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--web.enable-review", "--review.cache-ttl=1h")
 	e.waitFor(t, "first refresh", func(m map[string]*metricFamily) bool { v, _ := value(m, "salesforce_up", "org=prod"); return v == 1 })
 	first := servedReview(t, e.addr+"/review.json", waitLimit)

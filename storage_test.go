@@ -21,9 +21,7 @@ func TestStorageWriteFailuresServed(t *testing.T) {
 	_, ts := sftest.Start(t, org, sftest.TestCredentials)
 	dir := t.TempDir()
 	cfg := writeConfig(t, dir, ts.URL, "")
-	if err := os.WriteFile(cfg, []byte(strings.Replace(mustRead(t, cfg), "refresh_interval: 10s", "refresh_interval: 1s", 1)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	setRefreshInterval(t, cfg, "refresh_interval: 1s")
 	storage := filepath.Join(dir, "data")
 	if err := os.WriteFile(storage, []byte("a file, not a folder"), 0o600); err != nil {
 		t.Fatal(err)
