@@ -460,7 +460,7 @@ func (r *Refresher) publish() {
 	if r.dirty && r.storage != "" && !r.readOnly {
 		r.saveDetection()
 		err := saveState(r.storage, r.state)
-		r.writes.record(StorageFileState, err, time.Now())
+		r.writes.record(StorageFileState, err, r.now())
 		if err != nil {
 			r.logger.Error("Could not save state; serving from memory and trying again at the next change", "err", err)
 		} else {
