@@ -40,9 +40,12 @@ type tokensSource struct {
 	visibilityLimited bool
 	visibilityChecked time.Time
 
-	// aggregatesRetryAt is when to try GROUP BY again after it failed with
-	// a server error that may pass (kept in memory only: a restart retries).
+	// aggregatesRetryAt is when to try GROUP BY again after failures that
+	// may pass made the source read rows (kept in memory only: a restart
+	// retries); aggregateFails counts the runs in a row that such a failure
+	// failed, before that.
 	aggregatesRetryAt time.Time
+	aggregateFails    int
 	// The token file (tokenfile.go): the org Id of a restored file, until
 	// checked against the client's; and what was last written.
 	fileOrgID  string
@@ -80,23 +83,41 @@ func (s *tokensSource) fullSyncDue(now time.Time, every time.Duration) bool {
 // GROUP BY on OauthToken before trying again.
 const aggregateRetry = 7 * 24 * time.Hour
 
-// aggregateRetryTemporary is how soon GROUP BY is tried again when it failed
-// with a 5xx that outlived the client's retries: a passing server error, not
-// an answer about the org.
+// aggregateRetryTemporary is how soon GROUP BY is tried again, once failures
+// that may pass (QUERY_TIMEOUT, a 5xx that outlived the client's retries)
+// have made the source read rows instead.
 const aggregateRetryTemporary = time.Hour
 
+// aggregateTriesBeforeRows is how many runs in a row an aggregate read may
+// fail with a failure that may pass before the source reads rows instead.
+// Until then each such run fails, keeps the last figures and leaves the
+// next try to the refresher's backoff (a minute, then two): one slow query
+// must not start a full row sync, a day's worth of requests at a million
+// tokens.
+const aggregateTriesBeforeRows = 3
+
 // aggregateFailure says why the org's aggregate answer was not used, and
-// whether the cause may pass.
+// whether the cause may pass. Only an answer about the org (a rejection of
+// the query's shape, totals that disagree, a result that does not decode)
+// is not temporary.
 func aggregateFailure(err error) (reason string, temporary bool) {
 	var total *salesforce.AggregateTotalError
+	var aggErr *salesforce.AggregateError
 	var apiErr *salesforce.APIError
+	temporary = errors.As(err, &aggErr) && aggErr.Temporary()
 	switch {
 	case errors.As(err, &total):
 		return "the aggregate totals disagree with COUNT()", false
-	case errors.As(err, &apiErr) && apiErr.Temporary():
+	case errors.As(err, &apiErr) && temporary && apiErr.Code() == "QUERY_TIMEOUT":
+		return "the query timed out (QUERY_TIMEOUT)", true
+	case errors.As(err, &apiErr) && temporary && apiErr.StatusCode >= 500:
 		return "a server error outlived the retries", true
+	case errors.As(err, &apiErr) && temporary:
+		return fmt.Sprintf("the org answered %d %s, which may pass", apiErr.StatusCode, apiErr.Code()), true
 	case errors.As(err, &apiErr):
 		return "the query was rejected", false
+	case temporary:
+		return "the connection failed", true
 	}
 	return "the result could not be read", false
 }
@@ -106,7 +127,7 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 	if rej := e.state.AggregatesRejectedAt; (rej.IsZero() || now.Sub(rej) > aggregateRetry) && !now.Before(s.aggregatesRetryAt) {
 		aggs, inactive, err := e.client.TokenAggregates(ctx, salesforce.StaleCutoff(now, e.settings.StaleAfter))
 		if err == nil {
-			s.mode, s.store, s.inactive = TokenModeAggregate, nil, inactive
+			s.mode, s.store, s.inactive, s.aggregateFails = TokenModeAggregate, nil, inactive, 0
 			s.apps = make([]appTokens, 0, len(aggs))
 			for _, g := range aggs {
 				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
@@ -117,13 +138,22 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 			return permissionError(err, "API Enabled")
 		}
 		reason, temporary := aggregateFailure(err)
-		if temporary {
-			s.aggregatesRetryAt = now.Add(aggregateRetryTemporary)
-			e.logger.Warn("Aggregate queries on OauthToken failed; reading token rows until they are tried again", "reason", reason, "retry_after", aggregateRetryTemporary, "err", err)
-		} else {
+		switch {
+		case !temporary:
+			s.aggregateFails = 0
 			e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "reason", reason, "retry_after", aggregateRetry, "err", err)
 			e.state.AggregatesRejectedAt = now
 			e.stateChanged()
+		case (s.store == nil || !s.store.valid) && s.aggregateFails+1 < aggregateTriesBeforeRows:
+			// No rows at hand: reading them would be a full sync. Fail
+			// this run (the last figures stay) and try GROUP BY again.
+			s.aggregateFails++
+			e.logger.Warn("Aggregate queries on OauthToken failed; keeping the last figures and trying them again at the next run", "reason", reason, "failures", s.aggregateFails, "rows_after", aggregateTriesBeforeRows, "err", err)
+			return fmt.Errorf("OauthToken aggregates failed (%s); the last figures are kept and the next run tries again: %w", reason, err)
+		default:
+			s.aggregateFails = 0
+			s.aggregatesRetryAt = now.Add(aggregateRetryTemporary)
+			e.logger.Warn("Aggregate queries on OauthToken failed; reading token rows until they are tried again", "reason", reason, "retry_after", aggregateRetryTemporary, "err", err)
 		}
 	}
 	if s.mode == TokenModeAggregate {

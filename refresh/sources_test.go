@@ -264,17 +264,21 @@ func TestBuildInternalApps(t *testing.T) {
 	}
 }
 
-// TestAggregateServerErrorRetriedSooner: a 5xx on the aggregate query that
-// outlives the retries falls back to rows for an hour, not the week a
-// rejection (400) is remembered; the log says which.
+// TestAggregateServerErrorRetriedSooner: a failure that may pass on the
+// aggregate query (a 5xx that outlives the retries, a 400 QUERY_TIMEOUT)
+// fails the source for aggregateTriesBeforeRows-1 runs, then falls back to
+// rows for an hour, not the week a rejection of the query's shape (400
+// MALFORMED_QUERY, at once) is remembered; the log says which.
 func TestAggregateServerErrorRetriedSooner(t *testing.T) {
 	t.Parallel()
+	timeout := sftest.QueryTimeoutFault("COUNT_DISTINCT", 100)
 	for _, c := range []struct {
 		name, body, reason string
 		status             int
 		backAfterHour      bool
 	}{
 		{"server error", `[{"message":"An unexpected error occurred.","errorCode":"UNKNOWN_EXCEPTION"}]`, "a server error outlived the retries", 500, true},
+		{"query timeout", timeout.Body, "the query timed out (QUERY_TIMEOUT)", timeout.Status, true},
 		{"rejected", `[{"message":"Grouped field should not be aggregated","errorCode":"MALFORMED_QUERY"}]`, "the query was rejected", 400, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -287,11 +291,26 @@ func TestAggregateServerErrorRetriedSooner(t *testing.T) {
 			var logs bytes.Buffer
 			r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
 			r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+			failedRuns := 0
+			if c.backAfterHour {
+				failedRuns = aggregateTriesBeforeRows - 1
+			}
+			for i := range failedRuns {
+				if err := r.RefreshAll(t.Context()); err == nil || !strings.Contains(err.Error(), c.reason) {
+					t.Fatalf("run %d: err = %v, want the source to fail saying %q", i+1, err, c.reason)
+				}
+				if snap := r.Snapshot(); snap.TokenMode != "" || tokenTotal(snap) != 0 {
+					t.Fatalf("run %d: mode %q, %d tokens: rows read after a failure that may pass", i+1, snap.TokenMode, tokenTotal(snap))
+				}
+			}
 			if err := r.RefreshAll(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			if r.Snapshot().TokenMode != TokenModeRows {
 				t.Fatalf("mode %q, want rows", r.Snapshot().TokenMode)
+			}
+			if rejected := !r.state.AggregatesRejectedAt.IsZero(); rejected == c.backAfterHour {
+				t.Errorf("aggregates remembered as rejected: %v, want %v", rejected, !c.backAfterHour)
 			}
 			checkTruth(t, org, r.Snapshot())
 			if !strings.Contains(logs.String(), c.reason) {
@@ -317,6 +336,62 @@ func TestAggregateServerErrorRetriedSooner(t *testing.T) {
 			checkTruth(t, org, r.Snapshot())
 		})
 	}
+}
+
+// TestAggregateQueryTimeoutKeepsAggregates: one slow aggregate query (a 400
+// QUERY_TIMEOUT, as a real org answers it) fails that run with the last
+// figures kept, and the next run reads aggregates again: no switch to rows
+// (a full sync), nothing remembered as rejected.
+func TestAggregateQueryTimeoutKeepsAggregates(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	org.Behavior.OauthTokenAggregates = true
+	org.Generate(sftest.Scale{Tokens: 300, Apps: 5, Users: 50, Seed: 4})
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r.Snapshot().TokenMode != TokenModeAggregate {
+		t.Fatalf("mode %q, want aggregate", r.Snapshot().TokenMode)
+	}
+	before := r.Snapshot()
+	checkTruth(t, org, before)
+
+	org.AddToken(sftest.TokenSpec{User: 1, App: 0})
+	srv.Inject(sftest.QueryTimeoutFault("COUNT_DISTINCT", 1))
+	if err := r.RefreshAll(t.Context()); err == nil || !strings.Contains(err.Error(), "QUERY_TIMEOUT") {
+		t.Fatalf("err = %v, want the source to fail with QUERY_TIMEOUT", err)
+	}
+	snap := r.Snapshot()
+	if snap.TokenMode != TokenModeAggregate {
+		t.Fatalf("after a QUERY_TIMEOUT: mode %q, want the last aggregate figures", snap.TokenMode)
+	}
+	if got, want := tokenTotal(snap), tokenTotal(before); got != want {
+		t.Errorf("after a QUERY_TIMEOUT: %d tokens, want the last figures' %d", got, want)
+	}
+	if !r.state.AggregatesRejectedAt.IsZero() {
+		t.Errorf("a QUERY_TIMEOUT remembered as a rejection of GROUP BY at %v", r.state.AggregatesRejectedAt)
+	}
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r.Snapshot().TokenMode != TokenModeAggregate {
+		t.Fatalf("next run: mode %q, want aggregate", r.Snapshot().TokenMode)
+	}
+	checkTruth(t, org, r.Snapshot())
+	if got, want := tokenTotal(r.Snapshot()), tokenTotal(before)+1; got != want {
+		t.Errorf("next run: %d tokens, want %d", got, want)
+	}
+}
+
+// tokenTotal is the number of tokens a snapshot's apps hold.
+func tokenTotal(snap *Snapshot) int64 {
+	var n int64
+	for _, a := range snap.Apps {
+		n += a.Tokens
+	}
+	return n
 }
 
 // TestECAFailureKeepsThatAppOnly: a 5xx on one External Client App's users

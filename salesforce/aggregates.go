@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
-// ErrAggregateUnsupported is matched by an *AggregateError: the org's answer
-// to an aggregate query cannot be trusted, and rows must be read instead.
+// ErrAggregateUnsupported is matched by an *AggregateError that is an answer
+// about the org: it rejected the query's shape (MALFORMED_QUERY,
+// INVALID_FIELD, INVALID_TYPE, ...), the result does not decode, or the
+// totals disagree with COUNT(). Rows must be read instead. A failure that may
+// pass (AggregateError.Temporary) does not match it.
 var ErrAggregateUnsupported = errors.New("salesforce: aggregate query unsupported")
 
 // AggregateTotalError is an aggregate total that disagrees with SELECT COUNT()
@@ -23,22 +27,64 @@ func (e *AggregateTotalError) Error() string {
 	return fmt.Sprintf("%s: aggregates add up to %d rows but COUNT() is %d", e.Object, e.Total, e.Count)
 }
 
+// queryShapeCodes are the errorCodes with which an org rejects a query's
+// shape: the same query will be rejected again. Any other error on a query
+// (QUERY_TIMEOUT, which comes as a 400; a 5xx such as UNKNOWN_EXCEPTION; a
+// broken connection) says nothing about whether the org accepts it.
+var queryShapeCodes = map[string]bool{
+	"MALFORMED_QUERY":               true,
+	"INVALID_FIELD":                 true,
+	"INVALID_TYPE":                  true,
+	"INVALID_QUERY_FILTER_OPERATOR": true,
+}
+
+// IsQueryShapeRejection reports whether err is a 400 whose errorCode rejects
+// the query itself (MALFORMED_QUERY, INVALID_FIELD, INVALID_TYPE, ...), as
+// opposed to a failure that may pass, such as QUERY_TIMEOUT.
+func IsQueryShapeRejection(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest && queryShapeCodes[apiErr.Code()]
+}
+
 // AggregateError is a failed or untrustworthy aggregate query: a rejection
-// (400), a server error that outlived the retries (a 5xx such as
-// UNKNOWN_EXCEPTION), a result that does not decode, or an
-// *AggregateTotalError. It matches ErrAggregateUnsupported and, so that
-// callers that fall back on a rejected query fall back here too,
-// ErrQueryRejected. Auth, API-limit and context errors are never wrapped.
+// (400), a failure that may pass (QUERY_TIMEOUT, a server error that
+// outlived the retries, a broken connection), a result that does not decode,
+// or an *AggregateTotalError. It matches ErrQueryRejected, so that callers
+// that fall back on a rejected query fall back here too, and, unless it is
+// Temporary, ErrAggregateUnsupported. Auth, API-limit and context errors are
+// never wrapped.
 type AggregateError struct{ Err error }
 
-func (e *AggregateError) Error() string { return "aggregate query unsupported: " + e.Err.Error() }
+func (e *AggregateError) Error() string {
+	if e.Temporary() {
+		return "aggregate query failed: " + e.Err.Error()
+	}
+	return "aggregate query unsupported: " + e.Err.Error()
+}
 
 // Unwrap returns the cause.
 func (e *AggregateError) Unwrap() error { return e.Err }
 
-// Is matches ErrAggregateUnsupported and ErrQueryRejected.
+// Is matches ErrQueryRejected, and ErrAggregateUnsupported unless the
+// failure is Temporary.
 func (e *AggregateError) Is(target error) bool {
-	return target == ErrAggregateUnsupported || target == ErrQueryRejected
+	return target == ErrQueryRejected || (target == ErrAggregateUnsupported && !e.Temporary())
+}
+
+// Temporary reports whether the failure says nothing about the org's support
+// for the query and the same query may succeed later: an API error other
+// than a rejection of the query's shape (QUERY_TIMEOUT, 5xx, 429), or a
+// transport error.
+func (e *AggregateError) Temporary() bool {
+	var total *AggregateTotalError
+	var apiErr *APIError
+	switch {
+	case errors.As(e.Err, &total):
+		return false
+	case errors.As(e.Err, &apiErr):
+		return !IsQueryShapeRejection(apiErr)
+	}
+	return isConnError(e.Err)
 }
 
 // asAggregateError wraps err unless it is about auth, limits or the context.
@@ -83,10 +129,11 @@ type TokenAggregate struct {
 // TokenAggregates answers the per-app questions with four aggregate queries
 // and one COUNT(), whatever the number of tokens. Whether OauthToken accepts
 // GROUP BY is not documented. Any failure that is not about auth, the API
-// limits or the context (a 400, a 5xx such as UNKNOWN_EXCEPTION, an empty or
-// odd result, a total that disagrees with SELECT COUNT()) is an
-// *AggregateError, which matches ErrAggregateUnsupported and
-// ErrQueryRejected: the caller falls back to OauthTokens.
+// limits or the context is an *AggregateError. A rejection of the query's
+// shape, an empty or odd result or a total that disagrees with SELECT
+// COUNT() matches ErrAggregateUnsupported: the caller falls back to
+// OauthTokens. A failure that may pass (QUERY_TIMEOUT, a 5xx such as
+// UNKNOWN_EXCEPTION) is Temporary: the caller tries again later.
 func (c *Client) TokenAggregates(ctx context.Context, staleBefore time.Time) ([]TokenAggregate, int64, error) {
 	aggs, inactive, err := c.tokenAggregates(ctx, staleBefore)
 	if err != nil {

@@ -186,19 +186,23 @@ func TestTokenCursorCapEndings(t *testing.T) {
 }
 
 // GROUP BY on OauthToken is undocumented. Every way an accepting org can get
-// it wrong must read as "fall back to rows"; auth failures must not.
+// it wrong must read as "fall back to rows" (ErrAggregateUnsupported); a
+// failure that may pass (a 5xx, a 400 QUERY_TIMEOUT) as Temporary, to be
+// tried again; auth failures as neither.
 func TestTokenAggregateQuirks(t *testing.T) {
 	t.Parallel()
 	staleBefore := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
-		name  string
-		quirk sftest.AggregateQuirk
-		ok    bool
+		name      string
+		quirk     sftest.AggregateQuirk
+		ok        bool
+		temporary bool
 	}{
-		{"exact", sftest.AggregateExact, true},
-		{"unknown exception", sftest.AggregateUnknownException, false},
-		{"empty", sftest.AggregateEmpty, false},
-		{"computed over the cursor cap", sftest.AggregateOverCursorCap, false},
+		{"exact", sftest.AggregateExact, true, false},
+		{"unknown exception", sftest.AggregateUnknownException, false, true},
+		{"query timeout", sftest.AggregateQueryTimeout, false, true},
+		{"empty", sftest.AggregateEmpty, false, false},
+		{"computed over the cursor cap", sftest.AggregateOverCursorCap, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -218,8 +222,12 @@ func TestTokenAggregateQuirks(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, salesforce.ErrQueryRejected) || !errors.Is(err, salesforce.ErrAggregateUnsupported) {
-				t.Fatalf("err = %v, want a fall-back error (ErrAggregateUnsupported, ErrQueryRejected)", err)
+			var aggErr *salesforce.AggregateError
+			if !errors.As(err, &aggErr) || !errors.Is(err, salesforce.ErrQueryRejected) {
+				t.Fatalf("err = %v, want an *AggregateError matching ErrQueryRejected", err)
+			}
+			if aggErr.Temporary() != tc.temporary || errors.Is(err, salesforce.ErrAggregateUnsupported) == tc.temporary {
+				t.Fatalf("err = %v: Temporary() = %v, ErrAggregateUnsupported = %v; want temporary %v", err, aggErr.Temporary(), errors.Is(err, salesforce.ErrAggregateUnsupported), tc.temporary)
 			}
 		})
 	}

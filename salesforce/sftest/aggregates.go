@@ -18,6 +18,10 @@ const (
 	// AggregateOverCursorCap computes aggregates over the first 2,500 rows
 	// only, so their total disagrees with SELECT COUNT().
 	AggregateOverCursorCap
+	// AggregateQueryTimeout answers every aggregate query on OauthToken as
+	// a real org answers a query that ran past its time limit: 400
+	// QUERY_TIMEOUT (a 400, yet no rejection of the query: it may pass).
+	AggregateQueryTimeout
 )
 
 // aggregateQuirk applies the org's quirk to an aggregate result on an object
@@ -29,6 +33,9 @@ func (s *Server) aggregateQuirk(w http.ResponseWriter, res *result) bool {
 	switch s.org.Behavior.AggregateQuirk {
 	case AggregateUnknownException:
 		writeError(w, http.StatusInternalServerError, "UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-1234567890)")
+		return true
+	case AggregateQueryTimeout:
+		writeError(w, http.StatusBadRequest, "QUERY_TIMEOUT", queryTimeoutMessage)
 		return true
 	case AggregateEmpty:
 		res.aggs, res.total = nil, 0

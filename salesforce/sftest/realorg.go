@@ -29,3 +29,15 @@ func ConcurrentLimitFault(path string, count int) Fault {
 	return Fault{Path: path, Count: count, Status: 403,
 		Body: `[{"message":"ConcurrentPerOrgLongTxn Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]`}
 }
+
+// queryTimeoutMessage is the message of a real org's QUERY_TIMEOUT.
+const queryTimeoutMessage = "Your query request was running for too long."
+
+// QueryTimeoutFault is the answer of a real org to a query that ran past its
+// time limit: 400 with errorCode QUERY_TIMEOUT. It is a 400, like a
+// rejected query, yet the same query may succeed on the next try. Inject it
+// with MatchQuery naming the slow query and Count how many times it is slow.
+func QueryTimeoutFault(matchQuery string, count int) Fault {
+	return Fault{Path: "/query", Count: count, Status: 400, MatchQuery: matchQuery,
+		Body: `[{"message":"` + queryTimeoutMessage + `","errorCode":"QUERY_TIMEOUT"}]`}
+}
