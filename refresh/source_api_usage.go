@@ -16,9 +16,22 @@ import (
 type apiUsageSource struct {
 	totals  *usageTotals // nil until the first refresh
 	skipped int64        // malformed rows left out since start
+	// pending is the overall bound of the downloads (DownloadTimeout) that
+	// the last listing left to read: what the next run may need.
+	pending time.Duration
 }
 
 func (s *apiUsageSource) name() string { return config.SourceAPIUsage }
+
+// timeout implements timeoutSetter: a daily file of a busy org may take
+// longer to download than the refresh timeout allows, which would cut it
+// on every run and freeze the usage figures and the detection for good. A
+// run that left files to read gives the next one the time their downloads
+// may take (each bounded by its LogFileLength, salesforce.DownloadTimeout),
+// at most salesforce.MaxDownloadTimeout.
+func (s *apiUsageSource) timeout(_ time.Time, org config.Org) time.Duration {
+	return max(time.Duration(org.Timeout), min(s.pending, salesforce.MaxDownloadTimeout))
+}
 
 func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	u := &e.state.Usage
@@ -46,7 +59,12 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	}
 	files = kept
 	var firstErr error
-	for _, f := range u.filesToIngest(files) {
+	todo := u.filesToIngest(files)
+	s.pending = 0
+	for _, f := range todo {
+		s.pending = min(s.pending+e.client.DownloadTimeout(f.LogFileLength), salesforce.MaxDownloadTimeout)
+	}
+	for _, f := range todo {
 		k := periodKey(f.Interval, f.LogDate.Time, f.Sequence)
 		in := beginDetection(e.tracker, k, f)
 		p, scan, err := ingestFile(ctx, e.client, f, in)
@@ -54,6 +72,9 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 			// Stop at the first failure: later files wait for it, so the
 			// history never has a hole that would look like a quiet day.
 			firstErr = fmt.Errorf("ingest ApiTotalUsage file %s (%s %s): %w", f.ID, f.Interval, f.LogDate.Format("2006-01-02T15"), err)
+			if ctx.Err() != nil && s.pending > time.Duration(e.org.Timeout) {
+				firstErr = fmt.Errorf("%w; the next run may take up to %v for the %d files left to read", firstErr, s.pending.Round(time.Second), len(todo))
+			}
 			break
 		}
 		if old, ok := u.Periods[k]; ok {
@@ -85,6 +106,9 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 			u.ListedUntil = minTime(f.CreatedDate.UTC(), limit.UTC())
 			e.stateChanged()
 		}
+	}
+	if firstErr == nil {
+		s.pending = 0
 	}
 	u.prune(now)
 	t := u.windows(now)

@@ -119,6 +119,44 @@ func TestVisibilityUnknownWhenPermissionsUnreadable(t *testing.T) {
 
 // TestSkippedUsageRowsCounted: malformed rows of an ApiTotalUsage file are
 // left out and counted, the rest of the file counts, and one log line per
+// TestSlowLogFileIngestedOnTheNextRun: a daily file whose download takes
+// longer than the refresh timeout (1 s here, 4 minutes by default) but
+// keeps flowing fails that run only: the next run is given the time the
+// file's download may take (sized by its LogFileLength), and counts it.
+// It once failed on every run, freezing the usage figures for good.
+func TestSlowLogFileIngestedOnTheNextRun(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	day := 24 * time.Hour
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	org.SetNow(start.Add(day + 2*time.Hour))
+	org.AddLogFile(&sftest.LogFile{LogDate: start, CreatedDate: start.Add(day + time.Hour), Rows: []sftest.UsageRow{
+		{AppID: "0H4000000000001", AppName: "Integration", StatusCode: 200, Time: start.Add(20 * time.Hour), Count: 200, Spread: time.Hour},
+	}})
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	cfg := testOrgConfig(t, ts.URL, config.SourceAPIUsage)
+	c, err := NewClient(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := c.EventLogFiles(t.Context(), "ApiTotalUsage", time.Time{})
+	if err != nil || len(files) != 1 {
+		t.Fatalf("files %v, err %v", files, err)
+	}
+	srv.SlowLogFiles(int64(files[0].LogFileLength) / 3) // about 3 s of steady bytes
+	cfg.Timeout = config.Duration(time.Second)
+	r := newTestRefresher(t, cfg)
+	if err := r.RefreshAll(t.Context()); err == nil || !strings.Contains(err.Error(), "the next run may take up to") {
+		t.Fatalf("first run: err = %v, want the download cut by the 1 s refresh timeout, saying what the next run gets", err)
+	}
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if a := findApp(t, r.Snapshot(), "Integration"); a.Requests24h != 200 {
+		t.Errorf("requests %d, want the file's 200", a.Requests24h)
+	}
+}
+
 // file names the first.
 func TestSkippedUsageRowsCounted(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -35,7 +36,11 @@ type RequestInfo struct {
 
 // Client calls the REST API of one Salesforce org. It is safe for concurrent use.
 type Client struct {
-	hc         *http.Client
+	hc *http.Client
+	// dl is hc without its whole-request timeout, for streamed downloads:
+	// they are bounded by streamBounds instead (download.go).
+	dl         *http.Client
+	downloads  DownloadBounds
 	auth       *tokenCache
 	loginURL   *url.URL
 	apiVersion string
@@ -123,6 +128,7 @@ func NewClient(auth AuthConfig, opts ...Option) (*Client, error) {
 		now:        time.Now,
 		limitBlock: time.Minute,
 		maxSkew:    DefaultMaxClockSkew,
+		downloads:  DownloadBounds{IdleTimeout: DefaultDownloadIdleTimeout, MinBytesPerSecond: DefaultDownloadMinBytesPerSecond},
 	}
 	c.auth = &tokenCache{fetch: fetch, lifetime: DefaultTokenLifetime, now: func() time.Time { return c.now() }}
 	c.cursors = make(chan struct{}, DefaultMaxOpenCursors)
@@ -130,6 +136,12 @@ func NewClient(auth AuthConfig, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	c.hc = withRedirectPolicy(c.hc)
+	dl := *c.hc
+	dl.Timeout = 0
+	c.dl = &dl
+	if c.downloads.HeaderTimeout <= 0 {
+		c.downloads.HeaderTimeout = cmp.Or(c.hc.Timeout, DefaultDownloadHeaderTimeout)
+	}
 	return c, nil
 }
 
@@ -170,6 +182,9 @@ type request struct {
 	header   http.Header
 	resource string
 	noAuth   bool
+	// stream, when set, bounds a streamed download instead of the HTTP
+	// client's whole-request timeout (download.go).
+	stream *streamBounds
 }
 
 // instanceURL is the API base: instance_url from the token response, or the login URL.
@@ -282,12 +297,25 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 	req.Header.Set("Sforce-Call-Options", "client="+c.userAgent)
 
 	start := c.now()
-	resp, err := c.hc.Do(req)
+	hc := c.hc
+	var attempt *streamAttempt
+	if r.stream != nil {
+		hc = c.dl
+		attempt = r.stream.begin(ctx)
+		req = req.WithContext(attempt.ctx)
+	}
+	resp, err := hc.Do(req)
 	ri := RequestInfo{Resource: r.resource, Method: r.method, Duration: c.now().Sub(start)}
+	if attempt != nil {
+		resp, err = attempt.headers(resp, err)
+	}
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			err = ctx.Err()
-		} else {
+		case attempt != nil && attempt.cause() != nil:
+			err = attempt.cause()
+		default:
 			err = sanitizeTransportError(err)
 		}
 		ri.Err = err

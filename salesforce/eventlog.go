@@ -65,6 +65,10 @@ func (c *Client) EventLogFiles(ctx context.Context, eventType string, since time
 }
 
 // OpenLogFile streams a log file's CSV, decompressed. The caller closes it.
+// The client's whole-request timeout does not apply: the download is
+// bounded by DownloadBounds, its overall time sized by f.LogFileLength
+// (DownloadTimeout), and fails with ErrDownloadHeaderTimeout,
+// ErrDownloadStalled or ErrDownloadTooSlow when a bound is reached.
 //
 // Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_event_log_file_download.htm
 func (c *Client) OpenLogFile(ctx context.Context, f EventLogFile) (io.ReadCloser, error) {
@@ -76,7 +80,7 @@ func (c *Client) OpenLogFile(ctx context.Context, f EventLogFile) (io.ReadCloser
 	if err != nil {
 		return nil, fmt.Errorf("log file %s: %w", f.ID, err)
 	}
-	resp, err := c.do(ctx, request{method: http.MethodGet, path: p, resource: "eventlogfile_download"})
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: p, resource: "eventlogfile_download", stream: c.downloadBounds(f.LogFileLength)})
 	if err != nil {
 		return nil, fmt.Errorf("download log file %s: %w", f.ID, err)
 	}

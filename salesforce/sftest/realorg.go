@@ -1,6 +1,11 @@
 package sftest
 
-import "sync/atomic"
+import (
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
 
 // realOrg holds switches for behaviours that real orgs show and that the
 // facts the client was first written from did not mention.
@@ -13,7 +18,10 @@ type realOrg struct {
 	cursorsReleased  atomic.Int64
 	capNextPageError atomic.Bool
 	endlessCursors   atomic.Bool
-	ecaShapeMu       ecaShapeState
+	// logFileRate and logFileStall: see SlowLogFiles and StallLogFiles.
+	logFileRate  atomic.Int64
+	logFileStall atomic.Int64
+	ecaShapeMu   ecaShapeState
 }
 
 // AcceptMyDomainAudience makes the JWT bearer flow accept the server's own
@@ -40,4 +48,72 @@ const queryTimeoutMessage = "Your query request was running for too long."
 func QueryTimeoutFault(matchQuery string, count int) Fault {
 	return Fault{Path: "/query", Count: count, Status: 400, MatchQuery: matchQuery,
 		Body: `[{"message":"` + queryTimeoutMessage + `","errorCode":"QUERY_TIMEOUT"}]`}
+}
+
+// SlowLogFiles serves log file downloads at bytesPerSecond bytes of their
+// CSV a second, in steady slices (every 50 ms), as a real org serves a big
+// file over a slow link: the body keeps flowing for as long as it takes.
+// 0 (the default) serves them as fast as the connection allows.
+func (s *Server) SlowLogFiles(bytesPerSecond int64) { s.logFileRate.Store(max(bytesPerSecond, 0)) }
+
+// StallLogFiles makes log file downloads stop after afterBytes bytes of
+// their CSV and send nothing more, the connection held open, until the
+// client gives up, as a stuck transfer does. Negative (the default) turns it
+// off.
+func (s *Server) StallLogFiles(afterBytes int64) { s.logFileStall.Store(afterBytes + 1) }
+
+// logFileWriter paces a log file's bytes (SlowLogFiles) or stalls them
+// (StallLogFiles); w as is when neither is on. flush pushes what was
+// written to the client (a gzip writer's and the response's flushes).
+func (s *Server) logFileWriter(r *http.Request, w io.Writer, flush func()) io.Writer {
+	rate, stall := s.logFileRate.Load(), s.logFileStall.Load()-1
+	if rate <= 0 && stall < 0 {
+		return w
+	}
+	return &pacedWriter{w: w, flush: flush, done: r.Context().Done(), rate: rate, stallAt: stall}
+}
+
+type pacedWriter struct {
+	w       io.Writer
+	flush   func()
+	done    <-chan struct{}
+	rate    int64 // bytes a second; 0 unpaced
+	stallAt int64 // -1 never
+	written int64
+}
+
+const paceTick = 50 * time.Millisecond
+
+func (p *pacedWriter) Write(b []byte) (int, error) {
+	total := 0
+	for len(b) > 0 {
+		if p.stallAt >= 0 && p.written >= p.stallAt {
+			p.flush()
+			<-p.done // hold the connection until the client leaves
+			return total, io.ErrClosedPipe
+		}
+		n := len(b)
+		if p.rate > 0 {
+			n = min(n, int(max(p.rate*int64(paceTick)/int64(time.Second), 1)))
+		}
+		if p.stallAt >= 0 {
+			n = min(n, int(p.stallAt-p.written))
+		}
+		m, err := p.w.Write(b[:n])
+		total += m
+		p.written += int64(m)
+		if err != nil {
+			return total, err
+		}
+		b = b[n:]
+		if p.rate > 0 {
+			p.flush()
+			select {
+			case <-p.done:
+				return total, io.ErrClosedPipe
+			case <-time.After(paceTick):
+			}
+		}
+	}
+	return total, nil
 }

@@ -776,19 +776,24 @@ func (s *Server) handleLogFile(w http.ResponseWriter, r *http.Request, id string
 		return
 	}
 	w.Header().Set("Content-Type", "application/octetstream")
+	flushResponse := func() {
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
 	if gz && lf.hugeRows() {
 		w.Header().Set("Content-Encoding", "gzip")
-		_, _ = w.Write(lf.gzipped(s.org))
+		_, _ = s.logFileWriter(r, w, flushResponse).Write(lf.gzipped(s.org))
 		return
 	}
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
 		zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-		_ = lf.writeCSV(zw, s.org)
+		_ = lf.writeCSV(s.logFileWriter(r, zw, func() { _ = zw.Flush(); flushResponse() }), s.org)
 		zw.Close()
 		return
 	}
-	_ = lf.writeCSV(w, s.org)
+	_ = lf.writeCSV(s.logFileWriter(r, w, flushResponse), s.org)
 }
 
 // IssuedAccessTokens returns every access token issued, expired ones
