@@ -111,7 +111,7 @@ func (f *reviewFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 			fmt.Fprintf(stderr, "error: %v\n", err)
 			return 1
 		}
-		r.SetReadOnlyState()
+		r.SetOneShot()
 		if err := r.RefreshAll(ctx); err != nil {
 			logger.Warn("Some sources failed; the report says which", "org", o.Name, "err", err)
 		}

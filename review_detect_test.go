@@ -175,3 +175,36 @@ func TestReviewCommandNamesEveryApp(t *testing.T) {
 		t.Errorf("inventory %q, want the 4 apps by name", names)
 	}
 }
+
+// TestReviewCommandSeesTokenCreatedNow: a review run right after a page
+// shows the app that caused it. The one-shot read counts a token created at
+// the org's current instant (the serving exporter's reads stop 2 s short of
+// the clock, for the next read to take it); it once left it out.
+func TestReviewCommandSeesTokenCreatedNow(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 700_000_000, time.UTC)
+	org.SetNow(now)
+	old := org.AddApp(sftest.App{Name: "Known Sync", Installed: true})
+	org.AddToken(sftest.TokenSpec{User: org.AddUser("a@example.com", true), App: old, Created: now.AddDate(0, -1, 0)})
+	fresh := org.AddApp(sftest.App{Name: "Just Authorized", Installed: false})
+	org.AddToken(sftest.TokenSpec{User: org.AddUser("b@example.com", true), App: fresh, Created: org.Now()})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, "")
+	out := filepath.Join(dir, "review.json")
+	if code, msg := runBinary(t, time.Minute, "review", "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"), "--format=json", "--output="+out); code != 0 {
+		t.Fatalf("review: exit %d: %s", code, msg)
+	}
+	var r review.Report
+	if err := json.Unmarshal([]byte(mustRead(t, out)), &r); err != nil {
+		t.Fatal(err)
+	}
+	tokens := map[string]int64{}
+	for _, a := range r.Inventory {
+		tokens[a.App] = a.Tokens
+	}
+	if tokens["Just Authorized"] != 1 || tokens["Known Sync"] != 1 {
+		t.Errorf("tokens by app %v, want 1 for Known Sync and 1 for the app authorized at the org's current instant", tokens)
+	}
+}

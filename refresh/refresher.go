@@ -50,6 +50,7 @@ type Refresher struct {
 	limits    *limitsSource
 	budget    *budget
 	readOnly  bool
+	oneShot   bool          // SetOneShot
 	writes    storageWrites // nil without storage or when read-only
 	onPublish func()
 	warned    map[string]bool
@@ -104,6 +105,16 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 // SetReadOnlyState makes the refresher read its state file but never write
 // it, for one-shot commands that run beside a serving exporter.
 func (r *Refresher) SetReadOnlyState() { r.readOnly, r.writes = true, nil }
+
+// SetOneShot makes the refresher a one-shot read (the review command): its
+// state is read-only (SetReadOnlyState), and its token reads reach past the
+// org's clock, so that a token created this second is counted. A serving
+// refresher stops its reads ClockMargin short of the clock, for the next
+// read to start where the last one ended; a one-shot read has no next read.
+func (r *Refresher) SetOneShot() {
+	r.SetReadOnlyState()
+	r.oneShot = true
+}
 
 // Client returns the org's API client (the review command reads its per-user detail through it).
 func (r *Refresher) Client() *salesforce.Client { return r.client }
@@ -184,7 +195,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	r.syncDetection()
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, writes: r.writes})
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, oneShot: r.oneShot, writes: r.writes})
 	cancel()
 	if ctx.Err() != nil {
 		return

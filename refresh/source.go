@@ -55,7 +55,9 @@ type env struct {
 	// sources read their files there but never write them.
 	storage  string
 	readOnly bool
-	writes   storageWrites // nil when nothing is written
+	// oneShot: no later refresh completes this one (Refresher.SetOneShot).
+	oneShot bool
+	writes  storageWrites // nil when nothing is written
 }
 
 // stateChanged marks the org's state for saving at the next publish.

@@ -163,6 +163,7 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 	if s.store == nil {
 		s.store = s.restore(e, now)
 	}
+	s.store.latest = e.oneShot
 	full := !s.store.valid || now.Sub(s.store.lastFull) > time.Duration(e.org.FullSyncInterval)
 	if !full {
 		s.checkFileOrg(e)

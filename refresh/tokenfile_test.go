@@ -498,3 +498,55 @@ func TestTokenFileWrittenOnlyOnChange(t *testing.T) {
 		t.Error("a read-only refresher wrote the token file")
 	}
 }
+
+// TestOneShotSeesTokenCreatedNow: a one-shot refresher (the review
+// command's) counts a token created at the org's current instant, whether
+// it reads every token or only the changes since a serving exporter's token
+// file; a serving refresher stops ClockMargin short of the clock and counts
+// it at its next read.
+func TestOneShotSeesTokenCreatedNow(t *testing.T) {
+	t.Parallel()
+	for _, withFile := range []bool{false, true} {
+		t.Run(fmt.Sprintf("token file %v", withFile), func(t *testing.T) {
+			t.Parallel()
+			org := sftest.NewOrg()
+			org.SetNow(time.Date(2026, 3, 1, 12, 0, 0, 700_000_000, time.UTC))
+			org.Generate(sftest.Scale{Tokens: 200, Apps: 3, Users: 20, Seed: 5})
+			_, ts := sftest.Start(t, org, sftest.TestCredentials)
+			cfg := testOrgConfig(t, ts.URL, config.SourceOAuthTokens)
+			storage := t.TempDir()
+			serving := newTestRefresher(t, cfg)
+			serving.storage = storage
+			if err := serving.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			app := org.AddApp(sftest.App{Name: "Just Authorized"})
+			org.AddToken(sftest.TokenSpec{User: 1, App: app, Created: org.Now()})
+			if err := serving.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := tokenTotal(serving.Snapshot()), int64(org.TokenCount()-1); got != want {
+				t.Fatalf("serving refresher: %d tokens, want %d (the new one at its next read)", got, want)
+			}
+			ro := newTestRefresher(t, cfg)
+			if withFile {
+				ro.storage = storage
+			}
+			ro.SetOneShot()
+			if err := ro.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			// Token counts only: the stale figures of a refresher's first
+			// read go by the local clock, which a frozen fake org is not.
+			truth, _ := org.GroundTruth(staleAfter)
+			for _, a := range ro.Snapshot().Apps {
+				if w, ok := truth[a.Name]; ok && int(a.Tokens) != w.Tokens {
+					t.Errorf("%s: %d tokens, want %d", a.Name, a.Tokens, w.Tokens)
+				}
+			}
+			if got, want := tokenTotal(ro.Snapshot()), int64(org.TokenCount()); got != want || truth["Just Authorized"].Tokens != 1 {
+				t.Errorf("one-shot refresher: %d tokens, want %d, the one created now included", got, want)
+			}
+		})
+	}
+}

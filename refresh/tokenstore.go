@@ -52,6 +52,22 @@ type tokenStore struct {
 	valid     bool
 	progress  *fullProgress // a full sync under way; nil when none
 	gen       uint64        // counts changes to the rows and users (what the token file holds)
+	// latest makes reads reach ClockMargin past the org's clock: a
+	// one-shot read, which no later read completes (upperBound).
+	latest bool
+}
+
+// upperBound is the CreatedDate bound of a read, to the second: ClockMargin
+// before the org's clock, so that the next read, which starts there, misses
+// no token created in the second the clock is known to; or, when s.latest,
+// ClockMargin past it, so that a one-shot read sees a token created this
+// second (its watermarks are never read again).
+func (s *tokenStore) upperBound(api tokenAPI) time.Time {
+	margin := -salesforce.ClockMargin
+	if s.latest {
+		margin = salesforce.ClockMargin
+	}
+	return api.ServerNow().Add(margin).UTC().Truncate(time.Second)
 }
 
 func newTokenStore() *tokenStore {
@@ -136,7 +152,7 @@ func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int
 		if err := api.InactiveUsers(ctx, func(u salesforce.User) { p.fresh.inactive[p.fresh.userIdx(u.ID)] = true }); err != nil {
 			return fmt.Errorf("list inactive users: %w", err)
 		}
-		p.before = api.ServerNow().Add(-salesforce.ClockMargin).UTC().Truncate(time.Second)
+		p.before = s.upperBound(api)
 		s.progress = p
 	}
 	fresh := p.fresh
@@ -183,7 +199,7 @@ func (s *tokenStore) incremental(ctx context.Context, api tokenAPI, concurrency 
 	}); err != nil {
 		return false, fmt.Errorf("read changed users: %w", err)
 	}
-	before := api.ServerNow().Add(-salesforce.ClockMargin).UTC().Truncate(time.Second)
+	before := s.upperBound(api)
 	where := fmt.Sprintf("(CreatedDate >= %s) OR (LastUsedDate >= %s)", salesforce.SOQLTime(s.createdWM), salesforce.SOQLTime(s.usedWM))
 	var changed []salesforce.OauthToken
 	_, err = api.OauthTokens(ctx, salesforce.TokenQuery{Where: where, From: time.Unix(0, 0), Before: before, SkipCount: true, Partitions: 1, Concurrency: concurrency},
