@@ -157,7 +157,7 @@ func newFake(n int, seed uint64) (*sftest.Org, *sftest.Server, string, func()) {
 	if err != nil {
 		fatal("%v", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: recordRequests(srv), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	return org, srv, "http://" + ln.Addr().String(), func() { hs.Close() }
 }
@@ -206,13 +206,20 @@ func fullSync(n int) {
 	label := fmt.Sprintf("%dk tokens", n/1000)
 	c := client(url)
 	srv.ResetCounts()
+	stopProfiles := startProfiles(label, 8)
 	start := time.Now()
 	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: 8}, func(salesforce.OauthToken) {})
 	ours := time.Since(start)
+	stopProfiles()
 	if err != nil {
 		fatal("full sync: %v", err)
 	}
 	oursCalls := srv.APICalls()
+	if *noBaselines {
+		add(Result{Name: "Full sync wall time, " + label, Value: ours.Seconds(), Unit: "s", Note: fmt.Sprintf("rows %d (COUNT %d), %d partitions", st.Rows, org.TokenCount(), st.Partitions)})
+		add(Result{Name: "Full sync API calls, " + label, Value: float64(oursCalls), Unit: "calls"})
+		return
+	}
 	srv.ResetCounts()
 	start = time.Now()
 	baseRows, err := keysetPager(ctx, client(url))
@@ -731,7 +738,7 @@ func fleet(bin string, orgs int, tmp string) {
 		if err != nil {
 			fatal("%v", err)
 		}
-		hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+		hs := &http.Server{Handler: recordRequests(srv), ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = hs.Serve(ln) }()
 		defer hs.Close()
 		urls = append(urls, "http://"+ln.Addr().String())
