@@ -401,3 +401,33 @@ func TestInternalAppIDsInAPIUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenAggregateCutResponseIsTemporary: an aggregate answer cut off
+// mid-body (a dropped connection) says nothing about the org: Temporary,
+// not ErrAggregateUnsupported. A body that arrives whole but is not JSON
+// is an odd answer: unsupported.
+func TestTokenAggregateCutResponseIsTemporary(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		fault     sftest.Fault
+		temporary bool
+	}{
+		{"truncated", sftest.Fault{Path: "/query", Count: 100, Truncate: true, MatchQuery: "COUNT_DISTINCT"}, true},
+		{"malformed", sftest.Fault{Path: "/query", Count: 100, Malformed: true, MatchQuery: "COUNT_DISTINCT"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			org := generatedOrg(300)
+			org.Behavior.OauthTokenAggregates = true
+			srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+			srv.Inject(tc.fault)
+			c := newClient(t, ts.URL)
+			_, _, err := c.TokenAggregates(t.Context(), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+			var aggErr *salesforce.AggregateError
+			if !errors.As(err, &aggErr) || aggErr.Temporary() != tc.temporary || errors.Is(err, salesforce.ErrAggregateUnsupported) == tc.temporary {
+				t.Fatalf("err = %v; want an *AggregateError, temporary %v", err, tc.temporary)
+			}
+		})
+	}
+}
