@@ -206,7 +206,8 @@ func fullSync(n int) {
 	label := fmt.Sprintf("%dk tokens", n/1000)
 	c := client(url)
 	srv.ResetCounts()
-	stopProfiles := startProfiles(label, 8)
+	// At most 8 workers, each holding a cursor: the client keeps DefaultMaxOpenCursors open.
+	stopProfiles := startProfiles(label, min(8, salesforce.DefaultMaxOpenCursors))
 	start := time.Now()
 	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: 8}, func(salesforce.OauthToken) {})
 	ours := time.Since(start)

@@ -84,7 +84,7 @@ func recordRequests(h http.Handler) http.Handler {
 
 // startProfiles starts the profiles asked for; the returned func stops them
 // and writes the request log and its summary.
-func startProfiles(label string, workers int) func() {
+func startProfiles(label string, slots int) func() {
 	var stops []func()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -121,7 +121,7 @@ func startProfiles(label string, workers int) func() {
 		recorder.mu.Unlock()
 		if *requestsFile != "" {
 			writeRequests(recs, label)
-			summarize(recs, wall, workers)
+			summarize(recs, wall, slots)
 		}
 	}
 }
@@ -143,7 +143,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // summarize prints where a full sync's wall time went, from the fake's side:
 // requests in flight over time against the workers, the requests before the
 // first row page, the time the fake spent per request beyond its fixed
-// latency, and the client's time between two pages of one cursor.
+// latency, and the client's time between two pages of one cursor. workers
+// is how many requests may be in flight (the client's open cursors).
 func summarize(recs []reqRecord, wall time.Duration, workers int) {
 	sort.Slice(recs, func(i, j int) bool { return recs[i].start < recs[j].start })
 	kinds := map[string]int{}
@@ -199,7 +200,7 @@ func summarize(recs []reqRecord, wall time.Duration, workers int) {
 		return gaps[int(p*float64(len(gaps)-1))]
 	}
 	ideal := time.Duration(kinds["first"]+kinds["next"]) * latency / time.Duration(workers)
-	fmt.Fprintf(os.Stderr, "  requests: %v; wall %.2f s; %d pages x %v / %d workers = %.2f s at best\n", kinds, wall.Seconds(), kinds["first"]+kinds["next"], latency, workers, ideal.Seconds())
+	fmt.Fprintf(os.Stderr, "  requests: %v; wall %.2f s; %d pages x %v / %d cursors = %.2f s at best\n", kinds, wall.Seconds(), kinds["first"]+kinds["next"], latency, workers, ideal.Seconds())
 	fmt.Fprintf(os.Stderr, "  before the first row page: %.0f ms (COUNT(), oldest token, in series)\n", ms(firstPage))
 	fmt.Fprintf(os.Stderr, "  time with k requests in flight (k of %d):", workers)
 	for k := 0; k <= workers; k++ {
