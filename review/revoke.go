@@ -84,6 +84,8 @@ type RevokeOptions struct {
 // RevokeSummary counts outcomes.
 type RevokeSummary struct {
 	Selected, Revoked, AlreadyGone, Failed int
+	// NotAttempted counts the tokens left alone after a failed login.
+	NotAttempted int
 }
 
 // auditEntry is one line of the audit log. It never holds a token.
@@ -95,8 +97,11 @@ type auditEntry struct {
 	UserID       string    `json:"user_id"`
 	AuthorizedAt time.Time `json:"authorized_at"`
 	AppID        string    `json:"app_id,omitempty"`
-	Outcome      string    `json:"outcome"` // revoking (written before the request), revoked, already_revoked, failed
-	Error        string    `json:"error,omitempty"`
+	// Outcome is revoking (written before the request), revoked (the
+	// endpoint answered as it does when it works and the token is no longer
+	// listed), already_revoked, or failed.
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Revoke lists the tokens sel picks and, with Confirm, revokes each at the
@@ -257,12 +262,30 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		token := t.DeleteToken.Reveal()
 		err := c.Revoke(ctx, token)
 		var apiErr *salesforce.APIError
+		stop := loginFailed(err)
 		switch {
+		case stop:
+			e.Outcome, e.Error = "failed", "the login to Salesforce failed, so the token could not be revoked: "+err.Error()
+			sum.Failed++
 		case err == nil:
-			e.Outcome = "revoked"
-			sum.Revoked++
-			same[sameKey(t)]--
-		case errors.As(err, &apiErr) && apiErr.StatusCode == 400 && apiErr.Code() == "invalid_token":
+			// A 200 with an empty body is what a revocation that worked
+			// looks like, but only the token missing from OauthToken shows
+			// it went: "revoked" is written after that check alone.
+			gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
+			switch {
+			case cerr != nil:
+				e.Outcome, e.Error = "failed", "the revoke endpoint answered as it does when it works, but the check that the token is gone failed: "+cerr.Error()
+				sum.Failed++
+				stop = loginFailed(cerr)
+			case gone:
+				e.Outcome = "revoked"
+				sum.Revoked++
+				same[sameKey(t)]--
+			default:
+				e.Outcome, e.Error = "failed", "the revoke endpoint answered as it does when it works, but the token is still there"
+				sum.Failed++
+			}
+		case errors.As(err, &apiErr) && apiErr.Code() == "invalid_token":
 			// invalid_token also answers a token the endpoint could not
 			// parse: believe it only when the token is no longer listed.
 			gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
@@ -270,6 +293,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			case cerr != nil:
 				e.Outcome, e.Error = "failed", "the revoke endpoint answered invalid_token and the check that the token is gone failed: "+cerr.Error()
 				sum.Failed++
+				stop = loginFailed(cerr)
 			case gone:
 				e.Outcome = "already_revoked"
 				sum.AlreadyGone++
@@ -287,13 +311,31 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			return sum, fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
 		}
 		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(appLabel(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
+		if stop {
+			// Every further request would log in again and fail again: with
+			// the password flow, enough failures lock the account out.
+			sum.NotAttempted = len(picked) - i - 1
+			fmt.Fprintf(out, "\nStopped at the first failed login: %s\n", redactToken(e.Error, token))
+			break
+		}
 	}
-	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.Selected)
+	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d, not attempted %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.NotAttempted, sum.Selected)
+	if sum.NotAttempted > 0 {
+		fmt.Fprintln(out, "The login failed: fix the org's credentials (check runs the login alone), then run the same command again; tokens already revoked are not selected again.")
+		return sum, fmt.Errorf("the login to Salesforce failed: stopped with %d of %d tokens not attempted", sum.NotAttempted, sum.Selected)
+	}
 	if sum.Failed > 0 {
 		fmt.Fprintln(out, "Some revocations failed: run the same command again to finish; tokens already revoked are not selected again.")
 		return sum, fmt.Errorf("%d of %d revocations failed", sum.Failed, sum.Selected)
 	}
 	return sum, nil
+}
+
+// loginFailed reports whether err is a failed login (the OAuth token
+// request), after which revoke stops.
+func loginFailed(err error) bool {
+	var authErr *salesforce.AuthError
+	return errors.As(err, &authErr)
 }
 
 // MaxRevokeClockSkew is how far the org's clock may be from the local one for

@@ -330,3 +330,115 @@ func TestRevokeOutputIsNeutralized(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeOKWithErrorIsFailure: a revoke endpoint answering 200 with an
+// OAuth error or an HTML login page revokes nothing; revoke reports every
+// token failed, writes no "revoked" line, and says why.
+func TestRevokeOKWithErrorIsFailure(t *testing.T) {
+	t.Parallel()
+	for _, b := range []sftest.RevokeBehaviour{{OKError: "unsupported_token_type"}, {OKLoginPage: true}} {
+		f := newFixture(t)
+		before := f.org.TokenCount()
+		f.srv.SetRevokeBehaviour(b)
+		var out, audit bytes.Buffer
+		sum, err := Revoke(t.Context(), f.client(t), Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: &audit})
+		if err == nil || sum.Revoked != 0 || sum.Failed != 25 || f.org.TokenCount() != before {
+			t.Fatalf("%+v: %+v err=%v, tokens %d -> %d", b, sum, err, before, f.org.TokenCount())
+		}
+		if strings.Contains(audit.String(), `"outcome":"revoked"`) || !strings.Contains(out.String(), "Revoked 0,") {
+			t.Errorf("%+v: reported revoked:\n%s", b, tailOf(out.String()))
+		}
+		want := "unsupported_token_type"
+		if b.OKLoginPage {
+			want = "HTML page"
+		}
+		if !strings.Contains(audit.String(), want) {
+			t.Errorf("%+v: the audit log does not say %q:\n%s", b, want, tailOf(audit.String()))
+		}
+		noSecrets(t, f.org, out.String(), audit.String())
+	}
+}
+
+// TestRevokeConfirmsEachToken: an endpoint that answers 200 with an empty
+// body but revokes nothing (a proxy that swallows the request) is caught by
+// the check that the token is gone.
+func TestRevokeConfirmsEachToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	before := f.org.TokenCount()
+	f.srv.Inject(sftest.Fault{Path: "/services/oauth2/revoke", Count: 2, Status: 200, Body: " ", ContentType: "text/plain"})
+	var out, audit bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: &audit})
+	if err == nil || sum.Revoked != 23 || sum.Failed != 2 || f.org.TokenCount() != before-23 {
+		t.Fatalf("%+v err=%v, tokens %d -> %d", sum, err, before, f.org.TokenCount())
+	}
+	if n := strings.Count(audit.String(), `"outcome":"revoked"`); n != 23 || !strings.Contains(audit.String(), "but the token is still there") {
+		t.Errorf("%d revoked lines, audit:\n%s", n, tailOf(audit.String()))
+	}
+}
+
+// TestRevokeFormEncodedAlreadyGone: the org answers an already revoked
+// token with a form-encoded invalid_token; it is recognised and, once the
+// token is confirmed gone, counted as already gone rather than failed.
+func TestRevokeFormEncodedAlreadyGone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.srv.SetRevokeBehaviour(sftest.RevokeBehaviour{GoneInvalid: 2})
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out})
+	if err != nil || sum.AlreadyGone != 2 || sum.Revoked != 23 || sum.Failed != 0 {
+		t.Fatalf("%+v err=%v\n%s", sum, err, tailOf(out.String()))
+	}
+}
+
+// TestRevokeStopsAtFailedLogin: when the login starts failing mid-run,
+// revoke stops at the first failure instead of logging in once per token
+// (with the password flow, a lockout), and reports the rest not attempted.
+func TestRevokeStopsAtFailedLogin(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// Every request logs in anew, so a login failure shows at once.
+	c, err := salesforce.NewClient(f.cfg.Orgs[0].AuthConfig(), salesforce.WithRetry(1, time.Millisecond), salesforce.WithTokenLifetime(time.Nanosecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.org.TokenCount()
+	// The logins fail from the first revocation on.
+	atHook := -1
+	audit := &hookWriter{hook: func() {
+		atHook = f.srv.Requests()["token"]
+		f.srv.Inject(sftest.Fault{Path: "/services/oauth2/token", Count: 1000, Status: 400, Body: `{"error":"invalid_grant","error_description":"authentication failure"}`})
+	}}
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), c, Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: audit})
+	if err == nil || sum.Failed != 1 || sum.NotAttempted != 24 || sum.Revoked != 0 || f.org.TokenCount() != before {
+		t.Fatalf("%+v err=%v\n%s", sum, err, tailOf(out.String()))
+	}
+	if n := f.srv.Requests()["token"] - atHook; atHook < 0 || n != 1 {
+		t.Errorf("%d failed logins, want 1", n)
+	}
+	if !strings.Contains(out.String(), "not attempted 24") || !strings.Contains(out.String(), "Stopped at the first failed login") {
+		t.Errorf("output:\n%s", tailOf(out.String()))
+	}
+}
+
+// hookWriter is an audit log that calls hook once, at its first write.
+type hookWriter struct {
+	hook func()
+	done bool
+}
+
+func (w *hookWriter) Write(p []byte) (int, error) {
+	if !w.done {
+		w.done = true
+		w.hook()
+	}
+	return len(p), nil
+}
+
+func tailOf(s string) string {
+	if len(s) > 1500 {
+		return "…" + s[len(s)-1500:]
+	}
+	return s
+}

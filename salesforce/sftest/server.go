@@ -563,7 +563,10 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.org.revokeByDeleteToken(tok) {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_token", "invalid token")
+		s.mu.Lock()
+		b := s.revoke
+		s.mu.Unlock()
+		s.revokeError(w, b, "invalid_token", "invalid token")
 		return
 	}
 	w.WriteHeader(http.StatusOK)
