@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -24,8 +25,12 @@ type Selector struct {
 	Apps []string
 	// AppIDs are ConnectedApplication Ids (the metrics' app_id) or
 	// AppMenuItem Ids, 15 or 18 characters.
-	AppIDs        []string
-	Users         []string // usernames (case-insensitive) or user Ids (15 or 18 characters)
+	AppIDs []string
+	Users  []string // usernames (case-insensitive) or user Ids (15 or 18 characters)
+	// NotInstalled picks only tokens of apps not installed in the org (no
+	// AppMenuItem): with Apps, the uninstalled app of a name and not an
+	// installed one that shares it.
+	NotInstalled  bool
 	Stale         bool
 	InactiveUsers bool
 	StaleAfter    time.Duration
@@ -33,7 +38,7 @@ type Selector struct {
 
 // Empty reports whether no criterion was given.
 func (s Selector) Empty() bool {
-	return len(s.Apps) == 0 && len(s.AppIDs) == 0 && len(s.Users) == 0 && !s.Stale && !s.InactiveUsers
+	return len(s.Apps) == 0 && len(s.AppIDs) == 0 && len(s.Users) == 0 && !s.NotInstalled && !s.Stale && !s.InactiveUsers
 }
 
 // match reports whether sel picks t; appID is the ConnectedApplication Id of
@@ -52,6 +57,9 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 		u = strings.TrimSpace(u)
 		return strings.EqualFold(u, t.Username()) || (len(u) >= salesforce.IDKeyLength && salesforce.ID(u).Same(salesforce.ID(t.UserID)))
 	}) {
+		return false
+	}
+	if s.NotInstalled && t.AppMenuItemID != "" {
 		return false
 	}
 	if s.InactiveUsers && t.UserActive() {
@@ -79,6 +87,14 @@ type RevokeOptions struct {
 	// MaxClockSkew is how far the org's clock may be from the local one for
 	// --stale to run (0: MaxRevokeClockSkew).
 	MaxClockSkew time.Duration
+	// Expect, when above 0, is the most tokens a confirmed run may
+	// revoke: the count its dry run listed. A selection that has grown
+	// since (new authorizations, a look-alike app's tokens) is refused
+	// whole, and nothing is revoked.
+	Expect int
+	// AllowSharedName lets a confirmed run by app name revoke the tokens of
+	// several apps that share the name; without it the run is refused.
+	AllowSharedName bool
 }
 
 // RevokeSummary counts outcomes.
@@ -115,7 +131,7 @@ type auditEntry struct {
 func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOptions) (RevokeSummary, error) {
 	var sum RevokeSummary
 	if sel.Empty() {
-		return sum, errors.New("nothing selected: give --app, --app-id, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
+		return sum, errors.New("nothing selected: give --app, --app-id, --user, --not-installed, --stale or --inactive-users (revoking every token of the org is not offered)")
 	}
 	// AppMenuItem gives each installed app's ConnectedApplication Id: the
 	// app_id the metrics show, and what --app-id matches.
@@ -188,16 +204,20 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "App\tApp id\tInstalled\tUser\tAuthorized\tLast used\tUses\tUser active")
 	perApp, perUser := map[string]int{}, map[string]int{}
-	idsPerName := map[string]map[string]bool{}
+	// appsPerName holds, by app name, the distinct apps picked under it:
+	// their ConnectedApplication Id, else their AppMenuItem Id, else "not
+	// installed" (the API tells uninstalled apps of one name apart by
+	// nothing).
+	appsPerName := map[string]map[string]bool{}
 	for _, t := range picked {
 		id := appIDOf(t)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
 		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
 		perUser[t.Username()]++
-		if idsPerName[t.AppName] == nil {
-			idsPerName[t.AppName] = map[string]bool{}
+		if appsPerName[t.AppName] == nil {
+			appsPerName[t.AppName] = map[string]bool{}
 		}
-		idsPerName[t.AppName][id] = true
+		appsPerName[t.AppName][appIdentity(t, id)] = true
 	}
 	tw.Flush()
 	counts := func(title string, m map[string]int) {
@@ -213,10 +233,32 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	}
 	counts("Tokens per app (name, app id)", perApp)
 	counts("Tokens per user", perUser)
-	for name, ids := range idsPerName {
-		if len(ids) > 1 {
-			fmt.Fprintf(out, "\nNote: %d different apps are named %s; use --app-id to pick one.\n", len(ids), appLabel(name))
+	names := make([]string, 0, len(appsPerName))
+	for name := range appsPerName {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var shared []string
+	for _, name := range names {
+		ids := appsPerName[name]
+		if len(ids) < 2 {
+			continue
 		}
+		list := slices.Sorted(maps.Keys(ids))
+		shared = append(shared, fmt.Sprintf("%s (%s)", appLabel(name), strings.Join(list, ", ")))
+		fmt.Fprintf(out, "\nNote: %d different apps are named %s (%s); use --app-id, or --not-installed for the one not installed, to pick one.\n", len(ids), visible(appLabel(name)), visible(strings.Join(list, ", ")))
+	}
+	if !o.Confirm {
+		fmt.Fprintf(out, "\nTo revoke exactly these %d, run the same command with --confirm --expect=%d.\n", len(picked), len(picked))
+		return sum, nil
+	}
+	// Refusals, before anything is revoked: the run acts only on what the
+	// dry run listed, and a name picks one app.
+	if o.Expect > 0 && len(picked) > o.Expect {
+		return sum, fmt.Errorf("refusing to revoke: the selection now holds %d tokens, more than --expect=%d (new authorizations, or another app's tokens, since the dry run); nothing was revoked: run the dry run again, check what it lists, and give its count to --expect", len(picked), o.Expect)
+	}
+	if len(sel.Apps) > 0 && len(shared) > 0 && !o.AllowSharedName {
+		return sum, fmt.Errorf("refusing to revoke: --app names several apps: %s; nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", visible(strings.Join(shared, "; ")))
 	}
 	if !o.Confirm {
 		return sum, nil
@@ -336,6 +378,19 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 func loginFailed(err error) bool {
 	var authErr *salesforce.AuthError
 	return errors.As(err, &authErr)
+}
+
+// appIdentity names the app a token belongs to, for telling same-named
+// apps apart: its ConnectedApplication Id, else its AppMenuItem Id, else
+// "not installed".
+func appIdentity(t salesforce.RevocableToken, appID string) string {
+	switch {
+	case appID != "":
+		return appID
+	case t.AppMenuItemID != "":
+		return t.AppMenuItemID
+	}
+	return "not installed"
 }
 
 // MaxRevokeClockSkew is how far the org's clock may be from the local one for

@@ -171,7 +171,7 @@ func TestRevokeAppIDAndExactNames(t *testing.T) {
 		return sum, out.String()
 	}
 	sum, out := run(Selector{Apps: []string{"Twin"}})
-	if sum.Selected != 3 || !strings.Contains(out, "2 different apps are named Twin; use --app-id") ||
+	if sum.Selected != 3 || !strings.Contains(out, "2 different apps are named Twin (") ||
 		!strings.Contains(out, apps[a].ID[:15]) || !strings.Contains(out, apps[b].ID[:15]) || !strings.Contains(out, "App id") || !strings.Contains(out, "Installed") {
 		t.Errorf("--app Twin: %d selected, dry run:\n%s", sum.Selected, out)
 	}
@@ -441,4 +441,53 @@ func tailOf(s string) string {
 		return "…" + s[len(s)-1500:]
 	}
 	return s
+}
+
+// TestRevokeSharedNameAndExpect: a confirmed run by a name that an
+// approved app and an uninstalled look-alike share is refused unless told
+// so; --not-installed picks the look-alike alone; a confirmed run whose
+// selection holds more tokens than --expect revokes nothing.
+func TestRevokeSharedNameAndExpect(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := f.org.Now()
+	approved := f.org.AddApp(sftest.App{Name: "Loader", Installed: true})
+	look := f.org.AddApp(sftest.App{Name: "Loader", Installed: false})
+	for i := range 16 {
+		app := approved
+		if i >= 11 {
+			app = look
+		}
+		f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser(fmt.Sprintf("loader%d@example.com", i), true), App: app, Created: now.Add(-day)})
+	}
+	c := f.client(t)
+	before := f.org.TokenCount()
+	run := func(sel Selector, o RevokeOptions) (RevokeSummary, string, error) {
+		var out bytes.Buffer
+		o.Org, o.Out, o.Rate = "prod", &out, 50
+		sum, err := Revoke(t.Context(), c, sel, o)
+		return sum, out.String(), err
+	}
+	if _, _, err := run(Selector{Apps: []string{"loader"}}, RevokeOptions{Confirm: true}); err == nil || !strings.Contains(err.Error(), "--app names several apps") || !strings.Contains(err.Error(), "not installed") || f.org.TokenCount() != before {
+		t.Fatalf("shared name: err=%v, tokens %d -> %d", err, before, f.org.TokenCount())
+	}
+	sum, out, err := run(Selector{Apps: []string{"Loader"}, NotInstalled: true}, RevokeOptions{})
+	if err != nil || sum.Selected != 5 || !strings.Contains(out, "--confirm --expect=5") {
+		t.Fatalf("--not-installed dry run: %+v err=%v\n%s", sum, err, out)
+	}
+	if _, _, err := run(Selector{Apps: []string{"Loader"}, NotInstalled: true}, RevokeOptions{Confirm: true, Expect: 4}); err == nil || !strings.Contains(err.Error(), "more than --expect=4") || f.org.TokenCount() != before || f.srv.Requests()["revoke"] != 0 {
+		t.Fatalf("--expect=4 for 5: err=%v, tokens %d -> %d", err, before, f.org.TokenCount())
+	}
+	sum, _, err = run(Selector{Apps: []string{"Loader"}, NotInstalled: true}, RevokeOptions{Confirm: true, Expect: 5})
+	if err != nil || sum.Revoked != 5 || f.org.TokenCount() != before-5 {
+		t.Fatalf("--not-installed --expect=5: %+v err=%v", sum, err)
+	}
+	// Told to, a shared name covers every app of it: the approved one and a
+	// second look-alike.
+	look2 := f.org.AddApp(sftest.App{Name: "Loader", Installed: false})
+	f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser("loader-late@example.com", true), App: look2, Created: now.Add(-day)})
+	sum, _, err = run(Selector{Apps: []string{"Loader"}}, RevokeOptions{Confirm: true, AllowSharedName: true})
+	if err != nil || sum.Revoked != 12 || f.org.TokenCount() != before-16 {
+		t.Fatalf("--allow-shared-name: %+v err=%v", sum, err)
+	}
 }
