@@ -403,9 +403,20 @@ func sameKey(t salesforce.RevocableToken) string {
 	return t.UserID + "\x00" + t.AppName + "\x00" + salesforce.SOQLTime(t.CreatedDate.Time)
 }
 
-// tokenGone reports whether fewer than before tokens now share t's user, app
-// and CreatedDate second: after a 400 invalid_token, whether t is really gone.
+// tokenGone reports whether t is no longer listed in OauthToken: by its Id
+// where the org returns one, else (and when the org refuses a filter on Id)
+// by whether fewer than before tokens now share t's user, app and
+// CreatedDate second.
 func tokenGone(ctx context.Context, c *salesforce.Client, t salesforce.RevocableToken, before int) (bool, error) {
+	if t.ID != "" {
+		n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE Id = "+salesforce.Quote(t.ID))
+		if err == nil {
+			return n == 0, nil
+		}
+		if !errors.Is(err, salesforce.ErrQueryRejected) {
+			return false, err
+		}
+	}
 	sec := t.CreatedDate.UTC().Truncate(time.Second)
 	soql := "SELECT COUNT() FROM OauthToken WHERE UserId = " + salesforce.Quote(t.UserID) +
 		" AND AppName = " + salesforce.Quote(t.AppName) +

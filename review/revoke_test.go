@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -489,5 +491,41 @@ func TestRevokeSharedNameAndExpect(t *testing.T) {
 	sum, _, err = run(Selector{Apps: []string{"Loader"}}, RevokeOptions{Confirm: true, AllowSharedName: true})
 	if err != nil || sum.Revoked != 12 || f.org.TokenCount() != before-16 {
 		t.Fatalf("--allow-shared-name: %+v err=%v", sum, err)
+	}
+}
+
+// TestRevokeConfirmsByID: two tokens of one user and app created in the
+// same second. The endpoint answers the first revocation as if it worked
+// but revokes nothing, while the second token is revoked elsewhere. Counting
+// the (user, app, second) tuple took the first for revoked; its Id shows it
+// is still there, and the second is already gone.
+func TestRevokeConfirmsByID(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sec := f.org.Now().Add(-time.Hour).Truncate(time.Second)
+	u := f.org.AddUser("twice@example.com", true)
+	for _, ms := range []time.Duration{100, 600} {
+		f.org.AddToken(sftest.TokenSpec{User: u, App: 0, Created: sec.Add(ms * time.Millisecond)})
+	}
+	dts := f.org.DeleteTokens()
+	second := dts[len(dts)-1] // the newest token
+	revokeURL := strings.TrimSuffix(f.cfg.Orgs[0].LoginURL, "/") + "/services/oauth2/revoke"
+	audit := &hookWriter{hook: func() {
+		resp, err := http.PostForm(revokeURL, url.Values{"token": {second}})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+		// The next revocation, ours of the first token, answers a bare 200.
+		f.srv.Inject(sftest.Fault{Path: "/services/oauth2/revoke", Status: 200, Body: "", ContentType: "text/plain"})
+	}}
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{Users: []string{"twice@example.com"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: audit})
+	if err == nil || sum.Revoked != 0 || sum.Failed != 1 || sum.AlreadyGone != 1 {
+		t.Fatalf("%+v err=%v\n%s", sum, err, tailOf(out.String()))
+	}
+	if f.org.TokenCount() == 0 || !strings.Contains(out.String(), "failed") {
+		t.Fatalf("output:\n%s", tailOf(out.String()))
 	}
 }
