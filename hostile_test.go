@@ -592,4 +592,12 @@ func TestRevokeOKWithErrorBody(t *testing.T) {
 			t.Errorf("%+v: audit log:\n%s", b, tailStr(a, 600))
 		}
 	}
+	// Tokens revoked elsewhere a moment before: the org's form-encoded
+	// invalid_token is read, the tokens are confirmed gone, and the run
+	// succeeds (they were once counted failed).
+	srv.SetRevokeBehaviour(sftest.RevokeBehaviour{GoneInvalid: 3})
+	code, out := runHostile(t, "revoke of tokens already revoked", time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50")
+	if code != 0 || !strings.Contains(out, "already gone 3, failed 0") || org.TokenCount() >= before {
+		t.Errorf("already revoked: exit %d, tokens %d -> %d:\n%s", code, before, org.TokenCount(), tailStr(out, 600))
+	}
 }
