@@ -44,7 +44,7 @@ func (s Selector) Empty() bool {
 // match reports whether sel picks t; appID is the ConnectedApplication Id of
 // t's app ("" when it is not installed).
 func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time) bool {
-	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return a == t.AppName || strings.EqualFold(a, t.AppName) }) {
+	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return nameMatches(a, t.AppName) }) {
 		return false
 	}
 	if len(s.AppIDs) > 0 && !slices.ContainsFunc(s.AppIDs, func(id string) bool {
@@ -70,6 +70,10 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	}
 	return true
 }
+
+// nameMatches reports whether --app=a picks an app named name: whole,
+// case-insensitively.
+func nameMatches(a, name string) bool { return a == name || strings.EqualFold(a, name) }
 
 // RevokeOptions control a revocation run.
 type RevokeOptions struct {
@@ -204,20 +208,11 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "App\tApp id\tInstalled\tUser\tAuthorized\tLast used\tUses\tUser active")
 	perApp, perUser := map[string]int{}, map[string]int{}
-	// appsPerName holds, by app name, the distinct apps picked under it:
-	// their ConnectedApplication Id, else their AppMenuItem Id, else "not
-	// installed" (the API tells uninstalled apps of one name apart by
-	// nothing).
-	appsPerName := map[string]map[string]bool{}
 	for _, t := range picked {
 		id := appIDOf(t)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
 		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
 		perUser[t.Username()]++
-		if appsPerName[t.AppName] == nil {
-			appsPerName[t.AppName] = map[string]bool{}
-		}
-		appsPerName[t.AppName][appIdentity(t, id)] = true
 	}
 	tw.Flush()
 	counts := func(title string, m map[string]int) {
@@ -233,20 +228,9 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	}
 	counts("Tokens per app (name, app id)", perApp)
 	counts("Tokens per user", perUser)
-	names := make([]string, 0, len(appsPerName))
-	for name := range appsPerName {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var shared []string
-	for _, name := range names {
-		ids := appsPerName[name]
-		if len(ids) < 2 {
-			continue
-		}
-		list := slices.Sorted(maps.Keys(ids))
-		shared = append(shared, fmt.Sprintf("%s (%s)", appLabel(name), strings.Join(list, ", ")))
-		fmt.Fprintf(out, "\nNote: %d different apps are named %s (%s); use --app-id, or --not-installed for the one not installed, to pick one.\n", len(ids), visible(appLabel(name)), visible(strings.Join(list, ", ")))
+	shared := sharedNames(sel, picked, appIDOf)
+	for _, sh := range shared {
+		fmt.Fprintf(out, "\nNote: %s names %d different apps: %s; use --app-id, or --not-installed for one not installed, to pick one.\n", visible(appLabel(sh.name)), len(sh.apps), visible(strings.Join(sh.apps, ", ")))
 	}
 	if !o.Confirm {
 		fmt.Fprintf(out, "\nTo revoke exactly these %d, run the same command with --confirm --expect=%d.\n", len(picked), len(picked))
@@ -258,7 +242,11 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		return sum, fmt.Errorf("refusing to revoke: the selection now holds %d tokens, more than --expect=%d (new authorizations, or another app's tokens, since the dry run); nothing was revoked: run the dry run again, check what it lists, and give its count to --expect", len(picked), o.Expect)
 	}
 	if len(sel.Apps) > 0 && len(shared) > 0 && !o.AllowSharedName {
-		return sum, fmt.Errorf("refusing to revoke: --app names several apps: %s; nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", visible(strings.Join(shared, "; ")))
+		var list []string
+		for _, sh := range shared {
+			list = append(list, fmt.Sprintf("%s: %s", appLabel(sh.name), strings.Join(sh.apps, ", ")))
+		}
+		return sum, fmt.Errorf("refusing to revoke: --app names several apps (%s); nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", visible(strings.Join(list, "; ")))
 	}
 	if !o.Confirm {
 		return sum, nil
@@ -378,6 +366,45 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 func loginFailed(err error) bool {
 	var authErr *salesforce.AuthError
 	return errors.As(err, &authErr)
+}
+
+// sharedName is a name that picked several apps.
+type sharedName struct {
+	name string
+	apps []string // each app's name and identity, sorted
+}
+
+// sharedNames lists the names under which picked holds tokens of several
+// apps: each --app given (it matches names case-insensitively, so an
+// approved "Data Loader" and a look-alike "data loader" are both picked),
+// or, without --app, each exact app name.
+func sharedNames(sel Selector, picked []salesforce.RevocableToken, appIDOf func(salesforce.RevocableToken) string) []sharedName {
+	names := sel.Apps
+	match := nameMatches
+	if len(names) == 0 {
+		seen := map[string]bool{}
+		for _, t := range picked {
+			if !seen[t.AppName] {
+				seen[t.AppName] = true
+				names = append(names, t.AppName)
+			}
+		}
+		slices.Sort(names)
+		match = func(a, name string) bool { return a == name }
+	}
+	var out []sharedName
+	for _, n := range names {
+		apps := map[string]bool{}
+		for _, t := range picked {
+			if match(n, t.AppName) {
+				apps[appLabel(t.AppName)+" ("+appIdentity(t, appIDOf(t))+")"] = true
+			}
+		}
+		if len(apps) > 1 {
+			out = append(out, sharedName{name: n, apps: slices.Sorted(maps.Keys(apps))})
+		}
+	}
+	return out
 }
 
 // appIdentity names the app a token belongs to, for telling same-named

@@ -173,7 +173,7 @@ func TestRevokeAppIDAndExactNames(t *testing.T) {
 		return sum, out.String()
 	}
 	sum, out := run(Selector{Apps: []string{"Twin"}})
-	if sum.Selected != 3 || !strings.Contains(out, "2 different apps are named Twin (") ||
+	if sum.Selected != 3 || !strings.Contains(out, "Twin names 2 different apps") ||
 		!strings.Contains(out, apps[a].ID[:15]) || !strings.Contains(out, apps[b].ID[:15]) || !strings.Contains(out, "App id") || !strings.Contains(out, "Installed") {
 		t.Errorf("--app Twin: %d selected, dry run:\n%s", sum.Selected, out)
 	}
@@ -484,6 +484,14 @@ func TestRevokeSharedNameAndExpect(t *testing.T) {
 	if err != nil || sum.Revoked != 5 || f.org.TokenCount() != before-5 {
 		t.Fatalf("--not-installed --expect=5: %+v err=%v", sum, err)
 	}
+	// A look-alike that differs only in case is picked by --app too (names
+	// match case-insensitively): refused as well.
+	lower := f.org.AddApp(sftest.App{Name: "loader", Installed: false})
+	f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser("loader-lower@example.com", true), App: lower, Created: now.Add(-day)})
+	if _, _, err := run(Selector{Apps: []string{"Loader"}}, RevokeOptions{Confirm: true}); err == nil || !strings.Contains(err.Error(), `loader (not installed)`) || f.org.TokenCount() != before-4 {
+		t.Fatalf("case look-alike: err=%v, tokens %d -> %d", err, before-5, f.org.TokenCount())
+	}
+	f.org.RevokeWhere(func(_, a int) bool { return a == lower })
 	// Told to, a shared name covers every app of it: the approved one and a
 	// second look-alike.
 	look2 := f.org.AddApp(sftest.App{Name: "Loader", Installed: false})
