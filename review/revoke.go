@@ -233,7 +233,11 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		fmt.Fprintf(out, "\nNote: %s names %d different apps: %s; use --app-id, or --not-installed for one not installed, to pick one.\n", visible(appLabel(sh.name)), len(sh.apps), visible(strings.Join(sh.apps, ", ")))
 	}
 	if !o.Confirm {
-		fmt.Fprintf(out, "\nTo revoke exactly these %d, run the same command with --confirm --expect=%d.\n", len(picked), len(picked))
+		also := ""
+		if len(sel.Apps) > 0 && len(shared) > 0 {
+			also = " --allow-shared-name" // refused without it
+		}
+		fmt.Fprintf(out, "\nTo revoke exactly these %d, run the same command with --confirm --expect=%d%s.\n", len(picked), len(picked), also)
 		return sum, nil
 	}
 	// Refusals, before anything is revoked: the run acts only on what the
@@ -247,9 +251,6 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			list = append(list, fmt.Sprintf("%s: %s", appLabel(sh.name), strings.Join(sh.apps, ", ")))
 		}
 		return sum, fmt.Errorf("refusing to revoke: --app names several apps (%s); nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", visible(strings.Join(list, "; ")))
-	}
-	if !o.Confirm {
-		return sum, nil
 	}
 	fmt.Fprintln(out)
 	rate := o.Rate
