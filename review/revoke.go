@@ -117,6 +117,8 @@ type auditEntry struct {
 	UserID       string    `json:"user_id"`
 	AuthorizedAt time.Time `json:"authorized_at"`
 	AppID        string    `json:"app_id,omitempty"`
+	// TokenID is the OauthToken Id (not a credential), where the org returns it.
+	TokenID string `json:"token_id,omitempty"`
 	// Outcome is revoking (written before the request), revoked (the
 	// endpoint answered as it does when it works and the token is no longer
 	// listed), already_revoked, or failed.
@@ -284,7 +286,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			case <-tick.C:
 			}
 		}
-		e := auditEntry{Org: o.Org, App: t.AppName, AppID: appIDOf(t), User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time, Outcome: "revoking"}
+		e := auditEntry{Org: o.Org, App: t.AppName, AppID: appIDOf(t), User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time, TokenID: t.ID, Outcome: "revoking"}
 		// The intent is on disk before the token can go, so no revocation
 		// is ever missing from the audit log.
 		if err := audit(e); err != nil {

@@ -112,7 +112,7 @@ func TestRevokeConfirmAuditAndPartialFailureRerun(t *testing.T) {
 	outcomes := map[string]int{}
 	for _, e := range lines {
 		outcomes[e.Outcome]++
-		if e.Org != "prod" || e.App != "Survey" || !strings.HasPrefix(e.User, "survey") || e.UserID == "" || e.Time.IsZero() {
+		if e.Org != "prod" || e.App != "Survey" || !strings.HasPrefix(e.User, "survey") || e.UserID == "" || e.Time.IsZero() || !strings.HasPrefix(e.TokenID, "0CQ") {
 			t.Errorf("audit line lacks fields: %+v", e)
 		}
 	}
