@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +80,8 @@ func TestReviewFindingRevokesOnlyItsApp(t *testing.T) {
 		cmd := exec.Command("sh", "-c", `cd "$1" && shift && exec "$@" `+line, "sh", dir, binary)
 		out, err := cmd.CombinedOutput()
 		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)
