@@ -568,3 +568,36 @@ func TestHugeStateFirstSeenPruned(t *testing.T) {
 	}
 	checkRSS(t, "a state of 200,000 first-seen times", peakRSS(t, e.cmd.Process.Pid))
 }
+
+// TestRevokeOKWithErrorBody: a revoke endpoint answering 200 with
+// {"error":"unsupported_token_type"} or with an HTML login page revokes
+// nothing; the binary says so (exit 3, "Revoked 0", no "revoked" audit line)
+// where it once reported every token revoked.
+func TestRevokeOKWithErrorBody(t *testing.T) {
+	t.Parallel()
+	org := faultOrgSized(300)
+	app := org.Apps()[0].Name
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, ts.URL, "")
+	before := org.TokenCount()
+	for i, b := range []sftest.RevokeBehaviour{{OKError: "unsupported_token_type"}, {OKLoginPage: true}} {
+		srv.SetRevokeBehaviour(b)
+		audit := filepath.Join(dir, fmt.Sprintf("audit%d.jsonl", i))
+		code, out := runHostile(t, "revoke against a 200 with an error body", time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50", "--audit-log="+audit)
+		if code != 3 || !strings.Contains(out, "Revoked 0,") || org.TokenCount() != before {
+			t.Errorf("%+v: exit %d, tokens %d -> %d:\n%s", b, code, before, org.TokenCount(), tailStr(out, 600))
+		}
+		if a := mustRead(t, audit); strings.Contains(a, `"outcome":"revoked"`) || !strings.Contains(a, `"outcome":"failed"`) {
+			t.Errorf("%+v: audit log:\n%s", b, tailStr(a, 600))
+		}
+	}
+	// Tokens revoked elsewhere a moment before: the org's form-encoded
+	// invalid_token is read, the tokens are confirmed gone, and the run
+	// succeeds (they were once counted failed).
+	srv.SetRevokeBehaviour(sftest.RevokeBehaviour{GoneInvalid: 3})
+	code, out := runHostile(t, "revoke of tokens already revoked", time.Minute, "revoke", "--config.file="+cfg, "--org=prod", "--app="+app, "--confirm", "--rate=50")
+	if code != 0 || !strings.Contains(out, "already gone 3, failed 0") || org.TokenCount() >= before {
+		t.Errorf("already revoked: exit %d, tokens %d -> %d:\n%s", code, before, org.TokenCount(), tailStr(out, 600))
+	}
+}

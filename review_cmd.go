@@ -183,7 +183,11 @@ type revokeFlags struct {
 	users         *[]string
 	stale         *bool
 	inactiveUsers *bool
+	notInstalled  *bool
 	confirm       *bool
+	expect        *int
+	expectSet     bool
+	allowShared   *bool
 	auditLog      *string
 	rate          *float64
 }
@@ -197,10 +201,16 @@ func (f *revokeFlags) register(app *kingpin.Application) {
 	f.users = f.cmd.Flag("user", "Only tokens of this user: username or user Id (repeatable).").Strings()
 	f.stale = f.cmd.Flag("stale", "Only tokens unused for the config's stale_after.").Bool()
 	f.inactiveUsers = f.cmd.Flag("inactive-users", "Only tokens held by deactivated users.").Bool()
+	f.notInstalled = f.cmd.Flag("not-installed", "Only tokens of apps not installed in the org: with --app, the uninstalled app of that name and not an installed one that shares it.").Bool()
 	f.confirm = f.cmd.Flag("confirm", "Really revoke. Without it nothing changes.").Bool()
+	f.expect = f.cmd.Flag("expect", "With --confirm: revoke nothing if the selection holds more than this many tokens, the count the dry run listed (tokens added since are not revoked unseen).").IsSetByUser(&f.expectSet).Int()
+	f.allowShared = f.cmd.Flag("allow-shared-name", "With --confirm and --app: revoke the tokens of every app of that name. Without it, a name that several apps share (an approved app and a look-alike) is refused: pick one with --app-id or --not-installed.").Bool()
 	f.auditLog = f.cmd.Flag("audit-log", "Append one JSON line per revocation (time, org, app, user, outcome; never the token) to this file.").String()
 	f.rate = f.cmd.Flag("rate", "At most this many revocations per second.").Default("5").Float64()
 }
+
+// maxRevokeExpect bounds --expect: far above any org's token count.
+const maxRevokeExpect = 100_000_000
 
 func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
 	cfg, orgs, err := loadOrgs(*f.configFile, *f.org)
@@ -208,9 +218,13 @@ func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	sel := review.Selector{Apps: *f.apps, AppIDs: *f.appIDs, Users: *f.users, Stale: *f.stale, InactiveUsers: *f.inactiveUsers, StaleAfter: time.Duration(cfg.StaleAfter)}
+	sel := review.Selector{Apps: *f.apps, AppIDs: *f.appIDs, Users: *f.users, NotInstalled: *f.notInstalled, Stale: *f.stale, InactiveUsers: *f.inactiveUsers, StaleAfter: time.Duration(cfg.StaleAfter)}
 	if sel.Empty() {
-		fmt.Fprintln(stderr, "error: nothing selected: give --app, --app-id, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
+		fmt.Fprintln(stderr, "error: nothing selected: give --app, --app-id, --user, --not-installed, --stale or --inactive-users (revoking every token of the org is not offered)")
+		return 1
+	}
+	if f.expectSet && (*f.expect < 1 || *f.expect > maxRevokeExpect) {
+		fmt.Fprintf(stderr, "error: --expect=%d: want the number of tokens the dry run listed, from 1 to %d\n", *f.expect, maxRevokeExpect)
 		return 1
 	}
 	// Written so that NaN fails too: every comparison with NaN is false.
@@ -223,7 +237,10 @@ func (f *revokeFlags) run(ctx context.Context, logger *slog.Logger, stdout, stde
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
-	opts := review.RevokeOptions{Org: orgs[0].Name, Confirm: *f.confirm, Rate: *f.rate, Out: stdout, Concurrency: orgs[0].MaxConcurrency}
+	opts := review.RevokeOptions{Org: orgs[0].Name, Confirm: *f.confirm, Rate: *f.rate, Out: stdout, Concurrency: orgs[0].MaxConcurrency, AllowSharedName: *f.allowShared}
+	if f.expectSet {
+		opts.Expect = *f.expect
+	}
 	if *f.auditLog != "" {
 		af, err := os.OpenFile(*f.auditLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 		if err != nil {

@@ -86,7 +86,11 @@ func firstSeenKey(a *AppUsage) string {
 //     row of its own per Id, kind salesforce_internal, installed, named
 //     InternalApp when the row has no name. It is never an uninstalled or
 //     phantom third-party app.
-//   - The inventory matches by org, name and Id (config.InventoryFor).
+//   - The inventory matches by org, name and Id (config.InventoryFor). An
+//     entry without app_id matches a name case-insensitively, spaces at its
+//     ends ignored, except that when the org has an app named exactly as the
+//     entry, an app whose name matches only loosely (another case, other
+//     spaces) and is not that app is a look-alike: never known.
 func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]time.Time, now time.Time) (snap *Snapshot, added map[string]time.Time) {
 	snap = &Snapshot{Org: org, Taken: now, TokenMode: p.TokenMode}
 	snap.HasLimits, snap.DailyAPIMax, snap.DailyAPIRemaining = p.HasLimits, p.DailyAPIMax, p.DailyAPIRemaining
@@ -273,9 +277,13 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		matchDetection(snap, p.Detection, p.DetectionIOCLists, byID, byName)
 	}
 	added = map[string]time.Time{}
+	exactNames := map[string]bool{}
+	for _, k := range order {
+		exactNames[apps[k].Name] = true
+	}
 	for _, k := range order {
 		a := apps[k]
-		if e := inventory(org, a.Name, a.ID); e != nil {
+		if e := inventory(org, a.Name, a.ID); e != nil && (e.AppID != "" || a.Name == e.App || !exactNames[e.App]) {
 			a.Known, a.Owner = true, e.Owner
 		}
 		sk := firstSeenKey(a)

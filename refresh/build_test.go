@@ -163,6 +163,18 @@ func TestBuildAppMatching(t *testing.T) {
 			`connected_app "Stranger" id= menu= installed=false known=false tokens=1 req7d=0 sessions=0`,
 		},
 	}, {
+		name: "a loose name match is a look-alike when an app has the exact name",
+		parts: with(installed, func(p *parts) {
+			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3), tokens("data loader ", "", 5), tokens("OLD TOOL", "", 1)}
+		}),
+		inventory: []config.InventoryEntry{{App: "Data Loader", Owner: "ops"}, {App: "Old Tool", Owner: "it"}},
+		want: []string{
+			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=true tokens=3 req7d=0 sessions=0`,
+			// No app is named exactly "Old Tool": the loose match stands.
+			`connected_app "OLD TOOL" id= menu= installed=false known=true tokens=1 req7d=0 sessions=0`,
+			`connected_app "data loader " id= menu= installed=false known=false tokens=5 req7d=0 sessions=0`,
+		},
+	}, {
 		name:  "token figures are left out until the token source has succeeded",
 		parts: parts{Tokens: []appTokens{tokens("Data Loader", "0DS01", 3)}},
 		want:  nil,

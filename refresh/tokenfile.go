@@ -31,7 +31,7 @@ import (
 //	CRC-32C of everything before it (4 bytes, big-endian)
 //
 // Columns of small deltas and indices take about 14 bytes a token where
-// the in-memory rows take 32. Every count is checked against the bytes left
+// the in-memory rows take 40. Every count is checked against the bytes left
 // before anything is allocated, so a truncated or hostile file costs at
 // most a few times its own size in memory (and the file is capped).
 

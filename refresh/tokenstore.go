@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -15,14 +17,36 @@ import (
 // appKey identifies an app as OauthToken does: by name and menu item.
 type appKey struct{ name, menuItem string }
 
-// tokEntry is one OauthToken row, compact. The store keeps a million of them
-// in about 24 MB.
+// tokEntry is one OauthToken row, compact: 40 bytes, so the store keeps a
+// million of them in about 40 MB.
 type tokEntry struct {
 	created  int64 // Unix ms
 	lastUsed int64 // Unix ms, 0 = never
 	useCount int64
 	user     uint32
 	app      uint32
+	id       tokenID // zero when the org returned no Id, or the row came from the token file
+}
+
+// tokenID stands for an OauthToken Id: a 64-bit hash of its
+// case-sensitive 15-character key, never 0 (0 is "no Id"). The object
+// reference says Id is always null, but real orgs return it
+// (troystaylor/SharingIsCaring#2): where present it tells apart tokens that
+// share a user, an app and a CreatedDate millisecond. The hash keeps a row
+// at 40 bytes; it is compared only among the few rows that share those,
+// where two Ids with one hash are as good as impossible.
+type tokenID uint64
+
+// parseTokenID returns the tokenID of an Id, and false for "" or anything
+// that is not a 15 or 18-character 0CQ Id (then the row is keyed by
+// CreatedDate, user and app alone).
+func parseTokenID(id string) (tokenID, bool) {
+	if (len(id) != 15 && len(id) != 18) || !strings.HasPrefix(id, "0CQ") {
+		return 0, false
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(id[:15])) // a hash.Hash write never fails
+	return tokenID(max(h.Sum64(), 1)), true
 }
 
 func (e *tokEntry) less(o *tokEntry) int {
@@ -101,6 +125,7 @@ func (s *tokenStore) entry(t salesforce.OauthToken) tokEntry {
 		user:     s.userIdx(t.UserID),
 		app:      s.appIdx(appKey{t.AppName, t.AppMenuItemID}),
 	}
+	e.id, _ = parseTokenID(t.ID)
 	if !t.LastUsedDate.IsZero() {
 		e.lastUsed = t.LastUsedDate.UnixMilli()
 	}
@@ -224,24 +249,48 @@ func (s *tokenStore) incremental(ctx context.Context, api tokenAPI, concurrency 
 	return true, nil
 }
 
-// upsert inserts e, or updates the row with the same (created, user, app).
+// upsert inserts e, or updates its row: the one with its Id where the org
+// returns Ids, else one with the same (created, user, app).
 func (s *tokenStore) upsert(e tokEntry) {
 	i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].less(&e) >= 0 })
-	// Tokens with the same key are indistinguishable; update the one with the
-	// fewest uses that the new row can have come from.
+	j := i
+	for j < len(s.entries) && s.entries[j].less(&e) == 0 {
+		j++
+	}
+	same := s.entries[i:j] // the rows with e's (created, user, app)
+	const zero tokenID = 0
+	if e.id != zero {
+		for k := range same {
+			if x := &same[k]; x.id == e.id {
+				if x.lastUsed != e.lastUsed || x.useCount != e.useCount {
+					x.lastUsed, x.useCount = e.lastUsed, e.useCount
+					s.gen++
+				}
+				return
+			}
+		}
+	}
+	// Rows without an Id (read before the org returned one, or from the
+	// token file), or any row when e has none, are told apart by nothing;
+	// update the one with the fewest uses that the new row can have come
+	// from.
 	best := -1
-	for j := i; j < len(s.entries) && s.entries[j].less(&e) == 0; j++ {
-		x := &s.entries[j]
+	for k := range same {
+		x := &same[k]
+		if x.id != zero && e.id != zero {
+			continue // another token: its Id differs from e's
+		}
 		if x.lastUsed == e.lastUsed && x.useCount == e.useCount {
+			x.id = e.id
 			return // already known
 		}
-		if x.useCount <= e.useCount && (best < 0 || x.useCount < s.entries[best].useCount) {
-			best = j
+		if x.useCount <= e.useCount && (best < 0 || x.useCount < same[best].useCount) {
+			best = k
 		}
 	}
 	s.gen++
 	if best >= 0 {
-		s.entries[best].lastUsed, s.entries[best].useCount = e.lastUsed, e.useCount
+		same[best].lastUsed, same[best].useCount, same[best].id = e.lastUsed, e.useCount, e.id
 		return
 	}
 	s.entries = slices.Insert(s.entries, i, e)

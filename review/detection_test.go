@@ -175,7 +175,7 @@ func TestDetectionTokenReplayIsCritical(t *testing.T) {
 		t.Fatalf("findings %v", briefs(r.Findings))
 	}
 	f := r.Findings[0]
-	if want := "salesforce_oauth_exporter revoke --config.file=conf/prod.yml --org=prod --app-id=" + erpID; f.Command != want || f.ConfirmCommand != want+" --confirm --audit-log=revocations.jsonl" {
+	if want := "salesforce_oauth_exporter revoke --config.file=conf/prod.yml --org=prod --app-id=" + erpID; f.Command != want || !strings.HasPrefix(f.ConfirmCommand, want+" --confirm --expect=") || !strings.HasSuffix(f.ConfirmCommand, " --audit-log=revocations.jsonl") {
 		t.Errorf("command %q", f.Command)
 	}
 	if !strings.Contains(f.Summary, "5 networks") || !strings.Contains(f.Summary, "Account, User") || !slices.Contains(f.EvidenceData.UserNames, "integration@example.com") {

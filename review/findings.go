@@ -154,13 +154,35 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 	if cfg == "" {
 		cfg = "config.yml"
 	}
-	revoke := func(args ...string) (string, string) {
+	// revoke gives the dry run and the confirmed run of a selection that
+	// the review counted expect tokens in: the confirmed run revokes nothing
+	// if the selection has grown since (--expect), so it acts only on what
+	// the finding showed.
+	revoke := func(expect int64, args ...string) (string, string) {
 		base := "salesforce_oauth_exporter revoke --config.file=" + shellQuote(cfg) + " --org=" + shellQuote(r.Org) + " " + strings.Join(args, " ")
-		return base, base + " --confirm --audit-log=revocations.jsonl"
+		confirm := base + " --confirm"
+		if expect > 0 {
+			confirm += fmt.Sprintf(" --expect=%d", expect)
+		}
+		return base, confirm + " --audit-log=revocations.jsonl"
 	}
 	byKey := map[string]AppRow{}
 	for _, a := range r.Inventory {
 		byKey[a.key()] = a
+	}
+	// appRevoke is revoke for one app's tokens alone, never those of an app
+	// that shares its name: an installed app by its Id, an uninstalled one
+	// by name and --not-installed (its tokens carry no Id). Only an
+	// installed app whose Id is unknown is picked by name alone, and then
+	// revoke refuses to act if the name covers several apps.
+	appRevoke := func(a AppRow, expect int64) (string, string) {
+		switch {
+		case !a.Installed:
+			return revoke(expect, "--app="+shellQuote(a.App), "--not-installed")
+		case a.AppID != "":
+			return revoke(expect, "--app-id="+shellQuote(a.AppID))
+		}
+		return revoke(expect, "--app="+shellQuote(a.App))
 	}
 	var fs []Finding
 	add := func(f Finding) { fs = append(fs, f) }
@@ -170,7 +192,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		if a.Kind == refresh.KindExternalClientApp {
 			f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
 		} else {
-			f.Command, f.ConfirmCommand = revoke("--app=" + shellQuote(a.App))
+			f.Command, f.ConfirmCommand = appRevoke(a, a.Tokens)
 		}
 		return f
 	}
@@ -210,6 +232,10 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 				f.Summary = fmt.Sprintf("%s is new, not on the inventory, and %s authorized it.", quoteName(u.App), plural(int64(len(names)), "user", "users"))
 			}
 			ev = append(ev, "users: "+listSample(names))
+			if int64(n) > u.Tokens && f.Command != "" {
+				// The per-user read is newer: it lists what revoke will find.
+				f.Command, f.ConfirmCommand = appRevoke(u.AppRow, int64(n))
+			}
 		}
 		if !u.Installed && u.Kind == refresh.KindConnectedApp {
 			f.notInstalled = 1
@@ -250,7 +276,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 			Evidence:     []string{"users: " + listSample(names), "apps: " + listSample(apps)},
 			EvidenceData: EvidenceData{Users: int64(len(r.Leavers)), Tokens: tokens, UserNames: names[:min(len(names), sampleUsers)], Apps: apps},
 			Section:      "leavers"}
-		f.Command, f.ConfirmCommand = revoke("--inactive-users")
+		f.Command, f.ConfirmCommand = revoke(tokens, "--inactive-users")
 		if eca {
 			f.Action = "Some of these are External Client App tokens: revoke those in Setup, External Client Apps > OAuth Usage."
 		}
@@ -327,7 +353,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 			Evidence:     []string{"apps: " + listSample(apps), "the longest unused since " + fmtSeconds(lastActivity(r.Stale[0]))},
 			EvidenceData: EvidenceData{Tokens: int64(len(r.Stale)), Apps: apps},
 			Section:      "stale"}
-		f.Command, f.ConfirmCommand = revoke("--stale")
+		f.Command, f.ConfirmCommand = revoke(int64(len(r.Stale)), "--stale")
 		add(f)
 	}
 	for _, a := range r.HighUsersLowUse {
@@ -346,12 +372,25 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 			e.Why = whyOf(e.Kind)
 		}
 		if e.Command == "" && e.App != "" && e.AppKind != refresh.KindExternalClientApp && !pseudoApp(e.App) && e.App != refresh.InternalApp {
-			// The Id picks the one app even when two share its name.
-			if e.AppID != "" {
-				e.Command, e.ConfirmCommand = revoke("--app-id=" + shellQuote(e.AppID))
-			} else {
-				e.Command, e.ConfirmCommand = revoke("--app=" + shellQuote(e.App))
+			// The Id picks the one app even when two share its name; an
+			// uninstalled app is picked by name and --not-installed.
+			row, ok := byKey[AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind}.key()]
+			if !ok && e.AppID == "" {
+				// No Id: the one app of that name, if only one has it.
+				n := 0
+				for _, a := range r.Inventory {
+					if a.App == e.App && a.Kind == e.AppKind {
+						row, n = a, n+1
+					}
+				}
+				ok = n == 1
 			}
+			if !ok {
+				// Unknown to the report: by Id if it has one, else by name,
+				// which revoke refuses to confirm when several apps share it.
+				row = AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind, Installed: true}
+			}
+			e.Command, e.ConfirmCommand = appRevoke(row, row.Tokens)
 		}
 		add(e)
 	}

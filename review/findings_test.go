@@ -51,19 +51,25 @@ func TestFindingsKnownAnswers(t *testing.T) {
 	if got := briefs(r.Findings); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// Each app finding's command picks that app alone: an installed app by
+	// its Id, an uninstalled one by name and --not-installed; the confirmed
+	// run revokes nothing if the selection grew past what the finding counted.
+	apps := f.org.Apps()
 	cmds := map[string]string{
-		"unknown_app":             "salesforce_oauth_exporter revoke --config.file='conf/prod org.yml' --org=prod --app=Phish",
+		"unknown_app":             "salesforce_oauth_exporter revoke --config.file='conf/prod org.yml' --org=prod --app-id=" + apps[1].ID,
 		"deactivated_user_tokens": "salesforce_oauth_exporter revoke --config.file='conf/prod org.yml' --org=prod --inactive-users",
-		"not_installed_app":       "salesforce_oauth_exporter revoke --config.file='conf/prod org.yml' --org=prod --app=Legacy",
+		"not_installed_app":       "salesforce_oauth_exporter revoke --config.file='conf/prod org.yml' --org=prod --app=Legacy --not-installed",
 		"stale_tokens":            "salesforce_oauth_exporter revoke --config.file='conf/prod org.yml' --org=prod --stale",
+		"abandoned_app":           "salesforce_oauth_exporter revoke --config.file='conf/prod org.yml' --org=prod --app-id=" + apps[3].ID,
 		"self_authorizable_apps":  "",
 	}
+	expect := map[string]int{"unknown_app": 2, "deactivated_user_tokens": 2, "not_installed_app": 1, "stale_tokens": 3, "abandoned_app": 25}
 	ids := map[string]bool{}
 	for _, fd := range r.Findings {
 		if c, ok := cmds[fd.Kind]; ok && fd.Command != c {
 			t.Errorf("%s: command %q, want %q", fd.Kind, fd.Command, c)
 		}
-		if fd.Command != "" && fd.ConfirmCommand != fd.Command+" --confirm --audit-log=revocations.jsonl" {
+		if fd.Command != "" && fd.ConfirmCommand != fmt.Sprintf("%s --confirm --expect=%d --audit-log=revocations.jsonl", fd.Command, expect[fd.Kind]) {
 			t.Errorf("%s: confirm command %q", fd.Kind, fd.ConfirmCommand)
 		}
 		if fd.Why == "" || fd.Summary == "" || len(fd.Evidence) == 0 || fd.Org != "prod" || ids[fd.ID] {
@@ -78,12 +84,12 @@ func TestFindingsKnownAnswers(t *testing.T) {
 		t.Errorf("unknown app evidence: %q %v", ph.Evidence, ph.EvidenceData.UserNames)
 	}
 	// One evidence section per app with findings, with every authorization.
-	var apps []string
+	var evApps []string
 	for _, a := range r.AppEvidence {
-		apps = append(apps, fmt.Sprintf("%s:%d", a.App, len(a.Authorizations)))
+		evApps = append(evApps, fmt.Sprintf("%s:%d", a.App, len(a.Authorizations)))
 	}
-	if strings.Join(apps, ",") != "Phish:2,Legacy:1,Survey:25" {
-		t.Errorf("app evidence: %v", apps)
+	if strings.Join(evApps, ",") != "Phish:2,Legacy:1,Survey:25" {
+		t.Errorf("app evidence: %v", evApps)
 	}
 	if ph.Section != anchor("prod", "app", r.AppEvidence[0].key()) {
 		t.Errorf("finding links to %q", ph.Section)
@@ -99,7 +105,7 @@ func TestFindingsRankAndExtraKinds(t *testing.T) {
 		Evidence: []string{"address 203.0.113.7"}, EvidenceData: EvidenceData{Networks: []string{"203.0.113.0/24"}}}}
 	r := f.report(t, o)
 	first := r.Findings[0]
-	if brief(first) != "critical ioc_match Mobile" || first.Why == "" || first.Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=prod --app=Mobile" {
+	if brief(first) != "critical ioc_match Mobile" || first.Why == "" || first.Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=prod --app-id="+f.org.Apps()[0].ID {
 		t.Errorf("extra finding: %+v", first)
 	}
 	for _, k := range FindingKinds() {
@@ -158,7 +164,7 @@ func TestDemoFindings(t *testing.T) {
 	if len(got) < len(want) || strings.Join(got[:len(want)], "\n") != strings.Join(want, "\n") {
 		t.Fatalf("demo findings:\n%s\nwant first:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if r.Findings[0].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app='My Data Loader Pro'" {
+	if r.Findings[0].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app='My Data Loader Pro' --not-installed" {
 		t.Errorf("phishing command: %s", r.Findings[0].Command)
 	}
 	if r.Findings[6].EvidenceData.Users != 7 || r.Findings[6].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {

@@ -361,7 +361,9 @@ func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *con
 		if a.Requests24h > 0 {
 			row.ErrorRate24h = float64(a.Errors24h) / float64(a.Requests24h)
 		}
-		if e := inv(snap.Org, a.Name, a.ID); e != nil {
+		// Known decides: a look-alike matches an entry's name loosely, yet
+		// is not the approved app and must not show its purpose.
+		if e := inv(snap.Org, a.Name, a.ID); e != nil && a.Known {
 			row.Purpose = e.Purpose
 		}
 		r.Inventory = append(r.Inventory, row)

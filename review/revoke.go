@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -24,8 +25,12 @@ type Selector struct {
 	Apps []string
 	// AppIDs are ConnectedApplication Ids (the metrics' app_id) or
 	// AppMenuItem Ids, 15 or 18 characters.
-	AppIDs        []string
-	Users         []string // usernames (case-insensitive) or user Ids (15 or 18 characters)
+	AppIDs []string
+	Users  []string // usernames (case-insensitive) or user Ids (15 or 18 characters)
+	// NotInstalled picks only tokens of apps not installed in the org (no
+	// AppMenuItem): with Apps, the uninstalled app of a name and not an
+	// installed one that shares it.
+	NotInstalled  bool
 	Stale         bool
 	InactiveUsers bool
 	StaleAfter    time.Duration
@@ -33,13 +38,13 @@ type Selector struct {
 
 // Empty reports whether no criterion was given.
 func (s Selector) Empty() bool {
-	return len(s.Apps) == 0 && len(s.AppIDs) == 0 && len(s.Users) == 0 && !s.Stale && !s.InactiveUsers
+	return len(s.Apps) == 0 && len(s.AppIDs) == 0 && len(s.Users) == 0 && !s.NotInstalled && !s.Stale && !s.InactiveUsers
 }
 
 // match reports whether sel picks t; appID is the ConnectedApplication Id of
 // t's app ("" when it is not installed).
 func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time) bool {
-	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return a == t.AppName || strings.EqualFold(a, t.AppName) }) {
+	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return nameMatches(a, t.AppName) }) {
 		return false
 	}
 	if len(s.AppIDs) > 0 && !slices.ContainsFunc(s.AppIDs, func(id string) bool {
@@ -54,6 +59,9 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	}) {
 		return false
 	}
+	if s.NotInstalled && t.AppMenuItemID != "" {
+		return false
+	}
 	if s.InactiveUsers && t.UserActive() {
 		return false
 	}
@@ -62,6 +70,10 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	}
 	return true
 }
+
+// nameMatches reports whether --app=a picks an app named name: whole,
+// case-insensitively.
+func nameMatches(a, name string) bool { return a == name || strings.EqualFold(a, name) }
 
 // RevokeOptions control a revocation run.
 type RevokeOptions struct {
@@ -79,11 +91,21 @@ type RevokeOptions struct {
 	// MaxClockSkew is how far the org's clock may be from the local one for
 	// --stale to run (0: MaxRevokeClockSkew).
 	MaxClockSkew time.Duration
+	// Expect, when above 0, is the most tokens a confirmed run may
+	// revoke: the count its dry run listed. A selection that has grown
+	// since (new authorizations, a look-alike app's tokens) is refused
+	// whole, and nothing is revoked.
+	Expect int
+	// AllowSharedName lets a confirmed run by app name revoke the tokens of
+	// several apps that share the name; without it the run is refused.
+	AllowSharedName bool
 }
 
 // RevokeSummary counts outcomes.
 type RevokeSummary struct {
 	Selected, Revoked, AlreadyGone, Failed int
+	// NotAttempted counts the tokens left alone after a failed login.
+	NotAttempted int
 }
 
 // auditEntry is one line of the audit log. It never holds a token.
@@ -95,8 +117,13 @@ type auditEntry struct {
 	UserID       string    `json:"user_id"`
 	AuthorizedAt time.Time `json:"authorized_at"`
 	AppID        string    `json:"app_id,omitempty"`
-	Outcome      string    `json:"outcome"` // revoking (written before the request), revoked, already_revoked, failed
-	Error        string    `json:"error,omitempty"`
+	// TokenID is the OauthToken Id (not a credential), where the org returns it.
+	TokenID string `json:"token_id,omitempty"`
+	// Outcome is revoking (written before the request), revoked (the
+	// endpoint answered as it does when it works and the token is no longer
+	// listed), already_revoked, or failed.
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Revoke lists the tokens sel picks and, with Confirm, revokes each at the
@@ -110,7 +137,7 @@ type auditEntry struct {
 func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOptions) (RevokeSummary, error) {
 	var sum RevokeSummary
 	if sel.Empty() {
-		return sum, errors.New("nothing selected: give --app, --app-id, --user, --stale or --inactive-users (revoking every token of the org is not offered)")
+		return sum, errors.New("nothing selected: give --app, --app-id, --user, --not-installed, --stale or --inactive-users (revoking every token of the org is not offered)")
 	}
 	// AppMenuItem gives each installed app's ConnectedApplication Id: the
 	// app_id the metrics show, and what --app-id matches.
@@ -183,16 +210,11 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "App\tApp id\tInstalled\tUser\tAuthorized\tLast used\tUses\tUser active")
 	perApp, perUser := map[string]int{}, map[string]int{}
-	idsPerName := map[string]map[string]bool{}
 	for _, t := range picked {
 		id := appIDOf(t)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
 		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
 		perUser[t.Username()]++
-		if idsPerName[t.AppName] == nil {
-			idsPerName[t.AppName] = map[string]bool{}
-		}
-		idsPerName[t.AppName][id] = true
 	}
 	tw.Flush()
 	counts := func(title string, m map[string]int) {
@@ -208,13 +230,29 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	}
 	counts("Tokens per app (name, app id)", perApp)
 	counts("Tokens per user", perUser)
-	for name, ids := range idsPerName {
-		if len(ids) > 1 {
-			fmt.Fprintf(out, "\nNote: %d different apps are named %s; use --app-id to pick one.\n", len(ids), appLabel(name))
-		}
+	shared := sharedNames(sel, picked, appIDOf)
+	for _, sh := range shared {
+		fmt.Fprintf(out, "\nNote: %s names %d different apps: %s; use --app-id, or --not-installed for one not installed, to pick one.\n", visible(appLabel(sh.name)), len(sh.apps), visible(strings.Join(sh.apps, ", ")))
 	}
 	if !o.Confirm {
+		also := ""
+		if len(sel.Apps) > 0 && len(shared) > 0 {
+			also = " --allow-shared-name" // refused without it
+		}
+		fmt.Fprintf(out, "\nTo revoke exactly these %d, run the same command with --confirm --expect=%d%s.\n", len(picked), len(picked), also)
 		return sum, nil
+	}
+	// Refusals, before anything is revoked: the run acts only on what the
+	// dry run listed, and a name picks one app.
+	if o.Expect > 0 && len(picked) > o.Expect {
+		return sum, fmt.Errorf("refusing to revoke: the selection now holds %d tokens, more than --expect=%d (new authorizations, or another app's tokens, since the dry run); nothing was revoked: run the dry run again, check what it lists, and give its count to --expect", len(picked), o.Expect)
+	}
+	if len(sel.Apps) > 0 && len(shared) > 0 && !o.AllowSharedName {
+		var list []string
+		for _, sh := range shared {
+			list = append(list, fmt.Sprintf("%s: %s", appLabel(sh.name), strings.Join(sh.apps, ", ")))
+		}
+		return sum, fmt.Errorf("refusing to revoke: --app names several apps (%s); nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", visible(strings.Join(list, "; ")))
 	}
 	fmt.Fprintln(out)
 	rate := o.Rate
@@ -248,7 +286,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			case <-tick.C:
 			}
 		}
-		e := auditEntry{Org: o.Org, App: t.AppName, AppID: appIDOf(t), User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time, Outcome: "revoking"}
+		e := auditEntry{Org: o.Org, App: t.AppName, AppID: appIDOf(t), User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time, TokenID: t.ID, Outcome: "revoking"}
 		// The intent is on disk before the token can go, so no revocation
 		// is ever missing from the audit log.
 		if err := audit(e); err != nil {
@@ -257,12 +295,30 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		token := t.DeleteToken.Reveal()
 		err := c.Revoke(ctx, token)
 		var apiErr *salesforce.APIError
+		stop := loginFailed(err)
 		switch {
+		case stop:
+			e.Outcome, e.Error = "failed", "the login to Salesforce failed, so the token could not be revoked: "+err.Error()
+			sum.Failed++
 		case err == nil:
-			e.Outcome = "revoked"
-			sum.Revoked++
-			same[sameKey(t)]--
-		case errors.As(err, &apiErr) && apiErr.StatusCode == 400 && apiErr.Code() == "invalid_token":
+			// A 200 with an empty body is what a revocation that worked
+			// looks like, but only the token missing from OauthToken shows
+			// it went: "revoked" is written after that check alone.
+			gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
+			switch {
+			case cerr != nil:
+				e.Outcome, e.Error = "failed", "the revoke endpoint answered as it does when it works, but the check that the token is gone failed: "+cerr.Error()
+				sum.Failed++
+				stop = loginFailed(cerr)
+			case gone:
+				e.Outcome = "revoked"
+				sum.Revoked++
+				same[sameKey(t)]--
+			default:
+				e.Outcome, e.Error = "failed", "the revoke endpoint answered as it does when it works, but the token is still there"
+				sum.Failed++
+			}
+		case errors.As(err, &apiErr) && apiErr.Code() == "invalid_token":
 			// invalid_token also answers a token the endpoint could not
 			// parse: believe it only when the token is no longer listed.
 			gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
@@ -270,6 +326,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			case cerr != nil:
 				e.Outcome, e.Error = "failed", "the revoke endpoint answered invalid_token and the check that the token is gone failed: "+cerr.Error()
 				sum.Failed++
+				stop = loginFailed(cerr)
 			case gone:
 				e.Outcome = "already_revoked"
 				sum.AlreadyGone++
@@ -287,13 +344,83 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			return sum, fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
 		}
 		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(appLabel(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
+		if stop {
+			// Every further request would log in again and fail again: with
+			// the password flow, enough failures lock the account out.
+			sum.NotAttempted = len(picked) - i - 1
+			fmt.Fprintf(out, "\nStopped at the first failed login: %s\n", redactToken(e.Error, token))
+			break
+		}
 	}
-	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.Selected)
+	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d, not attempted %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.NotAttempted, sum.Selected)
+	if sum.NotAttempted > 0 {
+		fmt.Fprintln(out, "The login failed: fix the org's credentials (check runs the login alone), then run the same command again; tokens already revoked are not selected again.")
+		return sum, fmt.Errorf("the login to Salesforce failed: stopped with %d of %d tokens not attempted", sum.NotAttempted, sum.Selected)
+	}
 	if sum.Failed > 0 {
 		fmt.Fprintln(out, "Some revocations failed: run the same command again to finish; tokens already revoked are not selected again.")
 		return sum, fmt.Errorf("%d of %d revocations failed", sum.Failed, sum.Selected)
 	}
 	return sum, nil
+}
+
+// loginFailed reports whether err is a failed login (the OAuth token
+// request), after which revoke stops.
+func loginFailed(err error) bool {
+	var authErr *salesforce.AuthError
+	return errors.As(err, &authErr)
+}
+
+// sharedName is a name that picked several apps.
+type sharedName struct {
+	name string
+	apps []string // each app's name and identity, sorted
+}
+
+// sharedNames lists the names under which picked holds tokens of several
+// apps: each --app given (it matches names case-insensitively, so an
+// approved "Data Loader" and a look-alike "data loader" are both picked),
+// or, without --app, each exact app name.
+func sharedNames(sel Selector, picked []salesforce.RevocableToken, appIDOf func(salesforce.RevocableToken) string) []sharedName {
+	names := sel.Apps
+	match := nameMatches
+	if len(names) == 0 {
+		seen := map[string]bool{}
+		for _, t := range picked {
+			if !seen[t.AppName] {
+				seen[t.AppName] = true
+				names = append(names, t.AppName)
+			}
+		}
+		slices.Sort(names)
+		match = func(a, name string) bool { return a == name }
+	}
+	var out []sharedName
+	for _, n := range names {
+		apps := map[string]bool{}
+		for _, t := range picked {
+			if match(n, t.AppName) {
+				apps[appLabel(t.AppName)+" ("+appIdentity(t, appIDOf(t))+")"] = true
+			}
+		}
+		if len(apps) > 1 {
+			out = append(out, sharedName{name: n, apps: slices.Sorted(maps.Keys(apps))})
+		}
+	}
+	return out
+}
+
+// appIdentity names the app a token belongs to, for telling same-named
+// apps apart: its ConnectedApplication Id, else its AppMenuItem Id, else
+// "not installed".
+func appIdentity(t salesforce.RevocableToken, appID string) string {
+	switch {
+	case appID != "":
+		return appID
+	case t.AppMenuItemID != "":
+		return t.AppMenuItemID
+	}
+	return "not installed"
 }
 
 // MaxRevokeClockSkew is how far the org's clock may be from the local one for
@@ -306,9 +433,20 @@ func sameKey(t salesforce.RevocableToken) string {
 	return t.UserID + "\x00" + t.AppName + "\x00" + salesforce.SOQLTime(t.CreatedDate.Time)
 }
 
-// tokenGone reports whether fewer than before tokens now share t's user, app
-// and CreatedDate second: after a 400 invalid_token, whether t is really gone.
+// tokenGone reports whether t is no longer listed in OauthToken: by its Id
+// where the org returns one, else (and when the org refuses a filter on Id)
+// by whether fewer than before tokens now share t's user, app and
+// CreatedDate second.
 func tokenGone(ctx context.Context, c *salesforce.Client, t salesforce.RevocableToken, before int) (bool, error) {
+	if t.ID != "" {
+		n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE Id = "+salesforce.Quote(t.ID))
+		if err == nil {
+			return n == 0, nil
+		}
+		if !errors.Is(err, salesforce.ErrQueryRejected) {
+			return false, err
+		}
+	}
 	sec := t.CreatedDate.UTC().Truncate(time.Second)
 	soql := "SELECT COUNT() FROM OauthToken WHERE UserId = " + salesforce.Quote(t.UserID) +
 		" AND AppName = " + salesforce.Quote(t.AppName) +

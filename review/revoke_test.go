@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +112,7 @@ func TestRevokeConfirmAuditAndPartialFailureRerun(t *testing.T) {
 	outcomes := map[string]int{}
 	for _, e := range lines {
 		outcomes[e.Outcome]++
-		if e.Org != "prod" || e.App != "Survey" || !strings.HasPrefix(e.User, "survey") || e.UserID == "" || e.Time.IsZero() {
+		if e.Org != "prod" || e.App != "Survey" || !strings.HasPrefix(e.User, "survey") || e.UserID == "" || e.Time.IsZero() || !strings.HasPrefix(e.TokenID, "0CQ") {
 			t.Errorf("audit line lacks fields: %+v", e)
 		}
 	}
@@ -171,7 +173,7 @@ func TestRevokeAppIDAndExactNames(t *testing.T) {
 		return sum, out.String()
 	}
 	sum, out := run(Selector{Apps: []string{"Twin"}})
-	if sum.Selected != 3 || !strings.Contains(out, "2 different apps are named Twin; use --app-id") ||
+	if sum.Selected != 3 || !strings.Contains(out, "Twin names 2 different apps") ||
 		!strings.Contains(out, apps[a].ID[:15]) || !strings.Contains(out, apps[b].ID[:15]) || !strings.Contains(out, "App id") || !strings.Contains(out, "Installed") {
 		t.Errorf("--app Twin: %d selected, dry run:\n%s", sum.Selected, out)
 	}
@@ -328,5 +330,210 @@ func TestRevokeOutputIsNeutralized(t *testing.T) {
 		if strings.ContainsAny(out.String(), "\x1b\x07\u202e") || !strings.Contains(out.String(), `Evil\x1b[2J\u202eApp`) || !strings.Contains(out.String(), `x\x1b]0;owned\x07@example.com`) {
 			t.Errorf("confirm=%v: terminal output not neutralized:\n%q", confirm, out.String())
 		}
+	}
+}
+
+// TestRevokeOKWithErrorIsFailure: a revoke endpoint answering 200 with an
+// OAuth error or an HTML login page revokes nothing; revoke reports every
+// token failed, writes no "revoked" line, and says why.
+func TestRevokeOKWithErrorIsFailure(t *testing.T) {
+	t.Parallel()
+	for _, b := range []sftest.RevokeBehaviour{{OKError: "unsupported_token_type"}, {OKLoginPage: true}} {
+		f := newFixture(t)
+		before := f.org.TokenCount()
+		f.srv.SetRevokeBehaviour(b)
+		var out, audit bytes.Buffer
+		sum, err := Revoke(t.Context(), f.client(t), Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: &audit})
+		if err == nil || sum.Revoked != 0 || sum.Failed != 25 || f.org.TokenCount() != before {
+			t.Fatalf("%+v: %+v err=%v, tokens %d -> %d", b, sum, err, before, f.org.TokenCount())
+		}
+		if strings.Contains(audit.String(), `"outcome":"revoked"`) || !strings.Contains(out.String(), "Revoked 0,") {
+			t.Errorf("%+v: reported revoked:\n%s", b, tailOf(out.String()))
+		}
+		want := "unsupported_token_type"
+		if b.OKLoginPage {
+			want = "HTML page"
+		}
+		if !strings.Contains(audit.String(), want) {
+			t.Errorf("%+v: the audit log does not say %q:\n%s", b, want, tailOf(audit.String()))
+		}
+		noSecrets(t, f.org, out.String(), audit.String())
+	}
+}
+
+// TestRevokeConfirmsEachToken: an endpoint that answers 200 with an empty
+// body but revokes nothing (a proxy that swallows the request) is caught by
+// the check that the token is gone.
+func TestRevokeConfirmsEachToken(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	before := f.org.TokenCount()
+	f.srv.Inject(sftest.Fault{Path: "/services/oauth2/revoke", Count: 2, Status: 200, Body: " ", ContentType: "text/plain"})
+	var out, audit bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: &audit})
+	if err == nil || sum.Revoked != 23 || sum.Failed != 2 || f.org.TokenCount() != before-23 {
+		t.Fatalf("%+v err=%v, tokens %d -> %d", sum, err, before, f.org.TokenCount())
+	}
+	if n := strings.Count(audit.String(), `"outcome":"revoked"`); n != 23 || !strings.Contains(audit.String(), "but the token is still there") {
+		t.Errorf("%d revoked lines, audit:\n%s", n, tailOf(audit.String()))
+	}
+}
+
+// TestRevokeFormEncodedAlreadyGone: the org answers an already revoked
+// token with a form-encoded invalid_token; it is recognised and, once the
+// token is confirmed gone, counted as already gone rather than failed.
+func TestRevokeFormEncodedAlreadyGone(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.srv.SetRevokeBehaviour(sftest.RevokeBehaviour{GoneInvalid: 2})
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out})
+	if err != nil || sum.AlreadyGone != 2 || sum.Revoked != 23 || sum.Failed != 0 {
+		t.Fatalf("%+v err=%v\n%s", sum, err, tailOf(out.String()))
+	}
+}
+
+// TestRevokeStopsAtFailedLogin: when the login starts failing mid-run,
+// revoke stops at the first failure instead of logging in once per token
+// (with the password flow, a lockout), and reports the rest not attempted.
+func TestRevokeStopsAtFailedLogin(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	// Every request logs in anew, so a login failure shows at once.
+	c, err := salesforce.NewClient(f.cfg.Orgs[0].AuthConfig(), salesforce.WithRetry(1, time.Millisecond), salesforce.WithTokenLifetime(time.Nanosecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.org.TokenCount()
+	// The logins fail from the first revocation on.
+	atHook := -1
+	audit := &hookWriter{hook: func() {
+		atHook = f.srv.Requests()["token"]
+		f.srv.Inject(sftest.Fault{Path: "/services/oauth2/token", Count: 1000, Status: 400, Body: `{"error":"invalid_grant","error_description":"authentication failure"}`})
+	}}
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), c, Selector{Apps: []string{"Survey"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: audit})
+	if err == nil || sum.Failed != 1 || sum.NotAttempted != 24 || sum.Revoked != 0 || f.org.TokenCount() != before {
+		t.Fatalf("%+v err=%v\n%s", sum, err, tailOf(out.String()))
+	}
+	if n := f.srv.Requests()["token"] - atHook; atHook < 0 || n != 1 {
+		t.Errorf("%d failed logins, want 1", n)
+	}
+	if !strings.Contains(out.String(), "not attempted 24") || !strings.Contains(out.String(), "Stopped at the first failed login") {
+		t.Errorf("output:\n%s", tailOf(out.String()))
+	}
+}
+
+// hookWriter is an audit log that calls hook once, at its first write.
+type hookWriter struct {
+	hook func()
+	done bool
+}
+
+func (w *hookWriter) Write(p []byte) (int, error) {
+	if !w.done {
+		w.done = true
+		w.hook()
+	}
+	return len(p), nil
+}
+
+func tailOf(s string) string {
+	if len(s) > 1500 {
+		return "…" + s[len(s)-1500:]
+	}
+	return s
+}
+
+// TestRevokeSharedNameAndExpect: a confirmed run by a name that an
+// approved app and an uninstalled look-alike share is refused unless told
+// so; --not-installed picks the look-alike alone; a confirmed run whose
+// selection holds more tokens than --expect revokes nothing.
+func TestRevokeSharedNameAndExpect(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := f.org.Now()
+	approved := f.org.AddApp(sftest.App{Name: "Loader", Installed: true})
+	look := f.org.AddApp(sftest.App{Name: "Loader", Installed: false})
+	for i := range 16 {
+		app := approved
+		if i >= 11 {
+			app = look
+		}
+		f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser(fmt.Sprintf("loader%d@example.com", i), true), App: app, Created: now.Add(-day)})
+	}
+	c := f.client(t)
+	before := f.org.TokenCount()
+	run := func(sel Selector, o RevokeOptions) (RevokeSummary, string, error) {
+		var out bytes.Buffer
+		o.Org, o.Out, o.Rate = "prod", &out, 50
+		sum, err := Revoke(t.Context(), c, sel, o)
+		return sum, out.String(), err
+	}
+	if _, _, err := run(Selector{Apps: []string{"loader"}}, RevokeOptions{Confirm: true}); err == nil || !strings.Contains(err.Error(), "--app names several apps") || !strings.Contains(err.Error(), "not installed") || f.org.TokenCount() != before {
+		t.Fatalf("shared name: err=%v, tokens %d -> %d", err, before, f.org.TokenCount())
+	}
+	sum, out, err := run(Selector{Apps: []string{"Loader"}, NotInstalled: true}, RevokeOptions{})
+	if err != nil || sum.Selected != 5 || !strings.Contains(out, "--confirm --expect=5") {
+		t.Fatalf("--not-installed dry run: %+v err=%v\n%s", sum, err, out)
+	}
+	if _, _, err := run(Selector{Apps: []string{"Loader"}, NotInstalled: true}, RevokeOptions{Confirm: true, Expect: 4}); err == nil || !strings.Contains(err.Error(), "more than --expect=4") || f.org.TokenCount() != before || f.srv.Requests()["revoke"] != 0 {
+		t.Fatalf("--expect=4 for 5: err=%v, tokens %d -> %d", err, before, f.org.TokenCount())
+	}
+	sum, _, err = run(Selector{Apps: []string{"Loader"}, NotInstalled: true}, RevokeOptions{Confirm: true, Expect: 5})
+	if err != nil || sum.Revoked != 5 || f.org.TokenCount() != before-5 {
+		t.Fatalf("--not-installed --expect=5: %+v err=%v", sum, err)
+	}
+	// A look-alike that differs only in case is picked by --app too (names
+	// match case-insensitively): refused as well.
+	lower := f.org.AddApp(sftest.App{Name: "loader", Installed: false})
+	f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser("loader-lower@example.com", true), App: lower, Created: now.Add(-day)})
+	if _, _, err := run(Selector{Apps: []string{"Loader"}}, RevokeOptions{Confirm: true}); err == nil || !strings.Contains(err.Error(), `loader (not installed)`) || f.org.TokenCount() != before-4 {
+		t.Fatalf("case look-alike: err=%v, tokens %d -> %d", err, before-5, f.org.TokenCount())
+	}
+	f.org.RevokeWhere(func(_, a int) bool { return a == lower })
+	// Told to, a shared name covers every app of it: the approved one and a
+	// second look-alike.
+	look2 := f.org.AddApp(sftest.App{Name: "Loader", Installed: false})
+	f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser("loader-late@example.com", true), App: look2, Created: now.Add(-day)})
+	sum, _, err = run(Selector{Apps: []string{"Loader"}}, RevokeOptions{Confirm: true, AllowSharedName: true})
+	if err != nil || sum.Revoked != 12 || f.org.TokenCount() != before-16 {
+		t.Fatalf("--allow-shared-name: %+v err=%v", sum, err)
+	}
+}
+
+// TestRevokeConfirmsByID: two tokens of one user and app created in the
+// same second. The endpoint answers the first revocation as if it worked
+// but revokes nothing, while the second token is revoked elsewhere. Counting
+// the (user, app, second) tuple took the first for revoked; its Id shows it
+// is still there, and the second is already gone.
+func TestRevokeConfirmsByID(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	sec := f.org.Now().Add(-time.Hour).Truncate(time.Second)
+	u := f.org.AddUser("twice@example.com", true)
+	for _, ms := range []time.Duration{100, 600} {
+		f.org.AddToken(sftest.TokenSpec{User: u, App: 0, Created: sec.Add(ms * time.Millisecond)})
+	}
+	dts := f.org.DeleteTokens()
+	second := dts[len(dts)-1] // the newest token
+	revokeURL := strings.TrimSuffix(f.cfg.Orgs[0].LoginURL, "/") + "/services/oauth2/revoke"
+	audit := &hookWriter{hook: func() {
+		resp, err := http.PostForm(revokeURL, url.Values{"token": {second}})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		resp.Body.Close()
+		// The next revocation, ours of the first token, answers a bare 200.
+		f.srv.Inject(sftest.Fault{Path: "/services/oauth2/revoke", Status: 200, Body: "", ContentType: "text/plain"})
+	}}
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{Users: []string{"twice@example.com"}}, RevokeOptions{Org: "prod", Confirm: true, Rate: 50, Out: &out, Audit: audit})
+	if err == nil || sum.Revoked != 0 || sum.Failed != 1 || sum.AlreadyGone != 1 {
+		t.Fatalf("%+v err=%v\n%s", sum, err, tailOf(out.String()))
+	}
+	if f.org.TokenCount() == 0 || !strings.Contains(out.String(), "failed") {
+		t.Fatalf("output:\n%s", tailOf(out.String()))
 	}
 }

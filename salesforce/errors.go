@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 )
@@ -155,7 +156,33 @@ func ParseErrorBody(body []byte) ([]ErrorDetail, string) {
 			return []ErrorDetail{one.ErrorDetail}, ""
 		}
 	}
+	// The OAuth endpoints (revoke among them) answer errors form-encoded:
+	// error=unsupported_token_type&error_description=this%20token%20type%20is%20not%20supported
+	// (seen in omniphx/forrest#213).
+	if d, ok := parseFormError(trimmed); ok {
+		return []ErrorDetail{d}, ""
+	}
 	return nil, excerpt(trimmed)
+}
+
+// parseFormError decodes a form-encoded OAuth error body. It accepts only a
+// body whose error parameter is a plain code (letters, digits, '_' and '.'),
+// so a page of text that happens to hold "error=" is not taken for one.
+func parseFormError(body string) (ErrorDetail, bool) {
+	if len(body) > 4096 || strings.ContainsAny(body, "<>{}\n\r ") {
+		return ErrorDetail{}, false
+	}
+	v, err := url.ParseQuery(body)
+	if err != nil {
+		return ErrorDetail{}, false
+	}
+	code := v.Get("error")
+	if code == "" || len(code) > 100 || strings.IndexFunc(code, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.')
+	}) >= 0 {
+		return ErrorDetail{}, false
+	}
+	return ErrorDetail{ErrorCode: code, Message: excerpt(v.Get("error_description"))}, true
 }
 
 // excerpt turns an arbitrary body (often an HTML error page) into a short

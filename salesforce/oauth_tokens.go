@@ -16,6 +16,10 @@ import (
 //
 // Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_oauthtoken.htm
 type OauthToken struct {
+	// ID is the token's Id (0CQ...). The object reference says it is always
+	// null, but real orgs return it (troystaylor/SharingIsCaring#2); "" when
+	// null.
+	ID            string `json:"Id"`
 	AppName       string `json:"AppName"`
 	AppMenuItemID string `json:"AppMenuItemId"` // empty when the app is not installed
 	UserID        string `json:"UserId"`
@@ -39,12 +43,13 @@ func (t OauthToken) Username() string {
 	return t.User.Username
 }
 
-// Field lists. Id is not selected: the docs say it is always null.
+// Field lists. Id is selected and used as the token's key where an org
+// returns it; nothing relies on it, since the docs say it is always null.
 // AccessToken and RequestToken are never selected; DeleteToken only by
 // RevocableTokens.
 const (
-	tokenFields       = "AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount"
-	tokenReviewFields = "AppName, AppMenuItemId, UserId, User.IsActive, User.Username, CreatedDate, LastUsedDate, UseCount"
+	tokenFields       = "Id, AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount"
+	tokenReviewFields = "Id, AppName, AppMenuItemId, UserId, User.IsActive, User.Username, CreatedDate, LastUsedDate, UseCount"
 	tokenRevokeFields = tokenReviewFields + ", DeleteToken"
 )
 

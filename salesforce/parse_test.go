@@ -358,3 +358,18 @@ func TestScanAPITotalUsageAllocationsFlat(t *testing.T) {
 		t.Errorf("%.0f allocations for 100 rows, %.0f for 5,000: rows allocate", small, large)
 	}
 }
+
+// TestParseFormErrorBody: the OAuth endpoints' form-encoded errors are
+// decoded; text that merely holds "error=" is not taken for one.
+func TestParseFormErrorBody(t *testing.T) {
+	t.Parallel()
+	d, body := ParseErrorBody([]byte("error=unsupported_token_type&error_description=this%20token%20type%20is%20not%20supported"))
+	if len(d) != 1 || d[0].ErrorCode != "unsupported_token_type" || d[0].Message != "this token type is not supported" || body != "" {
+		t.Errorf("form: %+v %q", d, body)
+	}
+	for _, s := range []string{"error=<script>", "the error=bad thing happened", "error=a%20b", "x=1", "error="} {
+		if d, _ := ParseErrorBody([]byte(s)); d != nil {
+			t.Errorf("%q decoded as %+v", s, d)
+		}
+	}
+}

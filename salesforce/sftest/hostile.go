@@ -30,7 +30,20 @@ type RevokeBehaviour struct {
 	// EchoToken puts the posted token into the error body, as some gateways
 	// and error pages echo the request.
 	EchoToken bool
+	// JSONErrors answers errors as a JSON object ({"error": ...,
+	// "error_description": ...}) instead of the form-encoded body a real org
+	// sends (error=...&error_description=..., see omniphx/forrest#213).
+	JSONErrors bool
+	// OKError answers every revocation with a 200 whose body is this OAuth
+	// error as JSON (say "unsupported_token_type"), and revokes nothing.
+	OKError string
+	// OKLoginPage answers every revocation with a 200 and an HTML login
+	// page, as a proxy or a lost session can, and revokes nothing.
+	OKLoginPage bool
 }
+
+// loginPage is what a 200 login page looks like.
+const loginPage = `<!DOCTYPE html><html><head><title>Login | Salesforce</title></head><body><form method="post" action="/"><input name="username"><input type="password" name="pw"></form></body></html>`
 
 // SetRevokeBehaviour sets how the revoke endpoint answers; the zero value is
 // the documented behaviour.
@@ -56,6 +69,14 @@ func (s *Server) hostileRevoke(w http.ResponseWriter, r *http.Request, tok strin
 	}
 	s.mu.Unlock()
 	switch {
+	case b.OKError != "":
+		writeJSON(w, http.StatusOK, map[string]string{"error": b.OKError, "error_description": "this token type is not supported"})
+		return true
+	case b.OKLoginPage:
+		w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(loginPage))
+		return true
 	case b.RedirectTo != "":
 		code := b.RedirectCode
 		if code == 0 {
@@ -68,7 +89,7 @@ func (s *Server) hostileRevoke(w http.ResponseWriter, r *http.Request, tok strin
 		if b.EchoToken {
 			desc = "invalid token: " + tok + " (" + url.QueryEscape(tok) + ")"
 		}
-		writeOAuthError(w, http.StatusBadRequest, "invalid_token", desc)
+		s.revokeError(w, b, "invalid_token", desc)
 		return true
 	}
 	return false
@@ -114,4 +135,17 @@ func parseDeleteToken(dt string) (uint32, bool) {
 		}
 	}
 	return uint32(seq), i > 0
+}
+
+// revokeError answers a failed revocation: form-encoded, as a real org does,
+// or JSON when JSONErrors is set.
+func (s *Server) revokeError(w http.ResponseWriter, b RevokeBehaviour, code, desc string) {
+	if b.JSONErrors {
+		writeOAuthError(w, http.StatusBadRequest, code, desc)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+	w.WriteHeader(http.StatusBadRequest)
+	// Spaces as %20, as the org writes them.
+	_, _ = w.Write([]byte("error=" + url.PathEscape(code) + "&error_description=" + url.PathEscape(desc)))
 }

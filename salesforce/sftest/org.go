@@ -1,7 +1,7 @@
 // Package sftest is a fake Salesforce org served over real HTTP, for tests,
 // benchmarks and the exporter's --demo. It follows the facts the client was
-// written against: OauthToken's 500-row pages and 2,500-row cursor cap, null
-// Ids, nested relationship objects, +0000 datetimes, JSON-array error bodies,
+// written against: OauthToken's 500-row pages and 2,500-row cursor cap, its
+// Ids (0CQ...), nested relationship objects, +0000 datetimes, JSON-array error bodies,
 // HTML 5xx bodies, token responses without expires_in, quoted EventLogFile CSV
 // and gzip. Where Salesforce's behaviour is not documented, Behaviour switches
 // between the plausible answers.
@@ -26,8 +26,10 @@ type Behaviour struct {
 	// AggregateQuirk, when OauthTokenAggregates is on, makes the accepted
 	// aggregates misbehave as an org might (see AggregateQuirk).
 	AggregateQuirk AggregateQuirk
-	// OauthTokenIDs returns synthetic Ids for OauthToken instead of null.
-	OauthTokenIDs bool
+	// NullOauthTokenIDs answers null for OauthToken.Id, as the object
+	// reference says it always is. Off by default: real orgs return an Id
+	// (0CQ...) for every row (troystaylor/SharingIsCaring#2).
+	NullOauthTokenIDs bool
 	// CappedTotalSize makes a cursor cut at 2,500 rows report totalSize 2500
 	// instead of the full count.
 	CappedTotalSize bool

@@ -73,10 +73,10 @@ func init() {
 		noAggs: func(o *Org) bool { return !o.Behavior.OauthTokenAggregates },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value {
-				if o.Behavior.OauthTokenIDs {
-					return strVal(makeID("0CQ", int(o.tokens[r].seq)+1))
+				if o.Behavior.NullOauthTokenIDs {
+					return value{}
 				}
-				return value{}
+				return strVal(makeID("0CQ", int(o.tokens[r].seq)+1))
 			}),
 			f("AppName", true, true, func(o *Org, r int) value { return strVal(o.apps[o.tokens[r].app].Name) }),
 			f("AppMenuItemId", true, true, func(o *Org, r int) value { return str(o.apps[o.tokens[r].app].MenuItemID) }),

@@ -554,8 +554,11 @@ func (s *Server) checkJWT(r *http.Request, assertion string) (string, string) {
 }
 
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	b := s.revoke
+	s.mu.Unlock()
 	if err := r.ParseForm(); err != nil {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "invalid form")
+		s.revokeError(w, b, "invalid_request", "invalid form")
 		return
 	}
 	tok := r.Form.Get("token")
@@ -563,7 +566,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.org.revokeByDeleteToken(tok) {
-		writeOAuthError(w, http.StatusBadRequest, "invalid_token", "invalid token")
+		s.revokeError(w, b, "invalid_token", "invalid token")
 		return
 	}
 	w.WriteHeader(http.StatusOK)

@@ -81,10 +81,15 @@ func TestShapes(t *testing.T) {
 	u := org.AddUser("u@example.com", false)
 	org.AddToken(TokenSpec{User: u, App: a})
 	_, body := runQuery(t, org, "SELECT Id, AppName, AppMenuItemId, User.IsActive, AppMenuItem.ApplicationId, CreatedDate, LastUsedDate FROM OauthToken")
-	for _, want := range []string{`"Id":null`, `"AppMenuItemId":null`, `"User":{"attributes":{"type":"User","url":"/services/data/v66.0/sobjects/User/`, `"IsActive":false}`, `"AppMenuItem":null`, `+0000"`, `"LastUsedDate":null`} {
+	for _, want := range []string{`"Id":"0CQ`, `"AppMenuItemId":null`, `"User":{"attributes":{"type":"User","url":"/services/data/v66.0/sobjects/User/`, `"IsActive":false}`, `"AppMenuItem":null`, `+0000"`, `"LastUsedDate":null`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("body lacks %s: %s", want, body)
 		}
+	}
+	// The object reference's null Id, behind its switch.
+	org.Behavior.NullOauthTokenIDs = true
+	if _, body := runQuery(t, org, "SELECT Id FROM OauthToken"); !strings.Contains(body, `"Id":null`) {
+		t.Errorf("NullOauthTokenIDs: %s", body)
 	}
 	org.Behavior.OauthTokenAggregates = true
 	_, body = runQuery(t, org, "SELECT AppName, COUNT(CreatedDate), COUNT_DISTINCT(UserId) users FROM OauthToken GROUP BY AppName")
