@@ -334,7 +334,7 @@ func TestECAFailureKeepsThatAppOnly(t *testing.T) {
 	org.AddECA(sftest.ECASpec{Name: "Broken", DeveloperName: "Broken", Users: users[:2], LastUsed: now})
 	org.AddECA(sftest.ECASpec{Name: "Fine", DeveloperName: "Fine", Users: users[:1], LastUsed: now})
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
-	srv.SetECAShape(sftest.ECAShape{OmitUserCount: true}) // no change signal: every app is read each time
+	// The collection has no userCount (as on a real org): every app is read each time.
 	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
@@ -401,6 +401,7 @@ func TestECAUnchangedAppsNotReRead(t *testing.T) {
 		org.AddECA(sftest.ECASpec{Name: name, DeveloperName: name, Users: users[i : i+2], LastUsed: now})
 	}
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.SetECAShape(sftest.ECAShape{UserCount: true}) // the change signal some orgs may send
 	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
 	usageCalls := func() int {
 		srv.ResetCounts()
