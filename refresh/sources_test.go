@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -429,5 +430,80 @@ func TestECAUnchangedAppsNotReRead(t *testing.T) {
 	org.Advance(ecaFullEvery + time.Minute)
 	if full := usageCalls(); full <= changed {
 		t.Errorf("no full read after an hour: %d requests", full)
+	}
+}
+
+// TestECARequestsPerRefresh (issue 21.2): an External Client App with 2,000
+// users costs a few requests a refresh, not one per user: its tokens are
+// OauthToken rows, which the oauth_tokens source reads anyway. The figures
+// stay right.
+func TestECARequestsPerRefresh(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	users := make([]int, 2000)
+	for i := range users {
+		users[i] = org.AddUser(fmt.Sprintf("u%d@example.com", i), i%100 != 0)
+	}
+	org.AddECA(sftest.ECASpec{Name: "Field Companion", DeveloperName: "Field_Companion", Users: users, LastUsed: now.Add(-time.Hour)})
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceECAs))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCounts()
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	total := 0
+	for _, n := range reqs {
+		total += n
+	}
+	t.Logf("requests per refresh (oauth_tokens and external_client_apps): %d %v", total, reqs)
+	if reqs["apps_oauth_usage"] > 2 || total > 10 {
+		t.Errorf("%d requests a refresh (%d to the App OAuth Usage resources) for one ECA of 2,000 users; want at most 10 (2)", total, reqs["apps_oauth_usage"])
+	}
+	var eca []AppUsage
+	for _, a := range r.Snapshot().Apps {
+		if a.Tokens > 0 || a.Kind == KindExternalClientApp {
+			eca = append(eca, a)
+		}
+	}
+	if len(eca) != 1 || eca[0].Kind != KindExternalClientApp || eca[0].Users != 2000 || eca[0].Tokens != 2000 || eca[0].InactiveTokens != 20 {
+		t.Errorf("apps with tokens: %+v, want the one ECA with 2,000 users and tokens, 20 of them inactive", eca)
+	}
+}
+
+// TestECATokensPerUserWhenOauthTokenIsLimited: without Customize
+// Application OauthToken shows only the integration user's tokens; the
+// External Client App's figures then come from the per-user reads, and its
+// OauthToken rows are not counted on top.
+func TestECATokensPerUserWhenOauthTokenIsLimited(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	users := []int{org.IntegrationUser(), org.AddUser("a@example.com", true), org.AddUser("b@example.com", true)}
+	org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: users, TokensPerUser: 2, LastUsed: now.Add(-time.Hour)})
+	org.RestrictTokensToIntegrationUser(true)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceECAs))
+	for range 2 {
+		srv.ResetCounts()
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range r.Snapshot().Apps {
+			got = append(got, fmt.Sprintf("%s %s tokens=%d users=%d", a.Kind, a.Name, a.Tokens, a.Users))
+		}
+		if want := "external_client_app Partner Sync tokens=6 users=3"; strings.Join(got, "; ") != want {
+			t.Errorf("apps: %v, want %s", got, want)
+		}
+		if n := srv.Requests()["apps_oauth_usage"]; n < 3 {
+			t.Errorf("%d App OAuth Usage requests: the per-user reads did not happen", n)
+		}
 	}
 }

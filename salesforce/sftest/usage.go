@@ -188,6 +188,22 @@ func (o *Org) ECAIndex(name string) int {
 	return -1
 }
 
+// ECAConsumerID returns the 888 Id of an External Client App's OAuth
+// consumer (what /apps/oauth/credentials/{appId} lists), or "". A real org
+// may stamp the app's ApiTotalUsage rows with it (CONNECTED_APP_ID), the
+// prefix that otherwise marks Salesforce's own apps: tests write their
+// ECA usage rows with it.
+func (o *Org) ECAConsumerID(name string) string {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	for i, e := range o.ecas {
+		if e.name == name {
+			return makeID("888", 7000+i+1)
+		}
+	}
+	return ""
+}
+
 // ecaUsersLocked lists the users holding live tokens of an External Client
 // App, in the order of their first token, with those tokens' row indexes.
 func (o *Org) ecaUsersLocked(e *eca) (users []int, tokens map[int][]int) {
