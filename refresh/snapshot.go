@@ -48,6 +48,7 @@ type AppUsage struct {
 	// of an External Client App: its token rows, which the review and
 	// revoke file under its Id.
 	OauthTokenGroups []TokenGroup
+
 	FirstSeen time.Time // when the exporter first saw the app (kept across restarts)
 	stateKey  string    // its key in the state's first-seen times (firstSeenKey), set by build
 

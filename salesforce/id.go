@@ -42,4 +42,6 @@ func IsInternalAppID(id string) bool { return len(id) >= IDKeyLength && strings.
 // IsExternalClientAppID reports whether an id (15 or 18 characters) is an
 // External Client App's (prefix 0xI): the ExternalClientApplication Id, the
 // App OAuth Usage identifier, and an ECA's AppMenuItem.ApplicationId.
-func IsExternalClientAppID(id string) bool { return len(id) >= IDKeyLength && strings.HasPrefix(id, "0xI") }
+func IsExternalClientAppID(id string) bool {
+	return len(id) >= IDKeyLength && strings.HasPrefix(id, "0xI")
+}
