@@ -217,7 +217,7 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 	for _, e := range p.ECAs {
 		a := ecaRow(e.ID, e.Name)
 		if e.HasTokens {
-			a.HasTokens = true
+			a.HasTokens, a.TokensPerUser = true, true
 			a.TokenStats = e.TokenStats
 		} else {
 			// Its tokens are OauthToken rows, folded in above.

@@ -48,6 +48,10 @@ type AppUsage struct {
 	// of an External Client App: its token rows, which the review and
 	// revoke file under its Id.
 	OauthTokenGroups []TokenGroup
+	// TokensPerUser marks an External Client App whose figures were read
+	// per user from the App OAuth Usage resources (OauthToken could not show
+	// every user's tokens): its OauthToken rows are not counted again.
+	TokensPerUser bool
 
 	FirstSeen time.Time // when the exporter first saw the app (kept across restarts)
 	stateKey  string    // its key in the state's first-seen times (firstSeenKey), set by build
