@@ -507,3 +507,51 @@ func TestECATokensPerUserWhenOauthTokenIsLimited(t *testing.T) {
 		}
 	}
 }
+
+// TestECAOrgVariants: an External Client App is one row with its figures
+// whether its tokens carry an AppMenuItem (ApplicationId 0xI…) or none, and
+// whether the org answers SOQL on ExternalClientApplication or not (then
+// the usage collection alone lists it). No uninstalled connected app
+// appears for it.
+func TestECAOrgVariants(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name            string
+		menuItems, soql bool
+	}{
+		{"no menu item", false, true},
+		{"a 0xI menu item", true, true},
+		{"no ExternalClientApplication", false, false},
+		{"a 0xI menu item, no ExternalClientApplication", true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			org := sftest.NewOrg()
+			now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+			org.SetNow(now)
+			org.Behavior.ECAMenuItems = c.menuItems
+			org.Behavior.NoExternalClientApplication = !c.soql
+			crm := org.AddApp(sftest.App{Name: "CRM Sync", Installed: true})
+			a, b := org.AddUser("a@example.com", true), org.AddUser("b@example.com", false)
+			org.AddToken(sftest.TokenSpec{User: a, App: crm, Created: now.Add(-time.Hour)})
+			org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: []int{a, b}, TokensPerUser: 2, LastUsed: now.Add(-time.Hour)})
+			_, ts := sftest.Start(t, org, sftest.TestCredentials)
+			r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceApps, config.SourceECAs))
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range r.Snapshot().Apps {
+				got = append(got, fmt.Sprintf("%s %s id=%s installed=%v tokens=%d users=%d inactive=%d", a.Kind, a.Name, a.ID, a.Installed, a.Tokens, a.Users, a.InactiveTokens))
+			}
+			eca := org.Apps()[org.ECAIndex("Partner Sync")].ID
+			want := []string{
+				"connected_app CRM Sync id=" + org.Apps()[crm].ID + " installed=true tokens=1 users=1 inactive=0",
+				"external_client_app Partner Sync id=" + eca + " installed=true tokens=4 users=2 inactive=2",
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}
