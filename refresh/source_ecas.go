@@ -71,10 +71,6 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 	if err := s.readSOQL(ctx, e); err != nil {
 		return err
 	}
-	listed := make(map[string]bool, len(apps))
-	for _, a := range apps {
-		listed[salesforce.ID(a.Identifier).Key()] = true
-	}
 	byKey := map[string]salesforce.ExternalClientApplication{}
 	for _, r := range s.soql {
 		byKey[salesforce.ID(r.ID).Key()] = r
@@ -87,11 +83,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 	for _, a := range apps {
 		out = append(out, ecaFrom(a, byKey))
 	}
-	for _, r := range s.soql {
-		if !listed[salesforce.ID(r.ID).Key()] {
-			out = append(out, ecaUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel})
-		}
-	}
+	out = append(out, s.unlisted(apps, false)...)
 	s.apps, s.degraded, s.known = out, 0, true
 	s.last, s.userCounts, s.lastFull = nil, nil, time.Time{}
 	return nil
@@ -109,6 +101,23 @@ func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplicat
 		}
 	}
 	return u
+}
+
+// unlisted is the ExternalClientApplication rows the usage collection does
+// not list: apps nobody has authorized, whose figures are zero when read per
+// user (perUser).
+func (s *ecaSource) unlisted(apps []salesforce.ECA, perUser bool) []ecaUsage {
+	listed := make(map[string]bool, len(apps))
+	for _, a := range apps {
+		listed[salesforce.ID(a.Identifier).Key()] = true
+	}
+	var out []ecaUsage
+	for _, r := range s.soql {
+		if !listed[salesforce.ID(r.ID).Key()] {
+			out = append(out, ecaUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel, HasTokens: perUser})
+		}
+	}
+	return out
 }
 
 // readSOQL reads ExternalClientApplication. An org that refuses the query
@@ -201,16 +210,7 @@ func (s *ecaSource) readTokens(ctx context.Context, e *env, apps []salesforce.EC
 		}
 		out = append(out, u)
 	}
-	listed := make(map[string]bool, len(apps))
-	for _, a := range apps {
-		listed[salesforce.ID(a.Identifier).Key()] = true
-	}
-	for _, r := range s.soql {
-		if !listed[salesforce.ID(r.ID).Key()] {
-			// No OAuth usage to read: an app nobody has authorized.
-			out = append(out, ecaUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel, HasTokens: true})
-		}
-	}
+	out = append(out, s.unlisted(apps, true)...)
 	inactive, err := inactiveAmong(ctx, e.client, userIDs)
 	if err != nil {
 		return err
