@@ -199,6 +199,9 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 		if name == config.SourceOAuthTokens {
 			tokensComplete = s.Enabled && s.Works && s.HasPermission != nil && *s.HasPermission
 		}
+		if name == config.SourceECAs && s.Enabled && s.Works && !tokensComplete && s.Apps != nil && *s.Apps > 0 {
+			co.Notes = append(co.Notes, "external_client_apps reads every user's tokens of each External Client App, a request per user and app each refresh, because oauth_tokens cannot show them: enable oauth_tokens and grant Customize Application to read them from OauthToken at no extra cost")
+		}
 		if err != nil {
 			s.Error = clean(err)
 		}

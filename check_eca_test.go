@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,10 @@ func TestCheckPricesECAUsers(t *testing.T) {
 		rep := decodeCheck(t, out)
 		if len(rep.Orgs) != 1 {
 			t.Fatalf("report: %s\n%s", out, errOut)
+		}
+		noted := strings.Contains(strings.Join(rep.Orgs[0].Notes, "\n"), "grant Customize Application to read them from OauthToken")
+		if noted == c.tokens {
+			t.Errorf("oauth_tokens enabled=%v: the note on per-user reads is there: %v; notes %q", c.tokens, noted, rep.Orgs[0].Notes)
 		}
 		for _, s := range rep.Orgs[0].Sources {
 			if s.Source == "external_client_apps" && (!s.Works || s.RequestsPerDay != c.want) {
