@@ -184,6 +184,9 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 		}
 	}
 	var limits salesforce.Limits
+	// tokensComplete: the oauth_tokens source works and sees every user's
+	// tokens, External Client Apps' included (config.Sources lists it first).
+	tokensComplete := false
 	for _, name := range config.Sources {
 		s := checkSource{Source: name, Enabled: o.SourceEnabled(name), Permission: sourcePermission[name]}
 		if permErr == nil {
@@ -191,8 +194,14 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 			s.HasPermission = &has
 		}
 		perDay := float64(24*time.Hour) / float64(o.SourceInterval(name))
-		err := probeSource(ctx, c, name, &s, perDay, &limits, o)
+		err := probeSource(ctx, c, name, &s, perDay, &limits, o, tokensComplete)
 		s.Works = err == nil
+		if name == config.SourceOAuthTokens {
+			tokensComplete = s.Enabled && s.Works && s.HasPermission != nil && *s.HasPermission
+		}
+		if name == config.SourceECAs && s.Enabled && s.Works && !tokensComplete && s.Apps != nil && *s.Apps > 0 {
+			co.Notes = append(co.Notes, "external_client_apps reads every user's tokens of each External Client App, a request per user and app each refresh, because oauth_tokens cannot show them: enable oauth_tokens and grant Customize Application to read them from OauthToken at no extra cost")
+		}
 		if err != nil {
 			s.Error = clean(err)
 		}
@@ -269,7 +278,7 @@ func loginHint(e *salesforce.AuthError) string {
 
 // probeSource makes the cheapest call that proves the source works, and
 // estimates its daily requests.
-func probeSource(ctx context.Context, c *salesforce.Client, name string, s *checkSource, perDay float64, limits *salesforce.Limits, o config.Org) error {
+func probeSource(ctx context.Context, c *salesforce.Client, name string, s *checkSource, perDay float64, limits *salesforce.Limits, o config.Org, tokensComplete bool) error {
 	ptr := func(n int) *int { return &n }
 	day := func(perRefresh float64) int64 { return int64(math.Ceil(perRefresh * perDay)) }
 	switch name {
@@ -367,11 +376,45 @@ func probeSource(ctx context.Context, c *salesforce.Client, name string, s *chec
 			return err
 		}
 		s.Apps = ptr(len(apps))
-		// One page of apps, then per app its users and per user its tokens:
-		// at least two requests per app.
-		s.RequestsPerDay = day(1 + 2*float64(len(apps)))
+		perRefresh, err := ecaRequestsPerRefresh(ctx, c, apps, tokensComplete)
+		if err != nil {
+			return err
+		}
+		s.RequestsPerDay = day(perRefresh)
 	}
 	return nil
+}
+
+// ecaSampleApps bounds the External Client Apps whose users check counts;
+// the cost of the others is taken as their average.
+const ecaSampleApps = 20
+
+// ecaRequestsPerRefresh prices one refresh of the external_client_apps
+// source: the app collection's pages (the last one empty) and the
+// ExternalClientApplication query. When OauthToken cannot show every user's
+// tokens (tokensComplete false), each app's users are read too, page by
+// page, then each user's tokens (one request per user and app), and the
+// deactivated users among them, 200 to a query.
+func ecaRequestsPerRefresh(ctx context.Context, c *salesforce.Client, apps []salesforce.ECA, tokensComplete bool) (float64, error) {
+	pages := func(n int) float64 { return float64((n+99)/100 + 1) } // the last one empty
+	cost := pages(len(apps)) + 1
+	if tokensComplete || len(apps) == 0 {
+		return cost, nil
+	}
+	var perUser float64
+	users := 0
+	sample := apps[:min(len(apps), ecaSampleApps)]
+	for _, a := range sample {
+		us, err := c.ECAUsers(ctx, a.Identifier)
+		if err != nil {
+			return 0, fmt.Errorf("count the users of External Client App %s: %w", a.Identifier, err)
+		}
+		perUser += pages(len(us)) + float64(len(us))
+		users += len(us)
+	}
+	perUser *= float64(len(apps)) / float64(len(sample))
+	users = int(math.Ceil(float64(users) * float64(len(apps)) / float64(len(sample))))
+	return cost + perUser + math.Ceil(float64(users)/200), nil
 }
 
 func writeCheckText(w io.Writer, rep checkReport) {

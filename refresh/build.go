@@ -66,7 +66,14 @@ func firstSeenKey(a *AppUsage) string {
 //     app uninstalled once the apps source has read the org; no menu item at
 //     all is uninstalled.
 //   - Installed apps nobody has authorized still get a row.
-//   - An External Client App is its own row, keyed by its Id.
+//   - An External Client App is its own row, keyed by its Id (0xI). Its
+//     tokens are OauthToken rows too: a group whose AppMenuItem has a 0xI
+//     ApplicationId, or, without a menu item (the usual case), whose AppName
+//     is the name, label or developer name of exactly one External Client
+//     App, is that app's. Its token figures come from those rows, unless the
+//     external_client_apps source read them per user (ecaUsage.HasTokens:
+//     OauthToken cannot show every user's tokens), which then win. Either
+//     way the app is one row, never an uninstalled connected app.
 //   - An app whose ConnectedApplication Id is unknown but whose menu item
 //     is known takes the AppMenuItem Id as its Id (the app_id label), so
 //     two same-named apps never share one series; OauthToken rows of two
@@ -81,7 +88,9 @@ func firstSeenKey(a *AppUsage) string {
 //     matches no app goes to a same-named app without an Id (an uninstalled
 //     one), or to a new row when there is none; when every same-named app
 //     has another Id, the usage row gets a row of its own.
-//   - An API usage Id with the 888 prefix (salesforce.IsInternalAppID) is a
+//   - An API usage Id with the 888 prefix (salesforce.IsInternalAppID) is
+//     an External Client App's OAuth consumer when the row's name is that of
+//     exactly one External Client App. Otherwise it is a
 //     Salesforce-internal app: it never matches an app by name, and gets a
 //     row of its own per Id, kind salesforce_internal, installed, named
 //     InternalApp when the row has no name. It is never an uninstalled or
@@ -142,10 +151,56 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		}
 		return a
 	}
+	// External Client Apps, by Id and by any of their names (lower case; ""
+	// when two apps share the name, which then matches neither).
+	ecaByKey := map[string]*ecaUsage{}
+	ecaByName := map[string]string{}
+	for i := range p.ECAs {
+		e := &p.ECAs[i]
+		ecaByKey[salesforce.ID(e.ID).Key()] = e
+		for _, n := range []string{e.Name, e.Label, e.DeveloperName} {
+			if n == "" {
+				continue
+			}
+			n = strings.ToLower(n)
+			if prev, ok := ecaByName[n]; ok && !salesforce.ID(prev).Same(salesforce.ID(e.ID)) {
+				ecaByName[n] = ""
+			} else {
+				ecaByName[n] = e.ID
+			}
+		}
+	}
+	ecaRow := func(id, name string) *AppUsage {
+		init := AppUsage{Name: name, ID: id, Kind: KindExternalClientApp, Installed: true}
+		if e, ok := ecaByKey[salesforce.ID(id).Key()]; ok {
+			init.Name, init.ID = e.Name, e.ID
+		}
+		return get("e|"+salesforce.ID(id).Key(), init)
+	}
+	// ecaOf is the External Client App an OauthToken group belongs to, or "".
+	ecaOf := func(t appTokens) string {
+		if t.MenuItemID != "" {
+			if m, ok := menuByID[t.MenuItemID]; ok && salesforce.IsExternalClientAppID(m.ApplicationID) {
+				return m.ApplicationID
+			}
+			return ""
+		}
+		return ecaByName[strings.ToLower(t.Name)]
+	}
 	if p.TokensKnown {
 		snap.HasTokenTotals = true
 		snap.InactiveUsers = p.InactiveUsers
 		for _, t := range p.Tokens {
+			if id := ecaOf(t); id != "" {
+				a := ecaRow(id, t.Name)
+				a.HasTokens = true
+				a.OauthTokenGroups = append(a.OauthTokenGroups, TokenGroup{AppName: t.Name, MenuItemID: t.MenuItemID})
+				if e, ok := ecaByKey[salesforce.ID(id).Key()]; !ok || !e.HasTokens {
+					// Figures read per user (HasTokens) already count these rows.
+					addTokenStats(&a.TokenStats, t.TokenStats)
+				}
+				continue
+			}
 			a := get("c|"+t.Name+"|"+t.MenuItemID, connected(t.Name, t.MenuItemID))
 			a.HasTokens = true
 			a.TokenStats = t.TokenStats
@@ -164,9 +219,14 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		a.HasTokens = p.TokensKnown
 	}
 	for _, e := range p.ECAs {
-		a := get("e|"+e.ID, AppUsage{Name: e.Name, ID: e.ID, Kind: KindExternalClientApp, Installed: true})
-		a.HasTokens = true
-		a.TokenStats = e.TokenStats
+		a := ecaRow(e.ID, e.Name)
+		if e.HasTokens {
+			a.HasTokens, a.TokensPerUser = true, true
+			a.TokenStats = e.TokenStats
+		} else {
+			// Its tokens are OauthToken rows, folded in above.
+			a.HasTokens = a.HasTokens || p.TokensKnown
+		}
 	}
 	// Match usage, sessions and logins to apps: by Id when the data has one, else by name.
 	byName := map[string][]*AppUsage{}
@@ -185,6 +245,14 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 			}
 		}
 		if salesforce.IsInternalAppID(id) {
+			// An External Client App's OAuth consumer has an 888 Id too: a row
+			// named as one External Client App is that app's.
+			if eid := ecaByName[strings.ToLower(name)]; eid != "" {
+				if a, ok := apps["e|"+salesforce.ID(eid).Key()]; ok {
+					byID[salesforce.ID(id).Key()] = a
+					return a
+				}
+			}
 			return internalApp(get, byID, name, id)
 		}
 		cands := byName[strings.ToLower(name)]
@@ -307,6 +375,22 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
 	})
 	return snap, added
+}
+
+// addTokenStats adds one OauthToken group's figures to an app's. Users is
+// then an upper bound: a user holding tokens in both groups counts twice.
+func addTokenStats(to *salesforce.TokenStats, t salesforce.TokenStats) {
+	to.Tokens += t.Tokens
+	to.Users += t.Users
+	to.Uses += t.Uses
+	to.Stale += t.Stale
+	to.InactiveTokens += t.InactiveTokens
+	if t.LastUsed.After(to.LastUsed) {
+		to.LastUsed = t.LastUsed
+	}
+	if !t.FirstAuthorized.IsZero() && (to.FirstAuthorized.IsZero() || t.FirstAuthorized.Before(to.FirstAuthorized)) {
+		to.FirstAuthorized = t.FirstAuthorized
+	}
 }
 
 // seenNow reports whether an app counts as seen for its first-seen time's

@@ -18,6 +18,7 @@ const (
 	loaderID15 = "0H4000000000001"
 	mobileID18 = "0H4000000000002AAA"
 	ecaID18    = "0xI000000000001AAA"
+	ecaID2     = "0xI000000000002AAA"
 )
 
 func tokens(name, menu string, n int64) appTokens {
@@ -113,11 +114,63 @@ func TestBuildAppMatching(t *testing.T) {
 		name: "an External Client App is its own row, apart from a same-named connected app",
 		parts: with(installed, func(p *parts) {
 			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3)}
-			p.ECAs = []ecaUsage{{ID: ecaID18, Name: "Data Loader", TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}}}
+			p.ECAs = []ecaUsage{{ID: ecaID18, Name: "Data Loader", HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}}}
 		}),
 		want: []string{
 			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=3 req7d=0 sessions=0`,
 			`external_client_app "Data Loader" id=` + ecaID18 + ` menu= installed=true known=false tokens=1 req7d=0 sessions=0`,
+		},
+	}, {
+		// Issue 21.1: OauthToken holds ECA tokens, usually without a menu item.
+		name: "ECA token rows without a menu item are the ECA's, matched by label or developer name",
+		parts: parts{
+			TokensKnown: true, Tokens: []appTokens{tokens("Partner Sync", "", 4), tokens("field_companion", "", 2)},
+			ECAs: []ecaUsage{{ID: ecaID18, Name: "Partner Sync", DeveloperName: "Partner_Sync"}, {ID: ecaID2, Name: "Field Companion", DeveloperName: "Field_Companion"}},
+		},
+		want: []string{
+			`external_client_app "Field Companion" id=` + ecaID2 + ` menu= installed=true known=false tokens=2 req7d=0 sessions=0`,
+			`external_client_app "Partner Sync" id=` + ecaID18 + ` menu= installed=true known=false tokens=4 req7d=0 sessions=0`,
+		},
+	}, {
+		name: "ECA token rows whose menu item has a 0xI ApplicationId are the ECA's, with or without the ECA source",
+		parts: with(installed, func(p *parts) {
+			p.MenuItems = append(p.MenuItems, salesforce.AppMenuItem{ID: "0PpE1", ApplicationID: ecaID18[:15], Label: "Partner Sync"}, salesforce.AppMenuItem{ID: "0PpE2", ApplicationID: ecaID2[:15], Label: "Unlisted"})
+			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Partner Sync", "0PpE1", 2), tokens("Partner Sync", "", 1), tokens("Unlisted", "0PpE2", 5)}
+			p.ECAs = []ecaUsage{{ID: ecaID18, Name: "Partner Sync"}}
+		}),
+		want: []string{
+			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=0 req7d=0 sessions=0`,
+			`external_client_app "Partner Sync" id=` + ecaID18 + ` menu= installed=true known=false tokens=3 req7d=0 sessions=0`,
+			`external_client_app "Unlisted" id=` + ecaID2[:15] + ` menu= installed=true known=false tokens=5 req7d=0 sessions=0`,
+		},
+	}, {
+		name: "figures read per user win over the ECA's OauthToken rows, which are not counted twice",
+		parts: parts{
+			TokensKnown: true, Tokens: []appTokens{tokens("Partner Sync", "", 1)},
+			ECAs: []ecaUsage{{ID: ecaID18, Name: "Partner Sync", HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 7, Users: 3}}},
+		},
+		want: []string{`external_client_app "Partner Sync" id=` + ecaID18 + ` menu= installed=true known=false tokens=7 req7d=0 sessions=0`},
+	}, {
+		name: "two ECAs sharing a name take no token rows by name",
+		parts: parts{
+			TokensKnown: true, Tokens: []appTokens{tokens("Twin", "", 1)},
+			ECAs: []ecaUsage{{ID: ecaID18, Name: "Twin"}, {ID: ecaID2, Name: "Other", DeveloperName: "twin"}},
+		},
+		want: []string{
+			`connected_app "Twin" id= menu= installed=false known=false tokens=1 req7d=0 sessions=0`,
+			`external_client_app "Other" id=` + ecaID2 + ` menu= installed=true known=false tokens=0 req7d=0 sessions=0`,
+			`external_client_app "Twin" id=` + ecaID18 + ` menu= installed=true known=false tokens=0 req7d=0 sessions=0`,
+		},
+	}, {
+		// Issue 21.7: an ECA's OAuth consumer has an 888 Id.
+		name: "an 888 usage Id named as an ECA is that ECA's; other 888 Ids stay internal",
+		parts: parts{
+			ECAs:     []ecaUsage{{ID: ecaID18, Name: "Partner Sync", DeveloperName: "Partner_Sync"}},
+			APIUsage: usage([4]string{"Partner Sync", "888000000000001", "888000000000001", "5"}, [4]string{"", "888000000000002", "888000000000002", "2"}),
+		},
+		want: []string{
+			`external_client_app "Partner Sync" id=` + ecaID18 + ` menu= installed=true known=false tokens=0 req7d=5 sessions=0`,
+			`salesforce_internal "` + InternalApp + `" id=888000000000002 menu= installed=true known=false tokens=0 req7d=2 sessions=0`,
 		},
 	}, {
 		name:  "an unknown 0xI usage Id is an External Client App",

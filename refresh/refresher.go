@@ -186,6 +186,17 @@ func (r *Refresher) Run(ctx context.Context) {
 	}
 }
 
+// oauthTokensComplete reports whether the oauth_tokens source is enabled, has
+// read the org, and sees every user's tokens (see env).
+func (r *Refresher) oauthTokensComplete() bool {
+	for _, s := range r.sources {
+		if t, ok := s.src.(*tokensSource); ok {
+			return s.status.Enabled && t.known && !t.visibilityLimited
+		}
+	}
+	return false
+}
+
 func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	start := r.now()
 	before := r.budget.total()
@@ -195,7 +206,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	r.syncDetection()
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, oneShot: r.oneShot, writes: r.writes})
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, oneShot: r.oneShot, writes: r.writes, oauthTokensComplete: r.oauthTokensComplete()})
 	cancel()
 	if ctx.Err() != nil {
 		return

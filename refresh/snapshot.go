@@ -44,6 +44,15 @@ type AppUsage struct {
 	// HasTokens is true when the OAuth token figures (TokenStats) are known.
 	HasTokens bool
 	salesforce.TokenStats
+	// OauthTokenGroups are the OauthToken (AppName, AppMenuItemId) groups
+	// of an External Client App: its token rows, which the review and
+	// revoke file under its Id.
+	OauthTokenGroups []TokenGroup
+	// TokensPerUser marks an External Client App whose figures were read
+	// per user from the App OAuth Usage resources (OauthToken could not show
+	// every user's tokens): its OauthToken rows are not counted again.
+	TokensPerUser bool
+
 	FirstSeen time.Time // when the exporter first saw the app (kept across restarts)
 	stateKey  string    // its key in the state's first-seen times (firstSeenKey), set by build
 
@@ -60,6 +69,11 @@ type AppUsage struct {
 	// Detection is the app's network and object figures over the 24h
 	// window; nil when the detection baseline has never seen the app.
 	Detection *detect.AppFigures
+}
+
+// TokenGroup names OauthToken rows by what they carry of their app.
+type TokenGroup struct {
+	AppName, MenuItemID string
 }
 
 // DetectionInfo is what the org's detection figures are counted over.

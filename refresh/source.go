@@ -58,6 +58,10 @@ type env struct {
 	// oneShot: no later refresh completes this one (Refresher.SetOneShot).
 	oneShot bool
 	writes  storageWrites // nil when nothing is written
+	// oauthTokensComplete is set when the oauth_tokens source is enabled,
+	// has read the org and sees every user's tokens: External Client App
+	// tokens, which are OauthToken rows too, then come from it.
+	oauthTokensComplete bool
 }
 
 // stateChanged marks the org's state for saving at the next publish.

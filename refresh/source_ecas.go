@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,16 +13,31 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
-// ecaUsage is one External Client App's OAuth figures.
+// ecaUsage is one External Client App: its names and, when read from the
+// App OAuth Usage resources, its OAuth figures.
 type ecaUsage struct {
 	ID, Name string
+	// DeveloperName and Label are its other names: an OauthToken row of the
+	// app without an AppMenuItem carries only its name (AppName).
+	DeveloperName, Label string
+	// HasTokens is set when the figures were read per user from the App
+	// OAuth Usage resources; otherwise OauthToken's rows give them (build).
+	HasTokens bool
 	salesforce.TokenStats
 }
 
-// ecaSource reads the External Client Apps and their per-user tokens from
-// the apps OAuth usage API.
+// ecaSource lists the External Client Apps (the App OAuth Usage collection
+// and ExternalClientApplication). Their tokens are OauthToken rows, which
+// the oauth_tokens source reads anyway: only when it cannot see every
+// user's tokens (it is disabled, or its user lacks Customize Application)
+// does this source read each app's users and each user's tokens, at one
+// request per user and app.
 type ecaSource struct {
 	apps []ecaUsage
+	// soql is ExternalClientApplication's last good rows; soqlRefused is
+	// set when the org refuses the query (an older org or API version).
+	soql        []salesforce.ExternalClientApplication
+	soqlRefused bool
 	// last is each app's last good figures, by app Id: an app whose read
 	// fails keeps them (and counts in degraded) while the others go on.
 	last     map[string]ecaUsage
@@ -45,14 +61,92 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 	apps, err := e.client.ECAs(ctx)
 	if err != nil {
 		var apiErr *salesforce.APIError
-		if errors.As(err, &apiErr) && errors.Is(apiErr, salesforce.ErrNotFound) {
-			// The resource is v59.0 and later; an older API version or an org
-			// without External Client Apps has nothing to report.
-			s.apps, s.last, s.degraded, s.known = nil, nil, 0, true
-			return nil
+		if !errors.As(err, &apiErr) || !errors.Is(apiErr, salesforce.ErrNotFound) {
+			return permissionError(err, "View Setup and Configuration")
 		}
-		return permissionError(err, "View Setup and Configuration")
+		// The resource is v59.0 and later; an older API version or an org
+		// without External Client Apps has no usage to report.
+		apps = nil
 	}
+	if err := s.readSOQL(ctx, e); err != nil {
+		return err
+	}
+	byKey := map[string]salesforce.ExternalClientApplication{}
+	for _, r := range s.soql {
+		byKey[salesforce.ID(r.ID).Key()] = r
+	}
+	if !e.oauthTokensComplete {
+		return s.readTokens(ctx, e, apps, byKey)
+	}
+	// OauthToken holds the apps' tokens: no per-user reads.
+	out := make([]ecaUsage, 0, len(apps)+len(s.soql))
+	for _, a := range apps {
+		out = append(out, ecaFrom(a, byKey))
+	}
+	out = append(out, s.unlisted(apps, false)...)
+	s.apps, s.degraded, s.known = out, 0, true
+	s.last, s.userCounts, s.lastFull = nil, nil, time.Time{}
+	return nil
+}
+
+// ecaFrom is an app of the usage collection, with the names
+// ExternalClientApplication gives it.
+func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) ecaUsage {
+	u := ecaUsage{ID: a.Identifier, Name: a.DisplayName(), DeveloperName: a.DeveloperName, Label: a.Label}
+	if r, ok := soql[salesforce.ID(a.Identifier).Key()]; ok {
+		u.Label = cmp.Or(r.MasterLabel, u.Label)
+		u.DeveloperName = cmp.Or(u.DeveloperName, r.DeveloperName)
+		if a.Name == "" && a.Label == "" && r.MasterLabel != "" {
+			u.Name = r.MasterLabel
+		}
+	}
+	return u
+}
+
+// unlisted is the ExternalClientApplication rows the usage collection does
+// not list: apps nobody has authorized, whose figures are zero when read per
+// user (perUser).
+func (s *ecaSource) unlisted(apps []salesforce.ECA, perUser bool) []ecaUsage {
+	listed := make(map[string]bool, len(apps))
+	for _, a := range apps {
+		listed[salesforce.ID(a.Identifier).Key()] = true
+	}
+	var out []ecaUsage
+	for _, r := range s.soql {
+		if !listed[salesforce.ID(r.ID).Key()] {
+			out = append(out, ecaUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel, HasTokens: perUser})
+		}
+	}
+	return out
+}
+
+// readSOQL reads ExternalClientApplication. An org that refuses the query
+// (INVALID_TYPE, no access) has only the usage collection; another failure
+// keeps the last good rows, so that no app blinks out for one refresh.
+func (s *ecaSource) readSOQL(ctx context.Context, e *env) error {
+	rows, err := e.client.ExternalClientApplications(ctx)
+	if err == nil {
+		s.soql, s.soqlRefused = rows, false
+		return nil
+	}
+	if salesforce.IsSourceWide(err) {
+		return err
+	}
+	var apiErr *salesforce.APIError
+	if errors.As(err, &apiErr) && (apiErr.Code() == "INVALID_TYPE" || apiErr.Code() == "INSUFFICIENT_ACCESS" || errors.Is(apiErr, salesforce.ErrForbidden)) {
+		if !s.soqlRefused {
+			e.logger.Info("The org does not answer SOQL on ExternalClientApplication; External Client Apps are listed from the App OAuth Usage resource only", "err", err)
+		}
+		s.soql, s.soqlRefused = nil, true
+		return nil
+	}
+	e.logger.Warn("Could not read ExternalClientApplication; keeping its last rows", "err", err)
+	return nil
+}
+
+// readTokens reads each app's users and each user's tokens from the App
+// OAuth Usage resources: the fallback when OauthToken cannot show them.
+func (s *ecaSource) readTokens(ctx context.Context, e *env, apps []salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) error {
 	now := e.client.ServerNow()
 	cutoff := salesforce.StaleCutoff(now, e.settings.StaleAfter)
 	var out []ecaUsage
@@ -71,7 +165,8 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		}
 		if prev, ok := s.last[a.Identifier]; ok && !full && a.UserCount != nil {
 			if n, seen := s.userCounts[a.Identifier]; seen && n == *a.UserCount {
-				prev.Name = a.DisplayName()
+				names := ecaFrom(a, soql)
+				prev.Name, prev.DeveloperName, prev.Label = names.Name, names.DeveloperName, names.Label
 				out = append(out, prev)
 				continue
 			}
@@ -87,12 +182,14 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 			delete(counts, a.Identifier) // read it again next time
 			e.logger.Warn("Could not read an External Client App's tokens; serving its last figures", "app_id", a.Identifier, "err", err)
 			if prev, ok := s.last[a.Identifier]; ok {
-				prev.Name = a.DisplayName()
+				names := ecaFrom(a, soql)
+				prev.Name, prev.DeveloperName, prev.Label = names.Name, names.DeveloperName, names.Label
 				out = append(out, prev)
 			}
 			continue
 		}
-		u := ecaUsage{ID: a.Identifier, Name: a.DisplayName()}
+		u := ecaFrom(a, soql)
+		u.HasTokens = true
 		u.Users = int64(len(users))
 		for _, usr := range users {
 			for _, t := range usr.Tokens {
@@ -113,6 +210,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		}
 		out = append(out, u)
 	}
+	out = append(out, s.unlisted(apps, true)...)
 	inactive, err := inactiveAmong(ctx, e.client, userIDs)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -447,7 +448,7 @@ func TestECAFailureKeepsThatAppOnly(t *testing.T) {
 	org.AddECA(sftest.ECASpec{Name: "Broken", DeveloperName: "Broken", Users: users[:2], LastUsed: now})
 	org.AddECA(sftest.ECASpec{Name: "Fine", DeveloperName: "Fine", Users: users[:1], LastUsed: now})
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
-	srv.SetECAShape(sftest.ECAShape{OmitUserCount: true}) // no change signal: every app is read each time
+	// The collection has no userCount (as on a real org): every app is read each time.
 	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
@@ -514,6 +515,7 @@ func TestECAUnchangedAppsNotReRead(t *testing.T) {
 		org.AddECA(sftest.ECASpec{Name: name, DeveloperName: name, Users: users[i : i+2], LastUsed: now})
 	}
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.SetECAShape(sftest.ECAShape{UserCount: true}) // the change signal some orgs may send
 	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceLimits, config.SourceECAs))
 	usageCalls := func() int {
 		srv.ResetCounts()
@@ -541,5 +543,128 @@ func TestECAUnchangedAppsNotReRead(t *testing.T) {
 	org.Advance(ecaFullEvery + time.Minute)
 	if full := usageCalls(); full <= changed {
 		t.Errorf("no full read after an hour: %d requests", full)
+	}
+}
+
+// TestECARequestsPerRefresh (issue 21.2): an External Client App with 2,000
+// users costs a few requests a refresh, not one per user: its tokens are
+// OauthToken rows, which the oauth_tokens source reads anyway. The figures
+// stay right.
+func TestECARequestsPerRefresh(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	users := make([]int, 2000)
+	for i := range users {
+		users[i] = org.AddUser(fmt.Sprintf("u%d@example.com", i), i%100 != 0)
+	}
+	org.AddECA(sftest.ECASpec{Name: "Field Companion", DeveloperName: "Field_Companion", Users: users, LastUsed: now.Add(-time.Hour)})
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceECAs))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetCounts()
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	total := 0
+	for _, n := range reqs {
+		total += n
+	}
+	t.Logf("requests per refresh (oauth_tokens and external_client_apps): %d %v", total, reqs)
+	if reqs["apps_oauth_usage"] > 2 || total > 10 {
+		t.Errorf("%d requests a refresh (%d to the App OAuth Usage resources) for one ECA of 2,000 users; want at most 10 (2)", total, reqs["apps_oauth_usage"])
+	}
+	var eca []AppUsage
+	for _, a := range r.Snapshot().Apps {
+		if a.Tokens > 0 || a.Kind == KindExternalClientApp {
+			eca = append(eca, a)
+		}
+	}
+	if len(eca) != 1 || eca[0].Kind != KindExternalClientApp || eca[0].Users != 2000 || eca[0].Tokens != 2000 || eca[0].InactiveTokens != 20 {
+		t.Errorf("apps with tokens: %+v, want the one ECA with 2,000 users and tokens, 20 of them inactive", eca)
+	}
+}
+
+// TestECATokensPerUserWhenOauthTokenIsLimited: without Customize
+// Application OauthToken shows only the integration user's tokens; the
+// External Client App's figures then come from the per-user reads, and its
+// OauthToken rows are not counted on top.
+func TestECATokensPerUserWhenOauthTokenIsLimited(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org.SetNow(now)
+	users := []int{org.IntegrationUser(), org.AddUser("a@example.com", true), org.AddUser("b@example.com", true)}
+	org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: users, TokensPerUser: 2, LastUsed: now.Add(-time.Hour)})
+	org.RestrictTokensToIntegrationUser(true)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceECAs))
+	for range 2 {
+		srv.ResetCounts()
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range r.Snapshot().Apps {
+			got = append(got, fmt.Sprintf("%s %s tokens=%d users=%d", a.Kind, a.Name, a.Tokens, a.Users))
+		}
+		if want := "external_client_app Partner Sync tokens=6 users=3"; strings.Join(got, "; ") != want {
+			t.Errorf("apps: %v, want %s", got, want)
+		}
+		if n := srv.Requests()["apps_oauth_usage"]; n < 3 {
+			t.Errorf("%d App OAuth Usage requests: the per-user reads did not happen", n)
+		}
+	}
+}
+
+// TestECAOrgVariants: an External Client App is one row with its figures
+// whether its tokens carry an AppMenuItem (ApplicationId 0xI…) or none, and
+// whether the org answers SOQL on ExternalClientApplication or not (then
+// the usage collection alone lists it). No uninstalled connected app
+// appears for it.
+func TestECAOrgVariants(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name            string
+		menuItems, soql bool
+	}{
+		{"no menu item", false, true},
+		{"a 0xI menu item", true, true},
+		{"no ExternalClientApplication", false, false},
+		{"a 0xI menu item, no ExternalClientApplication", true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			org := sftest.NewOrg()
+			now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+			org.SetNow(now)
+			org.Behavior.ECAMenuItems = c.menuItems
+			org.Behavior.NoExternalClientApplication = !c.soql
+			crm := org.AddApp(sftest.App{Name: "CRM Sync", Installed: true})
+			a, b := org.AddUser("a@example.com", true), org.AddUser("b@example.com", false)
+			org.AddToken(sftest.TokenSpec{User: a, App: crm, Created: now.Add(-time.Hour)})
+			org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: []int{a, b}, TokensPerUser: 2, LastUsed: now.Add(-time.Hour)})
+			_, ts := sftest.Start(t, org, sftest.TestCredentials)
+			r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceApps, config.SourceECAs))
+			if err := r.RefreshAll(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, a := range r.Snapshot().Apps {
+				got = append(got, fmt.Sprintf("%s %s id=%s installed=%v tokens=%d users=%d inactive=%d", a.Kind, a.Name, a.ID, a.Installed, a.Tokens, a.Users, a.InactiveTokens))
+			}
+			eca := org.Apps()[org.ECAIndex("Partner Sync")].ID
+			want := []string{
+				"connected_app CRM Sync id=" + org.Apps()[crm].ID + " installed=true tokens=1 users=1 inactive=0",
+				"external_client_app Partner Sync id=" + eca + " installed=true tokens=4 users=2 inactive=2",
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
 	}
 }

@@ -264,24 +264,42 @@ type Detail struct {
 	Err string
 }
 
-// FetchDetail reads every token with its user, the deactivated users, and the
-// External Client Apps' per-user tokens. snap maps token rows to app Ids. It
+// FetchDetail reads every token with its user, the deactivated users, and,
+// where OauthToken could not show them (AppUsage.TokensPerUser), the External
+// Client Apps' per-user tokens. snap maps token rows to app Ids. It
 // does not count its API calls: the caller counts them on the client (a
 // refresh.CallCounter observer) and sets Detail.APICalls.
 func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapshot, concurrency int) (*Detail, error) {
 	d := &Detail{Inactive: map[string]time.Time{}, Taken: c.ServerNow()}
 	ids := map[[2]string]string{}
-	for _, a := range snap.Apps {
+	// An External Client App's tokens are OauthToken rows too (its groups):
+	// they are filed under the app, or, when its figures were read per user
+	// from the App OAuth Usage resources, left to those reads.
+	ecas := map[[2]string]*refresh.AppUsage{}
+	for i := range snap.Apps {
+		a := &snap.Apps[i]
 		if a.Kind == refresh.KindConnectedApp {
 			ids[[2]string{a.Name, a.MenuItemID}] = a.ID
 		}
+		if a.Kind == refresh.KindExternalClientApp {
+			for _, g := range a.OauthTokenGroups {
+				ecas[[2]string{g.AppName, g.MenuItemID}] = a
+			}
+		}
 	}
 	_, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency, Latest: true}, func(t salesforce.OauthToken) {
-		d.Tokens = append(d.Tokens, TokenRow{
+		row := TokenRow{
 			App: t.AppName, AppID: ids[[2]string{t.AppName, t.AppMenuItemID}], Kind: refresh.KindConnectedApp,
 			Username: t.Username(), UserID: t.UserID, UserActive: t.UserActive(),
 			AuthorizedAt: t.CreatedDate.Time, LastUsed: t.LastUsedDate.Time, UseCount: t.UseCount,
-		})
+		}
+		if a, ok := ecas[[2]string{t.AppName, t.AppMenuItemID}]; ok {
+			if a.TokensPerUser {
+				return
+			}
+			row.App, row.AppID, row.Kind = a.Name, a.ID, refresh.KindExternalClientApp
+		}
+		d.Tokens = append(d.Tokens, row)
 	})
 	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
 		return nil, fmt.Errorf("read OauthToken rows: %w", err)
@@ -299,7 +317,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 		}
 	}
 	for _, a := range snap.Apps {
-		if a.Kind != refresh.KindExternalClientApp {
+		if a.Kind != refresh.KindExternalClientApp || !a.TokensPerUser {
 			continue
 		}
 		users, err := c.ECAUsers(ctx, a.ID)

@@ -161,9 +161,17 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			return sum, fmt.Errorf("the org's clock (its Date header) is %v from the local clock, more than %v: --stale would select by a wrong age; check the local clock (NTP) and any proxy in between", skew.Round(time.Second), limit)
 		}
 	}
+	// An External Client App's tokens usually have no menu item: --app-id
+	// with its 0xI Id picks them by the app's name.
+	var ecaIDs map[string]string
+	if slices.ContainsFunc(sel.AppIDs, salesforce.IsExternalClientAppID) {
+		if ecaIDs, err = ecaIDsByName(ctx, c); err != nil {
+			return sum, fmt.Errorf("read External Client Apps (needs View Setup and Configuration): %w", err)
+		}
+	}
 	appIDOf := func(t salesforce.RevocableToken) string {
 		if t.AppMenuItemID == "" {
-			return ""
+			return ecaIDs[strings.ToLower(t.AppName)]
 		}
 		if id, ok := appIDs[t.AppMenuItemID]; ok {
 			return id

@@ -38,3 +38,10 @@ func (id ID) Same(other ID) bool { return id != "" && other != "" && id.Key() ==
 // they have no ConnectedApplication row, so a caller must not take them for
 // uninstalled third-party apps.
 func IsInternalAppID(id string) bool { return len(id) >= IDKeyLength && strings.HasPrefix(id, "888") }
+
+// IsExternalClientAppID reports whether an id (15 or 18 characters) is an
+// External Client App's (prefix 0xI): the ExternalClientApplication Id, the
+// App OAuth Usage identifier, and an ECA's AppMenuItem.ApplicationId.
+func IsExternalClientAppID(id string) bool {
+	return len(id) >= IDKeyLength && strings.HasPrefix(id, "0xI")
+}

@@ -33,9 +33,21 @@ type AppMenuItem struct {
 	IsUsingAdminAuthorization *bool  `json:"IsUsingAdminAuthorization"`
 }
 
-// AppMenuItems lists the App Launcher items of connected apps.
+// AppMenuItems lists the App Launcher items of connected apps and of External
+// Client Apps (ApplicationId 0xI…, whatever their Type says: an ECA token's
+// AppMenuItemId, when it has one, names such an item).
 func (c *Client) AppMenuItems(ctx context.Context) ([]AppMenuItem, error) {
-	return collect[AppMenuItem](ctx, c, "SELECT Id, ApplicationId, Label, Name, Type, IsUsingAdminAuthorization FROM AppMenuItem WHERE Type = 'ConnectedApplication'")
+	var out []AppMenuItem
+	_, err := Stream(ctx, c, "SELECT Id, ApplicationId, Label, Name, Type, IsUsingAdminAuthorization FROM AppMenuItem", func(m AppMenuItem) bool {
+		if m.Type == "ConnectedApplication" || IsExternalClientAppID(m.ApplicationID) {
+			out = append(out, m)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // User is the part of User the exporter reads.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // handleECA serves the Connect REST /apps/oauth/usage resources: the app
@@ -34,11 +35,13 @@ func (s *Server) handleECA(w http.ResponseWriter, r *http.Request, rest, version
 	case rest == "" || rest == "/":
 		lo, hi := window(len(o.ecas))
 		apps := []map[string]any{}
-		omit := s.ecaShape().OmitUserCount
-		for _, e := range o.ecas[lo:hi] {
-			app := map[string]any{"identifier": e.id, "developerName": e.developerName, "name": e.name, "userCount": len(e.users)}
-			if omit {
-				delete(app, "userCount")
+		withCount := s.ecaShape().UserCount
+		for i := range o.ecas[lo:hi] {
+			e := &o.ecas[lo+i]
+			app := map[string]any{"identifier": e.id, "developerName": e.developerName, "label": e.name}
+			if withCount {
+				users, _ := o.ecaUsersLocked(e)
+				app["userCount"] = len(users)
 			}
 			apps = append(apps, app)
 		}
@@ -49,11 +52,12 @@ func (s *Server) handleECA(w http.ResponseWriter, r *http.Request, rest, version
 			writeError(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 			return
 		}
-		lo, hi := window(len(e.users))
+		all, _ := o.ecaUsersLocked(e)
+		lo, hi := window(len(all))
 		users := []map[string]any{}
-		for _, u := range e.users[lo:hi] {
+		for _, u := range all[lo:hi] {
 			sh := s.ecaShape()
-			users = append(users, map[string]any{sh.UserIDKey: o.users[u.user].ID, sh.UsernameKey: o.users[u.user].Username})
+			users = append(users, map[string]any{sh.UserIDKey: o.users[u].ID, sh.UsernameKey: o.users[u].Username})
 		}
 		out["users"] = users
 	case len(parts) == 3 && parts[2] == "tokens":
@@ -63,15 +67,18 @@ func (s *Server) handleECA(w http.ResponseWriter, r *http.Request, rest, version
 			return
 		}
 		tokens := []map[string]any{}
-		for _, u := range e.users {
-			if o.users[u.user].ID != parts[1] {
-				continue
-			}
-			for i := range u.tokens {
+		_, byUser := o.ecaUsersLocked(e)
+		if u, ok := o.userIdx[parts[1]]; ok {
+			for i, r := range byUser[u] {
+				t := &o.tokens[r]
+				var last time.Time
+				if t.lastUsed > 0 {
+					last = time.UnixMilli(t.lastUsed)
+				}
 				tokens = append(tokens, map[string]any{
 					"accessTokenFormat": "Opaque", "appDeveloperName": e.developerName, "appIdentifier": e.id,
-					"initialConnectionAt": fmtTime(u.firstUsed), "lastUsedAt": fmtTime(u.lastUsed), "useCount": u.useCount,
-					"userIdentifier": o.users[u.user].ID, "username": o.users[u.user].Username,
+					"initialConnectionAt": fmtTime(time.UnixMilli(t.created).UTC()), "lastUsedAt": fmtTime(last), "useCount": t.useCount,
+					"userIdentifier": o.users[u].ID, "username": o.users[u].Username,
 					"revocationUrl": base + "/" + strconv.Itoa(i),
 				})
 			}

@@ -9,9 +9,10 @@ type ECAShape struct {
 	UserIDKey   string // default "userIdentifier"
 	UsernameKey string // default "username"
 	TokensKey   string // default "tokens"
-	// OmitUserCount leaves userCount out of the app collection, as an org
-	// whose representation lacks it would.
-	OmitUserCount bool
+	// UserCount adds a userCount to each item of the app collection. Off by
+	// default: the documented App OAuth Usage item has no user count, so a
+	// client cannot tell from the collection which apps' users changed.
+	UserCount bool
 }
 
 // ecaShapeState is the server's current ECAShape.

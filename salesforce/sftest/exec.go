@@ -67,6 +67,9 @@ type compiled struct {
 
 func compile(o *Org, q *query) (*compiled, error) {
 	d := schema[strings.ToLower(q.object)]
+	if d != nil && d.name == "ExternalClientApplication" && o.Behavior.NoExternalClientApplication {
+		d = nil
+	}
 	if d == nil {
 		return nil, &soqlError{"INVALID_TYPE", fmt.Sprintf("\n%s\nERROR at Row:1:Column:1\nsObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.text, q.object)}
 	}

@@ -59,8 +59,8 @@ func TestUnknownUserRowsRefused(t *testing.T) {
 			t.Errorf("Err does not say %q: %v", want, err)
 		}
 	}
-	if len(org.logins) != 0 || len(org.sessions) != 0 || org.TokenCount() != 0 || len(org.ecas[0].users) != 1 {
-		t.Errorf("rows added: %d logins, %d sessions, %d tokens, %d ECA users", len(org.logins), len(org.sessions), org.TokenCount(), len(org.ecas[0].users))
+	if len(org.logins) != 0 || len(org.sessions) != 0 || org.TokenCount() != 1 || ecaUsers(org) != 1 {
+		t.Errorf("rows added: %d logins, %d sessions, %d tokens, %d ECA users", len(org.logins), len(org.sessions), org.TokenCount(), ecaUsers(org))
 	}
 
 	bad := NewOrg()
@@ -82,4 +82,9 @@ func TestUnknownUserRowsRefused(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("AddUser blocks: the failed query kept the org's lock")
 	}
+}
+
+func ecaUsers(o *Org) int {
+	users, _ := o.ecaUsersLocked(&o.ecas[0])
+	return len(users)
 }

@@ -53,6 +53,19 @@ type Behaviour struct {
 	// rows carry a skewed time might. Off by default: no row is seen before
 	// its LoginTime.
 	FutureLoginHistory bool
+	// ECATokensHidden leaves External Client App tokens out of OauthToken,
+	// as the exporter once assumed. Off by default: a real org lists them
+	// there too (sfdx-hardis 7.5.0 reads them from OauthToken).
+	ECATokensHidden bool
+	// ECAMenuItems gives External Client App tokens an AppMenuItem, whose
+	// ApplicationId is the app's 0xI Id and whose Type is
+	// ExternalClientApplication. Off by default: a real org's ECA tokens
+	// usually have AppMenuItemId null.
+	ECAMenuItems bool
+	// NoExternalClientApplication answers SOQL on ExternalClientApplication
+	// with INVALID_TYPE, as an org or API version without the object would.
+	// Off by default: the object is queryable (sfdx-hardis queries it).
+	NoExternalClientApplication bool
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.
@@ -65,6 +78,11 @@ type App struct {
 	Created       time.Time
 	// Integration marks an app whose traffic is mostly API calls from few users.
 	Integration bool
+	// ECA marks an External Client App's entry (AddECA): ID is its 0xI Id,
+	// its tokens are OauthToken rows, and it has no ConnectedApplication row.
+	// MenuItemID is its AppMenuItem's Id, shown only with
+	// Behaviour.ECAMenuItems.
+	ECA bool
 }
 
 // User is an org user.
@@ -226,6 +244,15 @@ func (o *Org) AddApp(a App) int {
 	o.apps = append(o.apps, a)
 	o.appIdx[lower(a.Name)] = i
 	return i
+}
+
+// menuItemOf is the AppMenuItemId an app's tokens carry ("" for none).
+func (o *Org) menuItemOf(app int) string {
+	a := &o.apps[app]
+	if a.ECA && !o.Behavior.ECAMenuItems {
+		return ""
+	}
+	return a.MenuItemID
 }
 
 // Apps returns a copy of the apps.

@@ -68,6 +68,9 @@ func init() {
 		n: func(o *Org) int { return len(o.tokens) },
 		visible: func(o *Org, r int) bool {
 			t := &o.tokens[r]
+			if o.Behavior.ECATokensHidden && o.apps[t.app].ECA {
+				return false
+			}
 			return !t.revoked && (!o.restrictTokens && o.has(PermCustomizeApplication) || int(t.user) == o.integrationUser)
 		},
 		noAggs: func(o *Org) bool { return !o.Behavior.OauthTokenAggregates },
@@ -79,7 +82,7 @@ func init() {
 				return strVal(makeID("0CQ", int(o.tokens[r].seq)+1))
 			}),
 			f("AppName", true, true, func(o *Org, r int) value { return strVal(o.apps[o.tokens[r].app].Name) }),
-			f("AppMenuItemId", true, true, func(o *Org, r int) value { return str(o.apps[o.tokens[r].app].MenuItemID) }),
+			f("AppMenuItemId", true, true, func(o *Org, r int) value { return str(o.menuItemOf(int(o.tokens[r].app))) }),
 			f("UserId", true, true, func(o *Org, r int) value { return strVal(o.users[o.tokens[r].user].ID) }),
 			f("CreatedDate", true, false, func(o *Org, r int) value { return msVal(o.tokens[r].created) }),
 			f("LastUsedDate", true, false, func(o *Org, r int) value { return msVal(o.tokens[r].lastUsed) }),
@@ -92,7 +95,7 @@ func init() {
 			"user": {name: "User", target: "user", fk: func(o *Org, r int) int { return int(o.tokens[r].user) }},
 			"appmenuitem": {name: "AppMenuItem", target: "appmenuitem", fk: func(o *Org, r int) int {
 				a := int(o.tokens[r].app)
-				if o.apps[a].MenuItemID == "" {
+				if o.menuItemOf(a) == "" {
 					return -1
 				}
 				return a
@@ -116,7 +119,7 @@ func init() {
 	capp := &objectDef{
 		name: "ConnectedApplication", idPrefix: "0H4",
 		n:       func(o *Org) int { return len(o.apps) },
-		visible: func(o *Org, r int) bool { return o.apps[r].Installed },
+		visible: func(o *Org, r int) bool { return o.apps[r].Installed && !o.apps[r].ECA },
 		id:      func(o *Org, r int) string { return o.apps[r].ID },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.apps[r].ID) }),
@@ -128,7 +131,7 @@ func init() {
 	menu := &objectDef{
 		name: "AppMenuItem", idPrefix: "0Pp",
 		n:       func(o *Org) int { return len(o.apps) },
-		visible: func(o *Org, r int) bool { return o.apps[r].Installed },
+		visible: func(o *Org, r int) bool { return o.apps[r].Installed || o.menuItemOf(r) != "" },
 		id:      func(o *Org, r int) string { return o.apps[r].MenuItemID },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.apps[r].MenuItemID) }),
@@ -136,7 +139,12 @@ func init() {
 			f("ApplicationId", true, true, func(o *Org, r int) value { return strVal(o.apps[r].ID[:15]) }),
 			f("Label", true, true, func(o *Org, r int) value { return strVal(o.apps[r].Name) }),
 			f("Name", true, true, func(o *Org, r int) value { return strVal(strings.ReplaceAll(o.apps[r].Name, " ", "_")) }),
-			f("Type", true, true, func(*Org, int) value { return strVal("ConnectedApplication") }),
+			f("Type", true, true, func(o *Org, r int) value {
+				if o.apps[r].ECA {
+					return strVal("ExternalClientApplication")
+				}
+				return strVal("ConnectedApplication")
+			}),
 			f("IsUsingAdminAuthorization", true, true, func(o *Org, r int) value { return boolVal(o.apps[r].AdminApproved) }),
 		),
 	}
@@ -202,8 +210,21 @@ func init() {
 			}),
 		),
 	}
+	ecaObj := &objectDef{
+		name: "ExternalClientApplication", idPrefix: "0xI",
+		n:       func(o *Org) int { return len(o.ecas) },
+		visible: func(*Org, int) bool { return true },
+		id:      func(o *Org, r int) string { return o.ecas[r].id },
+		fields: fields(
+			f("Id", true, true, func(o *Org, r int) value { return strVal(o.ecas[r].id) }),
+			f("MasterLabel", true, true, func(o *Org, r int) value { return strVal(o.ecas[r].name) }),
+			f("DeveloperName", true, true, func(o *Org, r int) value { return strVal(o.ecas[r].developerName) }),
+			f("DistributionState", true, true, func(*Org, int) value { return strVal("Local") }),
+			f("CreatedDate", true, false, func(o *Org, r int) value { return tm(o.apps[o.ecas[r].app].Created) }),
+		),
+	}
 	schema = map[string]*objectDef{}
-	for _, d := range append([]*objectDef{tok, user, capp, menu, sess, lh, elf}, permissionObjects()...) {
+	for _, d := range append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj}, permissionObjects()...) {
 		schema[strings.ToLower(d.name)] = d
 	}
 }

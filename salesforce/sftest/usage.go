@@ -118,18 +118,11 @@ func (o *Org) addLoginLocked(s LoginSpec) int {
 	return len(o.logins) - 1
 }
 
-// eca is an External Client App with its OAuth users.
+// eca is an External Client App. Its tokens are OauthToken rows of its
+// entry in apps (App.ECA), which the App OAuth Usage resources list too.
 type eca struct {
 	id, developerName, name string
-	users                   []ecaUser
-}
-
-type ecaUser struct {
-	user      int
-	tokens    int
-	useCount  int
-	firstUsed time.Time
-	lastUsed  time.Time
+	app                     int // its entry in apps
 }
 
 // ECASpec describes an External Client App and who authorized it.
@@ -140,11 +133,15 @@ type ECASpec struct {
 	LastUsed            time.Time
 }
 
-// AddECA adds an External Client App.
+// AddECA adds an External Client App and its users' tokens, created 48
+// hours ago and used 3 times. Its name is not one AppIndex finds.
 func (o *Org) AddECA(s ECASpec) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	e := eca{id: makeID("0xI", len(o.ecas)+1), developerName: s.DeveloperName, name: s.Name}
+	n := len(o.ecas) + 1
+	app := len(o.apps)
+	o.apps = append(o.apps, App{ID: makeID("0xI", n), Name: s.Name, ECA: true, MenuItemID: makeID("0Pp", 200000+n), Created: o.nowLocked().Add(-400 * 24 * time.Hour)})
+	e := eca{id: o.apps[app].ID, developerName: s.DeveloperName, name: s.Name, app: app}
 	if s.TokensPerUser == 0 {
 		s.TokensPerUser = 1
 	}
@@ -153,7 +150,10 @@ func (o *Org) AddECA(s ECASpec) {
 		if o.unknownLocked("AddECA", "user", u, len(o.users)) {
 			continue
 		}
-		e.users = append(e.users, ecaUser{user: u, tokens: s.TokensPerUser, useCount: 3, firstUsed: now.Add(-48 * time.Hour), lastUsed: s.LastUsed})
+		for range s.TokensPerUser {
+			o.addTokenLocked(TokenSpec{User: u, App: app, Created: now.Add(-48 * time.Hour), LastUsed: s.LastUsed, UseCount: 3})
+		}
+		o.enforceApprovalCap(u, app)
 	}
 	o.ecas = append(o.ecas, e)
 }
@@ -169,9 +169,57 @@ func (o *Org) AddECAUser(name string, user int) {
 	now := o.nowLocked()
 	for i := range o.ecas {
 		if o.ecas[i].name == name {
-			o.ecas[i].users = append(o.ecas[i].users, ecaUser{user: user, tokens: 1, useCount: 1, firstUsed: now, lastUsed: now})
+			o.addTokenLocked(TokenSpec{User: user, App: o.ecas[i].app, Created: now, LastUsed: now, UseCount: 1})
+			o.enforceApprovalCap(user, o.ecas[i].app)
 		}
 	}
+}
+
+// ECAIndex returns the index (in Apps, for AddToken, UseTokens and
+// RevokeWhere) of the External Client App of that name, or -1.
+func (o *Org) ECAIndex(name string) int {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	for _, e := range o.ecas {
+		if e.name == name {
+			return e.app
+		}
+	}
+	return -1
+}
+
+// ECAConsumerID returns the 888 Id of an External Client App's OAuth
+// consumer (what /apps/oauth/credentials/{appId} lists), or "". A real org
+// may stamp the app's ApiTotalUsage rows with it (CONNECTED_APP_ID), the
+// prefix that otherwise marks Salesforce's own apps: tests write their
+// ECA usage rows with it.
+func (o *Org) ECAConsumerID(name string) string {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	for i, e := range o.ecas {
+		if e.name == name {
+			return makeID("888", 7000+i+1)
+		}
+	}
+	return ""
+}
+
+// ecaUsersLocked lists the users holding live tokens of an External Client
+// App, in the order of their first token, with those tokens' row indexes.
+func (o *Org) ecaUsersLocked(e *eca) (users []int, tokens map[int][]int) {
+	tokens = map[int][]int{}
+	for i := range o.tokens {
+		t := &o.tokens[i]
+		if t.revoked || int(t.app) != e.app {
+			continue
+		}
+		u := int(t.user)
+		if _, ok := tokens[u]; !ok {
+			users = append(users, u)
+		}
+		tokens[u] = append(tokens[u], i)
+	}
+	return users, tokens
 }
 
 // splitmix is SplitMix64's finaliser: a well-spread number from n.

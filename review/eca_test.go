@@ -1,0 +1,86 @@
+package review
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+)
+
+// TestReviewAndRevokeSeeTheECAByItsID (issue 21.1): an External Client
+// App's tokens are OauthToken rows without a menu item. The review lists
+// them once, under the app's 0xI Id and kind, never as a not-installed
+// connected app; revoke --app-id with that Id selects exactly them.
+func TestReviewAndRevokeSeeTheECAByItsID(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	p1, p2 := f.org.AddUser("p1@example.com", true), f.org.AddUser("p2@example.com", true)
+	f.org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: []int{p1, p2}, LastUsed: f.org.Now().Add(-time.Hour)})
+	ecaID := f.org.Apps()[f.org.ECAIndex("Partner Sync")].ID
+	r := f.report(t, DefaultOptions())
+	for _, a := range r.NotInstalled {
+		if a.App == "Partner Sync" {
+			t.Errorf("the ECA is listed as not installed: %+v", a)
+		}
+	}
+	var found []AppDetail
+	for _, a := range r.Unknown {
+		if a.App == "Partner Sync" {
+			found = append(found, a)
+		}
+	}
+	if len(found) != 1 || found[0].Kind != refresh.KindExternalClientApp || !salesforce.ID(found[0].AppID).Same(salesforce.ID(ecaID)) || found[0].Users != 2 || found[0].Tokens != 2 || len(found[0].Authorizations) != 2 {
+		t.Fatalf("unknown apps named Partner Sync: %+v, want one ECA %s with 2 users and 2 authorizations", found, ecaID)
+	}
+	for _, tr := range found[0].Authorizations {
+		if tr.Kind != refresh.KindExternalClientApp || tr.AppID != found[0].AppID {
+			t.Errorf("authorization %+v not filed under the ECA", tr)
+		}
+	}
+	// The detail holds each of its tokens once.
+	rf, err := refresh.NewRefresher(f.cfg.Orgs[0], refresh.Settings{StaleAfter: 90 * day, Inventory: f.cfg.InventoryFor}, t.TempDir(), slogDiscard(), nil, salesforce.WithRetry(1, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rf.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	d, err := FetchDetail(t.Context(), rf.Client(), rf.Snapshot(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, tr := range d.Tokens {
+		if tr.App == "Partner Sync" {
+			rows = append(rows, tr.Kind+" "+tr.AppID+" "+tr.Username)
+		}
+	}
+	if want := []string{"external_client_app " + ecaID + " p1@example.com", "external_client_app " + ecaID + " p2@example.com"}; strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("detail rows of the ECA:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+
+	before := f.org.TokenCount()
+	var out, audit bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{AppIDs: []string{ecaID[:15]}}, RevokeOptions{Org: "prod", Out: &out, Audit: &audit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Selected != 2 {
+		t.Fatalf("--app-id=%s selected %d tokens, want the ECA's 2:\n%s", ecaID[:15], sum.Selected, out.String())
+	}
+	sum, err = Revoke(t.Context(), f.client(t), Selector{AppIDs: []string{ecaID}}, RevokeOptions{Org: "prod", Confirm: true, Out: &out, Audit: &audit})
+	if err != nil || sum.Revoked != 2 {
+		t.Fatalf("revoke: %+v, %v", sum, err)
+	}
+	if got := f.org.TokenCount(); got != before-2 {
+		t.Errorf("tokens %d -> %d, want the ECA's 2 revoked and no other", before, got)
+	}
+	if !strings.Contains(out.String(), "Partner Sync") {
+		t.Errorf("the output does not name the app:\n%s", out.String())
+	}
+	noSecrets(t, f.org, out.String(), audit.String())
+}
