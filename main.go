@@ -240,7 +240,8 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	reviewMetrics := collector.NewReviewMetrics(selfReg)
 	reviewMetrics.SetOrgs(orgNames(cfg))
 
-	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
+	requestMetrics := collector.NewRequestMetrics(selfReg)
+	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), requestMetrics.ForOrg)
 	coll := collector.New(mgr)
 	dataReg.MustRegister(coll)
 	selfReg.MustRegister(coll.SelfMetrics())
@@ -252,6 +253,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
+	requestMetrics.SetOrgs(orgNames(cfg))
 
 	var reloadMu sync.Mutex
 	reload := func() error {
@@ -272,6 +274,9 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		reloads.Succeeded()
 		shardMetrics.SetOrgs(len(next.Orgs))
 		reviewMetrics.SetOrgs(orgNames(next))
+		// The removed orgs' refreshers have stopped: drop their series.
+		requestMetrics.SetOrgs(orgNames(next))
+		coll.SetOrgs(orgNames(next))
 		logger.Info("Config reloaded", "orgs", len(next.Orgs), "shard", shard.String())
 		warnEmptyShard(logger, next, shard)
 		return nil
