@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -121,18 +123,37 @@ func TestRecorderNeverFollowsALink(t *testing.T) {
 // no more.
 func TestCheckRecordKeepsTheClientsBounds(t *testing.T) {
 	t.Parallel()
+	for _, gz := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "gzip"}[gz], func(t *testing.T) {
+			t.Parallel()
+			recordHugeLimits(t, gz)
+		})
+	}
+}
+
+// recordHugeLimits records a check against an org whose /limits body is
+// 57 MB (gzip-compressed on the wire when gz), and checks the recording's
+// size.
+func recordHugeLimits(t *testing.T, gz bool) {
 	d, cfg, dir := checkSetup(t)
 	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, "/limits") {
 			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"DailyApiRequests":{"Max":15000,"Remaining":14000},"Pad":"`))
+			var out io.Writer = w
+			if gz {
+				w.Header().Set("Content-Encoding", "gzip")
+				zw := gzip.NewWriter(w)
+				defer zw.Close()
+				out = zw
+			}
+			io.WriteString(out, `{"DailyApiRequests":{"Max":15000,"Remaining":14000},"Pad":"`)
 			chunk := bytes.Repeat([]byte("x"), 1<<20)
 			for range 57 {
-				if _, err := w.Write(chunk); err != nil {
+				if _, err := out.Write(chunk); err != nil {
 					return
 				}
 			}
-			w.Write([]byte(`"}`))
+			io.WriteString(out, `"}`)
 			return
 		}
 		d.Server.ServeHTTP(w, r)
@@ -157,8 +178,8 @@ func TestCheckRecordKeepsTheClientsBounds(t *testing.T) {
 		}
 		total += fi.Size()
 	}
-	if total > 8<<20 {
-		t.Errorf("%d bytes recorded in all; %s", total, errOut)
+	if len(files) < 5 || total > 8<<20 {
+		t.Errorf("%d files, %d bytes recorded in all; %s", len(files), total, errOut)
 	}
 }
 
