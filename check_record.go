@@ -48,8 +48,9 @@ type recorder struct {
 
 	mu      sync.Mutex
 	idx     sftest.FixtureIndex
-	bytes   int64  // recorded so far, against maxRecordBytes
-	stopped string // why recording stopped; "" while it goes on
+	hosts   map[string]bool // the org's hosts named by token responses (instance_url)
+	bytes   int64           // recorded so far, against maxRecordBytes
+	stopped string          // why recording stopped; "" while it goes on
 	// cancel ends the check when recording stops: a run past a cap is a
 	// server answering without end, and the recording is what was asked for.
 	cancel context.CancelFunc
@@ -257,9 +258,31 @@ func (b *recordedBody) Close() error {
 }
 
 func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, loginHost string) {
-	hosts := strings.NewReplacer(req.URL.Host, "org.my.salesforce.example", loginHost, "org.my.salesforce.example")
-	// The org's host names it: replace it before the redactor sees it.
-	body = []byte(hosts.Replace(string(body)))
+	// The org's hosts name it: replace them before the redactor sees them.
+	// The instance host, when it is not the login host, first appears in
+	// the token response's instance_url.
+	if strings.HasSuffix(req.URL.Path, "/oauth2/token") {
+		var tok struct {
+			InstanceURL string `json:"instance_url"`
+		}
+		if json.Unmarshal(body, &tok) == nil {
+			if h := hostOf(tok.InstanceURL); h != "" {
+				r.mu.Lock()
+				if r.hosts == nil {
+					r.hosts = map[string]bool{}
+				}
+				r.hosts[h] = true
+				r.mu.Unlock()
+			}
+		}
+	}
+	pairs := []string{req.URL.Host, "org.my.salesforce.example", loginHost, "org.my.salesforce.example"}
+	r.mu.Lock()
+	for h := range r.hosts {
+		pairs = append(pairs, h, "org.my.salesforce.example")
+	}
+	r.mu.Unlock()
+	body = []byte(strings.NewReplacer(pairs...).Replace(string(body)))
 	var out []byte
 	ct := resp.Header.Get("Content-Type")
 	switch {

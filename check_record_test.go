@@ -205,3 +205,29 @@ func TestCheckRecordStopsAtItsCaps(t *testing.T) {
 		t.Errorf("index.json: %v, %d responses, incomplete %q", err, len(idx.Responses), idx.Incomplete)
 	}
 }
+
+// TestCheckRecordRedactsTheInstanceHost: when the token response names an
+// instance host other than the login host, that host, which names the org,
+// is not in the recording either.
+func TestCheckRecordRedactsTheInstanceHost(t *testing.T) {
+	t.Parallel()
+	d, cfg, dir := checkSetup(t)
+	d.Server.SetInstanceURL("https://acme-corp-42.example.com")
+	rec := filepath.Join(dir, "rec")
+	if code, out, errOut := runCheck(t, "--config.file="+cfg, "--record="+rec); code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(rec, "*"))
+	if len(files) < 5 {
+		t.Fatalf("%d files recorded", len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("acme-corp-42")) {
+			t.Errorf("%s names the instance host", filepath.Base(f))
+		}
+	}
+}
