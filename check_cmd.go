@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,12 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -24,7 +18,6 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
 type checkFlags struct {
@@ -115,6 +108,10 @@ func (f *checkFlags) run(ctx context.Context, logger *slog.Logger, stdout, stder
 			fmt.Fprintf(stderr, "error: --record: %v\n", err)
 			return 2
 		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		rec.cancel = cancel
 	}
 	rep := checkReport{OK: true}
 	for _, o := range orgs {
@@ -481,123 +478,6 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// recorder writes each response the client sees, redacted, into a fixture
-// folder that sftest.Replay serves.
-type recorder struct {
-	dir string
-	red *salesforce.Redactor
-	mu  sync.Mutex
-	idx sftest.FixtureIndex
-}
-
-func newRecorder(dir string) (*recorder, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	return &recorder{dir: dir, red: salesforce.NewRedactor(), idx: sftest.FixtureIndex{Source: "check --record"}}, nil
-}
-
-func (r *recorder) transport(org, loginURL string) http.RoundTripper {
-	return &recordingTransport{r: r, base: http.DefaultTransport, loginHost: hostOf(loginURL)}
-}
-
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.Host
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.idx.Responses)
-}
-
-func (r *recorder) close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b, err := json.MarshalIndent(r.idx, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(r.dir, "index.json"), append(b, '\n'), 0o600)
-}
-
-type recordingTransport struct {
-	r         *recorder
-	base      http.RoundTripper
-	loginHost string
-}
-
-// maxRecorded bounds one recorded body.
-const maxRecorded = 64 << 20
-
-// RoundTrip implements http.RoundTripper: it passes the response on
-// untouched and writes a redacted copy.
-func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxRecorded))
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	plain := raw
-	if resp.Header.Get("Content-Encoding") == "gzip" {
-		if zr, err := gzip.NewReader(bytes.NewReader(raw)); err == nil {
-			if b, err := io.ReadAll(io.LimitReader(zr, maxRecorded)); err == nil {
-				plain = b
-			}
-		}
-	}
-	t.r.write(req, resp, plain, t.loginHost)
-	return resp, nil
-}
-
-func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, loginHost string) {
-	hosts := strings.NewReplacer(req.URL.Host, "org.my.salesforce.example", loginHost, "org.my.salesforce.example")
-	// The org's host names it: replace it before the redactor sees it.
-	body = []byte(hosts.Replace(string(body)))
-	var out []byte
-	ct := resp.Header.Get("Content-Type")
-	switch {
-	case strings.HasSuffix(req.URL.Path, "/LogFile"):
-		b, err := r.red.CSV(body)
-		if err != nil {
-			b = []byte("[not recorded: " + err.Error() + "]\n")
-		}
-		out, ct = b, "text/csv"
-	default:
-		out = r.red.JSON(body)
-		if ct == "" {
-			ct = "application/json;charset=UTF-8"
-		}
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := len(r.idx.Responses) + 1
-	resource := strings.Trim(strings.NewReplacer("/services/data/", "", "/", "-").Replace(r.red.String("", req.URL.Path)), "-")
-	if q := req.URL.Query().Get("q"); q != "" {
-		if m := fromRE.FindStringSubmatch(q); m != nil {
-			resource += "-" + m[1]
-		}
-	}
-	file := fmt.Sprintf("%03d-%s.%s", n, truncateName(resource), map[bool]string{true: "csv", false: "json"}[ct == "text/csv"])
-	if err := os.WriteFile(filepath.Join(r.dir, file), out, 0o600); err != nil {
-		return
-	}
-	e := sftest.FixtureEntry{Method: req.Method, Path: r.red.String("", req.URL.Path), Status: resp.StatusCode, ContentType: ct, File: file}
-	if q := req.URL.Query().Get("q"); q != "" {
-		e.Query = r.red.String("", q)
-	}
-	r.idx.Responses = append(r.idx.Responses, e)
 }
 
 var fromRE = regexp.MustCompile(`(?i)\bfrom\s+([A-Za-z0-9_]+)`)

@@ -34,3 +34,19 @@ func TestConfigCheckWarnsOfInventoryWithoutAppID(t *testing.T) {
 		t.Errorf("check did not pass:\n%s", s)
 	}
 }
+
+// TestConfigCheckRefusesNaNBudget: api_budget_percent: .nan once passed
+// --config.check and turned the API budget off.
+func TestConfigCheckRefusesNaNBudget(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, "https://acme.my.salesforce.com", "")
+	setRefreshInterval(t, cfg, "refresh_interval: 10s\n    api_budget_percent: .nan")
+	out, err := exec.Command(binary, "--config.file="+cfg, "--config.check").CombinedOutput()
+	if err == nil {
+		t.Fatalf("--config.check passed a NaN budget:\n%s", out)
+	}
+	if !strings.Contains(string(out), "orgs[0].api_budget_percent: NaN is not a number") {
+		t.Errorf("the error does not name the key:\n%s", out)
+	}
+}

@@ -8,18 +8,24 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/coreos/go-systemd/v22/activation"
+	"github.com/mdlayher/vsock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
@@ -27,6 +33,7 @@ import (
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	"golang.org/x/net/netutil"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
@@ -118,6 +125,8 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.serve.Flag("web.read-timeout", "How long a client may take to send its whole request.").Default(httpReadTimeout.String()).DurationVar(&c.httpBounds.read)
 	c.serve.Flag("web.write-timeout", "How long a response may take, from the end of the request's headers, before the connection is cut (a client that never reads); /review can take two minutes.").Default(httpWriteTimeout.String()).DurationVar(&c.httpBounds.write)
 	c.serve.Flag("web.idle-timeout", "How long an idle keep-alive connection is kept open.").Default(httpIdleTimeout.String()).DurationVar(&c.httpBounds.idle)
+	c.serve.Flag("web.max-connections", "The most connections served at once, per listen address; more wait to be accepted (each holds memory while it sends its headers). Prometheus needs one or two.").Default(strconv.Itoa(httpMaxConnections)).IntVar(&c.httpBounds.maxConns)
+	c.serve.Flag("web.max-header-bytes", "The largest request headers accepted, in bytes (URL included); a larger request gets 431.").Default(strconv.Itoa(httpMaxHeaderBytes)).IntVar(&c.httpBounds.maxHeader)
 	c.review.register(app)
 	c.revoke.register(app)
 	c.check.register(app)
@@ -231,7 +240,8 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	reviewMetrics := collector.NewReviewMetrics(selfReg)
 	reviewMetrics.SetOrgs(orgNames(cfg))
 
-	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), collector.NewRequestMetrics(selfReg).ForOrg)
+	requestMetrics := collector.NewRequestMetrics(selfReg)
+	mgr := refresh.NewManager(storage, logger.With("component", "refresher"), requestMetrics.ForOrg)
 	coll := collector.New(mgr)
 	dataReg.MustRegister(coll)
 	selfReg.MustRegister(coll.SelfMetrics())
@@ -243,6 +253,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}
+	requestMetrics.SetOrgs(orgNames(cfg))
 
 	var reloadMu sync.Mutex
 	reload := func() error {
@@ -263,6 +274,9 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		reloads.Succeeded()
 		shardMetrics.SetOrgs(len(next.Orgs))
 		reviewMetrics.SetOrgs(orgNames(next))
+		// The removed orgs' refreshers have stopped: drop their series.
+		requestMetrics.SetOrgs(orgNames(next))
+		coll.SetOrgs(orgNames(next))
 		logger.Info("Config reloaded", "orgs", len(next.Orgs), "shard", shard.String())
 		warnEmptyShard(logger, next, shard)
 		return nil
@@ -315,7 +329,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 
 	srv := newHTTPServer(withShardHeader(mux, shard), c.httpBounds)
 	errCh := make(chan error, 1)
-	go func() { errCh <- web.ListenAndServe(srv, c.toolkitFlags, logger) }()
+	go func() { errCh <- listenAndServe(srv, c.toolkitFlags, c.httpBounds.maxConns, logger) }()
 	select {
 	case err := <-errCh:
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -342,16 +356,24 @@ const (
 	httpReadTimeout       = 30 * time.Second
 	httpWriteTimeout      = 5 * time.Minute
 	httpIdleTimeout       = time.Minute
-	httpMaxHeaderBytes    = 64 << 10
+	// Headers are a few hundred bytes (a bearer or basic auth header, a
+	// cookie at most): 16 KiB leaves room and keeps a connection that
+	// sends them slowly small.
+	httpMaxHeaderBytes = 16 << 10
+	// 4,000 connections each sending an unfinished 60 KB header once took
+	// 300 MB. Prometheus, an HA pair and a person with curl need a handful.
+	httpMaxConnections = 512
 )
 
-// httpBounds are the server's timeouts (--web.*-timeout).
+// httpBounds are the server's timeouts (--web.*-timeout) and its
+// connection and header bounds.
 type httpBounds struct {
 	readHeader, read, write, idle time.Duration
+	maxConns, maxHeader           int
 }
 
 // defaultHTTPBounds are the flags' defaults.
-var defaultHTTPBounds = httpBounds{readHeader: httpReadHeaderTimeout, read: httpReadTimeout, write: httpWriteTimeout, idle: httpIdleTimeout}
+var defaultHTTPBounds = httpBounds{readHeader: httpReadHeaderTimeout, read: httpReadTimeout, write: httpWriteTimeout, idle: httpIdleTimeout, maxConns: httpMaxConnections, maxHeader: httpMaxHeaderBytes}
 
 // check says which flag is out of range: each timeout must be over zero (no
 // timeout at all is what let idle and slow clients hold connections) and at
@@ -364,6 +386,12 @@ func (b httpBounds) check() error {
 		if f.d <= 0 || f.d > 24*time.Hour {
 			return fmt.Errorf("--%s=%v: must be over 0 and at most 24h (for example 30s or 5m)", f.name, f.d)
 		}
+	}
+	if b.maxConns < 1 || b.maxConns > 1_000_000 {
+		return fmt.Errorf("--web.max-connections=%d: must be 1 to 1000000 (the default is %d)", b.maxConns, httpMaxConnections)
+	}
+	if b.maxHeader < 1<<10 || b.maxHeader > 1<<20 {
+		return fmt.Errorf("--web.max-header-bytes=%d: must be 1024 to 1048576 (the default is %d)", b.maxHeader, httpMaxHeaderBytes)
 	}
 	return nil
 }
@@ -378,8 +406,71 @@ func newHTTPServer(h http.Handler, b httpBounds) *http.Server {
 		ReadTimeout:       b.read,
 		WriteTimeout:      b.write,
 		IdleTimeout:       b.idle,
-		MaxHeaderBytes:    httpMaxHeaderBytes,
+		MaxHeaderBytes:    b.maxHeader,
 	}
+}
+
+// listenAndServe is web.ListenAndServe (the listen addresses, vsock or
+// systemd's sockets; TLS and basic auth from the web config) with each
+// listener accepting at most maxConns connections at once: the rest wait in
+// the kernel's queue, costing the exporter nothing.
+func listenAndServe(srv *http.Server, flags *web.FlagConfig, maxConns int, logger *slog.Logger) error {
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	if flags.WebSystemdSocket != nil && *flags.WebSystemdSocket {
+		logger.Info("Listening on systemd activated listeners instead of port listeners.")
+		ls, err := activation.Listeners()
+		if err != nil {
+			return err
+		}
+		if len(ls) < 1 {
+			return errors.New("no socket activation file descriptors found")
+		}
+		listeners = ls
+	} else {
+		if flags.WebListenAddresses == nil || len(*flags.WebListenAddresses) == 0 {
+			return errors.New("no --web.listen-address given")
+		}
+		for _, address := range *flags.WebListenAddresses {
+			var l net.Listener
+			var err error
+			if strings.HasPrefix(address, "vsock://") {
+				port, perr := vsockPort(address)
+				if perr != nil {
+					return fmt.Errorf("--web.listen-address=%s: want vsock://:PORT: %w", address, perr)
+				}
+				l, err = vsock.Listen(port, nil)
+			} else {
+				l, err = net.Listen("tcp", address)
+			}
+			if err != nil {
+				return err
+			}
+			listeners = append(listeners, l)
+		}
+	}
+	for i, l := range listeners {
+		listeners[i] = netutil.LimitListener(l, maxConns)
+	}
+	return web.ServeMultiple(listeners, srv, flags, logger)
+}
+
+// vsockPort reads the port of vsock://:PORT, as web.ListenAndServe does.
+func vsockPort(address string) (uint32, error) {
+	u, err := url.Parse(address)
+	if err != nil {
+		return 0, err
+	}
+	_, port, err := net.SplitHostPort(u.Host)
+	if err != nil {
+		return 0, err
+	}
+	p, err := strconv.ParseUint(port, 10, 32)
+	return uint32(p), err
 }
 
 // warnEmptyShard logs when a shard was given no org: it serves only its own

@@ -8,8 +8,10 @@ package collector
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
@@ -120,6 +122,17 @@ func New(src Snapshots) *Collector {
 		Name: "salesforce_exporter_dropped_series_total",
 		Help: "Series left out of /metrics because they could not be built from the snapshot (a value Prometheus rejects, or an app whose cleaned name and app_id repeat another's), counted at each collection of the data; the rest of the collection goes on.",
 	}, []string{"org"})}
+}
+
+// SetOrgs deletes the dropped-series counters of every org not in orgs (an
+// org removed from the config); call it once the refreshers of the config
+// in force are running.
+func (c *Collector) SetOrgs(orgs []string) {
+	keep := map[string]bool{}
+	for _, o := range orgs {
+		keep[o] = true
+	}
+	deleteOrgsBut(c.dropped, keep)
 }
 
 // SelfMetrics returns the collector's own counters, for the self registry:
@@ -297,6 +310,10 @@ func b2f(b bool) float64 {
 type RequestMetrics struct {
 	requests *prometheus.CounterVec
 	failures *prometheus.CounterVec
+
+	mu sync.RWMutex
+	// orgs are the orgs counted; nil until SetOrgs, when every org counts.
+	orgs map[string]bool
 }
 
 // NewRequestMetrics registers the exporter's request counters on reg.
@@ -315,6 +332,11 @@ func NewRequestMetrics(reg prometheus.Registerer) *RequestMetrics {
 // returns the request observer that counts the org's requests. It is a
 // refresh.ObserverFactory.
 func (m *RequestMetrics) ForOrg(org string) func(salesforce.RequestInfo) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.orgs != nil {
+		m.orgs[org] = true
+	}
 	for _, r := range []string{"token", "limits", "query:OauthToken", "query:User", "query:ConnectedApplication", "query:AppMenuItem", "query:AuthSession", "query:LoginHistory", "query:EventLogFile", "eventlogfile_download", "apps_oauth_usage"} {
 		m.requests.WithLabelValues(org, r)
 		m.failures.WithLabelValues(org, r)
@@ -322,7 +344,53 @@ func (m *RequestMetrics) ForOrg(org string) func(salesforce.RequestInfo) {
 	return func(ri salesforce.RequestInfo) { m.observe(org, ri) }
 }
 
+// SetOrgs keeps the counters of orgs and deletes every series of any other
+// org: an org removed from the config leaves no series behind, and a late
+// request of its stopped refresher or of a client built for it counts
+// nowhere. An org added later (ForOrg) counts again, from zero.
+func (m *RequestMetrics) SetOrgs(orgs []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	keep := map[string]bool{}
+	for _, o := range orgs {
+		keep[o] = true
+	}
+	m.orgs = keep
+	for _, v := range []*prometheus.CounterVec{m.requests, m.failures} {
+		deleteOrgsBut(v, keep)
+	}
+}
+
+// deleteOrgsBut deletes the series of v whose org is not in keep.
+func deleteOrgsBut(v *prometheus.CounterVec, keep map[string]bool) {
+	ch := make(chan prometheus.Metric, 64)
+	go func() {
+		v.Collect(ch)
+		close(ch)
+	}()
+	gone := map[string]bool{}
+	for mt := range ch {
+		var pb dto.Metric
+		if err := mt.Write(&pb); err != nil {
+			continue
+		}
+		for _, lp := range pb.GetLabel() {
+			if lp.GetName() == "org" && !keep[lp.GetValue()] {
+				gone[lp.GetValue()] = true
+			}
+		}
+	}
+	for o := range gone {
+		v.DeletePartialMatch(prometheus.Labels{"org": o})
+	}
+}
+
 func (m *RequestMetrics) observe(org string, ri salesforce.RequestInfo) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.orgs != nil && !m.orgs[org] {
+		return
+	}
 	m.requests.WithLabelValues(org, ri.Resource).Inc()
 	if ri.Err != nil || ri.StatusCode < 200 || ri.StatusCode > 299 {
 		m.failures.WithLabelValues(org, ri.Resource).Inc()

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -216,10 +218,71 @@ func Parse(data []byte, path string) (*Config, error) {
 	var root yaml.Node
 	_ = yaml.Unmarshal(data, &root)
 	v := &validator{cfg: cfg, root: &root, dir: filepath.Dir(path)}
+	if err := v.finite(reflect.ValueOf(cfg).Elem(), nil); err != nil {
+		return nil, err
+	}
 	if err := v.validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// finite rejects a NaN or an infinity in any number of the config, wherever
+// it is: YAML spells them .nan and .inf, and a comparison such as "between 0
+// and 100" lets NaN through. path is the key path of v.
+func (v *validator) finite(rv reflect.Value, path []any) error {
+	switch rv.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := rv.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return v.errf(keyPath(path), path, "%v is not a number: write a finite value such as 1 or 0.5", f)
+		}
+	case reflect.Pointer:
+		if !rv.IsNil() {
+			return v.finite(rv.Elem(), path)
+		}
+	case reflect.Struct:
+		for i := range rv.NumField() {
+			f := rv.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" || name == "" {
+				continue
+			}
+			if err := v.finite(rv.Field(i), append(slices.Clip(path), name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range rv.Len() {
+			if err := v.finite(rv.Index(i), append(slices.Clip(path), i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := rv.MapRange()
+		for iter.Next() {
+			if err := v.finite(iter.Value(), append(slices.Clip(path), fmt.Sprint(iter.Key().Interface()))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// keyPath writes a key path as errors name it: orgs[0].api_budget_percent.
+func keyPath(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch k := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", k)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, k)
+		}
+	}
+	return b.String()
 }
 
 func sectionName(typ string) string {
@@ -335,7 +398,7 @@ func (v *validator) validate() error {
 		if o.APIBudgetPercent == 0 {
 			o.APIBudgetPercent = DefaultAPIBudgetPercent
 		}
-		if o.APIBudgetPercent < 0 || o.APIBudgetPercent > 100 {
+		if !(o.APIBudgetPercent >= 0 && o.APIBudgetPercent <= 100) { // also false for NaN
 			return v.errf(key("api_budget_percent"), at("api_budget_percent"), "%v is not a percentage between 0 and 100", o.APIBudgetPercent)
 		}
 		if o.FullSyncInterval == 0 {

@@ -139,3 +139,42 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestNonFiniteNumbersRejected: YAML's .nan and .inf decode into a float, and
+// "between 0 and 100" is false both ways for NaN, so api_budget_percent: .nan
+// once passed and turned the API budget off. Every number refuses them, with
+// the key and line.
+func TestNonFiniteNumbersRejected(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "s"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const org = "orgs:\n  - name: a\n    login_url: https://a.my.salesforce.com\n    auth: {flow: client_credentials, client_id: x, client_secret_file: s}\n"
+	for _, tc := range []struct{ yml, key string }{
+		{org + "    api_budget_percent: VALUE\n", "orgs[0].api_budget_percent"},
+		{org + "    max_concurrency: VALUE\n", ""},
+		{org + "    refresh_interval: VALUE\n", ""},
+		{org + "    sources: {limits: {interval: VALUE}}\n", ""},
+		{"max_apps_per_org: VALUE\n" + org, ""},
+		{"detection: {ipv4_prefix: VALUE}\n" + org, ""},
+		{"detection: {max_networks_per_app: VALUE}\n" + org, ""},
+		{"stale_after: VALUE\n" + org, ""},
+	} {
+		for _, val := range []string{".nan", ".NaN", ".inf", "-.inf", "+.Inf"} {
+			yml := strings.Replace(tc.yml, "VALUE", val, 1)
+			_, err := Parse([]byte(yml), filepath.Join(dir, "c.yml"))
+			if err == nil {
+				t.Errorf("%q accepted:\n%s", val, yml)
+				continue
+			}
+			if tc.key != "" && !strings.Contains(err.Error(), "c.yml:5: "+tc.key+": ") {
+				t.Errorf("%s = %s: error %q does not name line 5 and the key", tc.key, val, err)
+			}
+		}
+	}
+	// Finite values still pass.
+	if _, err := Parse([]byte(org+"    api_budget_percent: 0.5\n"), filepath.Join(dir, "c.yml")); err != nil {
+		t.Error(err)
+	}
+}

@@ -214,6 +214,39 @@ func (t *Tracker) SetIOC(s *IOCSet) {
 	t.mu.Unlock()
 }
 
+// ClampFuture moves the baseline's hours later than now's (an app's first
+// data, a network's or an object's first and last sighting) back to now's
+// hour: a state written under a clock that ran ahead, or edited, would
+// otherwise keep an app out of its learning window's end for ever and its
+// networks the most recently seen. It returns how many times it moved.
+func (t *Tracker) ClampFuture(now time.Time) int {
+	h := hourOf(now.Unix())
+	n := 0
+	clamp := func(v *int32) {
+		if *v > h {
+			*v = h
+			n++
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, a := range t.apps {
+		clamp(&a.since)
+		for k, e := range a.nets {
+			clamp(&e.first)
+			clamp(&e.last)
+			clamp(&e.lastAPI)
+			a.nets[k] = e
+		}
+		for k, e := range a.objs {
+			clamp(&e.first)
+			clamp(&e.last)
+			a.objs[k] = e
+		}
+	}
+	return n
+}
+
 // AppKey is the key the tracker files an app under: the 15-character
 // CONNECTED_APP_ID when there is one, else the name.
 func AppKey(id, name string) string {

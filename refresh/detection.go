@@ -53,6 +53,10 @@ func (r *Refresher) restoreTracker(cfg detect.Config, state []byte) *detect.Trac
 			if note != "" {
 				r.logger.Warn("Detection baseline restored with a change", "note", note)
 			}
+			if n := tr.ClampFuture(r.now()); n > 0 {
+				r.logger.Warn("The detection baseline holds times in the future (a clock that ran ahead, or an edit): they count from now", "times", n)
+				r.dirty = !r.readOnly
+			}
 			return tr
 		}
 		r.logger.Error("Detection baseline in the state file is unreadable; starting it fresh (nothing counts as new until min_baseline has passed)", "err", err)

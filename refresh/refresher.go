@@ -503,6 +503,10 @@ func (r *Refresher) loadState() {
 		r.state = loadState(r.storage, r.org.Name, r.logger)
 	}
 	r.state.fillLastSeen(r.now())
+	if n := r.state.clampSeen(r.now()); n > 0 {
+		r.logger.Warn("The state file holds first- or last-seen times in the future (a clock that ran ahead, or an edit): they count from now", "times", n)
+		r.dirty = !r.readOnly
+	}
 }
 
 // updateSeen keeps the state's first-seen times: it records the new ones of

@@ -35,6 +35,25 @@ func (st *orgState) fillLastSeen(now time.Time) {
 	}
 }
 
+// clampSeen moves the first- and last-seen times later than now back to
+// now: a state file written under a clock that ran ahead, or edited, would
+// otherwise keep a future first-seen time for ever and never forget an app
+// whose last-seen time lies ahead. Moved to now, they age from now. It
+// returns how many times it moved.
+func (st *orgState) clampSeen(now time.Time) int {
+	now = now.UTC().Truncate(time.Second)
+	n := 0
+	for _, m := range []map[string]time.Time{st.FirstSeen, st.LastSeen} {
+		for k, t := range m {
+			if t.After(now) {
+				m[k] = now
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // touchSeen records that the apps of keys were seen now. It reports whether
 // the state should be saved (a saved last-seen time went stale).
 func (st *orgState) touchSeen(keys []string, now time.Time) (dirty bool) {
@@ -57,6 +76,7 @@ func (st *orgState) touchSeen(keys []string, now time.Time) (dirty bool) {
 // in exported (the apps with a series of their own) go before those that
 // are. It returns how many it forgot for age and for the limit.
 func (st *orgState) pruneSeen(now time.Time, limit int, live, exported map[string]bool) (aged, evicted int) {
+	st.clampSeen(now) // the clock may have stepped back since the load
 	for k := range st.FirstSeen {
 		if live[k] {
 			continue

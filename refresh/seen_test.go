@@ -185,3 +185,71 @@ func mustReadFile(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+// TestFutureSeenTimesClampedOnLoad (issue 24 item 15): a state whose first-
+// and last-seen times lie in the future kept them for ever, and its apps
+// were never forgotten. On load they move to the refresher's clock, the
+// first-seen time exported is not in the future, and an app no longer seen
+// is forgotten FirstSeenRetention later.
+func TestFutureSeenTimesClampedOnLoad(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	u := org.AddUser("integration@example.com", true)
+	a := org.AddApp(sftest.App{Name: "Live", Installed: true})
+	org.AddToken(sftest.TokenSpec{User: u, App: a, Created: org.Now().Add(-time.Hour)})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	cfg := testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceApps)
+	storage := t.TempDir()
+	clock := org.Now().UTC().Truncate(time.Second)
+	newR := func() *Refresher {
+		r := newTestRefresher(t, cfg)
+		r.storage = storage
+		r.now = func() time.Time { return clock }
+		return r
+	}
+	if err := newR().RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	path := stateFile(storage, cfg.Name)
+	st, err := parseState([]byte(mustReadFile(t, path)), cfg.Name)
+	if err != nil || len(st.FirstSeen) != 1 {
+		t.Fatalf("first run: %v, %d first-seen times", err, len(st.FirstSeen))
+	}
+	future := clock.Add(10 * 365 * 24 * time.Hour)
+	for k := range st.FirstSeen {
+		st.FirstSeen[k] = clock.Add(365 * 24 * time.Hour)
+	}
+	const gone = "connected_app|Gone app||"
+	st.FirstSeen[gone], st.LastSeen[gone] = future, future
+	b, _ := json.Marshal(st)
+	writeFile(t, path, string(b))
+
+	r := newR()
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, app := range r.Snapshot().Apps {
+		if app.Name == "Live" && app.FirstSeen.After(clock) {
+			t.Errorf("Live first seen %v, after the clock %v", app.FirstSeen, clock)
+		}
+	}
+	if got := r.state.LastSeen[gone]; !got.Equal(clock) {
+		t.Errorf("the gone app's last-seen time %v, want the load time %v", got, clock)
+	}
+	// A retention later, the app not seen since is forgotten.
+	clock = clock.Add(FirstSeenRetention + time.Hour)
+	r = newR()
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	st, err = parseState([]byte(mustReadFile(t, path)), cfg.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := st.FirstSeen[gone]; ok {
+		t.Errorf("an app not seen for the retention is still in the state (last seen %v, now %v)", st.LastSeen[gone], clock)
+	}
+	if len(st.FirstSeen) != 1 {
+		t.Errorf("%d first-seen times kept, want the live app's", len(st.FirstSeen))
+	}
+}

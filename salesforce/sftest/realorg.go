@@ -21,8 +21,15 @@ type realOrg struct {
 	// logFileRate and logFileStall: see SlowLogFiles and StallLogFiles.
 	logFileRate  atomic.Int64
 	logFileStall atomic.Int64
+	instanceURL  atomic.Pointer[string]
 	ecaShapeMu   ecaShapeState
 }
+
+// SetInstanceURL makes the token endpoint answer with this instance_url, as
+// a real org does when the login host (login.salesforce.com) is not the
+// org's own host. "" (the default) answers with the server's own URL, which
+// is the host logged in to, as with a My Domain login_url.
+func (s *Server) SetInstanceURL(u string) { s.instanceURL.Store(&u) }
 
 // AcceptMyDomainAudience makes the JWT bearer flow accept the server's own
 // URL as the aud claim. Off by default: like Salesforce, the fake accepts only

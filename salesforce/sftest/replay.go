@@ -31,6 +31,8 @@ type FixtureIndex struct {
 	// public samples a hand-built fixture follows.
 	Source    string         `json:"source"`
 	Responses []FixtureEntry `json:"responses"`
+	// Incomplete says why a recording stopped early ("" when it did not).
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // ReadFixture reads dir/index.json.

@@ -475,6 +475,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	issued := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	id := instance + "/id/" + s.org.orgID() + "/" + s.org.Users()[s.org.integrationUser].ID
+	if u := s.instanceURL.Load(); u != nil && *u != "" {
+		instance = *u
+	}
 	mac := hmac.New(sha256.New, []byte(c.ClientSecret))
 	mac.Write([]byte(id + issued))
 	// No expires_in: Salesforce leaves it out.
