@@ -604,6 +604,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, version str
 		writeSOQLError(w, err)
 		return
 	}
+	q.version = version
 	var c *compiled
 	var res *result
 	err = s.org.readLocked(func() (err error) {
