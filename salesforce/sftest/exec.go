@@ -443,7 +443,7 @@ func (c *compiled) renderRecord(o *Org, b []byte, r int, apiVersion string) []by
 		b = appendJSONString(b, a.rel.name)
 		b = append(b, ':')
 		t := a.rel.fk(o, r)
-		if t < 0 {
+		if t < 0 || a.rel.shared && !a.target.visible(o, t) {
 			b = append(b, "null"...)
 			continue
 		}
