@@ -23,6 +23,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
@@ -72,6 +73,9 @@ type checkSource struct {
 	Permission        string `json:"permission"`
 	HasPermission     *bool  `json:"has_permission,omitempty"`
 	VisibilityLimited bool   `json:"visibility_limited"`
+	// Visibility is full, limited or unverified (the permissions that would
+	// tell could not be read: it may see only part of the org).
+	Visibility string `json:"visibility"`
 	Works             bool   `json:"works"`
 	Error             string `json:"error,omitempty"`
 	// Per-source detail.
@@ -98,7 +102,7 @@ var sourcePermission = map[string]string{
 	config.SourceApps:        "View Setup and Configuration",
 	config.SourceSessions:    "Manage Users",
 	config.SourceLogins:      "Manage Users (or Monitor Login History)",
-	config.SourceAPIUsage:    "View Event Log Files",
+	config.SourceAPIUsage:    "View Event Log Files (or View All Data)",
 	config.SourceLimits:      "View Setup and Configuration",
 	config.SourceECAs:        "View Setup and Configuration",
 }
@@ -201,14 +205,35 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 			name == config.SourceLogins && permErr == nil && !perms.SeesAllLogins() {
 			s.VisibilityLimited = true
 		}
+		limitedFor := s.Permission
+		if name == config.SourceOAuthTokens && !s.VisibilityLimited && s.Works {
+			if hidden, err := usersHidden(ctx, c, s.OauthTokenMode); err != nil {
+				co.Notes = append(co.Notes, "could not compare the readable User records with the token holders: "+clean(err))
+			} else if hidden {
+				s.VisibilityLimited, limitedFor = true, "View All Users"
+			}
+		}
+		s.Visibility = refresh.VisibilityFull
+		switch {
+		case s.VisibilityLimited:
+			s.Visibility = refresh.VisibilityLimited
+		case permErr != nil && shrinks(name):
+			s.Visibility = refresh.VisibilityUnverified
+		}
 		if s.Enabled {
 			switch {
 			case !s.Works:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s cannot work: %s; grant %s, or disable the source", name, s.Error, s.Permission))
+			case s.VisibilityLimited && limitedFor == "View All Users":
+				co.OK = false
+				co.Problems = append(co.Problems, fmt.Sprintf("%s sees fewer User records than users hold tokens (a Private sharing default for users): grant View All Users (the deactivated-user figures would be silently low)", name))
 			case s.VisibilityLimited:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s sees only the integration user's own rows: grant %s (the numbers would be silently low)", name, s.Permission))
+			case s.Visibility == refresh.VisibilityUnverified:
+				co.OK = false
+				co.Problems = append(co.Problems, fmt.Sprintf("%s visibility is unverified: the integration user's permissions cannot be read; grant %s, or it may see only part of the org (%s)", name, salesforce.ReadPermissionsNeeds, s.Permission))
 			case s.HasPermission != nil && !*s.HasPermission:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s: the integration user lacks %s", name, s.Permission))
@@ -219,7 +244,7 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 		co.Sources = append(co.Sources, s)
 	}
 	if permErr != nil {
-		co.Notes = append(co.Notes, "could not read the integration user's permissions ("+clean(permErr)+"); visibility checks are incomplete")
+		co.Notes = append(co.Notes, "could not read the integration user's permissions ("+clean(permErr)+"): what each source may see is unverified")
 	}
 	var total int64
 	for _, s := range co.Sources {
@@ -248,9 +273,53 @@ func hasPermission(p salesforce.UserPermissions, source string) bool {
 	case config.SourceLogins:
 		return p.SeesAllLogins()
 	case config.SourceAPIUsage:
-		return p.ViewEventLogFiles
+		return p.ReadsEventLogFiles()
 	}
 	return p.ViewSetup
+}
+
+// shrinks reports whether a source's object silently shows only the
+// integration user's own rows for want of a permission, rather than fail:
+// only its permissions tell whether it sees everything.
+func shrinks(source string) bool {
+	switch source {
+	case config.SourceOAuthTokens, config.SourceSessions, config.SourceLogins:
+		return true
+	}
+	return false
+}
+
+// usersHidden reports whether fewer User records are readable than users
+// hold tokens: a Private sharing default for users without View All Users,
+// under which OauthToken.User is null for the rest. In row mode, where
+// COUNT_DISTINCT is refused, it tells only the case where no other user's
+// record is readable while others hold tokens.
+func usersHidden(ctx context.Context, c *salesforce.Client, mode string) (bool, error) {
+	users, err := c.Count(ctx, "SELECT COUNT() FROM User")
+	if err != nil {
+		return false, err
+	}
+	if mode == refresh.TokenModeAggregate {
+		var holders int64
+		var decodeErr error
+		_, err := salesforce.Stream(ctx, c, "SELECT COUNT_DISTINCT(UserId) users FROM OauthToken", func(r salesforce.AggregateRecord) bool {
+			holders, decodeErr = r.Int("users")
+			return true
+		})
+		if err == nil {
+			err = decodeErr
+		}
+		return int64(users) < holders, err
+	}
+	if users > 1 {
+		return false, nil
+	}
+	me := c.Identity().UserID
+	if me == "" {
+		return false, nil
+	}
+	others, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
+	return others > 0, err
 }
 
 func loginHint(e *salesforce.AuthError) string {
@@ -370,6 +439,9 @@ func probeSource(ctx context.Context, c *salesforce.Client, name string, s *chec
 		// One page of apps, then per app its users and per user its tokens:
 		// at least two requests per app.
 		s.RequestsPerDay = day(1 + 2*float64(len(apps)))
+	default:
+		// A source without a probe here cannot be said to work.
+		return fmt.Errorf("check has no probe for source %q: whether it works is unknown", name)
 	}
 	return nil
 }
@@ -389,9 +461,9 @@ func writeCheckText(w io.Writer, rep checkReport) {
 				if s.HasPermission != nil {
 					has = yesNo(*s.HasPermission)
 				}
-				vis := "full"
-				if s.VisibilityLimited {
-					vis = "LIMITED"
+				vis := s.Visibility
+				if vis != refresh.VisibilityFull {
+					vis = strings.ToUpper(vis)
 				}
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Source, yesNo(s.Enabled), yesNo(s.Works), s.Permission, has, vis, s.RequestsPerDay, sourceDetail(s))
 			}
