@@ -76,8 +76,8 @@ type checkSource struct {
 	// Visibility is full, limited or unverified (the permissions that would
 	// tell could not be read: it may see only part of the org).
 	Visibility string `json:"visibility"`
-	Works             bool   `json:"works"`
-	Error             string `json:"error,omitempty"`
+	Works      bool   `json:"works"`
+	Error      string `json:"error,omitempty"`
 	// Per-source detail.
 	OauthTokenMode string `json:"oauth_token_mode,omitempty"` // aggregate or rows
 	Rows           *int   `json:"rows,omitempty"`             // COUNT() where cheap
