@@ -327,7 +327,7 @@ func loginHint(e *salesforce.AuthError) string {
 	switch e.Code {
 	case "invalid_grant":
 		if strings.Contains(e.Description, "audience") {
-			return s + " (set auth.audience to https://login.salesforce.com, or https://test.salesforce.com for a sandbox)"
+			return s + " (without auth.audience the exporter tried https://login.salesforce.com, the My Domain and https://test.salesforce.com; check the user is pre-authorized and the org is the one login_url names, or set auth.audience to the accepted value)"
 		}
 		return s + " (check the user is pre-authorized for the app and, for JWT, that the certificate matches the key)"
 	case "invalid_client_id", "invalid_client":
