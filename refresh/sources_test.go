@@ -514,3 +514,32 @@ func TestECAUnchangedAppsNotReRead(t *testing.T) {
 		t.Errorf("no full read after an hour: %d requests", full)
 	}
 }
+
+// TestVisibilityPassingErrorKeepsAnswer: a permissions read that fails with
+// a server error keeps the last answer (and tries again at the next
+// refresh); with no answer yet it is unverified, never full.
+func TestVisibilityPassingErrorKeepsAnswer(t *testing.T) {
+	t.Parallel()
+	org := visibilityOrg(t)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceSessions))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	fault := sftest.Fault{Path: "/query", Count: 1000, Status: 503, Body: `[{"message":"try later","errorCode":"SERVER_UNAVAILABLE"}]`, MatchQuery: "PermissionSetAssignment"}
+	srv.Inject(fault)
+	org.Advance(visibilityEvery + time.Minute)
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Snapshot().Visibility[config.SourceSessions]; v.State() != VisibilityFull {
+		t.Errorf("after a passing error: %+v, want the last answer (full)", v)
+	}
+	r2 := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceSessions))
+	if err := r2.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v := r2.Snapshot().Visibility[config.SourceSessions]; v.State() != VisibilityUnverified {
+		t.Errorf("a passing error before any answer: %+v, want unverified", v)
+	}
+}

@@ -166,11 +166,11 @@ func (c *Client) permissions(ctx context.Context, userID string, state []string)
 		rows = append(rows, r)
 		return len(rows) <= maxAssignments
 	})
-	if err != nil {
-		return p, err
-	}
 	if len(rows) > maxAssignments {
 		return p, fmt.Errorf("the running user has over %d permission set assignments", maxAssignments)
+	}
+	if err != nil {
+		return p, err
 	}
 	// Expiry is judged by the org's clock, known once a response came.
 	now := c.ServerNow()
