@@ -211,6 +211,8 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 				co.Notes = append(co.Notes, "could not compare the readable User records with the token holders: "+clean(err))
 			} else if hidden {
 				s.VisibilityLimited, limitedFor = true, "View All Users"
+			} else if permErr == nil && !perms.SeesAllUsers() && s.OauthTokenMode != refresh.TokenModeAggregate {
+				co.Notes = append(co.Notes, "the integration user lacks View All Users: where the org-wide default for users is Private, it sees only part of the User records and the deactivated-user figures are low (serve compares the User records with the token holders hourly); grant View All Users to be sure")
 			}
 		}
 		s.Visibility = refresh.VisibilityFull
