@@ -543,3 +543,27 @@ func TestVisibilityPassingErrorKeepsAnswer(t *testing.T) {
 		t.Errorf("a passing error before any answer: %+v, want unverified", v)
 	}
 }
+
+// TestVisibilityUsersCheckFailureKeepsSourceUp: the User count failing says
+// nothing about the tokens: the source stays up, and the log says why the
+// deactivated-user figures are unchecked.
+func TestVisibilityUsersCheckFailureKeepsSourceUp(t *testing.T) {
+	t.Parallel()
+	org := visibilityOrg(t)
+	org.Behavior.OauthTokenAggregates = true
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.Inject(sftest.Fault{Path: "/query", Count: 1000, Status: 400, Body: `[{"message":"no","errorCode":"MALFORMED_QUERY"}]`, MatchQuery: "FROM User"})
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
+	var logs bytes.Buffer
+	r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	snap := r.Snapshot()
+	if !snap.Sources[config.SourceOAuthTokens].Up || snap.TokenMode != TokenModeAggregate {
+		t.Fatalf("oauth_tokens: %+v, mode %q", snap.Sources[config.SourceOAuthTokens], snap.TokenMode)
+	}
+	if !strings.Contains(logs.String(), "Could not compare the readable User records") {
+		t.Errorf("no log of the failed User count:\n%s", logs.String())
+	}
+}
