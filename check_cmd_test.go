@@ -190,7 +190,8 @@ func TestCheckNamesMissingPermissions(t *testing.T) {
 		"oauth_tokens sees only the integration user's own rows: grant Customize Application",
 		"sessions sees only the integration user's own rows: grant Manage Users",
 		"logins sees only the integration user's own rows: grant Manage Users (or Monitor Login History)",
-		"api_usage: the integration user lacks View Event Log Files",
+		"api_usage cannot work: ",
+		"grant View Event Log Files (or View All Data), or disable the source",
 		"apps: the integration user lacks View Setup and Configuration",
 		"limits: the integration user lacks View Setup and Configuration",
 		"external_client_apps: the integration user lacks View Setup and Configuration",
@@ -252,6 +253,25 @@ func TestCheckPermissionsUnreadable(t *testing.T) {
 	_, text, _ := runCheck(t, "--config.file="+cfg)
 	if !strings.Contains(text, "UNVERIFIED") || strings.Contains(text, "OK: every enabled source works") {
 		t.Errorf("text output:\n%s", text)
+	}
+}
+
+// TestCheckViewAllDataReadsEventLogFiles: View All Data opens EventLogFile
+// as View Event Log Files does; the fake, like an org, hides it without both.
+func TestCheckViewAllDataReadsEventLogFiles(t *testing.T) {
+	t.Parallel()
+	d, cfg, _ := checkSetup(t)
+	d.Org.SetPermission(sftest.PermViewEventLogFiles, false)
+	d.Org.SetPermission(sftest.PermViewAllData, true)
+	code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json")
+	rep := decodeCheck(t, out)
+	if code != 0 || !rep.OK {
+		t.Fatalf("exit %d with View All Data instead of View Event Log Files:\n%s", code, out)
+	}
+	for _, s := range rep.Orgs[0].Sources {
+		if s.Source == "api_usage" && (!s.Works || s.HasPermission == nil || !*s.HasPermission) {
+			t.Errorf("api_usage with View All Data: %+v", s)
+		}
 	}
 }
 

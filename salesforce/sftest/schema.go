@@ -194,7 +194,10 @@ func init() {
 	}
 	elf := &objectDef{
 		name: "EventLogFile", idPrefix: "0AT",
-		n:       func(o *Org) int { return len(o.logs) },
+		n: func(o *Org) int { return len(o.logs) },
+		// View Event Log Files, or View All Data: without either the
+		// object is not there for the user (INVALID_TYPE).
+		access:  func(o *Org) bool { return o.has(PermViewEventLogFiles) || o.has(PermViewAllData) },
 		visible: func(o *Org, r int) bool { return o.logs[r].listed(o, o.nowLocked()) },
 		id:      func(o *Org, r int) string { return o.logs[r].ID },
 		fields: fields(
