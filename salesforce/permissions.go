@@ -128,7 +128,7 @@ func (c *Client) Permissions(ctx context.Context) (UserPermissions, error) {
 	if c.apiAtLeast(52) {
 		state = append(state, "IsActive", "ExpirationDate")
 	}
-	revoked := c.apiAtLeast(57)
+	revoked := c.apiAtLeast(57) && !c.noRevokedField.Load()
 	for {
 		fields := state
 		if revoked {
@@ -139,6 +139,7 @@ func (c *Client) Permissions(ctx context.Context) (UserPermissions, error) {
 		if revoked && errors.Is(err, ErrInvalidField) {
 			// IsRevoked exists only where user access policies are on.
 			revoked = false
+			c.noRevokedField.Store(true)
 			continue
 		}
 		var apiErr *APIError

@@ -55,7 +55,7 @@ func TestPermissionsWithoutStateFields(t *testing.T) {
 	t.Parallel()
 	for _, v := range []string{"66.0", "51.0"} {
 		org := smallOrg()
-		_, ts := sftest.Start(t, org, sftest.TestCredentials)
+		srv, ts := sftest.Start(t, org, sftest.TestCredentials)
 		c := newClient(t, ts.URL, salesforce.WithAPIVersion(v))
 		p, err := c.Permissions(t.Context())
 		if err != nil {
@@ -63,6 +63,14 @@ func TestPermissionsWithoutStateFields(t *testing.T) {
 		}
 		if !p.CustomizeApplication || p.Assignments != 2 {
 			t.Fatalf("v%s: read as %+v", v, p)
+		}
+		// The refused field is not asked for again: one query a read.
+		before := srv.Requests()["query:PermissionSetAssignment"]
+		if _, err := c.Permissions(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Requests()["query:PermissionSetAssignment"] - before; n != 1 {
+			t.Errorf("v%s: %d queries for the second read, want 1", v, n)
 		}
 	}
 }
