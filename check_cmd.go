@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -65,8 +66,11 @@ type checkSource struct {
 	Permission        string `json:"permission"`
 	HasPermission     *bool  `json:"has_permission,omitempty"`
 	VisibilityLimited bool   `json:"visibility_limited"`
-	Works             bool   `json:"works"`
-	Error             string `json:"error,omitempty"`
+	// Visibility is full, limited or unverified (the permissions that would
+	// tell could not be read: it may see only part of the org).
+	Visibility string `json:"visibility"`
+	Works      bool   `json:"works"`
+	Error      string `json:"error,omitempty"`
 	// Per-source detail.
 	OauthTokenMode string `json:"oauth_token_mode,omitempty"` // aggregate or rows
 	Rows           *int   `json:"rows,omitempty"`             // COUNT() where cheap
@@ -91,7 +95,7 @@ var sourcePermission = map[string]string{
 	config.SourceApps:        "View Setup and Configuration",
 	config.SourceSessions:    "Manage Users",
 	config.SourceLogins:      "Manage Users (or Monitor Login History)",
-	config.SourceAPIUsage:    "View Event Log Files",
+	config.SourceAPIUsage:    "View Event Log Files (or View All Data)",
 	config.SourceLimits:      "View Setup and Configuration",
 	config.SourceECAs:        "View Setup and Configuration",
 }
@@ -207,14 +211,37 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 			name == config.SourceLogins && permErr == nil && !perms.SeesAllLogins() {
 			s.VisibilityLimited = true
 		}
+		limitedFor := s.Permission
+		if name == config.SourceOAuthTokens && !s.VisibilityLimited && s.Works {
+			if hidden, err := usersHidden(ctx, c, s.OauthTokenMode); err != nil {
+				co.Notes = append(co.Notes, "could not compare the readable User records with the token holders: "+clean(err))
+			} else if hidden {
+				s.VisibilityLimited, limitedFor = true, "View All Users"
+			} else if permErr == nil && !perms.SeesAllUsers() && s.OauthTokenMode != refresh.TokenModeAggregate {
+				co.Notes = append(co.Notes, "the integration user lacks View All Users: where the org-wide default for users is Private, it sees only part of the User records and the deactivated-user figures are low (serve compares the User records with the token holders hourly); grant View All Users to be sure")
+			}
+		}
+		s.Visibility = refresh.VisibilityFull
+		switch {
+		case s.VisibilityLimited:
+			s.Visibility = refresh.VisibilityLimited
+		case permErr != nil && shrinks(name):
+			s.Visibility = refresh.VisibilityUnverified
+		}
 		if s.Enabled {
 			switch {
 			case !s.Works:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s cannot work: %s; grant %s, or disable the source", name, s.Error, s.Permission))
+			case s.VisibilityLimited && limitedFor == "View All Users":
+				co.OK = false
+				co.Problems = append(co.Problems, fmt.Sprintf("%s sees fewer User records than users hold tokens (a Private sharing default for users): grant View All Users (the deactivated-user figures would be silently low)", name))
 			case s.VisibilityLimited:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s sees only the integration user's own rows: grant %s (the numbers would be silently low)", name, s.Permission))
+			case s.Visibility == refresh.VisibilityUnverified:
+				co.OK = false
+				co.Problems = append(co.Problems, fmt.Sprintf("%s visibility is unverified: the integration user's permissions cannot be read; grant %s, or it may see only part of the org (%s)", name, salesforce.ReadPermissionsNeeds, s.Permission))
 			case s.HasPermission != nil && !*s.HasPermission:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s: the integration user lacks %s", name, s.Permission))
@@ -225,7 +252,7 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 		co.Sources = append(co.Sources, s)
 	}
 	if permErr != nil {
-		co.Notes = append(co.Notes, "could not read the integration user's permissions ("+clean(permErr)+"); visibility checks are incomplete")
+		co.Notes = append(co.Notes, "could not read the integration user's permissions ("+clean(permErr)+"): what each source may see is unverified")
 	}
 	var total int64
 	for _, s := range co.Sources {
@@ -254,9 +281,53 @@ func hasPermission(p salesforce.UserPermissions, source string) bool {
 	case config.SourceLogins:
 		return p.SeesAllLogins()
 	case config.SourceAPIUsage:
-		return p.ViewEventLogFiles
+		return p.ReadsEventLogFiles()
 	}
 	return p.ViewSetup
+}
+
+// shrinks reports whether a source's object silently shows only the
+// integration user's own rows for want of a permission, rather than fail:
+// only its permissions tell whether it sees everything.
+func shrinks(source string) bool {
+	switch source {
+	case config.SourceOAuthTokens, config.SourceSessions, config.SourceLogins:
+		return true
+	}
+	return false
+}
+
+// usersHidden reports whether fewer User records are readable than users
+// hold tokens: a Private sharing default for users without View All Users,
+// under which OauthToken.User is null for the rest. In row mode, where
+// COUNT_DISTINCT is refused, it tells only the case where no other user's
+// record is readable while others hold tokens.
+func usersHidden(ctx context.Context, c *salesforce.Client, mode string) (bool, error) {
+	users, err := c.Count(ctx, "SELECT COUNT() FROM User")
+	if err != nil {
+		return false, err
+	}
+	if mode == refresh.TokenModeAggregate {
+		var holders int64
+		var decodeErr error
+		_, err := salesforce.Stream(ctx, c, "SELECT COUNT_DISTINCT(UserId) users FROM OauthToken", func(r salesforce.AggregateRecord) bool {
+			holders, decodeErr = r.Int("users")
+			return true
+		})
+		if err == nil {
+			err = decodeErr
+		}
+		return int64(users) < holders, err
+	}
+	if users > 1 {
+		return false, nil
+	}
+	me := c.Identity().UserID
+	if me == "" {
+		return false, nil
+	}
+	others, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
+	return others > 0, err
 }
 
 func loginHint(e *salesforce.AuthError) string {
@@ -264,7 +335,7 @@ func loginHint(e *salesforce.AuthError) string {
 	switch e.Code {
 	case "invalid_grant":
 		if strings.Contains(e.Description, "audience") {
-			return s + " (set auth.audience to https://login.salesforce.com, or https://test.salesforce.com for a sandbox)"
+			return s + " (without auth.audience the exporter tried https://login.salesforce.com, the My Domain and https://test.salesforce.com; check the user is pre-authorized and the org is the one login_url names, or set auth.audience to the accepted value)"
 		}
 		return s + " (check the user is pre-authorized for the app and, for JWT, that the certificate matches the key)"
 	case "invalid_client_id", "invalid_client":
@@ -378,6 +449,9 @@ func probeSource(ctx context.Context, c *salesforce.Client, name string, s *chec
 			return err
 		}
 		s.RequestsPerDay = day(perRefresh)
+	default:
+		// A source without a probe here cannot be said to work.
+		return fmt.Errorf("check has no probe for source %q: whether it works is unknown", name)
 	}
 	return nil
 }
@@ -429,9 +503,9 @@ func writeCheckText(w io.Writer, rep checkReport) {
 				if s.HasPermission != nil {
 					has = yesNo(*s.HasPermission)
 				}
-				vis := "full"
-				if s.VisibilityLimited {
-					vis = "LIMITED"
+				vis := s.Visibility
+				if vis != refresh.VisibilityFull {
+					vis = strings.ToUpper(vis)
 				}
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Source, yesNo(s.Enabled), yesNo(s.Works), s.Permission, has, vis, s.RequestsPerDay, sourceDetail(s))
 			}

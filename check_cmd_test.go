@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -171,6 +174,9 @@ func TestCheckCountsLoginsOnTheOrgClock(t *testing.T) {
 func TestCheckNamesMissingPermissions(t *testing.T) {
 	t.Parallel()
 	d, cfg, _ := checkSetup(t)
+	// The profile's Assign Permission Sets keeps PermissionSetAssignment
+	// readable without View Setup and Configuration and Manage Users.
+	d.Org.SetPermission(sftest.PermAssignPermissionSets, true)
 	for _, p := range []string{sftest.PermManageUsers, sftest.PermMonitorLoginHistory, sftest.PermViewEventLogFiles, sftest.PermCustomizeApplication, sftest.PermViewSetup} {
 		d.Org.SetPermission(p, false)
 	}
@@ -184,7 +190,8 @@ func TestCheckNamesMissingPermissions(t *testing.T) {
 		"oauth_tokens sees only the integration user's own rows: grant Customize Application",
 		"sessions sees only the integration user's own rows: grant Manage Users",
 		"logins sees only the integration user's own rows: grant Manage Users (or Monitor Login History)",
-		"api_usage: the integration user lacks View Event Log Files",
+		"api_usage cannot work: ",
+		"grant View Event Log Files (or View All Data), or disable the source",
 		"apps: the integration user lacks View Setup and Configuration",
 		"limits: the integration user lacks View Setup and Configuration",
 		"external_client_apps: the integration user lacks View Setup and Configuration",
@@ -210,6 +217,125 @@ func TestCheckNamesMissingPermissions(t *testing.T) {
 	}
 	if code, out, _ := runCheck(t, "--config.file="+cfg2, "--format=json"); code != 0 {
 		t.Fatalf("exit %d with the limited sources disabled:\n%s", code, out)
+	}
+}
+
+// TestCheckPermissionsUnreadable: without View Setup and Configuration,
+// Assign Permission Sets and Manage Users the integration user cannot read
+// its PermissionSetAssignment rows. What the shrinking sources see is then
+// unknown, and unknown must not pass for full: check exits 1, names what to
+// grant, and its JSON says unverified for each of them.
+func TestCheckPermissionsUnreadable(t *testing.T) {
+	t.Parallel()
+	d, cfg, _ := checkSetup(t)
+	d.Org.SetPermission(sftest.PermViewSetup, false)
+	d.Org.SetPermission(sftest.PermManageUsers, false)
+	code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json")
+	rep := decodeCheck(t, out)
+	if code != 1 || rep.OK || rep.Orgs[0].OK {
+		t.Fatalf("exit %d with unreadable permissions:\n%s", code, out)
+	}
+	for _, s := range rep.Orgs[0].Sources {
+		want := refresh.VisibilityFull
+		if s.Source == "oauth_tokens" || s.Source == "sessions" || s.Source == "logins" {
+			want = refresh.VisibilityUnverified
+		}
+		if s.Visibility != want || s.HasPermission != nil {
+			t.Errorf("%s: visibility %q, has_permission %v; want %q and unknown", s.Source, s.Visibility, s.HasPermission, want)
+		}
+	}
+	problems := strings.Join(rep.Orgs[0].Problems, "\n")
+	for _, src := range []string{"oauth_tokens", "sessions", "logins"} {
+		if want := src + " visibility is unverified: the integration user's permissions cannot be read; grant View Setup and Configuration (or Assign Permission Sets, or Manage Users)"; !strings.Contains(problems, want) {
+			t.Errorf("problems lack %q:\n%s", want, problems)
+		}
+	}
+	_, text, _ := runCheck(t, "--config.file="+cfg)
+	if !strings.Contains(text, "UNVERIFIED") || strings.Contains(text, "OK: every enabled source works") {
+		t.Errorf("text output:\n%s", text)
+	}
+}
+
+// TestCheckViewAllDataReadsEventLogFiles: View All Data opens EventLogFile
+// as View Event Log Files does; the fake, like an org, hides it without both.
+func TestCheckViewAllDataReadsEventLogFiles(t *testing.T) {
+	t.Parallel()
+	d, cfg, _ := checkSetup(t)
+	d.Org.SetPermission(sftest.PermViewEventLogFiles, false)
+	d.Org.SetPermission(sftest.PermViewAllData, true)
+	code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json")
+	rep := decodeCheck(t, out)
+	if code != 0 || !rep.OK {
+		t.Fatalf("exit %d with View All Data instead of View Event Log Files:\n%s", code, out)
+	}
+	for _, s := range rep.Orgs[0].Sources {
+		if s.Source == "api_usage" && (!s.Works || s.HasPermission == nil || !*s.HasPermission) {
+			t.Errorf("api_usage with View All Data: %+v", s)
+		}
+	}
+}
+
+// TestCheckAssignmentNotInForce: a permission set whose assignment expired
+// grants nothing, so check reports its permissions as missing.
+func TestCheckAssignmentNotInForce(t *testing.T) {
+	t.Parallel()
+	d, cfg, _ := checkSetup(t)
+	d.Org.SetPermission(sftest.PermAssignPermissionSets, true)
+	d.Org.SetAssignment(sftest.AssignmentExpired)
+	code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json")
+	rep := decodeCheck(t, out)
+	if code != 1 || rep.OK {
+		t.Fatalf("exit %d with the exporter's permission set expired:\n%s", code, out)
+	}
+	for _, s := range rep.Orgs[0].Sources {
+		if s.HasPermission == nil || *s.HasPermission {
+			t.Errorf("%s: has_permission %v, want false", s.Source, s.HasPermission)
+		}
+	}
+}
+
+// TestCheckUsersHidden: under a Private sharing default for users, without
+// View All Users the token holders' User records are hidden and the
+// deactivated-user figures silently low: oauth_tokens is limited, and the
+// fix names View All Users.
+func TestCheckUsersHidden(t *testing.T) {
+	t.Parallel()
+	for _, aggregate := range []bool{false, true} {
+		d, cfg, _ := checkSetup(t)
+		d.Org.Behavior.OauthTokenAggregates = aggregate
+		d.Org.SetPermission(sftest.PermViewAllUsers, false)
+		code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json")
+		rep := decodeCheck(t, out)
+		if code != 1 || rep.OK {
+			t.Fatalf("aggregate %v: exit %d without View All Users:\n%s", aggregate, code, out)
+		}
+		for _, s := range rep.Orgs[0].Sources {
+			if s.Source == "oauth_tokens" && (s.Visibility != refresh.VisibilityLimited || !s.VisibilityLimited) {
+				t.Errorf("aggregate %v: oauth_tokens visibility %q", aggregate, s.Visibility)
+			}
+		}
+		if problems := strings.Join(rep.Orgs[0].Problems, "\n"); !strings.Contains(problems, "oauth_tokens sees fewer User records than users hold tokens (a Private sharing default for users): grant View All Users") {
+			t.Errorf("aggregate %v: problems:\n%s", aggregate, problems)
+		}
+		d.Org.Behavior.PublicUserSharing = true
+		if code, out, _ := runCheck(t, "--config.file="+cfg, "--format=json"); code != 0 {
+			t.Errorf("aggregate %v: exit %d with public user sharing:\n%s", aggregate, code, out)
+		}
+	}
+}
+
+// TestProbeSourceUnknownFailsClosed: a source check has no probe for is
+// never reported as working.
+func TestProbeSourceUnknownFailsClosed(t *testing.T) {
+	t.Parallel()
+	c, err := salesforce.NewClient(salesforce.AuthConfig{Flow: salesforce.FlowClientCredentials, LoginURL: "https://example.invalid", ClientID: "x", ClientSecret: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := checkSource{Source: "future_source"}
+	var limits salesforce.Limits
+	if err := probeSource(t.Context(), c, "future_source", &s, 1, &limits, config.Org{}, false); err == nil || !strings.Contains(err.Error(), "no probe") {
+		t.Fatalf("probe of an unknown source: %v, want an error", err)
 	}
 }
 

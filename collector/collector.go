@@ -95,7 +95,9 @@ var (
 // The sources' visibility and input quality (real-org and hostile-input checks).
 var (
 	descSourceVisibility = prometheus.NewDesc("salesforce_source_visibility_limited",
-		"1 when the integration user sees only its own rows of the source's object, for want of a permission (sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application): the source's numbers would look like a quiet org. Absent when the permissions could not be read."+cached, []string{"org", "source"}, nil)
+		"1 when the integration user sees only its own rows of the source's object, for want of a permission (sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application, or View All Users for its deactivated-user figures): the source's numbers would look like a quiet org. Absent when the permissions could not be read (salesforce_source_visibility says unverified)."+cached, []string{"org", "source"}, nil)
+	descSourceVisibilityState = prometheus.NewDesc("salesforce_source_visibility",
+		"1 for the source's visibility, 0 for the other states: visibility=\"full\" (the integration user sees every user's rows), \"limited\" (it sees only part, for want of a permission: sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application, or View All Users for the deactivated-user figures) or \"unverified\" (its permissions could not be read from PermissionSetAssignment, which needs View Setup and Configuration, Assign Permission Sets or Manage Users: it may see only part). Absent before the first check."+cached, []string{"org", "source", "visibility"}, nil)
 	descUsageRowsSkipped = prometheus.NewDesc("salesforce_api_usage_rows_skipped_total",
 		"Malformed ApiTotalUsage rows (short, oversized, or with a bad STATUS_CODE) left out of the API usage counts since the exporter started; the rest of each file counts.", []string{"org"}, nil)
 	descECAsDegraded = prometheus.NewDesc("salesforce_external_client_apps_degraded",
@@ -144,7 +146,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
 		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded, descStorageWriteFailures, descStorageLastWrite,
-		descSourceVisibility, descUsageRowsSkipped, descECAsDegraded} {
+		descSourceVisibility, descSourceVisibilityState, descUsageRowsSkipped, descECAsDegraded} {
 		ch <- d
 	}
 	for _, d := range detectionDescs {
@@ -229,7 +231,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, name := range config.Sources {
 			if v, ok := s.Visibility[name]; ok {
-				gauge(descSourceVisibility, b2f(v.Limited), org, name)
+				if !v.Unverified || v.Limited {
+					gauge(descSourceVisibility, b2f(v.Limited), org, name)
+				}
+				state := v.State()
+				for _, st := range refresh.VisibilityStates {
+					gauge(descSourceVisibilityState, b2f(st == state), org, name, st)
+				}
 			}
 		}
 		if s.HasECAStatus {

@@ -32,6 +32,10 @@
     // never worked is an info alert (a permission not granted yet).
     requiredSources: 'oauth_tokens|apps|api_usage|limits',
     optionalSourceUnavailableFor: '1h',
+    // A source whose visibility is limited or unverified (a permission
+    // missing, or the permissions unreadable) this long warns; permission
+    // changes take up to an hour to be re-read.
+    sourceVisibilityFor: '2h',
     // ApiTotalUsage daily files appear a day after the fact; raise this for orgs
     // with Daily files only, lower it with Hourly files.
     apiUsageStaleSeconds: 54 * 3600,

@@ -25,8 +25,34 @@ const InternalApp = "(salesforce internal)"
 // a user without the permission with its own rows only, and no error.
 type Visibility struct {
 	Limited bool
-	// Missing names the permission the integration user lacks, when Limited.
+	// Unverified is true when the integration user's permissions could not
+	// be read and nothing in the data showed the view limited: the source
+	// may see everything or only part, and unknown must not pass for full.
+	Unverified bool
+	// Missing names the permission the integration user lacks, when
+	// Limited; when Unverified, what reading the permissions needs.
 	Missing string
+}
+
+// Visibility states, as the salesforce_source_visibility metric names them.
+const (
+	VisibilityFull       = "full"
+	VisibilityLimited    = "limited"
+	VisibilityUnverified = "unverified"
+)
+
+// VisibilityStates lists the states in the order the metric emits them.
+var VisibilityStates = []string{VisibilityFull, VisibilityLimited, VisibilityUnverified}
+
+// State is VisibilityFull, VisibilityLimited or VisibilityUnverified.
+func (v Visibility) State() string {
+	switch {
+	case v.Limited:
+		return VisibilityLimited
+	case v.Unverified:
+		return VisibilityUnverified
+	}
+	return VisibilityFull
 }
 
 // AppUsage is everything the exporter knows about one app in one org.
@@ -141,8 +167,9 @@ type Snapshot struct {
 	// Detection is nil when the snapshot has no detection baseline.
 	Detection *DetectionInfo
 
-	// Visibility is, by source, whether it sees every user's rows; a source
-	// whose permissions could not be read is absent.
+	// Visibility is, by source, whether it sees every user's rows (or
+	// unverified, when its permissions could not be read); absent before its
+	// first check.
 	Visibility map[string]Visibility
 	// HasAPIUsageScan is true once the api_usage source has run.
 	HasAPIUsageScan bool

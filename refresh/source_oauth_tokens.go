@@ -39,6 +39,11 @@ type tokensSource struct {
 
 	visibilityLimited bool
 	visibilityChecked time.Time
+	// usersHidden: fewer User records are readable than users hold tokens
+	// (a Private sharing default for users, without View All Users), so the
+	// deactivated-user figures are low. usersLogged: that was logged.
+	usersHidden, usersLogged bool
+	vis                      visibilityCheck
 
 	// aggregatesRetryAt is when to try GROUP BY again after failures that
 	// may pass made the source read rows (kept in memory only: a restart
@@ -132,7 +137,7 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 			for _, g := range aggs {
 				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
 			}
-			return s.done(s.checkVisibility(ctx, e.client, now))
+			return s.done(s.checkVisibility(ctx, e, now))
 		}
 		if !errors.Is(err, salesforce.ErrQueryRejected) {
 			return permissionError(err, "API Enabled")
@@ -185,7 +190,7 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 	}
 	s.persist(e, now, full)
 	s.apps, s.inactive = s.store.summarize(now, e.settings.StaleAfter)
-	return s.done(s.checkVisibility(ctx, e.client, now))
+	return s.done(s.checkVisibility(ctx, e, now))
 }
 
 func (s *tokensSource) done(err error) error {
@@ -195,27 +200,116 @@ func (s *tokensSource) done(err error) error {
 	return err
 }
 
+// tokensPermission is what OauthToken needs to show every user's tokens.
+const tokensPermission = "Customize Application"
+
+// usersPermission is what shows every User record under a Private sharing
+// default for users.
+const usersPermission = "View All Users"
+
 // checkVisibility detects an integration user who sees only its own tokens
-// (no Customize Application): the org would otherwise look clean.
-func (s *tokensSource) checkVisibility(ctx context.Context, c *salesforce.Client, now time.Time) error {
+// (no Customize Application): the org would otherwise look clean; one who
+// sees fewer User records than there are users holding tokens (no View All
+// Users under a Private sharing default: OauthToken.User is null for the
+// rest, and the deactivated-user figures are silently low); and, from its
+// permissions, whether either answer can be trusted.
+func (s *tokensSource) checkVisibility(ctx context.Context, e *env, now time.Time) error {
+	s.vis.update(ctx, e, now, config.SourceOAuthTokens, tokensPermission, salesforce.UserPermissions.SeesAllTokens)
+	c := e.client
 	me := c.Identity().UserID
 	if me == "" {
 		return nil
 	}
-	if s.store == nil && !s.visibilityChecked.IsZero() && now.Sub(s.visibilityChecked) < time.Hour {
-		return nil // in aggregate mode the check costs a request: hourly is enough
+	if !s.visibilityChecked.IsZero() && now.Sub(s.visibilityChecked) < visibilityEvery && now.After(s.visibilityChecked.Add(-time.Minute)) {
+		if s.store != nil {
+			s.visibilityLimited = !s.store.anyUserBut(salesforce.ID(me))
+		}
+		return nil // the counts cost requests: hourly is enough
 	}
 	s.visibilityChecked = now
 	if s.store != nil {
 		s.visibilityLimited = !s.store.anyUserBut(salesforce.ID(me))
-		return nil
+	} else {
+		n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
+		if err != nil {
+			return err
+		}
+		s.visibilityLimited = n == 0
 	}
-	n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
+	if err := s.checkUsers(ctx, e, now); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// The token figures are fine; only whether the deactivated-user
+		// ones are complete is unknown until the next hourly check.
+		e.logger.Warn("Could not compare the readable User records with the users holding tokens; keeping the last answer", "data_source", config.SourceOAuthTokens, "err", err)
+	}
+	return nil
+}
+
+// checkUsers compares the readable User records with the users holding
+// tokens. Every token holder is a User of the org, and users are never
+// deleted: with every User record readable their count is at least the
+// token holders'. Tokens were read first, so users added since only add.
+func (s *tokensSource) checkUsers(ctx context.Context, e *env, now time.Time) error {
+	c := e.client
+	holders, err := s.tokenHolders(ctx, c)
 	if err != nil {
 		return err
 	}
-	s.visibilityLimited = n == 0
+	if holders == 0 {
+		s.usersHidden = false
+		return nil
+	}
+	users, err := c.Count(ctx, "SELECT COUNT() FROM User")
+	if err != nil {
+		return fmt.Errorf("count the readable users: %w", err)
+	}
+	wasHidden := s.usersHidden
+	s.usersHidden = int64(users) < holders
+	if wasHidden && !s.usersHidden && s.store != nil {
+		// The deactivated users hidden until now: the incremental sync reads
+		// only users modified since, so read them all again.
+		if err := c.InactiveUsers(ctx, func(u salesforce.User) { s.store.inactive[s.store.userIdx(u.ID)] = true }); err != nil {
+			return fmt.Errorf("list inactive users: %w", err)
+		}
+		s.apps, s.inactive = s.store.summarize(now, e.settings.StaleAfter)
+	}
+	switch {
+	case s.usersHidden && !s.usersLogged:
+		s.usersLogged = true
+		e.logger.Warn("The integration user sees fewer User records than users hold OAuth tokens; the deactivated-user figures are low. Grant View All Users",
+			"data_source", config.SourceOAuthTokens, "missing_permission", usersPermission, "users_visible", users, "token_holders_at_least", holders)
+	case !s.usersHidden && s.usersLogged:
+		s.usersLogged = false
+		e.logger.Info("The integration user now sees every token holder's User record", "data_source", config.SourceOAuthTokens)
+	}
 	return nil
+}
+
+// tokenHolders is how many distinct users hold tokens: from the store in
+// row mode, by COUNT_DISTINCT in aggregate mode (which the org accepts there).
+func (s *tokensSource) tokenHolders(ctx context.Context, c *salesforce.Client) (int64, error) {
+	if s.store != nil {
+		seen := make(map[uint32]struct{}, len(s.store.userIDs))
+		for i := range s.store.entries {
+			seen[s.store.entries[i].user] = struct{}{}
+		}
+		return int64(len(seen)), nil
+	}
+	var holders int64
+	var decodeErr error
+	_, err := salesforce.Stream(ctx, c, "SELECT COUNT_DISTINCT(UserId) users FROM OauthToken", func(r salesforce.AggregateRecord) bool {
+		holders, decodeErr = r.Int("users")
+		return true // one row
+	})
+	if err == nil {
+		err = decodeErr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count the users holding tokens: %w", err)
+	}
+	return holders, nil
 }
 
 func (s *tokensSource) contribute(p *parts) {
@@ -224,16 +318,18 @@ func (s *tokensSource) contribute(p *parts) {
 	p.Tokens = s.apps
 	p.InactiveUsers = s.inactive
 	p.VisibilityLimited = s.visibilityLimited
-	if s.known {
-		if p.Visibility == nil {
-			p.Visibility = map[string]Visibility{}
-		}
-		vis := Visibility{Limited: s.visibilityLimited}
-		if vis.Limited {
-			vis.Missing = "Customize Application"
-		}
-		p.Visibility[config.SourceOAuthTokens] = vis
+	if !s.known {
+		return
 	}
+	vis, _ := s.vis.visibility(tokensPermission)
+	switch {
+	case s.visibilityLimited:
+		vis = Visibility{Limited: true, Missing: tokensPermission}
+	case vis.Limited:
+	case s.usersHidden:
+		vis = Visibility{Limited: true, Missing: usersPermission}
+	}
+	p.setVisibility(config.SourceOAuthTokens, vis)
 }
 
 // sortAppTokens orders the row store's apps as the snapshot has always

@@ -92,29 +92,113 @@ func TestVisibilityLimitedPerSource(t *testing.T) {
 	}
 }
 
-// TestVisibilityUnknownWhenPermissionsUnreadable: an error reading the
-// permissions is "unknown", never a failed source.
-func TestVisibilityUnknownWhenPermissionsUnreadable(t *testing.T) {
+// TestVisibilityUnverifiedWhenPermissionsUnreadable: an integration user
+// that cannot read PermissionSetAssignment (no View Setup and Configuration,
+// Assign Permission Sets or Manage Users) leaves every shrinking source's
+// visibility unverified, never full; the sources stay up, and one warning
+// per source names what to grant.
+func TestVisibilityUnverifiedWhenPermissionsUnreadable(t *testing.T) {
 	t.Parallel()
 	org := visibilityOrg(t)
-	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
-	srv.Inject(sftest.Fault{Path: "/query", Count: 1000, Status: 400, Body: `[{"message":"sObject type 'PermissionSetAssignment' is not supported.","errorCode":"INVALID_TYPE"}]`, MatchQuery: "PermissionSetAssignment"})
+	org.SetPermission(sftest.PermViewSetup, false)
+	org.SetPermission(sftest.PermManageUsers, false)
+	org.SetPermission(sftest.PermMonitorLoginHistory, true)
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
 	// oauth_tokens first: its responses set the org clock the sessions are active by.
 	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens, config.SourceSessions, config.SourceLogins))
-	if err := r.RefreshAll(t.Context()); err != nil {
-		t.Fatal(err)
+	var logs bytes.Buffer
+	r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	for range 2 {
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	snap := r.Snapshot()
-	for _, src := range []string{config.SourceSessions, config.SourceLogins} {
-		if _, ok := snap.Visibility[src]; ok {
-			t.Errorf("%s: visibility known despite unreadable permissions", src)
+	for _, src := range []string{config.SourceOAuthTokens, config.SourceSessions, config.SourceLogins} {
+		v, ok := snap.Visibility[src]
+		if !ok || v.State() != VisibilityUnverified || !strings.Contains(v.Missing, "View Setup and Configuration") {
+			t.Errorf("%s: visibility %+v (known %v), want unverified naming View Setup and Configuration", src, v, ok)
 		}
 		if !snap.Sources[src].Up {
 			t.Errorf("%s failed: %+v", src, snap.Sources[src])
 		}
 	}
-	if findApp(t, snap, "Mobile").Sessions != 2 {
-		t.Errorf("sessions lost: %+v", snap.Apps)
+	if n := strings.Count(logs.String(), "visibility is unverified"); n != 3 {
+		t.Errorf("logged the unreadable permissions %d times, want once per source:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "Assign Permission Sets") {
+		t.Errorf("the warning does not say what to grant:\n%s", logs.String())
+	}
+	// Readable again at the next hourly check: full.
+	org.SetPermission(sftest.PermAssignPermissionSets, true)
+	org.Advance(visibilityEvery + time.Minute)
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Snapshot().Visibility[config.SourceLogins]; v.State() != VisibilityFull {
+		t.Errorf("logins with readable permissions and Monitor Login History: %+v", v)
+	}
+}
+
+// TestVisibilityIgnoresAssignmentsNotInForce: a permission set whose
+// assignment expired grants nothing, and the sources say limited.
+func TestVisibilityIgnoresAssignmentsNotInForce(t *testing.T) {
+	t.Parallel()
+	org := visibilityOrg(t)
+	org.SetPermission(sftest.PermAssignPermissionSets, true) // from the profile: the assignments stay readable
+	org.SetAssignment(sftest.AssignmentExpired)
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceSessions, config.SourceLogins))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{config.SourceSessions, config.SourceLogins} {
+		if v := r.Snapshot().Visibility[src]; v.State() != VisibilityLimited {
+			t.Errorf("%s with an expired assignment: %+v, want limited", src, v)
+		}
+	}
+}
+
+// TestVisibilityUsersHidden: under a Private sharing default for users, an
+// integration user without View All Users sees only its own User record;
+// OauthToken.User is null for the rest and the deactivated-user figures are
+// silently low. oauth_tokens says limited and names View All Users.
+func TestVisibilityUsersHidden(t *testing.T) {
+	t.Parallel()
+	for _, aggregate := range []bool{false, true} {
+		org := visibilityOrg(t)
+		org.Behavior.OauthTokenAggregates = aggregate
+		app := org.AddApp(sftest.App{Name: "Sync", Installed: true})
+		gone := org.AddUser("gone@example.com", false)
+		org.AddToken(sftest.TokenSpec{User: gone, App: app, Created: org.Now().Add(-time.Hour)})
+		org.SetPermission(sftest.PermViewAllUsers, false)
+		_, ts := sftest.Start(t, org, sftest.TestCredentials)
+		r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
+		var logs bytes.Buffer
+		r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		snap := r.Snapshot()
+		if snap.InactiveUsers != 0 {
+			t.Fatalf("aggregate %v: the fake shows %d deactivated users without View All Users; want the silently low 0", aggregate, snap.InactiveUsers)
+		}
+		if v := snap.Visibility[config.SourceOAuthTokens]; v.State() != VisibilityLimited || v.Missing != "View All Users" {
+			t.Errorf("aggregate %v: oauth_tokens visibility %+v, want limited for View All Users", aggregate, v)
+		}
+		if !strings.Contains(logs.String(), "View All Users") {
+			t.Errorf("aggregate %v: no log names View All Users:\n%s", aggregate, logs.String())
+		}
+		// Public Read Only for users: every User readable, figures right.
+		org.Behavior.PublicUserSharing = true
+		org.Advance(visibilityEvery + time.Minute)
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		snap = r.Snapshot()
+		if v := snap.Visibility[config.SourceOAuthTokens]; v.State() != VisibilityFull || snap.InactiveUsers != 1 {
+			t.Errorf("aggregate %v, public user sharing: visibility %+v, %d deactivated users; want full and 1", aggregate, v, snap.InactiveUsers)
+		}
 	}
 }
 
@@ -666,5 +750,58 @@ func TestECAOrgVariants(t *testing.T) {
 				t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})
+	}
+}
+
+// TestVisibilityPassingErrorKeepsAnswer: a permissions read that fails with
+// a server error keeps the last answer (and tries again at the next
+// refresh); with no answer yet it is unverified, never full.
+func TestVisibilityPassingErrorKeepsAnswer(t *testing.T) {
+	t.Parallel()
+	org := visibilityOrg(t)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceSessions))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	fault := sftest.Fault{Path: "/query", Count: 1000, Status: 503, Body: `[{"message":"try later","errorCode":"SERVER_UNAVAILABLE"}]`, MatchQuery: "PermissionSetAssignment"}
+	srv.Inject(fault)
+	org.Advance(visibilityEvery + time.Minute)
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Snapshot().Visibility[config.SourceSessions]; v.State() != VisibilityFull {
+		t.Errorf("after a passing error: %+v, want the last answer (full)", v)
+	}
+	r2 := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceSessions))
+	if err := r2.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v := r2.Snapshot().Visibility[config.SourceSessions]; v.State() != VisibilityUnverified {
+		t.Errorf("a passing error before any answer: %+v, want unverified", v)
+	}
+}
+
+// TestVisibilityUsersCheckFailureKeepsSourceUp: the User count failing says
+// nothing about the tokens: the source stays up, and the log says why the
+// deactivated-user figures are unchecked.
+func TestVisibilityUsersCheckFailureKeepsSourceUp(t *testing.T) {
+	t.Parallel()
+	org := visibilityOrg(t)
+	org.Behavior.OauthTokenAggregates = true
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.Inject(sftest.Fault{Path: "/query", Count: 1000, Status: 400, Body: `[{"message":"no","errorCode":"MALFORMED_QUERY"}]`, MatchQuery: "FROM User"})
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceOAuthTokens))
+	var logs bytes.Buffer
+	r.logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	snap := r.Snapshot()
+	if !snap.Sources[config.SourceOAuthTokens].Up || snap.TokenMode != TokenModeAggregate {
+		t.Fatalf("oauth_tokens: %+v, mode %q", snap.Sources[config.SourceOAuthTokens], snap.TokenMode)
+	}
+	if !strings.Contains(logs.String(), "Could not compare the readable User records") {
+		t.Errorf("no log of the failed User count:\n%s", logs.String())
 	}
 }

@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -12,15 +13,25 @@ import (
 const visibilityEvery = time.Hour
 
 // visibilityCheck tells whether a source whose object silently shrinks to
-// the running user's own rows (LoginHistory, AuthSession) sees every user's.
-// It reads the user's permissions at most hourly. An error reading them
-// (no identity URL, PermissionSetAssignment not readable) leaves the answer
-// unknown and never fails the source.
+// the running user's own rows (LoginHistory, AuthSession, OauthToken) sees
+// every user's. It reads the user's permissions at most hourly. When they
+// cannot be read (PermissionSetAssignment hidden, no identity URL) the
+// answer is unverified, never full, and the source itself carries on. A
+// passing error (a 5xx, a timeout) keeps the last answer and tries again at
+// the next refresh; with no answer yet it is unverified too.
 type visibilityCheck struct {
-	checked time.Time
-	known   bool
-	limited bool
-	logged  bool // the missing permission was logged
+	checked    time.Time
+	known      bool
+	limited    bool
+	unverified bool
+	logged     bool // the missing permission was logged
+	loggedRead bool // the unreadable permissions were logged
+}
+
+// permanentPermissionsError reports whether err says the permissions cannot
+// be read at all, as opposed to a read that failed this time.
+func permanentPermissionsError(err error) bool {
+	return errors.Is(err, salesforce.ErrPermissionsUnreadable) || errors.Is(err, salesforce.ErrNoIdentity)
 }
 
 // update re-reads the permissions when due. sees says whether they show
@@ -31,16 +42,27 @@ func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, sou
 	if !v.checked.IsZero() && now.Sub(v.checked) < visibilityEvery && now.After(v.checked.Add(-time.Minute)) {
 		return
 	}
-	v.checked = now
 	p, err := e.client.Permissions(ctx)
 	if err != nil {
-		if v.known {
-			e.logger.Info("Could not read the integration user's permissions; visibility of the source is unknown", "data_source", source, "err", err)
+		if !permanentPermissionsError(err) {
+			// Try again at the next refresh; keep a known answer meanwhile.
+			v.unverified = v.unverified || !v.known
+			return
 		}
-		v.known = false
+		v.checked = now
+		v.known, v.limited, v.unverified = false, false, true
+		if !v.loggedRead {
+			v.loggedRead = true
+			e.logger.Warn("Could not read the integration user's permissions; the source's visibility is unverified (it may see only part of the org)", "data_source", source, "grant", salesforce.ReadPermissionsNeeds, "err", err)
+		}
 		return
 	}
-	v.known, v.limited = true, !sees(p)
+	v.checked = now
+	v.known, v.limited, v.unverified = true, !sees(p), false
+	if v.loggedRead {
+		v.loggedRead = false
+		e.logger.Info("The integration user's permissions are readable again", "data_source", source)
+	}
 	switch {
 	case v.limited && !v.logged:
 		v.logged = true
@@ -51,17 +73,32 @@ func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, sou
 	}
 }
 
-// add records the answer, when known, in p.Visibility under source.
+// visibility is the answer so far, and whether there is one.
+func (v *visibilityCheck) visibility(missing string) (Visibility, bool) {
+	switch {
+	case v.known && v.limited:
+		return Visibility{Limited: true, Missing: missing}, true
+	case v.unverified:
+		return Visibility{Unverified: true, Missing: salesforce.ReadPermissionsNeeds}, true
+	case v.known:
+		return Visibility{}, true
+	}
+	return Visibility{}, false
+}
+
+// add records the answer, when there is one, in p.Visibility under source.
 func (v *visibilityCheck) add(p *parts, source, missing string) {
-	if !v.known {
+	vis, ok := v.visibility(missing)
+	if !ok {
 		return
 	}
+	p.setVisibility(source, vis)
+}
+
+// setVisibility records a source's visibility.
+func (p *parts) setVisibility(source string, vis Visibility) {
 	if p.Visibility == nil {
 		p.Visibility = map[string]Visibility{}
-	}
-	vis := Visibility{Limited: v.limited}
-	if v.limited {
-		vis.Missing = missing
 	}
 	p.Visibility[source] = vis
 }

@@ -93,18 +93,21 @@ func (a AuthConfig) tokenURL() string {
 	return strings.TrimRight(a.LoginURL, "/") + "/services/oauth2/token"
 }
 
-// JWT bearer audiences Salesforce accepts. A My Domain URL as aud has been
-// refused with "invalid_grant: audience is invalid"; an Experience Cloud site
-// URL is the only other accepted value, so it must be set explicitly.
+// JWT bearer audiences Salesforce accepts: login for production orgs, test
+// for sandboxes and scratch orgs. A My Domain URL as aud has been refused
+// with "invalid_grant: audience is invalid" by some orgs and is tried by the
+// Salesforce CLI, so it is a fallback (JWTAudiences); an Experience Cloud
+// site URL must be set explicitly.
 const (
 	AudienceProduction = "https://login.salesforce.com"
 	AudienceSandbox    = "https://test.salesforce.com"
 )
 
-// DefaultAudience returns the JWT aud claim for a login URL: the sandbox
-// audience for sandbox hosts (test.salesforce.com, *.sandbox.my.salesforce.com
-// and the older name--sandbox.my.salesforce.com), the production audience for
-// everything else, My Domain URLs included.
+// DefaultAudience returns the first JWT aud claim to try for a login URL:
+// the sandbox audience for sandbox hosts (test.salesforce.com,
+// *.sandbox.my.salesforce.com, the older name--sandbox.my.salesforce.com,
+// and scratch orgs' *.scratch.my.salesforce.com), the production audience
+// for everything else, My Domain URLs included.
 func DefaultAudience(loginURL string) string {
 	if IsSandboxHost(loginURL) {
 		return AudienceSandbox
@@ -122,10 +125,94 @@ func IsSandboxHost(loginURL string) bool {
 	switch {
 	case h == "test.salesforce.com",
 		strings.HasSuffix(h, ".sandbox.my.salesforce.com"),
+		strings.HasSuffix(h, ".scratch.my.salesforce.com"), // scratch orgs are sandboxes
 		strings.HasSuffix(h, ".my.salesforce.com") && strings.Contains(h, "--"):
 		return true
 	}
 	return false
+}
+
+// JWTAudiences returns the aud values the JWT bearer flow tries, in order:
+// the configured audience alone when set; else the guess from the login
+// URL (DefaultAudience), then, as the Salesforce CLI does (sfdx-core
+// getLoginAudienceCombos) since hosts no longer tell a sandbox from
+// production, the My Domain itself, then test, then login.
+func JWTAudiences(a AuthConfig) []string {
+	if a.Audience != "" {
+		return []string{a.Audience}
+	}
+	out := []string{DefaultAudience(a.LoginURL)}
+	if u, err := url.Parse(a.LoginURL); err == nil && u.Scheme != "" && u.Host != "" {
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	out = append(out, AudienceSandbox, AudienceProduction)
+	seen := map[string]bool{}
+	uniq := out[:0]
+	for _, aud := range out {
+		if k := strings.ToLower(aud); !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, aud)
+		}
+	}
+	return uniq
+}
+
+// audienceRefused reports whether the token endpoint refused the JWT's aud:
+// "invalid_grant: audience is invalid" (or "Audience validation failed").
+func audienceRefused(err error) bool {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return false
+	}
+	code, desc := re.ErrorCode, re.ErrorDescription
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.Unmarshal(re.Body, &body) == nil && body.Error != "" {
+		code, desc = body.Error, body.Description
+	}
+	return code == "invalid_grant" && strings.Contains(strings.ToLower(desc), "audience")
+}
+
+// jwtFetcher logs in with the first audience the org accepts, trying the
+// candidates in order on "audience is invalid" only, and remembers the one
+// that worked: later logins (after a 401, or a restart of the client's
+// token) start with it and cost one request.
+func jwtFetcher(conf jwt.Config, auds []string) fetchFunc {
+	var mu sync.Mutex
+	good := ""
+	return func(ctx context.Context) (*oauth2.Token, error) {
+		mu.Lock()
+		first := good
+		mu.Unlock()
+		order := make([]string, 0, len(auds)+1)
+		if first != "" {
+			order = append(order, first)
+		}
+		for _, aud := range auds {
+			if aud != first {
+				order = append(order, aud)
+			}
+		}
+		var lastErr error
+		for _, aud := range order {
+			c := conf
+			c.Audience = aud
+			tok, err := c.TokenSource(ctx).Token()
+			if err == nil {
+				mu.Lock()
+				good = aud
+				mu.Unlock()
+				return tok, nil
+			}
+			if !audienceRefused(err) {
+				return nil, err
+			}
+			lastErr = err
+		}
+		return nil, lastErr
+	}
 }
 
 // DefaultTokenLifetime is how long an access token is kept without a 401.
@@ -146,23 +233,18 @@ func newFetcher(a AuthConfig) (fetchFunc, error) {
 	tokenURL := a.tokenURL()
 	switch a.Flow {
 	case FlowJWTBearer:
-		aud := a.Audience
-		if aud == "" {
-			aud = DefaultAudience(a.LoginURL)
+		if _, err := parseRSAKey(a.PrivateKey); err != nil {
+			return nil, err
 		}
-		conf := &jwt.Config{
+		conf := jwt.Config{
 			Email:      a.ClientID, // iss
 			Subject:    a.Username, // sub
 			PrivateKey: a.PrivateKey,
 			TokenURL:   tokenURL,
-			Audience:   aud,
 			// Salesforce wants exp within 3 minutes.
 			Expires: 2*time.Minute + 30*time.Second,
 		}
-		if _, err := parseRSAKey(a.PrivateKey); err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context) (*oauth2.Token, error) { return conf.TokenSource(ctx).Token() }, nil
+		return jwtFetcher(conf, JWTAudiences(a)), nil
 	case FlowClientCredentials:
 		conf := &clientcredentials.Config{ClientID: a.ClientID, ClientSecret: a.ClientSecret, TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams}
 		return func(ctx context.Context) (*oauth2.Token, error) { return conf.Token(ctx) }, nil

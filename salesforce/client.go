@@ -59,6 +59,9 @@ type Client struct {
 	skewWarned  atomic.Bool
 	// instanceWarned limits the refused-instance_url log to one line.
 	instanceWarned atomic.Bool
+	// noRevokedField: the org refused PermissionSetAssignment.IsRevoked
+	// (no user access policies); Permissions no longer asks for it.
+	noRevokedField atomic.Bool
 	logger         *slog.Logger
 	maxSkew        time.Duration
 

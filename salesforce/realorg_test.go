@@ -13,14 +13,15 @@ import (
 func TestDefaultAudience(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"https://acme.my.salesforce.com":               salesforce.AudienceProduction,
-		"https://login.salesforce.com":                 salesforce.AudienceProduction,
-		"https://test.salesforce.com":                  salesforce.AudienceSandbox,
-		"https://acme--uat.sandbox.my.salesforce.com":  salesforce.AudienceSandbox,
-		"https://ACME--UAT.SANDBOX.MY.SALESFORCE.COM/": salesforce.AudienceSandbox,
-		"https://acme--dev.my.salesforce.com":          salesforce.AudienceSandbox,
-		"https://acme.my.site.com":                     salesforce.AudienceProduction,
-		"http://127.0.0.1:8080":                        salesforce.AudienceProduction,
+		"https://acme.my.salesforce.com":                    salesforce.AudienceProduction,
+		"https://login.salesforce.com":                      salesforce.AudienceProduction,
+		"https://test.salesforce.com":                       salesforce.AudienceSandbox,
+		"https://acme--uat.sandbox.my.salesforce.com":       salesforce.AudienceSandbox,
+		"https://ACME--UAT.SANDBOX.MY.SALESFORCE.COM/":      salesforce.AudienceSandbox,
+		"https://acme--dev.my.salesforce.com":               salesforce.AudienceSandbox,
+		"https://ability-fun-123.scratch.my.salesforce.com": salesforce.AudienceSandbox,
+		"https://acme.my.site.com":                          salesforce.AudienceProduction,
+		"http://127.0.0.1:8080":                             salesforce.AudienceProduction,
 	} {
 		if got := salesforce.DefaultAudience(in); got != want {
 			t.Errorf("DefaultAudience(%q) = %q, want %q", in, got, want)
@@ -52,9 +53,106 @@ func TestJWTAudienceStrictOrg(t *testing.T) {
 	if err := login(ts.URL); err == nil || !strings.Contains(err.Error(), "audience is invalid") {
 		t.Fatalf("My Domain audience: err = %v, want audience is invalid from a strict org", err)
 	}
+	// An explicit audience is used alone: a production org refuses test.
+	if err := login(salesforce.AudienceSandbox); err == nil || !strings.Contains(err.Error(), "audience is invalid") {
+		t.Fatalf("explicit sandbox audience on a production org: err = %v, want audience is invalid", err)
+	}
 	srv.AcceptMyDomainAudience(true)
 	if err := login(ts.URL); err != nil {
 		t.Fatalf("explicit audience on a lenient org: %v", err)
+	}
+}
+
+// A sandbox (or an org whose host says nothing of its kind) refuses the
+// production audience the host suggests: the client tries the My Domain,
+// then test, then login, as the Salesforce CLI does, on "audience is
+// invalid" only, and remembers the one that worked, so the next login costs
+// one request.
+func TestJWTAudienceFallback(t *testing.T) {
+	t.Parallel()
+	key, keyPEM := rsaKeyPEM(t, false)
+	creds := sftest.TestCredentials
+	creds.PublicKey = &key.PublicKey
+	for _, tc := range []struct {
+		name     string
+		accepts  func(host string) []string
+		myDomain bool
+		logins   int // token requests of the first login
+	}{
+		{"sandbox", func(string) []string { return []string{salesforce.AudienceSandbox} }, false, 3}, // login, My Domain, test
+		{"my domain", func(string) []string { return []string{"https://nothing.example"} }, true, 2}, // login, My Domain
+		{"production", func(string) []string { return nil }, false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, ts := sftest.Start(t, smallOrg(), creds)
+			srv.SetJWTAudiences(tc.accepts(ts.URL)...)
+			srv.AcceptMyDomainAudience(tc.myDomain)
+			c, err := salesforce.NewClient(salesforce.AuthConfig{Flow: salesforce.FlowJWTBearer, LoginURL: ts.URL, ClientID: creds.ClientID,
+				Username: creds.Username, PrivateKey: keyPEM}, salesforce.WithRetry(0, time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Limits(t.Context()); err != nil {
+				t.Fatalf("login: %v", err)
+			}
+			if n := srv.Requests()["token"]; n != tc.logins {
+				t.Errorf("first login took %d token requests, want %d", n, tc.logins)
+			}
+			srv.ExpireSessions()
+			if _, err := c.Limits(t.Context()); err != nil {
+				t.Fatalf("second login: %v", err)
+			}
+			if n := srv.Requests()["token"]; n != tc.logins+1 {
+				t.Errorf("the second login took %d token requests, want 1: the audience that worked is remembered", n-tc.logins)
+			}
+		})
+	}
+	// No audience accepted: the endpoint's own error, after each was tried once.
+	srv, ts := sftest.Start(t, smallOrg(), creds)
+	srv.SetJWTAudiences("https://nothing.example")
+	c, err := salesforce.NewClient(salesforce.AuthConfig{Flow: salesforce.FlowJWTBearer, LoginURL: ts.URL, ClientID: creds.ClientID,
+		Username: creds.Username, PrivateKey: keyPEM}, salesforce.WithRetry(0, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var authErr *salesforce.AuthError
+	if _, err := c.Limits(t.Context()); !errors.As(err, &authErr) || !strings.Contains(authErr.Description, "audience is invalid") {
+		t.Fatalf("err = %v, want the endpoint's audience is invalid", err)
+	}
+	if n := srv.Requests()["token"]; n != 3 {
+		t.Errorf("%d token requests, want 3 (login, My Domain, test)", n)
+	}
+	// Any other refusal is final: no audience tried after it.
+	srv2, ts2 := sftest.Start(t, smallOrg(), creds)
+	c2, err := salesforce.NewClient(salesforce.AuthConfig{Flow: salesforce.FlowJWTBearer, LoginURL: ts2.URL, ClientID: creds.ClientID,
+		Username: "someone.else@example.com", PrivateKey: keyPEM}, salesforce.WithRetry(0, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Limits(t.Context()); err == nil {
+		t.Fatal("a user who has not approved the app logged in")
+	}
+	if n := srv2.Requests()["token"]; n != 1 {
+		t.Errorf("%d token requests for a refusal that is not about the audience, want 1", n)
+	}
+}
+
+func TestJWTAudiences(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		login, aud string
+		want       []string
+	}{
+		{"https://acme.my.salesforce.com", "", []string{salesforce.AudienceProduction, "https://acme.my.salesforce.com", salesforce.AudienceSandbox}},
+		{"https://acme--uat.sandbox.my.salesforce.com/", "", []string{salesforce.AudienceSandbox, "https://acme--uat.sandbox.my.salesforce.com", salesforce.AudienceProduction}},
+		{"https://login.salesforce.com", "", []string{salesforce.AudienceProduction, salesforce.AudienceSandbox}},
+		{"https://acme.my.salesforce.com", "https://acme.my.site.com", []string{"https://acme.my.site.com"}},
+	} {
+		got := salesforce.JWTAudiences(salesforce.AuthConfig{LoginURL: tc.login, Audience: tc.aud})
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("JWTAudiences(%q, %q) = %q, want %q", tc.login, tc.aud, got, tc.want)
+		}
 	}
 }
 

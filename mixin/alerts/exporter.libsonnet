@@ -114,6 +114,20 @@ function(c) h.group(c, 'salesforce-exporter', [
     },
   },
   {
+    alert: 'SalesforceSourceVisibilityNotFull',
+    // limited: the integration user lacks a permission and the source's
+    // figures are silently low; unverified: its permissions can't be read
+    // (PermissionSetAssignment), so they may be. Either way the data can
+    // look like a quiet org. Not critical: the data is partial, not wrong.
+    expr: '%s == 1' % h.m(c, 'salesforce_source_visibility', 'visibility=~"limited|unverified"'),
+    'for': c.sourceVisibilityFor,
+    labels: { severity: 'warning' },
+    annotations: {
+      summary: 'A source may see only part of the org.',
+      description: 'Org {{ $labels.org }}: the visibility of source {{ $labels.source }} is {{ $labels.visibility }}. Its figures may be silently low; the exporter log and `check` name the permission to grant.',
+    },
+  },
+  {
     alert: 'SalesforceExporterOverBudget',
     expr: |||
       %s

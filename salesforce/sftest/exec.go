@@ -18,7 +18,7 @@ type accessor struct {
 func (a *accessor) get(o *Org, r int) value {
 	if a.rel != nil {
 		t := a.rel.fk(o, r)
-		if t < 0 {
+		if t < 0 || a.rel.shared && !a.target.visible(o, t) {
 			return value{}
 		}
 		return a.fd.get(o, t)
@@ -35,7 +35,7 @@ func resolve(o *Org, q *query, d *objectDef, path string) (*accessor, error) {
 	switch len(parts) {
 	case 1:
 		fd := d.fields[strings.ToLower(path)]
-		if fd == nil {
+		if !fieldExists(o, q, fd) {
 			return nil, invalidField(q, path, fmt.Sprintf("No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", path, d.name))
 		}
 		return &accessor{path: path, fd: fd}, nil
@@ -46,7 +46,7 @@ func resolve(o *Org, q *query, d *objectDef, path string) (*accessor, error) {
 		}
 		target := schema[rel.target]
 		fd := target.fields[strings.ToLower(parts[1])]
-		if fd == nil {
+		if !fieldExists(o, q, fd) {
 			return nil, invalidField(q, path, fmt.Sprintf("No such column '%s' on entity '%s'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.", parts[1], target.name))
 		}
 		return &accessor{path: path, rel: rel, target: target, fd: fd}, nil
@@ -65,12 +65,27 @@ type compiled struct {
 	agg   bool
 }
 
+// fieldExists reports whether the org has the field at the query's API
+// version: a field newer than the version, or of a feature the org has not
+// turned on, is INVALID_FIELD, as in Salesforce.
+func fieldExists(o *Org, q *query, fd *fieldDef) bool {
+	if fd == nil || fd.exists != nil && !fd.exists(o) {
+		return false
+	}
+	if fd.since == "" || q.version == "" {
+		return true
+	}
+	v, err1 := strconv.ParseFloat(q.version, 64)
+	since, err2 := strconv.ParseFloat(fd.since, 64)
+	return err1 != nil || err2 != nil || v >= since
+}
+
 func compile(o *Org, q *query) (*compiled, error) {
 	d := schema[strings.ToLower(q.object)]
 	if d != nil && d.name == "ExternalClientApplication" && o.Behavior.NoExternalClientApplication {
 		d = nil
 	}
-	if d == nil {
+	if d == nil || d.access != nil && !d.access(o) {
 		return nil, &soqlError{"INVALID_TYPE", fmt.Sprintf("\n%s\nERROR at Row:1:Column:1\nsObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.text, q.object)}
 	}
 	c := &compiled{q: q, d: d}
@@ -431,7 +446,7 @@ func (c *compiled) renderRecord(o *Org, b []byte, r int, apiVersion string) []by
 		b = appendJSONString(b, a.rel.name)
 		b = append(b, ':')
 		t := a.rel.fk(o, r)
-		if t < 0 {
+		if t < 0 || a.rel.shared && !a.target.visible(o, t) {
 			b = append(b, "null"...)
 			continue
 		}

@@ -66,6 +66,15 @@ type Behaviour struct {
 	// with INVALID_TYPE, as an org or API version without the object would.
 	// Off by default: the object is queryable (sfdx-hardis queries it).
 	NoExternalClientApplication bool
+	// PublicUserSharing makes every User record readable, as an org whose
+	// org-wide default for users is Public Read Only. Off by default: with
+	// a Private default, a user without View All Users sees only its own
+	// User record, and OauthToken.User of others' tokens comes back null.
+	PublicUserSharing bool
+	// UserAccessPolicies gives PermissionSetAssignment its IsRevoked field
+	// (API 57.0+), which exists only in orgs with user access policies on.
+	// Off by default: selecting it is INVALID_FIELD.
+	UserAccessPolicies bool
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.

@@ -12,12 +12,19 @@ type fieldDef struct {
 	filter, group bool
 	double        bool
 	get           func(o *Org, r int) value
+	// since is the API version the field appeared in ("" for always);
+	// exists, when set, says whether the org has it (a feature is on).
+	since  string
+	exists func(o *Org) bool
 }
 
 type relDef struct {
 	name   string
 	target string
 	fk     func(o *Org, r int) int // -1 when null
+	// shared: the target's fields read as null when the integration user
+	// cannot see the target row (User records under a Private sharing default).
+	shared bool
 }
 
 type objectDef struct {
@@ -32,6 +39,7 @@ type objectDef struct {
 	pageSize  int                        // fixed page size (OauthToken: 500)
 	cursorCap int                        // rows a cursor returns at most (OauthToken: 2500)
 	noAggs    func(o *Org) bool          // aggregate functions rejected
+	access    func(o *Org) bool          // nil: always readable; false: INVALID_TYPE
 }
 
 func fields(fs ...*fieldDef) map[string]*fieldDef {
@@ -92,7 +100,7 @@ func init() {
 			f("RequestToken", true, true, func(o *Org, r int) value { o.secretSelected.Add(1); return value{} }),
 		),
 		rels: map[string]*relDef{
-			"user": {name: "User", target: "user", fk: func(o *Org, r int) int { return int(o.tokens[r].user) }},
+			"user": {name: "User", target: "user", shared: true, fk: func(o *Org, r int) int { return int(o.tokens[r].user) }},
 			"appmenuitem": {name: "AppMenuItem", target: "appmenuitem", fk: func(o *Org, r int) int {
 				a := int(o.tokens[r].app)
 				if o.menuItemOf(a) == "" {
@@ -105,7 +113,7 @@ func init() {
 	user := &objectDef{
 		name: "User", idPrefix: "005",
 		n:       func(o *Org) int { return len(o.users) },
-		visible: func(*Org, int) bool { return true },
+		visible: (*Org).seesUser,
 		id:      func(o *Org, r int) string { return o.users[r].ID },
 		fields: fields(
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.users[r].ID) }),
@@ -194,7 +202,10 @@ func init() {
 	}
 	elf := &objectDef{
 		name: "EventLogFile", idPrefix: "0AT",
-		n:       func(o *Org) int { return len(o.logs) },
+		n: func(o *Org) int { return len(o.logs) },
+		// View Event Log Files, or View All Data: without either the
+		// object is not there for the user (INVALID_TYPE).
+		access:  func(o *Org) bool { return o.has(PermViewEventLogFiles) || o.has(PermViewAllData) },
 		visible: func(o *Org, r int) bool { return o.logs[r].listed(o, o.nowLocked()) },
 		id:      func(o *Org, r int) string { return o.logs[r].ID },
 		fields: fields(

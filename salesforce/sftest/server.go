@@ -537,7 +537,7 @@ func (s *Server) checkJWT(r *http.Request, assertion string) (string, string) {
 	if r.TLS != nil {
 		host = "https://" + r.Host
 	}
-	if (aud != host || !s.acceptHostAudience.Load()) && aud != "https://login.salesforce.com" && aud != "https://test.salesforce.com" {
+	if !s.acceptsAudience(aud, host) {
 		return "invalid_grant", "audience is invalid"
 	}
 	// exp may be a number or a string of digits.
@@ -610,6 +610,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request, version str
 		writeSOQLError(w, err)
 		return
 	}
+	q.version = version
 	var c *compiled
 	var res *result
 	err = s.org.readLocked(func() (err error) {

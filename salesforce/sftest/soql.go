@@ -161,6 +161,7 @@ type query struct {
 	limit     int // -1 none
 	offset    int
 	countOnly bool
+	version   string // the request's API version ("" when unknown)
 }
 
 type parser struct {
