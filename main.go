@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -96,6 +97,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	app.Terminate(func(int) {})
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
+	app.UsageTemplate(usageTemplate)
 	c := &cli{app: app, log: &promslog.Config{}}
 	promslogflag.AddFlags(app, c.log)
 
@@ -123,6 +125,21 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.check.register(app)
 	return c
 }
+
+// usageTemplate is kingpin's default, with the default command's flags
+// (serve's, which work without naming it) listed in the top-level --help,
+// where Prometheus users look for them.
+var usageTemplate = strings.Replace(kingpin.DefaultUsageTemplate, `{{if .Context.Args -}}
+Args:`, `{{if not .Context.SelectedCommand -}}
+{{range .App.FlattenedCommands -}}
+{{if .Default -}}
+Flags of {{.Name}}, the default command (they work without naming it):
+{{.Flags|FlagsToTwoColumns|FormatTwoColumns}}
+{{end -}}
+{{end -}}
+{{end -}}
+{{if .Context.Args -}}
+Args:`, 1)
 
 func run(args []string, stdout, stderr io.Writer) int {
 	c := newCLI(stdout, stderr)
