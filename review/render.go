@@ -36,8 +36,10 @@ func Write(w io.Writer, reports []*Report, format string) error {
 	case "text", "markdown":
 		writeDoc(w, reports, format == "markdown")
 		return nil
+	case InventoryFormat:
+		return writeInventory(w, reports)
 	}
-	return fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(Formats, ", "))
+	return fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(CommandFormats, ", "))
 }
 
 // section is a titled table, the unit of every format.
