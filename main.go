@@ -194,7 +194,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	storage := *c.storagePath
 	var loadAll func() (*config.Config, error)
 	if *c.demo {
-		d, err := startDemo(ctx, *c.demoSurge, logger)
+		d, err := startDemo(ctx, *c.demoSurge)
 		if err != nil {
 			fmt.Fprintf(stderr, "error: start demo: %v\n", err)
 			return 1
@@ -204,6 +204,11 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		if !c.storageSet {
 			storage = filepath.Join(d.dir, "data")
 		}
+		binary, err := os.Executable()
+		if err != nil {
+			binary = exporterName
+		}
+		d.logStart(logger, binary, storage)
 	} else {
 		path := *c.configFile
 		loadAll = func() (*config.Config, error) { return config.Load(path) }
@@ -223,10 +228,13 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		return 1
 	}
 	warnings := slices.Concat(cfg.Warnings, cfg.InventoryWarnings())
-	for _, w := range warnings {
-		logger.Warn("Config warning", "warning", w)
+	if !*c.configCheck {
+		for _, w := range warnings {
+			logger.Warn("Config warning", "warning", w)
+		}
 	}
 	if *c.configCheck {
+		// Each warning once, on stdout with the verdict; not logged too.
 		for _, w := range warnings {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}

@@ -121,7 +121,9 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 			s.aggregatesRetryAt = now.Add(aggregateRetryTemporary)
 			e.logger.Warn("Aggregate queries on OauthToken failed; reading token rows until they are tried again", "reason", reason, "retry_after", aggregateRetryTemporary, "err", err)
 		} else {
-			e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "reason", reason, "retry_after", aggregateRetry, "err", err)
+			// Most orgs reject them: a line at INFO, the full error at DEBUG.
+			e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "reason", reason, "retry_after", aggregateRetry)
+			e.logger.Debug("Aggregate query on OauthToken rejected", "err", err)
 			e.state.AggregatesRejectedAt = now
 			e.stateChanged()
 		}
