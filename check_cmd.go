@@ -59,10 +59,10 @@ type checkOrg struct {
 	Sources     []checkSource `json:"sources"`
 	Cost        *checkCost    `json:"daily_api_cost,omitempty"`
 	// Problems names what to fix, one line each; any makes ok false.
-	Problems []string `json:"problems,omitempty"`
+	Problems []string `json:"problems"`
 	// Notes are worth knowing but do not stop the exporter (it stretches
 	// its intervals to stay in api_budget_percent, say).
-	Notes []string `json:"notes,omitempty"`
+	Notes []string `json:"notes"`
 }
 
 type checkSource struct {
@@ -151,7 +151,8 @@ func (f *checkFlags) run(ctx context.Context, logger *slog.Logger, stdout, stder
 func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 	red := salesforce.NewRedactor() // error texts can quote SOQL with ids in it
 	clean := func(err error) string { return red.String("", err.Error()) }
-	co := checkOrg{Name: o.Name, OK: true, Login: "ok", APIVersion: o.APIVersion}
+	// Problems and notes are lists in the JSON even when empty ([], not null).
+	co := checkOrg{Name: o.Name, OK: true, Login: "ok", APIVersion: o.APIVersion, Problems: []string{}, Notes: []string{}}
 	if co.APIVersion == "" {
 		co.APIVersion = salesforce.DefaultAPIVersion
 	}
@@ -545,6 +546,9 @@ func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, lo
 		if m := fromRE.FindStringSubmatch(q); m != nil {
 			resource += "-" + m[1]
 		}
+	}
+	if resource == "" {
+		resource = "versions" // GET /services/data/: the API versions served
 	}
 	file := fmt.Sprintf("%03d-%s.%s", n, truncateName(resource), map[bool]string{true: "csv", false: "json"}[ct == "text/csv"])
 	if err := os.WriteFile(filepath.Join(r.dir, file), out, 0o600); err != nil {
