@@ -299,7 +299,8 @@ func TestServedReviewChartsHistoryAcrossRestarts(t *testing.T) {
 			i := strings.Index(page, "Users of Charted")
 			t.Fatalf("run %d: the page has no users chart %q: %.600s", run, wantUsers, page[max(i, 0):])
 		}
-		if want := fmt.Sprintf("API requests of Charted per day, %s to %s: from 0 to 300, 0 on the last day", from, to); !strings.Contains(page, want) {
+		// Today has no log file yet: its requests are unknown, not 0.
+		if want := fmt.Sprintf("API requests of Charted per day, %s to %s: from 100 to 300, unknown on the last day (1 day without figures left out)", from, to); !strings.Contains(page, want) {
 			t.Errorf("run %d: the page has no requests chart %q", run, want)
 		}
 		r := servedReview(t, e.addr+"/review.json", waitLimit)

@@ -213,7 +213,7 @@ func describe(v []int64) string {
 	}
 	s := fmt.Sprintf("from %d to %d, %s", lo, hi, last)
 	if n := len(v) - len(k); n > 0 {
-		s += fmt.Sprintf(" (%d days without figures are left out)", n)
+		s += fmt.Sprintf(" (%s without figures left out)", plural(int64(n), "day", "days"))
 	}
 	return s
 }

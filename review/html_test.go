@@ -155,7 +155,7 @@ func TestHistoryDaysBeforeStartAreUnknown(t *testing.T) {
 	r := &Report{Org: "prod", History: h}
 	c := r.charts()
 	users := string(c.Rows[0].Users)
-	if !strings.Contains(users, "from 197 to 197, 197 on the last day (7 days without figures are left out)") {
+	if !strings.Contains(users, "from 197 to 197, 197 on the last day (7 days without figures left out)") {
 		t.Errorf("the users chart's label: %s", users)
 	}
 	// Every point drawn is at 197 (the chart's top), none at 0 (its foot).
