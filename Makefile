@@ -1,6 +1,6 @@
 # The verbs follow Prometheus's Makefile.common: style, lint, test, build.
-# Every target installs the pinned tools it needs first (.ci/tools.sh), so a
-# fresh machine needs only Go, git and make.
+# Every target installs the pinned tools it needs first (.ci/tools.sh, only
+# the groups it uses), so a fresh machine needs only Go, git and make.
 
 GO        ?= go
 BINARY    := salesforce_oauth_exporter
@@ -18,8 +18,10 @@ CHART     := deploy/helm/salesforce-oauth-exporter
 DOCKER    ?= docker
 IMAGE     ?= salesforce_oauth_exporter
 
-TOOLS_PATH = $(shell bash .ci/tools.sh | tr '\n' ':')
-WITH_TOOLS = PATH="$(TOOLS_PATH)$$PATH"
+# $(call with_tools,GROUP...): a PATH with the pinned tools of those groups
+# (.ci/tools.sh: test, mixin, lint, release, all), installed first if
+# missing. Each target installs only what it uses: make test builds no linter.
+with_tools = PATH="$(shell bash .ci/tools.sh $(1) | tr '\n' ':')$$PATH"
 
 .PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-copies mixin-check bench ci tools demo docker release-check release-snapshot
 
@@ -38,30 +40,32 @@ docker:
 # host's target only (the six targets of a release add minutes and prove
 # little more: every one is CGO_ENABLED=0 pure Go).
 release-check:
-	$(WITH_TOOLS) goreleaser check
-	$(WITH_TOOLS) goreleaser build --snapshot --clean --single-target
+	$(call with_tools,release) goreleaser check
+	$(call with_tools,release) goreleaser build --snapshot --clean --single-target
 
 # Every target, archives and checksums in dist/, nothing published.
 release-snapshot:
-	$(WITH_TOOLS) goreleaser release --snapshot --clean --skip=publish
+	$(call with_tools,release) goreleaser release --snapshot --clean --skip=publish
 
 demo: build
 	./$(BINARY) --demo
 
+# Installs every pinned tool and prints the line that puts them on a
+# shell's PATH: eval "$(make -s tools)".
 tools:
-	@bash .ci/tools.sh >/dev/null
+	@echo "export PATH=$$(bash .ci/tools.sh all | tr '\n' ':')\$$PATH"
 
 # The whole test suite: unit, fake-org, end-to-end (binary, real Prometheus,
 # promtool, Alertmanager), mixin rules and dashboards, with the race detector.
 test:
-	$(WITH_TOOLS) CI=$${CI:-1} $(GO) test -race -count=1 -timeout 40m ./...
+	$(call with_tools,test) CI=$${CI:-1} $(GO) test -race -count=1 -timeout 40m ./...
 	$(MAKE) test-chart
 
 # The Helm chart: helm lint, helm template decoded strictly into the
 # Kubernetes and Prometheus Operator types. deploy/ is its own Go module, so
 # k8s.io/api stays out of the exporter's go.mod.
 test-chart:
-	cd deploy && $(WITH_TOOLS) CI=$${CI:-1} $(GO) test -count=1 ./...
+	cd deploy && $(call with_tools,test) CI=$${CI:-1} $(GO) test -count=1 ./...
 
 test-short:
 	$(GO) test -short ./...
@@ -75,8 +79,8 @@ unused:
 	@git diff --exit-code -- go.mod go.sum deploy/go.mod deploy/go.sum || (echo "go.mod/go.sum drift: run go mod tidy (here and in deploy/)"; exit 1)
 
 lint:
-	$(WITH_TOOLS) golangci-lint run ./...
-	cd deploy && $(WITH_TOOLS) golangci-lint run ./...
+	$(call with_tools,lint) golangci-lint run ./...
+	cd deploy && $(call with_tools,lint) golangci-lint run ./...
 
 # Each fuzz target briefly; crashers land in testdata/fuzz and become regression tests.
 # A count, not a duration: a wall-clock -fuzztime races the fuzz coordinator's
@@ -94,7 +98,7 @@ fuzz-smoke:
 	$(GO) test -run XXX -fuzz '^FuzzAddressFastPaths$$' -fuzztime $(FUZZ_TIME) ./detect/
 
 mixin:
-	$(WITH_TOOLS) $(MAKE) -C mixin generate
+	$(call with_tools,mixin) $(MAKE) -C mixin generate
 	$(MAKE) mixin-copies
 
 # The rendered rules ship in examples/ and in the Helm chart (whose
@@ -104,7 +108,7 @@ mixin-copies:
 	cp mixin/rendered/alerts.yaml mixin/rendered/rules.yaml $(CHART)/files/
 
 mixin-check:
-	$(WITH_TOOLS) $(MAKE) -C mixin check
+	$(call with_tools,mixin) $(MAKE) -C mixin check
 	$(MAKE) mixin-copies
 	@git diff --exit-code -- dashboards mixin/rendered examples/rules $(CHART)/files || (echo "rendered mixin files drift from the source: run make mixin"; exit 1)
 

@@ -53,10 +53,10 @@ type checkOrg struct {
 	Sources     []checkSource `json:"sources"`
 	Cost        *checkCost    `json:"daily_api_cost,omitempty"`
 	// Problems names what to fix, one line each; any makes ok false.
-	Problems []string `json:"problems,omitempty"`
+	Problems []string `json:"problems"`
 	// Notes are worth knowing but do not stop the exporter (it stretches
 	// its intervals to stay in api_budget_percent, say).
-	Notes []string `json:"notes,omitempty"`
+	Notes []string `json:"notes"`
 }
 
 type checkSource struct {
@@ -152,7 +152,8 @@ func (f *checkFlags) run(ctx context.Context, logger *slog.Logger, stdout, stder
 func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 	red := salesforce.NewRedactor() // error texts can quote SOQL with ids in it
 	clean := func(err error) string { return red.String("", err.Error()) }
-	co := checkOrg{Name: o.Name, OK: true, Login: "ok", APIVersion: o.APIVersion}
+	// Problems and notes are lists in the JSON even when empty ([], not null).
+	co := checkOrg{Name: o.Name, OK: true, Login: "ok", APIVersion: o.APIVersion, Problems: []string{}, Notes: []string{}}
 	if co.APIVersion == "" {
 		co.APIVersion = salesforce.DefaultAPIVersion
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -370,6 +371,15 @@ func TestCheckRecordRedactsAndReplays(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(rec, "*"))
 	if len(files) < 10 {
 		t.Fatalf("%d files recorded", len(files))
+	}
+	// Every file names what it holds (the API versions listing was "003-.json").
+	for _, f := range files {
+		if name := filepath.Base(f); regexp.MustCompile(`^\d+-\.`).MatchString(name) {
+			t.Errorf("a recorded file without a name: %s", name)
+		}
+	}
+	if !strings.Contains(live, `"problems": []`) || strings.Contains(live, `"problems": null`) {
+		t.Errorf("check's JSON of a fully permitted org has no empty problems list:\n%s", live)
 	}
 	var all strings.Builder
 	for _, f := range files {

@@ -317,6 +317,9 @@ func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, lo
 			resource += "-" + m[1]
 		}
 	}
+	if resource == "" {
+		resource = "versions" // GET /services/data/: the API versions served
+	}
 	file := fmt.Sprintf("%03d-%s.%s", n, truncateName(resource), map[bool]string{true: "csv", false: "json"}[ct == "text/csv"])
 	if err := r.create(file, out); err != nil {
 		r.stop(fmt.Sprintf("writing %s failed: %v", file, err))

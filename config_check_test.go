@@ -30,6 +30,10 @@ func TestConfigCheckWarnsOfInventoryWithoutAppID(t *testing.T) {
 	if strings.Contains(s, `"Slack"`) {
 		t.Errorf("warned about an entry with app_id:\n%s", s)
 	}
+	// Each warning once: on stdout with the verdict, not logged again.
+	if n := strings.Count(s, `inventory[0] (app "Data Loader"): no app_id`); n != 1 {
+		t.Errorf("the warning is printed %d times, want once:\n%s", n, s)
+	}
 	if !strings.Contains(s, "OK: 1 org(s), 2 inventory entries") {
 		t.Errorf("check did not pass:\n%s", s)
 	}

@@ -20,6 +20,8 @@ import (
 type demoRun struct {
 	dir        string
 	configFile string
+	url        string
+	surgeAfter time.Duration
 	srv        *http.Server
 	cancel     context.CancelFunc
 }
@@ -32,7 +34,7 @@ func (d *demoRun) close() {
 
 // startDemo serves the demo org on a loopback port and writes a config for it
 // (with its throwaway secret in a file, like any other org's).
-func startDemo(ctx context.Context, surgeAfter time.Duration, logger *slog.Logger) (*demoRun, error) {
+func startDemo(ctx context.Context, surgeAfter time.Duration) (*demoRun, error) {
 	dir, err := os.MkdirTemp("", "salesforce-oauth-exporter-demo-")
 	if err != nil {
 		return nil, err
@@ -63,20 +65,32 @@ func startDemo(ctx context.Context, surgeAfter time.Duration, logger *slog.Logge
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	// The approved apps by Id, as a real inventory should name them (by
+	// name alone, a look-alike would count as approved).
 	var inv strings.Builder
+	apps := demo.Org.Apps()
 	for _, a := range sftest.DemoApps {
-		fmt.Fprintf(&inv, "  - app: %q\n    owner: %q\n    purpose: %q\n", a.Name, a.Owner, a.Purpose)
+		fmt.Fprintf(&inv, "  - app: %q\n    app_id: %q\n    owner: %q\n    purpose: %q\n", a.Name, apps[demo.Org.AppIndex(a.Name)].ID, a.Owner, a.Purpose)
 	}
+	// Every source every 15 seconds (30 for the External Client Apps), so
+	// the demo shows changes at once: its fake org's API allowance costs
+	// nothing, and 40% of it (100,000 requests a day) covers these
+	// intervals, about 60,000 a day, without stretching them.
+	// refresh_interval stays at the minute a real org should not go under.
 	cfg := fmt.Sprintf(`stale_after: 90d
 orgs:
   - name: demo
     login_url: http://%s
-    refresh_interval: 15s
-    api_budget_percent: 5
+    refresh_interval: 1m
+    api_budget_percent: 40
     sources:
-      api_usage: {interval: 15s}
+      limits: {interval: 15s}
       apps: {interval: 15s}
+      oauth_tokens: {interval: 15s}
       external_client_apps: {interval: 30s}
+      sessions: {interval: 15s}
+      logins: {interval: 15s}
+      api_usage: {interval: 15s}
     auth:
       flow: client_credentials
       client_id: %s
@@ -94,6 +108,26 @@ inventory:
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	logger.Info("Demo org started: an unknown app and an API surge appear after a while", "fake_salesforce", "http://"+ln.Addr().String(), "surge_after", surgeAfter)
-	return &demoRun{dir: dir, configFile: path, srv: srv, cancel: cancel}, nil
+	return &demoRun{dir: dir, configFile: path, srv: srv, cancel: cancel, url: "http://" + ln.Addr().String(), surgeAfter: surgeAfter}, nil
+}
+
+// logStart logs the demo's start line, with the commands that run against
+// it while it runs (its folder is deleted on exit). storage is the serving
+// exporter's state folder, which review reads for its history.
+func (d *demoRun) logStart(logger *slog.Logger, binary, storage string) {
+	cfg := "--config.file=" + shellQuote(d.configFile)
+	logger.Info("Demo org started: an unknown app and an API surge appear after surge_after; while it runs, try the commands below in another shell",
+		"fake_salesforce", d.url, "surge_after", d.surgeAfter, "demo_folder", d.dir,
+		"check", binary+" check "+cfg,
+		"review", binary+" review "+cfg+" --storage.path="+shellQuote(storage),
+		"revoke", binary+" revoke "+cfg+" --org=demo --app='My Data Loader Pro'",
+		"inventory", binary+" review "+cfg+" --storage.path="+shellQuote(storage)+" --format=inventory")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-=:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

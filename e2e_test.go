@@ -59,8 +59,14 @@ var listenRE = regexp.MustCompile(`msg="Listening on" address=(\S+)`)
 
 func startExporter(t *testing.T, args ...string) *exporter {
 	t.Helper()
+	return startBinary(t, binary, args...)
+}
+
+// startBinary is startExporter with another build of the exporter.
+func startBinary(t *testing.T, bin string, args ...string) *exporter {
+	t.Helper()
 	e := &exporter{done: make(chan error, 1)}
-	e.cmd = exec.Command(binary, append([]string{"--web.listen-address=127.0.0.1:0"}, args...)...)
+	e.cmd = exec.Command(bin, append([]string{"--web.listen-address=127.0.0.1:0"}, args...)...)
 	stderr, _ := e.cmd.StderrPipe()
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -103,6 +103,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	app.Terminate(func(int) {})
 	app.Version(version.Print(exporterName))
 	app.HelpFlag.Short('h')
+	app.UsageTemplate(usageTemplate)
 	c := &cli{app: app, log: &promslog.Config{}}
 	promslogflag.AddFlags(app, c.log)
 
@@ -132,6 +133,21 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.check.register(app)
 	return c
 }
+
+// usageTemplate is kingpin's default, with the default command's flags
+// (serve's, which work without naming it) listed in the top-level --help,
+// where Prometheus users look for them.
+var usageTemplate = strings.Replace(kingpin.DefaultUsageTemplate, `{{if .Context.Args -}}
+Args:`, `{{if not .Context.SelectedCommand -}}
+{{range .App.FlattenedCommands -}}
+{{if .Default -}}
+Flags of {{.Name}}, the default command (they work without naming it):
+{{.Flags|FlagsToTwoColumns|FormatTwoColumns}}
+{{end -}}
+{{end -}}
+{{end -}}
+{{if .Context.Args -}}
+Args:`, 1)
 
 func run(args []string, stdout, stderr io.Writer) int {
 	c := newCLI(stdout, stderr)
@@ -186,7 +202,7 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	storage := *c.storagePath
 	var loadAll func() (*config.Config, error)
 	if *c.demo {
-		d, err := startDemo(ctx, *c.demoSurge, logger)
+		d, err := startDemo(ctx, *c.demoSurge)
 		if err != nil {
 			fmt.Fprintf(stderr, "error: start demo: %v\n", err)
 			return 1
@@ -196,6 +212,11 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		if !c.storageSet {
 			storage = filepath.Join(d.dir, "data")
 		}
+		binary, err := os.Executable()
+		if err != nil {
+			binary = exporterName
+		}
+		d.logStart(logger, binary, storage)
 	} else {
 		path := *c.configFile
 		loadAll = func() (*config.Config, error) { return config.Load(path) }
@@ -215,10 +236,13 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		return 1
 	}
 	warnings := slices.Concat(cfg.Warnings, cfg.InventoryWarnings())
-	for _, w := range warnings {
-		logger.Warn("Config warning", "warning", w)
+	if !*c.configCheck {
+		for _, w := range warnings {
+			logger.Warn("Config warning", "warning", w)
+		}
 	}
 	if *c.configCheck {
+		// Each warning once, on stdout with the verdict; not logged too.
 		for _, w := range warnings {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}

@@ -37,7 +37,7 @@ func (f *reviewFlags) register(app *kingpin.Application) {
 	f.cmd = app.Command("review", "Write the weekly OAuth review of each org: ranked findings with the revoke command for each, then the evidence: inventory, new and unknown apps with who authorized them, usage outliers, offboarding leaks, stale authorizations, apps not installed. Reads Salesforce now (it states the API calls it cost).")
 	f.configFile = f.cmd.Flag("config.file", "Path to the YAML config file.").Required().String()
 	f.org = f.cmd.Flag("org", "Review only this org (default: every org).").String()
-	f.format = f.cmd.Flag("format", "Output format: "+strings.Join(review.Formats, ", ")+".").Default("text").Enum(review.Formats...)
+	f.format = f.cmd.Flag("format", "Output format: "+strings.Join(review.Formats, ", ")+"; or inventory, an inventory: block for the config listing every app the orgs have today, with owner and purpose to fill in.").Default("text").Enum(review.CommandFormats...)
 	f.baseline = f.cmd.Flag("baseline", "The JSON report of the previous review: new apps are listed against it.").String()
 	f.output = f.cmd.Flag("output", "Write the report to this file instead of standard output.").String()
 	f.storage = f.cmd.Flag("storage.path", "The exporter's state folder, for the 7-day API usage counts (read, never written).").Default("data/").String()

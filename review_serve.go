@@ -191,6 +191,7 @@ func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.
 		d = &review.Detail{Taken: s.now(), Err: fmt.Sprintf("it is being read (started %s ago); reload the page in a minute", s.now().Sub(status.RefreshingSince).Round(time.Second))}
 	default:
 		status.Taken = d.Taken.UTC()
+		status.SnapshotTaken = readSnap.Taken.UTC()
 		if readKey != key {
 			// The apps changed since the read: show the read with its own
 			// snapshot, so no app shows tokens without authorizations.

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Installs the pinned tools the tests and linters need, each in its own
-# versioned folder under TOOLS_DIR, and skips what is already there. Prints
-# nothing but progress; source .ci/env.sh (or use the Makefile) to get them
-# on PATH.
+# Installs the pinned tools, each in its own versioned folder under
+# TOOLS_DIR, and skips what is already there. The arguments name the groups
+# wanted (default: all):
+#
+#   test     what the tests run: prometheus and promtool, alertmanager,
+#            jsonnet, helm, and Chromium for the browser tests (make test)
+#   mixin    jsonnet and promtool (make mixin, make mixin-check)
+#   lint     golangci-lint (make lint)
+#   release  goreleaser (make release-check, make release-snapshot)
+#   all      every group (.ci/run, make tools)
+#
+# Progress goes to stderr; stdout is only the PATH entries of the groups
+# wanted, one per line, for the caller: the Makefile puts them on PATH, and
+# `make tools` prints the `export PATH=...` line to paste into a shell.
 set -euo pipefail
 
 PROMETHEUS_VERSION=v0.316.0   # prometheus and promtool (the Go module's version)
@@ -15,25 +25,50 @@ GORELEASER_VERSION=v2.15.1    # the release build (.goreleaser.yaml)
 TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/salesforce_oauth_exporter/tools}
 mkdir -p "$TOOLS_DIR"
 
+# The groups wanted, and the tools they need.
+want_prometheus=0 want_alertmanager=0 want_jsonnet=0 want_helm=0 want_chromium=0 want_golangci=0 want_goreleaser=0
+[ $# -gt 0 ] || set -- all
+for g in "$@"; do
+  case $g in
+    test) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 ;;
+    mixin) want_prometheus=1 want_jsonnet=1 ;;
+    lint) want_golangci=1 ;;
+    release) want_goreleaser=1 ;;
+    all) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 want_golangci=1 want_goreleaser=1 ;;
+    *) echo "tools.sh: unknown group \"$g\": want test, mixin, lint, release or all" >&2; exit 2 ;;
+  esac
+done
+
 have() { [ -x "$1" ]; }
+
+# building NAME MINUTES and built: the progress lines around one build. The
+# minutes are what a fresh 2-core machine takes (Go's module download
+# included); a warm Go build cache takes far less.
+started=0
+building() {
+  printf 'tools: building %s (about %s min on 2 cores)... ' "$1" "$2" >&2
+  started=$SECONDS
+}
+built() { echo "done in $((SECONDS - started))s" >&2; }
 
 install_go() { # dir pkg@version...
   local dir=$1; shift
   mkdir -p "$dir"
-  echo "tools: go install $*" >&2
-  GOBIN="$dir" GOFLAGS=-mod=mod go install "$@"
+  GOFLAGS=-mod=mod GOBIN="$dir" go install "$@" >&2
 }
 
 d="$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION"
-if ! have "$d/prometheus" || ! have "$d/promtool"; then
+if [ $want_prometheus = 1 ] && { ! have "$d/prometheus" || ! have "$d/promtool"; }; then
+  building "prometheus and promtool $PROMETHEUS_VERSION" 11
   install_go "$d" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  built
 fi
 
 d="$TOOLS_DIR/alertmanager-$ALERTMANAGER_VERSION"
-if ! have "$d/alertmanager"; then
+if [ $want_alertmanager = 1 ] && ! have "$d/alertmanager"; then
   # The module lacks the UI's built assets, so 'go install' fails; build from a
   # copy of the module with placeholder pages (the tests use only the API).
-  echo "tools: build alertmanager $ALERTMANAGER_VERSION" >&2
+  building "alertmanager $ALERTMANAGER_VERSION" 4
   src=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   work=$(mktemp -d)
   cp -r "$src/." "$work/"
@@ -45,41 +80,54 @@ if ! have "$d/alertmanager"; then
   mkdir -p "$d"
   (cd "$work" && GOFLAGS=-mod=mod go build -o "$d/alertmanager" ./cmd/alertmanager)
   rm -rf "$work"
+  built
 fi
 
 d="$TOOLS_DIR/golangci-lint-$GOLANGCI_LINT_VERSION"
-if ! have "$d/golangci-lint"; then
+if [ $want_golangci = 1 ] && ! have "$d/golangci-lint"; then
+  building "golangci-lint $GOLANGCI_LINT_VERSION" 7
   install_go "$d" "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$GOLANGCI_LINT_VERSION"
+  built
 fi
 
 d="$TOOLS_DIR/jsonnet-$JSONNET_VERSION"
-if ! have "$d/jsonnet" || ! have "$d/jsonnetfmt" || ! have "$d/jsonnet-lint"; then
+if [ $want_jsonnet = 1 ] && { ! have "$d/jsonnet" || ! have "$d/jsonnetfmt" || ! have "$d/jsonnet-lint"; }; then
+  building "jsonnet $JSONNET_VERSION" 1
   install_go "$d" "github.com/google/go-jsonnet/cmd/jsonnet@$JSONNET_VERSION" "github.com/google/go-jsonnet/cmd/jsonnetfmt@$JSONNET_VERSION" "github.com/google/go-jsonnet/cmd/jsonnet-lint@$JSONNET_VERSION"
+  built
 fi
 
 # Headless Chromium for the browser tests of the review's HTML (Debian's
 # package; apt-get update once, only when it is missing).
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "tools: apt-get install chromium" >&2
+if [ $want_chromium = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
+    building "chromium (apt-get install)" 2
     apt-get update -q >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >&2
+    built
   else
     echo "tools: chromium is missing and this user cannot install it: the browser tests will skip outside CI" >&2
   fi
 fi
 
 d="$TOOLS_DIR/helm-$HELM_VERSION"
-if ! have "$d/helm"; then
+if [ $want_helm = 1 ] && ! have "$d/helm"; then
+  building "helm $HELM_VERSION" 5
   install_go "$d" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  built
 fi
 
 d="$TOOLS_DIR/goreleaser-$GORELEASER_VERSION"
-if ! have "$d/goreleaser"; then
+if [ $want_goreleaser = 1 ] && ! have "$d/goreleaser"; then
+  building "goreleaser $GORELEASER_VERSION" 6
   install_go "$d" "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
+  built
 fi
 
-# The PATH entries, one per line, for the caller.
-for d in "prometheus-$PROMETHEUS_VERSION" "alertmanager-$ALERTMANAGER_VERSION" "golangci-lint-$GOLANGCI_LINT_VERSION" "jsonnet-$JSONNET_VERSION" "helm-$HELM_VERSION" "goreleaser-$GORELEASER_VERSION"; do
-  echo "$TOOLS_DIR/$d"
-done
+# The PATH entries of the groups wanted, one per line, for the caller.
+[ $want_prometheus = 0 ] || echo "$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION"
+[ $want_alertmanager = 0 ] || echo "$TOOLS_DIR/alertmanager-$ALERTMANAGER_VERSION"
+[ $want_golangci = 0 ] || echo "$TOOLS_DIR/golangci-lint-$GOLANGCI_LINT_VERSION"
+[ $want_jsonnet = 0 ] || echo "$TOOLS_DIR/jsonnet-$JSONNET_VERSION"
+[ $want_helm = 0 ] || echo "$TOOLS_DIR/helm-$HELM_VERSION"
+[ $want_goreleaser = 0 ] || echo "$TOOLS_DIR/goreleaser-$GORELEASER_VERSION"

@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -61,6 +62,14 @@ func TestRecordHistory(t *testing.T) {
 			t.Errorf("%s = %+v, want %+v", k, g, want)
 		}
 	}
+	// A day without a publish has unknown users, a day without a log file
+	// unknown requests: absent, never 0.
+	if r := got["03-02 Loader"]; r.TokensKnown() || !r.RequestsKnown() {
+		t.Errorf("03-02 Loader: tokens known %v, requests known %v; want only the requests", r.TokensKnown(), r.RequestsKnown())
+	}
+	if r := got["03-01 Portal"]; !r.TokensKnown() || r.RequestsKnown() {
+		t.Errorf("03-01 Portal: tokens known %v, requests known %v; want only the tokens", r.TokensKnown(), r.RequestsKnown())
+	}
 	if r := got["03-01 Loader"]; r.AppID != id || r.Kind != KindConnectedApp {
 		t.Errorf("the usage row was not joined to the app: %+v", r)
 	}
@@ -100,12 +109,37 @@ func TestHistorySurvivesRestartAndBadRowsAreDropped(t *testing.T) {
 	dir := t.TempDir()
 	st := newOrgState("prod")
 	d := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	st.History = []HistoryDay{{Day: d, App: "A", Users: 2, Tokens: 3, Requests: 5, Errors: 1}, {Day: d, App: "bad", Requests: 1, Errors: 2}}
+	st.History = []HistoryDay{{Day: d, App: "A", Users: 2, Tokens: 3, HasTokens: true, Requests: 5, Errors: 1, HasRequests: true}, {Day: d, App: "bad", Requests: 1, Errors: 2}}
 	if err := saveState(dir, st); err != nil {
 		t.Fatal(err)
 	}
 	got := loadState(dir, "prod", quiet)
 	if len(got.History) != 1 || got.History[0] != st.History[0] {
 		t.Errorf("history after a restart = %+v, want the good row of %+v", got.History, st.History)
+	}
+}
+
+// TestHistoryUnknownFiguresAbsentInJSON (issue 25): a figure the exporter
+// does not know is absent from the state file and review.json, and a known
+// 0 stays 0; both load back as they were.
+func TestHistoryUnknownFiguresAbsentInJSON(t *testing.T) {
+	t.Parallel()
+	d := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		row  HistoryDay
+		want string
+	}{
+		{HistoryDay{Day: d, App: "A", Requests: 50, HasRequests: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","requests":50,"errors":0}`},
+		{HistoryDay{Day: d, App: "A", HasTokens: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","users":0,"tokens":0}`},
+		{HistoryDay{Day: d, App: "A", Users: 2, Tokens: 3, HasTokens: true, Requests: 0, HasRequests: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","users":2,"tokens":3,"requests":0,"errors":0}`},
+	} {
+		b, err := json.Marshal(c.row)
+		if err != nil || string(b) != c.want {
+			t.Errorf("%+v marshals to %s (%v), want %s", c.row, b, err, c.want)
+		}
+		var back HistoryDay
+		if err := json.Unmarshal(b, &back); err != nil || back != c.row {
+			t.Errorf("%s loads as %+v (%v), want %+v", b, back, err, c.row)
+		}
 	}
 }

@@ -146,7 +146,9 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 		switch {
 		case !temporary:
 			s.aggregateFails = 0
-			e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "reason", reason, "retry_after", aggregateRetry, "err", err)
+			// Most orgs reject them: a line at INFO, the full error at DEBUG.
+			e.logger.Info("Org rejects aggregate queries on OauthToken; reading token rows incrementally instead", "reason", reason, "retry_after", aggregateRetry)
+			e.logger.Debug("Aggregate query on OauthToken rejected", "err", err)
 			e.state.AggregatesRejectedAt = now
 			e.stateChanged()
 		case (s.store == nil || !s.store.valid) && s.aggregateFails+1 < aggregateTriesBeforeRows:

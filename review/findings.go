@@ -217,7 +217,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 			first, last := u.Authorizations[0].AuthorizedAt, u.Authorizations[n-1].AuthorizedAt
 			f.EvidenceData.FirstAuthorized, f.EvidenceData.LastAuthorized = first, last
 			if n > 1 {
-				ev = append(ev, fmt.Sprintf("%d authorizations between %s and %s (%s)", n, fmtSeconds(first), fmtSeconds(last), last.Sub(first).Round(time.Second)))
+				ev = append(ev, fmt.Sprintf("%d authorizations between %s and %s (%s)", n, fmtSeconds(first), fmtSeconds(last), humanDuration(last.Sub(first))))
 			}
 			var names []string
 			for _, t := range u.Authorizations {
@@ -361,7 +361,11 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		if pseudoApp(a.App) || unknown[a.key()] || (!a.FirstAuthorized.IsZero() && now.Sub(a.FirstAuthorized) < o.NewWithin) {
 			continue
 		}
-		f := appFinding(KindAbandonedApp, SeverityInfo, fmt.Sprintf("%s has %s but only %d API requests in 7 days.", quoteName(a.App), plural(a.Users, "user", "users"), a.Requests7d), a)
+		use := fmt.Sprintf("only %s", plural(a.Requests7d, "API request", "API requests"))
+		if a.Requests7d == 0 {
+			use = "no API requests"
+		}
+		f := appFinding(KindAbandonedApp, SeverityInfo, fmt.Sprintf("%s has %s but %s in 7 days.", quoteName(a.App), plural(a.Users, "user", "users"), use), a)
 		f.Evidence = []string{"owner " + cmp.Or(a.Owner, "(none)"), "last used " + fmtSeconds(a.LastUsed)}
 		f.Action = cmp.Or(f.Action, "Ask the owner whether it is retired; if so, revoke its tokens.")
 		add(f)
@@ -500,6 +504,27 @@ func anchor(parts ...string) string {
 		}
 	}
 	return "o-" + b.String()
+}
+
+// humanDuration says d as a person would: "45s", "12m30s", "5h20m", or,
+// from two days on, "183 days".
+func humanDuration(d time.Duration) string {
+	d = max(d, 0)
+	pair := func(n, unit int64, big, small string) string {
+		if n%unit == 0 {
+			return fmt.Sprintf("%d%s", n/unit, big)
+		}
+		return fmt.Sprintf("%d%s%d%s", n/unit, big, n%unit, small)
+	}
+	switch s := int64(d.Round(time.Second) / time.Second); {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return pair(s, 60, "m", "s")
+	case d < 48*time.Hour:
+		return pair(int64(d.Round(time.Minute)/time.Minute), 60, "h", "m")
+	}
+	return fmt.Sprintf("%d days", int64((d+12*time.Hour)/(24*time.Hour)))
 }
 
 func plural(n int64, one, many string) string {

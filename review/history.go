@@ -25,7 +25,13 @@ const chartDays = 56
 // chartApps is how many apps get a row of small charts.
 const chartApps = 8
 
-// appSeries is one app's daily figures over the chart's days.
+// unknown marks a day whose figure the exporter does not have (a day
+// before it read the org's tokens, or one no log file covered): it is left
+// out of the charts, never drawn as 0.
+const unknown = -1
+
+// appSeries is one app's daily figures over the chart's days, unknown
+// where the history has no figure.
 type appSeries struct {
 	App                             string
 	Users, Tokens, Requests, Errors []int64
@@ -55,6 +61,11 @@ func (h History) series(first []string) (days []time.Time, apps []appSeries) {
 	for d := oldest; !d.After(last); d = d.AddDate(0, 0, 1) {
 		days = append(days, d)
 	}
+	// A day is known for tokens (or requests) when any app has the figure
+	// that day: an app without a row then had none, a true 0. A day no
+	// row knows (before the exporter first read the org's tokens, or one
+	// no log file covered) stays unknown for every app.
+	tokenDay, requestDay := make([]bool, len(days)), make([]bool, len(days))
 	idx := map[string]*appSeries{}
 	var order []string
 	for _, r := range h {
@@ -62,19 +73,35 @@ func (h History) series(first []string) (days []time.Time, apps []appSeries) {
 		if d.Before(oldest) {
 			continue
 		}
+		i := int(d.Sub(oldest).Hours() / 24)
+		tokenDay[i] = tokenDay[i] || r.TokensKnown()
+		requestDay[i] = requestDay[i] || r.RequestsKnown()
 		k := r.App + "\x00" + r.AppID
 		s := idx[k]
 		if s == nil {
 			n := len(days)
-			s = &appSeries{App: r.App, Users: make([]int64, n), Tokens: make([]int64, n), Requests: make([]int64, n), Errors: make([]int64, n)}
+			s = &appSeries{App: r.App, Users: unknowns(n), Tokens: unknowns(n), Requests: unknowns(n), Errors: unknowns(n)}
 			idx[k] = s
 			order = append(order, k)
 		}
-		i := int(d.Sub(oldest).Hours() / 24)
-		s.Users[i], s.Tokens[i], s.Requests[i], s.Errors[i] = r.Users, r.Tokens, r.Requests, r.Errors
+		if r.TokensKnown() {
+			s.Users[i], s.Tokens[i] = r.Users, r.Tokens
+		}
+		if r.RequestsKnown() {
+			s.Requests[i], s.Errors[i] = r.Requests, r.Errors
+		}
 	}
 	for _, k := range order {
-		apps = append(apps, *idx[k])
+		a := idx[k]
+		for i := range days {
+			if tokenDay[i] && a.Users[i] == unknown {
+				a.Users[i], a.Tokens[i] = 0, 0
+			}
+			if requestDay[i] && a.Requests[i] == unknown {
+				a.Requests[i], a.Errors[i] = 0, 0
+			}
+		}
+		apps = append(apps, *a)
 	}
 	rank := func(a appSeries) int {
 		if i := slices.Index(first, a.App); i >= 0 {
@@ -116,11 +143,13 @@ func (r *Report) charts() *orgChart {
 		return nil
 	}
 	c := &orgChart{From: days[0].Format("2006-01-02"), To: days[len(days)-1].Format("2006-01-02"), Days: len(days)}
-	total, errs := make([]int64, len(days)), make([]int64, len(days))
+	total, errs := unknowns(len(days)), unknowns(len(days))
 	for _, a := range apps {
 		for i := range days {
-			total[i] += a.Requests[i]
-			errs[i] += a.Errors[i]
+			if a.Requests[i] != unknown {
+				total[i] = max(total[i], 0) + a.Requests[i]
+				errs[i] = max(errs[i], 0) + a.Errors[i]
+			}
 		}
 	}
 	if len(apps) > chartApps {
@@ -130,30 +159,69 @@ func (r *Report) charts() *orgChart {
 	for _, a := range apps {
 		var req int64
 		for _, n := range a.Requests {
-			req += n
+			req += max(n, 0)
 		}
 		c.Rows = append(c.Rows, chartRow{
 			App:      a.App,
 			Users:    sparkline(a.Users, fmt.Sprintf("Users of %s per day, %s to %s: %s", a.App, c.From, c.To, describe(a.Users))),
 			Tokens:   sparkline(a.Tokens, fmt.Sprintf("Tokens of %s per day, %s to %s: %s", a.App, c.From, c.To, describe(a.Tokens))),
 			Requests: bars(a.Requests, nil, 160, 28, fmt.Sprintf("API requests of %s per day, %s to %s: %s", a.App, c.From, c.To, describe(a.Requests))),
-			UsersNow: a.Users[len(a.Users)-1], TokensNow: a.Tokens[len(a.Tokens)-1], ReqTotal: req,
+			UsersNow: lastKnown(a.Users), TokensNow: lastKnown(a.Tokens), ReqTotal: req,
 		})
 	}
 	c.Total = bars(total, errs, 640, 120, fmt.Sprintf("API requests per day in the org, %s to %s: %s; failed requests in the darker part", c.From, c.To, describe(total)))
 	return c
 }
 
+func unknowns(n int) []int64 {
+	v := make([]int64, n)
+	for i := range v {
+		v[i] = unknown
+	}
+	return v
+}
+
+// known returns v's known values.
+func known(v []int64) []int64 {
+	return slices.DeleteFunc(slices.Clone(v), func(n int64) bool { return n == unknown })
+}
+
+// lastKnown is v's latest known value, 0 when none is.
+func lastKnown(v []int64) int64 {
+	for i := len(v) - 1; i >= 0; i-- {
+		if v[i] != unknown {
+			return v[i]
+		}
+	}
+	return 0
+}
+
+// maxKnown is the largest known value of v, at least 1 (a chart's scale).
+func maxKnown(v []int64) int64 {
+	return max(slices.Max(append(known(v), 1)), 1)
+}
+
 func describe(v []int64) string {
-	lo, hi := slices.Min(v), slices.Max(v)
-	return fmt.Sprintf("from %d to %d, %d on the last day", lo, hi, v[len(v)-1])
+	k := known(v)
+	if len(k) == 0 {
+		return "no figures yet"
+	}
+	lo, hi := slices.Min(k), slices.Max(k)
+	last := fmt.Sprintf("%d on the last day", v[len(v)-1])
+	if v[len(v)-1] == unknown {
+		last = "unknown on the last day"
+	}
+	s := fmt.Sprintf("from %d to %d, %s", lo, hi, last)
+	if n := len(v) - len(k); n > 0 {
+		s += fmt.Sprintf(" (%s without figures left out)", plural(int64(n), "day", "days"))
+	}
+	return s
 }
 
 // sparkline draws v as a small line with its last value marked.
 func sparkline(v []int64, label string) template.HTML {
 	const w, h = 160.0, 28.0
-	hi := max(slices.Max(v), 1)
-	var pts []string
+	hi := maxKnown(v)
 	x := func(i int) float64 {
 		if len(v) == 1 {
 			return w / 2
@@ -161,17 +229,38 @@ func sparkline(v []int64, label string) template.HTML {
 		return 2 + float64(i)*(w-4)/float64(len(v)-1)
 	}
 	y := func(n int64) float64 { return h - 2 - float64(n)*(h-4)/float64(hi) }
-	for i, n := range v {
-		pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(n)))
+	// One line per run of known days: an unknown day is a gap, not a 0.
+	var lines, run []string
+	end := func() {
+		if len(run) == 1 {
+			run = append(run, run[0]) // a lone day: a point
+		}
+		if len(run) > 0 {
+			lines = append(lines, fmt.Sprintf(`<polyline points="%s" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round"/>`, strings.Join(run, " ")))
+		}
+		run = nil
 	}
-	lx, ly := x(len(v)-1), y(v[len(v)-1])
-	return template.HTML(fmt.Sprintf(`<svg class="spark" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="%s"><title>%s</title><polyline points="%s" fill="none" stroke="currentColor" stroke-width="1.5"/><circle cx="%.1f" cy="%.1f" r="2.5" fill="currentColor"/></svg>`,
-		w, h, w, h, template.HTMLEscapeString(label), template.HTMLEscapeString(label), strings.Join(pts, " "), lx, ly)) // every value from Salesforce is escaped above
+	last := -1
+	for i, n := range v {
+		if n == unknown {
+			end()
+			continue
+		}
+		run = append(run, fmt.Sprintf("%.1f,%.1f", x(i), y(n)))
+		last = i
+	}
+	end()
+	mark := ""
+	if last >= 0 {
+		mark = fmt.Sprintf(`<circle cx="%.1f" cy="%.1f" r="2.5" fill="currentColor"/>`, x(last), y(v[last]))
+	}
+	return template.HTML(fmt.Sprintf(`<svg class="spark" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="img" aria-label="%s"><title>%s</title>%s%s</svg>`,
+		w, h, w, h, template.HTMLEscapeString(label), template.HTMLEscapeString(label), strings.Join(lines, ""), mark)) // every value from Salesforce is escaped above
 }
 
 // bars draws v as a bar per day; errs, when given, darkens each bar's failed part.
 func bars(v, errs []int64, w, h float64, label string) template.HTML {
-	hi := max(slices.Max(v), 1)
+	hi := maxKnown(v)
 	var b strings.Builder
 	top := 0.0
 	if errs != nil {
@@ -181,6 +270,9 @@ func bars(v, errs []int64, w, h float64, label string) template.HTML {
 		w, h, w, h, template.HTMLEscapeString(label), template.HTMLEscapeString(label))
 	bw := w / float64(len(v))
 	for i, n := range v {
+		if n == unknown {
+			continue // no bar: the day's figure is unknown, not 0
+		}
 		bh := float64(n) * (h - top - 1) / float64(hi)
 		fmt.Fprintf(&b, `<rect class="req" x="%.1f" y="%.1f" width="%.1f" height="%.1f"/>`, float64(i)*bw+0.5, h-bh, max(bw-1, 0.5), bh)
 		if errs != nil && errs[i] > 0 {

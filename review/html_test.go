@@ -2,6 +2,7 @@ package review
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -116,5 +117,73 @@ func TestHistoryCharts(t *testing.T) {
 	}
 	if (&Report{}).charts() != nil {
 		t.Error("charts without history")
+	}
+}
+
+// TestHistoryDaysBeforeStartAreUnknown (issue 25): the log files cover days
+// before the exporter started, when it had not read the org's tokens. Those
+// days' users are unknown: left out of the charts (not drawn as 0, so no app
+// seems to appear today), absent from review.json; a day no log file
+// covered has no request bar.
+func TestHistoryDaysBeforeStartAreUnknown(t *testing.T) {
+	t.Parallel()
+	day := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var h History
+	for d := range 7 { // log files for the week before the start
+		h = append(h, DayRow{Day: day.AddDate(0, 0, d), App: "ERP", Requests: 1000 + int64(d), HasRequests: true})
+	}
+	for d := 7; d < 10; d++ { // then the exporter runs; today's log file is not out yet
+		r := DayRow{Day: day.AddDate(0, 0, d), App: "ERP", Users: 197, Tokens: 200, HasTokens: true}
+		if d < 9 {
+			r.Requests, r.HasRequests = 2000, true
+		}
+		h = append(h, r)
+	}
+	days, apps := h.series(nil)
+	if len(days) != 10 || len(apps) != 1 {
+		t.Fatalf("%d days, %d apps", len(days), len(apps))
+	}
+	a := apps[0]
+	for i := range 7 {
+		if a.Users[i] != unknown || a.Requests[i] == unknown {
+			t.Errorf("day %d: users %d, requests %d; want users unknown, requests known", i, a.Users[i], a.Requests[i])
+		}
+	}
+	if a.Users[9] != 197 || a.Requests[9] != unknown {
+		t.Errorf("today: users %d, requests %d; want 197 and unknown", a.Users[9], a.Requests[9])
+	}
+	r := &Report{Org: "prod", History: h}
+	c := r.charts()
+	users := string(c.Rows[0].Users)
+	if !strings.Contains(users, "from 197 to 197, 197 on the last day (7 days without figures left out)") {
+		t.Errorf("the users chart's label: %s", users)
+	}
+	// Every point drawn is at 197 (the chart's top), none at 0 (its foot).
+	for _, pts := range regexp.MustCompile(`points="([^"]*)"`).FindAllStringSubmatch(users, -1) {
+		for _, p := range strings.Fields(pts[1]) {
+			if !strings.HasSuffix(p, ",2.0") {
+				t.Errorf("a users point off the 197 line: %s in %s", p, users)
+			}
+		}
+	}
+	if n := strings.Count(string(c.Total), `<rect class="req"`); n != 9 {
+		t.Errorf("%d request bars, want 9 (today has no log file yet)", n)
+	}
+	var b strings.Builder
+	if err := Write(&b, []*Report{r}, "json"); err != nil {
+		t.Fatal(err)
+	}
+	var back struct {
+		History []map[string]any `json:"history"`
+	}
+	if err := json.Unmarshal([]byte(b.String()), &back); err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range back.History {
+		_, hasUsers := row["users"]
+		_, hasRequests := row["requests"]
+		if hasUsers != (i >= 7) || hasRequests != (i < 9) {
+			t.Errorf("review.json history row %d: %v; want users only from day 7, requests only before day 9", i, row)
+		}
 	}
 }

@@ -36,8 +36,10 @@ func Write(w io.Writer, reports []*Report, format string) error {
 	case "text", "markdown":
 		writeDoc(w, reports, format == "markdown")
 		return nil
+	case InventoryFormat:
+		return writeInventory(w, reports)
 	}
-	return fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(Formats, ", "))
+	return fmt.Errorf("unknown format %q: want one of %s", format, strings.Join(CommandFormats, ", "))
 }
 
 // section is a titled table, the unit of every format.
@@ -300,10 +302,10 @@ func header(r *Report) []string {
 		if d.Taken.IsZero() {
 			line += "not read yet"
 		} else {
-			line += fmt.Sprintf("read %s (%s old)", fmtSeconds(d.Taken), r.GeneratedAt.Sub(d.Taken).Round(time.Second))
+			line += fmt.Sprintf("read %s (%s old)", fmtSeconds(d.Taken), humanDuration(r.GeneratedAt.Sub(d.Taken)))
 		}
 		if !d.RefreshingSince.IsZero() {
-			line += fmt.Sprintf("; refreshing: a new read started %s ago", r.GeneratedAt.Sub(d.RefreshingSince).Round(time.Second))
+			line += fmt.Sprintf("; refreshing: a new read started %s ago", humanDuration(r.GeneratedAt.Sub(d.RefreshingSince)))
 		}
 		if d.LastError != "" {
 			line += "; the latest read failed (" + d.LastError + "), next attempt after " + fmtSeconds(d.RetryAfter)

@@ -70,6 +70,10 @@ type ShardInfo struct {
 type DetailStatus struct {
 	// Taken is when the detail was read; zero when there is none yet.
 	Taken time.Time `json:"taken,omitzero"`
+	// SnapshotTaken is when the snapshot the detail was read against was
+	// taken: the identity of the token data the per-user rows match (zero
+	// when there is no read yet). Compare it, not Taken, to tell reads apart.
+	SnapshotTaken time.Time `json:"snapshot_taken,omitzero"`
 	// RefreshingSince is when a new read started, if one is running.
 	RefreshingSince time.Time `json:"refreshing_since,omitzero"`
 	// LastError is why the latest read failed, and RetryAfter when the next may start.

@@ -360,11 +360,14 @@ func TestLimitInfoRecorded(t *testing.T) {
 	t.Parallel()
 	org := smallOrg()
 	// An org clock three hours off the local one is believed (see
-	// TestDateHeaderOutsideWindowIgnored for one that is not).
-	org.SetNow(time.Now().Add(3 * time.Hour))
+	// TestDateHeaderOutsideWindowIgnored for one that is not). Both clocks
+	// stand still on a whole second, so the estimate is exact: no slack for
+	// the request's time on a loaded machine.
+	local := time.Now().Truncate(time.Second)
+	org.SetNow(local.Add(3 * time.Hour))
 	org.SetAPILimit(5000, 24)
 	_, ts := sftest.Start(t, org, sftest.TestCredentials)
-	c := newClient(t, ts.URL)
+	c := newClient(t, ts.URL, salesforce.WithClock(func() time.Time { return local }))
 	if _, err := c.AppMenuItems(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +375,7 @@ func TestLimitInfoRecorded(t *testing.T) {
 	if !ok || u.Used != 25 || u.Max != 5000 {
 		t.Fatalf("usage = %+v %v, want 25/5000", u, ok)
 	}
-	if d := c.ServerNow().Sub(org.Now()); d > 2*time.Second || d < -2*time.Second {
-		t.Errorf("ServerNow off the org clock by %v", d)
+	if got := c.ServerNow(); !got.Equal(org.Now()) {
+		t.Errorf("ServerNow %v, want the org's clock %v", got, org.Now())
 	}
 }

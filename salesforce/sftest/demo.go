@@ -11,7 +11,7 @@ import (
 // few leavers who kept their tokens, stale and abandoned apps, hourly and
 // daily API usage, and, after SurgeAfter, the two 2025 attack patterns: a
 // look-alike "data loader" authorized by a burst of users, and a known
-// integration whose API traffic surges tenfold with errors.
+// integration whose 24-hour API requests surge tenfold with errors.
 type Demo struct {
 	Org        *Org
 	Server     *Server
@@ -133,7 +133,13 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	return d
 }
 
-// usageRows is a period's ApiTotalUsage, scaled by factor for Acme ERP Sync.
+// DemoSurgeFactor scales Acme ERP Sync's hour of requests in the surge:
+// nine days' worth (9×24 hours) in the hour, so that with the day's usual
+// traffic its 24-hour requests become about ten times its daily average.
+const DemoSurgeFactor = 9 * 24
+
+// usageRows is a period's ApiTotalUsage, every row dated inside the period,
+// scaled by factor for Acme ERP Sync.
 func (d *Demo) usageRows(start time.Time, span time.Duration, factor int) []UsageRow {
 	apps := d.Org.Apps()
 	perDay := map[string]int{"Salesforce Mobile App": 9000, "Slack": 4000, "Salesforce for Outlook": 2500, "Acme ERP Sync": 20000, "DocuSign": 600, "Tableau Desktop": 300}
@@ -214,9 +220,11 @@ func (d *Demo) Surge() {
 		o.AddSession(SessionSpec{User: u, App: "My Data Loader Pro", Created: now})
 	}
 	hour := now.UTC().Truncate(time.Hour)
-	// Late data for the current hour: a tenfold surge with an error mix.
+	// Late data for the last hour, every row dated inside it: nine more
+	// days' worth of Acme ERP Sync's requests (one day is 24 hours' worth),
+	// a quarter of them failing, so its 24-hour requests grow tenfold.
 	var rows []UsageRow
-	for _, r := range d.usageRows(hour.Add(-time.Hour), 6*time.Hour, 10) {
+	for _, r := range d.usageRows(hour.Add(-time.Hour), time.Hour, DemoSurgeFactor) {
 		if r.AppName == "Acme ERP Sync" {
 			rows = append(rows, r)
 		}

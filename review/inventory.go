@@ -1,0 +1,111 @@
+package review
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+)
+
+// InventoryFormat is the review command's bootstrap of the approved
+// inventory: an `inventory:` block in the config's format, listing every app
+// the orgs have today, to review and fill in.
+const InventoryFormat = "inventory"
+
+// CommandFormats are the review command's formats: the report's, and the
+// inventory bootstrap.
+var CommandFormats = append(slices.Clone(Formats), InventoryFormat)
+
+// yamlString quotes s as a YAML double-quoted scalar, every character that
+// is not printable (controls, bidi overrides) escaped, so the file shows
+// the name as it is and loads back to the same string.
+func yamlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == utf8.RuneError:
+			b.WriteString(`\uFFFD`)
+		case unicode.IsPrint(r) || r == ' ':
+			b.WriteRune(r)
+		case r > 0xFFFF:
+			fmt.Fprintf(&b, `\U%08X`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// writeInventory writes the inventory block. Each app is keyed by its Id
+// when known (an Id is per org, so the entry names its org), with its name
+// beside it for the reader; owner and purpose are kept from an entry that
+// already approves the app, else left empty to fill in. Salesforce's own
+// internal apps are left out: they hold no OAuth tokens.
+func writeInventory(w io.Writer, reports []*Report) error {
+	bw := bufio.NewWriter(w)
+	var orgs []string
+	for _, r := range reports {
+		orgs = append(orgs, r.Org)
+	}
+	generated := time.Now().UTC()
+	if len(reports) > 0 {
+		generated = reports[0].GeneratedAt.UTC()
+	}
+	fmt.Fprintf(bw, "# The apps of %s on %s, from `salesforce_oauth_exporter review --format=inventory`.\n", strings.Join(orgs, ", "), generated.Format(time.RFC3339))
+	fmt.Fprintf(bw, "# Review each entry: fill in owner and purpose, delete the apps you do not\n")
+	fmt.Fprintf(bw, "# approve, then make this the config file's inventory (it replaces any\n")
+	fmt.Fprintf(bw, "# inventory: block there) and reload the exporter. Apps are matched by app_id\n")
+	fmt.Fprintf(bw, "# in their org; app is the name, for you to read.\n")
+	fmt.Fprintf(bw, "inventory:\n")
+	n := 0
+	for _, r := range reports {
+		for _, a := range r.Inventory {
+			if a.Kind == refresh.KindSalesforceInternal {
+				continue
+			}
+			n++
+			last := "never used"
+			if !a.LastUsed.IsZero() {
+				last = "last used " + a.LastUsed.UTC().Format("2006-01-02")
+			}
+			state := "not approved yet"
+			if a.Known {
+				state = "already approved"
+			}
+			fmt.Fprintf(bw, "  # %s, %d users, %d tokens, %d API requests in 7 days, %s; %s\n", kindName(a.Kind), a.Users, a.Tokens, a.Requests7d, last, state)
+			fmt.Fprintf(bw, "  - app: %s\n", yamlString(a.App))
+			if a.AppID != "" {
+				fmt.Fprintf(bw, "    app_id: %s\n", yamlString(a.AppID))
+			}
+			fmt.Fprintf(bw, "    owner: %s\n", yamlString(a.Owner))
+			fmt.Fprintf(bw, "    purpose: %s\n", yamlString(a.Purpose))
+			fmt.Fprintf(bw, "    orgs: [%s]\n", yamlString(r.Org))
+		}
+	}
+	if n == 0 {
+		// An empty list, still loadable.
+		fmt.Fprintf(bw, "  []\n")
+	}
+	return bw.Flush()
+}
+
+func kindName(kind string) string {
+	switch kind {
+	case refresh.KindConnectedApp:
+		return "connected app"
+	case refresh.KindExternalClientApp:
+		return "External Client App"
+	}
+	return kind
+}
