@@ -178,7 +178,8 @@ func parseFormError(body string) (ErrorDetail, bool) {
 	}
 	code := v.Get("error")
 	if code == "" || len(code) > 100 || strings.IndexFunc(code, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.')
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '.'
+		return !ok
 	}) >= 0 {
 		return ErrorDetail{}, false
 	}
