@@ -96,6 +96,8 @@ var (
 		"1 when the integration user sees only its own rows of the source's object, for want of a permission (sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application): the source's numbers would look like a quiet org. Absent when the permissions could not be read."+cached, []string{"org", "source"}, nil)
 	descUsageRowsSkipped = prometheus.NewDesc("salesforce_api_usage_rows_skipped_total",
 		"Malformed ApiTotalUsage rows (short, oversized, or with a bad STATUS_CODE) left out of the API usage counts since the exporter started; the rest of each file counts.", []string{"org"}, nil)
+	descUsageRowsFolded = prometheus.NewDesc("salesforce_api_usage_rows_folded_total",
+		"ApiTotalUsage rows past a per-file cap since the exporter started, by cap: apps (rows of apps past 1000 a file or the usage state's bound: in no app's request counts), networks and objects (rows of networks or objects past the detection's staging caps: counted as requests, and a folded network's as new, but in neither the baseline nor the evidence). The log names each file and cap.", []string{"org", "cap"}, nil)
 	descECAsDegraded = prometheus.NewDesc("salesforce_external_client_apps_degraded",
 		"External Client Apps whose users or tokens could not be read at the latest refresh (an error about that app only): their figures are the last good ones, or absent if there were none; the log names them."+cached, []string{"org"}, nil)
 )
@@ -131,7 +133,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
 		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded, descStorageWriteFailures, descStorageLastWrite,
-		descSourceVisibility, descUsageRowsSkipped, descECAsDegraded} {
+		descSourceVisibility, descUsageRowsSkipped, descUsageRowsFolded, descECAsDegraded} {
 		ch <- d
 	}
 	for _, d := range detectionDescs {
@@ -224,6 +226,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if s.HasAPIUsageScan {
 			ch <- prometheus.MustNewConstMetric(descUsageRowsSkipped, prometheus.CounterValue, float64(s.APIUsageRowsSkipped), org)
+			f := s.APIUsageRowsFolded
+			for _, c := range []struct {
+				name string
+				n    int64
+			}{{"apps", f.Apps}, {"networks", f.Networks}, {"objects", f.Objects}} {
+				ch <- prometheus.MustNewConstMetric(descUsageRowsFolded, prometheus.CounterValue, float64(c.n), org, c.name)
+			}
 		}
 		if s.HasLimits {
 			gauge(descAPILimit, float64(s.DailyAPIMax), org)

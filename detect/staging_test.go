@@ -1,0 +1,73 @@
+package detect
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestIngestStagingBounded (issue 24 item 2): a file's staged objects and
+// networks stop at their caps, per app and per file; the rows past them are
+// folded and counted, still count as requests (and a sensitive object's
+// rows still count for it), but reach neither the baseline nor the evidence.
+func TestIngestStagingBounded(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{MaxObjectsPerApp: 10, MaxNetworksPerApp: 10})
+	in := tr.Begin(Period{Key: "D|1", Interval: "Daily", Start: day0, FileID: "0AT1"})
+	// One app: 100 distinct objects (the per-app cap is 4 × 10), the last a
+	// sensitive one; 100 distinct networks.
+	var rows []row
+	for i := range 100 {
+		rows = append(rows, row{at: day0.Add(1e9), id: erpID, name: "ERP", ip: fmt.Sprintf("10.0.%d.1", i), entity: fmt.Sprintf("Obj%d__c", i), user: "005A"})
+	}
+	rows = append(rows, row{at: day0.Add(1e9), id: erpID, name: "ERP", ip: "10.0.0.1", entity: "Account", user: "005A", n: 5})
+	addRows(in, rows)
+	nets, objs := in.Folded()
+	if nets != 60 || objs != 65 {
+		t.Errorf("folded %d network rows and %d object touches, want 60 (100 networks, 40 staged) and 65 (60 objects, then Account 5 times)", nets, objs)
+	}
+	tr.Commit(in)
+	f := figure(t, tr, AppKey(erpID, ""))
+	if got := sens(tr, f.ObjectRequests, "Account"); got != 5 {
+		t.Errorf("Account requests %d, want the 5 folded ones counted", got)
+	}
+	tr.mu.RLock()
+	a := tr.apps[AppKey(erpID, "")]
+	if len(a.objs) > 10 || len(a.nets) > 10 {
+		t.Errorf("baseline holds %d objects and %d networks, over the caps of 10", len(a.objs), len(a.nets))
+	}
+	if _, ok := a.objs[foldedObject]; ok {
+		t.Error("the folded objects' stand-in entered the baseline")
+	}
+	tr.mu.RUnlock()
+
+	// Per file: many apps, each under its own cap, together past the file's.
+	tr = mustNew(t, Config{})
+	in = tr.Begin(Period{Key: "D|1", Interval: "Daily", Start: day0, FileID: "0AT1"})
+	const apps, perApp = 200, 300 // 60,000 networks and objects, each app under its caps
+	for i := range apps * perApp {
+		id := fmt.Sprintf("0H4%012d", i%apps)
+		in.Add(&Row{Time: day0.Unix() + 60, AppID: []byte(id), AppName: []byte("App"), ClientIP: []byte(fmt.Sprintf("10.%d.%d.1", i>>8, i&0xff)), EntityName: []byte(fmt.Sprintf("O%d", i)), StatusCode: 200})
+	}
+	nets, objs = in.Folded()
+	if in.objs != MaxStagedObjectsPerFile || objs != apps*perApp-MaxStagedObjectsPerFile {
+		t.Errorf("staged %d objects, folded %d touches; want %d staged, the %d others folded", in.objs, objs, MaxStagedObjectsPerFile, apps*perApp-MaxStagedObjectsPerFile)
+	}
+	if in.nets != MaxStagedNetworksPerFile || nets != apps*perApp-MaxStagedNetworksPerFile {
+		t.Errorf("staged %d networks, folded %d rows; want %d staged, the %d others folded", in.nets, nets, MaxStagedNetworksPerFile, apps*perApp-MaxStagedNetworksPerFile)
+	}
+}
+
+// TestIngestAppsPerFileBounded: a file stages at most MaxStagedAppsPerFile
+// apps, whatever MaxApps allows; the rest's rows are dropped and counted.
+func TestIngestAppsPerFileBounded(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{MaxApps: 3 * MaxStagedAppsPerFile})
+	in := tr.Begin(Period{Key: "D|1", Interval: "Daily", Start: day0, FileID: "0AT1"})
+	for i := range MaxStagedAppsPerFile + 100 {
+		in.Add(&Row{Time: day0.Unix() + 60, AppID: fmt.Appendf(nil, "0H4%012d", i), AppName: []byte("App"), ClientIP: []byte("192.0.2.1"), StatusCode: 200})
+	}
+	tr.Commit(in)
+	if len(tr.apps) != MaxStagedAppsPerFile || tr.DroppedRows() != 100 {
+		t.Errorf("%d apps, %d rows dropped; want %d and 100", len(tr.apps), tr.DroppedRows(), MaxStagedAppsPerFile)
+	}
+}
