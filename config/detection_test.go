@@ -49,7 +49,7 @@ func TestDetectionConfigErrors(t *testing.T) {
 		"  ioc_lists:\n    - name: a\n      file: ioc.txt\n    - name: a\n      file: ioc.txt\n": `:12: detection.ioc_lists[1].name: list "a" is listed twice`,
 		"  ioc_lists:\n    - name: a\n":                                                    ":10: detection.ioc_lists[0].file: is required: a file with one address or CIDR a line",
 		"  ioc_lists:\n    - name: a\n      file: missing.txt\n":                           ":11: detection.ioc_lists[0].file: stat testdata/detection/missing.txt: no such file or directory",
-		"  ioc_lists:\n    - name: a\n      file: bad-ioc.txt\n":                           `:11: detection.ioc_lists[0].file: testdata/detection/bad-ioc.txt:2: "not-an-address" is not an IP address or CIDR prefix such as 203.0.113.0/24`,
+		"  ioc_lists:\n    - name: a\n      file: broad-ioc.txt\n":                         `:11: detection.ioc_lists[0].file: testdata/detection/broad-ioc.txt:2: 0.0.0.0/0 is shorter than /8: it would match a large part of the Internet (every app would page); list the attacker's own networks`,
 		"  ioc_lists:\n    - name: a\n      file: ioc.txt\n      url: https://x.example\n": ":12: url: unknown key (in an ioc list)",
 	} {
 		dir := "testdata/detection"
@@ -85,5 +85,30 @@ func TestDetectionReloadReadsTheListAgain(t *testing.T) {
 	cfg, err = Load(filepath.Join(dir, "c.yml"))
 	if err != nil || cfg.Detection.IOC().MatchString("192.0.2.1") != 1 || cfg.Detection.IOC().MatchString("203.0.113.7") != 0 {
 		t.Fatal("a reload did not read the list again", err)
+	}
+}
+
+// TestDetectionIOCLineSkippedWithWarning: a line that holds no address is
+// skipped with a config warning naming the file and line; the list loads.
+func TestDetectionIOCLineSkippedWithWarning(t *testing.T) {
+	t.Parallel()
+	dir := "testdata/detection"
+	p := filepath.Join(dir, "case.yml")
+	body := "orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth:\n      flow: client_credentials\n      client_id: x\n      client_secret_file: secret\ndetection:\n  ioc_lists:\n    - name: a\n      file: bad-ioc.txt\n"
+	cfg, err := Parse([]byte(body), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(cfg.Warnings, "\n")
+	for _, want := range []string{
+		`detection.ioc_lists[0].file: testdata/detection/bad-ioc.txt:2: "not-an-address" is not an IP address or CIDR prefix such as 203.0.113.0/24; skipped`,
+		"detection.ioc_lists[0].file: testdata/detection/bad-ioc.txt: skipped 1 lines that hold no IP address or CIDR prefix; read 1 addresses and prefixes",
+	} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warnings:\n%s\nwant %s", w, want)
+		}
+	}
+	if got := cfg.Detection.IOC().MatchString("203.0.113.7"); got != 1 {
+		t.Errorf("the list's address matches %b", got)
 	}
 }
