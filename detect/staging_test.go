@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -54,6 +55,19 @@ func TestIngestStagingBounded(t *testing.T) {
 	}
 	if in.nets != MaxStagedNetworksPerFile || nets != apps*perApp-MaxStagedNetworksPerFile {
 		t.Errorf("staged %d networks, folded %d rows; want %d staged, the %d others folded", in.nets, nets, MaxStagedNetworksPerFile, apps*perApp-MaxStagedNetworksPerFile)
+	}
+
+	// Long names: the bytes bound the file first.
+	tr = mustNew(t, Config{})
+	in = tr.Begin(Period{Key: "D|1", Interval: "Daily", Start: day0, FileID: "0AT1"})
+	long := strings.Repeat("x", 1000)
+	const longRows = 2 * MaxStagedObjectBytesPerFile / 1010
+	for i := range longRows {
+		in.Add(&Row{Time: day0.Unix() + 60, AppID: fmt.Appendf(nil, "0H4%012d", i%500), AppName: []byte("App"), ClientIP: []byte("192.0.2.1"), EntityName: fmt.Appendf(nil, "O%08d%s", i, long), StatusCode: 200})
+	}
+	_, objs = in.Folded()
+	if in.objBytes > MaxStagedObjectBytesPerFile || in.objBytes < MaxStagedObjectBytesPerFile-1009 || objs != int64(longRows-in.objs) {
+		t.Errorf("staged %d objects of %d bytes, folded %d: want at most %d bytes, the rest folded", in.objs, in.objBytes, objs, MaxStagedObjectBytesPerFile)
 	}
 }
 

@@ -69,6 +69,11 @@ const (
 	// MaxStagedObjectsPerFile bounds the objects one file stages over all
 	// its apps (each app also stages at most 4 × max_objects_per_app).
 	MaxStagedObjectsPerFile = 20_000
+	// MaxStagedObjectBytesPerFile bounds the bytes of the object names one
+	// file stages: 20,000 names of a real org's length take a tenth of it,
+	// 20,000 names of 1 KiB (the longest the reader keeps) would take 20 MiB
+	// in the file's staging, then in the baseline and the state file.
+	MaxStagedObjectBytesPerFile = 4 << 20
 	// maxIOCHitsPerFile bounds the (address, user) pairs on IOC lists one
 	// file keeps for the review, over all its apps (maxIOCHits per app).
 	maxIOCHitsPerFile = 20_000
@@ -317,6 +322,7 @@ type Ingest struct {
 	nets       int   // networks staged, over all apps
 	iocHits    int   // IOC hits staged, over all apps
 	objs       int   // objects staged, over all apps
+	objBytes   int   // bytes of their names
 	foldedNets int64 // rows of networks past the caps
 	foldedObjs int64 // rows touching objects past the caps
 	foldObjs   []*stageObj
@@ -487,7 +493,8 @@ func (in *Ingest) Untimed() int64 { return in.untimed }
 
 // Folded is the number of rows whose network, and of object touches whose
 // object, had no room in the file's staging (MaxStagedNetworksPerFile, 4 ×
-// max_networks_per_app, MaxStagedObjectsPerFile, 4 × max_objects_per_app).
+// max_networks_per_app, MaxStagedObjectsPerFile,
+// MaxStagedObjectBytesPerFile, 4 × max_objects_per_app).
 func (in *Ingest) Folded() (networks, objects int64) { return in.foldedNets, in.foldedObjs }
 
 // RowTimeSlack is how far past its period's end a row's time may lie
@@ -728,13 +735,14 @@ func (in *Ingest) objectOf(a *stageApp, name []byte, ts int64) *stageObj {
 		if i, ok := in.t.sens[strings.ToLower(string(name))]; ok {
 			sens = i
 		}
-		if len(a.objs) >= 4*in.t.cfg.MaxObjectsPerApp || in.objs >= MaxStagedObjectsPerFile {
+		if len(a.objs) >= 4*in.t.cfg.MaxObjectsPerApp || in.objs >= MaxStagedObjectsPerFile || in.objBytes+len(name) > MaxStagedObjectBytesPerFile {
 			o = in.foldedObject(sens)
 		} else {
 			key := string(name)
 			o = &stageObj{name: key, first: ts, last: ts, sens: sens}
 			a.objs[key] = o
 			in.objs++
+			in.objBytes += len(key)
 		}
 	}
 	a.lastObjName, a.lastObj = append(a.lastObjName[:0], name...), o

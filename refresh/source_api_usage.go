@@ -152,7 +152,7 @@ func (s *apiUsageSource) fold(e *env, f salesforce.EventLogFile, p *usagePeriod,
 	}
 	if objs > 0 {
 		s.folded.Objects += objs
-		warn("objects", fmt.Sprintf("%d objects per app (4 x max_objects_per_app), %d per file", 4*cfg.MaxObjectsPerApp, detect.MaxStagedObjectsPerFile), objs)
+		warn("objects", fmt.Sprintf("%d objects per app (4 x max_objects_per_app), %d or %d bytes of names per file", 4*cfg.MaxObjectsPerApp, detect.MaxStagedObjectsPerFile, detect.MaxStagedObjectBytesPerFile), objs)
 	}
 }
 
