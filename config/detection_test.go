@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,69 @@ func TestDetectionIOCLineSkippedWithWarning(t *testing.T) {
 	}
 	if got := cfg.Detection.IOC().MatchString("203.0.113.7"); got != 1 {
 		t.Errorf("the list's address matches %b", got)
+	}
+}
+
+// TestGuardIOCReload: a reloaded list that is empty, or under half the
+// list in force and at least 10 entries smaller, is replaced by the list
+// in force; a small hand edit is taken; a shrink read twice in a row is
+// taken, an empty list never is.
+func TestGuardIOCReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	load := func(lists map[string]int) *Config {
+		t.Helper()
+		body := "orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth:\n      flow: client_credentials\n      client_id: x\n      client_secret_file: secret\ndetection:\n  ioc_lists:\n"
+		for _, name := range []string{"a", "b"} {
+			var b strings.Builder
+			for i := range lists[name] {
+				fmt.Fprintf(&b, "10.0.%d.%d\n", i>>8, i&0xff)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			body += fmt.Sprintf("    - {name: %s, file: %s.txt}\n", name, name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("s3cr3t-test-value\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Parse([]byte(body), filepath.Join(dir, "c.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	sizes := func(c *Config) map[string]int {
+		out := map[string]int{}
+		for _, l := range c.Detection.IOC().Lists() {
+			out[l.Name] = l.Entries()
+		}
+		return out
+	}
+	cur := load(map[string]int{"a": 100, "b": 12})
+	step := func(a, b int, wantA, wantB int, refused ...string) {
+		t.Helper()
+		next := load(map[string]int{"a": a, "b": b})
+		r, err := next.Detection.GuardIOCReload(&cur.Detection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, x := range r {
+			names = append(names, x.List)
+		}
+		if got := sizes(next); got["a"] != wantA || got["b"] != wantB || strings.Join(names, ",") != strings.Join(refused, ",") {
+			t.Fatalf("a %d, b %d read: in force %v, refused %v; want a %d, b %d, refused %v", a, b, got, names, wantA, wantB, refused)
+		}
+		cur = next
+	}
+	step(100, 5, 100, 5)     // b: 7 fewer, a hand edit
+	step(0, 5, 100, 5, "a")  // a caught empty
+	step(0, 5, 100, 5, "a")  // empty again: still refused
+	step(40, 5, 100, 5, "a") // a under half
+	step(40, 5, 40, 5)       // the same content again: meant
+	step(41, 0, 41, 5, "b")  // b empty: refused, however small it was
+	if cur.Detection.IOC().MatchString("10.0.0.40") != 1 {
+		t.Error("the list in force does not match")
 	}
 }
