@@ -252,9 +252,9 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		defer reloadMu.Unlock()
 		next, err := load()
 		var refused []config.IOCRefusal
-		if err == nil {
+		if cur := mgr.Config(); err == nil && cur != nil {
 			// A list read mid-rewrite keeps the list in force.
-			refused, err = next.Detection.GuardIOCReload(&mgr.Config().Detection)
+			refused, err = next.Detection.GuardIOCReload(&cur.Detection)
 		}
 		if err == nil {
 			err = mgr.Apply(next)
