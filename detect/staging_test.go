@@ -85,3 +85,45 @@ func TestIngestAppsPerFileBounded(t *testing.T) {
 		t.Errorf("%d apps, %d rows dropped; want %d and 100", len(tr.apps), tr.DroppedRows(), MaxStagedAppsPerFile)
 	}
 }
+
+// TestBaselineBoundedOverFiles: files of apps each under their caps fill
+// the baseline past MaxBaselineObjectBytes and MaxBaselineNetworks; the
+// least recently seen go, and the state stays bounded across a restore.
+func TestBaselineBoundedOverFiles(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{MaxApps: 5000})
+	long := strings.Repeat("x", 1000)
+	for d := range 6 {
+		day := day0.AddDate(0, 0, d)
+		in := tr.Begin(Period{Key: "D|" + day.Format("0102"), Interval: "Daily", Start: day, FileID: "0AT" + day.Format("0102")})
+		for i := range 4000 {
+			in.Add(&Row{Time: day.Unix() + int64(i), AppID: fmt.Appendf(nil, "0H4%012d", d*1000+i%1000), AppName: []byte("App"),
+				ClientIP: fmt.Appendf(nil, "10.%d.%d.1", (d*4000+i)>>8&0xff, (d*4000+i)&0xff), EntityName: fmt.Appendf(nil, "O%d_%d%s", d, i, long), StatusCode: 200})
+		}
+		tr.Commit(in)
+	}
+	count := func(tr *Tracker) (nets, objBytes int) {
+		for _, a := range tr.apps {
+			nets += len(a.nets)
+			for k := range a.objs {
+				objBytes += len(k) + 16
+			}
+		}
+		return nets, objBytes
+	}
+	_, b := count(tr)
+	if b > MaxBaselineObjectBytes || b < MaxBaselineObjectBytes/2 {
+		t.Errorf("baseline object names %d bytes, want at most %d (and not emptied)", b, MaxBaselineObjectBytes)
+	}
+	// The newest day's objects are kept.
+	if _, ok := tr.apps["0H4000000004000"].objs["O4_0"+long]; !ok {
+		t.Error("the most recently seen object was evicted")
+	}
+	data, err := tr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > MaxBaselineObjectBytes*3/2 {
+		t.Errorf("state %d bytes", len(data))
+	}
+}

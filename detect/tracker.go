@@ -905,7 +905,70 @@ func (t *Tracker) Commit(in *Ingest) {
 	}
 	t.periods[p.key] = p
 	t.dropped += in.dropped
+	t.evictGlobal()
 	t.prune()
+}
+
+// Bounds of the whole baseline, over all apps, so that its memory and the
+// state file stay bounded however many files and apps feed it: the caps
+// per app times MaxApps would allow millions of entries. Past a bound, the
+// least recently seen go first, down to nine tenths of it.
+const (
+	MaxBaselineNetworks    = 500_000  // about 30 MB
+	MaxBaselineObjectBytes = 16 << 20 // object names, plus 16 bytes an entry
+)
+
+// evictGlobal applies MaxBaselineNetworks and MaxBaselineObjectBytes.
+func (t *Tracker) evictGlobal() {
+	nets, objBytes := 0, 0
+	for _, a := range t.apps {
+		nets += len(a.nets)
+		for k := range a.objs {
+			objBytes += len(k) + 16
+		}
+	}
+	if nets > MaxBaselineNetworks {
+		type kv struct {
+			a    *appState
+			k    netKey
+			last int32
+		}
+		all := make([]kv, 0, nets)
+		for _, a := range t.apps {
+			for k, e := range a.nets {
+				all = append(all, kv{a, k, e.last})
+			}
+		}
+		slices.SortFunc(all, func(x, y kv) int {
+			return cmp.Or(cmp.Compare(x.last, y.last), cmp.Compare(x.a.key, y.a.key), cmpKey(x.k, y.k))
+		})
+		for _, x := range all[:nets-MaxBaselineNetworks*9/10] {
+			delete(x.a.nets, x.k)
+		}
+	}
+	if objBytes > MaxBaselineObjectBytes {
+		type kv struct {
+			a    *appState
+			k    string
+			last int32
+		}
+		var all []kv
+		for _, a := range t.apps {
+			for k, e := range a.objs {
+				all = append(all, kv{a, k, e.last})
+			}
+		}
+		slices.SortFunc(all, func(x, y kv) int {
+			return cmp.Or(cmp.Compare(x.last, y.last), cmp.Compare(x.a.key, y.a.key), cmp.Compare(x.k, y.k))
+		})
+		for _, x := range all {
+			if objBytes <= MaxBaselineObjectBytes*9/10 {
+				break
+			}
+			objBytes -= len(x.k) + 16
+			delete(x.a.objs, x.k)
+		}
+	}
 }
 
 func minHour(a, b int32) int32 {
