@@ -2,7 +2,9 @@ package refresh
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -97,11 +99,8 @@ func (u *usageState) bound() int64 {
 	if total <= maxUsageBytes && !over {
 		return 0
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].a.Requests != all[j].a.Requests {
-			return all[i].a.Requests < all[j].a.Requests
-		}
-		return all[i].key < all[j].key
+	slices.SortFunc(all, func(x, y entry) int {
+		return cmp.Or(cmp.Compare(x.a.Requests, y.a.Requests), cmp.Compare(x.key, y.key))
 	})
 	var folded int64
 	for _, e := range all {
