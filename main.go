@@ -259,6 +259,8 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	dataReg := prometheus.NewRegistry()
 	selfReg := collector.NewSelfRegistry(exporterName)
 	reloads := collector.NewReloadMetrics(selfReg)
+	iocMetrics := collector.NewIOCMetrics(selfReg)
+	iocMetrics.Set(cfg.Detection.IOC().Lists())
 	shardMetrics := collector.NewShardMetrics(selfReg, shard.Index, shard.Count)
 	shardMetrics.SetOrgs(len(cfg.Orgs))
 	reviewMetrics := collector.NewReviewMetrics(selfReg)
@@ -284,6 +286,11 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		reloadMu.Lock()
 		defer reloadMu.Unlock()
 		next, err := load()
+		var refused []config.IOCRefusal
+		if cur := mgr.Config(); err == nil && cur != nil {
+			// A list read mid-rewrite keeps the list in force.
+			refused, err = next.Detection.GuardIOCReload(&cur.Detection)
+		}
 		if err == nil {
 			err = mgr.Apply(next)
 		}
@@ -295,6 +302,11 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		for _, w := range slices.Concat(next.Warnings, next.InventoryWarnings()) {
 			logger.Warn("Config warning", "warning", w)
 		}
+		for _, r := range refused {
+			iocMetrics.Refused(r.List)
+			logger.Error("IOC list refused on reload; the list in force stays (salesforce_exporter_ioc_list_reload_refused_total)", "list", r.List, "file", r.File, "entries", r.Entries, "entries_in_force", r.Was, "err", r.String())
+		}
+		iocMetrics.Set(next.Detection.IOC().Lists())
 		reloads.Succeeded()
 		shardMetrics.SetOrgs(len(next.Orgs))
 		reviewMetrics.SetOrgs(orgNames(next))

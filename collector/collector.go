@@ -100,6 +100,8 @@ var (
 		"1 for the source's visibility, 0 for the other states: visibility=\"full\" (the integration user sees every user's rows), \"limited\" (it sees only part, for want of a permission: sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application, or View All Users for the deactivated-user figures) or \"unverified\" (its permissions could not be read from PermissionSetAssignment, which needs View Setup and Configuration, Assign Permission Sets or Manage Users: it may see only part). Absent before the first check."+cached, []string{"org", "source", "visibility"}, nil)
 	descUsageRowsSkipped = prometheus.NewDesc("salesforce_api_usage_rows_skipped_total",
 		"Malformed ApiTotalUsage rows (short, oversized, or with a bad STATUS_CODE) left out of the API usage counts since the exporter started; the rest of each file counts.", []string{"org"}, nil)
+	descUsageRowsFolded = prometheus.NewDesc("salesforce_api_usage_rows_folded_total",
+		"ApiTotalUsage rows past a per-file cap since the exporter started, by cap: apps (rows of apps past 1000 a file or the usage state's bound: in no app's request counts), networks and objects (rows of networks or objects past the detection's staging caps: counted as requests, and a folded network's as new, but in neither the baseline nor the evidence). The log names each file and cap.", []string{"org", "cap"}, nil)
 	descECAsDegraded = prometheus.NewDesc("salesforce_external_client_apps_degraded",
 		"External Client Apps whose users or tokens could not be read at the latest refresh (an error about that app only): their figures are the last good ones, or absent if there were none; the log names them."+cached, []string{"org"}, nil)
 )
@@ -146,7 +148,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
 		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded, descStorageWriteFailures, descStorageLastWrite,
-		descSourceVisibility, descSourceVisibilityState, descUsageRowsSkipped, descECAsDegraded} {
+		descSourceVisibility, descSourceVisibilityState, descUsageRowsSkipped, descUsageRowsFolded, descECAsDegraded} {
 		ch <- d
 	}
 	for _, d := range detectionDescs {
@@ -245,6 +247,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if s.HasAPIUsageScan {
 			ch <- prometheus.MustNewConstMetric(descUsageRowsSkipped, prometheus.CounterValue, float64(s.APIUsageRowsSkipped), org)
+			f := s.APIUsageRowsFolded
+			for _, c := range []struct {
+				name string
+				n    int64
+			}{{"apps", f.Apps}, {"networks", f.Networks}, {"objects", f.Objects}} {
+				ch <- prometheus.MustNewConstMetric(descUsageRowsFolded, prometheus.CounterValue, float64(c.n), org, c.name)
+			}
 		}
 		if s.HasLimits {
 			gauge(descAPILimit, float64(s.DailyAPIMax), org)

@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 )
 
 // NewSelfRegistry returns the registry of the exporter's own metrics, with
@@ -82,3 +84,38 @@ func (m *ReviewMetrics) SetOrgs(orgs []string) {
 
 // Failed counts one failed read of an org's detail.
 func (m *ReviewMetrics) Failed(org string) { m.failed.WithLabelValues(org).Inc() }
+
+// IOCMetrics report the IOC lists in force: their size, the lines of their
+// files that held no address, and the reloads that refused a list.
+type IOCMetrics struct {
+	entries, skipped *prometheus.GaugeVec
+	refused          *prometheus.CounterVec
+}
+
+// NewIOCMetrics registers the IOC list metrics on reg.
+func NewIOCMetrics(reg prometheus.Registerer) *IOCMetrics {
+	m := &IOCMetrics{
+		entries: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Subsystem: "exporter", Name: "ioc_list_entries",
+			Help: "Addresses and CIDR prefixes in each IOC list in force (detection.ioc_lists), as written in its file."}, []string{"list"}),
+		skipped: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: namespace, Subsystem: "exporter", Name: "ioc_list_lines_skipped",
+			Help: "Lines of each IOC list's file, when it was last read, that held no IP address or CIDR prefix (an advisory's user agents or domains) and were skipped; the log names the first."}, []string{"list"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Subsystem: "exporter", Name: "ioc_list_reload_refused_total",
+			Help: "Config reloads that read an IOC list empty, or with less than half the entries of the list in force (a file caught mid-rewrite), and kept the list in force instead."}, []string{"list"}),
+	}
+	reg.MustRegister(m.entries, m.skipped, m.refused)
+	return m
+}
+
+// Set reports the lists in force; lists no longer configured are dropped.
+func (m *IOCMetrics) Set(lists []detect.IOCList) {
+	m.entries.Reset()
+	m.skipped.Reset()
+	for _, l := range lists {
+		m.entries.WithLabelValues(l.Name).Set(float64(l.Entries()))
+		m.skipped.WithLabelValues(l.Name).Set(float64(l.Skipped))
+		m.refused.WithLabelValues(l.Name).Add(0)
+	}
+}
+
+// Refused counts a reload that refused a list.
+func (m *IOCMetrics) Refused(list string) { m.refused.WithLabelValues(list).Inc() }

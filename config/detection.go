@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
@@ -30,6 +31,9 @@ type Detection struct {
 	IOCLists []IOCListConfig `yaml:"ioc_lists"`
 
 	ioc *detect.IOCSet
+	// refused is, by list name, the digest of the content a reload last
+	// refused for shrinking (GuardIOCReload).
+	refused map[string]uint64
 }
 
 // IOCListConfig names one IOC list file.
@@ -133,8 +137,14 @@ func (v *validator) detection() error {
 			}
 			return v.errf(key("file"), at("ioc_lists", i, "file"), "%v", err)
 		}
-		if len(list.Prefixes) == 0 {
+		if list.Entries() == 0 {
 			v.cfg.Warnings = append(v.cfg.Warnings, fmt.Sprintf("%s: %s holds no addresses", key("file"), p))
+		}
+		for _, w := range list.Warnings {
+			v.cfg.Warnings = append(v.cfg.Warnings, fmt.Sprintf("%s: %s", key("file"), w))
+		}
+		if list.Skipped > 0 {
+			v.cfg.Warnings = append(v.cfg.Warnings, fmt.Sprintf("%s: %s: skipped %d lines that hold no IP address or CIDR prefix; read %d addresses and prefixes", key("file"), p, list.Skipped, list.Entries()))
 		}
 		lists = append(lists, list)
 	}
@@ -147,3 +157,69 @@ func (v *validator) detection() error {
 	}
 	return nil
 }
+
+// IOCRefusal is an IOC list that a reload read empty or much smaller than
+// the list in force: the list in force was kept.
+type IOCRefusal struct {
+	List, File   string
+	Entries, Was int
+}
+
+func (r IOCRefusal) String() string {
+	if r.Entries == 0 {
+		return fmt.Sprintf("ioc list %q: %s now holds no addresses (it held %d): kept the list in force. A file caught while it was rewritten in place reads so; write a new file and rename it over the old one. To drop the list, remove it from detection.ioc_lists", r.List, r.File, r.Was)
+	}
+	return fmt.Sprintf("ioc list %q: %s now holds %d addresses and prefixes, less than half the %d of the list in force: kept the list in force. A file caught while it was rewritten in place reads so; if the shrink is meant, reload again: the same content read twice in a row is taken", r.List, r.File, r.Entries, r.Was)
+}
+
+// GuardIOCReload protects the IOC lists in force (prev's) from a reload
+// that read a list mid-rewrite (`cat new > list` empties the file first):
+// a list of d that holds no entries where the one in force held some, or
+// fewer than half its entries (and at least minIOCShrink fewer), is
+// replaced in d by the list in force, and returned. A shrink (not to
+// empty) read with the same content at two reloads in a row is taken: the
+// file is stable, so the shrink is meant.
+func (d *Detection) GuardIOCReload(prev *Detection) ([]IOCRefusal, error) {
+	if prev == nil || prev.ioc == nil || d.ioc == nil {
+		return nil, nil
+	}
+	old := map[string]detect.IOCList{}
+	for _, l := range prev.ioc.Lists() {
+		old[l.Name] = l
+	}
+	var refused []IOCRefusal
+	lists := slices.Clone(d.ioc.Lists())
+	for i, l := range lists {
+		was, ok := old[l.Name]
+		if !ok || l.Entries() >= was.Entries() {
+			continue
+		}
+		n, w := l.Entries(), was.Entries()
+		shrunk := n == 0 || (2*n < w && w-n >= minIOCShrink)
+		if !shrunk {
+			continue
+		}
+		if n > 0 && prev.refused[l.Name] == l.Digest {
+			continue // read twice in a row: meant
+		}
+		if d.refused == nil {
+			d.refused = map[string]uint64{}
+		}
+		d.refused[l.Name] = l.Digest
+		refused = append(refused, IOCRefusal{List: l.Name, File: l.File, Entries: n, Was: w})
+		lists[i] = was
+	}
+	if len(refused) == 0 {
+		return nil, nil
+	}
+	set, err := detect.NewIOCSet(lists)
+	if err != nil {
+		return nil, err
+	}
+	d.ioc = set
+	return refused, nil
+}
+
+// minIOCShrink is the least drop in entries that counts as a sharp shrink:
+// a small list edited by hand may well halve.
+const minIOCShrink = 10

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,7 +50,7 @@ func TestDetectionConfigErrors(t *testing.T) {
 		"  ioc_lists:\n    - name: a\n      file: ioc.txt\n    - name: a\n      file: ioc.txt\n": `:12: detection.ioc_lists[1].name: list "a" is listed twice`,
 		"  ioc_lists:\n    - name: a\n":                                                    ":10: detection.ioc_lists[0].file: is required: a file with one address or CIDR a line",
 		"  ioc_lists:\n    - name: a\n      file: missing.txt\n":                           ":11: detection.ioc_lists[0].file: stat testdata/detection/missing.txt: no such file or directory",
-		"  ioc_lists:\n    - name: a\n      file: bad-ioc.txt\n":                           `:11: detection.ioc_lists[0].file: testdata/detection/bad-ioc.txt:2: "not-an-address" is not an IP address or CIDR prefix such as 203.0.113.0/24`,
+		"  ioc_lists:\n    - name: a\n      file: broad-ioc.txt\n":                         `:11: detection.ioc_lists[0].file: testdata/detection/broad-ioc.txt:2: 0.0.0.0/0 is shorter than /8: it would match a large part of the Internet (every app would page); list the attacker's own networks`,
 		"  ioc_lists:\n    - name: a\n      file: ioc.txt\n      url: https://x.example\n": ":12: url: unknown key (in an ioc list)",
 	} {
 		dir := "testdata/detection"
@@ -85,5 +86,94 @@ func TestDetectionReloadReadsTheListAgain(t *testing.T) {
 	cfg, err = Load(filepath.Join(dir, "c.yml"))
 	if err != nil || cfg.Detection.IOC().MatchString("192.0.2.1") != 1 || cfg.Detection.IOC().MatchString("203.0.113.7") != 0 {
 		t.Fatal("a reload did not read the list again", err)
+	}
+}
+
+// TestDetectionIOCLineSkippedWithWarning: a line that holds no address is
+// skipped with a config warning naming the file and line; the list loads.
+func TestDetectionIOCLineSkippedWithWarning(t *testing.T) {
+	t.Parallel()
+	dir := "testdata/detection"
+	p := filepath.Join(dir, "case.yml")
+	body := "orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth:\n      flow: client_credentials\n      client_id: x\n      client_secret_file: secret\ndetection:\n  ioc_lists:\n    - name: a\n      file: bad-ioc.txt\n"
+	cfg, err := Parse([]byte(body), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(cfg.Warnings, "\n")
+	for _, want := range []string{
+		`detection.ioc_lists[0].file: testdata/detection/bad-ioc.txt:2: "not-an-address" is not an IP address or CIDR prefix such as 203.0.113.0/24; skipped`,
+		"detection.ioc_lists[0].file: testdata/detection/bad-ioc.txt: skipped 1 lines that hold no IP address or CIDR prefix; read 1 addresses and prefixes",
+	} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warnings:\n%s\nwant %s", w, want)
+		}
+	}
+	if got := cfg.Detection.IOC().MatchString("203.0.113.7"); got != 1 {
+		t.Errorf("the list's address matches %b", got)
+	}
+}
+
+// TestGuardIOCReload: a reloaded list that is empty, or under half the
+// list in force and at least 10 entries smaller, is replaced by the list
+// in force; a small hand edit is taken; a shrink read twice in a row is
+// taken, an empty list never is.
+func TestGuardIOCReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	load := func(lists map[string]int) *Config {
+		t.Helper()
+		body := "orgs:\n  - name: prod\n    login_url: https://acme.my.salesforce.com\n    auth:\n      flow: client_credentials\n      client_id: x\n      client_secret_file: secret\ndetection:\n  ioc_lists:\n"
+		for _, name := range []string{"a", "b"} {
+			var b strings.Builder
+			for i := range lists[name] {
+				fmt.Fprintf(&b, "10.0.%d.%d\n", i>>8, i&0xff)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name+".txt"), []byte(b.String()), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			body += fmt.Sprintf("    - {name: %s, file: %s.txt}\n", name, name)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("s3cr3t-test-value\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Parse([]byte(body), filepath.Join(dir, "c.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	sizes := func(c *Config) map[string]int {
+		out := map[string]int{}
+		for _, l := range c.Detection.IOC().Lists() {
+			out[l.Name] = l.Entries()
+		}
+		return out
+	}
+	cur := load(map[string]int{"a": 100, "b": 12})
+	step := func(a, b int, wantA, wantB int, refused ...string) {
+		t.Helper()
+		next := load(map[string]int{"a": a, "b": b})
+		r, err := next.Detection.GuardIOCReload(&cur.Detection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, x := range r {
+			names = append(names, x.List)
+		}
+		if got := sizes(next); got["a"] != wantA || got["b"] != wantB || strings.Join(names, ",") != strings.Join(refused, ",") {
+			t.Fatalf("a %d, b %d read: in force %v, refused %v; want a %d, b %d, refused %v", a, b, got, names, wantA, wantB, refused)
+		}
+		cur = next
+	}
+	step(100, 5, 100, 5)     // b: 7 fewer, a hand edit
+	step(0, 5, 100, 5, "a")  // a caught empty
+	step(0, 5, 100, 5, "a")  // empty again: still refused
+	step(40, 5, 100, 5, "a") // a under half
+	step(40, 5, 40, 5)       // the same content again: meant
+	step(41, 0, 41, 5, "b")  // b empty: refused, however small it was
+	if cur.Detection.IOC().MatchString("10.0.0.40") != 1 {
+		t.Error("the list in force does not match")
 	}
 }

@@ -340,9 +340,11 @@ func TestIOC(t *testing.T) {
 		}
 	}
 	for text, want := range map[string]string{
-		"203.0.113.7\n10.0.0.0/33\n": `bad.txt:2: "10.0.0.0/33" is not an IP address or CIDR prefix such as 203.0.113.0/24`,
-		"evil.example.com\n":         `bad.txt:1: "evil.example.com" is not an IP address or CIDR prefix such as 203.0.113.0/24`,
-		"fe80::1%eth0\n":             `bad.txt:1: "fe80::1%eth0" has an IPv6 zone; write the address without %zone`,
+		"evil.example.com\n10.0.0.0/33\n": `bad.txt: none of its 2 lines with content holds an IP address or CIDR prefix (the first: bad.txt:1: "evil.example.com"): is this the right file?`,
+		"fe80::1%eth0\n":                  `bad.txt:1: "fe80::1%eth0" has an IPv6 zone; write the address without %zone`,
+		"203.0.113.7\n0.0.0.0/0\n":        `bad.txt:2: 0.0.0.0/0 is shorter than /8: it would match a large part of the Internet (every app would page); list the attacker's own networks`,
+		"::/0\n":                          `bad.txt:1: ::/0 is shorter than /16: it would match a large part of the Internet (every app would page); list the attacker's own networks`,
+		"::ffff:0.0.0.0/96\n":             `bad.txt:1: 0.0.0.0/0 is shorter than /8: it would match a large part of the Internet (every app would page); list the attacker's own networks`,
 	} {
 		if _, err := ParseIOCList("x", "bad.txt", strings.NewReader(text)); err == nil || err.Error() != want {
 			t.Errorf("%q: got %v, want %s", text, err, want)

@@ -9,8 +9,8 @@ func TestShippedIOCList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.Prefixes) != 20 {
-		t.Fatalf("%d prefixes, want the 20 the UNC6395 advisory lists", len(l.Prefixes))
+	if l.Entries() != 20 {
+		t.Fatalf("%d entries, want the 20 the UNC6395 advisory lists", l.Entries())
 	}
 	s, _ := NewIOCSet([]IOCList{l})
 	if s.MatchString("208.68.36.90") != 1 || s.MatchString("185.220.101.34") != 0 {

@@ -42,7 +42,7 @@ func TestLoadIOCFileHostile(t *testing.T) {
 		t.Fatal(err)
 	}
 	l, err := LoadIOCFile("l", exact)
-	if err != nil || len(l.Prefixes) != 1 {
-		t.Fatalf("a list of exactly the bound: %v, %d prefixes", err, len(l.Prefixes))
+	if err != nil || l.Entries() != 1 {
+		t.Fatalf("a list of exactly the bound: %v, %d entries", err, l.Entries())
 	}
 }

@@ -327,6 +327,7 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 	if lost > 0 {
 		note = fmt.Sprintf("the state's networks were grouped into /%d and /%d, finer than the configured /%d and /%d: %d networks dropped, so those apps' network baselines start again", oldV4, oldV6, t.cfg.IPv4Prefix, t.cfg.IPv6Prefix, lost)
 	}
+	t.evictGlobal()
 	t.prune()
 	return t, note, nil
 }

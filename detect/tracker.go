@@ -53,6 +53,36 @@ const (
 	ipCacheSize           = 1 << 16
 )
 
+// Bounds on what one file stages, whatever its shape, so that its ingest
+// stays small: a staged network costs about 700 bytes (with its evidence),
+// a staged object its name (at most 1 KiB) and about 100 bytes. The rows of
+// networks and objects past them are folded (see Ingest.Folded): they count
+// as requests, and a folded network's as new, but they enter neither the
+// baseline nor the evidence.
+const (
+	// MaxStagedAppsPerFile bounds the apps one file stages: the rows of
+	// the rest are dropped (DroppedRows), as those of apps over MaxApps.
+	MaxStagedAppsPerFile = 1000
+	// MaxStagedNetworksPerFile bounds the networks one file stages over all
+	// its apps (each app also stages at most 4 × max_networks_per_app).
+	MaxStagedNetworksPerFile = 50_000
+	// MaxStagedObjectsPerFile bounds the objects one file stages over all
+	// its apps (each app also stages at most 4 × max_objects_per_app).
+	MaxStagedObjectsPerFile = 20_000
+	// MaxStagedObjectBytesPerFile bounds the bytes of the object names one
+	// file stages: 20,000 names of a real org's length take a tenth of it,
+	// 20,000 names of 1 KiB (the longest the reader keeps) would take 20 MiB
+	// in the file's staging, then in the baseline and the state file.
+	MaxStagedObjectBytesPerFile = 4 << 20
+	// maxIOCHitsPerFile bounds the (address, user) pairs on IOC lists one
+	// file keeps for the review, over all its apps (maxIOCHits per app).
+	maxIOCHitsPerFile = 20_000
+)
+
+// foldedObject is the evidence's name for the objects a file had no room
+// to stage.
+const foldedObject = "(objects over the cap)"
+
 // Config configures a Tracker. Zero fields take the defaults.
 type Config struct {
 	IPv4Prefix        int           // default 24
@@ -322,6 +352,13 @@ type Ingest struct {
 	clamped    int64
 	untimed    int64
 	dropped    int64 // rows of apps over MaxApps
+	nets       int   // networks staged, over all apps
+	iocHits    int   // IOC hits staged, over all apps
+	objs       int   // objects staged, over all apps
+	objBytes   int   // bytes of their names
+	foldedNets int64 // rows of networks past the caps
+	foldedObjs int64 // rows touching objects past the caps
+	foldObjs   []*stageObj
 }
 
 // appCacheSize is the number of slots of an ingest's app cache: well over
@@ -432,6 +469,24 @@ func (t *topCount) add(k []byte, limit int) {
 	t.n++
 }
 
+// addString is add for a key held elsewhere (an object's staged name): a
+// slot shares its memory instead of copying it.
+func (t *topCount) addString(k string, limit int) {
+	fp := fingerprint([]byte(k)) // no copy: the conversion does not escape
+	for i := range t.n {
+		if t.fp[i] == fp && t.keys[i] == k {
+			t.c[i]++
+			return
+		}
+	}
+	if t.n >= min(limit, evidenceSlots) {
+		t.other++
+		return
+	}
+	t.fp[t.n], t.keys[t.n], t.c[t.n] = fp, k, 1
+	t.n++
+}
+
 func (t *topCount) counts() map[string]int64 {
 	m := make(map[string]int64, t.n)
 	for i := range t.n {
@@ -441,8 +496,10 @@ func (t *topCount) counts() map[string]int64 {
 }
 
 type stageObj struct {
+	name        string // the key in objs, shared by the evidence
 	first, last int64
-	sens        int // index, or -1
+	sens        int  // index, or -1
+	folded      bool // past the caps: not staged
 }
 
 // Begin starts ingesting one period's file.
@@ -466,6 +523,12 @@ func (in *Ingest) Clamped() int64 { return in.clamped }
 
 // Untimed is the number of rows without a usable time (given the period's start).
 func (in *Ingest) Untimed() int64 { return in.untimed }
+
+// Folded is the number of rows whose network, and of object touches whose
+// object, had no room in the file's staging (MaxStagedNetworksPerFile, 4 ×
+// max_networks_per_app, MaxStagedObjectsPerFile,
+// MaxStagedObjectBytesPerFile, 4 × max_objects_per_app).
+func (in *Ingest) Folded() (networks, objects int64) { return in.foldedNets, in.foldedObjs }
 
 // RowTimeSlack is how far past its period's end a row's time may lie
 // without counting as clamped: an event written as the period closed. It is
@@ -532,13 +595,16 @@ func (in *Ingest) Add(r *Row) {
 			n = a.nets[info.key]
 		}
 		if n == nil {
-			if len(a.nets) >= 4*in.t.cfg.MaxNetworksPerApp {
+			if len(a.nets) >= 4*in.t.cfg.MaxNetworksPerApp || in.nets >= MaxStagedNetworksPerFile {
 				n = in.overflowNet(a, ts)
 			} else {
 				n = in.newNet(a, info.key, ts)
 			}
 		}
 		a.lastNK, a.lastNet = info.key, n
+	}
+	if n == a.overflow {
+		in.foldedNets++
 	}
 	// The objects: ENTITY_NAME is a set; it usually holds one name.
 	e := bytes.TrimSpace(r.EntityName)
@@ -567,10 +633,10 @@ func (in *Ingest) record(a *stageApp, n *stageNet, ioc uint64, o *stageObj, set 
 	}
 	switch {
 	case o != nil:
-		in.touch(a, n, o, e, ts)
+		in.touch(a, n, o, ts)
 	case set:
 		for part := range bytes.FieldsFuncSeq(e, isSetSeparator) {
-			in.touch(a, n, in.objectOf(a, part, ts), part, ts)
+			in.touch(a, n, in.objectOf(a, part, ts), ts)
 		}
 	}
 }
@@ -619,6 +685,10 @@ func (in *Ingest) app(r *Row) *stageApp {
 	}
 	if a == nil {
 		key := string(in.keyBuf)
+		if len(in.apps) >= MaxStagedAppsPerFile {
+			in.dropped++
+			return nil
+		}
 		if len(in.apps) >= in.t.cfg.MaxApps {
 			in.t.mu.RLock()
 			_, known := in.t.apps[key]
@@ -667,6 +737,7 @@ func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
 		}
 	}
 	a.nets[k] = n
+	in.nets++
 	if k.kind == kindV4 {
 		a.nets4[uint32(k.lo)] = n
 	}
@@ -684,26 +755,53 @@ func (in *Ingest) overflowNet(a *stageApp, ts int64) *stageNet {
 	return a.overflow
 }
 
-// objectOf returns (staging it) an app's object.
+// objectOf returns (staging it) an app's object. Past the caps on staged
+// objects, an object not staged yet is folded: its sensitive-object count
+// still goes up, but it enters neither the baseline nor the evidence.
 func (in *Ingest) objectOf(a *stageApp, name []byte, ts int64) *stageObj {
 	if a.lastObj != nil && bytes.Equal(name, a.lastObjName) {
 		return a.lastObj // an app's rows often touch one object in a row
 	}
 	o := a.objs[string(name)]
 	if o == nil {
-		o = &stageObj{first: ts, last: ts, sens: -1}
+		sens := -1
 		if i, ok := in.t.sens[strings.ToLower(string(name))]; ok {
-			o.sens = i
+			sens = i
 		}
-		a.objs[string(name)] = o
+		if len(a.objs) >= 4*in.t.cfg.MaxObjectsPerApp || in.objs >= MaxStagedObjectsPerFile || in.objBytes+len(name) > MaxStagedObjectBytesPerFile {
+			o = in.foldedObject(sens)
+		} else {
+			key := string(name)
+			o = &stageObj{name: key, first: ts, last: ts, sens: sens}
+			a.objs[key] = o
+			in.objs++
+			in.objBytes += len(key)
+		}
 	}
 	a.lastObjName, a.lastObj = append(a.lastObjName[:0], name...), o
 	return o
 }
 
-// touch counts a row's request to object o (named name) from network n.
-func (in *Ingest) touch(a *stageApp, n *stageNet, o *stageObj, name []byte, ts int64) {
+// foldedObject is the stand-in for the objects past the caps: one for each
+// sensitive object, and one for the rest.
+func (in *Ingest) foldedObject(sens int) *stageObj {
+	if in.foldObjs == nil {
+		in.foldObjs = make([]*stageObj, len(in.t.cfg.SensitiveObjects)+1)
+	}
+	o := in.foldObjs[sens+1]
+	if o == nil {
+		o = &stageObj{name: foldedObject, sens: sens, folded: true}
+		in.foldObjs[sens+1] = o
+	}
+	return o
+}
+
+// touch counts a row's request to object o from network n.
+func (in *Ingest) touch(a *stageApp, n *stageNet, o *stageObj, ts int64) {
 	o.first, o.last = min(o.first, ts), max(o.last, ts)
+	if o.folded {
+		in.foldedObjs++
+	}
 	if o.sens >= 0 {
 		a.sens[o.sens]++
 		if n.young {
@@ -711,7 +809,7 @@ func (in *Ingest) touch(a *stageApp, n *stageNet, o *stageObj, name []byte, ts i
 		}
 	}
 	if n.ev != nil {
-		n.ev.objects.add(name, maxEvidenceObjects)
+		n.ev.objects.addString(o.name, maxEvidenceObjects)
 	}
 }
 
@@ -724,9 +822,10 @@ func (in *Ingest) iocHit(a *stageApp, mask uint64, r *Row, ts int64) {
 	k := [2]string{string(bytes.TrimSpace(r.ClientIP)), string(r.UserID)}
 	h := a.iocHits[k]
 	if h == nil {
-		if len(a.iocHits) >= maxIOCHits {
+		if len(a.iocHits) >= maxIOCHits || in.iocHits >= maxIOCHitsPerFile {
 			return
 		}
+		in.iocHits++
 		h = &iocHit{ip: k[0], user: k[1], first: ts, last: ts, mask: mask}
 		a.iocHits[k] = h
 	}
@@ -839,7 +938,70 @@ func (t *Tracker) Commit(in *Ingest) {
 	}
 	t.periods[p.key] = p
 	t.dropped += in.dropped
+	t.evictGlobal()
 	t.prune()
+}
+
+// Bounds of the whole baseline, over all apps, so that its memory and the
+// state file stay bounded however many files and apps feed it: the caps
+// per app times MaxApps would allow millions of entries. Past a bound, the
+// least recently seen go first, down to nine tenths of it.
+const (
+	MaxBaselineNetworks    = 500_000  // about 30 MB
+	MaxBaselineObjectBytes = 16 << 20 // object names, plus 16 bytes an entry
+)
+
+// evictGlobal applies MaxBaselineNetworks and MaxBaselineObjectBytes.
+func (t *Tracker) evictGlobal() {
+	nets, objBytes := 0, 0
+	for _, a := range t.apps {
+		nets += len(a.nets)
+		for k := range a.objs {
+			objBytes += len(k) + 16
+		}
+	}
+	if nets > MaxBaselineNetworks {
+		type kv struct {
+			a    *appState
+			k    netKey
+			last int32
+		}
+		all := make([]kv, 0, nets)
+		for _, a := range t.apps {
+			for k, e := range a.nets {
+				all = append(all, kv{a, k, e.last})
+			}
+		}
+		slices.SortFunc(all, func(x, y kv) int {
+			return cmp.Or(cmp.Compare(x.last, y.last), cmp.Compare(x.a.key, y.a.key), cmpKey(x.k, y.k))
+		})
+		for _, x := range all[:nets-MaxBaselineNetworks*9/10] {
+			delete(x.a.nets, x.k)
+		}
+	}
+	if objBytes > MaxBaselineObjectBytes {
+		type kv struct {
+			a    *appState
+			k    string
+			last int32
+		}
+		var all []kv
+		for _, a := range t.apps {
+			for k, e := range a.objs {
+				all = append(all, kv{a, k, e.last})
+			}
+		}
+		slices.SortFunc(all, func(x, y kv) int {
+			return cmp.Or(cmp.Compare(x.last, y.last), cmp.Compare(x.a.key, y.a.key), cmp.Compare(x.k, y.k))
+		})
+		for _, x := range all {
+			if objBytes <= MaxBaselineObjectBytes*9/10 {
+				break
+			}
+			objBytes -= len(x.k) + 16
+			delete(x.a.objs, x.k)
+		}
+	}
 }
 
 func minHour(a, b int32) int32 {

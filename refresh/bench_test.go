@@ -57,7 +57,7 @@ func BenchmarkCountFile(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				in := beginDetection(tr, "D|bench", f)
-				_, scan, err := countFile(f, bytes.NewReader(data), in)
+				_, scan, err := countFile(f, bytes.NewReader(data), in, maxUsageBytes)
 				if err != nil || scan.Rows != n {
 					b.Fatal(err, scan.Rows)
 				}

@@ -31,6 +31,7 @@ type parts struct {
 	// api_usage; nil until the first read
 	APIUsage            *usageTotals
 	APIUsageRowsSkipped int64
+	APIUsageRowsFolded  UsageFolded
 	// Visibility by source (sessions, logins, oauth_tokens), when known
 	Visibility map[string]Visibility
 	// sessions and logins by app name; nil until the first read
@@ -113,6 +114,7 @@ func build(org string, p parts, inventory InventoryFunc, firstSeen map[string]ti
 	snap.Visibility = p.Visibility
 	snap.HasECAStatus, snap.ECAsDegraded = p.ECAsKnown, p.ECAsDegraded
 	snap.HasAPIUsageScan, snap.APIUsageRowsSkipped = p.APIUsage != nil, p.APIUsageRowsSkipped
+	snap.APIUsageRowsFolded = p.APIUsageRowsFolded
 
 	apps := map[string]*AppUsage{} // by kind|name|menuItem or id
 	var order []string

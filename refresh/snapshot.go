@@ -176,6 +176,9 @@ type Snapshot struct {
 	// APIUsageRowsSkipped counts the malformed ApiTotalUsage rows left out
 	// since the exporter started.
 	APIUsageRowsSkipped int64
+	// APIUsageRowsFolded counts the ApiTotalUsage rows folded for want of
+	// room in a file's staging since the exporter started.
+	APIUsageRowsFolded UsageFolded
 	// HasECAStatus is true once the external_client_apps source has
 	// succeeded; ECAsDegraded is how many apps its latest read served from
 	// their last good figures, since their own read failed.

@@ -19,6 +19,14 @@ type apiUsageSource struct {
 	// pending is the overall bound of the downloads (DownloadTimeout) that
 	// the last listing left to read: what the next run may need.
 	pending time.Duration
+	folded  UsageFolded // rows past the per-file caps since start
+}
+
+// UsageFolded counts the ApiTotalUsage rows folded for want of room in a
+// file's staging: apps past the usage store's caps, networks and objects
+// past the detection's (salesforce_api_usage_rows_folded_total).
+type UsageFolded struct {
+	Apps, Networks, Objects int64
 }
 
 func (s *apiUsageSource) name() string { return config.SourceAPIUsage }
@@ -35,6 +43,13 @@ func (s *apiUsageSource) timeout(_ time.Time, org config.Org) time.Duration {
 
 func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	u := &e.state.Usage
+	if n := u.bound(); n > 0 {
+		// A state written before the bounds, or by hand.
+		s.folded.Apps += n
+		e.logger.Warn("The API usage state holds more apps than the exporter keeps; folded the least used", "cap", "apps",
+			"limit_apps_per_file", maxUsageAppsPerFile, "limit_bytes", maxUsageBytes, "rows", n)
+		e.stateChanged()
+	}
 	files, err := s.list(ctx, e)
 	if err != nil {
 		return err
@@ -67,7 +82,7 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 	for _, f := range todo {
 		k := periodKey(f.Interval, f.LogDate.Time, f.Sequence)
 		in := beginDetection(e.tracker, k, f)
-		p, scan, err := ingestFile(ctx, e.client, f, in)
+		p, scan, err := ingestFile(ctx, e.client, f, in, u.room(k))
 		if err != nil {
 			// Stop at the first failure: later files wait for it, so the
 			// history never has a hole that would look like a quiet day.
@@ -81,6 +96,7 @@ func (s *apiUsageSource) refresh(ctx context.Context, e *env) error {
 			e.logger.Info("Log file re-issued; replacing its counts", "log_date", f.LogDate.Format(time.RFC3339), "interval", f.Interval, "old_file", old.FileID, "file", f.ID)
 		}
 		u.Periods[k] = p
+		s.fold(e, f, p, in)
 		if in != nil {
 			e.tracker.Commit(in)
 			if in.Clamped() > 0 || in.Untimed() > 0 {
@@ -129,13 +145,39 @@ func (s *apiUsageSource) list(ctx context.Context, e *env) ([]salesforce.EventLo
 	return files, nil
 }
 
-func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile, in *detect.Ingest) (*usagePeriod, salesforce.UsageScan, error) {
+func ingestFile(ctx context.Context, c *salesforce.Client, f salesforce.EventLogFile, in *detect.Ingest, room int) (*usagePeriod, salesforce.UsageScan, error) {
 	body, err := c.OpenLogFile(ctx, f)
 	if err != nil {
 		return nil, salesforce.UsageScan{}, err
 	}
 	defer body.Close()
-	return countFile(f, body, in)
+	return countFile(f, body, in, room)
+}
+
+// fold counts a file's rows folded for want of room, with a log line per
+// cap the file went past.
+func (s *apiUsageSource) fold(e *env, f salesforce.EventLogFile, p *usagePeriod, in *detect.Ingest) {
+	warn := func(what, limit string, rows int64) {
+		e.logger.Warn("ApiTotalUsage file past a per-file cap: rows of the rest are counted, but not one by one (salesforce_api_usage_rows_folded_total)",
+			"file", f.ID, "log_date", f.LogDate.Format(time.RFC3339), "cap", what, "limit", limit, "rows", rows)
+	}
+	if p.Folded > 0 {
+		s.folded.Apps += p.Folded
+		warn("apps", fmt.Sprintf("%d apps per file, %d bytes of API usage state", maxUsageAppsPerFile, maxUsageBytes), p.Folded)
+	}
+	if in == nil {
+		return
+	}
+	nets, objs := in.Folded()
+	cfg := e.tracker.Config()
+	if nets > 0 {
+		s.folded.Networks += nets
+		warn("networks", fmt.Sprintf("%d networks per app (4 x max_networks_per_app), %d per file", 4*cfg.MaxNetworksPerApp, detect.MaxStagedNetworksPerFile), nets)
+	}
+	if objs > 0 {
+		s.folded.Objects += objs
+		warn("objects", fmt.Sprintf("%d objects per app (4 x max_objects_per_app), %d or %d bytes of names per file", 4*cfg.MaxObjectsPerApp, detect.MaxStagedObjectsPerFile, detect.MaxStagedObjectBytesPerFile), objs)
+	}
 }
 
 // beginDetection starts the detection baseline's ingest of a file (nil
@@ -154,6 +196,7 @@ func beginDetection(tr *detect.Tracker, key string, f salesforce.EventLogFile) *
 func (s *apiUsageSource) contribute(p *parts) {
 	p.APIUsage = s.totals
 	p.APIUsageRowsSkipped = s.skipped
+	p.APIUsageRowsFolded = s.folded
 }
 
 // mendFuture drops periods and resets a listing watermark that lie in the

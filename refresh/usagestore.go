@@ -2,9 +2,10 @@ package refresh
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
@@ -33,6 +34,85 @@ type usagePeriod struct {
 	FileID   string               `json:"file_id"`
 	Created  time.Time            `json:"created"`
 	Apps     map[string]*appCount `json:"apps"`
+	// Folded counts the rows of apps the period had no room for
+	// (maxUsageAppsPerFile, maxUsageBytes): in no app's counts.
+	Folded int64 `json:"folded,omitempty"`
+}
+
+// Bounds of the usage store, whatever the files hold: a file's apps past
+// maxUsageAppsPerFile, or past the store's maxUsageBytes, have their rows
+// folded (counted in usagePeriod.Folded and
+// salesforce_api_usage_rows_folded_total{cap="apps"}) instead of an entry
+// each. An entry costs its key, name and Id and about 100 bytes, in memory
+// and in the state file alike.
+const (
+	maxUsageAppsPerFile = 1000
+	maxUsageBytes       = 8 << 20
+	usageEntryOverhead  = 100
+)
+
+func entrySize(key string, a *appCount) int {
+	return len(key) + len(a.Name) + len(a.ID) + usageEntryOverhead
+}
+
+// size is the estimated bytes of a period's entries.
+func (p *usagePeriod) size() int {
+	n := 0
+	for k, a := range p.Apps {
+		n += entrySize(k, a)
+	}
+	return n
+}
+
+// room is the bytes a file of period key may use: maxUsageBytes less the
+// other periods' entries.
+func (u *usageState) room(key string) int {
+	n := maxUsageBytes
+	for k, p := range u.Periods {
+		if k != key {
+			n -= p.size()
+		}
+	}
+	return max(n, 0)
+}
+
+// bound folds the entries of the fewest requests into their period's
+// Folded until the store is within maxUsageBytes, and the apps of any
+// period past maxUsageAppsPerFile: a state written before these bounds
+// (or by hand) is read into a bounded store. It returns the rows folded.
+func (u *usageState) bound() int64 {
+	type entry struct {
+		p   *usagePeriod
+		key string
+		a   *appCount
+	}
+	var all []entry
+	total := 0
+	over := false
+	for _, p := range u.Periods {
+		over = over || len(p.Apps) > maxUsageAppsPerFile
+		for k, a := range p.Apps {
+			all = append(all, entry{p, k, a})
+			total += entrySize(k, a)
+		}
+	}
+	if total <= maxUsageBytes && !over {
+		return 0
+	}
+	slices.SortFunc(all, func(x, y entry) int {
+		return cmp.Or(cmp.Compare(x.a.Requests, y.a.Requests), cmp.Compare(x.key, y.key))
+	})
+	var folded int64
+	for _, e := range all {
+		if total <= maxUsageBytes && len(e.p.Apps) <= maxUsageAppsPerFile {
+			continue
+		}
+		total -= entrySize(e.key, e.a)
+		e.p.Folded += e.a.Requests
+		folded += e.a.Requests
+		delete(e.p.Apps, e.key)
+	}
+	return folded
 }
 
 type appCount struct {
@@ -110,7 +190,11 @@ func (u *usageState) filesToIngest(files []salesforce.EventLogFile) []salesforce
 // left out and counted in the scan (salesforce.ScanAPITotalUsage); the period
 // is kept only when the file as a whole reads (a header, no truncation, no
 // read error), so a cut-off download never replaces good counts.
-func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }, in *detect.Ingest) (*usagePeriod, salesforce.UsageScan, error) {
+//
+// The period holds at most maxUsageAppsPerFile apps, and entries of at
+// most room bytes (usageState.room): the rows of apps past either are
+// counted in the period's Folded.
+func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, error) }, in *detect.Ingest, room int) (*usagePeriod, salesforce.UsageScan, error) {
 	p := &usagePeriod{Interval: f.Interval, Start: f.LogDate.UTC(), Sequence: f.Sequence, FileID: f.ID, Created: f.CreatedDate.UTC(), Apps: map[string]*appCount{}}
 	if p.Interval != "Hourly" {
 		p.Interval = "Daily"
@@ -120,6 +204,7 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 	var buf, lastKey []byte
 	var last *appCount
 	var row detect.Row
+	used := 0
 	scan, err := salesforce.ScanAPITotalUsage(body, func(ev salesforce.UsageEvent) {
 		if in != nil {
 			row = detect.Row{AppID: ev.AppID, AppName: ev.AppName, ClientIP: ev.ClientIP, EntityName: ev.EntityName, UserID: ev.UserID, StatusCode: ev.StatusCode}
@@ -139,12 +224,21 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 		if last == nil || !bytes.Equal(key, lastKey) {
 			last = p.Apps[string(key)]
 			if last == nil {
-				id := salesforce.ID(ev.AppID).Key()
-				name := strings.TrimSpace(string(ev.AppName))
-				if id == "" && name == "" {
-					name = NoConnectedApp
+				name := bytes.TrimSpace(ev.AppName)
+				// The key's length stands for the Id's (at most the key).
+				size := 2*len(key) + len(name) + usageEntryOverhead
+				if len(p.Apps) >= maxUsageAppsPerFile || used+size > room {
+					// No room: nothing is allocated for it.
+					p.Folded++
+					last = nil
+					return
 				}
-				last = &appCount{Name: name, ID: id}
+				used += size
+				id := salesforce.ID(ev.AppID).Key()
+				if id == "" && len(name) == 0 {
+					name = noConnectedApp
+				}
+				last = &appCount{Name: string(name), ID: id}
 				p.Apps[string(key)] = last
 			}
 			lastKey = append(lastKey[:0], key...)

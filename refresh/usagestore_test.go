@@ -26,7 +26,7 @@ func TestCountFileKeys(t *testing.T) {
 		",,200\n" +
 		", ,200\n" +
 		"0H45j000000Erp1AAA,Acme ERP,200\n"
-	p, scan, err := countFile(countFileLog, strings.NewReader(csv), nil)
+	p, scan, err := countFile(countFileLog, strings.NewReader(csv), nil, maxUsageBytes)
 	if err != nil || scan.Rows != 7 {
 		t.Fatal(err, scan)
 	}
@@ -82,7 +82,7 @@ func TestCountFileAllocatesPerAppNotPerRow(t *testing.T) {
 				if tracking {
 					in = beginDetection(tr, "D|x", countFileLog)
 				}
-				p, scan, err := countFile(countFileLog, bytes.NewReader(data), in)
+				p, scan, err := countFile(countFileLog, bytes.NewReader(data), in, maxUsageBytes)
 				if err != nil || scan.Rows != rows || len(p.Apps) != apps {
 					t.Fatal(err, scan, len(p.Apps))
 				}
@@ -93,5 +93,67 @@ func TestCountFileAllocatesPerAppNotPerRow(t *testing.T) {
 		if large > small+20 {
 			t.Errorf("tracking %v: %.0f allocations for 1,000 rows of %d apps, %.0f for 10,000: the rows allocate", tracking, small, apps, large)
 		}
+	}
+}
+
+// TestUsageStoreBounded (issue 24 item 2): a file's apps past
+// maxUsageAppsPerFile, or past the room the store has left, are folded into
+// the period's Folded, the first ones keep their counts; a state over the
+// bounds (written before them) is folded, the least used entries first.
+func TestUsageStoreBounded(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("CONNECTED_APP_ID,CONNECTED_APP_NAME,STATUS_CODE\n")
+	b.WriteString("0H4000000000001,Marker,200\n0H4000000000001,Marker,500\n")
+	const apps = maxUsageAppsPerFile + 500
+	for i := range apps {
+		fmt.Fprintf(&b, "0H4%012d,App %d,200\n", i+2, i)
+	}
+	b.WriteString("0H4000000000001,Marker,200\n")
+	p, _, err := countFile(countFileLog, strings.NewReader(b.String()), nil, maxUsageBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Apps) != maxUsageAppsPerFile || p.Folded != apps+1-maxUsageAppsPerFile {
+		t.Errorf("%d apps, %d rows folded; want %d and %d", len(p.Apps), p.Folded, maxUsageAppsPerFile, apps+1-maxUsageAppsPerFile)
+	}
+	if m := p.Apps["0H4000000000001"]; m == nil || m.Requests != 3 || m.Errors != 1 {
+		t.Errorf("the first app's counts %+v, want 3 requests, 1 error", m)
+	}
+
+	// Room for a few entries only.
+	p, _, err = countFile(countFileLog, strings.NewReader(b.String()), nil, 5*(2*15+8+usageEntryOverhead))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Apps) != 5 || p.Folded != apps+3-3-4 {
+		t.Errorf("with room for 5 entries: %d apps, %d rows folded", len(p.Apps), p.Folded)
+	}
+
+	// A state of 200,000 apps in one period, and one of 3,000 in another.
+	u := newUsageState()
+	big := &usagePeriod{Interval: "Daily", Start: countFileLog.LogDate.Time, Apps: map[string]*appCount{}}
+	for i := range 200_000 {
+		k := fmt.Sprintf("0H4%012d", i)
+		big.Apps[k] = &appCount{Name: "App " + k, ID: k, Requests: int64(i)}
+	}
+	u.Periods["D|big"] = big
+	folded := u.bound()
+	total := 0
+	for _, p := range u.Periods {
+		total += p.size()
+	}
+	if total > maxUsageBytes || len(big.Apps) > maxUsageAppsPerFile {
+		t.Errorf("after bound: %d bytes, %d apps", total, len(big.Apps))
+	}
+	var want int64
+	for i := range 200_000 - len(big.Apps) {
+		want += int64(i)
+	}
+	if folded != want || big.Folded != want {
+		t.Errorf("folded %d (period %d), want %d: the least used first", folded, big.Folded, want)
+	}
+	if big.Apps[fmt.Sprintf("0H4%012d", 199_999)] == nil {
+		t.Error("the most used app was folded")
 	}
 }
