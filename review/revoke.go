@@ -28,7 +28,8 @@ type Selector struct {
 	AppIDs []string
 	Users  []string // usernames (case-insensitive) or user Ids (15 or 18 characters)
 	// NotInstalled picks only tokens of apps not installed in the org (no
-	// AppMenuItem): with Apps, the uninstalled app of a name and not an
+	// AppMenuItem, and not an External Client App's, whose tokens usually
+	// have none either): with Apps, the uninstalled app of a name and not an
 	// installed one that shares it.
 	NotInstalled  bool
 	Stale         bool
@@ -42,8 +43,9 @@ func (s Selector) Empty() bool {
 }
 
 // match reports whether sel picks t; appID is the ConnectedApplication Id of
-// t's app ("" when it is not installed).
-func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time) bool {
+// t's app ("" when it is not installed), and eca is set when t belongs to an
+// External Client App (which is installed, menu item or not).
+func (s Selector) match(t salesforce.RevocableToken, appID string, eca bool, now time.Time) bool {
 	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return nameMatches(a, t.AppName) }) {
 		return false
 	}
@@ -59,7 +61,7 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	}) {
 		return false
 	}
-	if s.NotInstalled && t.AppMenuItemID != "" {
+	if s.NotInstalled && (t.AppMenuItemID != "" || eca) {
 		return false
 	}
 	if s.InactiveUsers && t.UserActive() {
@@ -162,9 +164,11 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		}
 	}
 	// An External Client App's tokens usually have no menu item: --app-id
-	// with its 0xI Id picks them by the app's name.
+	// with its 0xI Id picks them by the app's name, and --not-installed
+	// leaves them out by it (the review counts them under the installed
+	// app, never as a not-installed one).
 	var ecaIDs map[string]string
-	if slices.ContainsFunc(sel.AppIDs, salesforce.IsExternalClientAppID) {
+	if sel.NotInstalled || slices.ContainsFunc(sel.AppIDs, salesforce.IsExternalClientAppID) {
 		if ecaIDs, err = ecaIDsByName(ctx, c); err != nil {
 			return sum, fmt.Errorf("read External Client Apps (needs View Setup and Configuration): %w", err)
 		}
@@ -178,6 +182,16 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		}
 		return ""
 	}
+	// isECA reports whether t is an External Client App's: a menu item of
+	// a 0xI app, or none and the name of one (or of several: then whose is
+	// unknown, but not an uninstalled connected app's).
+	isECA := func(t salesforce.RevocableToken) bool {
+		if t.AppMenuItemID != "" {
+			return salesforce.IsExternalClientAppID(appIDs[t.AppMenuItemID])
+		}
+		_, ok := ecaIDs[strings.ToLower(t.AppName)]
+		return ok
+	}
 	var picked []salesforce.RevocableToken
 	// same counts every token (picked or not) by user, app and CreatedDate
 	// second: what a COUNT() can tell apart after the revoke endpoint says a
@@ -189,7 +203,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			now = c.ServerNow()
 		}
 		same[sameKey(t)]++
-		if sel.match(t, appIDOf(t), now) {
+		if sel.match(t, appIDOf(t), isECA(t), now) {
 			picked = append(picked, t)
 		}
 	})
