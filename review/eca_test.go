@@ -2,10 +2,12 @@ package review
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
@@ -83,4 +85,72 @@ func TestReviewAndRevokeSeeTheECAByItsID(t *testing.T) {
 		t.Errorf("the output does not name the app:\n%s", out.String())
 	}
 	noSecrets(t, f.org, out.String(), audit.String())
+}
+
+// TestRevokeNotInstalledLeavesECATokens: an External Client App's tokens
+// have no menu item, like an uninstalled connected app's, but the review
+// counts them under the installed ECA. --not-installed picks the
+// uninstalled app's tokens alone, so a not-installed finding's command (and
+// its --expect) never reaches an ECA's.
+func TestRevokeNotInstalledLeavesECATokens(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := f.org.Now()
+	p1, p2 := f.org.AddUser("p1@example.com", true), f.org.AddUser("p2@example.com", true)
+	f.org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: []int{p1, p2}, LastUsed: now.Add(-time.Hour)})
+	old := f.org.AddApp(sftest.App{Name: "Old Tool", Installed: false})
+	f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser("o1@example.com", true), App: old, Created: now.Add(-day)})
+	r := f.report(t, DefaultOptions())
+	notInstalled := 0
+	for _, a := range r.NotInstalled {
+		if a.App == "Partner Sync" {
+			t.Fatalf("the ECA is listed as not installed: %+v", a)
+		}
+		notInstalled += int(a.Tokens)
+	}
+	before := f.org.TokenCount()
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{NotInstalled: true}, RevokeOptions{Org: "prod", Out: &out})
+	if err != nil || sum.Selected != notInstalled || strings.Contains(out.String(), "Partner Sync") {
+		t.Fatalf("--not-installed selected %d (err %v), want the %d tokens of the not-installed apps and no ECA token:\n%s", sum.Selected, err, notInstalled, out.String())
+	}
+	sum, err = Revoke(t.Context(), f.client(t), Selector{NotInstalled: true, Users: []string{"p1@example.com", "o1@example.com"}}, RevokeOptions{Org: "prod", Out: &out, Confirm: true, Expect: 2})
+	if err != nil || sum.Revoked != 1 || f.org.TokenCount() != before-1 {
+		t.Fatalf("--not-installed --user: %+v err=%v, tokens %d -> %d, want Old Tool's 1 revoked and the ECA's left", sum, err, before, f.org.TokenCount())
+	}
+}
+
+// TestReviewECATokensOnceWithoutTheTokensSource: with the oauth_tokens
+// source off, the External Client App's figures are read per user, and
+// FetchDetail's own OauthToken read lists its tokens too. Each token is in
+// the detail once, under the ECA: not a second time as a connected app's.
+func TestReviewECATokensOnceWithoutTheTokensSource(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	p1, p2 := f.org.AddUser("p1@example.com", true), f.org.AddUser("p2@example.com", true)
+	f.org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: []int{p1, p2}, LastUsed: f.org.Now().Add(-time.Hour)})
+	off := false
+	o := f.cfg.Orgs[0]
+	o.Sources = map[string]config.SourceConfig{config.SourceOAuthTokens: {Enabled: &off}}
+	rf, err := refresh.NewRefresher(o, refresh.Settings{StaleAfter: 90 * day, Inventory: f.cfg.InventoryFor}, t.TempDir(), slogDiscard(), nil, salesforce.WithRetry(1, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rf.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	d, err := FetchDetail(t.Context(), rf.Client(), rf.Snapshot(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for _, tr := range d.Tokens {
+		if tr.App == "Partner Sync" {
+			rows = append(rows, tr.Kind+" "+tr.Username)
+		}
+	}
+	slices.Sort(rows)
+	if want := []string{"external_client_app p1@example.com", "external_client_app p2@example.com"}; strings.Join(rows, "\n") != strings.Join(want, "\n") {
+		t.Errorf("detail rows of the ECA:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
 }

@@ -171,16 +171,19 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		byKey[a.key()] = a
 	}
 	// appRevoke is revoke for one app's tokens alone, never those of an app
-	// that shares its name: an installed app by its Id, an uninstalled one
-	// by name and --not-installed (its tokens carry no Id). Only an
-	// installed app whose Id is unknown is picked by name alone, and then
-	// revoke refuses to act if the name covers several apps.
+	// that shares its name: an app with an Id by its Id (an installed one,
+	// or one whose menu item is left without a ConnectedApplication: its
+	// tokens carry the menu item, which --not-installed never picks); an
+	// uninstalled one without an Id by name and --not-installed (its tokens
+	// carry no menu item). Only an installed app whose Id is unknown is
+	// picked by name alone, and then revoke refuses to act if the name
+	// covers several apps.
 	appRevoke := func(a AppRow, expect int64) (string, string) {
 		switch {
-		case !a.Installed:
-			return revoke(expect, "--app="+shellQuote(a.App), "--not-installed")
 		case a.AppID != "":
 			return revoke(expect, "--app-id="+shellQuote(a.AppID))
+		case !a.Installed:
+			return revoke(expect, "--app="+shellQuote(a.App), "--not-installed")
 		}
 		return revoke(expect, "--app="+shellQuote(a.App))
 	}

@@ -388,3 +388,26 @@ func TestDemoECAFindingPointsToSetup(t *testing.T) {
 		t.Error("uses without a last-used date read as never")
 	}
 }
+
+// TestNotInstalledFindingWithAnIDPicksItByID: an app whose menu item has no
+// ConnectedApplication row is not installed, yet its tokens carry the menu
+// item. --app=NAME --not-installed picks only tokens without one: it would
+// select none of this app's, and another not-installed app of the name
+// instead. The finding picks it by its Id.
+func TestNotInstalledFindingWithAnIDPicksItByID(t *testing.T) {
+	t.Parallel()
+	end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	orphan := AppRow{App: "Tool", AppID: "0H4000000000001AAA", Kind: "connected_app", Installed: false, Users: 2, Tokens: 2}
+	plain := AppRow{App: "Tool", Kind: "connected_app", Installed: false, Users: 1, Tokens: 1}
+	r := &Report{Org: "prod", APIUsageEnd: end, Inventory: []AppRow{orphan, plain}, NotInstalled: []AppRow{orphan, plain}, Thresholds: Thresholds{StaleAfterDays: 90}}
+	addFindings(r, nil, end, DefaultOptions())
+	var got []string
+	for _, f := range r.Findings {
+		if f.Kind == KindNotInstalled {
+			got = append(got, f.ConfirmCommand)
+		}
+	}
+	if len(got) != 2 || !strings.Contains(got[0]+got[1], "--app-id=0H4000000000001AAA --confirm --expect=2") || !strings.Contains(got[0]+got[1], "--app=Tool --not-installed --confirm --expect=1") {
+		t.Fatalf("not-installed commands:\n%s", strings.Join(got, "\n"))
+	}
+}

@@ -280,6 +280,12 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 	// they are filed under the app, or, when its figures were read per user
 	// from the App OAuth Usage resources, left to those reads.
 	ecas := map[[2]string]*refresh.AppUsage{}
+	// ecaByName is each External Client App by its name (lower case; nil
+	// when several share it): its rows without a menu item that no group
+	// of the snapshot names (the oauth_tokens source is off, or they are
+	// newer), and that the snapshot does not give a connected app, are its
+	// too, as the refresher files them.
+	ecaByName := map[string]*refresh.AppUsage{}
 	for i := range snap.Apps {
 		a := &snap.Apps[i]
 		if a.Kind == refresh.KindConnectedApp {
@@ -289,6 +295,12 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 			for _, g := range a.OauthTokenGroups {
 				ecas[[2]string{g.AppName, g.MenuItemID}] = a
 			}
+			n := strings.ToLower(a.Name)
+			if _, dup := ecaByName[n]; dup {
+				ecaByName[n] = nil
+			} else {
+				ecaByName[n] = a
+			}
 		}
 	}
 	_, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency, Latest: true}, func(t salesforce.OauthToken) {
@@ -297,7 +309,12 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 			Username: t.Username(), UserID: t.UserID, UserActive: t.UserActive(),
 			AuthorizedAt: t.CreatedDate.Time, LastUsed: t.LastUsedDate.Time, UseCount: t.UseCount,
 		}
-		if a, ok := ecas[[2]string{t.AppName, t.AppMenuItemID}]; ok {
+		a, ok := ecas[[2]string{t.AppName, t.AppMenuItemID}]
+		if _, isCA := ids[[2]string{t.AppName, t.AppMenuItemID}]; !ok && !isCA && t.AppMenuItemID == "" {
+			a = ecaByName[strings.ToLower(t.AppName)]
+			ok = a != nil
+		}
+		if ok {
 			if a.TokensPerUser {
 				return
 			}

@@ -28,7 +28,8 @@ type Selector struct {
 	AppIDs []string
 	Users  []string // usernames (case-insensitive) or user Ids (15 or 18 characters)
 	// NotInstalled picks only tokens of apps not installed in the org (no
-	// AppMenuItem): with Apps, the uninstalled app of a name and not an
+	// AppMenuItem, and not an External Client App's, whose tokens usually
+	// have none either): with Apps, the uninstalled app of a name and not an
 	// installed one that shares it.
 	NotInstalled  bool
 	Stale         bool
@@ -42,8 +43,9 @@ func (s Selector) Empty() bool {
 }
 
 // match reports whether sel picks t; appID is the ConnectedApplication Id of
-// t's app ("" when it is not installed).
-func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time) bool {
+// t's app ("" when it is not installed), and eca is set when t belongs to an
+// External Client App (which is installed, menu item or not).
+func (s Selector) match(t salesforce.RevocableToken, appID string, eca bool, now time.Time) bool {
 	if len(s.Apps) > 0 && !slices.ContainsFunc(s.Apps, func(a string) bool { return nameMatches(a, t.AppName) }) {
 		return false
 	}
@@ -59,7 +61,7 @@ func (s Selector) match(t salesforce.RevocableToken, appID string, now time.Time
 	}) {
 		return false
 	}
-	if s.NotInstalled && t.AppMenuItemID != "" {
+	if s.NotInstalled && (t.AppMenuItemID != "" || eca) {
 		return false
 	}
 	if s.InactiveUsers && t.UserActive() {
@@ -162,9 +164,11 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		}
 	}
 	// An External Client App's tokens usually have no menu item: --app-id
-	// with its 0xI Id picks them by the app's name.
+	// with its 0xI Id picks them by the app's name, and --not-installed
+	// leaves them out by it (the review counts them under the installed
+	// app, never as a not-installed one).
 	var ecaIDs map[string]string
-	if slices.ContainsFunc(sel.AppIDs, salesforce.IsExternalClientAppID) {
+	if sel.NotInstalled || slices.ContainsFunc(sel.AppIDs, salesforce.IsExternalClientAppID) {
 		if ecaIDs, err = ecaIDsByName(ctx, c); err != nil {
 			return sum, fmt.Errorf("read External Client Apps (needs View Setup and Configuration): %w", err)
 		}
@@ -178,6 +182,16 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		}
 		return ""
 	}
+	// isECA reports whether t is an External Client App's: a menu item of
+	// a 0xI app, or none and the name of one (or of several: then whose is
+	// unknown, but not an uninstalled connected app's).
+	isECA := func(t salesforce.RevocableToken) bool {
+		if t.AppMenuItemID != "" {
+			return salesforce.IsExternalClientAppID(appIDs[t.AppMenuItemID])
+		}
+		_, ok := ecaIDs[strings.ToLower(t.AppName)]
+		return ok
+	}
 	var picked []salesforce.RevocableToken
 	// same counts every token (picked or not) by user, app and CreatedDate
 	// second: what a COUNT() can tell apart after the revoke endpoint says a
@@ -189,7 +203,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 			now = c.ServerNow()
 		}
 		same[sameKey(t)]++
-		if sel.match(t, appIDOf(t), now) {
+		if sel.match(t, appIDOf(t), isECA(t), now) {
 			picked = append(picked, t)
 		}
 	})
@@ -286,79 +300,192 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		}
 		return nil
 	}
+	// A revocation is confirmed by the token missing from OauthToken. Tokens
+	// with an Id are confirmed together, up to confirmBatch by one query,
+	// not by a COUNT() each: a run over thousands of tokens would otherwise
+	// spend as many API requests of the org's daily allocation. A token
+	// without an Id is confirmed alone (by its user, app and second), once
+	// the tokens before it are.
+	type pendingCheck struct {
+		t       salesforce.RevocableToken
+		e       auditEntry
+		token   string
+		already bool   // the endpoint answered invalid_token
+		answer  string // its error, then
+	}
+	var batch []pendingCheck
+	// finish writes a token's outcome line and prints it.
+	finish := func(t salesforce.RevocableToken, e auditEntry, token string) error {
+		e.Error = redactToken(e.Error, token)
+		if err := audit(e); err != nil {
+			return fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
+		}
+		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(appLabel(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
+		return nil
+	}
+	// settle sets a checked token's outcome: gone, or the check's error.
+	settle := func(p *pendingCheck, gone bool, cerr error) {
+		what := "the revoke endpoint answered as it does when it works"
+		if p.already {
+			what = "the revoke endpoint answered invalid_token"
+		}
+		switch {
+		case cerr != nil:
+			p.e.Outcome, p.e.Error = "failed", what+", but the check that the token is gone failed: "+cerr.Error()
+			sum.Failed++
+		case gone && p.already:
+			p.e.Outcome = "already_revoked"
+			sum.AlreadyGone++
+			same[sameKey(p.t)]--
+		case gone:
+			p.e.Outcome = "revoked"
+			sum.Revoked++
+			same[sameKey(p.t)]--
+		default:
+			p.e.Outcome, p.e.Error = "failed", what+", but the token is still there"
+			if p.answer != "" {
+				p.e.Error += ": " + p.answer
+			}
+			sum.Failed++
+		}
+	}
+	// flush confirms the batch; it reports a failed login in the check.
+	var stopErr string
+	flush := func() (stop bool, err error) {
+		if len(batch) == 0 {
+			return false, nil
+		}
+		ids := make([]string, len(batch))
+		for i, p := range batch {
+			ids[i] = p.t.ID
+		}
+		present, cerr := tokensPresent(ctx, c, ids)
+		for i := range batch {
+			p := &batch[i]
+			if stop {
+				// No more logins once one failed.
+				settle(p, false, errors.New("not made, as the login to Salesforce failed"))
+			} else if errors.Is(cerr, salesforce.ErrQueryRejected) {
+				// The org refuses a filter on Id: by user, app and second.
+				gone, err := tokenGone(ctx, c, p.t, same[sameKey(p.t)])
+				settle(p, gone, err)
+				stop = stop || loginFailed(err)
+			} else {
+				settle(p, cerr == nil && !present[salesforce.ID(p.t.ID).Key()], cerr)
+				stop = stop || loginFailed(cerr)
+			}
+			if stop && stopErr == "" {
+				stopErr = redactToken(p.e.Error, p.token)
+			}
+			if err := finish(p.t, p.e, p.token); err != nil {
+				batch = nil
+				return stop, err
+			}
+		}
+		batch = batch[:0]
+		return stop, nil
+	}
+	attempted := 0
 	for i, t := range picked {
 		if i > 0 {
 			select {
 			case <-ctx.Done():
+				// The outcome lines of the revocations made are written,
+				// as failures of their check.
+				if _, err := flush(); err != nil {
+					return sum, err
+				}
 				return sum, ctx.Err()
 			case <-tick.C:
 			}
 		}
+		if t.ID == "" {
+			// Confirmed by the counts of its user, app and second: the
+			// tokens before it must be settled first.
+			stop, err := flush()
+			if err != nil {
+				return sum, err
+			}
+			if stop {
+				break
+			}
+		}
+		attempted = i + 1
 		e := auditEntry{Org: o.Org, App: t.AppName, AppID: appIDOf(t), User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time, TokenID: t.ID, Outcome: "revoking"}
 		// The intent is on disk before the token can go, so no revocation
 		// is ever missing from the audit log.
 		if err := audit(e); err != nil {
+			if _, ferr := flush(); ferr != nil {
+				return sum, ferr
+			}
 			return sum, fmt.Errorf("write audit log: %w: stopped before revoking %s of %s; nothing more was revoked", err, t.Username(), appLabel(t.AppName))
 		}
 		token := t.DeleteToken.Reveal()
 		err := c.Revoke(ctx, token)
 		var apiErr *salesforce.APIError
-		stop := loginFailed(err)
+		p := pendingCheck{t: t, e: e, token: token}
 		switch {
-		case stop:
-			e.Outcome, e.Error = "failed", "the login to Salesforce failed, so the token could not be revoked: "+err.Error()
+		case loginFailed(err):
+			// Every further request would log in again and fail again: with
+			// the password flow, enough failures lock the account out. The
+			// batch's check would log in too: its tokens are left failed.
+			p.e.Outcome, p.e.Error = "failed", "the login to Salesforce failed, so the token could not be revoked: "+err.Error()
 			sum.Failed++
-		case err == nil:
-			// A 200 with an empty body is what a revocation that worked
-			// looks like, but only the token missing from OauthToken shows
-			// it went: "revoked" is written after that check alone.
-			gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
-			switch {
-			case cerr != nil:
-				e.Outcome, e.Error = "failed", "the revoke endpoint answered as it does when it works, but the check that the token is gone failed: "+cerr.Error()
+			for _, q := range batch {
+				q.e.Outcome, q.e.Error = "failed", "revoked or not: the check that the token is gone was not made, as the login to Salesforce failed"
 				sum.Failed++
-				stop = loginFailed(cerr)
-			case gone:
-				e.Outcome = "revoked"
-				sum.Revoked++
-				same[sameKey(t)]--
-			default:
-				e.Outcome, e.Error = "failed", "the revoke endpoint answered as it does when it works, but the token is still there"
-				sum.Failed++
+				if err := finish(q.t, q.e, q.token); err != nil {
+					return sum, err
+				}
 			}
-		case errors.As(err, &apiErr) && apiErr.Code() == "invalid_token":
-			// invalid_token also answers a token the endpoint could not
-			// parse: believe it only when the token is no longer listed.
-			gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
-			switch {
-			case cerr != nil:
-				e.Outcome, e.Error = "failed", "the revoke endpoint answered invalid_token and the check that the token is gone failed: "+cerr.Error()
-				sum.Failed++
-				stop = loginFailed(cerr)
-			case gone:
-				e.Outcome = "already_revoked"
-				sum.AlreadyGone++
-				same[sameKey(t)]--
-			default:
-				e.Outcome, e.Error = "failed", "the revoke endpoint answered invalid_token, but the token is still there: "+err.Error()
-				sum.Failed++
+			batch = nil
+			if err := finish(t, p.e, token); err != nil {
+				return sum, err
+			}
+			stopErr = redactToken(p.e.Error, token)
+		case err == nil || errors.As(err, &apiErr) && apiErr.Code() == "invalid_token":
+			// A 200 with an empty body is what a revocation that worked
+			// looks like, and invalid_token also answers a token the
+			// endpoint could not parse: only the token missing from
+			// OauthToken shows it went.
+			if p.already = err != nil; p.already {
+				p.answer = err.Error()
+			}
+			if t.ID == "" {
+				gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
+				settle(&p, gone, cerr)
+				if err := finish(t, p.e, token); err != nil {
+					return sum, err
+				}
+				if loginFailed(cerr) {
+					stopErr = redactToken(p.e.Error, token)
+				}
+				break
+			}
+			batch = append(batch, p)
+			if len(batch) < confirmBatch && i < len(picked)-1 {
+				continue
+			}
+			if _, err := flush(); err != nil {
+				return sum, err
 			}
 		default:
-			e.Outcome, e.Error = "failed", err.Error()
+			p.e.Outcome, p.e.Error = "failed", err.Error()
 			sum.Failed++
+			if err := finish(t, p.e, token); err != nil {
+				return sum, err
+			}
 		}
-		e.Error = redactToken(e.Error, token)
-		if err := audit(e); err != nil {
-			return sum, fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
-		}
-		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(appLabel(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
-		if stop {
-			// Every further request would log in again and fail again: with
-			// the password flow, enough failures lock the account out.
-			sum.NotAttempted = len(picked) - i - 1
-			fmt.Fprintf(out, "\nStopped at the first failed login: %s\n", redactToken(e.Error, token))
+		if stopErr != "" {
 			break
 		}
+	}
+	if _, err := flush(); err != nil {
+		return sum, err
+	}
+	if stopErr != "" {
+		sum.NotAttempted = len(picked) - attempted
+		fmt.Fprintf(out, "\nStopped at the first failed login: %s\n", stopErr)
 	}
 	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d, not attempted %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.NotAttempted, sum.Selected)
 	if sum.NotAttempted > 0 {
@@ -439,6 +566,29 @@ const MaxRevokeClockSkew = time.Hour
 // CreatedDate second.
 func sameKey(t salesforce.RevocableToken) string {
 	return t.UserID + "\x00" + t.AppName + "\x00" + salesforce.SOQLTime(t.CreatedDate.Time)
+}
+
+// confirmBatch is how many revoked tokens one query confirms gone.
+const confirmBatch = 100
+
+// tokensPresent reports which of the OauthToken Ids given are still listed
+// (by 15-character key).
+func tokensPresent(ctx context.Context, c *salesforce.Client, ids []string) (map[string]bool, error) {
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = salesforce.Quote(id)
+	}
+	present := map[string]bool{}
+	_, err := salesforce.Stream(ctx, c, "SELECT Id FROM OauthToken WHERE Id IN ("+strings.Join(quoted, ",")+")", func(r struct {
+		ID string `json:"Id"`
+	}) bool {
+		present[salesforce.ID(r.ID).Key()] = true
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return present, nil
 }
 
 // tokenGone reports whether t is no longer listed in OauthToken: by its Id

@@ -537,3 +537,46 @@ func TestRevokeConfirmsByID(t *testing.T) {
 		t.Fatalf("output:\n%s", tailOf(out.String()))
 	}
 }
+
+// TestRevokeConfirmsInBatches: a token is revoked only once it is no longer
+// listed, but tokens with an Id are checked together, up to confirmBatch by
+// one query: one COUNT() a token spent as many of the org's daily API
+// requests as tokens revoked. Tokens without an Id are still checked one by
+// one, by their user, app and second.
+func TestRevokeConfirmsInBatches(t *testing.T) {
+	t.Parallel()
+	for _, nullIDs := range []bool{false, true} {
+		f := newFixture(t)
+		f.org.Behavior.NullOauthTokenIDs = nullIDs
+		now := f.org.Now()
+		app := f.org.AddApp(sftest.App{Name: "Bulk", Installed: true})
+		const n = 230
+		for i := range n {
+			f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser(fmt.Sprintf("bulk%d@example.com", i), true), App: app, Created: now.Add(-time.Duration(i+1) * time.Minute)})
+		}
+		c := f.client(t)
+		before := f.org.TokenCount()
+		var out, audit bytes.Buffer
+		calls := f.srv.APICalls()
+		if _, err := Revoke(t.Context(), c, Selector{Apps: []string{"Bulk"}}, RevokeOptions{Org: "prod", Out: &out}); err != nil {
+			t.Fatal(err)
+		}
+		list := f.srv.APICalls() - calls
+		calls = f.srv.APICalls()
+		sum, err := Revoke(t.Context(), c, Selector{Apps: []string{"Bulk"}}, RevokeOptions{Org: "prod", Confirm: true, Expect: n, Rate: 1000, Out: &out, Audit: &audit})
+		if err != nil || sum.Revoked != n || f.org.TokenCount() != before-n {
+			t.Fatalf("null ids %v: %+v err=%v, tokens %d -> %d", nullIDs, sum, err, before, f.org.TokenCount())
+		}
+		checks := f.srv.APICalls() - calls - list
+		want := int64(3) // 230 tokens in batches of 100
+		if nullIDs {
+			want = n // no Id: one COUNT() each
+		}
+		if checks != want {
+			t.Errorf("null ids %v: %d API requests to confirm %d revocations, want %d", nullIDs, checks, n, want)
+		}
+		if got := strings.Count(audit.String(), `"outcome":"revoked"`); got != n || strings.Count(audit.String(), `"outcome":"revoking"`) != n {
+			t.Errorf("null ids %v: %d revoked lines", nullIDs, got)
+		}
+	}
+}
