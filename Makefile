@@ -21,7 +21,7 @@ IMAGE     ?= salesforce_oauth_exporter
 TOOLS_PATH = $(shell bash .ci/tools.sh | tr '\n' ':')
 WITH_TOOLS = PATH="$(TOOLS_PATH)$$PATH"
 
-.PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-copies mixin-check bench ci tools demo docker release-check release-snapshot
+.PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-copies mixin-check bench ci tools demo docker release-check release-snapshot chart-package
 
 all: style lint test build
 
@@ -40,6 +40,14 @@ docker:
 release-check:
 	$(WITH_TOOLS) goreleaser check
 	$(WITH_TOOLS) goreleaser build --snapshot --clean --single-target
+
+# The Helm chart as a release asset: version and appVersion stamped with
+# CHART_VERSION (the release's version without the v; the chart's default
+# image tag is its appVersion), packaged into build/chart/.
+CHART_VERSION ?= $(patsubst v%,%,$(VERSION))
+chart-package:
+	rm -rf build/chart && mkdir -p build/chart
+	$(WITH_TOOLS) helm package $(CHART) --version $(CHART_VERSION) --app-version $(CHART_VERSION) --destination build/chart
 
 # Every target, archives and checksums in dist/, nothing published.
 release-snapshot:
@@ -98,10 +106,13 @@ mixin:
 	$(MAKE) mixin-copies
 
 # The rendered rules ship in examples/ and in the Helm chart (whose
-# PrometheusRule reads them at template time); tests check the copies.
+# PrometheusRule reads them at template time), and the dashboards in the
+# chart (its Grafana dashboard ConfigMaps); tests check the copies.
 mixin-copies:
 	cp mixin/rendered/alerts.yaml mixin/rendered/rules.yaml examples/rules/
 	cp mixin/rendered/alerts.yaml mixin/rendered/rules.yaml $(CHART)/files/
+	rm -rf $(CHART)/files/dashboards && mkdir -p $(CHART)/files/dashboards
+	cp dashboards/*.json $(CHART)/files/dashboards/
 
 mixin-check:
 	$(WITH_TOOLS) $(MAKE) -C mixin check
