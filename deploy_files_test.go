@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,10 +134,18 @@ func TestSystemdUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	unit := string(b)
-	for _, want := range []string{"\nUser=salesforce_oauth_exporter\n", "\nStateDirectory=salesforce_oauth_exporter\n", "\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n", "\nExecReload=/bin/kill -HUP $MAINPID\n"} {
+	for _, want := range []string{"\nUser=salesforce_oauth_exporter\n", "\nStateDirectory=salesforce_oauth_exporter\n", "\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n", "\nExecReload=/bin/kill -HUP $MAINPID\n", "\nMemoryMax="} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("the unit lacks %q", strings.TrimSpace(want))
 		}
+	}
+	// MemoryMax bounds the process above the measured peak of one org of a
+	// million tokens (126 MB) with room for a full sync, and below what a
+	// small host can spare.
+	if m := regexp.MustCompile(`(?m)^MemoryMax=(\d+)M$`).FindStringSubmatch(unit); m == nil {
+		t.Error("MemoryMax is not a size in megabytes (NNNM)")
+	} else if n, _ := strconv.Atoi(m[1]); n < 256 || n > 2048 {
+		t.Errorf("MemoryMax=%sM: want 256M to 2048M", m[1])
 	}
 	cfg := exampleConfig(t)
 	storage := t.TempDir()
