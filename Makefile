@@ -49,9 +49,12 @@ chart-package:
 	rm -rf build/chart && mkdir -p build/chart
 	$(WITH_TOOLS) helm package $(CHART) --version $(CHART_VERSION) --app-version $(CHART_VERSION) --destination build/chart
 
-# Every target, archives and checksums in dist/, nothing published.
+# Every target, archives and checksums in dist/, and the packaged chart in
+# build/chart/, nothing published. The image needs docker buildx: add it with
+# make release-snapshot SKIP=publish.
+SKIP ?= publish,docker
 release-snapshot:
-	$(WITH_TOOLS) goreleaser release --snapshot --clean --skip=publish
+	$(WITH_TOOLS) goreleaser release --snapshot --clean --skip=$(SKIP)
 
 demo: build
 	./$(BINARY) --demo
