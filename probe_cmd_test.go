@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto/subtle"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,9 +34,17 @@ func TestProbeCommand(t *testing.T) {
 		}
 		w.Write([]byte("OK\n"))
 	})
-	srv := httptest.NewServer(handler)
+	// run sets the default logger to its stderr buffer; the servers log
+	// (a refused TLS handshake) to their own, or they would write to that
+	// buffer while the probe does.
+	quiet := log.New(io.Discard, "", 0)
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.ErrorLog = quiet
+	srv.Start()
 	defer srv.Close()
-	tlsSrv := httptest.NewTLSServer(handler)
+	tlsSrv := httptest.NewUnstartedServer(handler)
+	tlsSrv.Config.ErrorLog = quiet
+	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 
 	probe := func(t *testing.T, args ...string) (int, string) {
