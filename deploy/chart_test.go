@@ -495,6 +495,8 @@ func TestChartRefusesBadValues(t *testing.T) {
 		says string
 	}{
 		{"replicas=0", "replicas must be at least 1"},
+		{"fullnameOverride=Bad_Name", `fullnameOverride is "Bad_Name": names of Kubernetes objects take`},
+		{"nameOverride=x kind: Secret", `nameOverride is "x kind: Secret"`},
 		{"probes.scheme=TCP", `probes.scheme is "TCP": want HTTP or HTTPS`},
 		{"probes.basicAuth.existingSecret=s,probes.httpHeaders[0].name=Authorization,probes.httpHeaders[0].value=x", "probes.httpHeaders sets Authorization and probes.basicAuth is set"},
 		{"config.orgs[0].auth.client_secret_file=secret", "the secret files are mounted at /etc/salesforce_oauth_exporter/secrets/"},

@@ -93,6 +93,12 @@ httpGet:
 {{- /* Every *_file of the config must lie in the Secret's mount and, when
 the chart creates the Secret, be one of its files. */ -}}
 {{- define "salesforce-oauth-exporter.validate" -}}
+{{- range $key := list "nameOverride" "fullnameOverride" }}
+{{- $v := toString (get $.Values $key) }}
+{{- if and $v (not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" $v)) }}
+{{- fail (printf "%s is %q: names of Kubernetes objects take lower-case letters, digits and '-', starting and ending with a letter or digit" $key $v) }}
+{{- end }}
+{{- end }}
 {{- range $i, $org := .Values.config.orgs }}
 {{- range $key := list "client_secret" "private_key" "refresh_token" "password" }}
 {{- if hasKey (default dict $org.auth) $key }}
