@@ -23,7 +23,7 @@ IMAGE     ?= salesforce_oauth_exporter
 # missing. Each target installs only what it uses: make test builds no linter.
 with_tools = PATH="$(shell bash .ci/tools.sh $(1) | tr '\n' ':')$$PATH"
 
-.PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-copies mixin-check bench ci tools demo docker release-check release-snapshot
+.PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-copies mixin-check bench ci tools demo docker release-check release-snapshot chart-package
 
 all: style lint test build
 
@@ -43,9 +43,20 @@ release-check:
 	$(call with_tools,release) goreleaser check
 	$(call with_tools,release) goreleaser build --snapshot --clean --single-target
 
-# Every target, archives and checksums in dist/, nothing published.
+# The Helm chart as a release asset: version and appVersion stamped with
+# CHART_VERSION (the release's version without the v; the chart's default
+# image tag is its appVersion), packaged into build/chart/.
+CHART_VERSION ?= $(patsubst v%,%,$(VERSION))
+chart-package:
+	rm -rf build/chart && mkdir -p build/chart
+	$(call with_tools,helm) helm package $(CHART) --version $(CHART_VERSION) --app-version $(CHART_VERSION) --destination build/chart
+
+# Every target, archives and checksums in dist/, and the packaged chart in
+# build/chart/, nothing published. The image needs docker buildx: add it with
+# make release-snapshot SKIP=publish.
+SKIP ?= publish,docker
 release-snapshot:
-	$(call with_tools,release) goreleaser release --snapshot --clean --skip=publish
+	$(call with_tools,release) goreleaser release --snapshot --clean --skip=$(SKIP)
 
 demo: build
 	./$(BINARY) --demo
@@ -102,10 +113,13 @@ mixin:
 	$(MAKE) mixin-copies
 
 # The rendered rules ship in examples/ and in the Helm chart (whose
-# PrometheusRule reads them at template time); tests check the copies.
+# PrometheusRule reads them at template time), and the dashboards in the
+# chart (its Grafana dashboard ConfigMaps); tests check the copies.
 mixin-copies:
 	cp mixin/rendered/alerts.yaml mixin/rendered/rules.yaml examples/rules/
 	cp mixin/rendered/alerts.yaml mixin/rendered/rules.yaml $(CHART)/files/
+	rm -rf $(CHART)/files/dashboards && mkdir -p $(CHART)/files/dashboards
+	cp dashboards/*.json $(CHART)/files/dashboards/
 
 mixin-check:
 	$(call with_tools,mixin) $(MAKE) -C mixin check

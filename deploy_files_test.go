@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,10 +134,18 @@ func TestSystemdUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	unit := string(b)
-	for _, want := range []string{"\nUser=salesforce_oauth_exporter\n", "\nStateDirectory=salesforce_oauth_exporter\n", "\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n", "\nExecReload=/bin/kill -HUP $MAINPID\n"} {
+	for _, want := range []string{"\nUser=salesforce_oauth_exporter\n", "\nStateDirectory=salesforce_oauth_exporter\n", "\nNoNewPrivileges=yes\n", "\nProtectSystem=strict\n", "\nExecReload=/bin/kill -HUP $MAINPID\n", "\nMemoryMax="} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("the unit lacks %q", strings.TrimSpace(want))
 		}
+	}
+	// MemoryMax bounds the process above the measured peak of one org of a
+	// million tokens (126 MB) with room for a full sync, and below what a
+	// small host can spare.
+	if m := regexp.MustCompile(`(?m)^MemoryMax=(\d+)M$`).FindStringSubmatch(unit); m == nil {
+		t.Error("MemoryMax is not a size in megabytes (NNNM)")
+	} else if n, _ := strconv.Atoi(m[1]); n < 256 || n > 2048 {
+		t.Errorf("MemoryMax=%sM: want 256M to 2048M", m[1])
 	}
 	cfg := exampleConfig(t)
 	storage := t.TempDir()
@@ -229,6 +238,103 @@ func TestReleaseConfig(t *testing.T) {
 	for name, s := range map[string]string{".goreleaser.yaml": strings.Join(b.Ldflags, " "), "Dockerfile": read("Dockerfile")} {
 		if got := ldflagNames(s); !slices.Equal(got, mk) {
 			t.Errorf("%s stamps %v, the Makefile %v", name, got, mk)
+		}
+	}
+}
+
+// A tagged release publishes what the Helm chart pulls by default: the image,
+// built from the repository's Dockerfile with the release's binaries, under
+// the chart's image.repository and a tag equal to the chart's appVersion,
+// which the release stamps into the packaged chart it attaches.
+func TestReleaseBuildsTheChartsImage(t *testing.T) {
+	t.Parallel()
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	var rel struct {
+		Before struct {
+			Hooks []string `yaml:"hooks"`
+		} `yaml:"before"`
+		Builds []struct {
+			ID     string   `yaml:"id"`
+			Binary string   `yaml:"binary"`
+			Goarch []string `yaml:"goarch"`
+		} `yaml:"builds"`
+		DockersV2 []struct {
+			IDs        []string          `yaml:"ids"`
+			Dockerfile string            `yaml:"dockerfile"`
+			Images     []string          `yaml:"images"`
+			Tags       []string          `yaml:"tags"`
+			Platforms  []string          `yaml:"platforms"`
+			BuildArgs  map[string]string `yaml:"build_args"`
+		} `yaml:"dockers_v2"`
+		Release struct {
+			ExtraFiles []struct {
+				Glob string `yaml:"glob"`
+			} `yaml:"extra_files"`
+		} `yaml:"release"`
+	}
+	if err := yaml.Unmarshal([]byte(read(".goreleaser.yaml")), &rel); err != nil {
+		t.Fatalf(".goreleaser.yaml: %v", err)
+	}
+	var values struct {
+		Image struct {
+			Repository string `yaml:"repository"`
+			Tag        string `yaml:"tag"`
+		} `yaml:"image"`
+	}
+	if err := yaml.Unmarshal([]byte(read("deploy/helm/salesforce-oauth-exporter/values.yaml")), &values); err != nil {
+		t.Fatal(err)
+	}
+	if len(rel.DockersV2) != 1 || len(rel.Builds) != 1 {
+		t.Fatalf("%d dockers_v2 images, %d builds: want one image from the one build", len(rel.DockersV2), len(rel.Builds))
+	}
+	d, b := rel.DockersV2[0], rel.Builds[0]
+	if d.Dockerfile != "Dockerfile" || d.BuildArgs["BINARY"] != "prebuilt" || !slices.Contains(d.IDs, b.ID) {
+		t.Errorf("image %+v: want the Dockerfile with BINARY=prebuilt and the binaries of build %q", d, b.ID)
+	}
+	if !slices.Contains(d.Images, values.Image.Repository) {
+		t.Errorf("images %v lack the chart's image.repository %s", d.Images, values.Image.Repository)
+	}
+	// The chart's default tag is its appVersion, which the hook stamps with {{ .Version }}.
+	if values.Image.Tag != "" || !slices.Contains(d.Tags, "{{ .Version }}") {
+		t.Errorf("image tags %v, chart image.tag %q: want {{ .Version }}, the appVersion the chart defaults to", d.Tags, values.Image.Tag)
+	}
+	for _, p := range d.Platforms {
+		arch, ok := strings.CutPrefix(p, "linux/")
+		if !ok || !slices.Contains(b.Goarch, arch) {
+			t.Errorf("platform %s is not a linux target of the build (%v)", p, b.Goarch)
+		}
+	}
+	if len(d.Platforms) < 2 {
+		t.Errorf("platforms %v: want amd64 and arm64", d.Platforms)
+	}
+	if !slices.Contains(rel.Before.Hooks, "make chart-package CHART_VERSION={{ .Version }}") {
+		t.Errorf("before hooks %v do not package the chart with the release's version", rel.Before.Hooks)
+	}
+	mk := read("Makefile")
+	if !regexp.MustCompile(`(?m)^chart-package:\n(\t.*\n)*\t.*helm package \$\(CHART\) --version \$\(CHART_VERSION\) --app-version \$\(CHART_VERSION\) --destination build/chart`).MatchString(mk) {
+		t.Error("the Makefile's chart-package does not stamp version and appVersion into build/chart")
+	}
+	if len(rel.Release.ExtraFiles) != 1 || rel.Release.ExtraFiles[0].Glob != "./build/chart/*.tgz" {
+		t.Errorf("release extra files %+v: want the packaged chart", rel.Release.ExtraFiles)
+	}
+	// The Dockerfile takes the release's binary from GoReleaser's context
+	// (<os>/<arch>/<binary>) when BINARY=prebuilt, and compiles otherwise.
+	df := read("Dockerfile")
+	for _, want := range []string{
+		"ARG BINARY=source\n",
+		"AS source\n",
+		"FROM scratch AS prebuilt\nARG TARGETPLATFORM\nCOPY ${TARGETPLATFORM}/" + b.Binary + " /out/" + b.Binary + "\n",
+		"FROM ${BINARY} AS binary\n",
+		"COPY --from=binary /out/" + b.Binary + " /bin/" + b.Binary + "\n",
+	} {
+		if !strings.Contains(df, want) {
+			t.Errorf("the Dockerfile lacks %q", want)
 		}
 	}
 }

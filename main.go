@@ -94,6 +94,7 @@ type cli struct {
 	review reviewFlags
 	revoke revokeFlags
 	check  checkFlags
+	probe  probeFlags
 }
 
 func newCLI(stdout, stderr io.Writer) *cli {
@@ -131,6 +132,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.review.register(app)
 	c.revoke.register(app)
 	c.check.register(app)
+	c.probe.register(app)
 	return c
 }
 
@@ -177,6 +179,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return c.revoke.run(ctx, logger, stdout, stderr)
 	case c.check.cmd.FullCommand():
 		return c.check.run(ctx, logger, stdout, stderr)
+	case c.probe.cmd.FullCommand():
+		return c.probe.run(ctx, stdout, stderr)
 	}
 	return 1
 }

@@ -65,6 +65,9 @@ func TestTwoShardsServeEveryOrgOnce(t *testing.T) {
 		if v, _ := value(m, "salesforce_exporter_shard_orgs"); v != float64(counts[i]) {
 			t.Errorf("shard %d: salesforce_exporter_shard_orgs = %v, want %d", i, v, counts[i])
 		}
+		if v, _ := value(m, "salesforce_exporter_shards"); v != 2 {
+			t.Errorf("shard %d: salesforce_exporter_shards = %v, want 2", i, v)
+		}
 		for _, n := range names {
 			if up, ok := value(m, "salesforce_up", "org="+n); ok {
 				served[n] = append(served[n], i)

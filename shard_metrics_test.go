@@ -21,6 +21,9 @@ salesforce_exporter_shard_info{shard="2",shards="3"} 1
 # HELP salesforce_exporter_shard_orgs Orgs of the config file that this replica's shard serves.
 # TYPE salesforce_exporter_shard_orgs gauge
 salesforce_exporter_shard_orgs 7
+# HELP salesforce_exporter_shards How many shards (--orgs.shards) this replica was told the fleet has; every shard 0 to this minus 1 needs a replica of its own.
+# TYPE salesforce_exporter_shards gauge
+salesforce_exporter_shards 3
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
 		t.Error(err)

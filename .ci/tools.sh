@@ -33,9 +33,10 @@ for g in "$@"; do
     test) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 ;;
     mixin) want_prometheus=1 want_jsonnet=1 ;;
     lint) want_golangci=1 ;;
-    release) want_goreleaser=1 ;;
+    release) want_goreleaser=1 want_helm=1 ;;
+    helm) want_helm=1 ;;
     all) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 want_golangci=1 want_goreleaser=1 ;;
-    *) echo "tools.sh: unknown group \"$g\": want test, mixin, lint, release or all" >&2; exit 2 ;;
+    *) echo "tools.sh: unknown group \"$g\": want test, mixin, lint, release, helm or all" >&2; exit 2 ;;
   esac
 done
 
@@ -110,11 +111,30 @@ if [ $want_chromium = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# helm as its release build makes it: a plain 'go install' leaves the
+# Kubernetes version helm assumes without a cluster (helm template, helm
+# lint) at its source default, v1.20, which the chart's kubeVersion refuses.
+# Helm's Makefile sets it by -X from the k8s.io/client-go version of its
+# go.mod (v0.N.x is Kubernetes 1.N); so do we. ldflags.txt records the flags
+# of the binary, so a helm built without them is rebuilt.
 d="$TOOLS_DIR/helm-$HELM_VERSION"
-if [ $want_helm = 1 ] && ! have "$d/helm"; then
-  building "helm $HELM_VERSION" 5
-  install_go "$d" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  built
+if [ $want_helm = 1 ]; then
+  helm_gomod=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  helm_kube_minor=$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v0\.\([0-9][0-9]*\)\..*/\1/p' "$helm_gomod")
+  if [ -z "$helm_kube_minor" ]; then
+    echo "tools: no k8s.io/client-go version in $helm_gomod" >&2
+    exit 1
+  fi
+  helm_ldflags="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    helm_ldflags="$helm_ldflags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_kube_minor"
+  done
+  if ! have "$d/helm" || [ "$(cat "$d/ldflags.txt" 2>/dev/null)" != "$helm_ldflags" ]; then
+    building "helm $HELM_VERSION" 5
+    install_go "$d" -ldflags "$helm_ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+    echo "$helm_ldflags" > "$d/ldflags.txt"
+    built
+  fi
 fi
 
 d="$TOOLS_DIR/goreleaser-$GORELEASER_VERSION"

@@ -20,6 +20,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -53,19 +54,40 @@ type objects struct {
 	serviceMonitors []monitoringv1.ServiceMonitor
 	rules           []monitoringv1.PrometheusRule
 	netpols         []networkingv1.NetworkPolicy
+	serviceAccounts []corev1.ServiceAccount
+	pdbs            []policyv1.PodDisruptionBudget
+}
+
+// configMap returns the rendered ConfigMap named name.
+func (o objects) configMap(t *testing.T, name string) corev1.ConfigMap {
+	t.Helper()
+	for _, c := range o.configMaps {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no ConfigMap %q rendered", name)
+	return corev1.ConfigMap{}
 }
 
 var sourceRE = regexp.MustCompile(`(?m)^# Source: (\S+)$`)
 
-// render runs helm template and decodes every document strictly into its type.
+// render runs helm template with the value files and decodes every document
+// strictly into its type. No --kube-version: the chart renders with the
+// Kubernetes version the helm of make tools assumes (a current one,
+// stamped by .ci/tools.sh as helm's own release build does).
 func render(t *testing.T, valueFiles ...string) objects {
 	t.Helper()
-	// A go-installed helm defaults to Kubernetes v1.20; name a supported one.
-	args := []string{"template", "sfoe", chart, "--namespace", "monitoring", "--kube-version", "1.31.0"}
+	args := []string{"template", "sfoe", chart, "--namespace", "monitoring"}
 	for _, f := range valueFiles {
 		args = append(args, "--values", f)
 	}
-	out := helm(t, args...)
+	return decode(t, helm(t, args...))
+}
+
+// decode splits helm template output and decodes each document strictly.
+func decode(t *testing.T, out []byte) objects {
+	t.Helper()
 	var o objects
 	for doc := range strings.SplitSeq(string(out), "\n---\n") {
 		doc = strings.TrimPrefix(doc, "---\n")
@@ -117,6 +139,14 @@ func render(t *testing.T, valueFiles ...string) objects {
 			var v networkingv1.NetworkPolicy
 			strict(&v)
 			o.netpols = append(o.netpols, v)
+		case "v1 ServiceAccount":
+			var v corev1.ServiceAccount
+			strict(&v)
+			o.serviceAccounts = append(o.serviceAccounts, v)
+		case "policy/v1 PodDisruptionBudget":
+			var v policyv1.PodDisruptionBudget
+			strict(&v)
+			o.pdbs = append(o.pdbs, v)
 		default:
 			t.Errorf("%s: unexpected object %s %s: add it to this test", src, meta.APIVersion, meta.Kind)
 		}
@@ -137,6 +167,12 @@ func TestChartDefaults(t *testing.T) {
 	}
 	if len(o.netpols) != 0 {
 		t.Error("a NetworkPolicy by default: it is optional")
+	}
+	if len(o.serviceAccounts) != 1 || o.serviceAccounts[0].AutomountServiceAccountToken == nil || *o.serviceAccounts[0].AutomountServiceAccountToken {
+		t.Errorf("service accounts %+v: want one, with no token mounted", o.serviceAccounts)
+	}
+	if len(o.pdbs) != 0 {
+		t.Error("a PodDisruptionBudget by default: it is optional")
 	}
 	sts := o.statefulSets[0]
 	checkPod(t, o, sts)
@@ -176,8 +212,25 @@ func TestChartThreeShards(t *testing.T) {
 	if !slices.Contains(c.Args, "--web.config.file=/etc/salesforce_oauth_exporter/web/web-config.yml") {
 		t.Errorf("webConfig set but no --web.config.file: %v", c.Args)
 	}
-	if h := c.ReadinessProbe.HTTPGet.HTTPHeaders; len(h) != 1 || h[0].Name != "Authorization" {
-		t.Errorf("readiness probe headers %v: basic auth needs the Authorization header", h)
+	// Basic auth: the probes run the exporter's probe command with the
+	// credentials from a Secret, and no credential is in the pod spec.
+	for name, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		if p.Exec == nil || p.HTTPGet != nil || len(p.Exec.Command) < 3 || p.Exec.Command[0] != "/bin/salesforce_oauth_exporter" || p.Exec.Command[1] != "probe" {
+			t.Errorf("%s probe %+v: want the exporter's probe command", name, p.ProbeHandler)
+		}
+	}
+	fromSecret := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+			fromSecret[e.Name] = e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key
+		}
+	}
+	if fromSecret["SALESFORCE_EXPORTER_PROBE_USERNAME"] != "salesforce-probe-auth/username" || fromSecret["SALESFORCE_EXPORTER_PROBE_PASSWORD"] != "salesforce-probe-auth/password" {
+		t.Errorf("env from Secrets %v: want the probe user and password from salesforce-probe-auth", fromSecret)
+	}
+	spec, _ := json.Marshal(sts)
+	if bytes.Contains(bytes.ToLower(spec), []byte("authorization")) || bytes.Contains(spec, []byte("Basic ")) {
+		t.Errorf("the StatefulSet holds an Authorization header: a credential in plain text\n%s", spec)
 	}
 	np := o.netpols[0]
 	if len(np.Spec.Ingress) != 1 || len(np.Spec.Ingress[0].From) != 1 || np.Spec.Ingress[0].From[0].NamespaceSelector == nil {
@@ -219,6 +272,11 @@ func checkPod(t *testing.T, o objects, sts appsv1.StatefulSet) {
 	if psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.RunAsUser == nil || *psc.RunAsUser == 0 {
 		t.Error("the pod may run as root")
 	}
+	// The secret files are 0440 and the exporter owns none of them: it reads
+	// them through the group, which must be the pod's fsGroup and its own.
+	if psc.FSGroup == nil || psc.RunAsGroup == nil || *psc.FSGroup != *psc.RunAsGroup {
+		t.Errorf("fsGroup %v, runAsGroup %v: the secret files are readable only through the fsGroup, which must be the exporter's group", psc.FSGroup, psc.RunAsGroup)
+	}
 	if psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 		t.Error("no RuntimeDefault seccomp profile")
 	}
@@ -237,11 +295,11 @@ func checkPod(t *testing.T, o objects, sts appsv1.StatefulSet) {
 	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
 		t.Error("a service account token is mounted: the exporter never calls the Kubernetes API")
 	}
-	if c.LivenessProbe == nil || c.LivenessProbe.HTTPGet == nil || c.LivenessProbe.HTTPGet.Path != "/-/healthy" {
-		t.Errorf("liveness probe %+v: want /-/healthy", c.LivenessProbe)
+	if got := probePath(c.LivenessProbe); got != "/-/healthy" {
+		t.Errorf("liveness probe %+v on %q: want /-/healthy", c.LivenessProbe, got)
 	}
-	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || c.ReadinessProbe.HTTPGet.Path != "/-/ready" {
-		t.Errorf("readiness probe %+v: want /-/ready", c.ReadinessProbe)
+	if got := probePath(c.ReadinessProbe); got != "/-/ready" {
+		t.Errorf("readiness probe %+v on %q: want /-/ready", c.ReadinessProbe, got)
 	}
 	if c.Resources.Requests.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() {
 		t.Error("no CPU or memory request")
@@ -271,8 +329,8 @@ func checkPod(t *testing.T, o objects, sts appsv1.StatefulSet) {
 	for _, v := range pod.Volumes {
 		if v.Name == "secrets" && v.Secret != nil {
 			secretName = v.Secret.SecretName
-			if v.Secret.DefaultMode == nil || *v.Secret.DefaultMode&0o077 != 0 {
-				t.Errorf("secret files readable by others: mode %o", *v.Secret.DefaultMode)
+			if m := v.Secret.DefaultMode; m == nil || *m&0o007 != 0 || *m&0o040 == 0 {
+				t.Errorf("secret files mode %o: want group-readable (the fsGroup) and nothing for others", *m)
 			}
 		}
 		if v.Name == "data" {
@@ -289,8 +347,15 @@ func checkPod(t *testing.T, o objects, sts appsv1.StatefulSet) {
 		t.Fatalf("the Secret %q the pod mounts is not rendered", secretName)
 	}
 	// Every *_file of the config lies in the Secret's mount and is one of its keys.
-	if len(o.configMaps) != 1 {
-		t.Fatalf("%d ConfigMaps", len(o.configMaps))
+	configName := ""
+	for _, v := range pod.Volumes {
+		if v.Name == "config" && v.ConfigMap != nil {
+			configName = v.ConfigMap.Name
+		}
+	}
+	// The pod runs as the chart's service account when it creates one.
+	if len(o.serviceAccounts) > 0 && pod.ServiceAccountName != o.serviceAccounts[0].Name {
+		t.Errorf("serviceAccountName %q, but the chart created %q", pod.ServiceAccountName, o.serviceAccounts[0].Name)
 	}
 	cfgPath := ""
 	for _, a := range c.Args {
@@ -301,7 +366,7 @@ func checkPod(t *testing.T, o objects, sts appsv1.StatefulSet) {
 	if filepath.Dir(cfgPath) != mounts["config"].MountPath {
 		t.Errorf("--config.file=%s is not in the ConfigMap's mount %s", cfgPath, mounts["config"].MountPath)
 	}
-	cfg, ok := o.configMaps[0].Data[filepath.Base(cfgPath)]
+	cfg, ok := o.configMap(t, configName).Data[filepath.Base(cfgPath)]
 	if !ok {
 		t.Fatalf("the ConfigMap has no %s", filepath.Base(cfgPath))
 	}
@@ -321,6 +386,28 @@ func checkPod(t *testing.T, o objects, sts appsv1.StatefulSet) {
 			t.Errorf("config names %s but the Secret has no key %s", f, filepath.Base(f))
 		}
 	}
+}
+
+// probePath returns the path a probe checks: its httpGet's, or the --url of
+// the exporter's probe command on the container's port.
+func probePath(p *corev1.Probe) string {
+	switch {
+	case p == nil:
+		return ""
+	case p.HTTPGet != nil:
+		return p.HTTPGet.Path
+	case p.Exec != nil:
+		for _, a := range p.Exec.Command {
+			if v, ok := strings.CutPrefix(a, "--url="); ok {
+				for _, prefix := range []string{"http://127.0.0.1:10157", "https://127.0.0.1:10157"} {
+					if path, ok := strings.CutPrefix(v, prefix); ok {
+						return path
+					}
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // fileKeys returns the values of every *_file key in a YAML tree.
@@ -408,10 +495,21 @@ func TestChartRefusesBadValues(t *testing.T) {
 		says string
 	}{
 		{"replicas=0", "replicas must be at least 1"},
+		{"fullnameOverride=Bad_Name", `fullnameOverride is "Bad_Name": names of Kubernetes objects take`},
+		{"nameOverride=x kind: Secret", `nameOverride is "x kind: Secret"`},
+		{"probes.scheme=TCP", `probes.scheme is "TCP": want HTTP or HTTPS`},
+		{"probes.basicAuth.existingSecret=s,probes.httpHeaders[0].name=Authorization,probes.httpHeaders[0].value=x", "probes.httpHeaders sets Authorization and probes.basicAuth is set"},
 		{"config.orgs[0].auth.client_secret_file=secret", "the secret files are mounted at /etc/salesforce_oauth_exporter/secrets/"},
 		{"secrets.files.other=x", "names prod-client-secret, which secrets.files lacks"},
+		// An inline secret would sit in the ConfigMap before the exporter refused it.
+		{"config.orgs[0].auth.client_secret=s3cr3t", "config.orgs[0].auth.client_secret: a secret in the config would be stored in a ConfigMap"},
+		{"config.orgs[0].auth.private_key=k3y", "config.orgs[0].auth.private_key: a secret in the config"},
+		// An IOC list the pod could not read would crash-loop the exporter.
+		{"config.detection.ioc_lists[0].name=c,config.detection.ioc_lists[0].file=ioc.txt", "the IOC lists are mounted at /etc/salesforce_oauth_exporter/ioc/"},
+		{"config.detection.ioc_lists[0].name=c,config.detection.ioc_lists[0].file=/etc/salesforce_oauth_exporter/ioc/c.txt", "iocLists.files and iocLists.existingConfigMap are empty"},
+		{"config.detection.ioc_lists[0].name=c,config.detection.ioc_lists[0].file=/etc/salesforce_oauth_exporter/ioc/c.txt,iocLists.files.other=x", "names c.txt, which iocLists.files lacks"},
 	} {
-		out, err := exec.Command("helm", "template", "sfoe", chart, "--kube-version", "1.31.0", "--set", c.set).CombinedOutput()
+		out, err := exec.Command("helm", "template", "sfoe", chart, "--set", c.set).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), c.says) {
 			t.Errorf("--set %s: err %v, output %q; want a failure saying %q", c.set, err, out, c.says)
 		}

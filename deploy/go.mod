@@ -3,6 +3,7 @@ module github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/deploy
 go 1.26.7
 
 require (
+	github.com/moby/patternmatcher v0.6.1
 	github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring v0.95.2
 	k8s.io/api v0.37.2
 	sigs.k8s.io/yaml v1.6.0

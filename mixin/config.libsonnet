@@ -45,6 +45,13 @@
     coverageLookback: '1d',
     coverageLostFor: '15m',
     securitySources: 'oauth_tokens|api_usage',
+    // Sharding: a shard of 0..--orgs.shards-1 with no replica this long pages
+    // (its orgs are watched by nobody); longer than one pod's restart.
+    shardMissingFor: '15m',
+    // Replicas given different --orgs.shards this long; longer than a
+    // rolling change of the shard count takes (one pod after another, each
+    // ready after its first refresh).
+    shardsDisagreeFor: '30m',
 
     // Security alerts keep firing this long after their condition ends, so a
     // short exporter restart (the data series vanish until the first refresh)
