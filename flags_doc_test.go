@@ -63,8 +63,15 @@ func TestHelpShowsServeFlags(t *testing.T) {
 // its serve synopsis name exactly the flags --help lists.
 func TestREADMEFlagsTableMatchesHelp(t *testing.T) {
 	sec := readmeSection(t, "Flags")
+	// The first table of the section is serve's; later ones (probe's) are
+	// other commands'.
 	var table []string
+	inTable := false
 	for l := range strings.Lines(sec) {
+		if !strings.HasPrefix(l, "|") && inTable {
+			break
+		}
+		inTable = inTable || strings.HasPrefix(l, "|")
 		if !strings.HasPrefix(l, "| `--") {
 			continue
 		}

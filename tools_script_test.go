@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,17 @@ func fakeTools(t *testing.T) string {
 			}
 		}
 	}
+	// The helm there is taken for stamped: ldflags.txt holds the flags the
+	// script builds it with.
+	cmd := exec.Command("bash", ".ci/tools.sh", "helm-ldflags")
+	cmd.Env = append(os.Environ(), "TOOLS_DIR="+dir)
+	flags, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tools.sh helm-ldflags: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "helm-"+version("HELM"), "ldflags.txt"), flags, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	return dir
 }
 
@@ -56,7 +68,12 @@ func TestToolsScriptGroups(t *testing.T) {
 	run := func(args ...string) ([]string, error) {
 		cmd := exec.Command("bash", append([]string{".ci/tools.sh"}, args...)...)
 		cmd.Env = append(os.Environ(), "TOOLS_DIR="+dir)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
 		out, err := cmd.Output()
+		if err != nil {
+			err = fmt.Errorf("%w: %s", err, stderr.String())
+		}
 		var names []string
 		for l := range strings.Lines(string(out)) {
 			names = append(names, strings.SplitN(filepath.Base(strings.TrimSpace(l)), "-v", 2)[0])
@@ -65,7 +82,7 @@ func TestToolsScriptGroups(t *testing.T) {
 	}
 	cases := map[string][]string{
 		"lint":    {"golangci-lint"},
-		"release": {"goreleaser"},
+		"release": {"helm", "goreleaser"},
 		"mixin":   {"prometheus", "jsonnet"},
 	}
 	// The test and all groups install Chromium when it is missing; check

@@ -25,6 +25,26 @@ GORELEASER_VERSION=v2.15.1    # the release build (.goreleaser.yaml)
 TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/salesforce_oauth_exporter/tools}
 mkdir -p "$TOOLS_DIR"
 
+helm_ldflags() {
+  helm_gomod=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  helm_kube_minor=$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v0\.\([0-9][0-9]*\)\..*/\1/p' "$helm_gomod")
+  if [ -z "$helm_kube_minor" ]; then
+    echo "tools: no k8s.io/client-go version in $helm_gomod" >&2
+    exit 1
+  fi
+  helm_ldflags="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    helm_ldflags="$helm_ldflags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_kube_minor"
+  done
+  echo "$helm_ldflags"
+}
+
+# "tools.sh helm-ldflags" prints the flags a stamped helm is built with.
+if [ "${1:-}" = helm-ldflags ]; then
+  helm_ldflags
+  exit
+fi
+
 # The groups wanted, and the tools they need.
 want_prometheus=0 want_alertmanager=0 want_jsonnet=0 want_helm=0 want_chromium=0 want_golangci=0 want_goreleaser=0
 [ $# -gt 0 ] || set -- all
@@ -119,16 +139,7 @@ fi
 # of the binary, so a helm built without them is rebuilt.
 d="$TOOLS_DIR/helm-$HELM_VERSION"
 if [ $want_helm = 1 ]; then
-  helm_gomod=$(cd "$TOOLS_DIR" && GOFLAGS=-mod=mod go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-  helm_kube_minor=$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v0\.\([0-9][0-9]*\)\..*/\1/p' "$helm_gomod")
-  if [ -z "$helm_kube_minor" ]; then
-    echo "tools: no k8s.io/client-go version in $helm_gomod" >&2
-    exit 1
-  fi
-  helm_ldflags="-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
-  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
-    helm_ldflags="$helm_ldflags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$helm_kube_minor"
-  done
+  helm_ldflags=$(helm_ldflags)
   if ! have "$d/helm" || [ "$(cat "$d/ldflags.txt" 2>/dev/null)" != "$helm_ldflags" ]; then
     building "helm $HELM_VERSION" 5
     install_go "$d" -ldflags "$helm_ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
