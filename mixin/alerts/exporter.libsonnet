@@ -23,6 +23,26 @@ function(c) h.group(c, 'salesforce-exporter', [
     },
   },
   {
+    alert: 'SalesforceExporterDownForOrg',
+    // Not a page (severity none): the source of the Alertmanager inhibition
+    // that holds back the health and coverage alerts of the orgs a down
+    // target served (alertmanager/inhibit_rules.yaml). One series per down
+    // target and org it reported within coverageLookback, unless another
+    // target still reports that org (a replica, or the org moved to another
+    // shard): the orgs of the other targets keep every alert.
+    expr: |||
+      max_over_time(salesforce_up{%(salesforceExporterSelector)s}[%(coverageLookback)s]) >= 0
+        and on(%(haDropLabels)s, job) (up{%(salesforceExporterSelector)s} == 0)
+        unless on(%(orgMatchLabels)s) salesforce_up{%(salesforceExporterSelector)s}
+    ||| % c,
+    'for': c.exporterDownFor,
+    labels: { severity: 'none' },
+    annotations: {
+      summary: 'An org is not watched because the exporter target that served it is down (inhibition only).',
+      description: 'Org {{ $labels.org }} was served by {{ $labels.instance }} (job {{ $labels.job }}), which is down; no other target reports it. SalesforceExporterDown pages for it; this alert only holds back the org\'s health and coverage alerts in Alertmanager.',
+    },
+  },
+  {
     alert: 'SalesforceSourceFailing',
     // A required source, or an optional one that worked before and broke.
     // An optional source that never worked (a permission the integration
