@@ -149,12 +149,20 @@ function(c) h.group(c, 'salesforce-exporter', [
   {
     alert: 'SalesforceExporterStorageWriteFailing',
     // Per exporter process and file: each replica writes its own folder.
-    // A write is retried at every publish while it fails, so the counter
-    // keeps rising; one that failed and then succeeded (a passing fault)
-    // has a success newer than the window and stays quiet.
+    // A failed write is retried at every publish, so a last failure newer
+    // than the last success is a write still failing, whatever the write
+    // cadence (every minute or every 15): it fires once that has held for
+    // 15 minutes. A write that failed and then succeeded (a passing fault)
+    // has a newer success and is quiet at once; after a restart both times
+    // start again (the failure time at 0, the success absent until the
+    // first write).
     expr: |||
-      increase(salesforce_exporter_storage_write_failures_total{%(salesforceExporterSelector)s}[15m]) > 0
-        unless (time() - salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s} < 900)
+      salesforce_exporter_storage_last_write_failure_timestamp_seconds{%(salesforceExporterSelector)s}
+        > salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s}
+      or (
+        salesforce_exporter_storage_last_write_failure_timestamp_seconds{%(salesforceExporterSelector)s} > 0
+          unless salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s}
+      )
     ||| % c,
     'for': '15m',
     labels: { severity: 'warning' },
