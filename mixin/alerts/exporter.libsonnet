@@ -39,7 +39,7 @@ function(c) h.group(c, 'salesforce-exporter', [
     labels: { severity: 'none' },
     annotations: {
       summary: 'An org is not watched because the exporter target that served it is down (inhibition only).',
-      description: 'Org {{ $labels.org }} was served by {{ $labels.instance }} (job {{ $labels.job }}), which is down; no other target reports it. SalesforceExporterDown pages for it; this alert only holds back the org\'s health and coverage alerts in Alertmanager.',
+      description: "Org {{ $labels.org }} was served by {{ $labels.instance }} (job {{ $labels.job }}), which is down; no other target reports it. SalesforceExporterDown pages for it; this alert only holds back the org's health and coverage alerts in Alertmanager.",
     },
   },
   {
