@@ -22,14 +22,16 @@
   // read of each source since the start (salesforce_refresh_duration_seconds
   // is published once one has ended), an alert that was firing stays
   // firing. It ends once every source has been read (then the condition
-  // alone decides), or once the org has not been reported for
-  // securityRestartHold (the exporter gone for good: SalesforceExporterDown
-  // and SalesforceOrgNotReported page). The held alert's value is 1. Only
+  // alone decides), once one of them is disabled (no read will end; that
+  // pages as SalesforceSecuritySourceDisabled), or once the org has not been
+  // reported for securityRestartHold (the exporter gone for good:
+  // SalesforceExporterDown and SalesforceOrgNotReported page). The held alert's value is 1. Only
   // an alert firing in the last 10 minutes is held: one that resolved before
   // the restart stays resolved.
   hold(c, sources):: function(rule)
     local extra = std.join('', [', %s="%s"' % [k, rule.labels[k]] for k in std.objectFields(rule.labels) if k != 'severity']);
     local done = std.join('\n    and on(%s) ' % c.orgMatchLabels, [$.m(c, 'salesforce_refresh_duration_seconds', 'source="%s"' % s) for s in sources]);
+    local disabled = std.join('\n    or ', ['%s == 0' % $.m(c, 'salesforce_source_enabled', 'source="%s"' % s) for s in sources]);
     rule {
       expr: |||
         %(expr)s
@@ -40,6 +42,9 @@
           )
           unless on(%(org)s) (
             %(done)s
+          )
+          unless on(%(org)s) (
+            %(disabled)s
           )
           and on(%(org)s) max without(%(ha)s) (max_over_time(salesforce_up{%(sel)s}[%(hold)s]))
         )
@@ -52,6 +57,7 @@
         hold: c.securityRestartHold,
         org: c.orgMatchLabels,
         done: done,
+        disabled: disabled,
         ha: c.haDropLabels,
       },
     },
