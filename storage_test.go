@@ -32,7 +32,9 @@ func TestStorageWriteFailuresServed(t *testing.T) {
 		st, _ := value(m, "salesforce_exporter_storage_write_failures_total", "org=prod", "file=state")
 		tok, _ := value(m, "salesforce_exporter_storage_write_failures_total", "org=prod", "file=tokens")
 		_, written := value(m, "salesforce_exporter_storage_last_write_success_timestamp_seconds", "org=prod", "file=state")
-		return up == 1 && st > 0 && tok > 0 && !written
+		stFailed, _ := value(m, "salesforce_exporter_storage_last_write_failure_timestamp_seconds", "org=prod", "file=state")
+		tokFailed, _ := value(m, "salesforce_exporter_storage_last_write_failure_timestamp_seconds", "org=prod", "file=tokens")
+		return up == 1 && st > 0 && tok > 0 && !written && stFailed > 0 && tokFailed > 0
 	})
 	if !strings.Contains(e.log(), "Could not save state") {
 		t.Errorf("the failed write is not logged:\n%s", e.log())
@@ -41,10 +43,16 @@ func TestStorageWriteFailuresServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	org.AddToken(sftest.TokenSpec{User: org.AddUser("later@example.com", true), App: 0, LastUsed: org.Now()})
-	e.waitFor(t, "both files written", func(m map[string]*metricFamily) bool {
-		_, st := value(m, "salesforce_exporter_storage_last_write_success_timestamp_seconds", "org=prod", "file=state")
-		_, tok := value(m, "salesforce_exporter_storage_last_write_success_timestamp_seconds", "org=prod", "file=tokens")
-		return st && tok
+	// The alert SalesforceExporterStorageWriteFailing compares the two
+	// times: once a write succeeds, its time is newer than the last failure.
+	e.waitFor(t, "both files written after their last failure", func(m map[string]*metricFamily) bool {
+		ok := true
+		for _, file := range []string{"file=state", "file=tokens"} {
+			written, st := value(m, "salesforce_exporter_storage_last_write_success_timestamp_seconds", "org=prod", file)
+			failed, ft := value(m, "salesforce_exporter_storage_last_write_failure_timestamp_seconds", "org=prod", file)
+			ok = ok && st && ft && failed > 0 && written >= failed
+		}
+		return ok
 	})
 	for _, f := range []string{"prod.state.json", "prod.tokens"} {
 		if _, err := os.Stat(filepath.Join(storage, f)); err != nil {

@@ -88,6 +88,8 @@ var (
 		"Failed writes of the org's file in --storage.path (file=\"state\": first-seen times, API usage history and detection baseline; file=\"tokens\": the row-mode token store) since the org's refresher started: a full disk, a read-only volume or a permission. The exporter serves from memory meanwhile; a restart loses what was not written.", []string{"org", "file"}, nil)
 	descStorageLastWrite = prometheus.NewDesc("salesforce_exporter_storage_last_write_success_timestamp_seconds",
 		"When the org's file in --storage.path was last written (Unix seconds); absent before the first write. Files are written when their data changes, so an old time alone means nothing changed.", []string{"org", "file"}, nil)
+	descStorageLastFailure = prometheus.NewDesc("salesforce_exporter_storage_last_write_failure_timestamp_seconds",
+		"When a write of the org's file in --storage.path last failed (Unix seconds); 0 before the first failure. A failed write is retried at every publish, so a failure newer than the last success is a write still failing, whatever the write cadence.", []string{"org", "file"}, nil)
 	descTokenMode = prometheus.NewDesc("salesforce_exporter_oauth_token_mode",
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
@@ -147,7 +149,7 @@ func (c *Collector) SelfMetrics() prometheus.Collector { return c.dropped }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descFirstSeen, descStale, descInactiveTok,
 		descSessions, descAPIRequests, descAPIErrors, descLogins, descInactiveUsers, descAPILimit, descAPIRemaining, descUsageEnd, descUsageStart,
-		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded, descStorageWriteFailures, descStorageLastWrite,
+		descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descVisibility, descTokenMode, descImplausible, descAppsFolded, descStorageWriteFailures, descStorageLastWrite, descStorageLastFailure,
 		descSourceVisibility, descSourceVisibilityState, descUsageRowsSkipped, descUsageRowsFolded, descECAsDegraded} {
 		ch <- d
 	}
@@ -223,6 +225,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			if !w.LastSuccess.IsZero() {
 				gauge(descStorageLastWrite, float64(w.LastSuccess.UnixMilli())/1000, org, file)
 			}
+			failed := 0.0
+			if !w.LastFailure.IsZero() {
+				failed = float64(w.LastFailure.UnixMilli()) / 1000
+			}
+			gauge(descStorageLastFailure, failed, org, file)
 		}
 		if s.TokenMode != "" {
 			gauge(descTokenMode, 1, org, s.TokenMode)

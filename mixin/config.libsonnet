@@ -58,6 +58,11 @@
     // does not send "resolved" for a problem nobody fixed. Longer than a
     // restart plus the slowest token refresh.
     securityKeepFiringFor: '30m',
+    // The critical ones also stay firing while the org's first read of their
+    // sources after a restart has not ended, however long it takes (a full
+    // OauthToken read of a big org, a day of log files), for at most this
+    // long without the org being reported at all.
+    securityRestartHold: '2h',
 
     // Unknown app: an app with tokens that is not on the inventory.
     unknownAppFor: '0m',

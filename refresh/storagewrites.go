@@ -15,6 +15,7 @@ const (
 type StorageWrite struct {
 	Failures    int64     // failed writes
 	LastSuccess time.Time // zero before the first write that succeeded
+	LastFailure time.Time // zero before the first write that failed
 	LastError   string    // why the latest write failed; "" once one succeeds
 }
 
@@ -38,7 +39,7 @@ func (w storageWrites) record(file string, err error, now time.Time) {
 	}
 	if err != nil {
 		s.Failures++
-		s.LastError = err.Error()
+		s.LastError, s.LastFailure = err.Error(), now
 		return
 	}
 	s.LastSuccess, s.LastError = now, ""

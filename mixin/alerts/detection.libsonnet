@@ -4,6 +4,8 @@
 // scraped through two targets neither breaks the joins (many-to-many) nor
 // doubles a sum. mixin.libsonnet
 // imports it next to alerts.libsonnet (its settings are a mixin of their own).
+local h = import '../lib/helpers.libsonnet';
+
 local withRunbook(c) = function(rule) rule {
   annotations+: { runbook_url: c.runbookURLPattern % std.asciiLower(rule.alert) },
 };
@@ -80,7 +82,7 @@ local withRunbook(c) = function(rule) rule {
               description: 'Org {{ $labels.org }}: {{ $value }} of app "{{ $labels.app }}"\'s API requests in the last 24h of log data came from networks first seen in that window, far more than its usual share. Its token may be used by someone else.',
             },
           },
-          {
+          h.hold(c, ['api_usage'])({
             alert: 'SalesforceAppNewNetworksReadSensitiveObjects',
             expr: |||
               sum by (%(appMatchLabels)s) (max without(%(haDropLabels)s) (salesforce_connected_app_api_object_requests_from_new_networks{%(salesforceExporterSelector)s})) > 0
@@ -93,7 +95,7 @@ local withRunbook(c) = function(rule) rule {
               summary: 'An app is reading sensitive objects from networks it never used.',
               description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} requests to sensitive objects (User, Account, Contact...) from networks first seen in the last 24h of log data: the pattern of a stolen integration token. Revoke its tokens now.',
             },
-          },
+          }),
           {
             alert: 'SalesforceKnownAppNewSensitiveObject',
             expr: |||
@@ -108,7 +110,7 @@ local withRunbook(c) = function(rule) rule {
               description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} requests to {{ $labels.object }}, an object it had not touched since the exporter has watched it.',
             },
           },
-          {
+          h.hold(c, ['api_usage'])({
             alert: 'SalesforceAppRequestsFromIOCAddress',
             expr: 'max without(%(haDropLabels)s) (salesforce_connected_app_api_requests_matching_ioc{%(salesforceExporterSelector)s}) > 0' % c,
             'for': c.iocFor,
@@ -118,8 +120,8 @@ local withRunbook(c) = function(rule) rule {
               summary: 'API requests came from an address on an IOC list.',
               description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in the last 24h of log data from addresses on IOC list {{ $labels.list }}.',
             },
-          },
-          {
+          }),
+          h.hold(c, ['logins'])({
             alert: 'SalesforceAppLoginFromIOCAddress',
             expr: 'max without(%(haDropLabels)s) (salesforce_connected_app_oauth_logins_matching_ioc{%(salesforceExporterSelector)s}) > 0' % c,
             'for': c.iocFor,
@@ -129,7 +131,7 @@ local withRunbook(c) = function(rule) rule {
               summary: 'An OAuth login came from an address on an IOC list.',
               description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from addresses on IOC list {{ $labels.list }}.',
             },
-          },
+          }),
         ]),
       },
     ],

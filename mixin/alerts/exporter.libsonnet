@@ -23,6 +23,26 @@ function(c) h.group(c, 'salesforce-exporter', [
     },
   },
   {
+    alert: 'SalesforceExporterDownForOrg',
+    // Not a page (severity none): the source of the Alertmanager inhibition
+    // that holds back the health and coverage alerts of the orgs a down
+    // target served (alertmanager/inhibit_rules.yaml). One series per down
+    // target and org it reported within coverageLookback, unless another
+    // target still reports that org (a replica, or the org moved to another
+    // shard): the orgs of the other targets keep every alert.
+    expr: |||
+      max_over_time(salesforce_up{%(salesforceExporterSelector)s}[%(coverageLookback)s]) >= 0
+        and on(%(haDropLabels)s, job) (up{%(salesforceExporterSelector)s} == 0)
+        unless on(%(orgMatchLabels)s) salesforce_up{%(salesforceExporterSelector)s}
+    ||| % c,
+    'for': c.exporterDownFor,
+    labels: { severity: 'none' },
+    annotations: {
+      summary: 'An org is not watched because the exporter target that served it is down (inhibition only).',
+      description: "Org {{ $labels.org }} was served by {{ $labels.instance }} (job {{ $labels.job }}), which is down; no other target reports it. SalesforceExporterDown pages for it; this alert only holds back the org's health and coverage alerts in Alertmanager.",
+    },
+  },
+  {
     alert: 'SalesforceSourceFailing',
     // A required source, or an optional one that worked before and broke.
     // An optional source that never worked (a permission the integration
@@ -143,12 +163,20 @@ function(c) h.group(c, 'salesforce-exporter', [
   {
     alert: 'SalesforceExporterStorageWriteFailing',
     // Per exporter process and file: each replica writes its own folder.
-    // A write is retried at every publish while it fails, so the counter
-    // keeps rising; one that failed and then succeeded (a passing fault)
-    // has a success newer than the window and stays quiet.
+    // A failed write is retried at every publish, so a last failure newer
+    // than the last success is a write still failing, whatever the write
+    // cadence (every minute or every 15): it fires once that has held for
+    // 15 minutes. A write that failed and then succeeded (a passing fault)
+    // has a newer success and is quiet at once; after a restart both times
+    // start again (the failure time at 0, the success absent until the
+    // first write).
     expr: |||
-      increase(salesforce_exporter_storage_write_failures_total{%(salesforceExporterSelector)s}[15m]) > 0
-        unless (time() - salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s} < 900)
+      salesforce_exporter_storage_last_write_failure_timestamp_seconds{%(salesforceExporterSelector)s}
+        > salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s}
+      or (
+        salesforce_exporter_storage_last_write_failure_timestamp_seconds{%(salesforceExporterSelector)s} > 0
+          unless salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s}
+      )
     ||| % c,
     'for': '15m',
     labels: { severity: 'warning' },

@@ -56,7 +56,20 @@ function(c)
   local r7d = m('salesforce_connected_app_api_requests', 'window="7d"');
   local historyDays = m('org:salesforce_api_usage_history_days:clamped');
 
-  h.group(c, 'salesforce-oauth-security', [
+  // The critical alerts, and the sources whose first read after an
+  // exporter restart they wait for (lib/helpers.libsonnet, hold).
+  local holdSources = {
+    SalesforceNewUnknownAppWithUsers: ['oauth_tokens', 'apps'],
+    SalesforceAuthorizationSurge: ['oauth_tokens'],
+    SalesforceAPISurge: ['api_usage'],
+    SalesforceSameNameApps: ['apps'],
+  };
+  local held(rules) = [
+    if std.objectHas(holdSources, r.alert) then h.hold(c, holdSources[r.alert])(r) else r
+    for r in rules
+  ];
+
+  h.group(c, 'salesforce-oauth-security', held([
     {
       alert: 'SalesforceUnknownAppAuthorized',
       expr: |||
@@ -218,4 +231,4 @@ function(c)
         description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" is not installed but holds {{ $value }} tokens. Install and review it, or revoke its tokens.',
       },
     },
-  ])
+  ]))

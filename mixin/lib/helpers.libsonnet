@@ -15,4 +15,50 @@
 
   // mOffset is m, an offset back in time.
   mOffset(c, metric, offset, extra=''):: 'max without(%s) (%s{%s%s} offset %s)' % [c.haDropLabels, metric, c.salesforceExporterSelector, if extra == '' then '' else ', ' + extra, offset],
+
+  // hold keeps a critical security alert firing across an exporter restart
+  // whose first read of the alert's sources outlasts keep_firing_for (the
+  // data series vanish until it ends): while the org has not finished a
+  // read of each source since the start (salesforce_refresh_duration_seconds
+  // is published once one has ended), an alert that was firing stays
+  // firing. It ends once every source has been read (then the condition
+  // alone decides), once one of them is disabled (no read will end; that
+  // pages as SalesforceSecuritySourceDisabled), or once the org has not been
+  // reported for securityRestartHold (the exporter gone for good:
+  // SalesforceExporterDown and SalesforceOrgNotReported page). The held alert's value is 1. Only
+  // an alert firing in the last 10 minutes is held: one that resolved before
+  // the restart stays resolved.
+  hold(c, sources):: function(rule)
+    local extra = std.join('', [', %s="%s"' % [k, rule.labels[k]] for k in std.objectFields(rule.labels) if k != 'severity']);
+    local done = std.join('\n    and on(%s) ' % c.orgMatchLabels, [$.m(c, 'salesforce_refresh_duration_seconds', 'source="%s"' % s) for s in sources]);
+    local disabled = std.join('\n    or ', ['%s == 0' % $.m(c, 'salesforce_source_enabled', 'source="%s"' % s) for s in sources]);
+    rule {
+      expr: |||
+        %(expr)s
+        or
+        (
+          max without(alertname, alertstate, %(ruleLabels)s) (
+            last_over_time(ALERTS{%(sel)s, alertname="%(alert)s", alertstate="firing"%(extra)s}[10m])
+          )
+          unless on(%(org)s) (
+            %(done)s
+          )
+          unless on(%(org)s) (
+            %(disabled)s
+          )
+          and on(%(org)s) max without(%(ha)s) (max_over_time(salesforce_up{%(sel)s}[%(hold)s]))
+        )
+      ||| % {
+        expr: std.rstripChars(rule.expr, '\n'),
+        ruleLabels: std.join(', ', std.objectFields(rule.labels)),
+        sel: c.salesforceExporterSelector,
+        alert: rule.alert,
+        extra: extra,
+        hold: c.securityRestartHold,
+        org: c.orgMatchLabels,
+        done: done,
+        disabled: disabled,
+        ha: c.haDropLabels,
+      },
+    },
 }
