@@ -137,9 +137,7 @@ func ParseIOCList(name, file string, r io.Reader) (IOCList, error) {
 			warn("%s:%d: %q is not an IP address or CIDR prefix such as 203.0.113.0/24; skipped", file, line, truncate(s, 60))
 			continue
 		}
-		if p.Addr().Is4In6() {
-			p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
-		}
+		p = unmapPrefix(p)
 		if minBits := iocMinBits(p.Addr()); p.Bits() < minBits {
 			return l, fmt.Errorf("%s:%d: %s is shorter than /%d: it would match a large part of the Internet (every app would page); list the attacker's own networks", file, line, p, minBits)
 		}
@@ -351,6 +349,15 @@ type IOCSet struct {
 	lists []IOCList
 }
 
+// unmapPrefix reads an IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/n) as the
+// IPv4 prefix it maps.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if p.Addr().Is4In6() {
+		return netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+	}
+	return p
+}
+
 // NewIOCSet compiles lists into a matcher. Names must be unique.
 func NewIOCSet(lists []IOCList) (*IOCSet, error) {
 	if len(lists) > MaxIOCLists {
@@ -366,13 +373,10 @@ func NewIOCSet(lists []IOCList) (*IOCSet, error) {
 		}
 		s.names = append(s.names, l.Name)
 		if len(l.Prefixes) > 0 {
-			c := IOCList{Name: l.Name, File: l.File, Digest: l.Digest, entries: l.entries, Skipped: l.Skipped, Warnings: l.Warnings,
-				v4: slices.Clone(l.v4), v6: slices.Clone(l.v6), Prefixes: l.Prefixes}
+			c := l
+			c.v4, c.v6 = slices.Clone(l.v4), slices.Clone(l.v6)
 			for _, p := range l.Prefixes {
-				if p.Addr().Is4In6() {
-					p = netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
-				}
-				c.add(p.Masked())
+				c.add(unmapPrefix(p).Masked())
 			}
 			c.compact()
 			l = c

@@ -86,18 +86,20 @@ func (u *usageState) bound() int64 {
 		key string
 		a   *appCount
 	}
-	var all []entry
 	total := 0
 	over := false
 	for _, p := range u.Periods {
 		over = over || len(p.Apps) > maxUsageAppsPerFile
-		for k, a := range p.Apps {
-			all = append(all, entry{p, k, a})
-			total += entrySize(k, a)
-		}
+		total += p.size()
 	}
 	if total <= maxUsageBytes && !over {
 		return 0
+	}
+	var all []entry
+	for _, p := range u.Periods {
+		for k, a := range p.Apps {
+			all = append(all, entry{p, k, a})
+		}
 	}
 	slices.SortFunc(all, func(x, y entry) int {
 		return cmp.Or(cmp.Compare(x.a.Requests, y.a.Requests), cmp.Compare(x.key, y.key))
