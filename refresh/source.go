@@ -82,8 +82,7 @@ var errPermission = errors.New("missing permission")
 // permissionError wraps a 403, or an INVALID_TYPE for an object the user
 // can't see, with the permission the source needs.
 func permissionError(err error, perm string) error {
-	var apiErr *salesforce.APIError
-	if errors.As(err, &apiErr) && (errors.Is(apiErr, salesforce.ErrForbidden) || apiErr.Code() == "INVALID_TYPE" || apiErr.Code() == "INSUFFICIENT_ACCESS") {
+	if salesforce.IsObjectRefused(err) {
 		return fmt.Errorf("%w %s: %w", errPermission, perm, err)
 	}
 	return err

@@ -132,8 +132,7 @@ func (s *ecaSource) readSOQL(ctx context.Context, e *env) error {
 	if salesforce.IsSourceWide(err) {
 		return err
 	}
-	var apiErr *salesforce.APIError
-	if errors.As(err, &apiErr) && (apiErr.Code() == "INVALID_TYPE" || apiErr.Code() == "INSUFFICIENT_ACCESS" || errors.Is(apiErr, salesforce.ErrForbidden)) {
+	if salesforce.IsObjectRefused(err) {
 		if !s.soqlRefused {
 			e.logger.Info("The org does not answer SOQL on ExternalClientApplication; External Client Apps are listed from the App OAuth Usage resource only", "err", err)
 		}

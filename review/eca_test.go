@@ -120,6 +120,26 @@ func TestRevokeNotInstalledLeavesECATokens(t *testing.T) {
 	}
 }
 
+// TestRevokeNotInstalledFailsWhenECAsUnknown: a timeout or 5xx reading
+// ExternalClientApplication leaves the ECAs unknown; --not-installed then
+// refuses instead of taking their menu-less tokens for an uninstalled app's.
+func TestRevokeNotInstalledFailsWhenECAsUnknown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	now := f.org.Now()
+	p1 := f.org.AddUser("p1@example.com", true)
+	f.org.AddECA(sftest.ECASpec{Name: "Partner Sync", DeveloperName: "Partner_Sync", Users: []int{p1}, LastUsed: now.Add(-time.Hour)})
+	old := f.org.AddApp(sftest.App{Name: "Old Tool", Installed: false})
+	f.org.AddToken(sftest.TokenSpec{User: f.org.AddUser("o1@example.com", true), App: old, Created: now.Add(-day)})
+	f.srv.Inject(sftest.Fault{Path: "/query", Count: 1000, Status: 503, Body: `[{"message":"try later","errorCode":"SERVER_UNAVAILABLE"}]`, MatchQuery: "ExternalClientApplication"})
+	before := f.org.TokenCount()
+	var out bytes.Buffer
+	sum, err := Revoke(t.Context(), f.client(t), Selector{NotInstalled: true}, RevokeOptions{Org: "prod", Out: &out, Confirm: true, Expect: 2})
+	if err == nil || sum.Revoked != 0 || f.org.TokenCount() != before {
+		t.Fatalf("--not-installed with the ECAs unreadable: %+v err=%v, tokens %d -> %d; want a refusal and nothing revoked", sum, err, before, f.org.TokenCount())
+	}
+}
+
 // TestReviewECATokensOnceWithoutTheTokensSource: with the oauth_tokens
 // source off, the External Client App's figures are read per user, and
 // FetchDetail's own OauthToken read lists its tokens too. Each token is in

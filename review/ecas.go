@@ -29,6 +29,11 @@ func ecaIDsByName(ctx context.Context, c *salesforce.Client) (map[string]string,
 		}
 	}
 	rows, soqlErr := c.ExternalClientApplications(ctx)
+	if soqlErr != nil && !salesforce.IsObjectRefused(soqlErr) {
+		// A timeout or a 5xx is no answer: with the ECAs unknown, their
+		// menu-less tokens would pass for an uninstalled app's.
+		return nil, soqlErr
+	}
 	for _, r := range rows {
 		add(r.ID, r.MasterLabel, r.DeveloperName)
 	}

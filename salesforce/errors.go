@@ -246,3 +246,12 @@ func (e *AuthError) Unwrap() error { return e.Err }
 func (e *AuthError) Temporary() bool {
 	return e.Err != nil || e.StatusCode >= 500 || e.StatusCode == 429
 }
+
+// IsObjectRefused reports whether err is the org refusing an object to the
+// running user: a 403, INVALID_TYPE (the object is not there, or not
+// visible) or INSUFFICIENT_ACCESS. A timeout, a 5xx or a limit is not: it
+// says nothing about what the user may read.
+func IsObjectRefused(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && (errors.Is(apiErr, ErrForbidden) || apiErr.Code() == "INVALID_TYPE" || apiErr.Code() == "INSUFFICIENT_ACCESS")
+}

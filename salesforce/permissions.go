@@ -142,8 +142,7 @@ func (c *Client) Permissions(ctx context.Context) (UserPermissions, error) {
 			c.noRevokedField.Store(true)
 			continue
 		}
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && (apiErr.Code() == "INVALID_TYPE" || errors.Is(err, ErrForbidden) || apiErr.Code() == "INSUFFICIENT_ACCESS") {
+		if IsObjectRefused(err) {
 			return p, fmt.Errorf("read the running user's permissions: %w (%w)", ErrPermissionsUnreadable, err)
 		}
 		if err != nil {
