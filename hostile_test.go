@@ -236,7 +236,9 @@ func TestHugeCSVFieldBounded(t *testing.T) {
 // is disconnected after the read-header timeout, not held for ever.
 func TestSlowHeadersCutOff(t *testing.T) {
 	t.Parallel()
-	e := startExporter(t, "--demo")
+	// A day's read timeout: only the read-header timeout can close the
+	// connection within the guard below.
+	e := startExporter(t, "--demo", "--web.read-timeout=24h")
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.addr, "http://"))
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,6 @@ func looksHTML(contentType string, body []byte) bool {
 	if strings.Contains(strings.ToLower(contentType), "html") {
 		return true
 	}
-	b := strings.ToLower(strings.TrimSpace(string(body[:min(len(body), 512)])))
-	return strings.HasPrefix(b, "<!doctype html") || strings.HasPrefix(b, "<html") || strings.HasPrefix(b, "<")
+	// Markup of any kind (<!doctype html>, <html>, an XML error page).
+	return strings.HasPrefix(strings.TrimSpace(string(body[:min(len(body), 512)])), "<")
 }
