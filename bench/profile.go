@@ -16,9 +16,9 @@ import (
 
 // Profiling of the full sync measure (-only fullsync): where its time goes.
 var (
-	cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the full sync (ours, not the baseline) to this file; the fake org runs in the same process, so its CPU shows under salesforce/sftest")
-	traceFile    = flag.String("trace", "", "write a runtime trace of the full sync to this file (go tool trace)")
-	requestsFile = flag.String("requests", "", "write every request the fake org served during the full sync to this CSV file (start and end in ms from the sync's start, kind, cursor, CreatedDate bounds) and print a summary of where the time went")
+	cpuProfile   = flag.String("cpuprofile", "", "write a CPU profile of the full sync (ours, not the baseline) to this file (each scale's sync rewrites it: the last one run is kept); the fake org runs in the same process, so its CPU shows under salesforce/sftest")
+	traceFile    = flag.String("trace", "", "write a runtime trace of the full sync to this file (go tool trace; the last scale's is kept)")
+	requestsFile = flag.String("requests", "", "write every request the fake org served during the full sync to this CSV file (start and end in ms from the sync's start, kind, cursor, CreatedDate bounds; the last scale's is kept) and print a summary of where the time went")
 	noBaselines  = flag.Bool("no-baselines", false, "skip the baselines' runs (the sequential keyset pager): for profiling")
 )
 
@@ -31,11 +31,10 @@ type reqRecord struct {
 }
 
 type reqRecorder struct {
-	mu    sync.Mutex
-	on    bool
-	t0    time.Time
-	recs  []reqRecord
-	label string
+	mu   sync.Mutex
+	on   bool
+	t0   time.Time
+	recs []reqRecord
 }
 
 var recorder reqRecorder
@@ -107,7 +106,7 @@ func startProfiles(label string, slots int) func() {
 		stops = append(stops, func() { trace.Stop(); f.Close() })
 	}
 	recorder.mu.Lock()
-	recorder.on, recorder.t0, recorder.recs, recorder.label = *requestsFile != "", time.Now(), nil, label
+	recorder.on, recorder.t0, recorder.recs = *requestsFile != "", time.Now(), nil
 	recorder.mu.Unlock()
 	start := time.Now()
 	return func() {
