@@ -436,7 +436,7 @@ func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToke
 
 func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string) ([]RevocableToken, bool, error) {
 	rows := make([]RevocableToken, 0, OauthTokenPageSize)
-	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return true })
+	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return true }, ReadAhead())
 	f.mu.Lock()
 	f.stats.Requests += info.Pages
 	f.stats.Partitions++

@@ -20,6 +20,7 @@ type queryOpts struct {
 	all       bool
 	batchSize int
 	resource  string
+	ahead     bool
 }
 
 // All runs the query through queryAll, which includes deleted and archived rows.
@@ -28,6 +29,12 @@ func All() QueryOption { return func(o *queryOpts) { o.all = true } }
 // BatchSize asks for pages of n records (Sforce-Query-Options; 200 to 2000,
 // and Salesforce may ignore it).
 func BatchSize(n int) QueryOption { return func(o *queryOpts) { o.batchSize = n } }
+
+// ReadAhead requests each next page as soon as a page names it, before its
+// records are decoded, so the decoding overlaps the next request. For a
+// consumer that reads to the end: one that stops early has paid for a page
+// it never reads.
+func ReadAhead() QueryOption { return func(o *queryOpts) { o.ahead = true } }
 
 // CursorInfo is what a finished query cursor reported.
 type CursorInfo struct {
@@ -80,8 +87,12 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 	defer release()
 	first := request{method: http.MethodGet, path: c.dataPath(endpoint), query: url.Values{"q": {soql}}, header: header, resource: o.resource}
 	maxPages := QueryMaxPages(o.batchSize)
-	info.Pages, err = c.walkPages(ctx, first, o.resource, maxPages, func(n int, body io.Reader) (*nextPage, error) {
-		page, err := decodePage(body, func(dec *json.Decoder) error {
+	info.Pages, err = c.walk(ctx, first, o.resource, maxPages, func(n int, body io.Reader, ahead func(*nextPage)) (*nextPage, error) {
+		var onNext func(string)
+		if o.ahead {
+			onNext = func(u string) { ahead(&nextPage{url: u}) }
+		}
+		page, err := decodePage(body, onNext, func(dec *json.Decoder) error {
 			var rec T
 			if err := dec.Decode(&rec); err != nil {
 				return fmt.Errorf("decode record %d: %w", info.Rows+1, err)
@@ -136,8 +147,10 @@ const maxPageBytes = 256 << 20
 
 // decodePage reads one query page token by token and has fn decode each
 // record straight from the stream, so a page is never held whole and each
-// record is parsed once. It does not depend on the order of the top-level keys.
-func decodePage(r io.Reader, fn func(*json.Decoder) error) (pageMeta, error) {
+// record is parsed once. It does not depend on the order of the top-level
+// keys. onNext, when not nil, is called with nextRecordsUrl as soon as it is
+// read: Salesforce writes it before the records.
+func decodePage(r io.Reader, onNext func(string), fn func(*json.Decoder) error) (pageMeta, error) {
 	var m pageMeta
 	dec := json.NewDecoder(io.LimitReader(r, maxPageBytes))
 	if err := expectDelim(dec, '{'); err != nil {
@@ -168,6 +181,9 @@ func decodePage(r io.Reader, fn func(*json.Decoder) error) (pageMeta, error) {
 			}
 			if s != nil {
 				m.NextRecordsURL = *s
+				if onNext != nil && *s != "" && !m.Done {
+					onNext(*s)
+				}
 			}
 		case "records":
 			t, err := dec.Token()
