@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -183,6 +184,9 @@ type tokenFetcher struct {
 
 	mu    sync.Mutex
 	stats TokenFetchStats
+
+	parallel int          // ranges read at once
+	ranges   atomic.Int64 // ranges waiting or being read
 }
 
 func (f *tokenFetcher) where(extra ...string) string {
@@ -260,8 +264,11 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	if workers <= 0 {
 		workers = 8
 	}
-	// Start with a few slices per worker; slices that overflow split themselves.
-	slices := workers * 2
+	// Ranges read at once: the workers, bounded by the client's open cursors.
+	f.parallel = min(workers, cap(f.c.cursors))
+	// Start with two slices per cursor; a slice that overflows goes on as
+	// one range while every cursor has work, and splits when one is idle.
+	slices := f.parallel * 2
 	if f.q.Partitions > 0 {
 		slices = f.q.Partitions
 	} else if f.stats.Count > 0 {
@@ -281,8 +288,10 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	var spawn func(r timeRange)
 	spawn = func(r timeRange) {
 		wg.Add(1)
+		f.ranges.Add(1)
 		go func() {
 			defer wg.Done()
+			defer f.ranges.Add(-1)
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
@@ -319,7 +328,7 @@ type timeRange struct{ from, before time.Time }
 
 // fetchRange opens one cursor over [from, before) ordered by CreatedDate.
 func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(timeRange)) error {
-	rows, truncated, err := f.cursor(ctx, f.selectSOQL(createdRange(r.from, r.before), "CreatedDate"))
+	rows, total, truncated, err := f.cursor(ctx, f.selectSOQL(createdRange(r.from, r.before), "CreatedDate"))
 	if err != nil {
 		return err
 	}
@@ -347,14 +356,54 @@ func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(ti
 			return nil
 		}
 	}
-	mid := rest.from.Add((rest.before.Sub(rest.from) / 2).Truncate(time.Second))
-	if mid.After(rest.from) && mid.Before(rest.before) {
-		push(timeRange{rest.from, mid})
-		push(timeRange{mid, rest.before})
-	} else {
-		push(rest)
+	remaining := 0 // unknown: the org reported no more rows than it gave
+	if total > len(rows) {
+		remaining = total - keep
+	}
+	for _, piece := range splitRange(rest, f.piecesFor(remaining)) {
+		push(piece)
 	}
 	return nil
+}
+
+// piecesFor is how many ranges the rest of a cut range is read in, given
+// the rows it holds (0 when unknown). While every cursor has a range to
+// read, one: the rest goes on where the cut cursor stopped, so its pages
+// stay full (each range ends in a part page, and a cut cursor re-reads only
+// its last second). When cursors would sit idle, enough to give each one a
+// range, but none smaller than a page.
+func (f *tokenFetcher) piecesFor(remaining int) int {
+	others := int(f.ranges.Load()) - 1 // this one is still counted
+	idle := f.parallel - others - 1    // and its rest takes a cursor
+	if idle <= 0 {
+		return 1
+	}
+	n := idle + 1
+	if remaining > 0 {
+		n = min(n, (remaining+OauthTokenPageSize-1)/OauthTokenPageSize)
+	}
+	return max(1, n)
+}
+
+// splitRange cuts r into n ranges of whole seconds, as even as they can be
+// (fewer when r holds fewer seconds).
+func splitRange(r timeRange, n int) []timeRange {
+	secs := int64(r.before.Sub(r.from) / time.Second)
+	n = int(min(int64(n), secs))
+	if n <= 1 {
+		return []timeRange{r}
+	}
+	out := make([]timeRange, 0, n)
+	from := r.from
+	for i := 1; i <= n; i++ {
+		before := r.before
+		if i < n {
+			before = r.from.Add(time.Duration(secs*int64(i)/int64(n)) * time.Second)
+		}
+		out = append(out, timeRange{from, before})
+		from = before
+	}
+	return out
 }
 
 // keyField is one level of the keyset walk inside a single second.
@@ -387,7 +436,7 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 		if op != "" {
 			c = append(append([]string(nil), conds...), key.name+" "+op+" "+Quote(lower))
 		}
-		rows, truncated, err := f.cursor(ctx, f.selectSOQL(c, key.name))
+		rows, _, truncated, err := f.cursor(ctx, f.selectSOQL(c, key.name))
 		if err != nil {
 			return err
 		}
@@ -417,24 +466,25 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 // the org released its cursor.
 const cursorAttempts = 4
 
-// cursor runs one query to its end and reports whether the cap may have cut it short.
-func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToken, bool, error) {
+// cursor runs one query to its end and reports the first page's totalSize
+// and whether the cap may have cut it short.
+func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToken, int, bool, error) {
 	for attempt := 1; ; attempt++ {
-		rows, truncated, err := f.cursorOnce(ctx, soql)
+		rows, total, truncated, err := f.cursorOnce(ctx, soql)
 		// A cursor the org released (it keeps ten per user, and other
 		// processes may run as the same user) holds nothing wrong: read the
 		// partition again from its start.
 		if errors.Is(err, ErrInvalidQueryLocator) && attempt < cursorAttempts {
 			if err := sleepCtx(ctx, backoff(f.c.retryBase, attempt-1)); err != nil {
-				return nil, false, err
+				return nil, 0, false, err
 			}
 			continue
 		}
-		return rows, truncated, err
+		return rows, total, truncated, err
 	}
 }
 
-func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string) ([]RevocableToken, bool, error) {
+func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string) ([]RevocableToken, int, bool, error) {
 	rows := make([]RevocableToken, 0, OauthTokenPageSize)
 	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return true }, ReadAhead())
 	f.mu.Lock()
@@ -442,10 +492,10 @@ func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string) ([]Revocable
 	f.stats.Partitions++
 	f.mu.Unlock()
 	if err != nil && !capEnding(err, len(rows)) {
-		return nil, false, err
+		return nil, 0, false, err
 	}
 	truncated := len(rows) >= OauthTokenCursorCap || info.TotalSize > len(rows)
-	return rows, truncated && len(rows) > 0, nil
+	return rows, info.TotalSize, truncated && len(rows) > 0, nil
 }
 
 // capEnding reports whether a query error is how the 2,500-row cap ended the
