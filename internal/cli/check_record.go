@@ -16,7 +16,6 @@ import (
 	"sync"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
 // The bounds of one `check --record`. A check costs a few dozen requests of
@@ -47,7 +46,7 @@ type recorder struct {
 	red  *salesforce.Redactor
 
 	mu      sync.Mutex
-	idx     sftest.FixtureIndex
+	idx     salesforce.FixtureIndex
 	hosts   map[string]bool // the org's hosts named by token responses (instance_url)
 	bytes   int64           // recorded so far, against maxRecordBytes
 	stopped string          // why recording stopped; "" while it goes on
@@ -79,7 +78,7 @@ func newRecorder(dir string) (*recorder, error) {
 		root.Close()
 		return nil, err
 	}
-	return &recorder{dir: dir, root: root, red: salesforce.NewRedactor(), idx: sftest.FixtureIndex{Source: "check --record"}}, nil
+	return &recorder{dir: dir, root: root, red: salesforce.NewRedactor(), idx: salesforce.FixtureIndex{Source: "check --record"}}, nil
 }
 
 // safeRecordDir refuses a folder another user could plant files or links
@@ -325,7 +324,7 @@ func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, lo
 		r.stop(fmt.Sprintf("writing %s failed: %v", file, err))
 		return
 	}
-	e := sftest.FixtureEntry{Method: req.Method, Path: r.red.String("", req.URL.Path), Status: resp.StatusCode, ContentType: ct, File: file}
+	e := salesforce.FixtureEntry{Method: req.Method, Path: r.red.String("", req.URL.Path), Status: resp.StatusCode, ContentType: ct, File: file}
 	if q := req.URL.Query().Get("q"); q != "" {
 		e.Query = r.red.String("", q)
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // TestCheckRecordRefusesUnsafeFolder: --record once wrote into a folder any
@@ -199,7 +199,7 @@ func TestCheckRecordStopsAtItsCaps(t *testing.T) {
 	if len(files) != maxRecordFiles+1 {
 		t.Errorf("%d files, want %d and index.json", len(files), maxRecordFiles)
 	}
-	var idx sftest.FixtureIndex
+	var idx salesforce.FixtureIndex
 	b, _ := os.ReadFile(filepath.Join(rec, "index.json"))
 	if err := json.Unmarshal(b, &idx); err != nil || len(idx.Responses) != maxRecordFiles || !strings.Contains(idx.Incomplete, "1000 responses") {
 		t.Errorf("index.json: %v, %d responses, incomplete %q", err, len(idx.Responses), idx.Incomplete)
