@@ -56,30 +56,13 @@ func (f *reviewFlags) options(cfg *config.Config) review.Options {
 	return o
 }
 
-// selectOrgs returns the configured orgs, or the one named.
-func selectOrgs(cfg *config.Config, name string) ([]config.Org, error) {
-	if name == "" {
-		return cfg.Orgs, nil
-	}
-	for _, o := range cfg.Orgs {
-		if o.Name == name {
-			return []config.Org{o}, nil
-		}
-	}
-	names := make([]string, 0, len(cfg.Orgs))
-	for _, o := range cfg.Orgs {
-		names = append(names, o.Name)
-	}
-	return nil, fmt.Errorf("org %q is not in the config (orgs: %s)", name, strings.Join(names, ", "))
-}
-
 // loadOrgs loads the config and picks the orgs a command works on.
 func loadOrgs(configFile, org string) (*config.Config, []config.Org, error) {
 	cfg, err := config.Load(configFile)
 	if err != nil {
 		return nil, nil, err
 	}
-	orgs, err := selectOrgs(cfg, org)
+	orgs, err := review.SelectOrgs(cfg, org)
 	return cfg, orgs, err
 }
 

@@ -138,7 +138,7 @@ func TestServedReviewCachesFailures(t *testing.T) {
 	asked := time.Now()
 	r := servedReview(t, e.addr+"/review.json", waitLimit)
 	first := srv.APICalls() - before
-	if r.Detail == nil || !strings.Contains(r.Detail.LastError, "deactivated users") || r.Detail.RetryAfter.Before(asked.Add(reviewBackoffMin)) {
+	if r.Detail == nil || !strings.Contains(r.Detail.LastError, "deactivated users") || r.Detail.RetryAfter.Before(asked.Add(review.DetailBackoffMin)) {
 		t.Fatalf("detail status after a failed read: %+v", r.Detail)
 	}
 	if !strings.Contains(strings.Join(r.Notes, "\n"), "per-user detail unavailable") || len(r.Inventory) == 0 {

@@ -37,6 +37,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/review"
 )
 
 const exporterName = "salesforce_oauth_exporter"
@@ -354,11 +355,11 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	var rs *reviewServer
+	var rs *review.Server
 	if *c.reviewOn {
-		rs = newReviewServer(ctx, mgr, *c.reviewTTL, *c.reviewRows, shard, logger.With("component", "review"), reviewMetrics.Failed)
+		rs = review.NewServer(ctx, mgr, *c.reviewTTL, *c.reviewRows, shard, logger.With("component", "review"), reviewMetrics.Failed)
 	}
-	registerReview(mux, rs)
+	review.Register(mux, rs)
 	mux.Handle("/", &landing{mgr: mgr, links: landingLinks(*c.metricsPath, *c.pprof, *c.lifecycle, *c.reviewOn)})
 
 	srv := newHTTPServer(withShardHeader(mux, shard), c.httpBounds)

@@ -1,4 +1,4 @@
-package cli
+package review
 
 import (
 	"context"
@@ -13,35 +13,43 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/review"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
 // Bounds of the served review's per-user reads.
 const (
-	// reviewDetailTimeout bounds one read of an org's per-user detail
+	// detailReadTimeout bounds one read of an org's per-user detail
 	// (about 30 s for a million tokens).
-	reviewDetailTimeout = 10 * time.Minute
-	// reviewFirstWait is how long a request waits for an org's first read
+	detailReadTimeout = 10 * time.Minute
+	// firstReadWait is how long a request waits for an org's first read
 	// before it gets the report without per-user detail. A client that gives
 	// up sooner stops waiting; the read goes on for the next request.
-	reviewFirstWait = 90 * time.Second
-	// reviewBackoffMin and reviewBackoffMax bound the wait after a failed read.
-	reviewBackoffMin = time.Minute
-	reviewBackoffMax = time.Hour
-	// reviewBudgetRetry is the wait after a read refused for the API budget.
-	reviewBudgetRetry = 10 * time.Minute
+	firstReadWait = 90 * time.Second
+	// DetailBackoffMin and detailBackoffMax bound the wait after a failed read.
+	DetailBackoffMin = time.Minute
+	detailBackoffMax = time.Hour
+	// budgetRetry is the wait after a read refused for the API budget.
+	budgetRetry = 10 * time.Minute
 )
 
-// reviewServer serves /review and /review.json (on with --web.enable-review).
+// Orgs is what the served review reads of the running exporter: the config
+// in force, each org's refresher (for its latest snapshot) and a client of
+// the org's own. A *refresh.Manager is one.
+type Orgs interface {
+	Config() *config.Config
+	Refresher(org string) *refresh.Refresher
+	NewClient(org string, observe func(salesforce.RequestInfo)) (*salesforce.Client, error)
+}
+
+// Server serves /review and /review.json (on with --web.enable-review).
 // The per-user detail costs about one API call per 2,000 tokens, so it is
 // read in the background, under the server's context and never a request's:
 // at most one read per org at a time, at most once per ttl while the apps
 // stay the same, never when the org's API budget is spent, and failures are
 // remembered with a backoff. Requests get the last good read, which is
 // never older than the snapshot it is shown with.
-type reviewServer struct {
-	mgr     *refresh.Manager
+type Server struct {
+	mgr     Orgs
 	ctx     context.Context // the server's life
 	ttl     time.Duration
 	maxRows int
@@ -60,7 +68,7 @@ type reviewServer struct {
 type orgDetail struct {
 	snap   *refresh.Snapshot
 	key    string // tokenKey(snap)
-	detail *review.Detail
+	detail *Detail
 	at     time.Time // when the read finished (local clock)
 	cost   int64     // the latest read's API calls
 
@@ -73,16 +81,18 @@ type orgDetail struct {
 	retryAt  time.Time
 }
 
-func newReviewServer(ctx context.Context, mgr *refresh.Manager, ttl time.Duration, maxRows int, shard config.Shard, logger *slog.Logger, failed func(org string)) *reviewServer {
+// NewServer returns the served review over mgr's orgs. Reads of the detail
+// run under ctx; failed is called with the org of each failed read.
+func NewServer(ctx context.Context, mgr Orgs, ttl time.Duration, maxRows int, shard config.Shard, logger *slog.Logger, failed func(org string)) *Server {
 	if failed == nil {
 		failed = func(string) {}
 	}
-	return &reviewServer{mgr: mgr, ctx: ctx, ttl: ttl, maxRows: maxRows, shard: shard, logger: logger, now: time.Now, failed: failed, orgs: map[string]*orgDetail{}}
+	return &Server{mgr: mgr, ctx: ctx, ttl: ttl, maxRows: maxRows, shard: shard, logger: logger, now: time.Now, failed: failed, orgs: map[string]*orgDetail{}}
 }
 
-// registerReview serves /review and /review.json; when off, they answer 404
+// Register serves /review and /review.json; when off, they answer 404
 // with how to turn them on.
-func registerReview(mux *http.ServeMux, s *reviewServer) {
+func Register(mux *http.ServeMux, s *Server) {
 	var h http.Handler = s
 	if s == nil {
 		h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -107,7 +117,7 @@ func tokenKey(snap *refresh.Snapshot) string {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *reviewServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodGet && req.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "use GET", http.StatusMethodNotAllowed)
@@ -115,12 +125,12 @@ func (s *reviewServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	cfg := s.mgr.Config()
 	q := req.URL.Query()
-	orgs, err := selectOrgs(cfg, q.Get("org"))
+	orgs, err := SelectOrgs(cfg, q.Get("org"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
-	var reports []*review.Report
+	var reports []*Report
 	for _, o := range orgs {
 		r := s.mgr.Refresher(o.Name)
 		if r == nil {
@@ -140,7 +150,7 @@ func (s *reviewServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	if err := review.Write(w, reports, format); err != nil {
+	if err := Write(w, reports, format); err != nil {
 		s.logger.Debug("Write review", "err", err) // the client went away
 	}
 }
@@ -148,7 +158,7 @@ func (s *reviewServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // report builds one org's report from the latest read that matches a
 // snapshot: cur when the read matches it, else the snapshot the read was
 // made against, while a new read runs.
-func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.Org, cur *refresh.Snapshot, fullApp string) *review.Report {
+func (s *Server) report(ctx context.Context, cfg *config.Config, o config.Org, cur *refresh.Snapshot, fullApp string) *Report {
 	key := tokenKey(cur)
 	s.mu.Lock()
 	c := s.orgs[o.Name]
@@ -165,7 +175,7 @@ func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.
 	done := c.done
 	s.mu.Unlock()
 	if wait {
-		t := time.NewTimer(reviewFirstWait)
+		t := time.NewTimer(firstReadWait)
 		select {
 		case <-done:
 		case <-ctx.Done():
@@ -176,7 +186,7 @@ func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.
 
 	s.mu.Lock()
 	snap, d, readKey, readSnap := cur, c.detail, c.key, c.snap
-	status := &review.DetailStatus{LastError: c.lastErr}
+	status := &DetailStatus{LastError: c.lastErr}
 	if c.lastErr != "" {
 		status.RetryAfter = c.retryAt.UTC()
 	}
@@ -186,9 +196,9 @@ func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.
 	s.mu.Unlock()
 	switch {
 	case d == nil && status.LastError != "":
-		d = &review.Detail{Taken: s.now(), Err: status.LastError}
+		d = &Detail{Taken: s.now(), Err: status.LastError}
 	case d == nil:
-		d = &review.Detail{Taken: s.now(), Err: fmt.Sprintf("it is being read (started %s ago); reload the page in a minute", s.now().Sub(status.RefreshingSince).Round(time.Second))}
+		d = &Detail{Taken: s.now(), Err: fmt.Sprintf("it is being read (started %s ago); reload the page in a minute", s.now().Sub(status.RefreshingSince).Round(time.Second))}
 	default:
 		status.Taken = d.Taken.UTC()
 		status.SnapshotTaken = readSnap.Taken.UTC()
@@ -198,13 +208,13 @@ func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.
 			snap = readSnap
 		}
 	}
-	opts := review.DefaultOptions()
+	opts := DefaultOptions()
 	opts.StaleAfter = time.Duration(cfg.StaleAfter)
 	opts.ConfigFile = cfg.File
-	opts.History = review.HistoryOf(cur)
+	opts.History = HistoryOf(cur)
 	opts.MaxRows, opts.FullApp = s.maxRows, fullApp
-	opts.Shard = &review.ShardInfo{Index: s.shard.Index, Count: s.shard.Count}
-	r := review.Build(snap, d, cfg.InventoryFor, opts)
+	opts.Shard = &ShardInfo{Index: s.shard.Index, Count: s.shard.Count}
+	r := Build(snap, d, cfg.InventoryFor, opts)
 	r.Detail = status
 	if snap != cur {
 		r.Notes = append(r.Notes, fmt.Sprintf("refreshing: the apps changed after the per-user detail was read (%s), so this report shows the data of that read; a new read started %s ago",
@@ -215,9 +225,9 @@ func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.
 
 // start begins a read of o's detail against snap, unless the org's API
 // budget is spent. s.mu is held.
-func (s *reviewServer) start(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail, now time.Time) {
+func (s *Server) start(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail, now time.Time) {
 	if reason := budgetRefusal(snap, c.cost); reason != "" {
-		c.lastErr, c.retryAt = reason, now.Add(reviewBudgetRetry)
+		c.lastErr, c.retryAt = reason, now.Add(budgetRetry)
 		s.logger.Warn("Review detail not read: the API budget is spent", "org", o.Name, "reason", reason)
 		return
 	}
@@ -237,19 +247,19 @@ func budgetRefusal(snap *refresh.Snapshot, cost int64) string {
 }
 
 // fetch reads o's detail under the server's context and records the outcome.
-func (s *reviewServer) fetch(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail) {
-	ctx, cancel := context.WithTimeout(s.ctx, reviewDetailTimeout)
+func (s *Server) fetch(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail) {
+	ctx, cancel := context.WithTimeout(s.ctx, detailReadTimeout)
 	defer cancel()
 	// A client of its own, so its call count is the detail's alone while the
 	// refresher keeps running; its requests still count in the org's metrics
 	// and API budget.
 	calls := &refresh.CallCounter{}
-	d, err := func() (*review.Detail, error) {
+	d, err := func() (*Detail, error) {
 		cl, err := s.mgr.NewClient(o.Name, calls.Observe)
 		if err != nil {
 			return nil, err
 		}
-		return review.FetchDetail(ctx, cl, snap, o.MaxConcurrency)
+		return FetchDetail(ctx, cl, snap, o.MaxConcurrency)
 	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -258,7 +268,7 @@ func (s *reviewServer) fetch(o config.Org, snap *refresh.Snapshot, key string, c
 	close(c.done)
 	if err != nil {
 		c.failures++
-		wait := min(reviewBackoffMax, reviewBackoffMin<<min(c.failures-1, 10))
+		wait := min(detailBackoffMax, DetailBackoffMin<<min(c.failures-1, 10))
 		if errors.Is(err, salesforce.ErrRequestLimitExceeded) {
 			wait = max(wait, 15*time.Minute)
 		}
@@ -272,4 +282,21 @@ func (s *reviewServer) fetch(o config.Org, snap *refresh.Snapshot, key string, c
 	c.snap, c.key, c.detail, c.at, c.cost = snap, key, d, now, d.APICalls
 	c.failures, c.lastErr, c.retryAt = 0, "", time.Time{}
 	s.logger.Info("Review detail read", "org", o.Name, "api_calls", d.APICalls, "duration_seconds", now.Sub(c.started).Seconds(), "tokens", len(d.Tokens))
+}
+
+// SelectOrgs returns the configured orgs, or the one named.
+func SelectOrgs(cfg *config.Config, name string) ([]config.Org, error) {
+	if name == "" {
+		return cfg.Orgs, nil
+	}
+	for _, o := range cfg.Orgs {
+		if o.Name == name {
+			return []config.Org{o}, nil
+		}
+	}
+	names := make([]string, 0, len(cfg.Orgs))
+	for _, o := range cfg.Orgs {
+		names = append(names, o.Name)
+	}
+	return nil, fmt.Errorf("org %q is not in the config (orgs: %s)", name, strings.Join(names, ", "))
 }
