@@ -85,15 +85,6 @@ func (e *exporter) scrape(t *testing.T) map[string]*metricFamily {
 
 type metricFamily = e2eharness.MetricFamily
 
-func parseMetrics(t *testing.T, body []byte) map[string]*metricFamily {
-	t.Helper()
-	m, err := e2eharness.ParseMetrics(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
 // waitLimit is how long a test waits for the exporter before it calls it
 // stuck (e2eharness.WaitLimit). It bounds a hang; it measures nothing.
 const waitLimit = e2eharness.WaitLimit

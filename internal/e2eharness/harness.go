@@ -70,7 +70,7 @@ func Build(dir string, race bool) (string, error) {
 	cmd := exec.Command("go", append(args, ".")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build the exporter: %v\n%s", err, out)
+		return "", fmt.Errorf("build the exporter: %w\n%s", err, out)
 	}
 	return bin, nil
 }
@@ -148,11 +148,19 @@ func Start(bin string, args ...string) (*Exporter, error) {
 		return e, nil
 	case err := <-e.Done:
 		e.Done <- err
-		return nil, fmt.Errorf("the exporter exited before it listened (%v):\n%s", err, e.Log())
+		return nil, fmt.Errorf("the exporter exited before it listened (%s):\n%s", exit(err), e.Log())
 	case <-t.C:
 		e.Kill()
 		return nil, fmt.Errorf("the exporter did not listen within %s:\n%s", WaitLimit, e.Log())
 	}
+}
+
+// exit describes a process's end: its Wait error, or a clean exit.
+func exit(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }
 
 // logWriter appends the process's stdout to its log.
@@ -226,7 +234,7 @@ func (e *Exporter) Poll(limit, interval time.Duration, cond func(body []byte) bo
 		select {
 		case err := <-e.Done:
 			e.Done <- err
-			return nil, fmt.Errorf("%w (%v):\n%s", ErrGone, err, e.Log())
+			return nil, fmt.Errorf("%w (%s):\n%s", ErrGone, exit(err), e.Log())
 		default:
 		}
 		if code, body, err := e.Get("/metrics"); err == nil && code == http.StatusOK && cond(body) {
