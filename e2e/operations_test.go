@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -54,17 +53,6 @@ func waitProm(t *testing.T, promAddr, expr string, within time.Duration) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Fatalf("%s: no result within %s", expr, within)
-}
-
-// stop ends a child process by its PID (its process group) and waits.
-func stop(p *proc) {
-	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.done
-	}
 }
 
 // TestOperationsPageOnlyWhenItMatters runs ordinary operations that used to

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/e2eharness"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/mixin"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
@@ -232,31 +233,22 @@ type stack struct {
 	dir                    string
 	exporterAddr, promAddr string
 	exporterArgs           []string
-	exporter               *proc
+	exporter               *e2eharness.Exporter
 	hook                   *receiver
 }
 
 // exporterBuild is the exporter binary, built once for the package's tests.
-var exporterBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
+var exporterBuild e2eharness.Once
 
 // buildExporter builds the exporter once per test binary; the binary lives
 // in a folder that TestMain removes.
 func buildExporter(t *testing.T) string {
 	t.Helper()
-	exporterBuild.once.Do(func() {
-		exporterBuild.path = filepath.Join(buildDir, "salesforce_oauth_exporter")
-		if out, err := exec.Command("go", "build", "-o", exporterBuild.path, "..").CombinedOutput(); err != nil {
-			exporterBuild.err = fmt.Errorf("build exporter: %v\n%s", err, out)
-		}
-	})
-	if exporterBuild.err != nil {
-		t.Fatal(exporterBuild.err)
+	bin, err := exporterBuild.Build(buildDir, false)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return exporterBuild.path
+	return bin
 }
 
 // buildDir holds what the package's tests build.
@@ -274,12 +266,28 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// startExporter starts the exporter binary with args and returns once it
+// listens; it is stopped (SIGTERM, then a kill) when the test ends.
+func startExporter(t *testing.T, name string, args ...string) *e2eharness.Exporter {
+	t.Helper()
+	e, err := e2eharness.Start(buildExporter(t), args...)
+	if err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = e.Stop()
+		if t.Failed() {
+			t.Logf("---- %s output (last 4 kB) ----\n%s", name, tail(e.Log(), 4096))
+		}
+	})
+	return e
+}
+
 func startStack(t *testing.T, c stackConfig) *stack {
 	t.Helper()
 	promBin, amBin := tool(t, "prometheus"), tool(t, "alertmanager")
 	s := &stack{dir: t.TempDir()}
 	dir := s.dir
-	exporterBin := buildExporter(t)
 	writeFile(t, dir, "secret", sftest.TestCredentials.ClientSecret)
 	var cfg strings.Builder
 	cfg.WriteString("orgs:\n")
@@ -296,10 +304,9 @@ func startStack(t *testing.T, c stackConfig) *stack {
 	}
 	cfg.WriteString(c.exporterExtra)
 	s.exporterAddr = freeAddr(t)
-	s.exporterArgs = []string{exporterBin, "--config.file=" + writeFile(t, dir, "exporter.yml", cfg.String()),
+	s.exporterArgs = []string{"--config.file=" + writeFile(t, dir, "exporter.yml", cfg.String()),
 		"--storage.path=" + filepath.Join(dir, "state"), "--web.listen-address=" + s.exporterAddr}
-	s.exporter = start(t, "exporter", s.exporterArgs...)
-	waitHTTP(t, "http://"+s.exporterAddr+"/-/healthy", s.exporter)
+	s.exporter = startExporter(t, "exporter", s.exporterArgs...)
 
 	r, err := mixin.Render(testConfig + c.mixin)
 	if err != nil {
@@ -360,11 +367,10 @@ scrape_configs:
 
 // restartExporter stops the exporter (SIGTERM), leaves it down for down (a
 // few failed scrapes mark every series stale), and starts it again with the
-// same flags and state folder. It returns when the new one is healthy.
+// same flags and state folder. It returns when the new one listens.
 func (s *stack) restartExporter(t *testing.T, down time.Duration) {
 	t.Helper()
-	stop(s.exporter)
+	_ = s.exporter.Stop() // its exit status after SIGTERM is not the point
 	time.Sleep(down)
-	s.exporter = start(t, "exporter (restarted)", s.exporterArgs...)
-	waitHTTP(t, "http://"+s.exporterAddr+"/-/healthy", s.exporter)
+	s.exporter = startExporter(t, "exporter (restarted)", s.exporterArgs...)
 }

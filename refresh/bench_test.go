@@ -25,7 +25,7 @@ func BenchmarkSummarize(b *testing.B) {
 }
 
 // usageFile is an ApiTotalUsage file as the bench script writes it
-// (bench/main.go, ingest): 19 columns, ~290-byte rows, 200 apps
+// (bench/ingest.go): 19 columns, ~290-byte rows, 200 apps
 // interleaved row by row, three /24 networks, four objects.
 func usageFile(rows int) []byte {
 	var b bytes.Buffer

@@ -32,7 +32,7 @@ func TestFixturesAreWellFormed(t *testing.T) {
 		t.Fatal("no fixtures")
 	}
 	for _, dir := range dirs {
-		idx, err := sftest.ReadFixture(dir)
+		idx, err := salesforce.ReadFixture(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -136,3 +136,27 @@ func TestRedactor(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestReadFixtureNamesABadIndex: a fixture's index.json that is not JSON is
+// refused with the file's path, and a good one reads back what was written.
+func TestReadFixtureNamesABadIndex(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := salesforce.ReadFixture(dir); err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "index.json")) {
+		t.Errorf("bad index.json: err %v, want one naming the file", err)
+	}
+	idx := `{"source":"check --record","responses":[{"method":"GET","path":"/services/data/v66.0/limits","status":200,"file":"0001.json"}],"incomplete":"stopped"}`
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), []byte(idx), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := salesforce.ReadFixture(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Source != "check --record" || got.Incomplete != "stopped" || len(got.Responses) != 1 || got.Responses[0].File != "0001.json" || got.Responses[0].Status != 200 {
+		t.Errorf("read back %+v", got)
+	}
+}

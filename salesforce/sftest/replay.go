@@ -1,8 +1,6 @@
 package sftest
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,42 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
-
-// FixtureEntry is one recorded response in a fixture's index.json.
-type FixtureEntry struct {
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	// Query is the SOQL of a query request ("" for others).
-	Query       string `json:"query,omitempty"`
-	Status      int    `json:"status"`
-	ContentType string `json:"content_type,omitempty"`
-	// File holds the body, relative to the fixture folder.
-	File string `json:"file"`
-}
-
-// FixtureIndex is a fixture folder's index.json.
-type FixtureIndex struct {
-	// Source says where the responses came from: "check --record" or the
-	// public samples a hand-built fixture follows.
-	Source    string         `json:"source"`
-	Responses []FixtureEntry `json:"responses"`
-	// Incomplete says why a recording stopped early ("" when it did not).
-	Incomplete string `json:"incomplete,omitempty"`
-}
-
-// ReadFixture reads dir/index.json.
-func ReadFixture(dir string) (*FixtureIndex, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "index.json"))
-	if err != nil {
-		return nil, err
-	}
-	var idx FixtureIndex
-	if err := json.Unmarshal(b, &idx); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "index.json"), err)
-	}
-	return &idx, nil
-}
 
 var fromObjRE = regexp.MustCompile(`(?i)\bfrom\s+([A-Za-z0-9_]+)`)
 
@@ -57,7 +22,7 @@ var fromObjRE = regexp.MustCompile(`(?i)\bfrom\s+([A-Za-z0-9_]+)`)
 // no recorded response gets 404 NOT_FOUND, and the test fails.
 func Replay(tb testing.TB, dir string) *httptest.Server {
 	tb.Helper()
-	idx, err := ReadFixture(dir)
+	idx, err := salesforce.ReadFixture(dir)
 	if err != nil {
 		tb.Fatal(err)
 	}

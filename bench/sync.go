@@ -1,0 +1,139 @@
+package main
+
+// Token reads: a full sync next to a sequential keyset pager, and the
+// steady-state refreshes of every source.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+)
+
+// keysetPager is the method public tools use: one cursor at a time, ordered
+// by CreatedDate, restarting after the 2,500-row cap with CreatedDate > last.
+func keysetPager(ctx context.Context, c *salesforce.Client) (int, error) {
+	rows := 0
+	var last time.Time
+	for {
+		soql := "SELECT AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount FROM OauthToken"
+		if !last.IsZero() {
+			soql += " WHERE CreatedDate > " + salesforce.SOQLTime(last)
+		}
+		soql += " ORDER BY CreatedDate ASC"
+		n := 0
+		_, err := salesforce.Stream(ctx, c, soql, func(t salesforce.OauthToken) bool {
+			n++
+			last = t.CreatedDate.Time
+			return true
+		})
+		if err != nil {
+			return rows, err
+		}
+		rows += n
+		if n < salesforce.OauthTokenCursorCap {
+			return rows, nil
+		}
+	}
+}
+
+func fullSync(n int) {
+	org, srv, url, stop := newFake(n, 1)
+	defer stop()
+	ctx := context.Background()
+	label := fmt.Sprintf("%dk tokens", n/1000)
+	c := client(url)
+	srv.ResetCounts()
+	// At most 8 workers, each holding a cursor: the client keeps DefaultMaxOpenCursors open.
+	stopProfiles := startProfiles(label, min(8, salesforce.DefaultMaxOpenCursors))
+	start := time.Now()
+	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: 8}, func(salesforce.OauthToken) {})
+	ours := time.Since(start)
+	stopProfiles()
+	if err != nil {
+		fatal("full sync: %v", err)
+	}
+	oursCalls := srv.APICalls()
+	if *noBaselines {
+		add(Result{Name: "Full sync wall time, " + label, Value: ours.Seconds(), Unit: "s", Note: fmt.Sprintf("rows %d (COUNT %d), %d partitions", st.Rows, org.TokenCount(), st.Partitions)})
+		add(Result{Name: "Full sync API calls, " + label, Value: float64(oursCalls), Unit: "calls"})
+		return
+	}
+	srv.ResetCounts()
+	start = time.Now()
+	baseRows, err := keysetPager(ctx, client(url))
+	base := time.Since(start)
+	if err != nil {
+		fatal("keyset pager: %v", err)
+	}
+	baseCalls := srv.APICalls()
+	ratio := base.Seconds() / ours.Seconds()
+	add(Result{Name: "Full sync wall time, " + label, Value: ours.Seconds(), Unit: "s", Baseline: base.Seconds(), BaseName: "sequential keyset pager", Target: "4x faster", Met: boolp(ratio >= 4),
+		Note: fmt.Sprintf("rows: ours %d (COUNT %d), keyset pager %d (restarting at CreatedDate > last, to the second, it reads or skips the rows of that second again)", st.Rows, org.TokenCount(), baseRows)})
+	add(Result{Name: "Full sync API calls, " + label, Value: float64(oursCalls), Unit: "calls", Baseline: float64(baseCalls), BaseName: "sequential keyset pager"})
+}
+
+func steadyState(n int) {
+	org, srv, url, stop := newFake(n, 2)
+	defer stop()
+	// A week of daily usage files, some sessions and logins: every default source has work.
+	apps := org.Apps()
+	now := org.Now()
+	for d := 7; d >= 1; d-- {
+		ld := now.UTC().Truncate(24 * time.Hour).Add(-time.Duration(d) * 24 * time.Hour)
+		org.AddLogFile(&sftest.LogFile{LogDate: ld, CreatedDate: ld.Add(25 * time.Hour), Retention: 30 * 24 * time.Hour, Rows: []sftest.UsageRow{{AppID: apps[0].ID, AppName: apps[0].Name, StatusCode: 200, Count: 1000}}})
+	}
+	ctx := context.Background()
+	r := refresher(url)
+	if err := r.RefreshAll(ctx); err != nil {
+		fatal("first refresh: %v", err)
+	}
+	var calls []int64
+	var walls []time.Duration
+	for i := range 3 {
+		// 0.1% of tokens change during the 5 minutes: used, and new.
+		org.Churn(n/1000-n/10000, n/10000, uint64(100+i))
+		org.AddLogin(sftest.LoginSpec{User: 1, App: apps[0].Name})
+		org.Advance(5 * time.Minute)
+		srv.ResetCounts()
+		start := time.Now()
+		if err := r.RefreshAll(ctx); err != nil {
+			fatal("refresh: %v", err)
+		}
+		walls = append(walls, time.Since(start))
+		calls = append(calls, srv.APICalls())
+		fmt.Fprintf(os.Stderr, "  steady-state refresh %d, requests by resource: %v\n", i+1, srv.Requests())
+	}
+	label := fmt.Sprintf("%dk tokens, 0.1%% churn", n/1000)
+	// The public tools' way: rescan every token every refresh.
+	base := float64(n/2500*5 + 1)
+	maxCalls := slices.Max(calls)
+	add(Result{Name: "Steady-state refresh API calls (all 7 sources), " + label, Value: float64(maxCalls), Unit: "calls", Baseline: base, BaseName: "full rescan per refresh", Target: "<= 12", Met: boolp(maxCalls <= 12),
+		Note: fmt.Sprintf("per refresh: %v", calls)})
+	add(Result{Name: "Steady-state refresh wall time, " + label, Value: slices.Max(walls).Seconds(), Unit: "s", Note: fmt.Sprintf("per refresh: %v", walls)})
+	// With 5 revocations between refreshes: bisection costs calls.
+	org.RevokeRandom(5, 9)
+	srv.ResetCounts()
+	if err := r.RefreshAll(ctx); err != nil {
+		fatal("refresh: %v", err)
+	}
+	add(Result{Name: "Refresh API calls with 5 revocations, " + label, Value: float64(srv.APICalls()), Unit: "calls", Baseline: base, BaseName: "full rescan per refresh"})
+	// With GROUP BY accepted by the org.
+	org.Behavior.OauthTokenAggregates = true
+	r2 := refresher(url)
+	_ = r2.RefreshAll(ctx)
+	srv.ResetCounts()
+	_ = r2.RefreshAll(ctx)
+	add(Result{Name: "Refresh API calls where the org accepts GROUP BY, " + label, Value: float64(srv.APICalls()), Unit: "calls", Baseline: base, BaseName: "full rescan per refresh"})
+	// Daily share at the default settings: 5-minute tokens/limits/sessions/logins,
+	// 15-minute apps and ECAs, 30-minute usage, a full sync a day.
+	full := float64(n/2500*5 + n/2500/4 + 10)
+	perDay := float64(maxCalls)*288 + full
+	maxReq := 1_000_000.0
+	add(Result{Name: "Share of DailyApiRequests per day at defaults, " + label, Value: 100 * perDay / maxReq, Unit: "%", Target: "<= 1%", Met: boolp(perDay/maxReq <= 0.01),
+		Note: fmt.Sprintf("%.0f requests a day (288 refreshes of at most %d requests, plus one full sync of about %.0f) against an org allocation of %.0f", perDay, maxCalls, full, maxReq)})
+}

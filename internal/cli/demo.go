@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+)
+
+// demoRun is the embedded demo org and the config that points at it.
+type demoRun struct {
+	dir        string
+	configFile string
+	url        string
+	surgeAfter time.Duration
+	srv        *http.Server
+	cancel     context.CancelFunc
+}
+
+func (d *demoRun) close() {
+	d.cancel()
+	_ = d.srv.Close()
+	_ = os.RemoveAll(d.dir)
+}
+
+// startDemo serves the demo org on a loopback port and writes a config for it
+// (with its throwaway secret in a file, like any other org's).
+func startDemo(ctx context.Context, surgeAfter time.Duration) (*demoRun, error) {
+	dir, err := os.MkdirTemp("", "salesforce-oauth-exporter-demo-")
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw)
+	creds := sftest.Credentials{ClientID: "3MVG9demo.exporter", ClientSecret: hex.EncodeToString(raw)}
+	demo := sftest.NewDemo(uint64(time.Now().UnixNano()), creds)
+	demo.SurgeAfter = surgeAfter
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	srv := &http.Server{Handler: demo.Server, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	dctx, cancel := context.WithCancel(ctx)
+	go demo.Run(dctx, 5*time.Second)
+
+	if err := os.WriteFile(filepath.Join(dir, "client-secret"), []byte(creds.ClientSecret), 0o600); err != nil {
+		cancel()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// A demo IOC list: the address the demo's stolen-token login comes from.
+	if err := os.WriteFile(filepath.Join(dir, "demo-ioc.txt"), []byte("# demo IOC list\n"+sftest.IOCAddress+"\n"), 0o600); err != nil {
+		cancel()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// The approved apps by Id, as a real inventory should name them (by
+	// name alone, a look-alike would count as approved).
+	var inv strings.Builder
+	apps := demo.Org.Apps()
+	for _, a := range sftest.DemoApps {
+		fmt.Fprintf(&inv, "  - app: %q\n    app_id: %q\n    owner: %q\n    purpose: %q\n", a.Name, apps[demo.Org.AppIndex(a.Name)].ID, a.Owner, a.Purpose)
+	}
+	// Every source every 15 seconds (30 for the External Client Apps), so
+	// the demo shows changes at once: its fake org's API allowance costs
+	// nothing, and 40% of it (100,000 requests a day) covers these
+	// intervals, about 60,000 a day, without stretching them.
+	// refresh_interval stays at the minute a real org should not go under.
+	cfg := fmt.Sprintf(`stale_after: 90d
+orgs:
+  - name: demo
+    login_url: http://%s
+    refresh_interval: 1m
+    api_budget_percent: 40
+    sources:
+      limits: {interval: 15s}
+      apps: {interval: 15s}
+      oauth_tokens: {interval: 15s}
+      external_client_apps: {interval: 30s}
+      sessions: {interval: 15s}
+      logins: {interval: 15s}
+      api_usage: {interval: 15s}
+    auth:
+      flow: client_credentials
+      client_id: %s
+      client_secret_file: client-secret
+detection:
+  min_baseline: 1d # the demo's org has a week of history
+  ioc_lists:
+    - name: demo
+      file: demo-ioc.txt
+inventory:
+%s`, ln.Addr(), creds.ClientID, inv.String())
+	path := filepath.Join(dir, "demo.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		cancel()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &demoRun{dir: dir, configFile: path, srv: srv, cancel: cancel, url: "http://" + ln.Addr().String(), surgeAfter: surgeAfter}, nil
+}
+
+// logStart logs the demo's start line, with the commands that run against
+// it while it runs (its folder is deleted on exit). storage is the serving
+// exporter's state folder, which review reads for its history.
+func (d *demoRun) logStart(logger *slog.Logger, binary, storage string) {
+	cfg := "--config.file=" + shellQuote(d.configFile)
+	logger.Info("Demo org started: an unknown app and an API surge appear after surge_after; while it runs, try the commands below in another shell",
+		"fake_salesforce", d.url, "surge_after", d.surgeAfter, "demo_folder", d.dir,
+		"check", binary+" check "+cfg,
+		"review", binary+" review "+cfg+" --storage.path="+shellQuote(storage),
+		"revoke", binary+" revoke "+cfg+" --org=demo --app='My Data Loader Pro'",
+		"inventory", binary+" review "+cfg+" --storage.path="+shellQuote(storage)+" --format=inventory")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-=:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

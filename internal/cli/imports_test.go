@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const fakePkg = "github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+
+// TestOnlyTheDemoImportsTheFake: the fake org is in the binary for --demo
+// alone. Of every package the binary is built from, only this one imports
+// salesforce/sftest, and here only demo.go does (check --record writes the
+// client package's fixture types).
+func TestOnlyTheDemoImportsTheFake(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", repoRoot).Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	var importers []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && slices.Contains(f[1:], fakePkg) {
+			importers = append(importers, f[0])
+		}
+	}
+	if want := []string{"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/cli"}; !slices.Equal(importers, want) {
+		t.Errorf("packages of the binary importing sftest: %v, want %v", importers, want)
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, im := range f.Imports {
+			if p, _ := strconv.Unquote(im.Path.Value); p == fakePkg {
+				users = append(users, name)
+			}
+		}
+	}
+	if !slices.Equal(users, []string{"demo.go"}) {
+		t.Errorf("files of internal/cli importing sftest: %v, want only demo.go", users)
+	}
+}
