@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
@@ -39,7 +40,7 @@ func newFindingContext(r *Report, now time.Time, o Options) *findingContext {
 // selection has grown since (--expect), so it acts only on what the finding
 // showed.
 func (c *findingContext) revoke(expect int64, args ...string) (string, string) {
-	base := "salesforce_oauth_exporter revoke --config.file=" + shellQuote(c.cfg) + " --org=" + shellQuote(c.r.Org) + " " + strings.Join(args, " ")
+	base := "salesforce_oauth_exporter revoke --config.file=" + textsafe.ShellQuote(c.cfg) + " --org=" + textsafe.ShellQuote(c.r.Org) + " " + strings.Join(args, " ")
 	confirm := base + " --confirm"
 	if expect > 0 {
 		confirm += fmt.Sprintf(" --expect=%d", expect)
@@ -57,11 +58,11 @@ func (c *findingContext) revoke(expect int64, args ...string) (string, string) {
 func (c *findingContext) appRevoke(a AppRow, expect int64) (string, string) {
 	switch {
 	case a.AppID != "":
-		return c.revoke(expect, "--app-id="+shellQuote(a.AppID))
+		return c.revoke(expect, "--app-id="+textsafe.ShellQuote(a.AppID))
 	case !a.Installed:
-		return c.revoke(expect, "--app="+shellQuote(a.App), "--not-installed")
+		return c.revoke(expect, "--app="+textsafe.ShellQuote(a.App), "--not-installed")
 	}
-	return c.revoke(expect, "--app="+shellQuote(a.App))
+	return c.revoke(expect, "--app="+textsafe.ShellQuote(a.App))
 }
 
 // appFinding starts a finding about one app, with its figures and the

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
@@ -357,44 +356,6 @@ func allFindings(reports []*Report) []Finding {
 	}
 	slices.SortStableFunc(fs, compareFindings)
 	return fs
-}
-
-// visible makes control characters visible: escape sequences in an app or
-// user name must not reach a terminal (ESC[2J clears it), and bidi controls
-// must not reorder what a reader sees. Invalid UTF-8 shows as \xNN.
-func visible(s string) string {
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r) || r == utf8.RuneError {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i, w := 0, 0; i < len(s); i += w {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		w = n
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case (r >= 0x80 && r < 0xa0) || isBidi(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func findingLines(f Finding) (evidence []string, cmds [][2]string) {

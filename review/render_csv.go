@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 )
 
 // csvSafe neutralizes a cell a spreadsheet would run as a formula (OWASP's
@@ -14,7 +16,7 @@ func csvSafe(c string) string {
 	if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
 		c = "'" + c
 	}
-	return visible(c)
+	return textsafe.Visible(c)
 }
 
 // writeCSV writes one table: the org and section, then the section's columns.

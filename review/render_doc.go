@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"unicode/utf8"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 )
 
 func writeDoc(w io.Writer, reports []*Report, md bool) {
@@ -69,14 +71,14 @@ func (d *docWriter) text(s string) string {
 	if d.md {
 		return mdText(s)
 	}
-	return visible(s)
+	return textsafe.Visible(s)
 }
 
 func (d *docWriter) link(text, id string) string {
 	if d.md {
 		return "[" + mdText(text) + "](#" + id + ")"
 	}
-	return visible(text)
+	return textsafe.Visible(text)
 }
 
 func (d *docWriter) title(s string) {
@@ -84,7 +86,7 @@ func (d *docWriter) title(s string) {
 		fmt.Fprintf(d.w, "# %s\n", mdText(s))
 		return
 	}
-	s = visible(s)
+	s = textsafe.Visible(s)
 	fmt.Fprintf(d.w, "%s\n%s\n", s, strings.Repeat("#", utf8.RuneCountInString(s)))
 }
 
@@ -93,7 +95,7 @@ func (d *docWriter) heading(s, id string) {
 		fmt.Fprintf(d.w, "\n## %s <a id=\"%s\"></a>\n\n", mdText(s), id)
 		return
 	}
-	s = visible(s)
+	s = textsafe.Visible(s)
 	fmt.Fprintf(d.w, "\n%s\n%s\n", s, strings.Repeat("=", utf8.RuneCountInString(s)))
 }
 
@@ -121,23 +123,23 @@ func (d *docWriter) finding(n int, f Finding, withOrg bool) {
 			fmt.Fprintf(d.w, "\n*What to do:* %s\n", mdText(f.Action))
 		}
 		for _, c := range cmds {
-			fmt.Fprintf(d.w, "\n%s:\n\n```sh\n%s\n```\n", c[0], visible(c[1]))
+			fmt.Fprintf(d.w, "\n%s:\n\n```sh\n%s\n```\n", c[0], textsafe.Visible(c[1]))
 		}
 		if f.Section != "" {
 			fmt.Fprintf(d.w, "\n[Evidence](#%s)\n", f.Section)
 		}
 		return
 	}
-	fmt.Fprintf(d.w, "\n%d. [%s] %s%s\n", n, strings.ToUpper(f.Severity), visible(org), visible(f.Summary))
+	fmt.Fprintf(d.w, "\n%d. [%s] %s%s\n", n, strings.ToUpper(f.Severity), textsafe.Visible(org), textsafe.Visible(f.Summary))
 	for _, e := range ev {
-		fmt.Fprintf(d.w, "   - %s\n", visible(e))
+		fmt.Fprintf(d.w, "   - %s\n", textsafe.Visible(e))
 	}
-	fmt.Fprintf(d.w, "   Why it matters: %s\n", visible(f.Why))
+	fmt.Fprintf(d.w, "   Why it matters: %s\n", textsafe.Visible(f.Why))
 	if f.Action != "" {
-		fmt.Fprintf(d.w, "   What to do: %s\n", visible(f.Action))
+		fmt.Fprintf(d.w, "   What to do: %s\n", textsafe.Visible(f.Action))
 	}
 	for _, c := range cmds {
-		fmt.Fprintf(d.w, "   %s: %s\n", c[0], visible(c[1]))
+		fmt.Fprintf(d.w, "   %s: %s\n", c[0], textsafe.Visible(c[1]))
 	}
 }
 
@@ -168,7 +170,7 @@ func (d *docWriter) table(s section) {
 	tw := tabwriter.NewWriter(d.w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(s.Header, "\t"))
 	for _, row := range s.Rows {
-		fmt.Fprintln(tw, strings.Join(mapStr(row, func(c string) string { return visible(oneLine(c)) }), "\t"))
+		fmt.Fprintln(tw, strings.Join(mapStr(row, func(c string) string { return textsafe.Visible(oneLine(c)) }), "\t"))
 	}
 	tw.Flush()
 }
@@ -181,7 +183,7 @@ func mapStr(in []string, f func(string) string) []string {
 	return out
 }
 
-// oneLine folds runs of spaces; line breaks are shown by visible.
+// oneLine folds runs of spaces; line breaks are shown by textsafe.Visible.
 func oneLine(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' }), " ")
 }
@@ -194,7 +196,7 @@ func oneLine(s string) string {
 // "a@b.c" becomes live.
 func mdText(s string) string {
 	var b strings.Builder
-	v := visible(s)
+	v := textsafe.Visible(s)
 	for i, r := range v {
 		switch {
 		case r < 0x80 && strings.ContainsRune("\\`*_[]<|#~&@", r):

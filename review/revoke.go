@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -174,7 +175,7 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	printSelection(out, picked, apps)
 	shared := sharedNames(sel, picked, apps.appIDOf)
 	for _, sh := range shared {
-		fmt.Fprintf(out, "\nNote: %s names %d different apps: %s; use --app-id, or --not-installed for one not installed, to pick one.\n", visible(appLabel(sh.name)), len(sh.apps), visible(strings.Join(sh.apps, ", ")))
+		fmt.Fprintf(out, "\nNote: %s names %d different apps: %s; use --app-id, or --not-installed for one not installed, to pick one.\n", textsafe.Visible(appLabel(sh.name)), len(sh.apps), textsafe.Visible(strings.Join(sh.apps, ", ")))
 	}
 	if !o.Confirm {
 		also := ""
@@ -312,7 +313,7 @@ func printSelection(out io.Writer, picked []salesforce.RevocableToken, apps *app
 	perApp, perUser := map[string]int{}, map[string]int{}
 	for _, t := range picked {
 		id := apps.appIDOf(t)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", textsafe.Visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), textsafe.Visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
 		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
 		perUser[t.Username()]++
 	}
@@ -320,7 +321,7 @@ func printSelection(out io.Writer, picked []salesforce.RevocableToken, apps *app
 	counts := func(title string, m map[string]int) {
 		fmt.Fprintf(out, "\n%s:\n", title)
 		for _, k := range slices.Sorted(maps.Keys(m)) {
-			fmt.Fprintf(out, "  %6d  %s\n", m[k], visible(k))
+			fmt.Fprintf(out, "  %6d  %s\n", m[k], textsafe.Visible(k))
 		}
 	}
 	counts("Tokens per app (name, app id)", perApp)
@@ -338,7 +339,7 @@ func refuseRevoke(sel Selector, o RevokeOptions, picked []salesforce.RevocableTo
 		for _, sh := range shared {
 			list = append(list, fmt.Sprintf("%s: %s", appLabel(sh.name), strings.Join(sh.apps, ", ")))
 		}
-		return fmt.Errorf("refusing to revoke: --app names several apps (%s); nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", visible(strings.Join(list, "; ")))
+		return fmt.Errorf("refusing to revoke: --app names several apps (%s); nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", textsafe.Visible(strings.Join(list, "; ")))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -68,7 +69,7 @@ func (r *revoker) finish(t salesforce.RevocableToken, e auditEntry, token string
 	if err := r.audit(e); err != nil {
 		return fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
 	}
-	fmt.Fprintf(r.out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(appLabel(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
+	fmt.Fprintf(r.out, "%-15s %s  %s  authorized %s\n", e.Outcome, textsafe.Visible(appLabel(t.AppName)), textsafe.Visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
 	return nil
 }
 
