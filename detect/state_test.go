@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -158,4 +160,45 @@ func TestStateSizeAt200Apps(t *testing.T) {
 		t.Fatalf("state is %d bytes, over 5 MB", len(b))
 	}
 	runtime.KeepAlive(tr)
+}
+
+// TestStateGoldenV1: a version-1 state written by an earlier build
+// (testdata/state-v1.bin, replayTracker's state as MarshalBinary wrote it
+// before the encoding moved to internal/binenc) restores to the same
+// tracker, and encoding it again gives the same bytes: the format has not
+// moved. Should replayTracker change, keep a copy of the old one for this
+// test rather than regenerate the file with the new code.
+func TestStateGoldenV1(t *testing.T) {
+	t.Parallel()
+	golden, err := os.ReadFile("testdata/state-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := replayTracker(t)
+	back, note, err := Restore(tr.Config(), golden)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	back.SetIOC(tr.ioc)
+	if a, b := fmt.Sprintf("%+v", tr.Figures()), fmt.Sprintf("%+v", back.Figures()); a != b {
+		t.Fatalf("figures differ:\n%s\n%s", a, b)
+	}
+	from, to := tr.APIWindow()
+	if a, b := fmt.Sprintf("%+v", tr.Evidence(AppKey(erpID, ""), from, to)), fmt.Sprintf("%+v", back.Evidence(AppKey(erpID, ""), from, to)); a != b {
+		t.Fatalf("evidence differs:\n%s\n%s", a, b)
+	}
+	for name, b := range map[string][]byte{"restored": mustMarshal(t, back), "rebuilt": mustMarshal(t, tr)} {
+		if !bytes.Equal(b, golden) {
+			t.Errorf("%s: the encoding changed: %d bytes, the version-1 state has %d", name, len(b), len(golden))
+		}
+	}
+}
+
+func mustMarshal(t *testing.T, tr *Tracker) []byte {
+	t.Helper()
+	b, err := tr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -550,3 +550,28 @@ func TestOneShotSeesTokenCreatedNow(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenFileGoldenV1: a version-1 file written by an earlier build
+// (testdata/tokens-v1.bin, sampleStore() as encodeTokenStore wrote it before
+// the encoding moved to internal/binenc) loads as that store, and encoding
+// the store again gives the same bytes: the format has not moved. Should
+// sampleStore change, keep a copy of the old one for this test rather than
+// regenerate the file with the new code.
+func TestTokenFileGoldenV1(t *testing.T) {
+	t.Parallel()
+	golden, err := os.ReadFile("testdata/tokens-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, orgID, err := decodeTokenStore(golden, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orgID != "00D5j0000000001AAA" {
+		t.Errorf("org Id %q", orgID)
+	}
+	sameStore(t, got, sampleStore())
+	if b := encodeTokenStore(sampleStore(), "prod", "00D5j0000000001AAA"); !bytes.Equal(b, golden) {
+		t.Fatalf("the encoding changed: %d bytes, the version-1 file has %d", len(b), len(golden))
+	}
+}
