@@ -7,8 +7,11 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/binenc"
 )
 
 // replayTracker is a tracker after the token-replay scenario, with an IOC hit.
@@ -201,4 +204,22 @@ func mustMarshal(t *testing.T, tr *Tracker) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestStateErrorNamesFieldAndOffset: every truncation of a state past its
+// magic is refused with an error that says at which byte, in which field.
+func TestStateErrorNamesFieldAndOffset(t *testing.T) {
+	t.Parallel()
+	b := mustMarshal(t, replayTracker(t))
+	for n := len(stateMagic); n < len(b); n++ {
+		_, _, err := Restore(Config{}, b[:n])
+		var e *binenc.Error
+		if !errors.As(err, &e) || e.Field == "" || e.Offset > n || !strings.Contains(err.Error(), fmt.Sprintf("at byte %d: ", e.Offset)) {
+			t.Fatalf("cut at %d of %d: err %v", n, len(b), err)
+		}
+	}
+	_, _, err := Restore(Config{}, b[:len(stateMagic)])
+	if want := "decode detection state: at byte 4: version: truncated or malformed number"; err == nil || err.Error() != want {
+		t.Fatalf("err %v, want %q", err, want)
+	}
 }

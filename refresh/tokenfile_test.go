@@ -575,3 +575,17 @@ func TestTokenFileGoldenV1(t *testing.T) {
 		t.Fatalf("the encoding changed: %d bytes, the version-1 file has %d", len(b), len(golden))
 	}
 }
+
+// TestTokenFileErrorNamesField: a damaged file's error says where, and in
+// which field, the damage is.
+func TestTokenFileErrorNamesField(t *testing.T) {
+	t.Parallel()
+	good := encodeTokenStore(sampleStore(), "prod", "00D5j0000000001AAA")
+	// The magic and version, then a number that never ends, then the
+	// checksum (resum replaces the last four bytes with it).
+	b := resum(append(slices.Clone(good[:len(tokenFileMagic)+1]), 0x80, 0, 0, 0, 0))
+	_, _, err := decodeTokenStore(b, "prod")
+	if want := "at byte 9: org name: "; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err %v, want it to start %q", err, want)
+	}
+}
