@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -27,11 +28,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 	e := &encoder{w: binenc.NewWriter(4096), strs: map[string]uint64{}}
 	e.uint(uint64(t.cfg.IPv4Prefix))
 	e.uint(uint64(t.cfg.IPv6Prefix))
-	keys := make([]string, 0, len(t.apps))
-	for k := range t.apps {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(t.apps))
 	e.uint(uint64(len(keys)))
 	for _, k := range keys {
 		a := t.apps[k]
@@ -39,11 +36,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 		e.str(a.id)
 		e.str(a.name)
 		e.uint(uint64(a.since))
-		nks := make([]netKey, 0, len(a.nets))
-		for nk := range a.nets {
-			nks = append(nks, nk)
-		}
-		slices.SortFunc(nks, cmpKey)
+		nks := slices.SortedFunc(maps.Keys(a.nets), cmpKey)
 		e.uint(uint64(len(nks)))
 		for _, nk := range nks {
 			n := a.nets[nk]
@@ -56,11 +49,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 				e.uint(uint64(n.last-n.lastAPI) + 1)
 			}
 		}
-		objs := make([]string, 0, len(a.objs))
-		for o := range a.objs {
-			objs = append(objs, o)
-		}
-		slices.Sort(objs)
+		objs := slices.Sorted(maps.Keys(a.objs))
 		e.uint(uint64(len(objs)))
 		for _, o := range objs {
 			x := a.objs[o]
@@ -69,11 +58,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 			e.uint(uint64(x.last - x.first))
 		}
 	}
-	pks := make([]string, 0, len(t.periods))
-	for k := range t.periods {
-		pks = append(pks, k)
-	}
-	slices.Sort(pks)
+	pks := slices.Sorted(maps.Keys(t.periods))
 	e.uint(uint64(len(pks)))
 	for _, k := range pks {
 		p := t.periods[k]
@@ -82,11 +67,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 		e.str(p.fileID)
 		e.int(p.start)
 		e.uint(uint64(p.end - p.start))
-		aks := make([]string, 0, len(p.apps))
-		for ak := range p.apps {
-			aks = append(aks, ak)
-		}
-		slices.Sort(aks)
+		aks := slices.Sorted(maps.Keys(p.apps))
 		e.uint(uint64(len(aks)))
 		for _, ak := range aks {
 			pa := p.apps[ak]
@@ -94,11 +75,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 			e.uint(uint64(pa.requests))
 			e.ints(pa.sens)
 			e.counts(pa.ioc)
-			hours := make([]int32, 0, len(pa.young))
-			for h := range pa.young {
-				hours = append(hours, h)
-			}
-			slices.Sort(hours)
+			hours := slices.Sorted(maps.Keys(pa.young))
 			e.uint(uint64(len(hours)))
 			for _, h := range hours {
 				b := pa.young[h]
@@ -170,11 +147,7 @@ func (e *encoder) ints(v []int64) {
 }
 
 func (e *encoder) counts(m map[string]int64) {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
+	ks := slices.Sorted(maps.Keys(m))
 	e.uint(uint64(len(ks)))
 	for _, k := range ks {
 		e.str(k)
