@@ -155,6 +155,9 @@ type Growth struct {
 // baseline diff from a built report.
 func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Options) {
 	c := newFindingContext(r, now, o)
+	// The detectors run in ranking order. The sort below is stable, so
+	// findings that rank equal (only ever of one kind) keep the order their
+	// detector gave them.
 	var fs []Finding
 	for _, k := range findingKinds {
 		if k.detect != nil {
