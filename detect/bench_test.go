@@ -115,3 +115,31 @@ func BenchmarkParseOnly(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
 }
+
+// BenchmarkStateMarshal is the cost of writing the detection state of a
+// day's baseline for 200 apps.
+func BenchmarkStateMarshal(b *testing.B) {
+	tr := benchTracker(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tr.MarshalBinary(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStateRestore is the cost of reading it back at a start.
+func BenchmarkStateRestore(b *testing.B) {
+	tr := benchTracker(b)
+	data, err := tr.MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := Restore(tr.Config(), data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,14 +1,14 @@
 package detect
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"slices"
 	"strings"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/binenc"
 )
 
 // stateMagic and stateVersion head the serialized state. Bump the version
@@ -25,15 +25,10 @@ const (
 func (t *Tracker) MarshalBinary() ([]byte, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	e := &encoder{strs: map[string]uint64{}}
-	body := &e.body
+	e := &encoder{w: binenc.NewWriter(4096), strs: map[string]uint64{}}
 	e.uint(uint64(t.cfg.IPv4Prefix))
 	e.uint(uint64(t.cfg.IPv6Prefix))
-	keys := make([]string, 0, len(t.apps))
-	for k := range t.apps {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(t.apps))
 	e.uint(uint64(len(keys)))
 	for _, k := range keys {
 		a := t.apps[k]
@@ -41,11 +36,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 		e.str(a.id)
 		e.str(a.name)
 		e.uint(uint64(a.since))
-		nks := make([]netKey, 0, len(a.nets))
-		for nk := range a.nets {
-			nks = append(nks, nk)
-		}
-		slices.SortFunc(nks, cmpKey)
+		nks := slices.SortedFunc(maps.Keys(a.nets), cmpKey)
 		e.uint(uint64(len(nks)))
 		for _, nk := range nks {
 			n := a.nets[nk]
@@ -58,11 +49,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 				e.uint(uint64(n.last-n.lastAPI) + 1)
 			}
 		}
-		objs := make([]string, 0, len(a.objs))
-		for o := range a.objs {
-			objs = append(objs, o)
-		}
-		slices.Sort(objs)
+		objs := slices.Sorted(maps.Keys(a.objs))
 		e.uint(uint64(len(objs)))
 		for _, o := range objs {
 			x := a.objs[o]
@@ -71,11 +58,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 			e.uint(uint64(x.last - x.first))
 		}
 	}
-	pks := make([]string, 0, len(t.periods))
-	for k := range t.periods {
-		pks = append(pks, k)
-	}
-	slices.Sort(pks)
+	pks := slices.Sorted(maps.Keys(t.periods))
 	e.uint(uint64(len(pks)))
 	for _, k := range pks {
 		p := t.periods[k]
@@ -84,11 +67,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 		e.str(p.fileID)
 		e.int(p.start)
 		e.uint(uint64(p.end - p.start))
-		aks := make([]string, 0, len(p.apps))
-		for ak := range p.apps {
-			aks = append(aks, ak)
-		}
-		slices.Sort(aks)
+		aks := slices.Sorted(maps.Keys(p.apps))
 		e.uint(uint64(len(aks)))
 		for _, ak := range aks {
 			pa := p.apps[ak]
@@ -96,11 +75,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 			e.uint(uint64(pa.requests))
 			e.ints(pa.sens)
 			e.counts(pa.ioc)
-			hours := make([]int32, 0, len(pa.young))
-			for h := range pa.young {
-				hours = append(hours, h)
-			}
-			slices.Sort(hours)
+			hours := slices.Sorted(maps.Keys(pa.young))
 			e.uint(uint64(len(hours)))
 			for _, h := range hours {
 				b := pa.young[h]
@@ -132,26 +107,27 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 		}
 	}
 	e.uint(uint64(t.dropped))
-	var out bytes.Buffer
-	out.WriteString(stateMagic)
-	out.Write(binary.AppendUvarint(nil, stateVersion))
-	out.Write(binary.AppendUvarint(nil, uint64(len(e.table))))
+	out := binenc.NewWriter(64 + e.w.Len() + 16*len(e.table))
+	out.RawString(stateMagic)
+	out.Uvarint(stateVersion)
+	out.Uvarint(uint64(len(e.table)))
 	for _, s := range e.table {
-		out.Write(binary.AppendUvarint(nil, uint64(len(s))))
-		out.WriteString(s)
+		out.String(s)
 	}
-	out.Write(*body)
+	out.Raw(e.w.Bytes())
 	return out.Bytes(), nil
 }
 
+// encoder writes the state's body; its strings go to a table written
+// before it, and the body holds their indices.
 type encoder struct {
-	body  []byte
+	w     *binenc.Writer
 	strs  map[string]uint64
 	table []string
 }
 
-func (e *encoder) uint(v uint64) { e.body = binary.AppendUvarint(e.body, v) }
-func (e *encoder) int(v int64)   { e.body = binary.AppendVarint(e.body, v) }
+func (e *encoder) uint(v uint64) { e.w.Uvarint(v) }
+func (e *encoder) int(v int64)   { e.w.Varint(v) }
 
 func (e *encoder) str(s string) {
 	i, ok := e.strs[s]
@@ -171,11 +147,7 @@ func (e *encoder) ints(v []int64) {
 }
 
 func (e *encoder) counts(m map[string]int64) {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
+	ks := slices.Sorted(maps.Keys(m))
 	e.uint(uint64(len(ks)))
 	for _, k := range ks {
 		e.str(k)
@@ -185,19 +157,19 @@ func (e *encoder) counts(m map[string]int64) {
 
 // net writes a kind byte and the masked prefix's bytes.
 func (e *encoder) net(k netKey, g grouper) {
-	e.body = append(e.body, k.kind)
+	e.w.Byte(k.kind)
 	switch k.kind {
 	case kindV4:
 		n := (g.v4 + 7) / 8
 		var b [4]byte
 		binary.BigEndian.PutUint32(b[:], uint32(k.lo))
-		e.body = append(e.body, b[:n]...)
+		e.w.Raw(b[:n])
 	case kindV6:
 		n := (g.v6 + 7) / 8
 		var b [16]byte
 		binary.BigEndian.PutUint64(b[:8], k.hi)
 		binary.BigEndian.PutUint64(b[8:], k.lo)
-		e.body = append(e.body, b[:n]...)
+		e.w.Raw(b[:n])
 	}
 }
 
@@ -215,43 +187,43 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				t, err = nil, fmt.Errorf("decode detection state: %w", e)
+				return
+			}
 			t, err = nil, fmt.Errorf("decode detection state: %v", r)
 		}
 	}()
-	d := &decoder{r: bufio.NewReader(bytes.NewReader(data))}
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(d.r, magic); err != nil || string(magic) != stateMagic {
+	d := &decoder{r: binenc.NewReader(data)}
+	if magic := d.r.Raw("magic", len(stateMagic)); d.r.Err() != nil || string(magic) != stateMagic {
 		return nil, "", fmt.Errorf("decode detection state: not a detection state")
 	}
-	if v := d.uint(); v != stateVersion {
+	if v := d.uint("version"); v != stateVersion {
 		return nil, "", fmt.Errorf("%w %d (this build reads %d)", ErrStateVersion, v, stateVersion)
 	}
-	n := d.count()
+	n := d.count("strings")
 	d.table = make([]string, n)
 	for i := range d.table {
-		l := d.count()
-		b := make([]byte, l)
-		if _, err := io.ReadFull(d.r, b); err != nil {
-			panic("truncated string table")
-		}
-		d.table[i] = string(b)
+		d.table[i] = d.r.String("string table", maxStateCount)
+		d.check()
 	}
-	oldV4, oldV6 := int(d.uint()), int(d.uint())
+	oldV4, oldV6 := int(d.uint("IPv4 prefix")), int(d.uint("IPv6 prefix"))
 	if checkPrefixes(oldV4, oldV6) != nil {
-		panic("bad prefix lengths")
+		d.r.Fail("prefix lengths", "/%d and /%d are not valid", oldV4, oldV6)
+		d.check()
 	}
 	old := grouper{v4: oldV4, v6: oldV6}
 	lost := 0
-	napps := d.count()
+	napps := d.count("apps")
 	for range napps {
-		a := &appState{key: d.str(), id: d.str(), name: d.str(), nets: map[netKey]netEntry{}, objs: map[string]objEntry{}}
-		a.since = int32(d.uint())
-		for range d.count() {
-			k := d.net(old)
-			first := a.since + int32(d.int())
-			last := first + int32(d.uint())
+		a := &appState{key: d.str("app key"), id: d.str("app Id"), name: d.str("app name"), nets: map[netKey]netEntry{}, objs: map[string]objEntry{}}
+		a.since = int32(d.uint("app since"))
+		for range d.count("networks") {
+			k := d.net("network", old)
+			first := a.since + int32(d.int("network first"))
+			last := first + int32(d.uint("network last"))
 			e := netEntry{first: first, last: last}
-			if x := d.uint(); x > 0 {
+			if x := d.uint("network last API"); x > 0 {
 				e.lastAPI = last - int32(x-1)
 			}
 			nk, ok := t.g.remask(k, oldV4, oldV6)
@@ -264,10 +236,10 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 			}
 			a.nets[nk] = e
 		}
-		for range d.count() {
-			name := d.str()
-			first := a.since + int32(d.int())
-			a.objs[name] = objEntry{first: first, last: first + int32(d.uint())}
+		for range d.count("objects") {
+			name := d.str("object")
+			first := a.since + int32(d.int("object first"))
+			a.objs[name] = objEntry{first: first, last: first + int32(d.uint("object last"))}
 		}
 		t.apps[a.key] = a
 		if a.id != "" && a.name != "" {
@@ -275,38 +247,39 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 		}
 		t.evict(a)
 	}
-	for range d.count() {
-		p := &period{key: d.str(), interval: d.str(), fileID: d.str(), apps: map[string]*periodApp{}}
-		p.start = d.int()
-		p.end = p.start + int64(d.uint())
+	for range d.count("periods") {
+		p := &period{key: d.str("period key"), interval: d.str("period interval"), fileID: d.str("period file Id"), apps: map[string]*periodApp{}}
+		p.start = d.int("period start")
+		p.end = p.start + int64(d.uint("period end"))
 		if p.interval != "Daily" && p.interval != "Hourly" || p.end <= p.start {
-			panic("malformed period")
+			d.r.Fail("period", "malformed: interval %q, from %d to %d", p.interval, p.start, p.end)
+			d.check()
 		}
-		for range d.count() {
-			ak := d.str()
-			pa := &periodApp{requests: int64(d.uint()), sens: d.ints(), ioc: d.counts(), young: map[int32]*youngBucket{}}
-			for range d.count() {
-				h := int32(p.start/3600 + d.int())
-				pa.young[h] = &youngBucket{requests: int64(d.uint()), sens: d.ints()}
+		for range d.count("period apps") {
+			ak := d.str("period app")
+			pa := &periodApp{requests: int64(d.uint("period app requests")), sens: d.ints("sensitive requests"), ioc: d.counts("IOC requests"), young: map[int32]*youngBucket{}}
+			for range d.count("young networks") {
+				h := int32(p.start/3600 + d.int("young hour"))
+				pa.young[h] = &youngBucket{requests: int64(d.uint("young requests")), sens: d.ints("young sensitive requests")}
 			}
-			pa.evDrop = int64(d.uint())
-			for range d.count() {
-				ne := &netEvidence{net: d.net(old)}
-				ne.first = p.start + int64(d.uint())
-				ne.last = ne.first + int64(d.uint())
-				ne.requests = int64(d.uint())
-				ne.objects, ne.users = d.counts(), d.counts()
-				ne.otherUsers = int64(d.uint())
-				ne.ioc = d.uint()
+			pa.evDrop = int64(d.uint("evidence dropped"))
+			for range d.count("evidence") {
+				ne := &netEvidence{net: d.net("evidence network", old)}
+				ne.first = p.start + int64(d.uint("evidence first"))
+				ne.last = ne.first + int64(d.uint("evidence last"))
+				ne.requests = int64(d.uint("evidence requests"))
+				ne.objects, ne.users = d.counts("evidence objects"), d.counts("evidence users")
+				ne.otherUsers = int64(d.uint("evidence other users"))
+				ne.ioc = d.uint("evidence IOC lists")
 				if nk, ok := t.g.remask(ne.net, oldV4, oldV6); ok {
 					ne.net = nk
 					pa.evidence = append(pa.evidence, ne)
 				}
 			}
-			for range d.count() {
-				h := &iocHit{list: d.str(), ip: d.str(), user: d.str(), requests: int64(d.uint())}
-				h.first = p.start + int64(d.uint())
-				h.last = h.first + int64(d.uint())
+			for range d.count("IOC hits") {
+				h := &iocHit{list: d.str("IOC list"), ip: d.str("IOC address"), user: d.str("IOC user"), requests: int64(d.uint("IOC requests"))}
+				h.first = p.start + int64(d.uint("IOC first"))
+				h.last = h.first + int64(d.uint("IOC last"))
 				pa.iocHits = append(pa.iocHits, h)
 			}
 			if pa.sens != nil && len(pa.sens) != len(t.cfg.SensitiveObjects) {
@@ -320,9 +293,10 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 		}
 		t.periods[p.key] = p
 	}
-	t.dropped = int64(d.uint())
-	if _, err := d.r.ReadByte(); err == nil {
-		panic("trailing data")
+	t.dropped = int64(d.uint("dropped rows"))
+	if d.r.Len() > 0 {
+		d.r.Fail("", "%d bytes of trailing data", d.r.Len())
+		d.check()
 	}
 	if lost > 0 {
 		note = fmt.Sprintf("the state's networks were grouped into /%d and /%d, finer than the configured /%d and /%d: %d networks dropped, so those apps' network baselines start again", oldV4, oldV6, t.cfg.IPv4Prefix, t.cfg.IPv6Prefix, lost)
@@ -332,95 +306,98 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 	return t, note, nil
 }
 
+// maxStateCount bounds every count and string length in a state, so a
+// damaged file can't make the decoder allocate wildly (and each count is
+// bounded by the bytes left, each item taking at least one).
+const maxStateCount = 1 << 26
+
+// decoder reads the state. A read past the end or a count out of bounds
+// panics with the binenc error, which names the field and the offset;
+// Restore recovers it.
 type decoder struct {
-	r     *bufio.Reader
+	r     *binenc.Reader
 	table []string
 }
 
-func (d *decoder) uint() uint64 {
-	v, err := binary.ReadUvarint(d.r)
-	if err != nil {
-		panic("truncated")
+// check panics with the reader's error, if any.
+func (d *decoder) check() {
+	if err := d.r.Err(); err != nil {
+		panic(err)
 	}
+}
+
+func (d *decoder) uint(field string) uint64 {
+	v := d.r.Uvarint(field)
+	d.check()
 	return v
 }
 
-func (d *decoder) int() int64 {
-	v, err := binary.ReadVarint(d.r)
-	if err != nil {
-		panic("truncated")
-	}
+func (d *decoder) int(field string) int64 {
+	v := d.r.Varint(field)
+	d.check()
 	return v
 }
 
-// count reads a length and bounds it, so a damaged file can't make the
-// decoder allocate wildly.
-func (d *decoder) count() int {
-	v := d.uint()
-	if v > 1<<26 {
-		panic("implausible length")
-	}
-	return int(v)
+func (d *decoder) count(field string) int {
+	n := d.r.Count(field, 1, maxStateCount)
+	d.check()
+	return n
 }
 
-func (d *decoder) str() string {
-	i := d.uint()
+func (d *decoder) str(field string) string {
+	i := d.uint(field)
 	if i >= uint64(len(d.table)) {
-		panic("string index out of range")
+		d.r.Fail(field, "string index %d out of range (%d strings)", i, len(d.table))
+		d.check()
 	}
 	return d.table[i]
 }
 
-func (d *decoder) ints() []int64 {
-	n := d.count()
-	if n > 1024 {
-		panic("implausible length")
-	}
+func (d *decoder) ints(field string) []int64 {
+	n := d.r.Count(field, 1, 1024)
+	d.check()
 	if n == 0 {
 		return nil
 	}
 	out := make([]int64, n)
 	for i := range out {
-		out[i] = int64(d.uint())
+		out[i] = int64(d.uint(field))
 	}
 	return out
 }
 
-func (d *decoder) counts() map[string]int64 {
-	n := d.count()
+func (d *decoder) counts(field string) map[string]int64 {
+	n := d.count(field)
 	if n == 0 {
 		return nil
 	}
 	m := make(map[string]int64, min(n, 1024))
 	for range n {
-		k := d.str()
-		m[k] = int64(d.uint())
+		k := d.str(field)
+		m[k] = int64(d.uint(field))
 	}
 	return m
 }
 
-func (d *decoder) net(g grouper) netKey {
-	kind, err := d.r.ReadByte()
-	if err != nil {
-		panic("truncated")
-	}
+func (d *decoder) net(field string, g grouper) netKey {
+	kind := d.r.Byte(field)
+	d.check()
 	k := netKey{kind: kind}
 	switch kind {
 	case kindV4:
 		var b [4]byte
-		if _, err := io.ReadFull(d.r, b[:(g.v4+7)/8]); err != nil {
-			panic("truncated")
-		}
+		copy(b[:], d.r.Raw(field, (g.v4+7)/8))
+		d.check()
 		k.lo = uint64(binary.BigEndian.Uint32(b[:]))
 	case kindV6:
 		var b [16]byte
-		if _, err := io.ReadFull(d.r, b[:(g.v6+7)/8]); err != nil {
-			panic("truncated")
-		}
+		copy(b[:], d.r.Raw(field, (g.v6+7)/8))
+		d.check()
 		k.hi, k.lo = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	case kindSalesforce, kindEmpty, kindInvalid:
 	default:
-		panic("unknown network kind")
+		d.r.Fail(field, "unknown network kind %d", kind)
+		d.check()
 	}
 	return k
 }

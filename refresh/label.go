@@ -1,10 +1,6 @@
 package refresh
 
-import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-)
+import "github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 
 // MaxLabelRunes caps the length of a value from Salesforce shown as a label
 // or in a report: an app name is at most 255 characters in Salesforce, so a
@@ -16,37 +12,4 @@ const MaxLabelRunes = 256
 // U+FFFD, so does every control character (newlines, escapes, NUL), and a
 // value longer than MaxLabelRunes is cut there and ends in "…". A clean value
 // comes back unchanged, without an allocation.
-func CleanLabel(s string) string {
-	if isCleanASCII(s) {
-		return s
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if n == MaxLabelRunes {
-			b.WriteRune('…')
-			break
-		}
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			r = utf8.RuneError
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
-// isCleanASCII reports whether s is short printable ASCII: the common case.
-func isCleanASCII(s string) bool {
-	if len(s) > MaxLabelRunes {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
-}
+func CleanLabel(s string) string { return textsafe.Clean(s, MaxLabelRunes) }

@@ -7,9 +7,11 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/binenc"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
 )
 
@@ -51,20 +53,20 @@ func tokenFile(dir, org string) string { return filepath.Join(dir, org+".tokens"
 
 // encodeTokenStore serializes a valid store for org (orgID may be "").
 func encodeTokenStore(s *tokenStore, org, orgID string) []byte {
-	b := make([]byte, 0, 64+len(s.entries)*14+len(s.userIDs)*20+len(s.appKeys)*40)
-	b = append(b, tokenFileMagic...)
-	b = binary.AppendUvarint(b, tokenFileVersion)
-	b = appendString(b, org)
-	b = appendString(b, orgID)
+	w := binenc.NewWriter(64 + len(s.entries)*14 + len(s.userIDs)*20 + len(s.appKeys)*40)
+	w.RawString(tokenFileMagic)
+	w.Uvarint(tokenFileVersion)
+	w.String(org)
+	w.String(orgID)
 	for _, t := range []time.Time{s.createdWM, s.usedWM, s.userWM, s.lastFull} {
-		b = binary.AppendVarint(b, t.UnixMilli())
+		w.UnixMilli(t)
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.appKeys)))
+	w.Uvarint(uint64(len(s.appKeys)))
 	for _, k := range s.appKeys {
-		b = appendString(b, k.name)
-		b = appendString(b, k.menuItem)
+		w.String(k.name)
+		w.String(k.menuItem)
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.userIDs)))
+	w.Uvarint(uint64(len(s.userIDs)))
 	prevID := ""
 	for _, id := range s.userIDs {
 		// Front-coded: an org's user Ids share their first ten or so characters.
@@ -72,8 +74,8 @@ func encodeTokenStore(s *tokenStore, org, orgID string) []byte {
 		for shared < len(id) && shared < len(prevID) && id[shared] == prevID[shared] {
 			shared++
 		}
-		b = binary.AppendUvarint(b, uint64(shared))
-		b = appendString(b, id[shared:])
+		w.Uvarint(uint64(shared))
+		w.String(id[shared:])
 		prevID = id
 	}
 	inactive := make([]bool, len(s.userIDs))
@@ -84,120 +86,48 @@ func encodeTokenStore(s *tokenStore, org, orgID string) []byte {
 			n++
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(n))
+	w.Uvarint(uint64(n))
 	prev := 0
 	for u, in := range inactive {
 		if in {
-			b = binary.AppendUvarint(b, uint64(u-prev))
+			w.Uvarint(uint64(u - prev))
 			prev = u
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.entries)))
+	w.Uvarint(uint64(len(s.entries)))
 	var last int64
 	for i := range s.entries {
 		c := s.entries[i].created
 		if i == 0 {
-			b = binary.AppendVarint(b, c)
+			w.Varint(c)
 		} else {
-			b = binary.AppendUvarint(b, uint64(c-last))
+			w.Uvarint(uint64(c - last))
 		}
 		last = c
 	}
 	for i := range s.entries {
-		b = binary.AppendUvarint(b, uint64(s.entries[i].user))
+		w.Uvarint(uint64(s.entries[i].user))
 	}
 	for i := range s.entries {
-		b = binary.AppendUvarint(b, uint64(s.entries[i].app))
+		w.Uvarint(uint64(s.entries[i].app))
 	}
 	for i := range s.entries {
-		b = binary.AppendVarint(b, s.entries[i].useCount)
+		w.Varint(s.entries[i].useCount)
 	}
 	for i := range s.entries {
 		e := &s.entries[i]
 		if e.lastUsed == 0 {
-			b = append(b, 0)
+			w.Byte(0)
 			continue
 		}
-		b = binary.AppendUvarint(b, zigzag(e.lastUsed-e.created)+1)
+		w.Uvarint(zigzag(e.lastUsed-e.created) + 1)
 	}
-	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
+	w.Uint32BE(crc32.Checksum(w.Bytes(), crcTable))
+	return w.Bytes()
 }
 
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
-
-// decoder reads the token file's fields; the first error sticks.
-type decoder struct {
-	b   []byte
-	off int
-	err error
-}
-
-func (d *decoder) fail(format string, args ...any) {
-	if d.err == nil {
-		d.err = fmt.Errorf("at byte %d: "+format, append([]any{d.off}, args...)...)
-	}
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("truncated or malformed number")
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("truncated or malformed number")
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > maxTokenString || n > uint64(len(d.b)-d.off) {
-		d.fail("string of %d bytes runs past the end or the %d-byte cap", n, maxTokenString)
-		return ""
-	}
-	s := string(d.b[d.off : d.off+int(n)])
-	d.off += int(n)
-	return s
-}
-
-// count reads a count of items that take at least each bytes apiece, and
-// rejects one the rest of the file can't hold: nothing is allocated for
-// items that aren't there.
-func (d *decoder) count(what string, each int) int {
-	n := d.uvarint()
-	if d.err != nil {
-		return 0
-	}
-	if left := uint64(len(d.b)-d.off) / uint64(each); n > left {
-		d.fail("%d %s claimed, the rest of the file holds at most %d", n, what, left)
-		return 0
-	}
-	return int(n)
-}
 
 // decodeTokenStore parses a token file written for org; it returns the store
 // and the org Id recorded in it.
@@ -209,106 +139,106 @@ func decodeTokenStore(b []byte, org string) (*tokenStore, string, error) {
 	if sum := binary.BigEndian.Uint32(b[len(b)-4:]); sum != crc32.Checksum(body, crcTable) {
 		return nil, "", errors.New("checksum mismatch: the file is damaged or truncated")
 	}
-	d := &decoder{b: body, off: len(tokenFileMagic)}
-	if v := d.uvarint(); d.err == nil && v != tokenFileVersion {
+	d := binenc.NewReaderAt(body[len(tokenFileMagic):], len(tokenFileMagic))
+	if v := d.Uvarint("version"); d.Err() == nil && v != tokenFileVersion {
 		return nil, "", fmt.Errorf("token file version %d, want %d", v, tokenFileVersion)
 	}
-	name, orgID := d.str(), d.str()
-	if d.err == nil && name != org {
+	name, orgID := d.String("org name", maxTokenString), d.String("org Id", maxTokenString)
+	if d.Err() == nil && name != org {
 		return nil, "", fmt.Errorf("token file is for org %q, not %q", name, org)
 	}
 	var wm [4]time.Time
 	for i := range wm {
-		wm[i] = time.UnixMilli(d.varint()).UTC()
+		wm[i] = d.UnixMilli("watermark")
 	}
 	s := newTokenStore()
 	s.createdWM, s.usedWM, s.userWM, s.lastFull = wm[0], wm[1], wm[2], wm[3]
-	nApps := d.count("apps", 2)
+	nApps := d.Count("apps", 2, math.MaxInt)
 	s.appKeys = make([]appKey, 0, nApps)
 	for range nApps {
-		k := appKey{d.str(), d.str()}
-		if _, dup := s.apps[k]; dup && d.err == nil {
-			d.fail("app %q listed twice", k.name)
+		k := appKey{d.String("app name", maxTokenString), d.String("app menu item Id", maxTokenString)}
+		if _, dup := s.apps[k]; dup && d.Err() == nil {
+			d.Fail("apps", "app %q listed twice", k.name)
 		}
 		s.appIdx(k)
 	}
-	nUsers := d.count("users", 2)
+	nUsers := d.Count("users", 2, math.MaxInt)
 	s.userIDs = make([]string, 0, nUsers)
 	s.users = make(map[string]uint32, nUsers)
 	prevID := ""
 	for range nUsers {
-		shared, suffix := d.uvarint(), d.str()
-		if shared > uint64(len(prevID)) && d.err == nil {
-			d.fail("user Id shares %d characters with a %d-character one", shared, len(prevID))
+		shared, suffix := d.Uvarint("user Id prefix"), d.String("user Id", maxTokenString)
+		if shared > uint64(len(prevID)) && d.Err() == nil {
+			d.Fail("users", "user Id shares %d characters with a %d-character one", shared, len(prevID))
 		}
-		if d.err != nil {
+		if d.Err() != nil {
 			break
 		}
 		id := prevID[:shared] + suffix
 		prevID = id
-		if _, dup := s.users[id]; dup && d.err == nil {
-			d.fail("user listed twice")
+		if _, dup := s.users[id]; dup && d.Err() == nil {
+			d.Fail("users", "user listed twice")
 		}
 		s.userIdx(id)
 	}
-	nInactive := d.count("inactive users", 1)
+	nInactive := d.Count("inactive users", 1, math.MaxInt)
 	u := uint64(0)
 	for i := range nInactive {
-		delta := d.uvarint()
-		if i > 0 && delta == 0 && d.err == nil {
-			d.fail("inactive user listed twice")
+		delta := d.Uvarint("inactive user")
+		if i > 0 && delta == 0 && d.Err() == nil {
+			d.Fail("inactive users", "inactive user listed twice")
 		}
 		u += delta
-		if u >= uint64(nUsers) && d.err == nil {
-			d.fail("inactive user %d of %d", u, nUsers)
+		if u >= uint64(nUsers) && d.Err() == nil {
+			d.Fail("inactive users", "inactive user %d of %d", u, nUsers)
 		}
 		s.inactive[uint32(u)] = true
 	}
-	nRows := d.count("tokens", 5)
-	if d.err != nil {
-		return nil, "", d.err
+	nRows := d.Count("tokens", 5, math.MaxInt)
+	if d.Err() != nil {
+		return nil, "", d.Err()
 	}
 	s.entries = make([]tokEntry, nRows)
 	var created int64
 	for i := range s.entries {
 		if i == 0 {
-			created = d.varint()
+			created = d.Varint("created")
 		} else {
-			delta := d.uvarint()
-			if delta > 1<<62 && d.err == nil {
-				d.fail("token %d: creation time out of range", i)
+			delta := d.Uvarint("created")
+			if delta > 1<<62 && d.Err() == nil {
+				d.Fail("created", "token %d: creation time out of range", i)
 			}
 			created += int64(delta)
 		}
 		s.entries[i].created = created
 	}
 	for i := range s.entries {
-		if v := d.uvarint(); v < uint64(nUsers) {
+		if v := d.Uvarint("user index"); v < uint64(nUsers) {
 			s.entries[i].user = uint32(v)
-		} else if d.err == nil {
-			d.fail("token %d: user %d of %d", i, v, nUsers)
+		} else if d.Err() == nil {
+			d.Fail("user index", "token %d: user %d of %d", i, v, nUsers)
 		}
 	}
 	for i := range s.entries {
-		if v := d.uvarint(); v < uint64(nApps) {
+		if v := d.Uvarint("app index"); v < uint64(nApps) {
 			s.entries[i].app = uint32(v)
-		} else if d.err == nil {
-			d.fail("token %d: app %d of %d", i, v, nApps)
+		} else if d.Err() == nil {
+			d.Fail("app index", "token %d: app %d of %d", i, v, nApps)
 		}
 	}
 	for i := range s.entries {
-		s.entries[i].useCount = d.varint()
+		s.entries[i].useCount = d.Varint("use count")
 	}
 	for i := range s.entries {
-		if v := d.uvarint(); v > 0 {
+		if v := d.Uvarint("last used"); v > 0 {
 			s.entries[i].lastUsed = s.entries[i].created + unzigzag(v-1)
 		}
 	}
-	if d.err == nil && d.off != len(body) {
-		d.fail("%d bytes left over", len(body)-d.off)
+	if d.Err() == nil && d.Len() != 0 {
+		d.Fail("", "%d bytes left over", d.Len())
 	}
-	if d.err != nil {
-		return nil, "", d.err
+	if d.Err() != nil {
+		return nil, "", d.Err()
 	}
 	for i := 1; i < len(s.entries); i++ {
 		if s.entries[i-1].less(&s.entries[i]) > 0 {

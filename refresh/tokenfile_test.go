@@ -550,3 +550,42 @@ func TestOneShotSeesTokenCreatedNow(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenFileGoldenV1: a version-1 file written by an earlier build
+// (testdata/tokens-v1.bin, sampleStore() as encodeTokenStore wrote it before
+// the encoding moved to internal/binenc) loads as that store, and encoding
+// the store again gives the same bytes: the format has not moved. Should
+// sampleStore change, keep a copy of the old one for this test rather than
+// regenerate the file with the new code.
+func TestTokenFileGoldenV1(t *testing.T) {
+	t.Parallel()
+	golden, err := os.ReadFile("testdata/tokens-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, orgID, err := decodeTokenStore(golden, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orgID != "00D5j0000000001AAA" {
+		t.Errorf("org Id %q", orgID)
+	}
+	sameStore(t, got, sampleStore())
+	if b := encodeTokenStore(sampleStore(), "prod", "00D5j0000000001AAA"); !bytes.Equal(b, golden) {
+		t.Fatalf("the encoding changed: %d bytes, the version-1 file has %d", len(b), len(golden))
+	}
+}
+
+// TestTokenFileErrorNamesField: a damaged file's error says where, and in
+// which field, the damage is.
+func TestTokenFileErrorNamesField(t *testing.T) {
+	t.Parallel()
+	good := encodeTokenStore(sampleStore(), "prod", "00D5j0000000001AAA")
+	// The magic and version, then a number that never ends, then the
+	// checksum (resum replaces the last four bytes with it).
+	b := resum(append(slices.Clone(good[:len(tokenFileMagic)+1]), 0x80, 0, 0, 0, 0))
+	_, _, err := decodeTokenStore(b, "prod")
+	if want := "at byte 9: org name: "; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("err %v, want it to start %q", err, want)
+	}
+}

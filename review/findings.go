@@ -21,13 +21,14 @@ var severityRank = map[string]int{SeverityCritical: 0, SeverityWarning: 1, Sever
 
 // Finding kinds. The order of findingKinds is the ranking within a severity.
 //
-// Adding a kind: add its constant and a row in findingKinds at its place in
-// the ranking (the row's Why is the finding's "why it matters"), then either
-// write a detector below and call it from addFindings, or, for a detector
-// that lives elsewhere (the IOC and new-network detection), pass its findings
-// in Options.Extra: addFindings fills in their Why and commands when empty and
-// ranks them with the rest. docs/review-json.md lists the kinds for readers of
-// /review.json; a test fails when a kind is missing there.
+// Adding a kind: add its constant, a row in findingKinds at its place in
+// the ranking (the row's Why is the finding's "why it matters") and the
+// row's detector, a function in detectors.go that returns the kind's
+// findings. A kind found elsewhere (the IOC and new-network detection) has
+// no detector: its findings come in Options.Extra, and addFindings fills in
+// their Why and commands when empty and ranks them with the rest.
+// docs/review-json.md lists the kinds for readers of /review.json; a test
+// fails when a kind is missing there.
 const (
 	KindUnknownApp       = "unknown_app"
 	KindNewApp           = "new_app"
@@ -44,20 +45,23 @@ const (
 
 type kindInfo struct {
 	Kind, Why string
+	// detect gives the kind's findings, unranked; nil for a kind whose
+	// findings come in Options.Extra.
+	detect func(*findingContext) []Finding
 }
 
 var findingKinds = []kindInfo{
-	{KindUnknownApp, "An app nobody approved holds tokens that read the org's data through the API; in 2025 users were talked into authorizing a look-alike data loader that exported whole orgs."},
-	{KindIOCMatch, "Traffic from an address or client known to be used by attackers is a sign the tokens are already in the wrong hands."},
-	{KindNewNetwork, "A token used from a network it has never been used from may have been stolen."},
-	{KindNewApp, "A new app with many users widens the set of tokens that can read the org's data."},
-	{KindDeactivatedUsers, "Deactivating a user leaves their OAuth tokens in the org (they are still listed here); revoking them at offboarding removes any doubt about whether they can be used again, for example after the account is reactivated."},
-	{KindNotInstalled, "An app that is not installed is governed by no policy in the org: any user can authorize it and its tokens are easy to miss."},
-	{KindSelfAuthorizable, "Users can authorize these apps themselves, so one phishing message is enough to hand out a token; admin approval closes that door."},
-	{KindAPISurge, "A sudden rise in an app's API traffic is how a stolen integration token looks while data is being exported."},
-	{KindAPIErrors, "Many failing requests point to a broken integration or to someone probing the API with a token."},
-	{KindStaleTokens, "A token nobody uses still grants access; revoking it costs nothing and shrinks what can be stolen."},
-	{KindAbandonedApp, "An app many users authorized but nobody uses any more is access without an owner."},
+	{KindUnknownApp, "An app nobody approved holds tokens that read the org's data through the API; in 2025 users were talked into authorizing a look-alike data loader that exported whole orgs.", unknownAppFindings},
+	{KindIOCMatch, "Traffic from an address or client known to be used by attackers is a sign the tokens are already in the wrong hands.", nil},
+	{KindNewNetwork, "A token used from a network it has never been used from may have been stolen.", nil},
+	{KindNewApp, "A new app with many users widens the set of tokens that can read the org's data.", newAppFindings},
+	{KindDeactivatedUsers, "Deactivating a user leaves their OAuth tokens in the org (they are still listed here); revoking them at offboarding removes any doubt about whether they can be used again, for example after the account is reactivated.", deactivatedUserFindings},
+	{KindNotInstalled, "An app that is not installed is governed by no policy in the org: any user can authorize it and its tokens are easy to miss.", notInstalledFindings},
+	{KindSelfAuthorizable, "Users can authorize these apps themselves, so one phishing message is enough to hand out a token; admin approval closes that door.", selfAuthorizableFindings},
+	{KindAPISurge, "A sudden rise in an app's API traffic is how a stolen integration token looks while data is being exported.", apiSurgeFindings},
+	{KindAPIErrors, "Many failing requests point to a broken integration or to someone probing the API with a token.", apiErrorFindings},
+	{KindStaleTokens, "A token nobody uses still grants access; revoking it costs nothing and shrinks what can be stolen.", staleTokenFindings},
+	{KindAbandonedApp, "An app many users authorized but nobody uses any more is access without an owner.", abandonedAppFindings},
 }
 
 // FindingKinds lists the kinds in ranking order.
@@ -150,259 +154,32 @@ type Growth struct {
 // addFindings derives the ranked findings, the per-app evidence and the
 // baseline diff from a built report.
 func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Options) {
-	cfg := o.ConfigFile
-	if cfg == "" {
-		cfg = "config.yml"
-	}
-	// revoke gives the dry run and the confirmed run of a selection that
-	// the review counted expect tokens in: the confirmed run revokes nothing
-	// if the selection has grown since (--expect), so it acts only on what
-	// the finding showed.
-	revoke := func(expect int64, args ...string) (string, string) {
-		base := "salesforce_oauth_exporter revoke --config.file=" + shellQuote(cfg) + " --org=" + shellQuote(r.Org) + " " + strings.Join(args, " ")
-		confirm := base + " --confirm"
-		if expect > 0 {
-			confirm += fmt.Sprintf(" --expect=%d", expect)
-		}
-		return base, confirm + " --audit-log=revocations.jsonl"
-	}
-	byKey := map[string]AppRow{}
-	for _, a := range r.Inventory {
-		byKey[a.key()] = a
-	}
-	// appRevoke is revoke for one app's tokens alone, never those of an app
-	// that shares its name: an app with an Id by its Id (an installed one,
-	// or one whose menu item is left without a ConnectedApplication: its
-	// tokens carry the menu item, which --not-installed never picks); an
-	// uninstalled one without an Id by name and --not-installed (its tokens
-	// carry no menu item). Only an installed app whose Id is unknown is
-	// picked by name alone, and then revoke refuses to act if the name
-	// covers several apps.
-	appRevoke := func(a AppRow, expect int64) (string, string) {
-		switch {
-		case a.AppID != "":
-			return revoke(expect, "--app-id="+shellQuote(a.AppID))
-		case !a.Installed:
-			return revoke(expect, "--app="+shellQuote(a.App), "--not-installed")
-		}
-		return revoke(expect, "--app="+shellQuote(a.App))
-	}
+	c := newFindingContext(r, now, o)
+	// The detectors run in ranking order. The sort below is stable, so
+	// findings that rank equal (only ever of one kind) keep the order their
+	// detector gave them.
 	var fs []Finding
-	add := func(f Finding) { fs = append(fs, f) }
-	appFinding := func(kind, sev, summary string, a AppRow) Finding {
-		f := Finding{Kind: kind, Severity: sev, Summary: summary, App: a.App, AppID: a.AppID, AppKind: a.Kind,
-			EvidenceData: EvidenceData{Users: a.Users, Tokens: a.Tokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized}}
-		if a.Kind == refresh.KindExternalClientApp {
-			f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
-		} else {
-			f.Command, f.ConfirmCommand = appRevoke(a, a.Tokens)
+	for _, k := range findingKinds {
+		if k.detect != nil {
+			fs = append(fs, k.detect(c)...)
 		}
-		return f
-	}
-	unknown := map[string]bool{}
-	for _, u := range r.Unknown {
-		if pseudoApp(u.App) {
-			continue
-		}
-		unknown[u.key()] = true
-		isNew := !u.FirstAuthorized.IsZero() && now.Sub(u.FirstAuthorized) < o.NewWithin
-		sev := SeverityWarning
-		age := "first authorized " + fmtSeconds(u.FirstAuthorized)
-		if isNew && u.Users >= manyAuthorizations {
-			sev = SeverityCritical
-		}
-		f := appFinding(KindUnknownApp, sev, fmt.Sprintf("%s is not on the inventory and %s %s for it.", quoteName(u.App), holders(u.Users), plural(u.Tokens, "token", "tokens")), u.AppRow)
-		if isNew {
-			f.Summary = fmt.Sprintf("%s is new, not on the inventory, and %s authorized it.", quoteName(u.App), plural(u.Users, "user", "users"))
-		}
-		ev := []string{age}
-		if n := len(u.Authorizations); n > 0 {
-			first, last := u.Authorizations[0].AuthorizedAt, u.Authorizations[n-1].AuthorizedAt
-			f.EvidenceData.FirstAuthorized, f.EvidenceData.LastAuthorized = first, last
-			if n > 1 {
-				ev = append(ev, fmt.Sprintf("%d authorizations between %s and %s (%s)", n, fmtSeconds(first), fmtSeconds(last), humanDuration(last.Sub(first))))
-			}
-			var names []string
-			for _, t := range u.Authorizations {
-				if !slices.Contains(names, t.Username) {
-					names = append(names, t.Username)
-				}
-			}
-			f.EvidenceData.UserNames = names[:min(len(names), sampleUsers)]
-			// The per-user read is newer than the snapshot: count what it lists.
-			f.EvidenceData.Users = int64(len(names))
-			if isNew {
-				f.Summary = fmt.Sprintf("%s is new, not on the inventory, and %s authorized it.", quoteName(u.App), plural(int64(len(names)), "user", "users"))
-			}
-			ev = append(ev, "users: "+listSample(names))
-			if int64(n) > u.Tokens && f.Command != "" {
-				// The per-user read is newer: it lists what revoke will find.
-				f.Command, f.ConfirmCommand = appRevoke(u.AppRow, int64(n))
-			}
-		}
-		if !u.Installed && u.Kind == refresh.KindConnectedApp {
-			f.notInstalled = 1
-			ev = append(ev, "not installed in the org: no policy applies to it")
-		}
-		ev = append(ev, "last used "+fmtSeconds(u.LastUsed))
-		f.Evidence = ev
-		f.Action = cmp.Or(f.Action, "Ask the users; if nobody can vouch for the app, revoke its tokens and block it in Setup > Connected Apps OAuth Usage (users can otherwise authorize it again).")
-		add(f)
-	}
-	for _, a := range r.NewRecently {
-		if !a.Known || a.Users < 2*manyAuthorizations {
-			continue
-		}
-		f := appFinding(KindNewApp, SeverityInfo, fmt.Sprintf("%s was first authorized %s and already has %s.", quoteName(a.App), fmtSeconds(a.FirstAuthorized), plural(a.Users, "user", "users")), a)
-		f.Evidence = []string{"owner " + cmp.Or(a.Owner, "(none)"), fmt.Sprintf("%d tokens", a.Tokens)}
-		f.Command, f.ConfirmCommand = "", ""
-		f.Action = "Check with its owner that the rollout is expected."
-		add(f)
-	}
-	if len(r.Leavers) > 0 {
-		var tokens int64
-		var apps, names []string
-		eca := false
-		for _, l := range r.Leavers {
-			names = append(names, l.Username)
-			for _, t := range l.Tokens {
-				tokens++
-				if !slices.Contains(apps, t.App) {
-					apps = append(apps, t.App)
-				}
-				eca = eca || t.Kind == refresh.KindExternalClientApp
-			}
-		}
-		slices.Sort(apps)
-		f := Finding{Kind: KindDeactivatedUsers, Severity: SeverityWarning,
-			Summary:      fmt.Sprintf("%s %s.", plural(int64(len(r.Leavers)), "deactivated user still holds", "deactivated users still hold"), plural(tokens, "OAuth token", "OAuth tokens")),
-			Evidence:     []string{"users: " + listSample(names), "apps: " + listSample(apps)},
-			EvidenceData: EvidenceData{Users: int64(len(r.Leavers)), Tokens: tokens, UserNames: names[:min(len(names), sampleUsers)], Apps: apps},
-			Section:      "leavers"}
-		f.Command, f.ConfirmCommand = revoke(tokens, "--inactive-users")
-		if eca {
-			f.Action = "Some of these are External Client App tokens: revoke those in Setup, External Client Apps > OAuth Usage."
-		}
-		add(f)
-	}
-	for _, a := range r.NotInstalled {
-		if unknown[a.key()] || pseudoApp(a.App) {
-			continue
-		}
-		f := appFinding(KindNotInstalled, SeverityWarning, fmt.Sprintf("%s is not installed, yet %s %s for it.", quoteName(a.App), holders(a.Users), plural(a.Tokens, "token", "tokens")), a)
-		f.Evidence = []string{"owner " + cmp.Or(a.Owner, "(none)"), "last used " + fmtSeconds(a.LastUsed), "first authorized " + fmtSeconds(a.FirstAuthorized)}
-		f.Action = "Install it to put it under a policy, or revoke its tokens."
-		add(f)
-	}
-	var selfAuth []string
-	var selfUsers int64
-	for _, a := range r.Inventory {
-		if a.AdminApproved != nil && !*a.AdminApproved && a.Tokens > 0 && a.Installed && !unknown[a.key()] {
-			selfAuth = append(selfAuth, a.App)
-			selfUsers += a.Users
-		}
-	}
-	if len(selfAuth) > 0 {
-		slices.Sort(selfAuth)
-		add(Finding{Kind: KindSelfAuthorizable, Severity: SeverityInfo,
-			Summary:      fmt.Sprintf("%s let users authorize themselves.", plural(int64(len(selfAuth)), "installed app", "installed apps")),
-			Evidence:     []string{"apps: " + listSample(selfAuth), fmt.Sprintf("%d users hold tokens for them", selfUsers)},
-			EvidenceData: EvidenceData{Users: selfUsers, Apps: selfAuth},
-			Action:       "In Setup > Connected Apps > Manage Connected Apps > Edit Policies, set Permitted Users to \"Admin approved users are pre-authorized\" where the app allows it.",
-			Section:      "inventory"})
-	}
-	days := 7.0
-	if !r.APIUsageStart.IsZero() && !r.APIUsageEnd.IsZero() {
-		days = min(7, r.APIUsageEnd.Sub(r.APIUsageStart).Hours()/24)
-	}
-	if !r.APIUsageEnd.IsZero() && days >= 2 {
-		for _, a := range r.Inventory {
-			before := float64(a.Requests7d-a.Requests24h) / (days - 1)
-			surge := a.Requests24h >= surgeMinRequests && float64(a.Requests24h) > surgeFactor*before
-			errs := a.Requests24h >= errorMinRequests && a.ErrorRate24h > errorRateMax
-			if !surge && !errs {
-				continue
-			}
-			var f Finding
-			if surge {
-				f = appFinding(KindAPISurge, SeverityCritical, fmt.Sprintf("%s made %d API requests in 24 hours, %.1f times its daily average before.", quoteName(a.App), a.Requests24h, float64(a.Requests24h)/max(before, 1)), a)
-				f.Action = "Ask the owner (" + cmp.Or(a.Owner, "none on the inventory") + "); if the traffic is not theirs, revoke the tokens and rotate the integration's credentials."
-			} else {
-				f = appFinding(KindAPIErrors, SeverityWarning, fmt.Sprintf("%s of %s's %d API requests in 24 hours failed.", pct(a.ErrorRate24h), quoteName(a.App), a.Requests24h), a)
-				f.Action = "Ask the owner (" + cmp.Or(a.Owner, "none on the inventory") + ") whether the integration is broken; revoke if nobody claims the traffic."
-			}
-			f.EvidenceData.Requests24h, f.EvidenceData.DailyAverage, f.EvidenceData.ErrorRate24h = a.Requests24h, int64(before), a.ErrorRate24h
-			f.Evidence = []string{fmt.Sprintf("%d requests in the 24 hours to %s", a.Requests24h, fmtSeconds(r.APIUsageEnd)),
-				fmt.Sprintf("%d a day on average over the %.0f days before", int64(before), days-1),
-				fmt.Sprintf("%s of the 24 hours' requests failed", pct(a.ErrorRate24h)),
-				fmt.Sprintf("%s, %s", plural(a.Users, "user", "users"), plural(a.Tokens, "token", "tokens"))}
-			if pseudoApp(a.App) {
-				f.Command, f.ConfirmCommand = "", ""
-				f.Action = "These requests came without a connected app (a user's browser session or a direct login): look up the users in the ApiTotalUsage event log."
-			}
-			add(f)
-		}
-	}
-	if len(r.Stale) > 0 {
-		var apps []string
-		for _, t := range r.Stale {
-			if !slices.Contains(apps, t.App) {
-				apps = append(apps, t.App)
-			}
-		}
-		slices.Sort(apps)
-		f := Finding{Kind: KindStaleTokens, Severity: SeverityInfo,
-			Summary:      fmt.Sprintf("%s unused for more than %d days.", plural(int64(len(r.Stale)), "token is", "tokens are"), r.Thresholds.StaleAfterDays),
-			Evidence:     []string{"apps: " + listSample(apps), "the longest unused since " + fmtSeconds(lastActivity(r.Stale[0]))},
-			EvidenceData: EvidenceData{Tokens: int64(len(r.Stale)), Apps: apps},
-			Section:      "stale"}
-		f.Command, f.ConfirmCommand = revoke(int64(len(r.Stale)), "--stale")
-		add(f)
-	}
-	for _, a := range r.HighUsersLowUse {
-		// A new app has had no time to be used, and an unknown one has its own finding.
-		if pseudoApp(a.App) || unknown[a.key()] || (!a.FirstAuthorized.IsZero() && now.Sub(a.FirstAuthorized) < o.NewWithin) {
-			continue
-		}
-		use := fmt.Sprintf("only %s", plural(a.Requests7d, "API request", "API requests"))
-		if a.Requests7d == 0 {
-			use = "no API requests"
-		}
-		f := appFinding(KindAbandonedApp, SeverityInfo, fmt.Sprintf("%s has %s but %s in 7 days.", quoteName(a.App), plural(a.Users, "user", "users"), use), a)
-		f.Evidence = []string{"owner " + cmp.Or(a.Owner, "(none)"), "last used " + fmtSeconds(a.LastUsed)}
-		f.Action = cmp.Or(f.Action, "Ask the owner whether it is retired; if so, revoke its tokens.")
-		add(f)
 	}
 	for _, e := range o.Extra {
-		e.Org = r.Org
-		if e.Why == "" {
-			e.Why = whyOf(e.Kind)
-		}
-		if e.Command == "" && e.App != "" && e.AppKind != refresh.KindExternalClientApp && !pseudoApp(e.App) && e.App != refresh.InternalApp {
-			// The Id picks the one app even when two share its name; an
-			// uninstalled app is picked by name and --not-installed.
-			row, ok := byKey[AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind}.key()]
-			if !ok && e.AppID == "" {
-				// No Id: the one app of that name, if only one has it.
-				n := 0
-				for _, a := range r.Inventory {
-					if a.App == e.App && a.Kind == e.AppKind {
-						row, n = a, n+1
-					}
-				}
-				ok = n == 1
-			}
-			if !ok {
-				// Unknown to the report: by Id if it has one, else by name,
-				// which revoke refuses to confirm when several apps share it.
-				row = AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind, Installed: true}
-			}
-			e.Command, e.ConfirmCommand = appRevoke(row, row.Tokens)
-		}
-		add(e)
+		fs = append(fs, c.extra(e))
 	}
 	slices.SortStableFunc(fs, compareFindings)
-	// Evidence: one section per app with findings, with every authorization.
+	addAppEvidence(r, fs, byApp, o)
+	r.Findings = fs
+	if o.Baseline != nil {
+		diffBaseline(r, o.Baseline)
+	}
+	r.History = o.History
+}
+
+// addAppEvidence numbers the ranked findings and gives each app with
+// findings one evidence section, with every authorization.
+func addAppEvidence(r *Report, fs []Finding, byApp map[string][]TokenRow, o Options) {
+	byKey := inventoryByKey(r)
 	done := map[string]bool{}
 	for i := range fs {
 		f := &fs[i]
@@ -448,27 +225,37 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 			}
 		}
 	}
-	r.Findings = fs
-	if o.Baseline != nil {
-		now := map[string]bool{}
-		for _, a := range r.Inventory {
-			now[a.key()] = true
-		}
-		old := map[string]AppRow{}
-		for _, a := range o.Baseline.Inventory {
-			old[a.key()] = a
-			if !now[a.key()] && (a.Tokens > 0 || a.Requests7d > 0) {
-				r.GoneSinceBaseline = append(r.GoneSinceBaseline, a)
-			}
-		}
-		for _, a := range r.Inventory {
-			b, ok := old[a.key()]
-			if ok && a.Users-b.Users >= grownMinUsers && float64(a.Users) >= grownFactor*float64(b.Users) {
-				r.GrownSinceBaseline = append(r.GrownSinceBaseline, Growth{AppRow: a, BaselineUsers: b.Users, BaselineTokens: b.Tokens})
-			}
+}
+
+// diffBaseline lists the apps gone, and those whose users grew, since the
+// baseline report.
+func diffBaseline(r *Report, baseline *Report) {
+	now := map[string]bool{}
+	for _, a := range r.Inventory {
+		now[a.key()] = true
+	}
+	old := map[string]AppRow{}
+	for _, a := range baseline.Inventory {
+		old[a.key()] = a
+		if !now[a.key()] && (a.Tokens > 0 || a.Requests7d > 0) {
+			r.GoneSinceBaseline = append(r.GoneSinceBaseline, a)
 		}
 	}
-	r.History = o.History
+	for _, a := range r.Inventory {
+		b, ok := old[a.key()]
+		if ok && a.Users-b.Users >= grownMinUsers && float64(a.Users) >= grownFactor*float64(b.Users) {
+			r.GrownSinceBaseline = append(r.GrownSinceBaseline, Growth{AppRow: a, BaselineUsers: b.Users, BaselineTokens: b.Tokens})
+		}
+	}
+}
+
+// inventoryByKey is the report's inventory by app key.
+func inventoryByKey(r *Report) map[string]AppRow {
+	byKey := map[string]AppRow{}
+	for _, a := range r.Inventory {
+		byKey[a.key()] = a
+	}
+	return byKey
 }
 
 // compareFindings ranks findings: severity first, then the kind's place in
@@ -561,57 +348,4 @@ func fmtSeconds(t time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
-}
-
-// shellQuote quotes s for a POSIX shell (bash's $'...' when it holds control
-// characters, so the command stays one line and copies as it reads).
-func shellQuote(s string) string {
-	safe := s != ""
-	ctrl := false
-	for _, r := range s {
-		switch {
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidi(r):
-			ctrl, safe = true, false
-		case !shellSafe(r):
-			safe = false
-		}
-	}
-	if safe {
-		return s
-	}
-	if !ctrl {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
-	var b strings.Builder
-	b.WriteString("$'")
-	for _, r := range s {
-		switch {
-		case r == '\'' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case (r >= 0x80 && r < 0xa0) || isBidi(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-// shellSafe reports a character a shell word may hold unquoted.
-func shellSafe(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./-_", r)
-}
-
-// isBidi reports Unicode bidirectional controls, which reorder what a
-// terminal or page shows ("Trojan Source").
-func isBidi(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
 }

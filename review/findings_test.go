@@ -411,3 +411,16 @@ func TestNotInstalledFindingWithAnIDPicksItByID(t *testing.T) {
 		t.Fatalf("not-installed commands:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestEveryKindHasADetector: a kind in findingKinds without a detector
+// would never be found, unless its findings come from the traffic
+// detection through Options.Extra.
+func TestEveryKindHasADetector(t *testing.T) {
+	t.Parallel()
+	extra := map[string]bool{KindIOCMatch: true, KindNewNetwork: true}
+	for _, k := range findingKinds {
+		if (k.detect == nil) != extra[k.Kind] {
+			t.Errorf("kind %s: detector %v, found by the traffic detection %v", k.Kind, k.detect != nil, extra[k.Kind])
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"html/template"
 	"io"
 	"strings"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 )
 
 // htmlOrg is one org's part of the page.
@@ -50,7 +52,7 @@ func writeHTML(w io.Writer, reports []*Report) error {
 }
 
 var htmlTmpl = template.Must(template.New("review").Funcs(template.FuncMap{
-	"v":     visible,
+	"v":     textsafe.Visible,
 	"upper": strings.ToUpper,
 	"inc":   func(i int) int { return i + 1 },
 }).Parse(`<!doctype html>

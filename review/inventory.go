@@ -7,9 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
@@ -21,31 +20,6 @@ const InventoryFormat = "inventory"
 // CommandFormats are the review command's formats: the report's, and the
 // inventory bootstrap.
 var CommandFormats = append(slices.Clone(Formats), InventoryFormat)
-
-// yamlString quotes s as a YAML double-quoted scalar, every character that
-// is not printable (controls, bidi overrides) escaped, so the file shows
-// the name as it is and loads back to the same string.
-func yamlString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == utf8.RuneError:
-			b.WriteString(`\uFFFD`)
-		case unicode.IsPrint(r) || r == ' ':
-			b.WriteRune(r)
-		case r > 0xFFFF:
-			fmt.Fprintf(&b, `\U%08X`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
 
 // writeInventory writes the inventory block. Each app is keyed by its Id
 // when known (an Id is per org, so the entry names its org), with its name
@@ -84,13 +58,13 @@ func writeInventory(w io.Writer, reports []*Report) error {
 				state = "already approved"
 			}
 			fmt.Fprintf(bw, "  # %s, %d users, %d tokens, %d API requests in 7 days, %s; %s\n", kindName(a.Kind), a.Users, a.Tokens, a.Requests7d, last, state)
-			fmt.Fprintf(bw, "  - app: %s\n", yamlString(a.App))
+			fmt.Fprintf(bw, "  - app: %s\n", textsafe.YAMLQuote(a.App))
 			if a.AppID != "" {
-				fmt.Fprintf(bw, "    app_id: %s\n", yamlString(a.AppID))
+				fmt.Fprintf(bw, "    app_id: %s\n", textsafe.YAMLQuote(a.AppID))
 			}
-			fmt.Fprintf(bw, "    owner: %s\n", yamlString(a.Owner))
-			fmt.Fprintf(bw, "    purpose: %s\n", yamlString(a.Purpose))
-			fmt.Fprintf(bw, "    orgs: [%s]\n", yamlString(r.Org))
+			fmt.Fprintf(bw, "    owner: %s\n", textsafe.YAMLQuote(a.Owner))
+			fmt.Fprintf(bw, "    purpose: %s\n", textsafe.YAMLQuote(a.Purpose))
+			fmt.Fprintf(bw, "    orgs: [%s]\n", textsafe.YAMLQuote(r.Org))
 		}
 	}
 	if n == 0 {

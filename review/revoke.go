@@ -2,18 +2,17 @@ package review
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -136,89 +135,33 @@ type auditEntry struct {
 //
 // Salesforce has no API for Setup's Block button; revoking every token of an
 // app is the nearest equivalent, and users can authorize it again.
+//
+// The steps: read the installed apps (and, for --stale, check the org's
+// clock), read the External Client Apps where the selection needs them,
+// select the tokens, list them, refuse a selection that grew since the dry
+// run or a name that covers several apps, revoke and confirm each, and
+// report.
 func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOptions) (RevokeSummary, error) {
 	var sum RevokeSummary
 	if sel.Empty() {
 		return sum, errors.New("nothing selected: give --app, --app-id, --user, --not-installed, --stale or --inactive-users (revoking every token of the org is not offered)")
 	}
-	// AppMenuItem gives each installed app's ConnectedApplication Id: the
-	// app_id the metrics show, and what --app-id matches.
-	items, err := c.AppMenuItems(ctx)
-	if err != nil && (len(sel.AppIDs) > 0 || !errors.Is(err, salesforce.ErrForbidden)) {
-		return sum, fmt.Errorf("read installed apps (needs View Setup and Configuration): %w", err)
-	}
-	appIDs := make(map[string]string, len(items))
-	for _, it := range items {
-		appIDs[it.ID] = it.ApplicationID
+	apps, err := readInstalledApps(ctx, c, sel)
+	if err != nil {
+		return sum, err
 	}
 	if sel.Stale {
-		// A wrong org clock would pick by a wrong age: a Date header in 2099
-		// once selected every token.
-		limit := o.MaxClockSkew
-		if limit <= 0 {
-			limit = MaxRevokeClockSkew
-		}
-		// The skew is known from the Date header of the response above.
-		if skew := c.ClockSkew(); skew > limit || skew < -limit {
-			return sum, fmt.Errorf("the org's clock (its Date header) is %v from the local clock, more than %v: --stale would select by a wrong age; check the local clock (NTP) and any proxy in between", skew.Round(time.Second), limit)
+		if err := checkOrgClock(c, o); err != nil {
+			return sum, err
 		}
 	}
-	// An External Client App's tokens usually have no menu item: --app-id
-	// with its 0xI Id picks them by the app's name, and --not-installed
-	// leaves them out by it (the review counts them under the installed
-	// app, never as a not-installed one).
-	var ecaIDs map[string]string
-	if sel.NotInstalled || slices.ContainsFunc(sel.AppIDs, salesforce.IsExternalClientAppID) {
-		if ecaIDs, err = ecaIDsByName(ctx, c); err != nil {
-			return sum, fmt.Errorf("read External Client Apps (needs View Setup and Configuration): %w", err)
-		}
+	if err := apps.readECAs(ctx, c, sel); err != nil {
+		return sum, err
 	}
-	appIDOf := func(t salesforce.RevocableToken) string {
-		if t.AppMenuItemID == "" {
-			return ecaIDs[strings.ToLower(t.AppName)]
-		}
-		if id, ok := appIDs[t.AppMenuItemID]; ok {
-			return id
-		}
-		return ""
+	picked, same, err := selectTokens(ctx, c, sel, o, apps)
+	if err != nil {
+		return sum, err
 	}
-	// isECA reports whether t is an External Client App's: a menu item of
-	// a 0xI app, or none and the name of one (or of several: then whose is
-	// unknown, but not an uninstalled connected app's).
-	isECA := func(t salesforce.RevocableToken) bool {
-		if t.AppMenuItemID != "" {
-			return salesforce.IsExternalClientAppID(appIDs[t.AppMenuItemID])
-		}
-		_, ok := ecaIDs[strings.ToLower(t.AppName)]
-		return ok
-	}
-	var picked []salesforce.RevocableToken
-	// same counts every token (picked or not) by user, app and CreatedDate
-	// second: what a COUNT() can tell apart after the revoke endpoint says a
-	// token is already gone.
-	same := map[string]int{}
-	now := time.Time{}
-	_, err = c.RevocableTokens(ctx, salesforce.TokenQuery{Concurrency: o.Concurrency, Latest: true}, func(t salesforce.RevocableToken) {
-		if now.IsZero() {
-			now = c.ServerNow()
-		}
-		same[sameKey(t)]++
-		if sel.match(t, appIDOf(t), isECA(t), now) {
-			picked = append(picked, t)
-		}
-	})
-	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
-		return sum, fmt.Errorf("read tokens: %w", err)
-	}
-	slices.SortFunc(picked, func(a, b salesforce.RevocableToken) int {
-		if c := strings.Compare(a.AppName, b.AppName); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Username(), b.Username()); c != 0 {
-			return c
-		}
-		return a.CreatedDate.Compare(b.CreatedDate.Time)
-	})
 	sum.Selected = len(picked)
 	out := o.Out
 	mode := "DRY RUN: nothing is revoked; add --confirm to revoke"
@@ -229,32 +172,10 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 	if len(picked) == 0 {
 		return sum, nil
 	}
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "App\tApp id\tInstalled\tUser\tAuthorized\tLast used\tUses\tUser active")
-	perApp, perUser := map[string]int{}, map[string]int{}
-	for _, t := range picked {
-		id := appIDOf(t)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
-		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
-		perUser[t.Username()]++
-	}
-	tw.Flush()
-	counts := func(title string, m map[string]int) {
-		fmt.Fprintf(out, "\n%s:\n", title)
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			fmt.Fprintf(out, "  %6d  %s\n", m[k], visible(k))
-		}
-	}
-	counts("Tokens per app (name, app id)", perApp)
-	counts("Tokens per user", perUser)
-	shared := sharedNames(sel, picked, appIDOf)
+	printSelection(out, picked, apps)
+	shared := sharedNames(sel, picked, apps.appIDOf)
 	for _, sh := range shared {
-		fmt.Fprintf(out, "\nNote: %s names %d different apps: %s; use --app-id, or --not-installed for one not installed, to pick one.\n", visible(appLabel(sh.name)), len(sh.apps), visible(strings.Join(sh.apps, ", ")))
+		fmt.Fprintf(out, "\nNote: %s names %d different apps: %s; use --app-id, or --not-installed for one not installed, to pick one.\n", textsafe.Visible(appLabel(sh.name)), len(sh.apps), textsafe.Visible(strings.Join(sh.apps, ", ")))
 	}
 	if !o.Confirm {
 		also := ""
@@ -264,239 +185,163 @@ func Revoke(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOpt
 		fmt.Fprintf(out, "\nTo revoke exactly these %d, run the same command with --confirm --expect=%d%s.\n", len(picked), len(picked), also)
 		return sum, nil
 	}
-	// Refusals, before anything is revoked: the run acts only on what the
-	// dry run listed, and a name picks one app.
+	if err := refuseRevoke(sel, o, picked, shared); err != nil {
+		return sum, err
+	}
+	fmt.Fprintln(out)
+	r := &revoker{ctx: ctx, c: c, o: o, out: out, apps: apps, same: same, sum: sum}
+	attempted, err := r.revokeAll(picked)
+	if err != nil {
+		return r.sum, err
+	}
+	return r.report(len(picked) - attempted)
+}
+
+// appIndex gives the app Id of a token: AppMenuItem gives each installed
+// app's ConnectedApplication Id (the app_id the metrics show, and what
+// --app-id matches), and an External Client App's tokens, which usually
+// have no menu item, are known by the app's name.
+type appIndex struct {
+	appIDs map[string]string // by menu item Id
+	ecaIDs map[string]string // by lower-case name; nil when not read
+}
+
+// readInstalledApps reads the menu items. An org that refuses them leaves
+// the index empty, unless the selection is by app Id.
+func readInstalledApps(ctx context.Context, c *salesforce.Client, sel Selector) (*appIndex, error) {
+	items, err := c.AppMenuItems(ctx)
+	if err != nil && (len(sel.AppIDs) > 0 || !errors.Is(err, salesforce.ErrForbidden)) {
+		return nil, fmt.Errorf("read installed apps (needs View Setup and Configuration): %w", err)
+	}
+	appIDs := make(map[string]string, len(items))
+	for _, it := range items {
+		appIDs[it.ID] = it.ApplicationID
+	}
+	return &appIndex{appIDs: appIDs}, nil
+}
+
+// checkOrgClock refuses --stale when the org's clock is far from the local
+// one: a wrong org clock would pick by a wrong age (a Date header in 2099
+// once selected every token). The skew is known from the Date header of the
+// last response.
+func checkOrgClock(c *salesforce.Client, o RevokeOptions) error {
+	limit := o.MaxClockSkew
+	if limit <= 0 {
+		limit = MaxRevokeClockSkew
+	}
+	if skew := c.ClockSkew(); skew > limit || skew < -limit {
+		return fmt.Errorf("the org's clock (its Date header) is %v from the local clock, more than %v: --stale would select by a wrong age; check the local clock (NTP) and any proxy in between", skew.Round(time.Second), limit)
+	}
+	return nil
+}
+
+// readECAs reads the External Client Apps when the selection needs them:
+// --app-id with an app's 0xI Id picks its tokens by the app's name, and
+// --not-installed leaves them out by it (the review counts them under the
+// installed app, never as a not-installed one).
+func (x *appIndex) readECAs(ctx context.Context, c *salesforce.Client, sel Selector) error {
+	if !sel.NotInstalled && !slices.ContainsFunc(sel.AppIDs, salesforce.IsExternalClientAppID) {
+		return nil
+	}
+	ids, err := ecaIDsByName(ctx, c)
+	if err != nil {
+		return fmt.Errorf("read External Client Apps (needs View Setup and Configuration): %w", err)
+	}
+	x.ecaIDs = ids
+	return nil
+}
+
+// appIDOf is the app Id of t, or "" when unknown.
+func (x *appIndex) appIDOf(t salesforce.RevocableToken) string {
+	if t.AppMenuItemID == "" {
+		return x.ecaIDs[strings.ToLower(t.AppName)]
+	}
+	if id, ok := x.appIDs[t.AppMenuItemID]; ok {
+		return id
+	}
+	return ""
+}
+
+// isECA reports whether t is an External Client App's: a menu item of a 0xI
+// app, or none and the name of one (or of several: then whose is unknown,
+// but not an uninstalled connected app's).
+func (x *appIndex) isECA(t salesforce.RevocableToken) bool {
+	if t.AppMenuItemID != "" {
+		return salesforce.IsExternalClientAppID(x.appIDs[t.AppMenuItemID])
+	}
+	_, ok := x.ecaIDs[strings.ToLower(t.AppName)]
+	return ok
+}
+
+// selectTokens reads every token and returns those sel picks, by app name,
+// user and authorization time, with same: every token (picked or not)
+// counted by user, app and CreatedDate second, what a COUNT() can tell
+// apart after the revoke endpoint says a token is already gone.
+func selectTokens(ctx context.Context, c *salesforce.Client, sel Selector, o RevokeOptions, apps *appIndex) ([]salesforce.RevocableToken, map[string]int, error) {
+	var picked []salesforce.RevocableToken
+	same := map[string]int{}
+	now := time.Time{}
+	_, err := c.RevocableTokens(ctx, salesforce.TokenQuery{Concurrency: o.Concurrency, Latest: true}, func(t salesforce.RevocableToken) {
+		if now.IsZero() {
+			now = c.ServerNow()
+		}
+		same[sameKey(t)]++
+		if sel.match(t, apps.appIDOf(t), apps.isECA(t), now) {
+			picked = append(picked, t)
+		}
+	})
+	if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
+		return nil, nil, fmt.Errorf("read tokens: %w", err)
+	}
+	slices.SortFunc(picked, func(a, b salesforce.RevocableToken) int {
+		if c := strings.Compare(a.AppName, b.AppName); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Username(), b.Username()); c != 0 {
+			return c
+		}
+		return a.CreatedDate.Compare(b.CreatedDate.Time)
+	})
+	return picked, same, nil
+}
+
+// printSelection lists the picked tokens, then their counts per app and
+// per user.
+func printSelection(out io.Writer, picked []salesforce.RevocableToken, apps *appIndex) {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "App\tApp id\tInstalled\tUser\tAuthorized\tLast used\tUses\tUser active")
+	perApp, perUser := map[string]int{}, map[string]int{}
+	for _, t := range picked {
+		id := apps.appIDOf(t)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", textsafe.Visible(appLabel(t.AppName)), orDash(id), yes(t.AppMenuItemID != ""), textsafe.Visible(t.Username()), fmtSeconds(t.CreatedDate.Time), fmtSeconds(t.LastUsedDate.Time), t.UseCount, yes(t.UserActive()))
+		perApp[appLabel(t.AppName)+"  "+orDash(id)]++
+		perUser[t.Username()]++
+	}
+	tw.Flush()
+	counts := func(title string, m map[string]int) {
+		fmt.Fprintf(out, "\n%s:\n", title)
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			fmt.Fprintf(out, "  %6d  %s\n", m[k], textsafe.Visible(k))
+		}
+	}
+	counts("Tokens per app (name, app id)", perApp)
+	counts("Tokens per user", perUser)
+}
+
+// refuseRevoke gives the refusals made before anything is revoked: the run
+// acts only on what the dry run listed, and a name picks one app.
+func refuseRevoke(sel Selector, o RevokeOptions, picked []salesforce.RevocableToken, shared []sharedName) error {
 	if o.Expect > 0 && len(picked) > o.Expect {
-		return sum, fmt.Errorf("refusing to revoke: the selection now holds %d tokens, more than --expect=%d (new authorizations, or another app's tokens, since the dry run); nothing was revoked: run the dry run again, check what it lists, and give its count to --expect", len(picked), o.Expect)
+		return fmt.Errorf("refusing to revoke: the selection now holds %d tokens, more than --expect=%d (new authorizations, or another app's tokens, since the dry run); nothing was revoked: run the dry run again, check what it lists, and give its count to --expect", len(picked), o.Expect)
 	}
 	if len(sel.Apps) > 0 && len(shared) > 0 && !o.AllowSharedName {
 		var list []string
 		for _, sh := range shared {
 			list = append(list, fmt.Sprintf("%s: %s", appLabel(sh.name), strings.Join(sh.apps, ", ")))
 		}
-		return sum, fmt.Errorf("refusing to revoke: --app names several apps (%s); nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", visible(strings.Join(list, "; ")))
+		return fmt.Errorf("refusing to revoke: --app names several apps (%s); nothing was revoked: pick one with --app-id or --not-installed, or give --allow-shared-name to revoke the tokens of all of them", textsafe.Visible(strings.Join(list, "; ")))
 	}
-	fmt.Fprintln(out)
-	rate := o.Rate
-	if !(rate > 0) || rate > 1000 { // NaN and ±Inf included
-		rate = 5
-	}
-	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-	defer tick.Stop()
-	audit := func(e auditEntry) error {
-		if o.Audit == nil {
-			return nil
-		}
-		e.Time = time.Now().UTC()
-		b, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		if _, err := o.Audit.Write(append(b, '\n')); err != nil {
-			return err
-		}
-		if s, ok := o.Audit.(interface{ Sync() error }); ok {
-			return s.Sync()
-		}
-		return nil
-	}
-	// A revocation is confirmed by the token missing from OauthToken. Tokens
-	// with an Id are confirmed together, up to confirmBatch by one query,
-	// not by a COUNT() each: a run over thousands of tokens would otherwise
-	// spend as many API requests of the org's daily allocation. A token
-	// without an Id is confirmed alone (by its user, app and second), once
-	// the tokens before it are.
-	type pendingCheck struct {
-		t       salesforce.RevocableToken
-		e       auditEntry
-		token   string
-		already bool   // the endpoint answered invalid_token
-		answer  string // its error, then
-	}
-	var batch []pendingCheck
-	// finish writes a token's outcome line and prints it.
-	finish := func(t salesforce.RevocableToken, e auditEntry, token string) error {
-		e.Error = redactToken(e.Error, token)
-		if err := audit(e); err != nil {
-			return fmt.Errorf("write audit log: %w: stopped after %s of %s (outcome %s), whose outcome line is missing", err, t.Username(), appLabel(t.AppName), e.Outcome)
-		}
-		fmt.Fprintf(out, "%-15s %s  %s  authorized %s\n", e.Outcome, visible(appLabel(t.AppName)), visible(t.Username()), fmtSeconds(t.CreatedDate.Time))
-		return nil
-	}
-	// settle sets a checked token's outcome: gone, or the check's error.
-	settle := func(p *pendingCheck, gone bool, cerr error) {
-		what := "the revoke endpoint answered as it does when it works"
-		if p.already {
-			what = "the revoke endpoint answered invalid_token"
-		}
-		switch {
-		case cerr != nil:
-			p.e.Outcome, p.e.Error = "failed", what+", but the check that the token is gone failed: "+cerr.Error()
-			sum.Failed++
-		case gone && p.already:
-			p.e.Outcome = "already_revoked"
-			sum.AlreadyGone++
-			same[sameKey(p.t)]--
-		case gone:
-			p.e.Outcome = "revoked"
-			sum.Revoked++
-			same[sameKey(p.t)]--
-		default:
-			p.e.Outcome, p.e.Error = "failed", what+", but the token is still there"
-			if p.answer != "" {
-				p.e.Error += ": " + p.answer
-			}
-			sum.Failed++
-		}
-	}
-	// flush confirms the batch; it reports a failed login in the check.
-	var stopErr string
-	flush := func() (stop bool, err error) {
-		if len(batch) == 0 {
-			return false, nil
-		}
-		ids := make([]string, len(batch))
-		for i, p := range batch {
-			ids[i] = p.t.ID
-		}
-		present, cerr := tokensPresent(ctx, c, ids)
-		for i := range batch {
-			p := &batch[i]
-			if stop {
-				// No more logins once one failed.
-				settle(p, false, errors.New("not made, as the login to Salesforce failed"))
-			} else if errors.Is(cerr, salesforce.ErrQueryRejected) {
-				// The org refuses a filter on Id: by user, app and second.
-				gone, err := tokenGone(ctx, c, p.t, same[sameKey(p.t)])
-				settle(p, gone, err)
-				stop = stop || loginFailed(err)
-			} else {
-				settle(p, cerr == nil && !present[salesforce.ID(p.t.ID).Key()], cerr)
-				stop = stop || loginFailed(cerr)
-			}
-			if stop && stopErr == "" {
-				stopErr = redactToken(p.e.Error, p.token)
-			}
-			if err := finish(p.t, p.e, p.token); err != nil {
-				batch = nil
-				return stop, err
-			}
-		}
-		batch = batch[:0]
-		return stop, nil
-	}
-	attempted := 0
-	for i, t := range picked {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				// The outcome lines of the revocations made are written,
-				// as failures of their check.
-				if _, err := flush(); err != nil {
-					return sum, err
-				}
-				return sum, ctx.Err()
-			case <-tick.C:
-			}
-		}
-		if t.ID == "" {
-			// Confirmed by the counts of its user, app and second: the
-			// tokens before it must be settled first.
-			stop, err := flush()
-			if err != nil {
-				return sum, err
-			}
-			if stop {
-				break
-			}
-		}
-		attempted = i + 1
-		e := auditEntry{Org: o.Org, App: t.AppName, AppID: appIDOf(t), User: t.Username(), UserID: t.UserID, AuthorizedAt: t.CreatedDate.Time, TokenID: t.ID, Outcome: "revoking"}
-		// The intent is on disk before the token can go, so no revocation
-		// is ever missing from the audit log.
-		if err := audit(e); err != nil {
-			if _, ferr := flush(); ferr != nil {
-				return sum, ferr
-			}
-			return sum, fmt.Errorf("write audit log: %w: stopped before revoking %s of %s; nothing more was revoked", err, t.Username(), appLabel(t.AppName))
-		}
-		token := t.DeleteToken.Reveal()
-		err := c.Revoke(ctx, token)
-		var apiErr *salesforce.APIError
-		p := pendingCheck{t: t, e: e, token: token}
-		switch {
-		case loginFailed(err):
-			// Every further request would log in again and fail again: with
-			// the password flow, enough failures lock the account out. The
-			// batch's check would log in too: its tokens are left failed.
-			p.e.Outcome, p.e.Error = "failed", "the login to Salesforce failed, so the token could not be revoked: "+err.Error()
-			sum.Failed++
-			for _, q := range batch {
-				q.e.Outcome, q.e.Error = "failed", "revoked or not: the check that the token is gone was not made, as the login to Salesforce failed"
-				sum.Failed++
-				if err := finish(q.t, q.e, q.token); err != nil {
-					return sum, err
-				}
-			}
-			batch = nil
-			if err := finish(t, p.e, token); err != nil {
-				return sum, err
-			}
-			stopErr = redactToken(p.e.Error, token)
-		case err == nil || errors.As(err, &apiErr) && apiErr.Code() == "invalid_token":
-			// A 200 with an empty body is what a revocation that worked
-			// looks like, and invalid_token also answers a token the
-			// endpoint could not parse: only the token missing from
-			// OauthToken shows it went.
-			if p.already = err != nil; p.already {
-				p.answer = err.Error()
-			}
-			if t.ID == "" {
-				gone, cerr := tokenGone(ctx, c, t, same[sameKey(t)])
-				settle(&p, gone, cerr)
-				if err := finish(t, p.e, token); err != nil {
-					return sum, err
-				}
-				if loginFailed(cerr) {
-					stopErr = redactToken(p.e.Error, token)
-				}
-				break
-			}
-			batch = append(batch, p)
-			if len(batch) < confirmBatch && i < len(picked)-1 {
-				continue
-			}
-			if _, err := flush(); err != nil {
-				return sum, err
-			}
-		default:
-			p.e.Outcome, p.e.Error = "failed", err.Error()
-			sum.Failed++
-			if err := finish(t, p.e, token); err != nil {
-				return sum, err
-			}
-		}
-		if stopErr != "" {
-			break
-		}
-	}
-	if _, err := flush(); err != nil {
-		return sum, err
-	}
-	if stopErr != "" {
-		sum.NotAttempted = len(picked) - attempted
-		fmt.Fprintf(out, "\nStopped at the first failed login: %s\n", stopErr)
-	}
-	fmt.Fprintf(out, "\nRevoked %d, already gone %d, failed %d, not attempted %d of %d.\n", sum.Revoked, sum.AlreadyGone, sum.Failed, sum.NotAttempted, sum.Selected)
-	if sum.NotAttempted > 0 {
-		fmt.Fprintln(out, "The login failed: fix the org's credentials (check runs the login alone), then run the same command again; tokens already revoked are not selected again.")
-		return sum, fmt.Errorf("the login to Salesforce failed: stopped with %d of %d tokens not attempted", sum.NotAttempted, sum.Selected)
-	}
-	if sum.Failed > 0 {
-		fmt.Fprintln(out, "Some revocations failed: run the same command again to finish; tokens already revoked are not selected again.")
-		return sum, fmt.Errorf("%d of %d revocations failed", sum.Failed, sum.Selected)
-	}
-	return sum, nil
+	return nil
 }
 
 // loginFailed reports whether err is a failed login (the OAuth token
@@ -566,66 +411,6 @@ const MaxRevokeClockSkew = time.Hour
 // CreatedDate second.
 func sameKey(t salesforce.RevocableToken) string {
 	return t.UserID + "\x00" + t.AppName + "\x00" + salesforce.SOQLTime(t.CreatedDate.Time)
-}
-
-// confirmBatch is how many revoked tokens one query confirms gone.
-const confirmBatch = 100
-
-// tokensPresent reports which of the OauthToken Ids given are still listed
-// (by 15-character key).
-func tokensPresent(ctx context.Context, c *salesforce.Client, ids []string) (map[string]bool, error) {
-	quoted := make([]string, len(ids))
-	for i, id := range ids {
-		quoted[i] = salesforce.Quote(id)
-	}
-	present := map[string]bool{}
-	_, err := salesforce.Stream(ctx, c, "SELECT Id FROM OauthToken WHERE Id IN ("+strings.Join(quoted, ",")+")", func(r struct {
-		ID string `json:"Id"`
-	}) bool {
-		present[salesforce.ID(r.ID).Key()] = true
-		return true
-	})
-	if err != nil {
-		return nil, err
-	}
-	return present, nil
-}
-
-// tokenGone reports whether t is no longer listed in OauthToken: by its Id
-// where the org returns one, else (and when the org refuses a filter on Id)
-// by whether fewer than before tokens now share t's user, app and
-// CreatedDate second.
-func tokenGone(ctx context.Context, c *salesforce.Client, t salesforce.RevocableToken, before int) (bool, error) {
-	if t.ID != "" {
-		n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE Id = "+salesforce.Quote(t.ID))
-		if err == nil {
-			return n == 0, nil
-		}
-		if !errors.Is(err, salesforce.ErrQueryRejected) {
-			return false, err
-		}
-	}
-	sec := t.CreatedDate.UTC().Truncate(time.Second)
-	soql := "SELECT COUNT() FROM OauthToken WHERE UserId = " + salesforce.Quote(t.UserID) +
-		" AND AppName = " + salesforce.Quote(t.AppName) +
-		" AND CreatedDate >= " + salesforce.SOQLTime(sec) + " AND CreatedDate < " + salesforce.SOQLTime(sec.Add(time.Second))
-	n, err := c.Count(ctx, soql)
-	if err != nil {
-		return false, err
-	}
-	return n < before, nil
-}
-
-// redactToken removes a token, raw or URL-encoded, from a message: an error
-// body can echo the request.
-func redactToken(msg, token string) string {
-	if token == "" || msg == "" {
-		return msg
-	}
-	for _, v := range []string{token, url.QueryEscape(token), url.PathEscape(token)} {
-		msg = strings.ReplaceAll(msg, v, "[redacted]")
-	}
-	return msg
 }
 
 // appLabel shows an app name on one line, quoted when spaces at its ends or

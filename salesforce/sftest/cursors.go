@@ -1,8 +1,8 @@
 package sftest
 
 import (
+	"maps"
 	"slices"
-	"strings"
 )
 
 // DefaultCursorLimit is how many query cursors one user may hold open:
@@ -34,11 +34,7 @@ func (s *Server) releaseOldestCursors() {
 	if limit < 0 || len(s.cursors) <= limit {
 		return
 	}
-	ids := make([]string, 0, len(s.cursors))
-	for id := range s.cursors {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, strings.Compare) // ids grow with creation
+	ids := slices.Sorted(maps.Keys(s.cursors)) // ids grow with creation
 	for _, id := range ids[:len(ids)-limit] {
 		delete(s.cursors, id)
 		s.cursorsReleased.Add(1)
