@@ -59,6 +59,7 @@ type Refresher struct {
 
 // sourceRun is the refresher's schedule of one source.
 type sourceRun struct {
+	spec   *Spec
 	src    source
 	status SourceStatus
 	next   time.Time
@@ -92,12 +93,12 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 		return nil, err
 	}
 	r.client = c
-	for _, src := range newSources() {
+	for _, spec := range Specs() {
+		src := spec.newSource()
 		if l, ok := src.(*limitsSource); ok {
 			r.limits = l
 		}
-		name := src.name()
-		r.sources = append(r.sources, &sourceRun{src: src, status: SourceStatus{Enabled: org.SourceEnabled(name), Interval: org.SourceInterval(name)}})
+		r.sources = append(r.sources, &sourceRun{spec: spec, src: src, status: SourceStatus{Enabled: org.SourceEnabled(spec.Name), Interval: org.SourceInterval(spec.Name)}})
 	}
 	return r, nil
 }
@@ -232,7 +233,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	if err != nil {
 		s.status.Up, s.status.LastError = false, err.Error()
 		s.fails++
-		r.logFailure(s.src.name(), err)
+		r.logFailure(s.spec.Name, err)
 		s.next = r.now().Add(retryDelay(retryInput{
 			interval: interval, fails: s.fails, spent: spent, allowed: r.allowedDaily(),
 			spent24h: float64(r.budget.last24h(r.now())),
@@ -241,7 +242,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 		return
 	}
 	if !s.status.Up && !s.status.LastSuccess.IsZero() {
-		r.logger.Info("Source recovered", "data_source", s.src.name())
+		r.logger.Info("Source recovered", "data_source", s.spec.Name)
 	}
 	s.fails = 0
 	s.status.Up, s.status.LastError, s.status.LastSuccess = true, "", r.now()
@@ -346,12 +347,12 @@ func (r *Refresher) logFailure(source string, err error) {
 // effectiveInterval stretches a source's interval when the org's API budget
 // is tight, within [minInterval, maxInterval].
 func (r *Refresher) effectiveInterval(s *sourceRun) time.Duration {
-	base := clampDuration(float64(r.org.SourceInterval(s.src.name())), minInterval, maxInterval)
+	base := clampDuration(float64(r.org.SourceInterval(s.spec.Name)), minInterval, maxInterval)
 	allowed := r.allowedDaily()
 	var projected float64
 	for _, x := range r.sources {
 		if x.status.Enabled {
-			iv := clampDuration(float64(r.org.SourceInterval(x.src.name())), minInterval, maxInterval)
+			iv := clampDuration(float64(r.org.SourceInterval(x.spec.Name)), minInterval, maxInterval)
 			projected += x.cost * float64(24*time.Hour) / float64(iv)
 		}
 	}
@@ -459,9 +460,9 @@ func (r *Refresher) publish() {
 	for _, s := range r.sources {
 		st := s.status
 		if st.Interval == 0 {
-			st.Interval = r.org.SourceInterval(s.src.name())
+			st.Interval = r.org.SourceInterval(s.spec.Name)
 		}
-		snap.Sources[s.src.name()] = st
+		snap.Sources[s.spec.Name] = st
 	}
 	snap.BudgetDaily = r.allowedDaily()
 	snap.Requests24h = r.budget.last24h(now)
@@ -560,7 +561,7 @@ func (r *Refresher) RefreshAll(ctx context.Context) error {
 		}
 		r.runSource(ctx, s)
 		if !s.status.Up {
-			errs = append(errs, fmt.Errorf("%s: %s", s.src.name(), s.status.LastError))
+			errs = append(errs, fmt.Errorf("%s: %s", s.spec.Name, s.status.LastError))
 		}
 	}
 	r.publish()

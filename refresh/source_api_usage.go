@@ -2,7 +2,10 @@ package refresh
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
@@ -29,7 +32,52 @@ type UsageFolded struct {
 	Apps, Networks, Objects int64
 }
 
-func (s *apiUsageSource) name() string { return config.SourceAPIUsage }
+// apiUsageSpec declares the api_usage source.
+var apiUsageSpec = Spec{
+	Name:          config.SourceAPIUsage,
+	Permission:    "View Event Log Files (or View All Data)",
+	HasPermission: salesforce.UserPermissions.ReadsEventLogFiles,
+	Probe:         probeAPIUsage,
+	newSource:     func() source { return &apiUsageSource{} },
+}
+
+// probeAPIUsage lists the ApiTotalUsage log files: how many of each
+// interval, how many days they span. A refresh lists them, then downloads
+// what is new: a file a day, or 24 with hourly files.
+func probeAPIUsage(ctx context.Context, c *salesforce.Client, _ ProbeInput) (ProbeResult, error) {
+	files, err := c.EventLogFiles(ctx, "ApiTotalUsage", time.Time{})
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	daily, hourly := 0, 0
+	var oldest, newest time.Time
+	for _, f := range files {
+		if strings.EqualFold(f.Interval, "Hourly") {
+			hourly++
+		} else {
+			daily++
+		}
+		if oldest.IsZero() || f.LogDate.Before(oldest) {
+			oldest = f.LogDate.Time
+		}
+		if f.PeriodEnd().After(newest) {
+			newest = f.PeriodEnd()
+		}
+	}
+	kept := 0
+	if len(files) > 0 {
+		kept = int(math.Round(newest.Sub(oldest).Hours() / 24))
+	}
+	downloads := 1.0
+	if hourly > 0 {
+		downloads = 24
+	}
+	r := ProbeResult{DailyFiles: ptr(daily), HourlyFiles: ptr(hourly), Kept: ptr(kept), Cost: Cost{PerRefresh: 1, PerDay: downloads}}
+	if len(files) == 0 {
+		return r, errors.New("no ApiTotalUsage log files: the org has no Event Monitoring log files yet (they appear a day after the first API use), or the user lacks View Event Log Files")
+	}
+	return r, nil
+}
 
 // timeout implements timeoutSetter: a daily file of a busy org may take
 // longer to download than the refresh timeout allows, which would cut it

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -55,7 +56,71 @@ type ecaSource struct {
 // alone show up within it.
 const ecaFullEvery = time.Hour
 
-func (s *ecaSource) name() string { return config.SourceECAs }
+// ecaSpec declares the external_client_apps source.
+var ecaSpec = Spec{
+	Name:          config.SourceECAs,
+	Permission:    "View Setup and Configuration",
+	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
+	Probe:         probeECAs,
+	newSource:     func() source { return &ecaSource{} },
+}
+
+// probeECAs lists the External Client Apps and prices a refresh
+// (ecaRequestsPerRefresh).
+func probeECAs(ctx context.Context, c *salesforce.Client, in ProbeInput) (ProbeResult, error) {
+	apps, err := c.ECAs(ctx)
+	if err != nil {
+		if errors.Is(err, salesforce.ErrNotFound) {
+			return ProbeResult{
+				Apps: ptr(0), Cost: Cost{PerRefresh: 1},
+				Note: "the App OAuth Usage API is not served (API version below 59.0, or no External Client Apps): nothing to report",
+			}, nil
+		}
+		return ProbeResult{}, err
+	}
+	r := ProbeResult{Apps: ptr(len(apps))}
+	perRefresh, err := ecaRequestsPerRefresh(ctx, c, apps, in.TokensComplete)
+	if err != nil {
+		return r, err
+	}
+	r.Cost = Cost{PerRefresh: perRefresh}
+	if in.Enabled && !in.TokensComplete && len(apps) > 0 {
+		r.Notes = append(r.Notes, "external_client_apps reads every user's tokens of each External Client App, a request per user and app each refresh, because oauth_tokens cannot show them: enable oauth_tokens and grant Customize Application to read them from OauthToken at no extra cost")
+	}
+	return r, nil
+}
+
+// ecaSampleApps bounds the External Client Apps whose users check counts;
+// the cost of the others is taken as their average.
+const ecaSampleApps = 20
+
+// ecaRequestsPerRefresh prices one refresh of the external_client_apps
+// source: the app collection's pages (the last one empty) and the
+// ExternalClientApplication query. When OauthToken cannot show every user's
+// tokens (tokensComplete false), each app's users are read too, page by
+// page, then each user's tokens (one request per user and app), and the
+// deactivated users among them, 200 to a query.
+func ecaRequestsPerRefresh(ctx context.Context, c *salesforce.Client, apps []salesforce.ECA, tokensComplete bool) (float64, error) {
+	pages := func(n int) float64 { return float64((n+99)/100 + 1) } // the last one empty
+	cost := pages(len(apps)) + 1
+	if tokensComplete || len(apps) == 0 {
+		return cost, nil
+	}
+	var perUser float64
+	users := 0
+	sample := apps[:min(len(apps), ecaSampleApps)]
+	for _, a := range sample {
+		us, err := c.ECAUsers(ctx, a.Identifier)
+		if err != nil {
+			return 0, fmt.Errorf("count the users of External Client App %s: %w", a.Identifier, err)
+		}
+		perUser += pages(len(us)) + float64(len(us))
+		users += len(us)
+	}
+	perUser *= float64(len(apps)) / float64(len(sample))
+	users = int(math.Ceil(float64(users) * float64(len(apps)) / float64(len(sample))))
+	return cost + perUser + math.Ceil(float64(users)/200), nil
+}
 
 func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 	apps, err := e.client.ECAs(ctx)

@@ -13,7 +13,23 @@ type limitsSource struct {
 	limits salesforce.Limits
 }
 
-func (s *limitsSource) name() string { return config.SourceLimits }
+// limitsSpec declares the limits source.
+var limitsSpec = Spec{
+	Name:          config.SourceLimits,
+	Permission:    "View Setup and Configuration",
+	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
+	Probe:         probeLimits,
+	newSource:     func() source { return &limitsSource{} },
+}
+
+// probeLimits reads /limits: one request a refresh.
+func probeLimits(ctx context.Context, c *salesforce.Client, _ ProbeInput) (ProbeResult, error) {
+	l, err := c.Limits(ctx)
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	return ProbeResult{Limits: l, Cost: Cost{PerRefresh: 1}}, nil
+}
 
 func (s *limitsSource) refresh(ctx context.Context, e *env) error {
 	l, err := e.client.Limits(ctx)

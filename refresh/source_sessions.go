@@ -25,7 +25,25 @@ type sessionsSource struct {
 // sessionsPermission is what AuthSession needs to show every user's sessions.
 const sessionsPermission = "Manage Users"
 
-func (s *sessionsSource) name() string { return config.SourceSessions }
+// sessionsSpec declares the sessions source.
+var sessionsSpec = Spec{
+	Name:          config.SourceSessions,
+	Permission:    "Manage Users",
+	HasPermission: func(p salesforce.UserPermissions) bool { return p.ManageUsers },
+	SeesAll:       salesforce.UserPermissions.SeesAllSessions,
+	Missing:       sessionsPermission,
+	Probe:         probeSessions,
+	newSource:     func() source { return &sessionsSource{} },
+}
+
+// probeSessions counts the OAuth sessions; a refresh reads them in pages of 2,000.
+func probeSessions(ctx context.Context, c *salesforce.Client, _ ProbeInput) (ProbeResult, error) {
+	n, err := c.Count(ctx, "SELECT COUNT() FROM AuthSession WHERE SessionType = 'Oauth2'")
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	return ProbeResult{Rows: ptr(n), Cost: Cost{PerRefresh: 1 + float64(n)/2000}}, nil
+}
 
 func (s *sessionsSource) refresh(ctx context.Context, e *env) error {
 	now := e.client.ServerNow()
@@ -43,12 +61,12 @@ func (s *sessionsSource) refresh(ctx context.Context, e *env) error {
 	if err != nil {
 		return permissionError(err, sessionsPermission)
 	}
-	s.vis.update(ctx, e, now, config.SourceSessions, sessionsPermission, salesforce.UserPermissions.SeesAllSessions)
+	s.vis.update(ctx, e, now, &sessionsSpec)
 	s.counts = counts
 	return nil
 }
 
 func (s *sessionsSource) contribute(p *parts) {
 	p.Sessions = s.counts
-	s.vis.add(p, config.SourceSessions, sessionsPermission)
+	s.vis.add(p, &sessionsSpec)
 }

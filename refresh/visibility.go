@@ -34,9 +34,10 @@ func permanentPermissionsError(err error) bool {
 	return errors.Is(err, salesforce.ErrPermissionsUnreadable) || errors.Is(err, salesforce.ErrNoIdentity)
 }
 
-// update re-reads the permissions when due. sees says whether they show
-// every user's rows; missing names the permission that would.
-func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, source, missing string, sees func(salesforce.UserPermissions) bool) {
+// update re-reads the permissions when due. The spec's SeesAll says whether
+// they show every user's rows; its Missing names the permission that would.
+func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, spec *Spec) {
+	source, missing := spec.Name, spec.Missing
 	// The org's clock is known to the second and may step back a little;
 	// only a clock set back by more than a minute re-reads early.
 	if !v.checked.IsZero() && now.Sub(v.checked) < visibilityEvery && now.After(v.checked.Add(-time.Minute)) {
@@ -58,7 +59,7 @@ func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, sou
 		return
 	}
 	v.checked = now
-	v.known, v.limited, v.unverified = true, !sees(p), false
+	v.known, v.limited, v.unverified = true, !spec.SeesAll(p), false
 	if v.loggedRead {
 		v.loggedRead = false
 		e.logger.Info("The integration user's permissions are readable again", "data_source", source)
@@ -86,13 +87,14 @@ func (v *visibilityCheck) visibility(missing string) (Visibility, bool) {
 	return Visibility{}, false
 }
 
-// add records the answer, when there is one, in p.Visibility under source.
-func (v *visibilityCheck) add(p *parts, source, missing string) {
-	vis, ok := v.visibility(missing)
+// add records the answer, when there is one, in p.Visibility under the
+// spec's source.
+func (v *visibilityCheck) add(p *parts, spec *Spec) {
+	vis, ok := v.visibility(spec.Missing)
 	if !ok {
 		return
 	}
-	p.setVisibility(source, vis)
+	p.setVisibility(spec.Name, vis)
 }
 
 // setVisibility records a source's visibility.
