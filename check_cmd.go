@@ -19,6 +19,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 type checkFlags struct {
@@ -222,12 +223,12 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe fun
 		if res.UsersHidden {
 			s.VisibilityLimited, limitedFor = true, "View All Users"
 		}
-		s.Visibility = refresh.VisibilityFull
+		s.Visibility = snapshot.VisibilityFull
 		switch {
 		case s.VisibilityLimited:
-			s.Visibility = refresh.VisibilityLimited
+			s.Visibility = snapshot.VisibilityLimited
 		case permErr != nil && spec != nil && spec.Shrinks():
-			s.Visibility = refresh.VisibilityUnverified
+			s.Visibility = snapshot.VisibilityUnverified
 		}
 		if s.Enabled {
 			switch {
@@ -240,7 +241,7 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe fun
 			case s.VisibilityLimited:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s sees only the integration user's own rows: grant %s (the numbers would be silently low)", name, s.Permission))
-			case s.Visibility == refresh.VisibilityUnverified:
+			case s.Visibility == snapshot.VisibilityUnverified:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s visibility is unverified: the integration user's permissions cannot be read; grant %s, or it may see only part of the org (%s)", name, salesforce.ReadPermissionsNeeds, s.Permission))
 			case s.HasPermission != nil && !*s.HasPermission:
@@ -314,7 +315,7 @@ func writeCheckText(w io.Writer, rep checkReport) {
 					has = yesNo(*s.HasPermission)
 				}
 				vis := s.Visibility
-				if vis != refresh.VisibilityFull {
+				if vis != snapshot.VisibilityFull {
 					vis = strings.ToUpper(vis)
 				}
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Source, yesNo(s.Enabled), yesNo(s.Works), s.Permission, has, vis, s.RequestsPerDay, sourceDetail(s))

@@ -18,6 +18,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // checkSetup serves a demo org (every source has data) and writes a config for it.
@@ -239,9 +240,9 @@ func TestCheckPermissionsUnreadable(t *testing.T) {
 		t.Fatalf("exit %d with unreadable permissions:\n%s", code, out)
 	}
 	for _, s := range rep.Orgs[0].Sources {
-		want := refresh.VisibilityFull
+		want := snapshot.VisibilityFull
 		if s.Source == "oauth_tokens" || s.Source == "sessions" || s.Source == "logins" {
-			want = refresh.VisibilityUnverified
+			want = snapshot.VisibilityUnverified
 		}
 		if s.Visibility != want || s.HasPermission != nil {
 			t.Errorf("%s: visibility %q, has_permission %v; want %q and unknown", s.Source, s.Visibility, s.HasPermission, want)
@@ -313,7 +314,7 @@ func TestCheckUsersHidden(t *testing.T) {
 			t.Fatalf("aggregate %v: exit %d without View All Users:\n%s", aggregate, code, out)
 		}
 		for _, s := range rep.Orgs[0].Sources {
-			if s.Source == "oauth_tokens" && (s.Visibility != refresh.VisibilityLimited || !s.VisibilityLimited) {
+			if s.Source == "oauth_tokens" && (s.Visibility != snapshot.VisibilityLimited || !s.VisibilityLimited) {
 				t.Errorf("aggregate %v: oauth_tokens visibility %q", aggregate, s.Visibility)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/review"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Bounds of the served review's per-user reads.
@@ -58,7 +59,7 @@ type reviewServer struct {
 // orgDetail is one org's per-user detail: the latest good read, with the
 // snapshot it was read against, and the read in flight.
 type orgDetail struct {
-	snap   *refresh.Snapshot
+	snap   *snapshot.Snapshot
 	key    string // tokenKey(snap)
 	detail *review.Detail
 	at     time.Time // when the read finished (local clock)
@@ -96,7 +97,7 @@ func registerReview(mux *http.ServeMux, s *reviewServer) {
 // tokenKey identifies the token data a detail read matches: the apps with
 // their token and user counts. When it changes (an app appears, gains
 // users), a read made before no longer matches the snapshot.
-func tokenKey(snap *refresh.Snapshot) string {
+func tokenKey(snap *snapshot.Snapshot) string {
 	h := sha256.New()
 	for _, a := range snap.Apps {
 		if a.HasTokens {
@@ -148,7 +149,7 @@ func (s *reviewServer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // report builds one org's report from the latest read that matches a
 // snapshot: cur when the read matches it, else the snapshot the read was
 // made against, while a new read runs.
-func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.Org, cur *refresh.Snapshot, fullApp string) *review.Report {
+func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.Org, cur *snapshot.Snapshot, fullApp string) *review.Report {
 	key := tokenKey(cur)
 	s.mu.Lock()
 	c := s.orgs[o.Name]
@@ -215,7 +216,7 @@ func (s *reviewServer) report(ctx context.Context, cfg *config.Config, o config.
 
 // start begins a read of o's detail against snap, unless the org's API
 // budget is spent. s.mu is held.
-func (s *reviewServer) start(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail, now time.Time) {
+func (s *reviewServer) start(o config.Org, snap *snapshot.Snapshot, key string, c *orgDetail, now time.Time) {
 	if reason := budgetRefusal(snap, c.cost); reason != "" {
 		c.lastErr, c.retryAt = reason, now.Add(reviewBudgetRetry)
 		s.logger.Warn("Review detail not read: the API budget is spent", "org", o.Name, "reason", reason)
@@ -226,7 +227,7 @@ func (s *reviewServer) start(o config.Org, snap *refresh.Snapshot, key string, c
 }
 
 // budgetRefusal says why a read of about cost calls may not start now, or "".
-func budgetRefusal(snap *refresh.Snapshot, cost int64) string {
+func budgetRefusal(snap *snapshot.Snapshot, cost int64) string {
 	if snap.BudgetDaily > 0 && float64(snap.Requests24h+cost) > snap.BudgetDaily {
 		return fmt.Sprintf("the exporter's API budget for the org is spent: %d requests in the last 24 hours, %d more for this read, %.0f allowed (api_budget_percent of DailyApiRequests)", snap.Requests24h, cost, snap.BudgetDaily)
 	}
@@ -237,7 +238,7 @@ func budgetRefusal(snap *refresh.Snapshot, cost int64) string {
 }
 
 // fetch reads o's detail under the server's context and records the outcome.
-func (s *reviewServer) fetch(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail) {
+func (s *reviewServer) fetch(o config.Org, snap *snapshot.Snapshot, key string, c *orgDetail) {
 	ctx, cancel := context.WithTimeout(s.ctx, reviewDetailTimeout)
 	defer cancel()
 	// A client of its own, so its call count is the detail's alone while the

@@ -31,6 +31,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Result is one measure next to its baseline.
@@ -633,10 +634,10 @@ func (l *loadLog) Handle(_ context.Context, r slog.Record) error {
 }
 
 // tokenTotal is the number of tokens a snapshot counts on connected apps.
-func tokenTotal(s *refresh.Snapshot) int {
+func tokenTotal(s *snapshot.Snapshot) int {
 	n := 0
 	for _, a := range s.Apps {
-		if a.Kind == refresh.KindConnectedApp {
+		if a.Kind == snapshot.KindConnectedApp {
 			n += int(a.Tokens)
 		}
 	}

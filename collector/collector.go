@@ -14,8 +14,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 const namespace = "salesforce"
@@ -111,7 +111,7 @@ var (
 // Snapshots is what the Collector reads: the latest snapshot of every org
 // (*refresh.Manager in production, a stub in tests).
 type Snapshots interface {
-	Snapshots() []*refresh.Snapshot
+	Snapshots() []*snapshot.Snapshot
 }
 
 // Collector exposes the latest snapshots as Prometheus metrics. It implements prometheus.Collector.
@@ -168,7 +168,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	// stops the collection, so the orgs after it keep their series.
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		for i, l := range labels {
-			labels[i] = refresh.CleanLabel(l)
+			labels[i] = snapshot.CleanLabel(l)
 		}
 		m, err := prometheus.NewConstMetric(d, prometheus.GaugeValue, v, labels...)
 		if err != nil {
@@ -181,7 +181,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		if s == nil {
 			continue
 		}
-		org = refresh.CleanLabel(s.Org)
+		org = snapshot.CleanLabel(s.Org)
 		c.dropped.WithLabelValues(org)
 		gauge(descUp, b2f(s.Up()), org)
 		for _, name := range config.Sources {
@@ -212,7 +212,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		} else {
 			c.dropped.WithLabelValues(org).Inc()
 		}
-		for _, file := range []string{refresh.StorageFileState, refresh.StorageFileTokens} {
+		for _, file := range []string{snapshot.StorageFileState, snapshot.StorageFileTokens} {
 			w, ok := s.StorageWrites[file]
 			if !ok {
 				continue
@@ -244,7 +244,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 					gauge(descSourceVisibility, b2f(v.Limited), org, name)
 				}
 				state := v.State()
-				for _, st := range refresh.VisibilityStates {
+				for _, st := range snapshot.VisibilityStates {
 					gauge(descSourceVisibilityState, b2f(st == state), org, name, st)
 				}
 			}
@@ -275,7 +275,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			a := &s.Apps[i]
 			// Two names that differ only in bytes CleanLabel replaces would
 			// make two series with one label set, which fails the gather.
-			k := [2]string{refresh.CleanLabel(a.Name), refresh.CleanLabel(a.ID)}
+			k := [2]string{snapshot.CleanLabel(a.Name), snapshot.CleanLabel(a.ID)}
 			if seen[k] {
 				c.dropped.WithLabelValues(org).Inc()
 				continue

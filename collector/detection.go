@@ -3,7 +3,7 @@ package collector
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // The detection metrics: where each app's API requests and OAuth logins come
@@ -47,7 +47,7 @@ var detectionDescs = []*prometheus.Desc{descNetworks, descFromNewNetworks, descN
 	descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped}
 
 // collectDetection emits one snapshot's detection metrics.
-func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
+func collectDetection(ch chan<- prometheus.Metric, s *snapshot.Snapshot) {
 	d := s.Detection
 	if d == nil {
 		return
@@ -56,7 +56,7 @@ func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
 	// that still cannot be built is left out rather than stopping collection.
 	emit := func(desc *prometheus.Desc, vt prometheus.ValueType, v float64, labels ...string) {
 		for i, l := range labels {
-			labels[i] = refresh.CleanLabel(l)
+			labels[i] = snapshot.CleanLabel(l)
 		}
 		if m, err := prometheus.NewConstMetric(desc, vt, v, labels...); err == nil {
 			ch <- m

@@ -8,8 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // TestCollectorSurvivesHostileLabels: an app name of invalid UTF-8 (issue 18
@@ -19,12 +19,12 @@ import (
 func TestCollectorSurvivesHostileLabels(t *testing.T) {
 	t.Parallel()
 	t0 := time.Unix(1_780_000_000, 0).UTC()
-	bad := &refresh.Snapshot{Org: "bad", Taken: t0, Sources: map[string]refresh.SourceStatus{"apps": {Enabled: true, Up: true}},
-		Apps: []refresh.AppUsage{
-			{Name: "Evil\xff\xfeApp", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1}},
+	bad := &snapshot.Snapshot{Org: "bad", Taken: t0, Sources: map[string]snapshot.SourceStatus{"apps": {Enabled: true, Up: true}},
+		Apps: []snapshot.AppUsage{
+			{Name: "Evil\xff\xfeApp", Kind: snapshot.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1}},
 			// Cleans to the same name and Id as the one above: left out and counted.
-			{Name: "Evil\xfd\xfcApp", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 2}},
-			{Name: "Line\nbreak" + strings.Repeat("x", 1000), ID: "0H4\x00", Kind: refresh.KindConnectedApp},
+			{Name: "Evil\xfd\xfcApp", Kind: snapshot.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 2}},
+			{Name: "Line\nbreak" + strings.Repeat("x", 1000), ID: "0H4\x00", Kind: snapshot.KindConnectedApp},
 		}}
 	good := testSnapshot()
 	c := New(stubSource{bad, good})
@@ -51,7 +51,7 @@ func TestCollectorSurvivesHostileLabels(t *testing.T) {
 				}
 			case "salesforce_connected_app_info":
 				if labels["org"] == "bad" && strings.HasPrefix(labels["app"], "Line") {
-					if strings.Contains(labels["app"], "\n") || len([]rune(labels["app"])) != refresh.MaxLabelRunes+1 || labels["app_id"] != "0H4\uFFFD" {
+					if strings.Contains(labels["app"], "\n") || len([]rune(labels["app"])) != snapshot.MaxLabelRunes+1 || labels["app_id"] != "0H4\uFFFD" {
 						t.Errorf("long name not cleaned: app=%q app_id=%q", labels["app"], labels["app_id"])
 					}
 				}

@@ -15,6 +15,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Settings are the parts of the config shared by every org that may change on
@@ -40,7 +41,7 @@ type Refresher struct {
 	settings atomic.Pointer[Settings]
 	now      func() time.Time
 
-	snap atomic.Pointer[Snapshot]
+	snap atomic.Pointer[snapshot.Snapshot]
 	kick chan struct{}
 
 	// Everything below is touched only by the run goroutine.
@@ -61,7 +62,7 @@ type Refresher struct {
 type sourceRun struct {
 	spec   *Spec
 	src    source
-	status SourceStatus
+	status snapshot.SourceStatus
 	next   time.Time
 	cost   float64 // requests per steady-state run, smoothed
 	runs   int     // successful runs
@@ -98,7 +99,7 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 		if l, ok := src.(*limitsSource); ok {
 			r.limits = l
 		}
-		r.sources = append(r.sources, &sourceRun{spec: spec, src: src, status: SourceStatus{Enabled: org.SourceEnabled(spec.Name), Interval: org.SourceInterval(spec.Name)}})
+		r.sources = append(r.sources, &sourceRun{spec: spec, src: src, status: snapshot.SourceStatus{Enabled: org.SourceEnabled(spec.Name), Interval: org.SourceInterval(spec.Name)}})
 	}
 	return r, nil
 }
@@ -138,7 +139,7 @@ func (r *Refresher) Kick() {
 }
 
 // Snapshot returns the latest published snapshot, or nil before the first.
-func (r *Refresher) Snapshot() *Snapshot { return r.snap.Load() }
+func (r *Refresher) Snapshot() *snapshot.Snapshot { return r.snap.Load() }
 
 // Run refreshes sources as they fall due until ctx is done. The first
 // refresh starts at once.
@@ -423,12 +424,12 @@ func (b *budget) last24h(now time.Time) int64 {
 	return n
 }
 
-// publish builds a snapshot from what the sources last read (build), and
+// publish builds a snapshot from what the sources last read (snapshot.Build), and
 // saves the state when it changed.
 func (r *Refresher) publish() {
 	set := r.settings.Load()
 	now := r.now()
-	var p parts
+	var p snapshot.Parts
 	for _, s := range r.sources {
 		s.src.contribute(&p)
 	}
@@ -440,14 +441,14 @@ func (r *Refresher) publish() {
 	if u, ok := r.client.LastAPIUsage(); ok {
 		p.HeaderUsage = &u
 	}
-	snap, added := build(r.org.Name, p, set.Inventory, r.state.FirstSeen, now)
+	snap, added := snapshot.Build(r.org.Name, p, set.Inventory, r.state.FirstSeen, now)
 	live := map[string]bool{}
 	for i := range snap.Apps {
-		if a := &snap.Apps[i]; seenNow(a) {
-			live[a.stateKey] = true
+		if a := &snap.Apps[i]; a.Seen() {
+			live[a.StateKey()] = true
 		}
 	}
-	if n := capApps(snap, set.MaxApps); n > 0 {
+	if n := snapshot.Cap(snap, set.MaxApps); n > 0 {
 		if !r.warned["cap"] {
 			r.warned["cap"] = true
 			r.logger.Warn("More apps than max_apps_per_org: the least used are summed into app=\"(other)\"", "apps", len(snap.Apps)-1+n, "max_apps_per_org", set.MaxApps, "folded", n)
@@ -456,7 +457,7 @@ func (r *Refresher) publish() {
 		delete(r.warned, "cap")
 	}
 	r.updateSeen(snap, added, live, set.MaxApps, now)
-	snap.Sources = map[string]SourceStatus{}
+	snap.Sources = map[string]snapshot.SourceStatus{}
 	for _, s := range r.sources {
 		st := s.status
 		if st.Interval == 0 {
@@ -483,7 +484,7 @@ func (r *Refresher) publish() {
 	if r.dirty && r.storage != "" && !r.readOnly {
 		r.saveDetection()
 		err := saveState(r.storage, r.state)
-		r.writes.record(StorageFileState, err, r.now())
+		r.writes.record(snapshot.StorageFileState, err, r.now())
 		if err != nil {
 			r.logger.Error("Could not save state; serving from memory and trying again at the next change", "err", err)
 		} else {
@@ -517,10 +518,10 @@ func (r *Refresher) loadState() {
 // start (so that a live app has been seen before its time is judged),
 // prunes them (pruneSeen) to the apps seen within FirstSeenRetention and to
 // at most max_apps_per_org.
-func (r *Refresher) updateSeen(snap *Snapshot, added map[string]time.Time, live map[string]bool, limit int, now time.Time) {
+func (r *Refresher) updateSeen(snap *snapshot.Snapshot, added map[string]time.Time, live map[string]bool, limit int, now time.Time) {
 	exported := make(map[string]bool, len(snap.Apps))
 	for i := range snap.Apps {
-		if k := snap.Apps[i].stateKey; k != "" {
+		if k := snap.Apps[i].StateKey(); k != "" {
 			exported[k] = true
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // source is one kind of data the refresher reads from an org. Each source is
@@ -19,8 +20,8 @@ type source interface {
 	// refresh reads the source from the org. On error the source keeps what
 	// it read last, which the snapshot goes on showing.
 	refresh(ctx context.Context, e *env) error
-	// contribute adds what the source last read to the inputs of build.
-	contribute(p *parts)
+	// contribute adds what the source last read to the inputs of the join (snapshot.Build).
+	contribute(p *snapshot.Parts)
 }
 
 // env is what a source's refresh may use: the org's client and config, the

@@ -11,25 +11,19 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // apiUsageSource ingests the ApiTotalUsage event log files into the org's
 // state (usagestore.go keeps the per-period counts), and sums the 24h and 7d
 // windows per app.
 type apiUsageSource struct {
-	totals  *usageTotals // nil until the first refresh
-	skipped int64        // malformed rows left out since start
+	totals  *snapshot.UsageTotals // nil until the first refresh
+	skipped int64                 // malformed rows left out since start
 	// pending is the overall bound of the downloads (DownloadTimeout) that
 	// the last listing left to read: what the next run may need.
 	pending time.Duration
-	folded  UsageFolded // rows past the per-file caps since start
-}
-
-// UsageFolded counts the ApiTotalUsage rows folded for want of room in a
-// file's staging: apps past the usage store's caps, networks and objects
-// past the detection's (salesforce_api_usage_rows_folded_total).
-type UsageFolded struct {
-	Apps, Networks, Objects int64
+	folded  snapshot.UsageFolded // rows past the per-file caps since start
 }
 
 // apiUsageSpec declares the api_usage source.
@@ -241,7 +235,7 @@ func beginDetection(tr *detect.Tracker, key string, f salesforce.EventLogFile) *
 	return tr.Begin(detect.Period{Key: key, Interval: interval, Start: f.LogDate.UTC(), FileID: f.ID})
 }
 
-func (s *apiUsageSource) contribute(p *parts) {
+func (s *apiUsageSource) contribute(p *snapshot.Parts) {
 	p.APIUsage = s.totals
 	p.APIUsageRowsSkipped = s.skipped
 	p.APIUsageRowsFolded = s.folded

@@ -5,6 +5,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // appsSource reads the installed connected apps (ConnectedApplication) and
@@ -47,6 +48,6 @@ func (s *appsSource) refresh(ctx context.Context, e *env) error {
 	return nil
 }
 
-func (s *appsSource) contribute(p *parts) {
+func (s *appsSource) contribute(p *snapshot.Parts) {
 	p.AppsKnown, p.ConnectedApps, p.MenuItems = s.known, s.capps, s.menus
 }

@@ -12,20 +12,8 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
-
-// ecaUsage is one External Client App: its names and, when read from the
-// App OAuth Usage resources, its OAuth figures.
-type ecaUsage struct {
-	ID, Name string
-	// DeveloperName and Label are its other names: an OauthToken row of the
-	// app without an AppMenuItem carries only its name (AppName).
-	DeveloperName, Label string
-	// HasTokens is set when the figures were read per user from the App
-	// OAuth Usage resources; otherwise OauthToken's rows give them (build).
-	HasTokens bool
-	salesforce.TokenStats
-}
 
 // ecaSource lists the External Client Apps (the App OAuth Usage collection
 // and ExternalClientApplication). Their tokens are OauthToken rows, which
@@ -34,14 +22,14 @@ type ecaUsage struct {
 // does this source read each app's users and each user's tokens, at one
 // request per user and app.
 type ecaSource struct {
-	apps []ecaUsage
+	apps []snapshot.ECAUsage
 	// soql is ExternalClientApplication's last good rows; soqlRefused is
 	// set when the org refuses the query (an older org or API version).
 	soql        []salesforce.ExternalClientApplication
 	soqlRefused bool
 	// last is each app's last good figures, by app Id: an app whose read
 	// fails keeps them (and counts in degraded) while the others go on.
-	last     map[string]ecaUsage
+	last     map[string]snapshot.ECAUsage
 	degraded int
 	known    bool // a read has succeeded
 	// userCounts is each app's userCount at its last read, and lastFull
@@ -144,7 +132,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		return s.readTokens(ctx, e, apps, byKey)
 	}
 	// OauthToken holds the apps' tokens: no per-user reads.
-	out := make([]ecaUsage, 0, len(apps)+len(s.soql))
+	out := make([]snapshot.ECAUsage, 0, len(apps)+len(s.soql))
 	for _, a := range apps {
 		out = append(out, ecaFrom(a, byKey))
 	}
@@ -156,8 +144,8 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 
 // ecaFrom is an app of the usage collection, with the names
 // ExternalClientApplication gives it.
-func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) ecaUsage {
-	u := ecaUsage{ID: a.Identifier, Name: a.DisplayName(), DeveloperName: a.DeveloperName, Label: a.Label}
+func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) snapshot.ECAUsage {
+	u := snapshot.ECAUsage{ID: a.Identifier, Name: a.DisplayName(), DeveloperName: a.DeveloperName, Label: a.Label}
 	if r, ok := soql[salesforce.ID(a.Identifier).Key()]; ok {
 		u.Label = cmp.Or(r.MasterLabel, u.Label)
 		u.DeveloperName = cmp.Or(u.DeveloperName, r.DeveloperName)
@@ -171,15 +159,15 @@ func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplicat
 // unlisted is the ExternalClientApplication rows the usage collection does
 // not list: apps nobody has authorized, whose figures are zero when read per
 // user (perUser).
-func (s *ecaSource) unlisted(apps []salesforce.ECA, perUser bool) []ecaUsage {
+func (s *ecaSource) unlisted(apps []salesforce.ECA, perUser bool) []snapshot.ECAUsage {
 	listed := make(map[string]bool, len(apps))
 	for _, a := range apps {
 		listed[salesforce.ID(a.Identifier).Key()] = true
 	}
-	var out []ecaUsage
+	var out []snapshot.ECAUsage
 	for _, r := range s.soql {
 		if !listed[salesforce.ID(r.ID).Key()] {
-			out = append(out, ecaUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel, HasTokens: perUser})
+			out = append(out, snapshot.ECAUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel, HasTokens: perUser})
 		}
 	}
 	return out
@@ -213,7 +201,7 @@ func (s *ecaSource) readSOQL(ctx context.Context, e *env) error {
 func (s *ecaSource) readTokens(ctx context.Context, e *env, apps []salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) error {
 	now := e.client.ServerNow()
 	cutoff := salesforce.StaleCutoff(now, e.settings.StaleAfter)
-	var out []ecaUsage
+	var out []snapshot.ECAUsage
 	var userIDs []string
 	type tokenRef struct {
 		app  int
@@ -288,7 +276,7 @@ func (s *ecaSource) readTokens(ctx context.Context, e *env, apps []salesforce.EC
 	if full {
 		s.lastFull = now
 	}
-	s.last = make(map[string]ecaUsage, len(out))
+	s.last = make(map[string]snapshot.ECAUsage, len(out))
 	for _, u := range out {
 		s.last[u.ID] = u
 	}
@@ -316,7 +304,7 @@ func inactiveAmong(ctx context.Context, c *salesforce.Client, ids []string) (map
 	return out, nil
 }
 
-func (s *ecaSource) contribute(p *parts) {
+func (s *ecaSource) contribute(p *snapshot.Parts) {
 	p.ECAs = s.apps
 	p.ECAsKnown, p.ECAsDegraded = s.known, s.degraded
 }

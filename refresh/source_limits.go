@@ -5,6 +5,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // limitsSource reads the org's /limits: the DailyApiRequests allocation the
@@ -46,7 +47,7 @@ func (s *limitsSource) dailyAPI() (salesforce.Limit, bool) {
 	return l, ok
 }
 
-func (s *limitsSource) contribute(p *parts) {
+func (s *limitsSource) contribute(p *snapshot.Parts) {
 	if l, ok := s.dailyAPI(); ok {
 		p.HasLimits, p.DailyAPIMax, p.DailyAPIRemaining = true, l.Max, l.Remaining
 	}

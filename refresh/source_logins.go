@@ -9,6 +9,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // loginEvent is one OAuth login kept for the 24-hour window.
@@ -155,7 +156,7 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 	return nil
 }
 
-func (s *loginsSource) contribute(p *parts) {
+func (s *loginsSource) contribute(p *snapshot.Parts) {
 	p.Logins = s.counts
 	s.vis.add(p, &loginsSpec)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Token modes: how the OauthToken source reads the org.
@@ -20,20 +21,13 @@ const (
 	TokenModeRows      = "rows"      // incremental row sync (tokenstore.go), when the org rejects GROUP BY
 )
 
-// appTokens are the token figures of one connected app as OauthToken names
-// it: by AppName and AppMenuItemId.
-type appTokens struct {
-	Name, MenuItemID string
-	salesforce.TokenStats
-}
-
 // tokensSource reads OauthToken: by aggregate queries when the org accepts
 // them, else through the incremental token store. It also detects an
 // integration user who can see only its own tokens.
 type tokensSource struct {
 	known    bool // a read has succeeded
 	mode     string
-	apps     []appTokens
+	apps     []snapshot.AppTokens
 	inactive int64 // distinct deactivated users holding tokens
 	store    *tokenStore
 
@@ -209,9 +203,9 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 		aggs, inactive, err := e.client.TokenAggregates(ctx, salesforce.StaleCutoff(now, e.settings.StaleAfter))
 		if err == nil {
 			s.mode, s.store, s.inactive, s.aggregateFails = TokenModeAggregate, nil, inactive, 0
-			s.apps = make([]appTokens, 0, len(aggs))
+			s.apps = make([]snapshot.AppTokens, 0, len(aggs))
 			for _, g := range aggs {
-				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
+				s.apps = append(s.apps, snapshot.AppTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
 			}
 			return s.done(s.checkVisibility(ctx, e, now))
 		}
@@ -390,7 +384,7 @@ func (s *tokensSource) tokenHolders(ctx context.Context, c *salesforce.Client) (
 	return holders, nil
 }
 
-func (s *tokensSource) contribute(p *parts) {
+func (s *tokensSource) contribute(p *snapshot.Parts) {
 	p.TokenMode = s.mode
 	p.TokensKnown = s.known
 	p.Tokens = s.apps
@@ -402,17 +396,17 @@ func (s *tokensSource) contribute(p *parts) {
 	vis, _ := s.vis.visibility(tokensPermission)
 	switch {
 	case s.visibilityLimited:
-		vis = Visibility{Limited: true, Missing: tokensPermission}
+		vis = snapshot.Visibility{Limited: true, Missing: tokensPermission}
 	case vis.Limited:
 	case s.usersHidden:
-		vis = Visibility{Limited: true, Missing: usersPermission}
+		vis = snapshot.Visibility{Limited: true, Missing: usersPermission}
 	}
-	p.setVisibility(config.SourceOAuthTokens, vis)
+	p.SetVisibility(config.SourceOAuthTokens, vis)
 }
 
 // sortAppTokens orders the row store's apps as the snapshot has always
 // listed them: by name and menu item run together.
-func sortAppTokens(apps []appTokens) {
+func sortAppTokens(apps []snapshot.AppTokens) {
 	sort.Slice(apps, func(i, j int) bool { return apps[i].Name+apps[i].MenuItemID < apps[j].Name+apps[j].MenuItemID })
 }
 
@@ -496,7 +490,7 @@ func (s *tokensSource) persist(e *env, now time.Time, full bool) {
 	}
 	start := time.Now()
 	n, err := saveTokenStore(e.storage, e.org.Name, e.client.Identity().OrgID, s.store)
-	e.wrote(StorageFileTokens, err)
+	e.wrote(snapshot.StorageFileTokens, err)
 	if err != nil {
 		s.saveFailed = true
 		e.logger.Error("Could not save the token store; will retry after the next refresh (until then a restart reads every token)", "err", err)

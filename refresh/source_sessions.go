@@ -6,11 +6,8 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
-
-// NoLoginHistory is the app label for active OAuth sessions whose
-// LoginHistory row is missing, so the app that opened them is unknown.
-const NoLoginHistory = "(unknown)"
 
 // maxSessionLife bounds how long a session can stay valid (the longest
 // session timeout an org can set is 24 hours).
@@ -54,7 +51,7 @@ func (s *sessionsSource) refresh(ctx context.Context, e *env) error {
 		}
 		app := a.Application()
 		if app == "" {
-			app = NoLoginHistory
+			app = snapshot.NoLoginHistory
 		}
 		counts[app]++
 	})
@@ -66,7 +63,7 @@ func (s *sessionsSource) refresh(ctx context.Context, e *env) error {
 	return nil
 }
 
-func (s *sessionsSource) contribute(p *parts) {
+func (s *sessionsSource) contribute(p *snapshot.Parts) {
 	p.Sessions = s.counts
 	s.vis.add(p, &sessionsSpec)
 }

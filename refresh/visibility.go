@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // visibilityEvery is how often a source re-reads the running user's
@@ -75,32 +76,24 @@ func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, spe
 }
 
 // visibility is the answer so far, and whether there is one.
-func (v *visibilityCheck) visibility(missing string) (Visibility, bool) {
+func (v *visibilityCheck) visibility(missing string) (snapshot.Visibility, bool) {
 	switch {
 	case v.known && v.limited:
-		return Visibility{Limited: true, Missing: missing}, true
+		return snapshot.Visibility{Limited: true, Missing: missing}, true
 	case v.unverified:
-		return Visibility{Unverified: true, Missing: salesforce.ReadPermissionsNeeds}, true
+		return snapshot.Visibility{Unverified: true, Missing: salesforce.ReadPermissionsNeeds}, true
 	case v.known:
-		return Visibility{}, true
+		return snapshot.Visibility{}, true
 	}
-	return Visibility{}, false
+	return snapshot.Visibility{}, false
 }
 
 // add records the answer, when there is one, in p.Visibility under the
 // spec's source.
-func (v *visibilityCheck) add(p *parts, spec *Spec) {
+func (v *visibilityCheck) add(p *snapshot.Parts, spec *Spec) {
 	vis, ok := v.visibility(spec.Missing)
 	if !ok {
 		return
 	}
-	p.setVisibility(spec.Name, vis)
-}
-
-// setVisibility records a source's visibility.
-func (p *parts) setVisibility(source string, vis Visibility) {
-	if p.Visibility == nil {
-		p.Visibility = map[string]Visibility{}
-	}
-	p.Visibility[source] = vis
+	p.SetVisibility(spec.Name, vis)
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Severities, in words so that the report reads without color.
@@ -137,7 +137,7 @@ const (
 
 // pseudoApp reports whether name is a label for traffic without an app.
 func pseudoApp(name string) bool {
-	return name == refresh.NoConnectedApp || name == refresh.NoLoginHistory
+	return name == snapshot.NoConnectedApp || name == snapshot.NoLoginHistory
 }
 
 // Growth is an app whose users grew since the baseline.
@@ -192,7 +192,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 	appFinding := func(kind, sev, summary string, a AppRow) Finding {
 		f := Finding{Kind: kind, Severity: sev, Summary: summary, App: a.App, AppID: a.AppID, AppKind: a.Kind,
 			EvidenceData: EvidenceData{Users: a.Users, Tokens: a.Tokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized}}
-		if a.Kind == refresh.KindExternalClientApp {
+		if a.Kind == snapshot.KindExternalClientApp {
 			f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
 		} else {
 			f.Command, f.ConfirmCommand = appRevoke(a, a.Tokens)
@@ -240,7 +240,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 				f.Command, f.ConfirmCommand = appRevoke(u.AppRow, int64(n))
 			}
 		}
-		if !u.Installed && u.Kind == refresh.KindConnectedApp {
+		if !u.Installed && u.Kind == snapshot.KindConnectedApp {
 			f.notInstalled = 1
 			ev = append(ev, "not installed in the org: no policy applies to it")
 		}
@@ -270,7 +270,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 				if !slices.Contains(apps, t.App) {
 					apps = append(apps, t.App)
 				}
-				eca = eca || t.Kind == refresh.KindExternalClientApp
+				eca = eca || t.Kind == snapshot.KindExternalClientApp
 			}
 		}
 		slices.Sort(apps)
@@ -378,7 +378,7 @@ func addFindings(r *Report, byApp map[string][]TokenRow, now time.Time, o Option
 		if e.Why == "" {
 			e.Why = whyOf(e.Kind)
 		}
-		if e.Command == "" && e.App != "" && e.AppKind != refresh.KindExternalClientApp && !pseudoApp(e.App) && e.App != refresh.InternalApp {
+		if e.Command == "" && e.App != "" && e.AppKind != snapshot.KindExternalClientApp && !pseudoApp(e.App) && e.App != snapshot.InternalApp {
 			// The Id picks the one app even when two share its name; an
 			// uninstalled app is picked by name and --not-installed.
 			row, ok := byKey[AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind}.key()]

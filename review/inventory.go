@@ -10,7 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // InventoryFormat is the review command's bootstrap of the approved
@@ -71,7 +71,7 @@ func writeInventory(w io.Writer, reports []*Report) error {
 	n := 0
 	for _, r := range reports {
 		for _, a := range r.Inventory {
-			if a.Kind == refresh.KindSalesforceInternal {
+			if a.Kind == snapshot.KindSalesforceInternal {
 				continue
 			}
 			n++
@@ -102,9 +102,9 @@ func writeInventory(w io.Writer, reports []*Report) error {
 
 func kindName(kind string) string {
 	switch kind {
-	case refresh.KindConnectedApp:
+	case snapshot.KindConnectedApp:
 		return "connected app"
-	case refresh.KindExternalClientApp:
+	case snapshot.KindExternalClientApp:
 		return "External Client App"
 	}
 	return kind
