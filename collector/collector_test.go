@@ -1,6 +1,9 @@
 package collector
 
 import (
+	"slices"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 
@@ -120,5 +123,39 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestEverySourceHasMetrics ties the metric sets to the sources' specs: a
+// source without its metric set (collector_<source>.go), or a set for no
+// source, fails; so does a desc declared in two sets or in none that
+// Collect uses.
+func TestEverySourceHasMetrics(t *testing.T) {
+	t.Parallel()
+	specs := map[string]bool{}
+	for _, s := range refresh.Specs() {
+		specs[s.Name] = true
+		set, ok := sourceMetrics[s.Name]
+		if !ok || len(set.descs) == 0 {
+			t.Errorf("source %q has no metric set in sourceMetrics", s.Name)
+			continue
+		}
+		if !slices.Contains(metricSets, set) {
+			t.Errorf("source %q's metric set is not in metricSets: Collect would not emit it", s.Name)
+		}
+	}
+	for name := range sourceMetrics {
+		if !specs[name] {
+			t.Errorf("sourceMetrics names %q, which has no spec", name)
+		}
+	}
+	seen := map[*prometheus.Desc]bool{}
+	for _, set := range metricSets {
+		for _, d := range set.descs {
+			if seen[d] {
+				t.Errorf("desc %s is in two metric sets", d)
+			}
+			seen[d] = true
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
@@ -69,5 +70,39 @@ func TestCollectorSurvivesHostileLabels(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(c.dropped.WithLabelValues("prod")); got != 0 {
 		t.Errorf("dropped series for org prod = %v, want 0", got)
+	}
+}
+
+// TestDetectionClashesCountedLikeCollect: the detection series go through
+// the emitter every series uses. Two apps whose names clean to one label
+// set once left the second's detection series in, twice the same series,
+// and the gather failed; now the second app is left out of every metric,
+// detection included, and counted once.
+func TestDetectionClashesCountedLikeCollect(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1_780_000_000, 0).UTC()
+	figures := func(n int64) *detect.AppFigures {
+		return &detect.AppFigures{BaselineStart: t0, Networks: int(n), IOCRequests: map[string]int64{"tor": n}}
+	}
+	s := &snapshot.Snapshot{Org: "bad", Taken: t0, Sources: map[string]snapshot.SourceStatus{"api_usage": {Enabled: true, Up: true}},
+		Detection: &snapshot.DetectionInfo{SensitiveObjects: []string{"User"}, IOCLists: []string{"tor"}},
+		Apps: []snapshot.AppUsage{
+			{Name: "Evil\xff\xfeApp", Kind: snapshot.KindConnectedApp, Detection: figures(1)},
+			{Name: "Evil\xfd\xfcApp", Kind: snapshot.KindConnectedApp, Detection: figures(2)},
+		}}
+	c := New(stubSource{s})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "salesforce_connected_app_api_client_networks" && len(mf.GetMetric()) != 1 {
+			t.Errorf("%d network series, want 1: the clashing app's are left out", len(mf.GetMetric()))
+		}
+	}
+	if got := testutil.ToFloat64(c.dropped.WithLabelValues("bad")); got != 1 {
+		t.Errorf("dropped series for org bad = %v after one collection, want 1", got)
 	}
 }
