@@ -159,3 +159,39 @@ func TestEverySourceHasMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestCountersStartAtZero: ForOrg starts the counters of the token
+// requests and of every source's resources (refresh.Spec.Resources) at zero,
+// so a rate over them is defined from the first scrape.
+func TestRequestCountersStartAtZero(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := NewRequestMetrics(reg)
+	m.ForOrg("prod")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		var got []string
+		for _, s := range mf.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "resource" {
+					got = append(got, l.GetValue())
+				}
+			}
+			if v := s.GetCounter().GetValue(); v != 0 {
+				t.Errorf("%s starts at %v", mf.GetName(), v)
+			}
+		}
+		slices.Sort(got)
+		want := []string{"apps_oauth_usage", "eventlogfile_download", "limits", "query:AppMenuItem", "query:AuthSession", "query:ConnectedApplication",
+			"query:EventLogFile", "query:LoginHistory", "query:OauthToken", "query:User", "token"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s resources %q, want %q", mf.GetName(), got, want)
+		}
+	}
+	if len(mfs) != 2 {
+		t.Errorf("%d families, want the requests and the failures", len(mfs))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -42,7 +43,7 @@ func (m *RequestMetrics) ForOrg(org string) func(salesforce.RequestInfo) {
 	if m.orgs != nil {
 		m.orgs[org] = true
 	}
-	for _, r := range []string{"token", "limits", "query:OauthToken", "query:User", "query:ConnectedApplication", "query:AppMenuItem", "query:AuthSession", "query:LoginHistory", "query:EventLogFile", "eventlogfile_download", "apps_oauth_usage"} {
+	for _, r := range preCreated() {
 		m.requests.WithLabelValues(org, r)
 		m.failures.WithLabelValues(org, r)
 	}
@@ -88,6 +89,16 @@ func deleteOrgsBut(v *prometheus.CounterVec, keep map[string]bool) {
 	for o := range gone {
 		v.DeletePartialMatch(prometheus.Labels{"org": o})
 	}
+}
+
+// preCreated are the resources whose counters start at zero: the token
+// requests and every source's resources (refresh.Spec.Resources).
+func preCreated() []string {
+	resources := []string{"token"}
+	for _, s := range refresh.Specs() {
+		resources = append(resources, s.Resources...)
+	}
+	return resources
 }
 
 func (m *RequestMetrics) observe(org string, ri salesforce.RequestInfo) {

@@ -32,6 +32,7 @@ var apiUsageSpec = Spec{
 	Permission:    "View Event Log Files (or View All Data)",
 	HasPermission: salesforce.UserPermissions.ReadsEventLogFiles,
 	Probe:         probeAPIUsage,
+	Resources:     []string{"query:EventLogFile", "eventlogfile_download"},
 	newSource:     func() source { return &apiUsageSource{} },
 }
 

@@ -22,6 +22,7 @@ var appsSpec = Spec{
 	Permission:    "View Setup and Configuration",
 	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
 	Probe:         probeApps,
+	Resources:     []string{"query:ConnectedApplication", "query:AppMenuItem"},
 	newSource:     func() source { return &appsSource{} },
 }
 

@@ -50,6 +50,7 @@ var ecaSpec = Spec{
 	Permission:    "View Setup and Configuration",
 	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
 	Probe:         probeECAs,
+	Resources:     []string{"apps_oauth_usage"},
 	newSource:     func() source { return &ecaSource{} },
 }
 

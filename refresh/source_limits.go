@@ -20,6 +20,7 @@ var limitsSpec = Spec{
 	Permission:    "View Setup and Configuration",
 	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
 	Probe:         probeLimits,
+	Resources:     []string{"limits"},
 	newSource:     func() source { return &limitsSource{} },
 }
 

@@ -59,6 +59,7 @@ var loginsSpec = Spec{
 	SeesAll:       salesforce.UserPermissions.SeesAllLogins,
 	Missing:       loginsPermission,
 	Probe:         probeLogins,
+	Resources:     []string{"query:LoginHistory"},
 	newSource:     func() source { return &loginsSource{} },
 }
 

@@ -61,6 +61,7 @@ var tokensSpec = Spec{
 	SeesAll:       salesforce.UserPermissions.SeesAllTokens,
 	Missing:       tokensPermission,
 	Probe:         probeTokens,
+	Resources:     []string{"query:OauthToken", "query:User"},
 	newSource:     func() source { return &tokensSource{} },
 }
 

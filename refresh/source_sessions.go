@@ -30,6 +30,7 @@ var sessionsSpec = Spec{
 	SeesAll:       salesforce.UserPermissions.SeesAllSessions,
 	Missing:       sessionsPermission,
 	Probe:         probeSessions,
+	Resources:     []string{"query:AuthSession"},
 	newSource:     func() source { return &sessionsSource{} },
 }
 

@@ -33,6 +33,10 @@ type Spec struct {
 	// Probe makes the cheapest calls that prove the source works, for
 	// check, and prices one refresh. Its result counts even with an error.
 	Probe func(ctx context.Context, c *salesforce.Client, in ProbeInput) (ProbeResult, error)
+	// Resources are the API resources its refreshes request, as
+	// salesforce.RequestInfo names them: the exporter's request counters of
+	// each org start at zero for these.
+	Resources []string
 	// newSource returns the source, with no state yet.
 	newSource func() source
 }

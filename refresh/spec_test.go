@@ -21,8 +21,8 @@ func TestSpecsCoverConfigSources(t *testing.T) {
 		if !slices.Contains(config.Sources, s.Name) {
 			t.Errorf("spec %q names no source in config.Sources", s.Name)
 		}
-		if s.Permission == "" || s.HasPermission == nil || s.Probe == nil || s.newSource == nil {
-			t.Errorf("spec %q lacks its permission, probe or source", s.Name)
+		if s.Permission == "" || s.HasPermission == nil || s.Probe == nil || s.newSource == nil || len(s.Resources) == 0 {
+			t.Errorf("spec %q lacks its permission, probe, resources or source", s.Name)
 		}
 		if s.Shrinks() && s.Missing == "" {
 			t.Errorf("spec %q shrinks without naming the permission a limited view lacks", s.Name)
