@@ -158,7 +158,8 @@ func (m *Manager) Wait() {
 	}
 }
 
-// Snapshots implements Source: the latest snapshot of every org, by name.
+// Snapshots returns the latest snapshot of every org, by name (the
+// collector reads them through its Snapshots interface).
 func (m *Manager) Snapshots() []*snapshot.Snapshot {
 	m.mu.Lock()
 	names := make([]string, 0, len(m.running))
