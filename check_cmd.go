@@ -205,7 +205,7 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe fun
 		res, err := probeSource(ctx, c, name, refresh.ProbeInput{Org: o, Enabled: s.Enabled, Perms: perms, TokensComplete: tokensComplete, Clean: clean})
 		s.Works = err == nil
 		s.OauthTokenMode, s.Rows, s.Apps = res.OauthTokenMode, res.Rows, res.Apps
-		s.DailyFiles, s.HourlyFiles, s.DaysKept = res.DailyFiles, res.HourlyFiles, res.Kept
+		s.DailyFiles, s.HourlyFiles, s.DaysKept = res.DailyFiles, res.HourlyFiles, res.DaysKept
 		s.RequestsPerDay = res.Cost.Daily(perDay)
 		s.Error = res.Note
 		if res.Limits != nil {

@@ -7,7 +7,7 @@ import (
 )
 
 // The detection metrics: where each app's API requests and OAuth logins come
-// from and what they touch (refresh/detection.go, detect/). No label names a
+// from and what they touch (snapshot/detection.go, detect/). No label names a
 // user or an address.
 const detectWindow = " Over the 24 hours ending at salesforce_api_usage_data_end_timestamp_seconds (ApiTotalUsage CLIENT_IP, ENTITY_NAME)."
 

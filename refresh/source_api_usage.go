@@ -67,7 +67,7 @@ func probeAPIUsage(ctx context.Context, c *salesforce.Client, _ ProbeInput) (Pro
 	if hourly > 0 {
 		downloads = 24
 	}
-	r := ProbeResult{DailyFiles: ptr(daily), HourlyFiles: ptr(hourly), Kept: ptr(kept), Cost: Cost{PerRefresh: 1, PerDay: downloads}}
+	r := ProbeResult{DailyFiles: ptr(daily), HourlyFiles: ptr(hourly), DaysKept: ptr(kept), Cost: Cost{PerRefresh: 1, PerDay: downloads}}
 	if len(files) == 0 {
 		return r, errors.New("no ApiTotalUsage log files: the org has no Event Monitoring log files yet (they appear a day after the first API use), or the user lacks View Event Log Files")
 	}

@@ -102,11 +102,11 @@ type ProbeResult struct {
 	// Cost prices the source's refreshes.
 	Cost Cost
 	// Per-source detail; nil or "" when the source has none.
-	OauthTokenMode                string
-	Rows                          *int
-	DailyFiles, HourlyFiles, Kept *int
-	Apps                          *int
-	Limits                        salesforce.Limits
+	OauthTokenMode                    string
+	Rows                              *int
+	DailyFiles, HourlyFiles, DaysKept *int
+	Apps                              *int
+	Limits                            salesforce.Limits
 	// Note says why a working source has nothing to report.
 	Note string
 	// UsersHidden: fewer User records are readable than users hold tokens,
