@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
@@ -32,8 +33,9 @@ type metricSet struct {
 	app func(e *emitter, s *snapshot.Snapshot, a *snapshot.AppUsage)
 }
 
-// sourceMetrics are the sources' metric sets, by source name;
-// TestEverySourceHasMetrics ties them to the sources' specs (refresh.Specs).
+// sourceMetrics are the sources' metric sets, by source name: a new
+// source's set is one line here. TestEverySourceHasMetrics ties them to the
+// sources' specs (refresh.Specs).
 var sourceMetrics = map[string]*metricSet{
 	config.SourceLimits:      &limitsMetrics,
 	config.SourceApps:        &appsMetrics,
@@ -44,8 +46,18 @@ var sourceMetrics = map[string]*metricSet{
 	config.SourceAPIUsage:    &apiUsageMetrics,
 }
 
-// metricSets are every metric set, in the order Collect emits them.
-var metricSets = []*metricSet{&statusMetrics, &limitsMetrics, &appsMetrics, &tokensMetrics, &ecaMetrics, &sessionsMetrics, &loginsMetrics, &apiUsageMetrics, &detectionMetrics}
+// metricSets are every metric set, in the order Collect emits them: the
+// org's status, each source's in the registry's order (refresh.Specs), and
+// the detection's.
+var metricSets = func() []*metricSet {
+	sets := []*metricSet{&statusMetrics}
+	for _, s := range refresh.Specs() {
+		if set, ok := sourceMetrics[s.Name]; ok {
+			sets = append(sets, set)
+		}
+	}
+	return append(sets, &detectionMetrics)
+}()
 
 // Snapshots is what the Collector reads: the latest snapshot of every org
 // (*refresh.Manager in production, a stub in tests).
