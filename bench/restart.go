@@ -12,8 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
+
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
 // loadLog catches the refresher's "Restored the token store" log line, which
@@ -46,10 +47,10 @@ func (l *loadLog) Handle(_ context.Context, r slog.Record) error {
 }
 
 // tokenTotal is the number of tokens a snapshot counts on connected apps.
-func tokenTotal(s *refresh.Snapshot) int {
+func tokenTotal(s *snapshot.Snapshot) int {
 	n := 0
 	for _, a := range s.Apps {
-		if a.Kind == refresh.KindConnectedApp {
+		if a.Kind == snapshot.KindConnectedApp {
 			n += int(a.Tokens)
 		}
 	}

@@ -1,8 +1,8 @@
 package collector
 
 import (
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 
 	"fmt"
 	"io"
@@ -18,9 +18,9 @@ func bigSnapshots(orgs, apps int) stubSource {
 	var out stubSource
 	t0 := time.Unix(1_780_000_000, 0)
 	for o := range orgs {
-		s := &refresh.Snapshot{Org: fmt.Sprintf("org%d", o), Taken: t0, HasTokenTotals: true, HasLimits: true, DailyAPIMax: 1, APIUsageEnd: t0, Sources: map[string]refresh.SourceStatus{"oauth_tokens": {Enabled: true, Up: true, LastSuccess: t0, Interval: time.Minute}}}
+		s := &snapshot.Snapshot{Org: fmt.Sprintf("org%d", o), Taken: t0, HasTokenTotals: true, HasLimits: true, DailyAPIMax: 1, APIUsageEnd: t0, Sources: map[string]snapshot.SourceStatus{"oauth_tokens": {Enabled: true, Up: true, LastSuccess: t0, Interval: time.Minute}}}
 		for a := range apps {
-			s.Apps = append(s.Apps, refresh.AppUsage{Name: fmt.Sprintf("App %03d", a), ID: fmt.Sprintf("0H4%015d", a), Kind: refresh.KindConnectedApp, Installed: true, HasTokens: true, FirstSeen: t0, HasSessions: true, HasAPIUsage: true, HasLogins: true, TokenStats: salesforce.TokenStats{Tokens: 10, Users: 9, LastUsed: t0, FirstAuthorized: t0}})
+			s.Apps = append(s.Apps, snapshot.AppUsage{Name: fmt.Sprintf("App %03d", a), ID: fmt.Sprintf("0H4%015d", a), Kind: snapshot.KindConnectedApp, Installed: true, HasTokens: true, FirstSeen: t0, HasSessions: true, HasAPIUsage: true, HasLogins: true, TokenStats: salesforce.TokenStats{Tokens: 10, Users: 9, LastUsed: t0, FirstAuthorized: t0}})
 		}
 		out = append(out, s)
 	}

@@ -1,8 +1,11 @@
 package collector
 
 import (
+	"slices"
+
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 
 	"os"
 	"os/exec"
@@ -15,29 +18,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-type stubSource []*refresh.Snapshot
+type stubSource []*snapshot.Snapshot
 
-func (s stubSource) Snapshots() []*refresh.Snapshot { return s }
+func (s stubSource) Snapshots() []*snapshot.Snapshot { return s }
 
 func ptr[T any](v T) *T { return &v }
 
-func testSnapshot() *refresh.Snapshot {
+func testSnapshot() *snapshot.Snapshot {
 	t0 := time.Unix(1_780_000_000, 0).UTC()
-	return &refresh.Snapshot{
+	return &snapshot.Snapshot{
 		Org: "prod", Taken: t0, HasTokenTotals: true, InactiveUsers: 2, TokenMode: "rows",
 		HasLimits: true, DailyAPIMax: 100000, DailyAPIRemaining: 90000, APIUsageEnd: t0.Add(-time.Hour),
 		BudgetDaily: 1000, Requests24h: 42,
-		Sources: map[string]refresh.SourceStatus{
+		Sources: map[string]snapshot.SourceStatus{
 			"oauth_tokens": {Enabled: true, Up: true, LastSuccess: t0, LastAttempt: t0, Duration: 2 * time.Second, Interval: 5 * time.Minute},
 			"api_usage":    {Enabled: true, Up: false, LastAttempt: t0, Duration: time.Second, Interval: 30 * time.Minute, LastError: "boom"},
 			"sessions":     {Enabled: false},
 		},
-		Apps: []refresh.AppUsage{
-			{Name: "Data Loader", ID: "0H4000000000001AAA", Kind: refresh.KindConnectedApp, Installed: true, Known: true, Owner: "ops@example.com", AdminApproved: ptr(true),
+		Apps: []snapshot.AppUsage{
+			{Name: "Data Loader", ID: "0H4000000000001AAA", Kind: snapshot.KindConnectedApp, Installed: true, Known: true, Owner: "ops@example.com", AdminApproved: ptr(true),
 				HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 5, Users: 3, Uses: 100, LastUsed: t0.Add(-time.Hour), FirstAuthorized: t0.Add(-100 * 24 * time.Hour), Stale: 1, InactiveTokens: 1}, FirstSeen: t0,
 				HasAPIUsage: true, Requests24h: 10, Requests7d: 70, Errors24h: 1, Errors7d: 2, HasLogins: true, LoginSuccess: 4, LoginFailure: 1, HasSessions: true, Sessions: 2},
-			{Name: "Data Loader", Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 20, Users: 20, FirstAuthorized: t0.Add(-time.Hour)}},
-			{Name: "Data Loader", ID: "0xI000000000001AAA", Kind: refresh.KindExternalClientApp, Installed: true, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}},
+			{Name: "Data Loader", Kind: snapshot.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 20, Users: 20, FirstAuthorized: t0.Add(-time.Hour)}},
+			{Name: "Data Loader", ID: "0xI000000000001AAA", Kind: snapshot.KindExternalClientApp, Installed: true, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}},
 		},
 	}
 }
@@ -120,5 +123,75 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// TestEverySourceHasMetrics ties the metric sets to the sources' specs: a
+// source without its metric set (collector_<source>.go), or a set for no
+// source, fails; so does a desc declared in two sets or in none that
+// Collect uses.
+func TestEverySourceHasMetrics(t *testing.T) {
+	t.Parallel()
+	specs := map[string]bool{}
+	for _, s := range refresh.Specs() {
+		specs[s.Name] = true
+		set, ok := sourceMetrics[s.Name]
+		if !ok || len(set.descs) == 0 {
+			t.Errorf("source %q has no metric set in sourceMetrics", s.Name)
+			continue
+		}
+		if !slices.Contains(metricSets, set) {
+			t.Errorf("source %q's metric set is not in metricSets: Collect would not emit it", s.Name)
+		}
+	}
+	for name := range sourceMetrics {
+		if !specs[name] {
+			t.Errorf("sourceMetrics names %q, which has no spec", name)
+		}
+	}
+	seen := map[*prometheus.Desc]bool{}
+	for _, set := range metricSets {
+		for _, d := range set.descs {
+			if seen[d] {
+				t.Errorf("desc %s is in two metric sets", d)
+			}
+			seen[d] = true
+		}
+	}
+}
+
+// TestRequestCountersStartAtZero: ForOrg starts the counters of the token
+// requests and of every source's resources (refresh.Spec.Resources) at zero,
+// so a rate over them is defined from the first scrape.
+func TestRequestCountersStartAtZero(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := NewRequestMetrics(reg)
+	m.ForOrg("prod")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		var got []string
+		for _, s := range mf.GetMetric() {
+			for _, l := range s.GetLabel() {
+				if l.GetName() == "resource" {
+					got = append(got, l.GetValue())
+				}
+			}
+			if v := s.GetCounter().GetValue(); v != 0 {
+				t.Errorf("%s starts at %v", mf.GetName(), v)
+			}
+		}
+		slices.Sort(got)
+		want := []string{"apps_oauth_usage", "eventlogfile_download", "limits", "query:AppMenuItem", "query:AuthSession", "query:ConnectedApplication",
+			"query:EventLogFile", "query:LoginHistory", "query:OauthToken", "query:User", "token"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s resources %q, want %q", mf.GetName(), got, want)
+		}
+	}
+	if len(mfs) != 2 {
+		t.Errorf("%d families, want the requests and the failures", len(mfs))
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // TestDetectionMetrics: one series per sensitive object and per IOC list
@@ -18,7 +18,7 @@ import (
 func TestDetectionMetrics(t *testing.T) {
 	t.Parallel()
 	s := testSnapshot()
-	s.Detection = &refresh.DetectionInfo{SensitiveObjects: []string{"User", "Account"}, IOCLists: []string{"campaigns-2025", "tor"}, DroppedRows: 3}
+	s.Detection = &snapshot.DetectionInfo{SensitiveObjects: []string{"User", "Account"}, IOCLists: []string{"campaigns-2025", "tor"}, DroppedRows: 3}
 	s.Apps[0].Detection = &detect.AppFigures{BaselineStart: time.Unix(1_779_000_000, 0), BaselineReady: true, Networks: 8, RequestsFromNewNetworks: 500, NewObjects: 2,
 		ObjectRequests: []int64{300, 250}, ObjectRequestsFromNewNetworks: []int64{250, 250}, NewObjectRequests: []int64{250, 0},
 		IOCRequests: map[string]int64{"tor": 7}, LoginsFromNewNetworks: 1, IOCLogins: map[string]int64{"campaigns-2025": 1}}

@@ -19,7 +19,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 type handlerFixture struct {
@@ -193,12 +193,12 @@ func TestHandlerSelfGatherStartsAfterScrape(t *testing.T) {
 func TestHandlerFirstScrapeAfterSourceFailure(t *testing.T) {
 	t.Parallel()
 	snap := testSnapshot()
-	snap.Sources = map[string]refresh.SourceStatus{"oauth_tokens": {Enabled: true, Up: true, LastSuccess: snap.Taken, Interval: time.Minute}}
-	var current atomic.Pointer[refresh.Snapshot]
+	snap.Sources = map[string]snapshot.SourceStatus{"oauth_tokens": {Enabled: true, Up: true, LastSuccess: snap.Taken, Interval: time.Minute}}
+	var current atomic.Pointer[snapshot.Snapshot]
 	current.Store(snap)
 	var version atomic.Uint64
 	data := prometheus.NewRegistry()
-	data.MustRegister(New(snapshotFunc(func() []*refresh.Snapshot { return []*refresh.Snapshot{current.Load()} })))
+	data.MustRegister(New(snapshotFunc(func() []*snapshot.Snapshot { return []*snapshot.Snapshot{current.Load()} })))
 	h := NewHandler(data, prometheus.NewRegistry(), version.Load, quiet)
 	built := make(chan struct{}, 4)
 	h.built = func() { built <- struct{}{} }
@@ -226,7 +226,7 @@ func TestHandlerFirstScrapeAfterSourceFailure(t *testing.T) {
 		}
 	}
 	failed := *snap
-	failed.Sources = map[string]refresh.SourceStatus{"oauth_tokens": {Enabled: true, Up: false, LastSuccess: snap.Taken, Interval: time.Minute, LastError: "HTTP 500"}}
+	failed.Sources = map[string]snapshot.SourceStatus{"oauth_tokens": {Enabled: true, Up: false, LastSuccess: snap.Taken, Interval: time.Minute, LastError: "HTTP 500"}}
 	current.Store(&failed)
 	version.Add(1) // what a publish does
 	h.Changed()
@@ -246,9 +246,9 @@ func TestHandlerFirstScrapeAfterSourceFailure(t *testing.T) {
 	}
 }
 
-type snapshotFunc func() []*refresh.Snapshot
+type snapshotFunc func() []*snapshot.Snapshot
 
-func (f snapshotFunc) Snapshots() []*refresh.Snapshot { return f() }
+func (f snapshotFunc) Snapshots() []*snapshot.Snapshot { return f() }
 
 const protoAccept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
 

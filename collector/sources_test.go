@@ -9,7 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // TestCollectorVisibilityAndSkippedRows: per-source visibility is emitted
@@ -17,7 +17,7 @@ import (
 func TestCollectorVisibilityAndSkippedRows(t *testing.T) {
 	t.Parallel()
 	s := testSnapshot()
-	s.Visibility = map[string]refresh.Visibility{
+	s.Visibility = map[string]snapshot.Visibility{
 		"sessions":     {Limited: true, Missing: "Manage Users"},
 		"logins":       {},
 		"oauth_tokens": {},
@@ -59,7 +59,7 @@ salesforce_external_client_apps_degraded{org="prod"} 2
 func TestCollectorVisibilityStates(t *testing.T) {
 	t.Parallel()
 	s := testSnapshot()
-	s.Visibility = map[string]refresh.Visibility{
+	s.Visibility = map[string]snapshot.Visibility{
 		"sessions":     {Unverified: true, Missing: "View Setup and Configuration"},
 		"logins":       {},
 		"oauth_tokens": {Limited: true, Missing: "View All Users"},

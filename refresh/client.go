@@ -9,8 +9,9 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
-// NewClient builds the API client of one org. It is the one place a client
-// is made, for the refreshers and the review and revoke commands alike.
+// NewClient builds the API client of one org. Every client is made here,
+// for the refreshers and the check, review and revoke commands alike, so an
+// observer (a CallCounter, the request metrics) sees every request.
 // observe, when not nil, sees every request the client makes. It makes no
 // network call.
 func NewClient(org config.Org, observe func(salesforce.RequestInfo), opts ...salesforce.Option) (*salesforce.Client, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // detectionOrg is a fake org with an integration and a mobile app whose
@@ -104,7 +105,7 @@ func (d *detectionOrg) figures(name string) *detect.AppFigures {
 	return a.Detection
 }
 
-func objectCount(s *Snapshot, v []int64, object string) int64 {
+func objectCount(s *snapshot.Snapshot, v []int64, object string) int64 {
 	i := slices.Index(s.Detection.SensitiveObjects, object)
 	if i < 0 || i >= len(v) {
 		return -1

@@ -7,23 +7,24 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 func TestRecordHistory(t *testing.T) {
 	t.Parallel()
 	day := func(n int) time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n) }
 	const id = "0H4000000000001AAA"
-	snapWith := func(users, tokens int64) *Snapshot {
-		return &Snapshot{Apps: []AppUsage{
-			{Name: "Loader", ID: id, Kind: KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: users, Tokens: tokens}},
-			{Name: "Portal", ID: "0oQ000000000001AAA", Kind: KindExternalClientApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: 1, Tokens: 1}},
-			{Name: "Traffic only", Kind: KindConnectedApp}, // no token data: no row of its own
+	snapWith := func(users, tokens int64) *snapshot.Snapshot {
+		return &snapshot.Snapshot{Apps: []snapshot.AppUsage{
+			{Name: "Loader", ID: id, Kind: snapshot.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: users, Tokens: tokens}},
+			{Name: "Portal", ID: "0oQ000000000001AAA", Kind: snapshot.KindExternalClientApp, HasTokens: true, TokenStats: salesforce.TokenStats{Users: 1, Tokens: 1}},
+			{Name: "Traffic only", Kind: snapshot.KindConnectedApp}, // no token data: no row of its own
 		}}
 	}
 	usage := newUsageState()
 	usage.Periods["D|day0"] = &usagePeriod{Interval: "Daily", Start: day(0), Apps: map[string]*appCount{
 		salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 100, Errors: 7},
-		"name:(none)":           {Name: NoConnectedApp, Requests: 9},
+		"name:(none)":           {Name: snapshot.NoConnectedApp, Requests: 9},
 	}}
 	// Day 1 has both a Daily file and Hourly ones: the Daily file counts.
 	usage.Periods["D|day1"] = &usagePeriod{Interval: "Daily", Start: day(1), Apps: map[string]*appCount{salesforce.ID(id).Key(): {Name: "Loader", ID: salesforce.ID(id).Key(), Requests: 50}}}
@@ -42,11 +43,11 @@ func TestRecordHistory(t *testing.T) {
 		t.Error("recording the same figures reported a change")
 	}
 	h, _ = recordHistory(h, snapWith(5, 6), &usage, day(2).Add(time.Hour))
-	got := map[string]HistoryDay{}
+	got := map[string]snapshot.HistoryDay{}
 	for _, r := range h {
 		got[r.Day.Format("01-02")+" "+r.App] = r
 	}
-	for k, want := range map[string]HistoryDay{
+	for k, want := range map[string]snapshot.HistoryDay{
 		"03-01 Loader": {Users: 3, Tokens: 4, Requests: 100, Errors: 7},
 		"03-01 (none)": {Requests: 9},
 		"03-01 Portal": {Users: 1, Tokens: 1},
@@ -70,7 +71,7 @@ func TestRecordHistory(t *testing.T) {
 	if r := got["03-01 Portal"]; !r.TokensKnown() || r.RequestsKnown() {
 		t.Errorf("03-01 Portal: tokens known %v, requests known %v; want only the tokens", r.TokensKnown(), r.RequestsKnown())
 	}
-	if r := got["03-01 Loader"]; r.AppID != id || r.Kind != KindConnectedApp {
+	if r := got["03-01 Loader"]; r.AppID != id || r.Kind != snapshot.KindConnectedApp {
 		t.Errorf("the usage row was not joined to the app: %+v", r)
 	}
 	if _, ok := got["03-01 Traffic only"]; ok {
@@ -83,23 +84,23 @@ func TestRecordHistory(t *testing.T) {
 	}
 
 	// Bounded: days past HistoryDays go, and at most HistoryApps apps a day.
-	var many []HistoryDay
+	var many []snapshot.HistoryDay
 	for i := range HistoryApps + 50 {
-		many = append(many, HistoryDay{Day: day(0), App: fmt.Sprint("app ", i), Kind: KindConnectedApp, Users: int64(i)})
+		many = append(many, snapshot.HistoryDay{Day: day(0), App: fmt.Sprint("app ", i), Kind: snapshot.KindConnectedApp, Users: int64(i)})
 	}
-	many = append(many, HistoryDay{Day: day(-HistoryDays), App: "old", Kind: KindConnectedApp, Users: 1000})
-	h, _ = recordHistory(many, &Snapshot{}, nil, day(0))
+	many = append(many, snapshot.HistoryDay{Day: day(-HistoryDays), App: "old", Kind: snapshot.KindConnectedApp, Users: 1000})
+	h, _ = recordHistory(many, &snapshot.Snapshot{}, nil, day(0))
 	if len(h) != HistoryApps {
 		t.Fatalf("%d rows, want %d", len(h), HistoryApps)
 	}
 	if h[0].App != fmt.Sprint("app ", HistoryApps+49) {
 		t.Errorf("the cap did not keep the busiest apps first: %+v", h[0])
 	}
-	h, _ = recordHistory(many[:1], &Snapshot{}, nil, day(HistoryDays-1))
+	h, _ = recordHistory(many[:1], &snapshot.Snapshot{}, nil, day(HistoryDays-1))
 	if len(h) != 1 {
 		t.Errorf("a row %d days old was dropped: %+v", HistoryDays-1, h)
 	}
-	if h, _ = recordHistory(many[:1], &Snapshot{}, nil, day(HistoryDays)); len(h) != 0 {
+	if h, _ = recordHistory(many[:1], &snapshot.Snapshot{}, nil, day(HistoryDays)); len(h) != 0 {
 		t.Errorf("a row %d days old was kept: %+v", HistoryDays, h)
 	}
 }
@@ -109,7 +110,7 @@ func TestHistorySurvivesRestartAndBadRowsAreDropped(t *testing.T) {
 	dir := t.TempDir()
 	st := newOrgState("prod")
 	d := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	st.History = []HistoryDay{{Day: d, App: "A", Users: 2, Tokens: 3, HasTokens: true, Requests: 5, Errors: 1, HasRequests: true}, {Day: d, App: "bad", Requests: 1, Errors: 2}}
+	st.History = []snapshot.HistoryDay{{Day: d, App: "A", Users: 2, Tokens: 3, HasTokens: true, Requests: 5, Errors: 1, HasRequests: true}, {Day: d, App: "bad", Requests: 1, Errors: 2}}
 	if err := saveState(dir, st); err != nil {
 		t.Fatal(err)
 	}
@@ -126,18 +127,18 @@ func TestHistoryUnknownFiguresAbsentInJSON(t *testing.T) {
 	t.Parallel()
 	d := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
-		row  HistoryDay
+		row  snapshot.HistoryDay
 		want string
 	}{
-		{HistoryDay{Day: d, App: "A", Requests: 50, HasRequests: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","requests":50,"errors":0}`},
-		{HistoryDay{Day: d, App: "A", HasTokens: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","users":0,"tokens":0}`},
-		{HistoryDay{Day: d, App: "A", Users: 2, Tokens: 3, HasTokens: true, Requests: 0, HasRequests: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","users":2,"tokens":3,"requests":0,"errors":0}`},
+		{snapshot.HistoryDay{Day: d, App: "A", Requests: 50, HasRequests: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","requests":50,"errors":0}`},
+		{snapshot.HistoryDay{Day: d, App: "A", HasTokens: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","users":0,"tokens":0}`},
+		{snapshot.HistoryDay{Day: d, App: "A", Users: 2, Tokens: 3, HasTokens: true, Requests: 0, HasRequests: true}, `{"day":"2026-03-01T00:00:00Z","app":"A","users":2,"tokens":3,"requests":0,"errors":0}`},
 	} {
 		b, err := json.Marshal(c.row)
 		if err != nil || string(b) != c.want {
 			t.Errorf("%+v marshals to %s (%v), want %s", c.row, b, err, c.want)
 		}
-		var back HistoryDay
+		var back snapshot.HistoryDay
 		if err := json.Unmarshal(b, &back); err != nil || back != c.row {
 			t.Errorf("%s loads as %+v (%v), want %+v", b, back, err, c.row)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Manager runs one Refresher per configured org and swaps them on reload.
@@ -157,15 +158,16 @@ func (m *Manager) Wait() {
 	}
 }
 
-// Snapshots implements Source: the latest snapshot of every org, by name.
-func (m *Manager) Snapshots() []*Snapshot {
+// Snapshots returns the latest snapshot of every org, by name (the
+// collector reads them through its Snapshots interface).
+func (m *Manager) Snapshots() []*snapshot.Snapshot {
 	m.mu.Lock()
 	names := make([]string, 0, len(m.running))
 	for n := range m.running {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	out := make([]*Snapshot, 0, len(names))
+	out := make([]*snapshot.Snapshot, 0, len(names))
 	for _, n := range names {
 		if s := m.running[n].r.Snapshot(); s != nil {
 			out = append(out, s)

@@ -15,6 +15,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Settings are the parts of the config shared by every org that may change on
@@ -40,7 +41,7 @@ type Refresher struct {
 	settings atomic.Pointer[Settings]
 	now      func() time.Time
 
-	snap atomic.Pointer[Snapshot]
+	snap atomic.Pointer[snapshot.Snapshot]
 	kick chan struct{}
 
 	// Everything below is touched only by the run goroutine.
@@ -59,8 +60,9 @@ type Refresher struct {
 
 // sourceRun is the refresher's schedule of one source.
 type sourceRun struct {
+	spec   *Spec
 	src    source
-	status SourceStatus
+	status snapshot.SourceStatus
 	next   time.Time
 	cost   float64 // requests per steady-state run, smoothed
 	runs   int     // successful runs
@@ -92,12 +94,12 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 		return nil, err
 	}
 	r.client = c
-	for _, src := range newSources() {
+	for _, spec := range Specs() {
+		src := spec.newSource()
 		if l, ok := src.(*limitsSource); ok {
 			r.limits = l
 		}
-		name := src.name()
-		r.sources = append(r.sources, &sourceRun{src: src, status: SourceStatus{Enabled: org.SourceEnabled(name), Interval: org.SourceInterval(name)}})
+		r.sources = append(r.sources, &sourceRun{spec: spec, src: src, status: snapshot.SourceStatus{Enabled: org.SourceEnabled(spec.Name), Interval: org.SourceInterval(spec.Name)}})
 	}
 	return r, nil
 }
@@ -137,7 +139,7 @@ func (r *Refresher) Kick() {
 }
 
 // Snapshot returns the latest published snapshot, or nil before the first.
-func (r *Refresher) Snapshot() *Snapshot { return r.snap.Load() }
+func (r *Refresher) Snapshot() *snapshot.Snapshot { return r.snap.Load() }
 
 // Run refreshes sources as they fall due until ctx is done. The first
 // refresh starts at once.
@@ -232,7 +234,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	if err != nil {
 		s.status.Up, s.status.LastError = false, err.Error()
 		s.fails++
-		r.logFailure(s.src.name(), err)
+		r.logFailure(s.spec.Name, err)
 		s.next = r.now().Add(retryDelay(retryInput{
 			interval: interval, fails: s.fails, spent: spent, allowed: r.allowedDaily(),
 			spent24h: float64(r.budget.last24h(r.now())),
@@ -241,7 +243,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 		return
 	}
 	if !s.status.Up && !s.status.LastSuccess.IsZero() {
-		r.logger.Info("Source recovered", "data_source", s.src.name())
+		r.logger.Info("Source recovered", "data_source", s.spec.Name)
 	}
 	s.fails = 0
 	s.status.Up, s.status.LastError, s.status.LastSuccess = true, "", r.now()
@@ -346,12 +348,12 @@ func (r *Refresher) logFailure(source string, err error) {
 // effectiveInterval stretches a source's interval when the org's API budget
 // is tight, within [minInterval, maxInterval].
 func (r *Refresher) effectiveInterval(s *sourceRun) time.Duration {
-	base := clampDuration(float64(r.org.SourceInterval(s.src.name())), minInterval, maxInterval)
+	base := clampDuration(float64(r.org.SourceInterval(s.spec.Name)), minInterval, maxInterval)
 	allowed := r.allowedDaily()
 	var projected float64
 	for _, x := range r.sources {
 		if x.status.Enabled {
-			iv := clampDuration(float64(r.org.SourceInterval(x.src.name())), minInterval, maxInterval)
+			iv := clampDuration(float64(r.org.SourceInterval(x.spec.Name)), minInterval, maxInterval)
 			projected += x.cost * float64(24*time.Hour) / float64(iv)
 		}
 	}
@@ -422,12 +424,12 @@ func (b *budget) last24h(now time.Time) int64 {
 	return n
 }
 
-// publish builds a snapshot from what the sources last read (build), and
+// publish builds a snapshot from what the sources last read (snapshot.Build), and
 // saves the state when it changed.
 func (r *Refresher) publish() {
 	set := r.settings.Load()
 	now := r.now()
-	var p parts
+	var p snapshot.Parts
 	for _, s := range r.sources {
 		s.src.contribute(&p)
 	}
@@ -439,14 +441,14 @@ func (r *Refresher) publish() {
 	if u, ok := r.client.LastAPIUsage(); ok {
 		p.HeaderUsage = &u
 	}
-	snap, added := build(r.org.Name, p, set.Inventory, r.state.FirstSeen, now)
+	snap, added := snapshot.Build(r.org.Name, p, set.Inventory, r.state.FirstSeen, now)
 	live := map[string]bool{}
 	for i := range snap.Apps {
-		if a := &snap.Apps[i]; seenNow(a) {
-			live[a.stateKey] = true
+		if a := &snap.Apps[i]; a.Seen() {
+			live[a.StateKey()] = true
 		}
 	}
-	if n := capApps(snap, set.MaxApps); n > 0 {
+	if n := snapshot.Cap(snap, set.MaxApps); n > 0 {
 		if !r.warned["cap"] {
 			r.warned["cap"] = true
 			r.logger.Warn("More apps than max_apps_per_org: the least used are summed into app=\"(other)\"", "apps", len(snap.Apps)-1+n, "max_apps_per_org", set.MaxApps, "folded", n)
@@ -455,13 +457,13 @@ func (r *Refresher) publish() {
 		delete(r.warned, "cap")
 	}
 	r.updateSeen(snap, added, live, set.MaxApps, now)
-	snap.Sources = map[string]SourceStatus{}
+	snap.Sources = map[string]snapshot.SourceStatus{}
 	for _, s := range r.sources {
 		st := s.status
 		if st.Interval == 0 {
-			st.Interval = r.org.SourceInterval(s.src.name())
+			st.Interval = r.org.SourceInterval(s.spec.Name)
 		}
-		snap.Sources[s.src.name()] = st
+		snap.Sources[s.spec.Name] = st
 	}
 	snap.BudgetDaily = r.allowedDaily()
 	snap.Requests24h = r.budget.last24h(now)
@@ -482,7 +484,7 @@ func (r *Refresher) publish() {
 	if r.dirty && r.storage != "" && !r.readOnly {
 		r.saveDetection()
 		err := saveState(r.storage, r.state)
-		r.writes.record(StorageFileState, err, r.now())
+		r.writes.record(snapshot.StorageFileState, err, r.now())
 		if err != nil {
 			r.logger.Error("Could not save state; serving from memory and trying again at the next change", "err", err)
 		} else {
@@ -516,10 +518,10 @@ func (r *Refresher) loadState() {
 // start (so that a live app has been seen before its time is judged),
 // prunes them (pruneSeen) to the apps seen within FirstSeenRetention and to
 // at most max_apps_per_org.
-func (r *Refresher) updateSeen(snap *Snapshot, added map[string]time.Time, live map[string]bool, limit int, now time.Time) {
+func (r *Refresher) updateSeen(snap *snapshot.Snapshot, added map[string]time.Time, live map[string]bool, limit int, now time.Time) {
 	exported := make(map[string]bool, len(snap.Apps))
 	for i := range snap.Apps {
-		if k := snap.Apps[i].stateKey; k != "" {
+		if k := snap.Apps[i].StateKey(); k != "" {
 			exported[k] = true
 		}
 	}
@@ -560,7 +562,7 @@ func (r *Refresher) RefreshAll(ctx context.Context) error {
 		}
 		r.runSource(ctx, s)
 		if !s.status.Up {
-			errs = append(errs, fmt.Errorf("%s: %s", s.src.name(), s.status.LastError))
+			errs = append(errs, fmt.Errorf("%s: %s", s.spec.Name, s.status.LastError))
 		}
 	}
 	r.publish()

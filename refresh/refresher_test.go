@@ -11,6 +11,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -59,12 +60,12 @@ func newTestRefresher(t *testing.T, org config.Org, inventory ...string) *Refres
 }
 
 // checkTruth compares a snapshot's token figures with the fake's ground truth.
-func checkTruth(t *testing.T, org *sftest.Org, snap *Snapshot) {
+func checkTruth(t *testing.T, org *sftest.Org, snap *snapshot.Snapshot) {
 	t.Helper()
 	truth, inactive := org.GroundTruth(staleAfter)
-	got := map[string]AppUsage{}
+	got := map[string]snapshot.AppUsage{}
 	for _, a := range snap.Apps {
-		if a.Kind == KindConnectedApp && a.HasTokens && a.Tokens > 0 {
+		if a.Kind == snapshot.KindConnectedApp && a.HasTokens && a.Tokens > 0 {
 			if _, dup := got[a.Name]; dup {
 				t.Fatalf("app %q appears twice", a.Name)
 			}
@@ -207,13 +208,13 @@ func TestUsageWindowsAcrossRestartAndReissue(t *testing.T) {
 	if a.Requests24h != 1000 || a.Errors24h != 0 || a.Requests7d != 2800+28-707+1000 {
 		t.Fatalf("after re-issue: 24h=%d/%d 7d=%d", a.Requests24h, a.Errors24h, a.Requests7d)
 	}
-	none := findApp(t, r.Snapshot(), NoConnectedApp)
+	none := findApp(t, r.Snapshot(), snapshot.NoConnectedApp)
 	if none.Requests7d != 30 {
 		t.Errorf("requests without an app: %d, want 30", none.Requests7d)
 	}
 }
 
-func findApp(t *testing.T, s *Snapshot, name string) AppUsage {
+func findApp(t *testing.T, s *snapshot.Snapshot, name string) snapshot.AppUsage {
 	t.Helper()
 	for _, a := range s.Apps {
 		if a.Name == name {
@@ -221,7 +222,7 @@ func findApp(t *testing.T, s *Snapshot, name string) AppUsage {
 		}
 	}
 	t.Fatalf("app %q not in snapshot", name)
-	return AppUsage{}
+	return snapshot.AppUsage{}
 }
 
 func TestSessionsLoginsAndECAs(t *testing.T) {
@@ -246,13 +247,13 @@ func TestSessionsLoginsAndECAs(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := r.Snapshot()
-	var ca, eca *AppUsage
+	var ca, eca *snapshot.AppUsage
 	for i := range snap.Apps {
 		a := &snap.Apps[i]
 		switch {
-		case a.Name == "Mobile" && a.Kind == KindConnectedApp:
+		case a.Name == "Mobile" && a.Kind == snapshot.KindConnectedApp:
 			ca = a
-		case a.Name == "Mobile" && a.Kind == KindExternalClientApp:
+		case a.Name == "Mobile" && a.Kind == snapshot.KindExternalClientApp:
 			eca = a
 		}
 	}
@@ -266,13 +267,13 @@ func TestSessionsLoginsAndECAs(t *testing.T) {
 		t.Errorf("same-named apps got name-only data: connected app sessions=%v logins=%v, ECA sessions=%v logins=%v; tokens=%d", ca.HasSessions, ca.HasLogins, eca.HasSessions, eca.HasLogins, ca.Tokens)
 	}
 	// Each session with an app has its login row: 1 login + 2 sessions succeeded.
-	if u := findApp(t, snap, NoLoginHistory); u.LoginSuccess != 3 || u.LoginFailure != 1 {
+	if u := findApp(t, snap, snapshot.NoLoginHistory); u.LoginSuccess != 3 || u.LoginFailure != 1 {
 		t.Errorf("unattributed logins %d/%d, want 3/1", u.LoginSuccess, u.LoginFailure)
 	}
 	if eca.Users != 2 || eca.Tokens != 4 || eca.InactiveTokens != 2 || eca.ID == ca.ID {
 		t.Errorf("ECA: users=%d tokens=%d inactive=%d id=%s", eca.Users, eca.Tokens, eca.InactiveTokens, eca.ID)
 	}
-	if got := findApp(t, snap, NoLoginHistory).Sessions; got != 2 {
+	if got := findApp(t, snap, snapshot.NoLoginHistory).Sessions; got != 2 {
 		t.Errorf("sessions without a login row or of a shared name = %d, want 1 + 1", got)
 	}
 	// A second read of logins counts nothing twice.
@@ -282,7 +283,7 @@ func TestSessionsLoginsAndECAs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range r.Snapshot().Apps {
-		if a.Name == NoLoginHistory && (a.LoginSuccess != 4 || a.LoginFailure != 1) {
+		if a.Name == snapshot.NoLoginHistory && (a.LoginSuccess != 4 || a.LoginFailure != 1) {
 			t.Errorf("after a new login: %d/%d, want 4/1", a.LoginSuccess, a.LoginFailure)
 		}
 	}

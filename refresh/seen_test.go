@@ -10,6 +10,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 func TestPruneSeen(t *testing.T) {
@@ -145,7 +146,7 @@ func TestFirstSeenPrunedAcrossRestart(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		for _, a := range r.Snapshot().Apps {
-			if a.Name != OtherApps && a.Tokens > 0 && !a.FirstSeen.Equal(long) {
+			if a.Name != snapshot.OtherApps && a.Tokens > 0 && !a.FirstSeen.Equal(long) {
 				t.Errorf("%s: %s first seen %v, want %v from before the restart", when, a.Name, a.FirstSeen, long)
 			}
 		}

@@ -10,35 +10,18 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // source is one kind of data the refresher reads from an org. Each source is
-// one file (source_*.go) that owns its state between refreshes; only the
-// refresher's run goroutine calls it.
+// one file (source_*.go) that owns its state between refreshes and declares
+// its Spec (spec.go); only the refresher's run goroutine calls it.
 type source interface {
-	// name is the source's config name: one of config.Sources.
-	name() string
 	// refresh reads the source from the org. On error the source keeps what
 	// it read last, which the snapshot goes on showing.
 	refresh(ctx context.Context, e *env) error
-	// contribute adds what the source last read to the inputs of build.
-	contribute(p *parts)
-}
-
-// newSources is the registry: every source, in the order a cycle refreshes
-// them. Limits come first (they set the API budget), apps before the token
-// sources whose rows are joined to them. A new source is one file plus one
-// line here (and its metrics in collector/).
-func newSources() []source {
-	return []source{
-		&limitsSource{},
-		&appsSource{},
-		&tokensSource{},
-		&ecaSource{},
-		&sessionsSource{},
-		&loginsSource{},
-		&apiUsageSource{},
-	}
+	// contribute adds what the source last read to the inputs of the join (snapshot.Build).
+	contribute(p *snapshot.Parts)
 }
 
 // env is what a source's refresh may use: the org's client and config, the

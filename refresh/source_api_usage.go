@@ -2,34 +2,77 @@ package refresh
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // apiUsageSource ingests the ApiTotalUsage event log files into the org's
 // state (usagestore.go keeps the per-period counts), and sums the 24h and 7d
 // windows per app.
 type apiUsageSource struct {
-	totals  *usageTotals // nil until the first refresh
-	skipped int64        // malformed rows left out since start
+	totals  *snapshot.UsageTotals // nil until the first refresh
+	skipped int64                 // malformed rows left out since start
 	// pending is the overall bound of the downloads (DownloadTimeout) that
 	// the last listing left to read: what the next run may need.
 	pending time.Duration
-	folded  UsageFolded // rows past the per-file caps since start
+	folded  snapshot.UsageFolded // rows past the per-file caps since start
 }
 
-// UsageFolded counts the ApiTotalUsage rows folded for want of room in a
-// file's staging: apps past the usage store's caps, networks and objects
-// past the detection's (salesforce_api_usage_rows_folded_total).
-type UsageFolded struct {
-	Apps, Networks, Objects int64
+// apiUsageSpec declares the api_usage source.
+var apiUsageSpec = Spec{
+	Name:          config.SourceAPIUsage,
+	Permission:    "View Event Log Files (or View All Data)",
+	HasPermission: salesforce.UserPermissions.ReadsEventLogFiles,
+	Probe:         probeAPIUsage,
+	Resources:     []string{"query:EventLogFile", "eventlogfile_download"},
+	newSource:     func() source { return &apiUsageSource{} },
 }
 
-func (s *apiUsageSource) name() string { return config.SourceAPIUsage }
+// probeAPIUsage lists the ApiTotalUsage log files: how many of each
+// interval, how many days they span. A refresh lists them, then downloads
+// what is new: a file a day, or 24 with hourly files.
+func probeAPIUsage(ctx context.Context, c *salesforce.Client, _ ProbeInput) (ProbeResult, error) {
+	files, err := c.EventLogFiles(ctx, "ApiTotalUsage", time.Time{})
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	daily, hourly := 0, 0
+	var oldest, newest time.Time
+	for _, f := range files {
+		if strings.EqualFold(f.Interval, "Hourly") {
+			hourly++
+		} else {
+			daily++
+		}
+		if oldest.IsZero() || f.LogDate.Before(oldest) {
+			oldest = f.LogDate.Time
+		}
+		if f.PeriodEnd().After(newest) {
+			newest = f.PeriodEnd()
+		}
+	}
+	kept := 0
+	if len(files) > 0 {
+		kept = int(math.Round(newest.Sub(oldest).Hours() / 24))
+	}
+	downloads := 1.0
+	if hourly > 0 {
+		downloads = 24
+	}
+	r := ProbeResult{DailyFiles: ptr(daily), HourlyFiles: ptr(hourly), DaysKept: ptr(kept), Cost: Cost{PerRefresh: 1, PerDay: downloads}}
+	if len(files) == 0 {
+		return r, errors.New("no ApiTotalUsage log files: the org has no Event Monitoring log files yet (they appear a day after the first API use), or the user lacks View Event Log Files")
+	}
+	return r, nil
+}
 
 // timeout implements timeoutSetter: a daily file of a busy org may take
 // longer to download than the refresh timeout allows, which would cut it
@@ -193,7 +236,7 @@ func beginDetection(tr *detect.Tracker, key string, f salesforce.EventLogFile) *
 	return tr.Begin(detect.Period{Key: key, Interval: interval, Start: f.LogDate.UTC(), FileID: f.ID})
 }
 
-func (s *apiUsageSource) contribute(p *parts) {
+func (s *apiUsageSource) contribute(p *snapshot.Parts) {
 	p.APIUsage = s.totals
 	p.APIUsageRowsSkipped = s.skipped
 	p.APIUsageRowsFolded = s.folded

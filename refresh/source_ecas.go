@@ -5,26 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
-
-// ecaUsage is one External Client App: its names and, when read from the
-// App OAuth Usage resources, its OAuth figures.
-type ecaUsage struct {
-	ID, Name string
-	// DeveloperName and Label are its other names: an OauthToken row of the
-	// app without an AppMenuItem carries only its name (AppName).
-	DeveloperName, Label string
-	// HasTokens is set when the figures were read per user from the App
-	// OAuth Usage resources; otherwise OauthToken's rows give them (build).
-	HasTokens bool
-	salesforce.TokenStats
-}
 
 // ecaSource lists the External Client Apps (the App OAuth Usage collection
 // and ExternalClientApplication). Their tokens are OauthToken rows, which
@@ -33,14 +22,14 @@ type ecaUsage struct {
 // does this source read each app's users and each user's tokens, at one
 // request per user and app.
 type ecaSource struct {
-	apps []ecaUsage
+	apps []snapshot.ECAUsage
 	// soql is ExternalClientApplication's last good rows; soqlRefused is
 	// set when the org refuses the query (an older org or API version).
 	soql        []salesforce.ExternalClientApplication
 	soqlRefused bool
 	// last is each app's last good figures, by app Id: an app whose read
 	// fails keeps them (and counts in degraded) while the others go on.
-	last     map[string]ecaUsage
+	last     map[string]snapshot.ECAUsage
 	degraded int
 	known    bool // a read has succeeded
 	// userCounts is each app's userCount at its last read, and lastFull
@@ -55,7 +44,72 @@ type ecaSource struct {
 // alone show up within it.
 const ecaFullEvery = time.Hour
 
-func (s *ecaSource) name() string { return config.SourceECAs }
+// ecaSpec declares the external_client_apps source.
+var ecaSpec = Spec{
+	Name:          config.SourceECAs,
+	Permission:    "View Setup and Configuration",
+	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
+	Probe:         probeECAs,
+	Resources:     []string{"apps_oauth_usage"},
+	newSource:     func() source { return &ecaSource{} },
+}
+
+// probeECAs lists the External Client Apps and prices a refresh
+// (ecaRequestsPerRefresh).
+func probeECAs(ctx context.Context, c *salesforce.Client, in ProbeInput) (ProbeResult, error) {
+	apps, err := c.ECAs(ctx)
+	if err != nil {
+		if errors.Is(err, salesforce.ErrNotFound) {
+			return ProbeResult{
+				Apps: ptr(0), Cost: Cost{PerRefresh: 1},
+				Note: "the App OAuth Usage API is not served (API version below 59.0, or no External Client Apps): nothing to report",
+			}, nil
+		}
+		return ProbeResult{}, err
+	}
+	r := ProbeResult{Apps: ptr(len(apps))}
+	perRefresh, err := ecaRequestsPerRefresh(ctx, c, apps, in.TokensComplete)
+	if err != nil {
+		return r, err
+	}
+	r.Cost = Cost{PerRefresh: perRefresh}
+	if in.Enabled && !in.TokensComplete && len(apps) > 0 {
+		r.Notes = append(r.Notes, "external_client_apps reads every user's tokens of each External Client App, a request per user and app each refresh, because oauth_tokens cannot show them: enable oauth_tokens and grant Customize Application to read them from OauthToken at no extra cost")
+	}
+	return r, nil
+}
+
+// ecaSampleApps bounds the External Client Apps whose users check counts;
+// the cost of the others is taken as their average.
+const ecaSampleApps = 20
+
+// ecaRequestsPerRefresh prices one refresh of the external_client_apps
+// source: the app collection's pages (the last one empty) and the
+// ExternalClientApplication query. When OauthToken cannot show every user's
+// tokens (tokensComplete false), each app's users are read too, page by
+// page, then each user's tokens (one request per user and app), and the
+// deactivated users among them, 200 to a query.
+func ecaRequestsPerRefresh(ctx context.Context, c *salesforce.Client, apps []salesforce.ECA, tokensComplete bool) (float64, error) {
+	pages := func(n int) float64 { return float64((n+99)/100 + 1) } // the last one empty
+	cost := pages(len(apps)) + 1
+	if tokensComplete || len(apps) == 0 {
+		return cost, nil
+	}
+	var perUser float64
+	users := 0
+	sample := apps[:min(len(apps), ecaSampleApps)]
+	for _, a := range sample {
+		us, err := c.ECAUsers(ctx, a.Identifier)
+		if err != nil {
+			return 0, fmt.Errorf("count the users of External Client App %s: %w", a.Identifier, err)
+		}
+		perUser += pages(len(us)) + float64(len(us))
+		users += len(us)
+	}
+	perUser *= float64(len(apps)) / float64(len(sample))
+	users = int(math.Ceil(float64(users) * float64(len(apps)) / float64(len(sample))))
+	return cost + perUser + math.Ceil(float64(users)/200), nil
+}
 
 func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 	apps, err := e.client.ECAs(ctx)
@@ -79,7 +133,7 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		return s.readTokens(ctx, e, apps, byKey)
 	}
 	// OauthToken holds the apps' tokens: no per-user reads.
-	out := make([]ecaUsage, 0, len(apps)+len(s.soql))
+	out := make([]snapshot.ECAUsage, 0, len(apps)+len(s.soql))
 	for _, a := range apps {
 		out = append(out, ecaFrom(a, byKey))
 	}
@@ -91,8 +145,8 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 
 // ecaFrom is an app of the usage collection, with the names
 // ExternalClientApplication gives it.
-func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) ecaUsage {
-	u := ecaUsage{ID: a.Identifier, Name: a.DisplayName(), DeveloperName: a.DeveloperName, Label: a.Label}
+func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) snapshot.ECAUsage {
+	u := snapshot.ECAUsage{ID: a.Identifier, Name: a.DisplayName(), DeveloperName: a.DeveloperName, Label: a.Label}
 	if r, ok := soql[salesforce.ID(a.Identifier).Key()]; ok {
 		u.Label = cmp.Or(r.MasterLabel, u.Label)
 		u.DeveloperName = cmp.Or(u.DeveloperName, r.DeveloperName)
@@ -106,15 +160,15 @@ func ecaFrom(a salesforce.ECA, soql map[string]salesforce.ExternalClientApplicat
 // unlisted is the ExternalClientApplication rows the usage collection does
 // not list: apps nobody has authorized, whose figures are zero when read per
 // user (perUser).
-func (s *ecaSource) unlisted(apps []salesforce.ECA, perUser bool) []ecaUsage {
+func (s *ecaSource) unlisted(apps []salesforce.ECA, perUser bool) []snapshot.ECAUsage {
 	listed := make(map[string]bool, len(apps))
 	for _, a := range apps {
 		listed[salesforce.ID(a.Identifier).Key()] = true
 	}
-	var out []ecaUsage
+	var out []snapshot.ECAUsage
 	for _, r := range s.soql {
 		if !listed[salesforce.ID(r.ID).Key()] {
-			out = append(out, ecaUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel, HasTokens: perUser})
+			out = append(out, snapshot.ECAUsage{ID: r.ID, Name: cmp.Or(r.MasterLabel, r.DeveloperName, r.ID), DeveloperName: r.DeveloperName, Label: r.MasterLabel, HasTokens: perUser})
 		}
 	}
 	return out
@@ -148,7 +202,7 @@ func (s *ecaSource) readSOQL(ctx context.Context, e *env) error {
 func (s *ecaSource) readTokens(ctx context.Context, e *env, apps []salesforce.ECA, soql map[string]salesforce.ExternalClientApplication) error {
 	now := e.client.ServerNow()
 	cutoff := salesforce.StaleCutoff(now, e.settings.StaleAfter)
-	var out []ecaUsage
+	var out []snapshot.ECAUsage
 	var userIDs []string
 	type tokenRef struct {
 		app  int
@@ -223,7 +277,7 @@ func (s *ecaSource) readTokens(ctx context.Context, e *env, apps []salesforce.EC
 	if full {
 		s.lastFull = now
 	}
-	s.last = make(map[string]ecaUsage, len(out))
+	s.last = make(map[string]snapshot.ECAUsage, len(out))
 	for _, u := range out {
 		s.last[u.ID] = u
 	}
@@ -251,7 +305,7 @@ func inactiveAmong(ctx context.Context, c *salesforce.Client, ids []string) (map
 	return out, nil
 }
 
-func (s *ecaSource) contribute(p *parts) {
+func (s *ecaSource) contribute(p *snapshot.Parts) {
 	p.ECAs = s.apps
 	p.ECAsKnown, p.ECAsDegraded = s.known, s.degraded
 }

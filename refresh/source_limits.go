@@ -5,6 +5,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // limitsSource reads the org's /limits: the DailyApiRequests allocation the
@@ -13,7 +14,24 @@ type limitsSource struct {
 	limits salesforce.Limits
 }
 
-func (s *limitsSource) name() string { return config.SourceLimits }
+// limitsSpec declares the limits source.
+var limitsSpec = Spec{
+	Name:          config.SourceLimits,
+	Permission:    "View Setup and Configuration",
+	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
+	Probe:         probeLimits,
+	Resources:     []string{"limits"},
+	newSource:     func() source { return &limitsSource{} },
+}
+
+// probeLimits reads /limits: one request a refresh.
+func probeLimits(ctx context.Context, c *salesforce.Client, _ ProbeInput) (ProbeResult, error) {
+	l, err := c.Limits(ctx)
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	return ProbeResult{Limits: l, Cost: Cost{PerRefresh: 1}}, nil
+}
 
 func (s *limitsSource) refresh(ctx context.Context, e *env) error {
 	l, err := e.client.Limits(ctx)
@@ -30,7 +48,7 @@ func (s *limitsSource) dailyAPI() (salesforce.Limit, bool) {
 	return l, ok
 }
 
-func (s *limitsSource) contribute(p *parts) {
+func (s *limitsSource) contribute(p *snapshot.Parts) {
 	if l, ok := s.dailyAPI(); ok {
 		p.HasLimits, p.DailyAPIMax, p.DailyAPIRemaining = true, l.Max, l.Remaining
 	}

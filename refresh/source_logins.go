@@ -9,6 +9,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // loginEvent is one OAuth login kept for the 24-hour window.
@@ -50,7 +51,28 @@ type loginsSource struct {
 // loginsPermission is what LoginHistory needs to show every user's logins.
 const loginsPermission = "Manage Users or Monitor Login History"
 
-func (s *loginsSource) name() string { return config.SourceLogins }
+// loginsSpec declares the logins source.
+var loginsSpec = Spec{
+	Name:          config.SourceLogins,
+	Permission:    "Manage Users (or Monitor Login History)",
+	HasPermission: salesforce.UserPermissions.SeesAllLogins,
+	SeesAll:       salesforce.UserPermissions.SeesAllLogins,
+	Missing:       loginsPermission,
+	Probe:         probeLogins,
+	Resources:     []string{"query:LoginHistory"},
+	newSource:     func() source { return &loginsSource{} },
+}
+
+// probeLogins counts the last 24 hours' logins of the org's clock, as the
+// logins source reckons them (the local clock may be skewed). A refresh
+// reads what is new, so the day's rows are read once, in pages of 2,000.
+func probeLogins(ctx context.Context, c *salesforce.Client, _ ProbeInput) (ProbeResult, error) {
+	n, err := c.Count(ctx, "SELECT COUNT() FROM LoginHistory WHERE LoginTime >= "+salesforce.SOQLTime(c.ServerNow().Add(-24*time.Hour)))
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	return ProbeResult{Rows: ptr(n), Cost: Cost{PerRefresh: 1, PerDay: float64(n) / 2000}}, nil
+}
 
 // isOAuthLogin reports whether a LoginHistory row is an OAuth login, by its
 // LoginType label ("Remote Access 2.0", "Remote Access Client") or API value.
@@ -91,7 +113,7 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 	if err != nil {
 		return permissionError(err, loginsPermission)
 	}
-	s.vis.update(ctx, e, now, config.SourceLogins, loginsPermission, salesforce.UserPermissions.SeesAllLogins)
+	s.vis.update(ctx, e, now, &loginsSpec)
 	// The overlap re-read rows kept from the last reads: fresh holds only
 	// the rows not seen before.
 	kept := s.events[:0]
@@ -135,7 +157,7 @@ func (s *loginsSource) refresh(ctx context.Context, e *env) error {
 	return nil
 }
 
-func (s *loginsSource) contribute(p *parts) {
+func (s *loginsSource) contribute(p *snapshot.Parts) {
 	p.Logins = s.counts
-	s.vis.add(p, config.SourceLogins, loginsPermission)
+	s.vis.add(p, &loginsSpec)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Token modes: how the OauthToken source reads the org.
@@ -20,20 +21,13 @@ const (
 	TokenModeRows      = "rows"      // incremental row sync (tokenstore.go), when the org rejects GROUP BY
 )
 
-// appTokens are the token figures of one connected app as OauthToken names
-// it: by AppName and AppMenuItemId.
-type appTokens struct {
-	Name, MenuItemID string
-	salesforce.TokenStats
-}
-
 // tokensSource reads OauthToken: by aggregate queries when the org accepts
 // them, else through the incremental token store. It also detects an
 // integration user who can see only its own tokens.
 type tokensSource struct {
 	known    bool // a read has succeeded
 	mode     string
-	apps     []appTokens
+	apps     []snapshot.AppTokens
 	inactive int64 // distinct deactivated users holding tokens
 	store    *tokenStore
 
@@ -59,7 +53,84 @@ type tokensSource struct {
 	saveFailed bool
 }
 
-func (s *tokensSource) name() string { return config.SourceOAuthTokens }
+// tokensSpec declares the oauth_tokens source.
+var tokensSpec = Spec{
+	Name:          config.SourceOAuthTokens,
+	Permission:    "Customize Application",
+	HasPermission: func(p salesforce.UserPermissions) bool { return p.CustomizeApplication },
+	SeesAll:       salesforce.UserPermissions.SeesAllTokens,
+	Missing:       tokensPermission,
+	Probe:         probeTokens,
+	Resources:     []string{"query:OauthToken", "query:User"},
+	newSource:     func() source { return &tokensSource{} },
+}
+
+// probeTokens counts OauthToken's rows, tells the mode the org allows, and,
+// when the permissions do not already show the view limited, whether fewer
+// User records are readable than users hold tokens.
+func probeTokens(ctx context.Context, c *salesforce.Client, in ProbeInput) (ProbeResult, error) {
+	n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken")
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	r := ProbeResult{Rows: ptr(n), OauthTokenMode: TokenModeRows}
+	if _, _, err := c.TokenAggregates(ctx, c.ServerNow().Add(-90*24*time.Hour)); err == nil {
+		r.OauthTokenMode = TokenModeAggregate
+		r.Cost = Cost{PerRefresh: 5}
+	} else if !errors.Is(err, salesforce.ErrAggregateUnsupported) {
+		return r, err
+	} else {
+		// Steady state: about four requests a refresh; a full sync
+		// (pages of 500, cursors of 2,500) once per full_sync_interval.
+		full := float64(n)/salesforce.OauthTokenPageSize + float64(n)/salesforce.OauthTokenCursorCap + 2
+		r.Cost = Cost{PerRefresh: 4, PerDay: full * float64(24*time.Hour) / float64(time.Duration(in.Org.FullSyncInterval))}
+	}
+	r.TokensComplete = in.Perms != nil && in.Perms.SeesAllTokens()
+	if in.Perms != nil && !in.Perms.SeesAllTokens() {
+		return r, nil // limited already: the User records tell nothing more
+	}
+	if hidden, err := usersHidden(ctx, c, r.OauthTokenMode); err != nil {
+		r.Notes = append(r.Notes, "could not compare the readable User records with the token holders: "+in.clean(err))
+	} else if hidden {
+		r.UsersHidden = true
+	} else if in.Perms != nil && !in.Perms.SeesAllUsers() && r.OauthTokenMode != TokenModeAggregate {
+		r.Notes = append(r.Notes, "the integration user lacks View All Users: where the org-wide default for users is Private, it sees only part of the User records and the deactivated-user figures are low (serve compares the User records with the token holders hourly); grant View All Users to be sure")
+	}
+	return r, nil
+}
+
+// usersHidden reports whether fewer User records are readable than users
+// hold tokens: a Private sharing default for users without View All Users,
+// under which OauthToken.User is null for the rest. In row mode, where
+// COUNT_DISTINCT is refused, it tells only the case where no other user's
+// record is readable while others hold tokens.
+func usersHidden(ctx context.Context, c *salesforce.Client, mode string) (bool, error) {
+	users, err := c.Count(ctx, "SELECT COUNT() FROM User")
+	if err != nil {
+		return false, err
+	}
+	if mode == TokenModeAggregate {
+		var holders int64
+		var decodeErr error
+		_, err := salesforce.Stream(ctx, c, "SELECT COUNT_DISTINCT(UserId) users FROM OauthToken", func(r salesforce.AggregateRecord) bool {
+			holders, decodeErr = r.Int("users")
+			return true
+		})
+		if err == nil {
+			err = decodeErr
+		}
+		return int64(users) < holders, err
+	}
+	if users > 1 {
+		return false, nil
+	}
+	me := c.Identity().UserID
+	if me == "" {
+		return false, nil
+	}
+	others, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
+	return others > 0, err
+}
 
 // fullSyncTimeout bounds a full OauthToken read.
 const fullSyncTimeout = 30 * time.Minute
@@ -133,9 +204,9 @@ func (s *tokensSource) refresh(ctx context.Context, e *env) error {
 		aggs, inactive, err := e.client.TokenAggregates(ctx, salesforce.StaleCutoff(now, e.settings.StaleAfter))
 		if err == nil {
 			s.mode, s.store, s.inactive, s.aggregateFails = TokenModeAggregate, nil, inactive, 0
-			s.apps = make([]appTokens, 0, len(aggs))
+			s.apps = make([]snapshot.AppTokens, 0, len(aggs))
 			for _, g := range aggs {
-				s.apps = append(s.apps, appTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
+				s.apps = append(s.apps, snapshot.AppTokens{Name: g.AppName, MenuItemID: g.AppMenuItemID, TokenStats: g.TokenStats})
 			}
 			return s.done(s.checkVisibility(ctx, e, now))
 		}
@@ -216,7 +287,7 @@ const usersPermission = "View All Users"
 // rest, and the deactivated-user figures are silently low); and, from its
 // permissions, whether either answer can be trusted.
 func (s *tokensSource) checkVisibility(ctx context.Context, e *env, now time.Time) error {
-	s.vis.update(ctx, e, now, config.SourceOAuthTokens, tokensPermission, salesforce.UserPermissions.SeesAllTokens)
+	s.vis.update(ctx, e, now, &tokensSpec)
 	c := e.client
 	me := c.Identity().UserID
 	if me == "" {
@@ -314,7 +385,7 @@ func (s *tokensSource) tokenHolders(ctx context.Context, c *salesforce.Client) (
 	return holders, nil
 }
 
-func (s *tokensSource) contribute(p *parts) {
+func (s *tokensSource) contribute(p *snapshot.Parts) {
 	p.TokenMode = s.mode
 	p.TokensKnown = s.known
 	p.Tokens = s.apps
@@ -326,17 +397,17 @@ func (s *tokensSource) contribute(p *parts) {
 	vis, _ := s.vis.visibility(tokensPermission)
 	switch {
 	case s.visibilityLimited:
-		vis = Visibility{Limited: true, Missing: tokensPermission}
+		vis = snapshot.Visibility{Limited: true, Missing: tokensPermission}
 	case vis.Limited:
 	case s.usersHidden:
-		vis = Visibility{Limited: true, Missing: usersPermission}
+		vis = snapshot.Visibility{Limited: true, Missing: usersPermission}
 	}
-	p.setVisibility(config.SourceOAuthTokens, vis)
+	p.SetVisibility(config.SourceOAuthTokens, vis)
 }
 
 // sortAppTokens orders the row store's apps as the snapshot has always
 // listed them: by name and menu item run together.
-func sortAppTokens(apps []appTokens) {
+func sortAppTokens(apps []snapshot.AppTokens) {
 	sort.Slice(apps, func(i, j int) bool { return apps[i].Name+apps[i].MenuItemID < apps[j].Name+apps[j].MenuItemID })
 }
 
@@ -420,7 +491,7 @@ func (s *tokensSource) persist(e *env, now time.Time, full bool) {
 	}
 	start := time.Now()
 	n, err := saveTokenStore(e.storage, e.org.Name, e.client.Identity().OrgID, s.store)
-	e.wrote(StorageFileTokens, err)
+	e.wrote(snapshot.StorageFileTokens, err)
 	if err != nil {
 		s.saveFailed = true
 		e.logger.Error("Could not save the token store; will retry after the next refresh (until then a restart reads every token)", "err", err)

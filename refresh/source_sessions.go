@@ -6,11 +6,8 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
-
-// NoLoginHistory is the app label for active OAuth sessions whose
-// LoginHistory row is missing, so the app that opened them is unknown.
-const NoLoginHistory = "(unknown)"
 
 // maxSessionLife bounds how long a session can stay valid (the longest
 // session timeout an org can set is 24 hours).
@@ -25,7 +22,26 @@ type sessionsSource struct {
 // sessionsPermission is what AuthSession needs to show every user's sessions.
 const sessionsPermission = "Manage Users"
 
-func (s *sessionsSource) name() string { return config.SourceSessions }
+// sessionsSpec declares the sessions source.
+var sessionsSpec = Spec{
+	Name:          config.SourceSessions,
+	Permission:    "Manage Users",
+	HasPermission: func(p salesforce.UserPermissions) bool { return p.ManageUsers },
+	SeesAll:       salesforce.UserPermissions.SeesAllSessions,
+	Missing:       sessionsPermission,
+	Probe:         probeSessions,
+	Resources:     []string{"query:AuthSession"},
+	newSource:     func() source { return &sessionsSource{} },
+}
+
+// probeSessions counts the OAuth sessions; a refresh reads them in pages of 2,000.
+func probeSessions(ctx context.Context, c *salesforce.Client, _ ProbeInput) (ProbeResult, error) {
+	n, err := c.Count(ctx, "SELECT COUNT() FROM AuthSession WHERE SessionType = 'Oauth2'")
+	if err != nil {
+		return ProbeResult{}, err
+	}
+	return ProbeResult{Rows: ptr(n), Cost: Cost{PerRefresh: 1 + float64(n)/2000}}, nil
+}
 
 func (s *sessionsSource) refresh(ctx context.Context, e *env) error {
 	now := e.client.ServerNow()
@@ -36,19 +52,19 @@ func (s *sessionsSource) refresh(ctx context.Context, e *env) error {
 		}
 		app := a.Application()
 		if app == "" {
-			app = NoLoginHistory
+			app = snapshot.NoLoginHistory
 		}
 		counts[app]++
 	})
 	if err != nil {
 		return permissionError(err, sessionsPermission)
 	}
-	s.vis.update(ctx, e, now, config.SourceSessions, sessionsPermission, salesforce.UserPermissions.SeesAllSessions)
+	s.vis.update(ctx, e, now, &sessionsSpec)
 	s.counts = counts
 	return nil
 }
 
-func (s *sessionsSource) contribute(p *parts) {
+func (s *sessionsSource) contribute(p *snapshot.Parts) {
 	p.Sessions = s.counts
-	s.vis.add(p, config.SourceSessions, sessionsPermission)
+	s.vis.add(p, &sessionsSpec)
 }

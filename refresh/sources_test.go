@@ -11,6 +11,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // visibilityOrg is an org with two users' sessions and logins, one of them
@@ -116,7 +117,7 @@ func TestVisibilityUnverifiedWhenPermissionsUnreadable(t *testing.T) {
 	snap := r.Snapshot()
 	for _, src := range []string{config.SourceOAuthTokens, config.SourceSessions, config.SourceLogins} {
 		v, ok := snap.Visibility[src]
-		if !ok || v.State() != VisibilityUnverified || !strings.Contains(v.Missing, "View Setup and Configuration") {
+		if !ok || v.State() != snapshot.VisibilityUnverified || !strings.Contains(v.Missing, "View Setup and Configuration") {
 			t.Errorf("%s: visibility %+v (known %v), want unverified naming View Setup and Configuration", src, v, ok)
 		}
 		if !snap.Sources[src].Up {
@@ -135,7 +136,7 @@ func TestVisibilityUnverifiedWhenPermissionsUnreadable(t *testing.T) {
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if v := r.Snapshot().Visibility[config.SourceLogins]; v.State() != VisibilityFull {
+	if v := r.Snapshot().Visibility[config.SourceLogins]; v.State() != snapshot.VisibilityFull {
 		t.Errorf("logins with readable permissions and Monitor Login History: %+v", v)
 	}
 }
@@ -153,7 +154,7 @@ func TestVisibilityIgnoresAssignmentsNotInForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, src := range []string{config.SourceSessions, config.SourceLogins} {
-		if v := r.Snapshot().Visibility[src]; v.State() != VisibilityLimited {
+		if v := r.Snapshot().Visibility[src]; v.State() != snapshot.VisibilityLimited {
 			t.Errorf("%s with an expired assignment: %+v, want limited", src, v)
 		}
 	}
@@ -183,7 +184,7 @@ func TestVisibilityUsersHidden(t *testing.T) {
 		if snap.InactiveUsers != 0 {
 			t.Fatalf("aggregate %v: the fake shows %d deactivated users without View All Users; want the silently low 0", aggregate, snap.InactiveUsers)
 		}
-		if v := snap.Visibility[config.SourceOAuthTokens]; v.State() != VisibilityLimited || v.Missing != "View All Users" {
+		if v := snap.Visibility[config.SourceOAuthTokens]; v.State() != snapshot.VisibilityLimited || v.Missing != "View All Users" {
 			t.Errorf("aggregate %v: oauth_tokens visibility %+v, want limited for View All Users", aggregate, v)
 		}
 		if !strings.Contains(logs.String(), "View All Users") {
@@ -196,7 +197,7 @@ func TestVisibilityUsersHidden(t *testing.T) {
 			t.Fatal(err)
 		}
 		snap = r.Snapshot()
-		if v := snap.Visibility[config.SourceOAuthTokens]; v.State() != VisibilityFull || snap.InactiveUsers != 1 {
+		if v := snap.Visibility[config.SourceOAuthTokens]; v.State() != snapshot.VisibilityFull || snap.InactiveUsers != 1 {
 			t.Errorf("aggregate %v, public user sharing: visibility %+v, %d deactivated users; want full and 1", aggregate, v, snap.InactiveUsers)
 		}
 	}
@@ -355,38 +356,6 @@ func TestFutureDatesFromTheServer(t *testing.T) {
 	}
 }
 
-// TestBuildInternalApps: ApiTotalUsage rows with an 888 Id are
-// Salesforce-internal apps: their own row, never uninstalled, never joined
-// by name to a third-party app (whose uninstalled state must show).
-func TestBuildInternalApps(t *testing.T) {
-	t.Parallel()
-	p := parts{
-		AppsKnown:   true,
-		TokensKnown: true,
-		// A third-party app named like an internal one, not installed.
-		Tokens: []appTokens{tokens("Salesforce for iOS", "", 2)},
-		APIUsage: usage(
-			[4]string{"", "888000000000001", "888000000000001", "40"},
-			[4]string{"Salesforce for iOS", "888000000000002", "888000000000002", "7"},
-			[4]string{"Phantom", "0H4000000000009", "0H4000000000009", "3"},
-		),
-	}
-	snap, _ := build("prod", p, func(string, string, string) *config.InventoryEntry { return nil }, map[string]time.Time{}, time.Unix(1_780_000_000, 0))
-	var got []string
-	for _, a := range snap.Apps {
-		got = append(got, row(a))
-	}
-	want := []string{
-		`connected_app "Phantom" id=0H4000000000009 menu= installed=false known=false tokens=0 req7d=3 sessions=0`,
-		`connected_app "Salesforce for iOS" id= menu= installed=false known=false tokens=2 req7d=0 sessions=0`,
-		`salesforce_internal "(salesforce internal)" id=888000000000001 menu= installed=true known=false tokens=0 req7d=40 sessions=0`,
-		`salesforce_internal "Salesforce for iOS" id=888000000000002 menu= installed=true known=false tokens=0 req7d=7 sessions=0`,
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}
-
 // TestAggregateServerErrorRetriedSooner: a failure that may pass on the
 // aggregate query (a 5xx that outlives the retries, a 400 QUERY_TIMEOUT)
 // fails the source for aggregateTriesBeforeRows-1 runs, then falls back to
@@ -509,7 +478,7 @@ func TestAggregateQueryTimeoutKeepsAggregates(t *testing.T) {
 }
 
 // tokenTotal is the number of tokens a snapshot's apps hold.
-func tokenTotal(snap *Snapshot) int64 {
+func tokenTotal(snap *snapshot.Snapshot) int64 {
 	var n int64
 	for _, a := range snap.Apps {
 		n += a.Tokens
@@ -537,10 +506,10 @@ func TestECAFailureKeepsThatAppOnly(t *testing.T) {
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	ecas := func() map[string]AppUsage {
-		out := map[string]AppUsage{}
+	ecas := func() map[string]snapshot.AppUsage {
+		out := map[string]snapshot.AppUsage{}
 		for _, a := range r.Snapshot().Apps {
-			if a.Kind == KindExternalClientApp {
+			if a.Kind == snapshot.KindExternalClientApp {
 				out[a.Name] = a
 			}
 		}
@@ -619,7 +588,7 @@ func TestECAUnchangedAppsNotReRead(t *testing.T) {
 		t.Errorf("a changed app was not read: %d requests", changed)
 	}
 	for _, a := range r.Snapshot().Apps {
-		if a.Kind == KindExternalClientApp && a.Users != map[string]int64{"A": 2, "B": 3, "C": 2}[a.Name] {
+		if a.Kind == snapshot.KindExternalClientApp && a.Users != map[string]int64{"A": 2, "B": 3, "C": 2}[a.Name] {
 			t.Errorf("%s: %d users", a.Name, a.Users)
 		}
 	}
@@ -662,13 +631,13 @@ func TestECARequestsPerRefresh(t *testing.T) {
 	if reqs["apps_oauth_usage"] > 2 || total > 10 {
 		t.Errorf("%d requests a refresh (%d to the App OAuth Usage resources) for one ECA of 2,000 users; want at most 10 (2)", total, reqs["apps_oauth_usage"])
 	}
-	var eca []AppUsage
+	var eca []snapshot.AppUsage
 	for _, a := range r.Snapshot().Apps {
-		if a.Tokens > 0 || a.Kind == KindExternalClientApp {
+		if a.Tokens > 0 || a.Kind == snapshot.KindExternalClientApp {
 			eca = append(eca, a)
 		}
 	}
-	if len(eca) != 1 || eca[0].Kind != KindExternalClientApp || eca[0].Users != 2000 || eca[0].Tokens != 2000 || eca[0].InactiveTokens != 20 {
+	if len(eca) != 1 || eca[0].Kind != snapshot.KindExternalClientApp || eca[0].Users != 2000 || eca[0].Tokens != 2000 || eca[0].InactiveTokens != 20 {
 		t.Errorf("apps with tokens: %+v, want the one ECA with 2,000 users and tokens, 20 of them inactive", eca)
 	}
 }
@@ -770,14 +739,14 @@ func TestVisibilityPassingErrorKeepsAnswer(t *testing.T) {
 	if err := r.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if v := r.Snapshot().Visibility[config.SourceSessions]; v.State() != VisibilityFull {
+	if v := r.Snapshot().Visibility[config.SourceSessions]; v.State() != snapshot.VisibilityFull {
 		t.Errorf("after a passing error: %+v, want the last answer (full)", v)
 	}
 	r2 := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceSessions))
 	if err := r2.RefreshAll(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if v := r2.Snapshot().Visibility[config.SourceSessions]; v.State() != VisibilityUnverified {
+	if v := r2.Snapshot().Visibility[config.SourceSessions]; v.State() != snapshot.VisibilityUnverified {
 		t.Errorf("a passing error before any answer: %+v, want unverified", v)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // stateVersion is bumped when the state file's meaning changes.
@@ -24,7 +25,7 @@ type orgState struct {
 	Org     string `json:"org"`
 	// AggregatesRejectedAt is when the org last refused GROUP BY on OauthToken.
 	AggregatesRejectedAt time.Time `json:"aggregates_rejected_at,omitzero"`
-	// FirstSeen is when the exporter first saw each app, by firstSeenKey.
+	// FirstSeen is when the exporter first saw each app, by snapshot.AppUsage.StateKey.
 	FirstSeen map[string]time.Time `json:"first_seen"`
 	// LastSeen is when the exporter last saw each app of FirstSeen hold
 	// tokens, have API usage in the 7-day window or be installed (pruneSeen).
@@ -36,7 +37,7 @@ type orgState struct {
 	// Detection is the detection baseline (detect.Tracker.MarshalBinary).
 	Detection []byte `json:"detection,omitempty"`
 	// History is one row per app per UTC day for the review's charts (history.go).
-	History []HistoryDay `json:"history,omitempty"`
+	History []snapshot.HistoryDay `json:"history,omitempty"`
 }
 
 func newOrgState(org string) *orgState {
@@ -125,7 +126,7 @@ func parseState(b []byte, org string) (*orgState, error) {
 		return nil, err
 	}
 	// A malformed history row only costs its point on a chart.
-	st.History = slices.DeleteFunc(st.History, func(h HistoryDay) bool {
+	st.History = slices.DeleteFunc(st.History, func(h snapshot.HistoryDay) bool {
 		return h.Day.IsZero() || h.App == "" || h.Users < 0 || h.Tokens < 0 || h.Requests < 0 || h.Errors < 0 || h.Errors > h.Requests
 	})
 	return &st, nil

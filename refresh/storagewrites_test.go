@@ -10,6 +10,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // noInventory is the settings of an org with no inventory.
@@ -46,7 +47,7 @@ func TestStorageWriteFailuresReported(t *testing.T) {
 	if len(snap.Apps) == 0 {
 		t.Fatal("no data served while the folder cannot be written")
 	}
-	for _, file := range []string{StorageFileState, StorageFileTokens} {
+	for _, file := range []string{snapshot.StorageFileState, snapshot.StorageFileTokens} {
 		w := snap.StorageWrites[file]
 		if w.Failures == 0 || !w.LastSuccess.IsZero() || !strings.Contains(w.LastError, "not a directory") {
 			t.Errorf("%s while the folder cannot be written: %+v", file, w)
@@ -66,7 +67,7 @@ func TestStorageWriteFailuresReported(t *testing.T) {
 		}
 	}
 	snap = r.Snapshot()
-	for _, file := range []string{StorageFileState, StorageFileTokens} {
+	for _, file := range []string{snapshot.StorageFileState, snapshot.StorageFileTokens} {
 		w := snap.StorageWrites[file]
 		if w.Failures < failed[file].Failures || w.LastSuccess.Before(before) || w.LastError != "" {
 			t.Errorf("%s once the folder can be written: %+v (before: %+v)", file, w, failed[file])

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // appKey identifies an app as OauthToken does: by name and menu item.
@@ -347,8 +348,8 @@ func (s *tokenStore) reread(ctx context.Context, api tokenAPI, lo, hi int, from,
 
 // summarize aggregates the store per app, and counts the distinct
 // deactivated users who hold tokens.
-func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) ([]appTokens, int64) {
-	byApp := map[uint32]*appTokens{}
+func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) ([]snapshot.AppTokens, int64) {
+	byApp := map[uint32]*snapshot.AppTokens{}
 	type pair struct{ app, user uint32 }
 	seen := map[pair]struct{}{}
 	inactiveUsers := map[uint32]struct{}{}
@@ -358,7 +359,7 @@ func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) ([]appTo
 		a := byApp[e.app]
 		if a == nil {
 			k := s.appKeys[e.app]
-			a = &appTokens{Name: k.name, MenuItemID: k.menuItem}
+			a = &snapshot.AppTokens{Name: k.name, MenuItemID: k.menuItem}
 			byApp[e.app] = a
 		}
 		a.Tokens++
@@ -381,7 +382,7 @@ func (s *tokenStore) summarize(now time.Time, staleAfter time.Duration) ([]appTo
 			inactiveUsers[e.user] = struct{}{}
 		}
 	}
-	out := make([]appTokens, 0, len(byApp))
+	out := make([]snapshot.AppTokens, 0, len(byApp))
 	for _, a := range byApp {
 		out = append(out, *a)
 	}

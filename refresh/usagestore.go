@@ -10,13 +10,10 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
-// NoConnectedApp is the app label for API requests made without a connected app
-// (a browser session, say): ApiTotalUsage rows with an empty CONNECTED_APP_ID.
-const NoConnectedApp = "(none)"
-
-var noConnectedApp = []byte(NoConnectedApp)
+var noConnectedApp = []byte(snapshot.NoConnectedApp)
 
 // usageState holds per-period ApiTotalUsage counts, so the 7-day window
 // survives Salesforce's 1-day retention of free log files, and restarts.
@@ -278,66 +275,52 @@ func scale(n int64, share float64) int64 {
 	return int64(float64(n)*share + 0.5)
 }
 
-// usageWindows sums the periods into 24h and 7d windows ending at the end of
-// the newest period. For each day, a Daily file is used when there is one,
-// otherwise that day's Hourly files: an event is never counted twice. A period
-// that straddles a window's start (yesterday's Daily file, when today has only
-// Hourly files) counts in proportion to the part inside the window, since a
-// file's events can't be placed within it.
-type usageTotals struct {
-	end                      time.Time
-	start                    time.Time // oldest data in the 7d window
-	req24, req7, err24, err7 map[string]int64
-	names                    map[string]string
-	ids                      map[string]string
-}
-
-// windows sums the periods as usageTotals describes. now is the org's clock
+// windows sums the periods into snapshot.UsageTotals. now is the org's clock
 // (ServerNow): the windows end at the earlier of the
 // newest period's end and now, so a period dated in the future (a LogDate
 // the org got wrong) cannot push the windows past every real event. The
 // zero now sets no bound.
-func (u *usageState) windows(now time.Time) usageTotals {
-	t := usageTotals{req24: map[string]int64{}, req7: map[string]int64{}, err24: map[string]int64{}, err7: map[string]int64{}, names: map[string]string{}, ids: map[string]string{}}
+func (u *usageState) windows(now time.Time) snapshot.UsageTotals {
+	t := snapshot.UsageTotals{Req24: map[string]int64{}, Req7: map[string]int64{}, Err24: map[string]int64{}, Err7: map[string]int64{}, Names: map[string]string{}, IDs: map[string]string{}}
 	daily := map[string]bool{}
 	for _, p := range u.Periods {
-		if p.end().After(t.end) {
-			t.end = p.end()
+		if p.end().After(t.End) {
+			t.End = p.end()
 		}
 		if p.Interval == "Daily" {
 			daily[p.Start.UTC().Format("2006-01-02")] = true
 		}
 	}
-	if t.end.IsZero() {
+	if t.End.IsZero() {
 		return t
 	}
 	// A period ending past the org's clock is only plausible within a day
 	// (a Daily file of the current day); a later end is a bad date, and the
 	// window then ends at the clock, so it cannot push good periods out.
-	if !now.IsZero() && t.end.After(now.Add(24*time.Hour)) {
-		t.end = now.UTC()
+	if !now.IsZero() && t.End.After(now.Add(24*time.Hour)) {
+		t.End = now.UTC()
 	}
 	for _, p := range u.Periods {
 		if p.Interval == "Hourly" && daily[p.Start.UTC().Format("2006-01-02")] {
 			continue // the day's Daily file already counts these events
 		}
-		w24 := overlap(p.Start, p.end(), t.end.Add(-24*time.Hour), t.end)
-		w7 := overlap(p.Start, p.end(), t.end.Add(-7*24*time.Hour), t.end)
+		w24 := overlap(p.Start, p.end(), t.End.Add(-24*time.Hour), t.End)
+		w7 := overlap(p.Start, p.end(), t.End.Add(-7*24*time.Hour), t.End)
 		if w7 > 0 {
 			from := p.Start
-			if lo := t.end.Add(-7 * 24 * time.Hour); from.Before(lo) {
+			if lo := t.End.Add(-7 * 24 * time.Hour); from.Before(lo) {
 				from = lo
 			}
-			if t.start.IsZero() || from.Before(t.start) {
-				t.start = from
+			if t.Start.IsZero() || from.Before(t.Start) {
+				t.Start = from
 			}
 		}
 		for k, a := range p.Apps {
-			t.names[k], t.ids[k] = a.Name, a.ID
-			t.req7[k] += scale(a.Requests, w7)
-			t.err7[k] += scale(a.Errors, w7)
-			t.req24[k] += scale(a.Requests, w24)
-			t.err24[k] += scale(a.Errors, w24)
+			t.Names[k], t.IDs[k] = a.Name, a.ID
+			t.Req7[k] += scale(a.Requests, w7)
+			t.Err7[k] += scale(a.Errors, w7)
+			t.Req24[k] += scale(a.Requests, w24)
+			t.Err24[k] += scale(a.Errors, w24)
 		}
 	}
 	return t
@@ -348,7 +331,7 @@ func (u *usageState) windows(now time.Time) usageTotals {
 func (u *usageState) prune(now time.Time) {
 	t := u.windows(now)
 	for k, p := range u.Periods {
-		if p.end().Before(t.end.Add(-8 * 24 * time.Hour)) {
+		if p.end().Before(t.End.Add(-8 * 24 * time.Hour)) {
 			delete(u.Periods, k)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 var countFileLog = salesforce.EventLogFile{ID: "0AT1", Interval: "Daily", LogDate: salesforce.Time{Time: time.Date(2025, 10, 9, 0, 0, 0, 0, time.UTC)}}
@@ -33,7 +34,7 @@ func TestCountFileKeys(t *testing.T) {
 	want := map[string]appCount{
 		"0H45j000000Erp1":  {Name: "Acme ERP", ID: "0H45j000000Erp1", Requests: 3, Errors: 1},
 		"name:Data Loader": {Name: "Data Loader", Requests: 2, Errors: 1},
-		"name:(none)":      {Name: NoConnectedApp, Requests: 2},
+		"name:(none)":      {Name: snapshot.NoConnectedApp, Requests: 2},
 	}
 	if len(p.Apps) != len(want) {
 		t.Fatalf("apps %v, want %v", keys(p.Apps), want)

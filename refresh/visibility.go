@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // visibilityEvery is how often a source re-reads the running user's
@@ -34,9 +35,10 @@ func permanentPermissionsError(err error) bool {
 	return errors.Is(err, salesforce.ErrPermissionsUnreadable) || errors.Is(err, salesforce.ErrNoIdentity)
 }
 
-// update re-reads the permissions when due. sees says whether they show
-// every user's rows; missing names the permission that would.
-func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, source, missing string, sees func(salesforce.UserPermissions) bool) {
+// update re-reads the permissions when due. The spec's SeesAll says whether
+// they show every user's rows; its Missing names the permission that would.
+func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, spec *Spec) {
+	source, missing := spec.Name, spec.Missing
 	// The org's clock is known to the second and may step back a little;
 	// only a clock set back by more than a minute re-reads early.
 	if !v.checked.IsZero() && now.Sub(v.checked) < visibilityEvery && now.After(v.checked.Add(-time.Minute)) {
@@ -58,7 +60,7 @@ func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, sou
 		return
 	}
 	v.checked = now
-	v.known, v.limited, v.unverified = true, !sees(p), false
+	v.known, v.limited, v.unverified = true, !spec.SeesAll(p), false
 	if v.loggedRead {
 		v.loggedRead = false
 		e.logger.Info("The integration user's permissions are readable again", "data_source", source)
@@ -74,31 +76,24 @@ func (v *visibilityCheck) update(ctx context.Context, e *env, now time.Time, sou
 }
 
 // visibility is the answer so far, and whether there is one.
-func (v *visibilityCheck) visibility(missing string) (Visibility, bool) {
+func (v *visibilityCheck) visibility(missing string) (snapshot.Visibility, bool) {
 	switch {
 	case v.known && v.limited:
-		return Visibility{Limited: true, Missing: missing}, true
+		return snapshot.Visibility{Limited: true, Missing: missing}, true
 	case v.unverified:
-		return Visibility{Unverified: true, Missing: salesforce.ReadPermissionsNeeds}, true
+		return snapshot.Visibility{Unverified: true, Missing: salesforce.ReadPermissionsNeeds}, true
 	case v.known:
-		return Visibility{}, true
+		return snapshot.Visibility{}, true
 	}
-	return Visibility{}, false
+	return snapshot.Visibility{}, false
 }
 
-// add records the answer, when there is one, in p.Visibility under source.
-func (v *visibilityCheck) add(p *parts, source, missing string) {
-	vis, ok := v.visibility(missing)
+// add records the answer, when there is one, in p.Visibility under the
+// spec's source.
+func (v *visibilityCheck) add(p *snapshot.Parts, spec *Spec) {
+	vis, ok := v.visibility(spec.Missing)
 	if !ok {
 		return
 	}
-	p.setVisibility(source, vis)
-}
-
-// setVisibility records a source's visibility.
-func (p *parts) setVisibility(source string, vis Visibility) {
-	if p.Visibility == nil {
-		p.Visibility = map[string]Visibility{}
-	}
-	p.Visibility[source] = vis
+	p.SetVisibility(spec.Name, vis)
 }

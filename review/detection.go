@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // The traffic detection's findings (KindIOCMatch, KindNewNetwork) and their
@@ -112,7 +112,7 @@ type LoginRow struct {
 // detection builds the detection's findings and evidence for a report. The
 // findings carry no command yet: addFindings gives them the revoke command
 // of their app.
-func detection(snap *refresh.Snapshot, d *Detail) (fs []Finding, ev map[string]*AppDetection, notes []string) {
+func detection(snap *snapshot.Snapshot, d *Detail) (fs []Finding, ev map[string]*AppDetection, notes []string) {
 	info := snap.Detection
 	if info == nil || info.Tracker == nil {
 		return nil, nil, []string{"no detection baseline: the new-network and IOC findings need the api_usage or logins source"}
@@ -181,9 +181,9 @@ func detection(snap *refresh.Snapshot, d *Detail) (fs []Finding, ev map[string]*
 		}
 		base := Finding{App: a.Name, AppID: a.ID, AppKind: a.Kind}
 		switch {
-		case a.Kind == refresh.KindExternalClientApp:
+		case a.Kind == snapshot.KindExternalClientApp:
 			base.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage. "
-		case pseudoApp(a.Name) || a.Name == refresh.InternalApp:
+		case pseudoApp(a.Name) || a.Name == snapshot.InternalApp:
 			base.Action = "These requests came without a connected app: look up the users below and their sessions. "
 		}
 		if len(ad.IOCHits) > 0 || iocLogins > 0 {

@@ -7,12 +7,12 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // benchSnapshot is an org of apps integrations with nine days of baseline,
 // one in a hundred called from a new network on the last day.
-func benchSnapshot(b *testing.B, apps int) *refresh.Snapshot {
+func benchSnapshot(b *testing.B, apps int) *snapshot.Snapshot {
 	b.Helper()
 	tr, err := detect.New(detect.Config{})
 	if err != nil {
@@ -35,12 +35,12 @@ func benchSnapshot(b *testing.B, apps int) *refresh.Snapshot {
 		}
 		tr.Commit(in)
 	}
-	snap := &refresh.Snapshot{Org: "prod", Sources: map[string]refresh.SourceStatus{}}
+	snap := &snapshot.Snapshot{Org: "prod", Sources: map[string]snapshot.SourceStatus{}}
 	for _, f := range tr.Figures() {
-		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: "App " + f.Key, ID: f.Key, Kind: refresh.KindConnectedApp, Installed: true, Known: true, Detection: &f})
+		snap.Apps = append(snap.Apps, snapshot.AppUsage{Name: "App " + f.Key, ID: f.Key, Kind: snapshot.KindConnectedApp, Installed: true, Known: true, Detection: &f})
 	}
 	cfg := tr.Config()
-	snap.Detection = &refresh.DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, Tracker: tr, MinBaseline: cfg.MinBaseline}
+	snap.Detection = &snapshot.DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, Tracker: tr, MinBaseline: cfg.MinBaseline}
 	return snap
 }
 
@@ -55,7 +55,7 @@ func BenchmarkBuildWithDetection(b *testing.B) {
 	d := &Detail{Taken: trafficDay0.AddDate(0, 0, 9)}
 	for _, c := range []struct {
 		name string
-		snap *refresh.Snapshot
+		snap *snapshot.Snapshot
 	}{{"with", snap}, {"without", &bare}} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {

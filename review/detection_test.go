@@ -12,9 +12,9 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 const (
@@ -91,23 +91,23 @@ func (o *trafficOrg) day(opt dayOpts) {
 }
 
 // snapshot is what a refresher publishes over the tracker.
-func (o *trafficOrg) snapshot() *refresh.Snapshot {
-	snap := &refresh.Snapshot{Org: "prod", Sources: map[string]refresh.SourceStatus{}}
+func (o *trafficOrg) snapshot() *snapshot.Snapshot {
+	snap := &snapshot.Snapshot{Org: "prod", Sources: map[string]snapshot.SourceStatus{}}
 	names := map[string]string{erpID[:15]: "Acme ERP Sync", mobileID[:15]: "Salesforce Mobile App"}
 	ids := map[string]string{erpID[:15]: erpID, mobileID[:15]: mobileID}
 	for _, f := range o.tr.Figures() {
-		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: names[f.Key], ID: ids[f.Key], Kind: refresh.KindConnectedApp, Installed: true, Known: true, HasTokens: true,
+		snap.Apps = append(snap.Apps, snapshot.AppUsage{Name: names[f.Key], ID: ids[f.Key], Kind: snapshot.KindConnectedApp, Installed: true, Known: true, HasTokens: true,
 			TokenStats: salesforce.TokenStats{Users: 1, Tokens: 1}, Detection: &f})
 	}
 	cfg := o.tr.Config()
-	snap.Detection = &refresh.DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, IOCLists: []string{"unc6395"}, Tracker: o.tr, MinBaseline: cfg.MinBaseline}
+	snap.Detection = &snapshot.DetectionInfo{SensitiveObjects: cfg.SensitiveObjects, IOCLists: []string{"unc6395"}, Tracker: o.tr, MinBaseline: cfg.MinBaseline}
 	return snap
 }
 
 func (o *trafficOrg) report(opts Options) *Report {
 	now := trafficDay0.AddDate(0, 0, o.n).Add(2 * time.Hour)
 	d := &Detail{Taken: now, Tokens: []TokenRow{
-		{App: "Acme ERP Sync", AppID: erpID, Kind: refresh.KindConnectedApp, Username: "integration@example.com", UserID: erpUser, UserActive: true, AuthorizedAt: trafficDay0.AddDate(0, -6, 0), LastUsed: now},
+		{App: "Acme ERP Sync", AppID: erpID, Kind: snapshot.KindConnectedApp, Username: "integration@example.com", UserID: erpUser, UserActive: true, AuthorizedAt: trafficDay0.AddDate(0, -6, 0), LastUsed: now},
 	}}
 	return Build(o.snapshot(), d, func(_, _, _ string) *config.InventoryEntry { return nil }, opts)
 }

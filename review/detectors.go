@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
+
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
 // findingContext is what every detector reads: the built report, the
@@ -71,7 +72,7 @@ func (c *findingContext) appRevoke(a AppRow, expect int64) (string, string) {
 func (c *findingContext) appFinding(kind, sev, summary string, a AppRow) Finding {
 	f := Finding{Kind: kind, Severity: sev, Summary: summary, App: a.App, AppID: a.AppID, AppKind: a.Kind,
 		EvidenceData: EvidenceData{Users: a.Users, Tokens: a.Tokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized}}
-	if a.Kind == refresh.KindExternalClientApp {
+	if a.Kind == snapshot.KindExternalClientApp {
 		f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
 	} else {
 		f.Command, f.ConfirmCommand = c.appRevoke(a, a.Tokens)
@@ -87,7 +88,7 @@ func (c *findingContext) extra(e Finding) Finding {
 	if e.Why == "" {
 		e.Why = whyOf(e.Kind)
 	}
-	if e.Command == "" && e.App != "" && e.AppKind != refresh.KindExternalClientApp && !pseudoApp(e.App) && e.App != refresh.InternalApp {
+	if e.Command == "" && e.App != "" && e.AppKind != snapshot.KindExternalClientApp && !pseudoApp(e.App) && e.App != snapshot.InternalApp {
 		// The Id picks the one app even when two share its name; an
 		// uninstalled app is picked by name and --not-installed.
 		row, ok := c.byKey[AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind}.key()]
@@ -153,7 +154,7 @@ func unknownAppFindings(c *findingContext) []Finding {
 				f.Command, f.ConfirmCommand = c.appRevoke(u.AppRow, int64(n))
 			}
 		}
-		if !u.Installed && u.Kind == refresh.KindConnectedApp {
+		if !u.Installed && u.Kind == snapshot.KindConnectedApp {
 			f.notInstalled = 1
 			ev = append(ev, "not installed in the org: no policy applies to it")
 		}
@@ -199,7 +200,7 @@ func deactivatedUserFindings(c *findingContext) []Finding {
 			if !slices.Contains(apps, t.App) {
 				apps = append(apps, t.App)
 			}
-			eca = eca || t.Kind == refresh.KindExternalClientApp
+			eca = eca || t.Kind == snapshot.KindExternalClientApp
 		}
 	}
 	slices.Sort(apps)

@@ -11,6 +11,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // TestReviewAndRevokeSeeTheECAByItsID (issue 21.1): an External Client
@@ -35,11 +36,11 @@ func TestReviewAndRevokeSeeTheECAByItsID(t *testing.T) {
 			found = append(found, a)
 		}
 	}
-	if len(found) != 1 || found[0].Kind != refresh.KindExternalClientApp || !salesforce.ID(found[0].AppID).Same(salesforce.ID(ecaID)) || found[0].Users != 2 || found[0].Tokens != 2 || len(found[0].Authorizations) != 2 {
+	if len(found) != 1 || found[0].Kind != snapshot.KindExternalClientApp || !salesforce.ID(found[0].AppID).Same(salesforce.ID(ecaID)) || found[0].Users != 2 || found[0].Tokens != 2 || len(found[0].Authorizations) != 2 {
 		t.Fatalf("unknown apps named Partner Sync: %+v, want one ECA %s with 2 users and 2 authorizations", found, ecaID)
 	}
 	for _, tr := range found[0].Authorizations {
-		if tr.Kind != refresh.KindExternalClientApp || tr.AppID != found[0].AppID {
+		if tr.Kind != snapshot.KindExternalClientApp || tr.AppID != found[0].AppID {
 			t.Errorf("authorization %+v not filed under the ECA", tr)
 		}
 	}

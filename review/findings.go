@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Severities, in words so that the report reads without color.
@@ -141,7 +141,7 @@ const (
 
 // pseudoApp reports whether name is a label for traffic without an app.
 func pseudoApp(name string) bool {
-	return name == refresh.NoConnectedApp || name == refresh.NoLoginHistory
+	return name == snapshot.NoConnectedApp || name == snapshot.NoLoginHistory
 }
 
 // Growth is an app whose users grew since the baseline.

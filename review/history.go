@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // DayRow is one app's figures on one UTC day: the row the exporter keeps
 // per app per day in its state (a few dozen bytes each), from which the
 // review draws its charts.
-type DayRow = refresh.HistoryDay
+type DayRow = snapshot.HistoryDay
 
 // History is the compact daily history of one org, one row per app per day.
 type History []DayRow

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
+
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 )
 
 // InventoryFormat is the review command's bootstrap of the approved
@@ -45,7 +46,7 @@ func writeInventory(w io.Writer, reports []*Report) error {
 	n := 0
 	for _, r := range reports {
 		for _, a := range r.Inventory {
-			if a.Kind == refresh.KindSalesforceInternal {
+			if a.Kind == snapshot.KindSalesforceInternal {
 				continue
 			}
 			n++
@@ -76,9 +77,9 @@ func writeInventory(w io.Writer, reports []*Report) error {
 
 func kindName(kind string) string {
 	switch kind {
-	case refresh.KindConnectedApp:
+	case snapshot.KindConnectedApp:
 		return "connected app"
-	case refresh.KindExternalClientApp:
+	case snapshot.KindExternalClientApp:
 		return "External Client App"
 	}
 	return kind

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // withInventory loads, strictly and from a file as the exporter does, the
@@ -36,7 +36,7 @@ func withInventory(t *testing.T, loginURL, inventory string) *config.Config {
 func unknownApps(r *Report) []string {
 	var out []string
 	for _, a := range r.Inventory {
-		if !a.Known && a.Kind != refresh.KindSalesforceInternal {
+		if !a.Known && a.Kind != snapshot.KindSalesforceInternal {
 			out = append(out, a.App)
 		}
 	}

@@ -8,21 +8,21 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // bigOrg is a snapshot and detail with two unknown apps of n stale tokens
 // each, every token held by its own deactivated user.
-func bigOrg(n int) (*refresh.Snapshot, *Detail) {
+func bigOrg(n int) (*snapshot.Snapshot, *Detail) {
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-	snap := &refresh.Snapshot{Org: "prod", Taken: now}
+	snap := &snapshot.Snapshot{Org: "prod", Taken: now}
 	d := &Detail{Taken: now, Inactive: map[string]time.Time{}}
 	for _, app := range []string{"Big", "Other"} {
-		snap.Apps = append(snap.Apps, refresh.AppUsage{Name: app, Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: int64(n), Users: int64(n)}})
+		snap.Apps = append(snap.Apps, snapshot.AppUsage{Name: app, Kind: snapshot.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: int64(n), Users: int64(n)}})
 		for i := range n {
 			id := fmt.Sprintf("005%s%09d", app[:1], i)
-			d.Tokens = append(d.Tokens, TokenRow{App: app, Kind: refresh.KindConnectedApp, Username: fmt.Sprintf("%s-%d@example.com", app, i), UserID: id,
+			d.Tokens = append(d.Tokens, TokenRow{App: app, Kind: snapshot.KindConnectedApp, Username: fmt.Sprintf("%s-%d@example.com", app, i), UserID: id,
 				AuthorizedAt: now.Add(-400 * day), LastUsed: now.Add(-200 * day)})
 			d.Inactive[salesforce.ID(id).Key()] = now.Add(-10 * day)
 		}
@@ -110,7 +110,7 @@ func TestShardAndHistoryOf(t *testing.T) {
 	t.Parallel()
 	snap, d := bigOrg(1)
 	day0 := time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC)
-	snap.History = []refresh.HistoryDay{{Day: day0, App: "Big", Users: 4, Tokens: 5, Requests: 6, Errors: 1}}
+	snap.History = []snapshot.HistoryDay{{Day: day0, App: "Big", Users: 4, Tokens: 5, Requests: 6, Errors: 1}}
 	o := DefaultOptions()
 	o.History = HistoryOf(snap)
 	o.Shard = &ShardInfo{Index: 1, Count: 3}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Formats lists the output formats.
@@ -68,9 +68,9 @@ func yes(b bool) string {
 // like unknown connected apps.
 func displayApp(name string) string {
 	switch name {
-	case refresh.NoConnectedApp:
+	case snapshot.NoConnectedApp:
 		return name + " no connected app"
-	case refresh.NoLoginHistory:
+	case snapshot.NoLoginHistory:
 		return name + " session without a login record"
 	}
 	return name

@@ -16,8 +16,8 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // Options are the review's thresholds.
@@ -82,7 +82,7 @@ type DetailStatus struct {
 }
 
 // HistoryOf returns the snapshot's daily history as the charts' rows.
-func HistoryOf(snap *refresh.Snapshot) History {
+func HistoryOf(snap *snapshot.Snapshot) History {
 	if len(snap.History) == 0 {
 		return nil
 	}
@@ -273,25 +273,25 @@ type Detail struct {
 // Client Apps' per-user tokens. snap maps token rows to app Ids. It
 // does not count its API calls: the caller counts them on the client (a
 // refresh.CallCounter observer) and sets Detail.APICalls.
-func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapshot, concurrency int) (*Detail, error) {
+func FetchDetail(ctx context.Context, c *salesforce.Client, snap *snapshot.Snapshot, concurrency int) (*Detail, error) {
 	d := &Detail{Inactive: map[string]time.Time{}, Taken: c.ServerNow()}
 	ids := map[[2]string]string{}
 	// An External Client App's tokens are OauthToken rows too (its groups):
 	// they are filed under the app, or, when its figures were read per user
 	// from the App OAuth Usage resources, left to those reads.
-	ecas := map[[2]string]*refresh.AppUsage{}
+	ecas := map[[2]string]*snapshot.AppUsage{}
 	// ecaByName is each External Client App by its name (lower case; nil
 	// when several share it): its rows without a menu item that no group
 	// of the snapshot names (the oauth_tokens source is off, or they are
 	// newer), and that the snapshot does not give a connected app, are its
 	// too, as the refresher files them.
-	ecaByName := map[string]*refresh.AppUsage{}
+	ecaByName := map[string]*snapshot.AppUsage{}
 	for i := range snap.Apps {
 		a := &snap.Apps[i]
-		if a.Kind == refresh.KindConnectedApp {
+		if a.Kind == snapshot.KindConnectedApp {
 			ids[[2]string{a.Name, a.MenuItemID}] = a.ID
 		}
-		if a.Kind == refresh.KindExternalClientApp {
+		if a.Kind == snapshot.KindExternalClientApp {
 			for _, g := range a.OauthTokenGroups {
 				ecas[[2]string{g.AppName, g.MenuItemID}] = a
 			}
@@ -305,7 +305,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 	}
 	_, err := c.OauthTokens(ctx, salesforce.TokenQuery{Usernames: true, Concurrency: concurrency, Latest: true}, func(t salesforce.OauthToken) {
 		row := TokenRow{
-			App: t.AppName, AppID: ids[[2]string{t.AppName, t.AppMenuItemID}], Kind: refresh.KindConnectedApp,
+			App: t.AppName, AppID: ids[[2]string{t.AppName, t.AppMenuItemID}], Kind: snapshot.KindConnectedApp,
 			Username: t.Username(), UserID: t.UserID, UserActive: t.UserActive(),
 			AuthorizedAt: t.CreatedDate.Time, LastUsed: t.LastUsedDate.Time, UseCount: t.UseCount,
 		}
@@ -318,7 +318,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 			if a.TokensPerUser {
 				return
 			}
-			row.App, row.AppID, row.Kind = a.Name, a.ID, refresh.KindExternalClientApp
+			row.App, row.AppID, row.Kind = a.Name, a.ID, snapshot.KindExternalClientApp
 		}
 		d.Tokens = append(d.Tokens, row)
 	})
@@ -338,7 +338,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 		}
 	}
 	for _, a := range snap.Apps {
-		if a.Kind != refresh.KindExternalClientApp || !a.TokensPerUser {
+		if a.Kind != snapshot.KindExternalClientApp || !a.TokensPerUser {
 			continue
 		}
 		users, err := c.ECAUsers(ctx, a.ID)
@@ -353,7 +353,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 			_, inactive := d.Inactive[salesforce.ID(u.UserIdentifier).Key()]
 			for _, t := range toks {
 				d.Tokens = append(d.Tokens, TokenRow{
-					App: a.Name, AppID: a.ID, Kind: refresh.KindExternalClientApp, Username: u.Username, UserID: u.UserIdentifier,
+					App: a.Name, AppID: a.ID, Kind: snapshot.KindExternalClientApp, Username: u.Username, UserID: u.UserIdentifier,
 					UserActive: !inactive, AuthorizedAt: t.InitialConnectionAt.Time, LastUsed: t.LastUsedAt.Time, UseCount: t.UseCount,
 				})
 			}
@@ -363,7 +363,7 @@ func FetchDetail(ctx context.Context, c *salesforce.Client, snap *refresh.Snapsh
 }
 
 // Build assembles the report from a snapshot and its detail.
-func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *config.InventoryEntry, o Options) *Report {
+func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *config.InventoryEntry, o Options) *Report {
 	now := d.Taken
 	r := &Report{
 		Org: snap.Org, GeneratedAt: time.Now().UTC(), APIUsageEnd: snap.APIUsageEnd, APIUsageStart: snap.APIUsageStart, APICalls: d.APICalls,
@@ -502,7 +502,7 @@ func Build(snap *refresh.Snapshot, d *Detail, inv func(org, app, id string) *con
 	})
 	// 7. Connected apps that aren't installed but hold tokens.
 	for _, a := range r.Inventory {
-		if a.Kind == refresh.KindConnectedApp && !a.Installed && a.Tokens > 0 {
+		if a.Kind == snapshot.KindConnectedApp && !a.Installed && a.Tokens > 0 {
 			r.NotInstalled = append(r.NotInstalled, a)
 		}
 	}

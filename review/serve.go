@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
+
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -66,7 +68,7 @@ type Server struct {
 // orgDetail is one org's per-user detail: the latest good read, with the
 // snapshot it was read against, and the read in flight.
 type orgDetail struct {
-	snap   *refresh.Snapshot
+	snap   *snapshot.Snapshot
 	key    string // tokenKey(snap)
 	detail *Detail
 	at     time.Time // when the read finished (local clock)
@@ -106,7 +108,7 @@ func Register(mux *http.ServeMux, s *Server) {
 // tokenKey identifies the token data a detail read matches: the apps with
 // their token and user counts. When it changes (an app appears, gains
 // users), a read made before no longer matches the snapshot.
-func tokenKey(snap *refresh.Snapshot) string {
+func tokenKey(snap *snapshot.Snapshot) string {
 	h := sha256.New()
 	for _, a := range snap.Apps {
 		if a.HasTokens {
@@ -158,7 +160,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // report builds one org's report from the latest read that matches a
 // snapshot: cur when the read matches it, else the snapshot the read was
 // made against, while a new read runs.
-func (s *Server) report(ctx context.Context, cfg *config.Config, o config.Org, cur *refresh.Snapshot, fullApp string) *Report {
+func (s *Server) report(ctx context.Context, cfg *config.Config, o config.Org, cur *snapshot.Snapshot, fullApp string) *Report {
 	key := tokenKey(cur)
 	s.mu.Lock()
 	c := s.orgs[o.Name]
@@ -225,7 +227,7 @@ func (s *Server) report(ctx context.Context, cfg *config.Config, o config.Org, c
 
 // start begins a read of o's detail against snap, unless the org's API
 // budget is spent. s.mu is held.
-func (s *Server) start(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail, now time.Time) {
+func (s *Server) start(o config.Org, snap *snapshot.Snapshot, key string, c *orgDetail, now time.Time) {
 	if reason := budgetRefusal(snap, c.cost); reason != "" {
 		c.lastErr, c.retryAt = reason, now.Add(budgetRetry)
 		s.logger.Warn("Review detail not read: the API budget is spent", "org", o.Name, "reason", reason)
@@ -236,7 +238,7 @@ func (s *Server) start(o config.Org, snap *refresh.Snapshot, key string, c *orgD
 }
 
 // budgetRefusal says why a read of about cost calls may not start now, or "".
-func budgetRefusal(snap *refresh.Snapshot, cost int64) string {
+func budgetRefusal(snap *snapshot.Snapshot, cost int64) string {
 	if snap.BudgetDaily > 0 && float64(snap.Requests24h+cost) > snap.BudgetDaily {
 		return fmt.Sprintf("the exporter's API budget for the org is spent: %d requests in the last 24 hours, %d more for this read, %.0f allowed (api_budget_percent of DailyApiRequests)", snap.Requests24h, cost, snap.BudgetDaily)
 	}
@@ -247,7 +249,7 @@ func budgetRefusal(snap *refresh.Snapshot, cost int64) string {
 }
 
 // fetch reads o's detail under the server's context and records the outcome.
-func (s *Server) fetch(o config.Org, snap *refresh.Snapshot, key string, c *orgDetail) {
+func (s *Server) fetch(o config.Org, snap *snapshot.Snapshot, key string, c *orgDetail) {
 	ctx, cancel := context.WithTimeout(s.ctx, detailReadTimeout)
 	defer cancel()
 	// A client of its own, so its call count is the detail's alone while the

@@ -4,8 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
+
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 )
 
@@ -16,15 +17,15 @@ func TestServedBudgetRefusal(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		name string
-		snap refresh.Snapshot
+		snap snapshot.Snapshot
 		cost int64
 		want string // in the refusal; "" for none
 	}{
-		{"no budget, no limits", refresh.Snapshot{}, 1000, ""},
-		{"within the budget", refresh.Snapshot{BudgetDaily: 100, Requests24h: 50}, 50, ""},
-		{"past the budget", refresh.Snapshot{BudgetDaily: 100, Requests24h: 50}, 51, "API budget for the org is spent"},
-		{"org has room", refresh.Snapshot{HasLimits: true, DailyAPIMax: 1000, DailyAPIRemaining: 11}, 10, ""},
-		{"org nearly used up", refresh.Snapshot{HasLimits: true, DailyAPIMax: 1000, DailyAPIRemaining: 10}, 10, "nearly used up: 10 of 1000 left"},
+		{"no budget, no limits", snapshot.Snapshot{}, 1000, ""},
+		{"within the budget", snapshot.Snapshot{BudgetDaily: 100, Requests24h: 50}, 50, ""},
+		{"past the budget", snapshot.Snapshot{BudgetDaily: 100, Requests24h: 50}, 51, "API budget for the org is spent"},
+		{"org has room", snapshot.Snapshot{HasLimits: true, DailyAPIMax: 1000, DailyAPIRemaining: 11}, 10, ""},
+		{"org nearly used up", snapshot.Snapshot{HasLimits: true, DailyAPIMax: 1000, DailyAPIRemaining: 10}, 10, "nearly used up: 10 of 1000 left"},
 	} {
 		got := budgetRefusal(&c.snap, c.cost)
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
@@ -38,18 +39,18 @@ func TestServedBudgetRefusal(t *testing.T) {
 // stale. Apps without token figures do not count.
 func TestServedTokenKey(t *testing.T) {
 	t.Parallel()
-	app := func(name, id string, tokens, users int64) refresh.AppUsage {
-		return refresh.AppUsage{Name: name, ID: id, Kind: refresh.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: tokens, Users: users}}
+	app := func(name, id string, tokens, users int64) snapshot.AppUsage {
+		return snapshot.AppUsage{Name: name, ID: id, Kind: snapshot.KindConnectedApp, HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: tokens, Users: users}}
 	}
-	base := &refresh.Snapshot{Apps: []refresh.AppUsage{app("A", "0H4000000000001AAA", 5, 2)}}
-	same := &refresh.Snapshot{Apps: []refresh.AppUsage{app("A", "0H4000000000001", 5, 2), {Name: "no figures"}}}
+	base := &snapshot.Snapshot{Apps: []snapshot.AppUsage{app("A", "0H4000000000001AAA", 5, 2)}}
+	same := &snapshot.Snapshot{Apps: []snapshot.AppUsage{app("A", "0H4000000000001", 5, 2), {Name: "no figures"}}}
 	if tokenKey(base) != tokenKey(same) {
 		t.Error("the same apps (an Id in 15 and 18 characters, an app without token figures) give another key")
 	}
-	for name, s := range map[string]*refresh.Snapshot{
-		"a user more":  {Apps: []refresh.AppUsage{app("A", "0H4000000000001AAA", 5, 3)}},
-		"a token more": {Apps: []refresh.AppUsage{app("A", "0H4000000000001AAA", 6, 2)}},
-		"a new app":    {Apps: []refresh.AppUsage{app("A", "0H4000000000001AAA", 5, 2), app("B", "0H4000000000002AAA", 1, 1)}},
+	for name, s := range map[string]*snapshot.Snapshot{
+		"a user more":  {Apps: []snapshot.AppUsage{app("A", "0H4000000000001AAA", 5, 3)}},
+		"a token more": {Apps: []snapshot.AppUsage{app("A", "0H4000000000001AAA", 6, 2)}},
+		"a new app":    {Apps: []snapshot.AppUsage{app("A", "0H4000000000001AAA", 5, 2), app("B", "0H4000000000002AAA", 1, 1)}},
 	} {
 		if tokenKey(s) == tokenKey(base) {
 			t.Errorf("%s: the key did not change", name)

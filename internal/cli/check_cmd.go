@@ -19,6 +19,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 type checkFlags struct {
@@ -90,16 +91,6 @@ type checkCost struct {
 	BudgetPercent  float64 `json:"api_budget_percent"`
 }
 
-var sourcePermission = map[string]string{
-	config.SourceOAuthTokens: "Customize Application",
-	config.SourceApps:        "View Setup and Configuration",
-	config.SourceSessions:    "Manage Users",
-	config.SourceLogins:      "Manage Users (or Monitor Login History)",
-	config.SourceAPIUsage:    "View Event Log Files (or View All Data)",
-	config.SourceLimits:      "View Setup and Configuration",
-	config.SourceECAs:        "View Setup and Configuration",
-}
-
 func (f *checkFlags) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
 	_, orgs, err := loadOrgs(*f.configFile, *f.org)
 	if err != nil {
@@ -123,7 +114,9 @@ func (f *checkFlags) run(ctx context.Context, logger *slog.Logger, stdout, stder
 		if rec != nil {
 			hc = &http.Client{Timeout: 2 * time.Minute, Transport: rec.transport(o.Name, o.LoginURL)}
 		}
-		co := checkOneOrg(ctx, o, hc)
+		var calls refresh.CallCounter
+		co := checkOneOrg(ctx, o, hc, calls.Observe)
+		logger.Debug("Checked org", "org", o.Name, "api_requests", calls.Count())
 		rep.OK = rep.OK && co.OK
 		rep.Orgs = append(rep.Orgs, co)
 	}
@@ -149,7 +142,8 @@ func (f *checkFlags) run(ctx context.Context, logger *slog.Logger, stdout, stder
 }
 
 // checkOneOrg logs in and probes every source of one org.
-func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
+// observe, when not nil, sees every request the org's client makes.
+func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe func(salesforce.RequestInfo)) checkOrg {
 	red := salesforce.NewRedactor() // error texts can quote SOQL with ids in it
 	clean := func(err error) string { return red.String("", err.Error()) }
 	// Problems and notes are lists in the JSON even when empty ([], not null).
@@ -157,17 +151,21 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 	if co.APIVersion == "" {
 		co.APIVersion = salesforce.DefaultAPIVersion
 	}
-	opts := []salesforce.Option{salesforce.WithAPIVersion(o.APIVersion), salesforce.WithRetry(2, 500*time.Millisecond)}
+	opts := []salesforce.Option{salesforce.WithRetry(2, 500*time.Millisecond)}
 	if hc != nil {
 		opts = append(opts, salesforce.WithHTTPClient(hc))
 	}
-	c, err := salesforce.NewClient(o.AuthConfig(), opts...)
+	c, err := refresh.NewClient(o, observe, opts...)
 	if err != nil {
+		// The report names the org already: show the cause alone.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
 		co.OK, co.Login = false, clean(err)
 		co.Problems = append(co.Problems, "fix the auth settings: "+co.Login)
 		return co
 	}
-	perms, permErr := c.Permissions(ctx)
+	userPerms, permErr := c.Permissions(ctx)
 	var authErr *salesforce.AuthError
 	if errors.As(permErr, &authErr) {
 		co.OK, co.Login = false, clean(permErr)
@@ -186,48 +184,51 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 		}
 	}
 	var limits salesforce.Limits
+	var perms *salesforce.UserPermissions
+	if permErr == nil {
+		perms = &userPerms
+	}
 	// tokensComplete: the oauth_tokens source works and sees every user's
 	// tokens, External Client Apps' included (config.Sources lists it first).
 	tokensComplete := false
 	for _, name := range config.Sources {
-		s := checkSource{Source: name, Enabled: o.SourceEnabled(name), Permission: sourcePermission[name]}
-		if permErr == nil {
-			has := hasPermission(perms, name)
-			s.HasPermission = &has
+		spec := refresh.SpecOf(name)
+		s := checkSource{Source: name, Enabled: o.SourceEnabled(name)}
+		if spec != nil {
+			s.Permission = spec.Permission
+			if perms != nil {
+				has := spec.HasPermission(*perms)
+				s.HasPermission = &has
+			}
 		}
 		perDay := float64(24*time.Hour) / float64(o.SourceInterval(name))
-		err := probeSource(ctx, c, name, &s, perDay, &limits, o, tokensComplete)
+		res, err := probeSource(ctx, c, name, refresh.ProbeInput{Org: o, Enabled: s.Enabled, Perms: perms, TokensComplete: tokensComplete, Clean: clean})
 		s.Works = err == nil
-		if name == config.SourceOAuthTokens {
-			tokensComplete = s.Enabled && s.Works && s.HasPermission != nil && *s.HasPermission
+		s.OauthTokenMode, s.Rows, s.Apps = res.OauthTokenMode, res.Rows, res.Apps
+		s.DailyFiles, s.HourlyFiles, s.DaysKept = res.DailyFiles, res.HourlyFiles, res.DaysKept
+		s.RequestsPerDay = res.Cost.Daily(perDay)
+		s.Error = res.Note
+		if res.Limits != nil {
+			limits = res.Limits
 		}
-		if name == config.SourceECAs && s.Enabled && s.Works && !tokensComplete && s.Apps != nil && *s.Apps > 0 {
-			co.Notes = append(co.Notes, "external_client_apps reads every user's tokens of each External Client App, a request per user and app each refresh, because oauth_tokens cannot show them: enable oauth_tokens and grant Customize Application to read them from OauthToken at no extra cost")
-		}
+		tokensComplete = tokensComplete || s.Enabled && s.Works && res.TokensComplete
 		if err != nil {
 			s.Error = clean(err)
 		}
-		if name == config.SourceOAuthTokens && s.HasPermission != nil && !*s.HasPermission ||
-			name == config.SourceSessions && permErr == nil && !perms.SeesAllSessions() ||
-			name == config.SourceLogins && permErr == nil && !perms.SeesAllLogins() {
+		if spec != nil && spec.Shrinks() && perms != nil && !spec.SeesAll(*perms) {
 			s.VisibilityLimited = true
 		}
+		co.Notes = append(co.Notes, res.Notes...)
 		limitedFor := s.Permission
-		if name == config.SourceOAuthTokens && !s.VisibilityLimited && s.Works {
-			if hidden, err := usersHidden(ctx, c, s.OauthTokenMode); err != nil {
-				co.Notes = append(co.Notes, "could not compare the readable User records with the token holders: "+clean(err))
-			} else if hidden {
-				s.VisibilityLimited, limitedFor = true, "View All Users"
-			} else if permErr == nil && !perms.SeesAllUsers() && s.OauthTokenMode != refresh.TokenModeAggregate {
-				co.Notes = append(co.Notes, "the integration user lacks View All Users: where the org-wide default for users is Private, it sees only part of the User records and the deactivated-user figures are low (serve compares the User records with the token holders hourly); grant View All Users to be sure")
-			}
+		if res.UsersHidden {
+			s.VisibilityLimited, limitedFor = true, "View All Users"
 		}
-		s.Visibility = refresh.VisibilityFull
+		s.Visibility = snapshot.VisibilityFull
 		switch {
 		case s.VisibilityLimited:
-			s.Visibility = refresh.VisibilityLimited
-		case permErr != nil && shrinks(name):
-			s.Visibility = refresh.VisibilityUnverified
+			s.Visibility = snapshot.VisibilityLimited
+		case permErr != nil && spec != nil && spec.Shrinks():
+			s.Visibility = snapshot.VisibilityUnverified
 		}
 		if s.Enabled {
 			switch {
@@ -240,7 +241,7 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 			case s.VisibilityLimited:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s sees only the integration user's own rows: grant %s (the numbers would be silently low)", name, s.Permission))
-			case s.Visibility == refresh.VisibilityUnverified:
+			case s.Visibility == snapshot.VisibilityUnverified:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s visibility is unverified: the integration user's permissions cannot be read; grant %s, or it may see only part of the org (%s)", name, salesforce.ReadPermissionsNeeds, s.Permission))
 			case s.HasPermission != nil && !*s.HasPermission:
@@ -273,64 +274,6 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client) checkOrg {
 	return co
 }
 
-func hasPermission(p salesforce.UserPermissions, source string) bool {
-	switch source {
-	case config.SourceOAuthTokens:
-		return p.CustomizeApplication
-	case config.SourceSessions:
-		return p.ManageUsers
-	case config.SourceLogins:
-		return p.SeesAllLogins()
-	case config.SourceAPIUsage:
-		return p.ReadsEventLogFiles()
-	}
-	return p.ViewSetup
-}
-
-// shrinks reports whether a source's object silently shows only the
-// integration user's own rows for want of a permission, rather than fail:
-// only its permissions tell whether it sees everything.
-func shrinks(source string) bool {
-	switch source {
-	case config.SourceOAuthTokens, config.SourceSessions, config.SourceLogins:
-		return true
-	}
-	return false
-}
-
-// usersHidden reports whether fewer User records are readable than users
-// hold tokens: a Private sharing default for users without View All Users,
-// under which OauthToken.User is null for the rest. In row mode, where
-// COUNT_DISTINCT is refused, it tells only the case where no other user's
-// record is readable while others hold tokens.
-func usersHidden(ctx context.Context, c *salesforce.Client, mode string) (bool, error) {
-	users, err := c.Count(ctx, "SELECT COUNT() FROM User")
-	if err != nil {
-		return false, err
-	}
-	if mode == refresh.TokenModeAggregate {
-		var holders int64
-		var decodeErr error
-		_, err := salesforce.Stream(ctx, c, "SELECT COUNT_DISTINCT(UserId) users FROM OauthToken", func(r salesforce.AggregateRecord) bool {
-			holders, decodeErr = r.Int("users")
-			return true
-		})
-		if err == nil {
-			err = decodeErr
-		}
-		return int64(users) < holders, err
-	}
-	if users > 1 {
-		return false, nil
-	}
-	me := c.Identity().UserID
-	if me == "" {
-		return false, nil
-	}
-	others, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken WHERE UserId != "+salesforce.Quote(me))
-	return others > 0, err
-}
-
 func loginHint(e *salesforce.AuthError) string {
 	s := e.Error()
 	switch e.Code {
@@ -345,148 +288,15 @@ func loginHint(e *salesforce.AuthError) string {
 	return s
 }
 
-// probeSource makes the cheapest call that proves the source works, and
-// estimates its daily requests.
-func probeSource(ctx context.Context, c *salesforce.Client, name string, s *checkSource, perDay float64, limits *salesforce.Limits, o config.Org, tokensComplete bool) error {
-	ptr := func(n int) *int { return &n }
-	day := func(perRefresh float64) int64 { return int64(math.Ceil(perRefresh * perDay)) }
-	switch name {
-	case config.SourceOAuthTokens:
-		n, err := c.Count(ctx, "SELECT COUNT() FROM OauthToken")
-		if err != nil {
-			return err
-		}
-		s.Rows = ptr(n)
-		s.OauthTokenMode = "rows"
-		if _, _, err := c.TokenAggregates(ctx, c.ServerNow().Add(-90*24*time.Hour)); err == nil {
-			s.OauthTokenMode = "aggregate"
-			s.RequestsPerDay = day(5)
-		} else if !errors.Is(err, salesforce.ErrAggregateUnsupported) {
-			return err
-		} else {
-			// Steady state: about four requests a refresh; a full sync
-			// (pages of 500, cursors of 2,500) once per full_sync_interval.
-			full := float64(n)/salesforce.OauthTokenPageSize + float64(n)/salesforce.OauthTokenCursorCap + 2
-			s.RequestsPerDay = day(4) + int64(math.Ceil(full*float64(24*time.Hour)/float64(time.Duration(o.FullSyncInterval))))
-		}
-	case config.SourceApps:
-		apps, err := c.ConnectedApplications(ctx)
-		if err != nil {
-			return err
-		}
-		s.Apps = ptr(len(apps))
-		s.RequestsPerDay = day(2)
-	case config.SourceSessions:
-		n, err := c.Count(ctx, "SELECT COUNT() FROM AuthSession WHERE SessionType = 'Oauth2'")
-		if err != nil {
-			return err
-		}
-		s.Rows = ptr(n)
-		s.RequestsPerDay = day(1 + float64(n)/2000)
-	case config.SourceLogins:
-		// The last 24 hours of the org's clock, as the logins source reckons
-		// them: the local clock may be skewed.
-		n, err := c.Count(ctx, "SELECT COUNT() FROM LoginHistory WHERE LoginTime >= "+salesforce.SOQLTime(c.ServerNow().Add(-24*time.Hour)))
-		if err != nil {
-			return err
-		}
-		s.Rows = ptr(n)
-		s.RequestsPerDay = day(1) + int64(math.Ceil(float64(n)/2000))
-	case config.SourceAPIUsage:
-		files, err := c.EventLogFiles(ctx, "ApiTotalUsage", time.Time{})
-		if err != nil {
-			return err
-		}
-		daily, hourly := 0, 0
-		var oldest, newest time.Time
-		for _, f := range files {
-			if strings.EqualFold(f.Interval, "Hourly") {
-				hourly++
-			} else {
-				daily++
-			}
-			if oldest.IsZero() || f.LogDate.Before(oldest) {
-				oldest = f.LogDate.Time
-			}
-			if f.PeriodEnd().After(newest) {
-				newest = f.PeriodEnd()
-			}
-		}
-		s.DailyFiles, s.HourlyFiles = ptr(daily), ptr(hourly)
-		kept := 0
-		if len(files) > 0 {
-			kept = int(math.Round(newest.Sub(oldest).Hours() / 24))
-		}
-		s.DaysKept = ptr(kept)
-		downloads := 1.0
-		if hourly > 0 {
-			downloads = 24
-		}
-		s.RequestsPerDay = day(1) + int64(downloads)
-		if len(files) == 0 {
-			return errors.New("no ApiTotalUsage log files: the org has no Event Monitoring log files yet (they appear a day after the first API use), or the user lacks View Event Log Files")
-		}
-	case config.SourceLimits:
-		l, err := c.Limits(ctx)
-		if err != nil {
-			return err
-		}
-		*limits = l
-		s.RequestsPerDay = day(1)
-	case config.SourceECAs:
-		apps, err := c.ECAs(ctx)
-		if err != nil {
-			if errors.Is(err, salesforce.ErrNotFound) {
-				s.Apps = ptr(0)
-				s.Error = "the App OAuth Usage API is not served (API version below 59.0, or no External Client Apps): nothing to report"
-				s.RequestsPerDay = day(1)
-				return nil
-			}
-			return err
-		}
-		s.Apps = ptr(len(apps))
-		perRefresh, err := ecaRequestsPerRefresh(ctx, c, apps, tokensComplete)
-		if err != nil {
-			return err
-		}
-		s.RequestsPerDay = day(perRefresh)
-	default:
-		// A source without a probe here cannot be said to work.
-		return fmt.Errorf("check has no probe for source %q: whether it works is unknown", name)
+// probeSource probes the source of that name through its spec (its Probe
+// makes the cheapest calls that prove it works, and prices it). A source
+// without a spec cannot be said to work.
+func probeSource(ctx context.Context, c *salesforce.Client, name string, in refresh.ProbeInput) (refresh.ProbeResult, error) {
+	spec := refresh.SpecOf(name)
+	if spec == nil {
+		return refresh.ProbeResult{}, fmt.Errorf("check has no probe for source %q: whether it works is unknown", name)
 	}
-	return nil
-}
-
-// ecaSampleApps bounds the External Client Apps whose users check counts;
-// the cost of the others is taken as their average.
-const ecaSampleApps = 20
-
-// ecaRequestsPerRefresh prices one refresh of the external_client_apps
-// source: the app collection's pages (the last one empty) and the
-// ExternalClientApplication query. When OauthToken cannot show every user's
-// tokens (tokensComplete false), each app's users are read too, page by
-// page, then each user's tokens (one request per user and app), and the
-// deactivated users among them, 200 to a query.
-func ecaRequestsPerRefresh(ctx context.Context, c *salesforce.Client, apps []salesforce.ECA, tokensComplete bool) (float64, error) {
-	pages := func(n int) float64 { return float64((n+99)/100 + 1) } // the last one empty
-	cost := pages(len(apps)) + 1
-	if tokensComplete || len(apps) == 0 {
-		return cost, nil
-	}
-	var perUser float64
-	users := 0
-	sample := apps[:min(len(apps), ecaSampleApps)]
-	for _, a := range sample {
-		us, err := c.ECAUsers(ctx, a.Identifier)
-		if err != nil {
-			return 0, fmt.Errorf("count the users of External Client App %s: %w", a.Identifier, err)
-		}
-		perUser += pages(len(us)) + float64(len(us))
-		users += len(us)
-	}
-	perUser *= float64(len(apps)) / float64(len(sample))
-	users = int(math.Ceil(float64(users) * float64(len(apps)) / float64(len(sample))))
-	return cost + perUser + math.Ceil(float64(users)/200), nil
+	return spec.Probe(ctx, c, in)
 }
 
 func writeCheckText(w io.Writer, rep checkReport) {
@@ -505,7 +315,7 @@ func writeCheckText(w io.Writer, rep checkReport) {
 					has = yesNo(*s.HasPermission)
 				}
 				vis := s.Visibility
-				if vis != refresh.VisibilityFull {
+				if vis != snapshot.VisibilityFull {
 					vis = strings.ToUpper(vis)
 				}
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Source, yesNo(s.Enabled), yesNo(s.Works), s.Permission, has, vis, s.RequestsPerDay, sourceDetail(s))

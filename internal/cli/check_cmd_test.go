@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // checkSetup serves a demo org (every source has data) and writes a config for it.
@@ -237,9 +240,9 @@ func TestCheckPermissionsUnreadable(t *testing.T) {
 		t.Fatalf("exit %d with unreadable permissions:\n%s", code, out)
 	}
 	for _, s := range rep.Orgs[0].Sources {
-		want := refresh.VisibilityFull
+		want := snapshot.VisibilityFull
 		if s.Source == "oauth_tokens" || s.Source == "sessions" || s.Source == "logins" {
-			want = refresh.VisibilityUnverified
+			want = snapshot.VisibilityUnverified
 		}
 		if s.Visibility != want || s.HasPermission != nil {
 			t.Errorf("%s: visibility %q, has_permission %v; want %q and unknown", s.Source, s.Visibility, s.HasPermission, want)
@@ -311,7 +314,7 @@ func TestCheckUsersHidden(t *testing.T) {
 			t.Fatalf("aggregate %v: exit %d without View All Users:\n%s", aggregate, code, out)
 		}
 		for _, s := range rep.Orgs[0].Sources {
-			if s.Source == "oauth_tokens" && (s.Visibility != refresh.VisibilityLimited || !s.VisibilityLimited) {
+			if s.Source == "oauth_tokens" && (s.Visibility != snapshot.VisibilityLimited || !s.VisibilityLimited) {
 				t.Errorf("aggregate %v: oauth_tokens visibility %q", aggregate, s.Visibility)
 			}
 		}
@@ -333,9 +336,7 @@ func TestProbeSourceUnknownFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := checkSource{Source: "future_source"}
-	var limits salesforce.Limits
-	if err := probeSource(t.Context(), c, "future_source", &s, 1, &limits, config.Org{}, false); err == nil || !strings.Contains(err.Error(), "no probe") {
+	if _, err := probeSource(t.Context(), c, "future_source", refresh.ProbeInput{}); err == nil || !strings.Contains(err.Error(), "no probe") {
 		t.Fatalf("probe of an unknown source: %v, want an error", err)
 	}
 }
@@ -414,5 +415,42 @@ func TestCheckRecordRedactsAndReplays(t *testing.T) {
 		if sa.Works != sb.Works || fmt.Sprint(sa.Rows) != fmt.Sprint(sb.Rows) && sa.Rows != nil && *sa.Rows != *sb.Rows {
 			t.Errorf("%s: live %+v, replayed %+v", sa.Source, sa, sb)
 		}
+	}
+}
+
+// TestCheckCountsItsCalls: check builds its client through refresh.NewClient,
+// so an observer sees every request it makes: the counter agrees with the
+// requests the org served (its token requests aside).
+func TestCheckCountsItsCalls(t *testing.T) {
+	t.Parallel()
+	d := sftest.NewDemoAt(3, sftest.TestCredentials, time.Time{})
+	var served atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/services/oauth2/token" {
+			served.Add(1)
+		}
+		d.Server.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte(sftest.TestCredentials.ClientSecret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("orgs:\n  - name: prod\n    login_url: %s\n    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n",
+		ts.URL, sftest.TestCredentials.ClientID)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, orgs, err := loadOrgs(cfg, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls refresh.CallCounter
+	co := checkOneOrg(t.Context(), orgs[0], nil, calls.Observe)
+	if len(co.Sources) != len(config.Sources) {
+		t.Fatalf("check of the demo org: %+v", co)
+	}
+	if n := served.Load(); n == 0 || calls.Count() != n {
+		t.Errorf("check's call counter says %d requests; the org served %d", calls.Count(), n)
 	}
 }

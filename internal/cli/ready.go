@@ -11,18 +11,18 @@ import (
 	"github.com/prometheus/common/version"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // notReady lists what keeps the exporter from being ready: the config is
 // loaded and every org has published a first snapshot in which each enabled
 // source has been tried once (succeeded, or recorded why not). Empty means
 // ready.
-func notReady(cfg *config.Config, snaps []*refresh.Snapshot) []string {
+func notReady(cfg *config.Config, snaps []*snapshot.Snapshot) []string {
 	if cfg == nil {
 		return []string{"no config loaded"}
 	}
-	byOrg := make(map[string]*refresh.Snapshot, len(snaps))
+	byOrg := make(map[string]*snapshot.Snapshot, len(snaps))
 	for _, s := range snaps {
 		byOrg[s.Org] = s
 	}
@@ -52,7 +52,7 @@ func notReady(cfg *config.Config, snaps []*refresh.Snapshot) []string {
 
 // readyHandler serves /-/ready: 200 once notReady is empty, else 503 with
 // the reasons, one a line.
-func readyHandler(cfg func() *config.Config, snaps func() []*refresh.Snapshot) http.HandlerFunc {
+func readyHandler(cfg func() *config.Config, snaps func() []*snapshot.Snapshot) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if why := notReady(cfg(), snaps()); len(why) > 0 {

@@ -10,34 +10,34 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 func TestReadiness(t *testing.T) {
 	cfg := &config.Config{Orgs: []config.Org{{Name: "prod"}, {Name: "sandbox"}}}
-	tried := refresh.SourceStatus{Enabled: true, LastAttempt: time.Now(), LastError: "oauth token request: 400: invalid_grant"}
-	pending := refresh.SourceStatus{Enabled: true}
-	off := refresh.SourceStatus{Enabled: false}
+	tried := snapshot.SourceStatus{Enabled: true, LastAttempt: time.Now(), LastError: "oauth token request: 400: invalid_grant"}
+	pending := snapshot.SourceStatus{Enabled: true}
+	off := snapshot.SourceStatus{Enabled: false}
 	for _, c := range []struct {
 		name  string
 		cfg   *config.Config
-		snaps []*refresh.Snapshot
+		snaps []*snapshot.Snapshot
 		want  []string // substrings of the reasons; none means ready
 	}{
 		{"no config", nil, nil, []string{"no config loaded"}},
 		{"nothing published", cfg, nil, []string{"org prod: not started", "org sandbox: not started"}},
-		{"one org still in its first refresh", cfg, []*refresh.Snapshot{
-			{Org: "prod", Sources: map[string]refresh.SourceStatus{"limits": tried, "oauth_tokens": pending, "sessions": off}},
-			{Org: "sandbox", Sources: map[string]refresh.SourceStatus{"limits": tried}},
+		{"one org still in its first refresh", cfg, []*snapshot.Snapshot{
+			{Org: "prod", Sources: map[string]snapshot.SourceStatus{"limits": tried, "oauth_tokens": pending, "sessions": off}},
+			{Org: "sandbox", Sources: map[string]snapshot.SourceStatus{"limits": tried}},
 		}, []string{"org prod: first refresh of oauth_tokens still running"}},
-		{"a snapshot without sources yet", cfg, []*refresh.Snapshot{
-			{Org: "prod", Sources: map[string]refresh.SourceStatus{}},
-			{Org: "sandbox", Sources: map[string]refresh.SourceStatus{"limits": tried}},
+		{"a snapshot without sources yet", cfg, []*snapshot.Snapshot{
+			{Org: "prod", Sources: map[string]snapshot.SourceStatus{}},
+			{Org: "sandbox", Sources: map[string]snapshot.SourceStatus{"limits": tried}},
 		}, []string{"org prod: first refresh of every source"}},
 		// A failed first refresh counts: the org has reported why it has no data.
-		{"every source tried, one failed", cfg, []*refresh.Snapshot{
-			{Org: "prod", Sources: map[string]refresh.SourceStatus{"limits": tried, "sessions": off}},
-			{Org: "sandbox", Sources: map[string]refresh.SourceStatus{"limits": tried}},
+		{"every source tried, one failed", cfg, []*snapshot.Snapshot{
+			{Org: "prod", Sources: map[string]snapshot.SourceStatus{"limits": tried, "sessions": off}},
+			{Org: "sandbox", Sources: map[string]snapshot.SourceStatus{"limits": tried}},
 		}, nil},
 		{"a shard with no orgs", &config.Config{}, nil, nil},
 	} {
@@ -52,7 +52,7 @@ func TestReadiness(t *testing.T) {
 				}
 			}
 			rec := httptest.NewRecorder()
-			readyHandler(func() *config.Config { return c.cfg }, func() []*refresh.Snapshot { return c.snaps })(rec, httptest.NewRequest(http.MethodGet, "/-/ready", nil))
+			readyHandler(func() *config.Config { return c.cfg }, func() []*snapshot.Snapshot { return c.snaps })(rec, httptest.NewRequest(http.MethodGet, "/-/ready", nil))
 			body, _ := io.ReadAll(rec.Body)
 			if want := map[bool]int{true: 200, false: 503}[len(c.want) == 0]; rec.Code != want {
 				t.Errorf("/-/ready status %d, want %d: %s", rec.Code, want, body)

@@ -1,4 +1,4 @@
-package refresh
+package snapshot
 
 import (
 	"time"
@@ -16,6 +16,14 @@ const (
 	// ConnectedApplication and is never an uninstalled third-party app.
 	KindSalesforceInternal = "salesforce_internal"
 )
+
+// NoLoginHistory is the app label for active OAuth sessions whose
+// LoginHistory row is missing, so the app that opened them is unknown.
+const NoLoginHistory = "(unknown)"
+
+// NoConnectedApp is the app label for API requests made without a connected app
+// (a browser session, say): ApiTotalUsage rows with an empty CONNECTED_APP_ID.
+const NoConnectedApp = "(none)"
 
 // InternalApp is the app label of a Salesforce-internal app whose
 // ApiTotalUsage rows carry no CONNECTED_APP_NAME.
@@ -80,7 +88,7 @@ type AppUsage struct {
 	TokensPerUser bool
 
 	FirstSeen time.Time // when the exporter first saw the app (kept across restarts)
-	stateKey  string    // its key in the state's first-seen times (firstSeenKey), set by build
+	stateKey  string    // its key in the state's first-seen times (firstSeenKey), set by Build
 
 	HasSessions bool
 	Sessions    int64
@@ -198,4 +206,28 @@ func (s *Snapshot) Up() bool {
 		}
 	}
 	return len(s.Sources) > 0
+}
+
+// The files of an org that the exporter writes in --storage.path, as the
+// file label of the storage metrics names them.
+const (
+	StorageFileState  = "state"  // <org>.state.json: first-seen times, API usage, history, detection
+	StorageFileTokens = "tokens" // <org>.tokens: the row-mode token store
+)
+
+// StorageWrite is how writing one of an org's files has gone since the
+// refresher started. A full disk or a read-only volume shows here, and in
+// the exporter's log, while the exporter goes on serving from memory.
+type StorageWrite struct {
+	Failures    int64     // failed writes
+	LastSuccess time.Time // zero before the first write that succeeded
+	LastFailure time.Time // zero before the first write that failed
+	LastError   string    // why the latest write failed; "" once one succeeds
+}
+
+// UsageFolded counts the ApiTotalUsage rows folded for want of room in a
+// file's staging: apps past the usage store's caps, networks and objects
+// past the detection's (salesforce_api_usage_rows_folded_total).
+type UsageFolded struct {
+	Apps, Networks, Objects int64
 }

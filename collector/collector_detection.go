@@ -3,11 +3,11 @@ package collector
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // The detection metrics: where each app's API requests and OAuth logins come
-// from and what they touch (refresh/detection.go, detect/). No label names a
+// from and what they touch (snapshot/detection.go, detect/). No label names a
 // user or an address.
 const detectWindow = " Over the 24 hours ending at salesforce_api_usage_data_end_timestamp_seconds (ApiTotalUsage CLIENT_IP, ENTITY_NAME)."
 
@@ -43,57 +43,45 @@ var (
 		"ApiTotalUsage rows and logins the detection baseline ignored because the org has more apps than it tracks (5000).", []string{"org"}, nil)
 )
 
-var detectionDescs = []*prometheus.Desc{descNetworks, descFromNewNetworks, descNewObjects, descObjectRequests, descObjectFromNew,
-	descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped}
+// detectionMetrics are the detection's metrics, fed by the api_usage and
+// logins sources.
+var detectionMetrics = metricSet{
+	descs: []*prometheus.Desc{descNetworks, descFromNewNetworks, descNewObjects, descObjectRequests, descObjectFromNew,
+		descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped},
+	org: collectDetectionDropped,
+	app: collectAppDetection,
+}
 
-// collectDetection emits one snapshot's detection metrics.
-func collectDetection(ch chan<- prometheus.Metric, s *refresh.Snapshot) {
-	d := s.Detection
-	if d == nil {
+// collectDetectionDropped emits the rows the detection baseline ignored.
+func collectDetectionDropped(e *emitter, s *snapshot.Snapshot) {
+	if s.Detection != nil {
+		e.counter(descDetectDropped, float64(s.Detection.DroppedRows), e.org)
+	}
+}
+
+// collectAppDetection emits one app's detection figures, when the snapshot
+// has a detection baseline and it has seen the app.
+func collectAppDetection(e *emitter, s *snapshot.Snapshot, a *snapshot.AppUsage) {
+	d, f := s.Detection, a.Detection
+	if d == nil || f == nil {
 		return
 	}
-	// Label values from Salesforce are cleaned as in Collect, and a series
-	// that still cannot be built is left out rather than stopping collection.
-	emit := func(desc *prometheus.Desc, vt prometheus.ValueType, v float64, labels ...string) {
-		for i, l := range labels {
-			labels[i] = refresh.CleanLabel(l)
-		}
-		if m, err := prometheus.NewConstMetric(desc, vt, v, labels...); err == nil {
-			ch <- m
-		}
+	if !f.BaselineStart.IsZero() {
+		e.gauge(descBaselineStart, float64(f.BaselineStart.Unix()), e.org, a.Name, a.ID)
 	}
-	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
-		emit(desc, prometheus.GaugeValue, v, labels...)
+	e.gauge(descBaselineReady, b2f(f.BaselineReady), e.org, a.Name, a.ID)
+	e.gauge(descNetworks, float64(f.Networks), e.org, a.Name, a.ID)
+	e.gauge(descFromNewNetworks, float64(f.RequestsFromNewNetworks), e.org, a.Name, a.ID)
+	e.gauge(descNewObjects, float64(f.NewObjects), e.org, a.Name, a.ID)
+	e.gauge(descLoginsFromNew, float64(f.LoginsFromNewNetworks), e.org, a.Name, a.ID)
+	for j, obj := range d.SensitiveObjects {
+		e.gauge(descObjectRequests, float64(at(f.ObjectRequests, j)), e.org, a.Name, a.ID, obj)
+		e.gauge(descObjectFromNew, float64(at(f.ObjectRequestsFromNewNetworks, j)), e.org, a.Name, a.ID, obj)
+		e.gauge(descNewObjectRequests, float64(at(f.NewObjectRequests, j)), e.org, a.Name, a.ID, obj)
 	}
-	emit(descDetectDropped, prometheus.CounterValue, float64(d.DroppedRows), s.Org)
-	for i := range s.Apps {
-		a := &s.Apps[i]
-		f := a.Detection
-		if f == nil {
-			continue
-		}
-		org := s.Org
-		if !f.BaselineStart.IsZero() {
-			gauge(descBaselineStart, float64(f.BaselineStart.Unix()), org, a.Name, a.ID)
-		}
-		ready := 0.0
-		if f.BaselineReady {
-			ready = 1
-		}
-		gauge(descBaselineReady, ready, org, a.Name, a.ID)
-		gauge(descNetworks, float64(f.Networks), org, a.Name, a.ID)
-		gauge(descFromNewNetworks, float64(f.RequestsFromNewNetworks), org, a.Name, a.ID)
-		gauge(descNewObjects, float64(f.NewObjects), org, a.Name, a.ID)
-		gauge(descLoginsFromNew, float64(f.LoginsFromNewNetworks), org, a.Name, a.ID)
-		for j, obj := range d.SensitiveObjects {
-			gauge(descObjectRequests, float64(at(f.ObjectRequests, j)), org, a.Name, a.ID, obj)
-			gauge(descObjectFromNew, float64(at(f.ObjectRequestsFromNewNetworks, j)), org, a.Name, a.ID, obj)
-			gauge(descNewObjectRequests, float64(at(f.NewObjectRequests, j)), org, a.Name, a.ID, obj)
-		}
-		for _, list := range d.IOCLists {
-			gauge(descAPIIOC, float64(f.IOCRequests[list]), org, a.Name, a.ID, list)
-			gauge(descLoginsIOC, float64(f.IOCLogins[list]), org, a.Name, a.ID, list)
-		}
+	for _, list := range d.IOCLists {
+		e.gauge(descAPIIOC, float64(f.IOCRequests[list]), e.org, a.Name, a.ID, list)
+		e.gauge(descLoginsIOC, float64(f.IOCLogins[list]), e.org, a.Name, a.ID, list)
 	}
 }
 

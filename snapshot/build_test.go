@@ -1,4 +1,4 @@
-package refresh
+package snapshot
 
 import (
 	"fmt"
@@ -21,18 +21,18 @@ const (
 	ecaID2     = "0xI000000000002AAA"
 )
 
-func tokens(name, menu string, n int64) appTokens {
-	return appTokens{Name: name, MenuItemID: menu, TokenStats: salesforce.TokenStats{Tokens: n, Users: n}}
+func tokens(name, menu string, n int64) AppTokens {
+	return AppTokens{Name: name, MenuItemID: menu, TokenStats: salesforce.TokenStats{Tokens: n, Users: n}}
 }
 
-func usage(rows ...[4]string) *usageTotals {
-	u := &usageTotals{end: time.Unix(1_780_000_000, 0).UTC(), req24: map[string]int64{}, req7: map[string]int64{}, err24: map[string]int64{}, err7: map[string]int64{}, names: map[string]string{}, ids: map[string]string{}}
+func usage(rows ...[4]string) *UsageTotals {
+	u := &UsageTotals{End: time.Unix(1_780_000_000, 0).UTC(), Req24: map[string]int64{}, Req7: map[string]int64{}, Err24: map[string]int64{}, Err7: map[string]int64{}, Names: map[string]string{}, IDs: map[string]string{}}
 	for _, r := range rows { // name, id, key, requests
 		n, err := strconv.ParseInt(r[3], 10, 64)
 		if err != nil {
 			panic(err)
 		}
-		u.names[r[2]], u.ids[r[2]], u.req7[r[2]], u.req24[r[2]] = r[0], r[1], n, n
+		u.Names[r[2]], u.IDs[r[2]], u.Req7[r[2]], u.Req24[r[2]] = r[0], r[1], n, n
 	}
 	return u
 }
@@ -44,57 +44,57 @@ func row(a AppUsage) string {
 
 func TestBuildAppMatching(t *testing.T) {
 	t.Parallel()
-	installed := parts{
+	installed := Parts{
 		AppsKnown:     true,
 		ConnectedApps: []salesforce.ConnectedApplication{{ID: loaderID18, Name: "Data Loader"}},
 		MenuItems:     []salesforce.AppMenuItem{{ID: "0DS01", ApplicationID: loaderID15, Label: "Data Loader"}},
 	}
-	with := func(p parts, f func(*parts)) parts { f(&p); return p }
+	with := func(p Parts, f func(*Parts)) Parts { f(&p); return p }
 	cases := []struct {
 		name      string
-		parts     parts
+		parts     Parts
 		inventory []config.InventoryEntry
 		want      []string
 	}{{
 		name: "token rows join the installed app through the menu item, 15-character ApplicationId to 18-character Id",
-		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3)}
+		parts: with(installed, func(p *Parts) {
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Data Loader", "0DS01", 3)}
 		}),
 		want: []string{`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=3 req7d=0 sessions=0`},
 	}, {
 		name:  "an installed app nobody authorized still gets a row",
-		parts: with(installed, func(p *parts) { p.TokensKnown = true }),
+		parts: with(installed, func(p *Parts) { p.TokensKnown = true }),
 		want:  []string{`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=0 req7d=0 sessions=0`},
 	}, {
 		name:  "tokens without a menu item: uninstalled, no Id",
-		parts: parts{TokensKnown: true, Tokens: []appTokens{tokens("Old Tool", "", 2)}},
+		parts: Parts{TokensKnown: true, Tokens: []AppTokens{tokens("Old Tool", "", 2)}},
 		want:  []string{`connected_app "Old Tool" id= menu= installed=false known=false tokens=2 req7d=0 sessions=0`},
 	}, {
 		name: "a menu item without a ConnectedApplication row is uninstalled once the apps source has read the org",
-		parts: parts{AppsKnown: true, MenuItems: []salesforce.AppMenuItem{{ID: "0DS09", ApplicationID: mobileID18, Label: "Gone"}},
-			TokensKnown: true, Tokens: []appTokens{tokens("Gone", "0DS09", 1)}},
+		parts: Parts{AppsKnown: true, MenuItems: []salesforce.AppMenuItem{{ID: "0DS09", ApplicationID: mobileID18, Label: "Gone"}},
+			TokensKnown: true, Tokens: []AppTokens{tokens("Gone", "0DS09", 1)}},
 		want: []string{`connected_app "Gone" id=` + mobileID18 + ` menu=0DS09 installed=false known=false tokens=1 req7d=0 sessions=0`},
 	}, {
 		name: "before the apps source has read the org, a menu item counts as installed",
-		parts: parts{MenuItems: []salesforce.AppMenuItem{{ID: "0DS09", ApplicationID: mobileID18, Label: "Gone"}},
-			TokensKnown: true, Tokens: []appTokens{tokens("Gone", "0DS09", 1)}},
+		parts: Parts{MenuItems: []salesforce.AppMenuItem{{ID: "0DS09", ApplicationID: mobileID18, Label: "Gone"}},
+			TokensKnown: true, Tokens: []AppTokens{tokens("Gone", "0DS09", 1)}},
 		want: []string{`connected_app "Gone" id=` + mobileID18 + ` menu=0DS09 installed=true known=false tokens=1 req7d=0 sessions=0`},
 	}, {
 		name: "API usage matches by Id first (15 to 18 characters), whatever the name",
-		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3)}
+		parts: with(installed, func(p *Parts) {
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Data Loader", "0DS01", 3)}
 			p.APIUsage = usage([4]string{"Data Loader (renamed)", loaderID15, loaderID15, "40"})
 		}),
 		want: []string{`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=3 req7d=40 sessions=0`},
 	}, {
 		name: "API usage with an unknown Id goes to the same-named app without an Id (an uninstalled one), which takes the Id",
-		parts: parts{TokensKnown: true, Tokens: []appTokens{tokens("Old Tool", "", 2)},
+		parts: Parts{TokensKnown: true, Tokens: []AppTokens{tokens("Old Tool", "", 2)},
 			APIUsage: usage([4]string{"old tool", mobileID18[:15], mobileID18[:15], "7"})},
 		want: []string{`connected_app "Old Tool" id=` + mobileID18[:15] + ` menu= installed=false known=false tokens=2 req7d=7 sessions=0`},
 	}, {
 		name: "API usage with an Id unlike every same-named app's gets a row of its own",
-		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3)}
+		parts: with(installed, func(p *Parts) {
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Data Loader", "0DS01", 3)}
 			p.APIUsage = usage([4]string{"Data Loader", mobileID18[:15], mobileID18[:15], "5"})
 		}),
 		want: []string{
@@ -103,7 +103,7 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name: "API usage without an Id matches by name, case-insensitively; unmatched names get a row",
-		parts: with(installed, func(p *parts) {
+		parts: with(installed, func(p *Parts) {
 			p.APIUsage = usage([4]string{"DATA LOADER", "", "name:DATA LOADER", "9"}, [4]string{"(none)", "", "name:(none)", "2"})
 		}),
 		want: []string{
@@ -112,9 +112,9 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name: "an External Client App is its own row, apart from a same-named connected app",
-		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3)}
-			p.ECAs = []ecaUsage{{ID: ecaID18, Name: "Data Loader", HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}}}
+		parts: with(installed, func(p *Parts) {
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Data Loader", "0DS01", 3)}
+			p.ECAs = []ECAUsage{{ID: ecaID18, Name: "Data Loader", HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 1, Users: 1}}}
 		}),
 		want: []string{
 			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=3 req7d=0 sessions=0`,
@@ -123,9 +123,9 @@ func TestBuildAppMatching(t *testing.T) {
 	}, {
 		// Issue 21.1: OauthToken holds ECA tokens, usually without a menu item.
 		name: "ECA token rows without a menu item are the ECA's, matched by label or developer name",
-		parts: parts{
-			TokensKnown: true, Tokens: []appTokens{tokens("Partner Sync", "", 4), tokens("field_companion", "", 2)},
-			ECAs: []ecaUsage{{ID: ecaID18, Name: "Partner Sync", DeveloperName: "Partner_Sync"}, {ID: ecaID2, Name: "Field Companion", DeveloperName: "Field_Companion"}},
+		parts: Parts{
+			TokensKnown: true, Tokens: []AppTokens{tokens("Partner Sync", "", 4), tokens("field_companion", "", 2)},
+			ECAs: []ECAUsage{{ID: ecaID18, Name: "Partner Sync", DeveloperName: "Partner_Sync"}, {ID: ecaID2, Name: "Field Companion", DeveloperName: "Field_Companion"}},
 		},
 		want: []string{
 			`external_client_app "Field Companion" id=` + ecaID2 + ` menu= installed=true known=false tokens=2 req7d=0 sessions=0`,
@@ -133,10 +133,10 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name: "ECA token rows whose menu item has a 0xI ApplicationId are the ECA's, with or without the ECA source",
-		parts: with(installed, func(p *parts) {
+		parts: with(installed, func(p *Parts) {
 			p.MenuItems = append(p.MenuItems, salesforce.AppMenuItem{ID: "0PpE1", ApplicationID: ecaID18[:15], Label: "Partner Sync"}, salesforce.AppMenuItem{ID: "0PpE2", ApplicationID: ecaID2[:15], Label: "Unlisted"})
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Partner Sync", "0PpE1", 2), tokens("Partner Sync", "", 1), tokens("Unlisted", "0PpE2", 5)}
-			p.ECAs = []ecaUsage{{ID: ecaID18, Name: "Partner Sync"}}
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Partner Sync", "0PpE1", 2), tokens("Partner Sync", "", 1), tokens("Unlisted", "0PpE2", 5)}
+			p.ECAs = []ECAUsage{{ID: ecaID18, Name: "Partner Sync"}}
 		}),
 		want: []string{
 			`connected_app "Data Loader" id=` + loaderID18 + ` menu=0DS01 installed=true known=false tokens=0 req7d=0 sessions=0`,
@@ -145,16 +145,16 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name: "figures read per user win over the ECA's OauthToken rows, which are not counted twice",
-		parts: parts{
-			TokensKnown: true, Tokens: []appTokens{tokens("Partner Sync", "", 1)},
-			ECAs: []ecaUsage{{ID: ecaID18, Name: "Partner Sync", HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 7, Users: 3}}},
+		parts: Parts{
+			TokensKnown: true, Tokens: []AppTokens{tokens("Partner Sync", "", 1)},
+			ECAs: []ECAUsage{{ID: ecaID18, Name: "Partner Sync", HasTokens: true, TokenStats: salesforce.TokenStats{Tokens: 7, Users: 3}}},
 		},
 		want: []string{`external_client_app "Partner Sync" id=` + ecaID18 + ` menu= installed=true known=false tokens=7 req7d=0 sessions=0`},
 	}, {
 		name: "two ECAs sharing a name take no token rows by name",
-		parts: parts{
-			TokensKnown: true, Tokens: []appTokens{tokens("Twin", "", 1)},
-			ECAs: []ecaUsage{{ID: ecaID18, Name: "Twin"}, {ID: ecaID2, Name: "Other", DeveloperName: "twin"}},
+		parts: Parts{
+			TokensKnown: true, Tokens: []AppTokens{tokens("Twin", "", 1)},
+			ECAs: []ECAUsage{{ID: ecaID18, Name: "Twin"}, {ID: ecaID2, Name: "Other", DeveloperName: "twin"}},
 		},
 		want: []string{
 			`connected_app "Twin" id= menu= installed=false known=false tokens=1 req7d=0 sessions=0`,
@@ -164,8 +164,8 @@ func TestBuildAppMatching(t *testing.T) {
 	}, {
 		// Issue 21.7: an ECA's OAuth consumer has an 888 Id.
 		name: "an 888 usage Id named as an ECA is that ECA's; other 888 Ids stay internal",
-		parts: parts{
-			ECAs:     []ecaUsage{{ID: ecaID18, Name: "Partner Sync", DeveloperName: "Partner_Sync"}},
+		parts: Parts{
+			ECAs:     []ECAUsage{{ID: ecaID18, Name: "Partner Sync", DeveloperName: "Partner_Sync"}},
 			APIUsage: usage([4]string{"Partner Sync", "888000000000001", "888000000000001", "5"}, [4]string{"", "888000000000002", "888000000000002", "2"}),
 		},
 		want: []string{
@@ -174,15 +174,15 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name:  "an unknown 0xI usage Id is an External Client App",
-		parts: parts{APIUsage: usage([4]string{"New ECA", ecaID18[:15], ecaID18[:15], "3"})},
+		parts: Parts{APIUsage: usage([4]string{"New ECA", ecaID18[:15], ecaID18[:15], "3"})},
 		want:  []string{`external_client_app "New ECA" id=` + ecaID18[:15] + ` menu= installed=false known=false tokens=0 req7d=3 sessions=0`},
 	}, {
 		// Issue 13: sessions carry only a name, and two apps share it. They
 		// are credited to neither (no sessions series for them, rather than
 		// a wrong one) but to "(unknown)".
 		name: "same-name apps are kept apart; name-only sessions of a shared name go to (unknown), not the first of them",
-		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3), tokens("Data Loader", "", 20), tokens("Solo", "", 1)}
+		parts: with(installed, func(p *Parts) {
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Data Loader", "0DS01", 3), tokens("Data Loader", "", 20), tokens("Solo", "", 1)}
 			p.Sessions = map[string]int64{"Data Loader": 4, "solo": 2, NoLoginHistory: 1}
 			p.Logins = map[string][2]int64{"data loader": {5, 1}, "Solo": {1, 0}}
 		}),
@@ -194,19 +194,19 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name:  "two same-named apps whose ConnectedApplication is unknown take their AppMenuItem Ids: two series, two app_ids",
-		parts: parts{TokensKnown: true, Tokens: []appTokens{tokens("Twin", "0DS07", 1), tokens("Twin", "0DS08", 2)}},
+		parts: Parts{TokensKnown: true, Tokens: []AppTokens{tokens("Twin", "0DS07", 1), tokens("Twin", "0DS08", 2)}},
 		want: []string{
 			`connected_app "Twin" id=0DS07 menu=0DS07 installed=true known=false tokens=1 req7d=0 sessions=0`,
 			`connected_app "Twin" id=0DS08 menu=0DS08 installed=true known=false tokens=2 req7d=0 sessions=0`,
 		},
 	}, {
 		name:  "sessions of an app no other source knows get a row",
-		parts: parts{Sessions: map[string]int64{NoLoginHistory: 2}},
+		parts: Parts{Sessions: map[string]int64{NoLoginHistory: 2}},
 		want:  []string{`connected_app "(unknown)" id= menu= installed=false known=false tokens=0 req7d=0 sessions=2`},
 	}, {
 		name: "inventory by Id (15 against 18 characters) and by name",
-		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3), tokens("Old Tool", "", 1), tokens("Stranger", "", 1)}
+		parts: with(installed, func(p *Parts) {
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Data Loader", "0DS01", 3), tokens("Old Tool", "", 1), tokens("Stranger", "", 1)}
 		}),
 		inventory: []config.InventoryEntry{{App: "whatever the name", AppID: loaderID15, Owner: "ops"}, {App: "old tool", Owner: "it"}, {App: "Stranger", AppID: mobileID18, Owner: "x"}},
 		want: []string{
@@ -217,8 +217,8 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name: "a loose name match is a look-alike when an app has the exact name",
-		parts: with(installed, func(p *parts) {
-			p.TokensKnown, p.Tokens = true, []appTokens{tokens("Data Loader", "0DS01", 3), tokens("data loader ", "", 5), tokens("OLD TOOL", "", 1)}
+		parts: with(installed, func(p *Parts) {
+			p.TokensKnown, p.Tokens = true, []AppTokens{tokens("Data Loader", "0DS01", 3), tokens("data loader ", "", 5), tokens("OLD TOOL", "", 1)}
 		}),
 		inventory: []config.InventoryEntry{{App: "Data Loader", Owner: "ops"}, {App: "Old Tool", Owner: "it"}},
 		want: []string{
@@ -229,14 +229,14 @@ func TestBuildAppMatching(t *testing.T) {
 		},
 	}, {
 		name:  "token figures are left out until the token source has succeeded",
-		parts: parts{Tokens: []appTokens{tokens("Data Loader", "0DS01", 3)}},
+		parts: Parts{Tokens: []AppTokens{tokens("Data Loader", "0DS01", 3)}},
 		want:  nil,
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			cfg := &config.Config{Inventory: c.inventory}
-			snap, _ := build("prod", c.parts, cfg.InventoryFor, map[string]time.Time{}, time.Unix(1_780_000_000, 0))
+			snap, _ := Build("prod", c.parts, cfg.InventoryFor, map[string]time.Time{}, time.Unix(1_780_000_000, 0))
 			var got []string
 			for _, a := range snap.Apps {
 				r := row(a)
@@ -256,9 +256,9 @@ func TestBuildFirstSeenIsPure(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1_780_000_000, 500_000_000)
 	earlier := now.Add(-48 * time.Hour).UTC().Truncate(time.Second)
-	p := parts{TokensKnown: true, Tokens: []appTokens{tokens("Kept", "", 1), tokens("New", "", 1), tokens("Idle", "", 0)}}
+	p := Parts{TokensKnown: true, Tokens: []AppTokens{tokens("Kept", "", 1), tokens("New", "", 1), tokens("Idle", "", 0)}}
 	firstSeen := map[string]time.Time{"connected_app|Kept||": earlier}
-	snap, added := build("prod", p, func(string, string, string) *config.InventoryEntry { return nil }, firstSeen, now)
+	snap, added := Build("prod", p, func(string, string, string) *config.InventoryEntry { return nil }, firstSeen, now)
 	if len(firstSeen) != 1 {
 		t.Errorf("build wrote into firstSeen: %v", firstSeen)
 	}
@@ -282,45 +282,46 @@ func TestBuildFirstSeenIsPure(t *testing.T) {
 func TestBuildLimitsPreferTheHeader(t *testing.T) {
 	t.Parallel()
 	inv := func(string, string, string) *config.InventoryEntry { return nil }
-	p := parts{HasLimits: true, DailyAPIMax: 100, DailyAPIRemaining: 90}
-	snap, _ := build("prod", p, inv, nil, time.Now())
+	p := Parts{HasLimits: true, DailyAPIMax: 100, DailyAPIRemaining: 90}
+	snap, _ := Build("prod", p, inv, nil, time.Now())
 	if snap.DailyAPIMax != 100 || snap.DailyAPIRemaining != 90 {
 		t.Errorf("limits: %d/%d, want 100/90 from /limits", snap.DailyAPIRemaining, snap.DailyAPIMax)
 	}
 	p.HeaderUsage = &salesforce.APIUsage{Used: 120, Max: 110}
-	snap, _ = build("prod", p, inv, nil, time.Now())
+	snap, _ = Build("prod", p, inv, nil, time.Now())
 	if snap.DailyAPIMax != 110 || snap.DailyAPIRemaining != 0 {
 		t.Errorf("limits: %d/%d, want 0/110 from the newer header, never negative", snap.DailyAPIRemaining, snap.DailyAPIMax)
 	}
 }
 
-func TestStaleRule(t *testing.T) {
+// TestBuildInternalApps: ApiTotalUsage rows with an 888 Id are
+// Salesforce-internal apps: their own row, never uninstalled, never joined
+// by name to a third-party app (whose uninstalled state must show).
+func TestBuildInternalApps(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1_780_000_000, 0)
-	cutoff := salesforce.StaleCutoff(now, 90*24*time.Hour)
-	day := 24 * time.Hour
-	for _, c := range []struct {
-		lastUsed, created time.Time
-		want              bool
-	}{
-		{now.Add(-91 * day), now.Add(-200 * day), true},
-		{now.Add(-89 * day), now.Add(-200 * day), false},
-		{time.Time{}, now.Add(-91 * day), true}, // never used: its CreatedDate counts
-		{time.Time{}, now.Add(-1 * day), false},
-		{now.Add(-90 * day), time.Time{}, false}, // exactly stale_after: not yet
-		{time.Time{}, time.Time{}, false},
-	} {
-		if got := salesforce.IsStale(c.lastUsed, c.created, cutoff); got != c.want {
-			t.Errorf("salesforce.IsStale(%v, %v) = %v, want %v", c.lastUsed, c.created, got, c.want)
-		}
-		ms := func(t time.Time) int64 {
-			if t.IsZero() {
-				return 0
-			}
-			return t.UnixMilli()
-		}
-		if got := isStaleMs(ms(c.lastUsed), ms(c.created), cutoff.UnixMilli()); got != c.want {
-			t.Errorf("isStaleMs(%v, %v) = %v, want %v: the two forms of the rule disagree", c.lastUsed, c.created, got, c.want)
-		}
+	p := Parts{
+		AppsKnown:   true,
+		TokensKnown: true,
+		// A third-party app named like an internal one, not installed.
+		Tokens: []AppTokens{tokens("Salesforce for iOS", "", 2)},
+		APIUsage: usage(
+			[4]string{"", "888000000000001", "888000000000001", "40"},
+			[4]string{"Salesforce for iOS", "888000000000002", "888000000000002", "7"},
+			[4]string{"Phantom", "0H4000000000009", "0H4000000000009", "3"},
+		),
+	}
+	snap, _ := Build("prod", p, func(string, string, string) *config.InventoryEntry { return nil }, map[string]time.Time{}, time.Unix(1_780_000_000, 0))
+	var got []string
+	for _, a := range snap.Apps {
+		got = append(got, row(a))
+	}
+	want := []string{
+		`connected_app "Phantom" id=0H4000000000009 menu= installed=false known=false tokens=0 req7d=3 sessions=0`,
+		`connected_app "Salesforce for iOS" id= menu= installed=false known=false tokens=2 req7d=0 sessions=0`,
+		`salesforce_internal "(salesforce internal)" id=888000000000001 menu= installed=true known=false tokens=0 req7d=40 sessions=0`,
+		`salesforce_internal "Salesforce for iOS" id=888000000000002 menu= installed=true known=false tokens=0 req7d=7 sessions=0`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("apps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

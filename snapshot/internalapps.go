@@ -1,4 +1,4 @@
-package refresh
+package snapshot
 
 import "github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 
