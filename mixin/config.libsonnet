@@ -126,6 +126,37 @@
     apiAllocationFor: '10m',
     exporterOverBudgetFor: '30m',
 
+    // Detection: where apps' API requests and OAuth logins come from, and
+    // what they touch (alerts/detection.libsonnet).
+    // Requests from new networks: the share of an app's 24h requests that
+    // came from networks first seen in the window must be at least
+    // newNetworkMinShare, and newNetworkHistoryFactor times the highest
+    // share of the newNetworkHistory before. The history is offset by the
+    // window (1d) so today's data is not its own history. A mobile app whose
+    // users roam has a high share every day and stays quiet; an integration
+    // that always calls from the same networks has a share of 0, so any new
+    // network stands out. With no history (a new Prometheus) it stays quiet.
+    // The exporter itself counts nothing as new until an app has been
+    // watched for detection.min_baseline (default 7 days): its share is 0
+    // until then, so the history holds only the days with a ready baseline
+    // (salesforce_connected_app_api_baseline_ready), or a roaming app would
+    // page on the day its baseline becomes ready.
+    newNetworkMinShare: 0.01,
+    newNetworkHistoryFactor: 2,
+    newNetworkHistory: '7d',
+    newNetworkHistoryOffset: '1d',
+    // The history's resolution: the figures change once a day (hourly with
+    // Hourly files), so 1h misses nothing.
+    newNetworkHistoryStep: '1h',
+    newNetworkFor: '0m',
+    // A known (inventory) app reading a sensitive object it never read before.
+    newSensitiveObjectFor: '0m',
+    // Any request or login from an address on an IOC list.
+    iocFor: '0m',
+    // The exporter's detection.min_baseline, in seconds: the dashboards show
+    // a younger baseline as still learning (nothing counts as new yet).
+    detectionMinBaselineSeconds: 7 * 24 * 3600,
+
     // Runbook links: %s is the alert name, lower-cased.
     runbookURLPattern: 'https://github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/blob/main/docs/runbooks.md#%s',
 

@@ -273,3 +273,64 @@ func TestPrometheusRuleManifest(t *testing.T) {
 		t.Errorf("only %d groups", len(want))
 	}
 }
+
+// TestOneConfigOneRunbookHelper: every setting lives in config.libsonnet's
+// one _config, and every alert's runbook link is added by
+// lib/add-runbook-links.libsonnet through the one URL helper
+// (lib/helpers.libsonnet's runbookURL), which the dashboards' runbook
+// links use too: no alert group carries settings or runbook links of its
+// own. Each alert's link is the configured pattern.
+func TestOneConfigOneRunbookHelper(t *testing.T) {
+	t.Parallel()
+	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".libsonnet") || strings.HasSuffix(p, ".jsonnet")) {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		src := string(b)
+		if strings.Contains(src, "_config+::") && p != "config.libsonnet" {
+			t.Errorf("%s sets _config: settings belong in config.libsonnet", p)
+		}
+		if strings.Contains(src, "runbook_url") && p != filepath.Join("lib", "add-runbook-links.libsonnet") {
+			t.Errorf("%s sets runbook_url: lib/add-runbook-links.libsonnet links every alert", p)
+		}
+		if strings.Contains(src, "runbookURLPattern") && p != filepath.Join("lib", "helpers.libsonnet") && p != "config.libsonnet" {
+			t.Errorf("%s builds a runbook link: use runbookURL of lib/helpers.libsonnet", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Render(`{ runbookURLPattern: 'https://runbooks.example/x#%s' }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Groups []struct {
+			Name  string
+			Rules []struct {
+				Alert       string
+				Annotations map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(r.Alerts, &rf); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range rf.Groups {
+		for _, rule := range g.Rules {
+			n++
+			if want := "https://runbooks.example/x#" + strings.ToLower(rule.Alert); rule.Annotations["runbook_url"] != want {
+				t.Errorf("group %s, %s: runbook_url %q, want %q", g.Name, rule.Alert, rule.Annotations["runbook_url"], want)
+			}
+		}
+	}
+	if n < 30 {
+		t.Errorf("only %d alerts", n)
+	}
+}

@@ -1,12 +1,9 @@
-// Helpers shared by the alert groups.
+// Helpers shared by the alert groups (and the runbook link, by the dashboards).
 {
-  // runbook adds the runbook link of an alert.
-  runbook(c):: function(rule) rule {
-    annotations+: { runbook_url: c.runbookURLPattern % std.asciiLower(rule.alert) },
-  },
-
-  // group builds a rule group whose alerts carry runbook links.
-  group(c, name, rules):: { name: name, rules: std.map($.runbook(c), rules) },
+  // runbookURL is the link to an alert's runbook section: the one place the
+  // link is built, for every alert's annotation (add-runbook-links.libsonnet)
+  // and every dashboard panel that links a runbook.
+  runbookURL(c, alert):: c.runbookURLPattern % std.asciiLower(alert),
 
   // m is one series per org (and app) however many Prometheus targets reach
   // the same exporter: the exporter's series, with the target labels
