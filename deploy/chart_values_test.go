@@ -38,12 +38,12 @@ func TestChartKubeVersion(t *testing.T) {
 }
 
 // The dashboards ship as ConfigMaps the kube-prometheus-stack Grafana
-// sidecar picks up, byte for byte the files of dashboards/.
+// sidecar picks up, byte for byte the files of mixin/rendered/dashboards/.
 func TestChartGrafanaDashboards(t *testing.T) {
 	want := map[string][]byte{}
-	files, err := filepath.Glob(filepath.Join("..", "dashboards", "*.json"))
+	files, err := filepath.Glob(filepath.Join("..", "mixin", "rendered", "dashboards", "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no dashboards in ../dashboards: %v", err)
+		t.Fatalf("no dashboards in ../mixin/rendered/dashboards: %v", err)
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -53,12 +53,12 @@ func TestChartGrafanaDashboards(t *testing.T) {
 		want[filepath.Base(f)] = b
 		copied, err := os.ReadFile(filepath.Join(chart, "files", "dashboards", filepath.Base(f)))
 		if err != nil || !bytes.Equal(b, copied) {
-			t.Errorf("%s/files/dashboards/%s differs from dashboards/ (%v): run make mixin", chart, filepath.Base(f), err)
+			t.Errorf("%s/files/dashboards/%s differs from mixin/rendered/dashboards/ (%v): run make mixin", chart, filepath.Base(f), err)
 		}
 	}
 	copies, _ := filepath.Glob(filepath.Join(chart, "files", "dashboards", "*"))
 	if len(copies) != len(files) {
-		t.Errorf("%d files in the chart's dashboards, %d in dashboards/: run make mixin", len(copies), len(files))
+		t.Errorf("%d files in the chart's dashboards, %d in mixin/rendered/dashboards/: run make mixin", len(copies), len(files))
 	}
 
 	if o := render(t); len(o.configMaps) != 1 {

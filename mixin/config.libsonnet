@@ -168,8 +168,9 @@
     reviewLowUsers: 3,
     reviewHighUse7d: 10000,
 
-    // The PrometheusRule manifest (rendered/prometheusrule.yaml) for the
-    // Prometheus Operator: its name, and the labels your Prometheus's
+    // The PrometheusRule manifest (go run ./mixin/cmd/generate
+    // -prometheusrule=FILE) for the Prometheus Operator without the chart:
+    // its name, and the labels your Prometheus's
     // ruleSelector picks (kube-prometheus-stack: release: <its release>).
     prometheusRuleName: 'salesforce-oauth-exporter',
     prometheusRuleLabels: {},

@@ -27,14 +27,16 @@ func render(t *testing.T) *Rendered {
 	return r
 }
 
-// TestRenderedFilesUpToDate fails when mixin/rendered or dashboards/ drift
-// from the jsonnet source: run go run ./mixin/cmd/generate.
+// TestRenderedFilesUpToDate fails when mixin/rendered (the one committed
+// rendering: alerts, rules, dashboards) drifts from the jsonnet source: run
+// go run ./mixin/cmd/generate. The Helm chart's copy is checked against it
+// in deploy/ (TestRenderedCopiesInChart).
 func TestRenderedFilesUpToDate(t *testing.T) {
 	t.Parallel()
 	r := render(t)
-	want := map[string][]byte{"rendered/alerts.yaml": r.Alerts, "rendered/rules.yaml": r.Rules, "rendered/prometheusrule.yaml": r.PrometheusRule}
+	want := map[string][]byte{"rendered/alerts.yaml": r.Alerts, "rendered/rules.yaml": r.Rules}
 	for name, b := range r.Dashboards {
-		want[filepath.Join("..", "dashboards", name)] = b
+		want[filepath.Join("rendered", "dashboards", name)] = b
 	}
 	for p, b := range want {
 		got, err := os.ReadFile(p)
@@ -42,9 +44,14 @@ func TestRenderedFilesUpToDate(t *testing.T) {
 			t.Errorf("%s is not what the source renders (%v): run go run ./mixin/cmd/generate", p, err)
 		}
 	}
-	files, _ := filepath.Glob("../dashboards/*.json")
+	files, _ := filepath.Glob("rendered/dashboards/*.json")
 	if len(files) != len(r.Dashboards) {
-		t.Errorf("dashboards/ holds %d files, the mixin renders %d", len(files), len(r.Dashboards))
+		t.Errorf("rendered/dashboards/ holds %d files, the mixin renders %d", len(files), len(r.Dashboards))
+	}
+	// Nothing else is rendered there: one committed copy of each file.
+	all, _ := filepath.Glob("rendered/*")
+	if len(all) != 3 {
+		t.Errorf("rendered/ holds %v; want alerts.yaml, rules.yaml and dashboards/", all)
 	}
 }
 
