@@ -290,7 +290,7 @@ func TestPrometheusRuleManifest(t *testing.T) {
 func TestOneConfigOneRunbookHelper(t *testing.T) {
 	t.Parallel()
 	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".libsonnet") || strings.HasSuffix(p, ".jsonnet")) {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".libsonnet") && !strings.HasSuffix(p, ".jsonnet") {
 			return err
 		}
 		b, err := os.ReadFile(p)
