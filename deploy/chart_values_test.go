@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -280,9 +281,87 @@ prometheusRule:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"name", "fullname", "labels", "selectorLabels"} {
+	for _, name := range []string{"name", "fullname", "labels", "selectorLabels", "serviceAccountName"} {
 		if !bytes.Contains(helpers, []byte(`define "salesforce-oauth-exporter.`+name+`"`)) {
 			t.Errorf("_helpers.tpl defines no salesforce-oauth-exporter.%s", name)
+		}
+	}
+}
+
+// The service account: the chart's own, or one the user names, and its API
+// token mounted only when serviceAccount.automountServiceAccountToken asks.
+func TestChartServiceAccount(t *testing.T) {
+	// automount is the account's and the pod's setting: "true", "false"
+	// or "unset".
+	automount := func(o objects) (account, pod string) {
+		t.Helper()
+		str := func(b *bool) string {
+			if b == nil {
+				return "unset"
+			}
+			return strconv.FormatBool(*b)
+		}
+		account = "no account"
+		if len(o.serviceAccounts) > 0 {
+			account = str(o.serviceAccounts[0].AutomountServiceAccountToken)
+		}
+		return account, str(o.statefulSets[0].Spec.Template.Spec.AutomountServiceAccountToken)
+	}
+	o := render(t)
+	if a, p := automount(o); a != "false" || p != "false" {
+		t.Errorf("automountServiceAccountToken %s on the account, %s on the pod: want false on both by default", a, p)
+	}
+	o = render(t, writeValues(t, `
+serviceAccount:
+  automountServiceAccountToken: true
+`))
+	if a, p := automount(o); a != "true" || p != "true" {
+		t.Errorf("automountServiceAccountToken %s on the account, %s on the pod: want true on both when asked", a, p)
+	}
+	o = render(t, writeValues(t, `
+serviceAccount:
+  create: false
+  name: monitoring-reader
+`))
+	if len(o.serviceAccounts) != 0 {
+		t.Errorf("%d service accounts with create: false", len(o.serviceAccounts))
+	}
+	if _, p := automount(o); o.statefulSets[0].Spec.Template.Spec.ServiceAccountName != "monitoring-reader" || p != "false" {
+		t.Errorf("pod service account %q, automount %s: want monitoring-reader, false", o.statefulSets[0].Spec.Template.Spec.ServiceAccountName, p)
+	}
+	o = render(t, writeValues(t, `
+serviceAccount:
+  create: false
+`))
+	if pod := o.statefulSets[0].Spec.Template.Spec; pod.ServiceAccountName != "default" {
+		t.Errorf("pod service account %q with create: false and no name: want default", pod.ServiceAccountName)
+	}
+}
+
+// The disruption budget of a sharded StatefulSet: opt-in, a number of shards
+// (or a percentage) that may go at once, selecting exactly the pods.
+func TestChartPodDisruptionBudget(t *testing.T) {
+	if o := render(t); len(o.pdbs) != 0 {
+		t.Errorf("%d PodDisruptionBudgets by default: it is opt-in", len(o.pdbs))
+	}
+	for _, c := range []struct {
+		values string
+		want   string
+	}{
+		{"replicas: 3\npodDisruptionBudget: {enabled: true}", "1"},
+		{"replicas: 5\npodDisruptionBudget: {enabled: true, maxUnavailable: 2}", "2"},
+		{"replicas: 4\npodDisruptionBudget: {enabled: true, maxUnavailable: 25%}", "25%"},
+	} {
+		o := render(t, writeValues(t, c.values))
+		if len(o.pdbs) != 1 || o.pdbs[0].Spec.MaxUnavailable == nil || o.pdbs[0].Spec.MaxUnavailable.String() != c.want || o.pdbs[0].Spec.MinAvailable != nil {
+			t.Errorf("%s: PodDisruptionBudgets %+v, want one with maxUnavailable %s only", c.values, o.pdbs, c.want)
+			continue
+		}
+		sts := o.statefulSets[0]
+		for k, v := range o.pdbs[0].Spec.Selector.MatchLabels {
+			if sts.Spec.Template.Labels[k] != v {
+				t.Errorf("%s: the PodDisruptionBudget selects %s=%s, which the pods lack", c.values, k, v)
+			}
 		}
 	}
 }
