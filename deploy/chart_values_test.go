@@ -5,12 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // writeValues writes a values file for one test and returns its path.
@@ -364,4 +366,68 @@ func TestChartPodDisruptionBudget(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Every value of values.yaml is in the chart README's values table: by its
+// path, as a sibling after a first full path in the same row (`a.b`, `c`),
+// under a `a.*` row, or under a documented parent (`config` covers its
+// contents).
+func TestChartValuesDocumented(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(chart, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(chart, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	tick := regexp.MustCompile("`([^`]+)`")
+	for line := range strings.SplitSeq(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		prefix := ""
+		for _, m := range tick.FindAllStringSubmatch(cells[1], -1) {
+			p := m[1]
+			if strings.Contains(p, ".") || prefix == "" {
+				if i := strings.LastIndex(p, "."); i >= 0 {
+					prefix = p[:i+1]
+				}
+			} else {
+				p = prefix + p
+			}
+			documented[strings.TrimSuffix(p, ".*")] = true
+		}
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		for p := path; p != ""; {
+			if documented[p] {
+				return
+			}
+			i := strings.LastIndex(p, ".")
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+		}
+		if m, ok := v.(map[string]any); ok && len(m) > 0 {
+			for k, sub := range m {
+				if path != "" {
+					k = path + "." + k
+				}
+				walk(k, sub)
+			}
+			return
+		}
+		t.Errorf("value %s is not in the values table of %s/README.md", path, chart)
+	}
+	walk("", values)
 }
