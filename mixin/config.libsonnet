@@ -39,6 +39,16 @@
     // ApiTotalUsage daily files appear a day after the fact; raise this for orgs
     // with Daily files only, lower it with Hourly files.
     apiUsageStaleSeconds: 54 * 3600,
+    apiUsageDataStaleFor: '1h',
+    // The integration user seeing only its own tokens (Customize Application
+    // missing) this long warns.
+    tokenVisibilityLimitedFor: '30m',
+    // A file write (--storage.path) failing this long warns; longer than
+    // the slowest write cadence (15 minutes), so a passing fault is quiet.
+    storageWriteFailingFor: '15m',
+    // A config reload rejected this long warns (the exporter runs the
+    // previous config meanwhile).
+    configReloadFailedFor: '5m',
 
     // Coverage: an org that reported within coverageLookback and no longer
     // does, or a security source enabled then and disabled now, pages.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -307,12 +308,15 @@ func TestOneConfigOneRunbookHelper(t *testing.T) {
 		if strings.Contains(src, "runbookURLPattern") && p != filepath.Join("lib", "helpers.libsonnet") && p != "config.libsonnet" {
 			t.Errorf("%s builds a runbook link: use runbookURL of lib/helpers.libsonnet", p)
 		}
+		if m := regexp.MustCompile(`'for': '[^']*'`).FindString(src); m != "" {
+			t.Errorf("%s has a literal window (%s): name it in config.libsonnet's _config", p, m)
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Render(`{ runbookURLPattern: 'https://runbooks.example/x#%s' }`)
+	r, err := Render(`{ runbookURLPattern: 'https://runbooks.example/x#%s', storageWriteFailingFor: '2h' }`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,6 +325,7 @@ func TestOneConfigOneRunbookHelper(t *testing.T) {
 			Name  string
 			Rules []struct {
 				Alert       string
+				For         string
 				Annotations map[string]string
 			}
 		}
@@ -332,6 +337,10 @@ func TestOneConfigOneRunbookHelper(t *testing.T) {
 	for _, g := range rf.Groups {
 		for _, rule := range g.Rules {
 			n++
+			// A window set in _config reaches the alert and its words.
+			if rule.Alert == "SalesforceExporterStorageWriteFailing" && (rule.For != "2h" || !strings.Contains(rule.Annotations["description"], " for 2 hours ")) {
+				t.Errorf("%s: for %q, description %q; want the configured 2h", rule.Alert, rule.For, rule.Annotations["description"])
+			}
 			if want := "https://runbooks.example/x#" + strings.ToLower(rule.Alert); rule.Annotations["runbook_url"] != want {
 				t.Errorf("group %s, %s: runbook_url %q, want %q", g.Name, rule.Alert, rule.Annotations["runbook_url"], want)
 			}

@@ -118,7 +118,7 @@ function(c) {
     {
       alert: 'SalesforceAPIUsageDataStale',
       expr: 'min without(%s) (time() - salesforce_api_usage_data_end_timestamp_seconds{%s}) > %s' % [c.haDropLabels, c.salesforceExporterSelector, c.apiUsageStaleSeconds],
-      'for': '1h',
+      'for': c.apiUsageDataStaleFor,
       labels: { severity: 'info' },
       annotations: {
         summary: 'No new ApiTotalUsage log data.',
@@ -128,7 +128,7 @@ function(c) {
     {
       alert: 'SalesforceTokenVisibilityLimited',
       expr: '%s == 1' % h.m(c, 'salesforce_exporter_oauth_tokens_visibility_limited'),
-      'for': '30m',
+      'for': c.tokenVisibilityLimitedFor,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'The integration user sees only its own OAuth tokens.',
@@ -168,7 +168,7 @@ function(c) {
       // A failed write is retried at every publish, so a last failure newer
       // than the last success is a write still failing, whatever the write
       // cadence (every minute or every 15): it fires once that has held for
-      // 15 minutes. A write that failed and then succeeded (a passing fault)
+      // storageWriteFailingFor. A write that failed and then succeeded (a passing fault)
       // has a newer success and is quiet at once; after a restart both times
       // start again (the failure time at 0, the success absent until the
       // first write).
@@ -180,18 +180,18 @@ function(c) {
             unless salesforce_exporter_storage_last_write_success_timestamp_seconds{%(salesforceExporterSelector)s}
         )
       ||| % c,
-      'for': '15m',
+      'for': c.storageWriteFailingFor,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'The exporter cannot write its files; it serves from memory.',
-        description: 'Org {{ $labels.org }}: {{ $labels.instance }} has failed to write its {{ $labels.file }} file in --storage.path for 15 minutes (a full disk, a read-only volume or a permission; its log says which). Nothing is lost while it runs; a restart would lose what was not written.',
+        description: 'Org {{ $labels.org }}: {{ $labels.instance }} has failed to write its {{ $labels.file }} file in --storage.path for %s (a full disk, a read-only volume or a permission; its log says which). Nothing is lost while it runs; a restart would lose what was not written.' % h.humanDuration(c.storageWriteFailingFor),
       },
     },
     {
       alert: 'SalesforceExporterConfigReloadFailed',
       // Per exporter process: each one reloads its own file.
       expr: 'salesforce_exporter_config_last_reload_successful{%(salesforceExporterSelector)s} == 0' % c,
-      'for': '5m',
+      'for': c.configReloadFailedFor,
       labels: { severity: 'warning' },
       annotations: {
         summary: 'The exporter could not reload its config; it runs the previous one.',
