@@ -23,7 +23,7 @@ IMAGE     ?= salesforce_oauth_exporter
 # missing. Each target installs only what it uses: make test builds no linter.
 with_tools = PATH="$(shell bash .ci/tools.sh $(1) | tr '\n' ':')$$PATH"
 
-.PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-copies mixin-check bench ci tools demo docker release-check release-snapshot chart-package
+.PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-check bench ci tools demo docker release-check release-snapshot chart-package
 
 all: style lint test build
 
@@ -108,23 +108,16 @@ fuzz-smoke:
 	$(GO) test -run XXX -fuzz '^FuzzParseState$$' -fuzztime $(FUZZ_TIME) ./refresh/
 	$(GO) test -run XXX -fuzz '^FuzzAddressFastPaths$$' -fuzztime $(FUZZ_TIME) ./detect/
 
+# The mixin rendered into mixin/rendered (alerts, rules, dashboards),
+# committed once, and the Helm chart's copy of it ($(CHART)/files, which its
+# PrometheusRule and dashboard ConfigMaps read at template time); a test
+# checks the copy.
 mixin:
 	$(call with_tools,mixin) $(MAKE) -C mixin generate
-	$(MAKE) mixin-copies
-
-# The rendered rules ship in examples/ and in the Helm chart (whose
-# PrometheusRule reads them at template time), and the dashboards in the
-# chart (its Grafana dashboard ConfigMaps); tests check the copies.
-mixin-copies:
-	cp mixin/rendered/alerts.yaml mixin/rendered/rules.yaml examples/rules/
-	cp mixin/rendered/alerts.yaml mixin/rendered/rules.yaml $(CHART)/files/
-	rm -rf $(CHART)/files/dashboards && mkdir -p $(CHART)/files/dashboards
-	cp dashboards/*.json $(CHART)/files/dashboards/
 
 mixin-check:
 	$(call with_tools,mixin) $(MAKE) -C mixin check
-	$(MAKE) mixin-copies
-	@git diff --exit-code -- dashboards mixin/rendered examples/rules $(CHART)/files || (echo "rendered mixin files drift from the source: run make mixin"; exit 1)
+	@test -z "$$(git status --porcelain -- mixin/rendered $(CHART)/files)" || (git status --short -- mixin/rendered $(CHART)/files; echo "rendered mixin files drift from the source: run make mixin"; exit 1)
 
 bench:
 	$(GO) run ./bench

@@ -38,6 +38,16 @@ import (
 // compressed once for all of them): under 50 scrapers back to back that is
 // one gather of the process collector's /proc files at a time, not 50
 // competing for the cores, and no scrape sees anything older than itself.
+//
+// It earns its place over promhttp.HandlerForTransactional, which gathers
+// and encodes every series at every scrape. BenchmarkHandler (a Prometheus
+// scrape's Accept header and gzip; promhttp offering OpenMetrics and zstd),
+// two runs on a shared two-core machine at a load of 12 to 21: p99 per
+// scrape 2.8 to 70 ms against 1.4 to 1.9 s at 40k series, 1.9 to 14 ms
+// against 6.1 to 6.5 s at 170k; 2,020 and 2,905 allocations a scrape against
+// 816,000 and 3.5 million. It pays instead one encoding per data change, in
+// the background (0.7 to 1.2 s at 40k, 2.7 to 4.4 s at 170k on that
+// machine). The README's Performance section has the table.
 type Handler struct {
 	data    prometheus.Gatherer
 	self    prometheus.Gatherer

@@ -508,6 +508,10 @@ func TestChartRefusesBadValues(t *testing.T) {
 		{"config.detection.ioc_lists[0].name=c,config.detection.ioc_lists[0].file=ioc.txt", "the IOC lists are mounted at /etc/salesforce_oauth_exporter/ioc/"},
 		{"config.detection.ioc_lists[0].name=c,config.detection.ioc_lists[0].file=/etc/salesforce_oauth_exporter/ioc/c.txt", "iocLists.files and iocLists.existingConfigMap are empty"},
 		{"config.detection.ioc_lists[0].name=c,config.detection.ioc_lists[0].file=/etc/salesforce_oauth_exporter/ioc/c.txt,iocLists.files.other=x", "names c.txt, which iocLists.files lacks"},
+		// A budget of no disruption would hang every node drain.
+		{"podDisruptionBudget.enabled=true,podDisruptionBudget.maxUnavailable=0", `podDisruptionBudget.maxUnavailable is "0": want a number of replicas (shards) of at least 1`},
+		{"podDisruptionBudget.enabled=true,podDisruptionBudget.maxUnavailable=0%", `podDisruptionBudget.maxUnavailable is "0%"`},
+		{"serviceAccount.automountServiceAccountToken=yes", `serviceAccount.automountServiceAccountToken is "yes": want true or false`},
 	} {
 		out, err := exec.Command("helm", "template", "sfoe", chart, "--set", c.set).CombinedOutput()
 		if err == nil || !strings.Contains(string(out), c.says) {

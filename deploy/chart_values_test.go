@@ -5,11 +5,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
 )
 
 // writeValues writes a values file for one test and returns its path.
@@ -38,12 +41,12 @@ func TestChartKubeVersion(t *testing.T) {
 }
 
 // The dashboards ship as ConfigMaps the kube-prometheus-stack Grafana
-// sidecar picks up, byte for byte the files of dashboards/.
+// sidecar picks up, byte for byte the files of mixin/rendered/dashboards/.
 func TestChartGrafanaDashboards(t *testing.T) {
 	want := map[string][]byte{}
-	files, err := filepath.Glob(filepath.Join("..", "dashboards", "*.json"))
+	files, err := filepath.Glob(filepath.Join("..", "mixin", "rendered", "dashboards", "*.json"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no dashboards in ../dashboards: %v", err)
+		t.Fatalf("no dashboards in ../mixin/rendered/dashboards: %v", err)
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -53,12 +56,12 @@ func TestChartGrafanaDashboards(t *testing.T) {
 		want[filepath.Base(f)] = b
 		copied, err := os.ReadFile(filepath.Join(chart, "files", "dashboards", filepath.Base(f)))
 		if err != nil || !bytes.Equal(b, copied) {
-			t.Errorf("%s/files/dashboards/%s differs from dashboards/ (%v): run make mixin", chart, filepath.Base(f), err)
+			t.Errorf("%s/files/dashboards/%s differs from mixin/rendered/dashboards/ (%v): run make mixin", chart, filepath.Base(f), err)
 		}
 	}
 	copies, _ := filepath.Glob(filepath.Join(chart, "files", "dashboards", "*"))
 	if len(copies) != len(files) {
-		t.Errorf("%d files in the chart's dashboards, %d in dashboards/: run make mixin", len(copies), len(files))
+		t.Errorf("%d files in the chart's dashboards, %d in mixin/rendered/dashboards/: run make mixin", len(copies), len(files))
 	}
 
 	if o := render(t); len(o.configMaps) != 1 {
@@ -280,9 +283,151 @@ prometheusRule:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"name", "fullname", "labels", "selectorLabels"} {
+	for _, name := range []string{"name", "fullname", "labels", "selectorLabels", "serviceAccountName"} {
 		if !bytes.Contains(helpers, []byte(`define "salesforce-oauth-exporter.`+name+`"`)) {
 			t.Errorf("_helpers.tpl defines no salesforce-oauth-exporter.%s", name)
 		}
 	}
+}
+
+// The service account: the chart's own, or one the user names, and its API
+// token mounted only when serviceAccount.automountServiceAccountToken asks.
+func TestChartServiceAccount(t *testing.T) {
+	// automount is the account's and the pod's setting: "true", "false"
+	// or "unset".
+	automount := func(o objects) (account, pod string) {
+		t.Helper()
+		str := func(b *bool) string {
+			if b == nil {
+				return "unset"
+			}
+			return strconv.FormatBool(*b)
+		}
+		account = "no account"
+		if len(o.serviceAccounts) > 0 {
+			account = str(o.serviceAccounts[0].AutomountServiceAccountToken)
+		}
+		return account, str(o.statefulSets[0].Spec.Template.Spec.AutomountServiceAccountToken)
+	}
+	o := render(t)
+	if a, p := automount(o); a != "false" || p != "false" {
+		t.Errorf("automountServiceAccountToken %s on the account, %s on the pod: want false on both by default", a, p)
+	}
+	o = render(t, writeValues(t, `
+serviceAccount:
+  automountServiceAccountToken: true
+`))
+	if a, p := automount(o); a != "true" || p != "true" {
+		t.Errorf("automountServiceAccountToken %s on the account, %s on the pod: want true on both when asked", a, p)
+	}
+	o = render(t, writeValues(t, `
+serviceAccount:
+  create: false
+  name: monitoring-reader
+`))
+	if len(o.serviceAccounts) != 0 {
+		t.Errorf("%d service accounts with create: false", len(o.serviceAccounts))
+	}
+	if _, p := automount(o); o.statefulSets[0].Spec.Template.Spec.ServiceAccountName != "monitoring-reader" || p != "false" {
+		t.Errorf("pod service account %q, automount %s: want monitoring-reader, false", o.statefulSets[0].Spec.Template.Spec.ServiceAccountName, p)
+	}
+	o = render(t, writeValues(t, `
+serviceAccount:
+  create: false
+`))
+	if pod := o.statefulSets[0].Spec.Template.Spec; pod.ServiceAccountName != "default" {
+		t.Errorf("pod service account %q with create: false and no name: want default", pod.ServiceAccountName)
+	}
+}
+
+// The disruption budget of a sharded StatefulSet: opt-in, a number of shards
+// (or a percentage) that may go at once, selecting exactly the pods.
+func TestChartPodDisruptionBudget(t *testing.T) {
+	if o := render(t); len(o.pdbs) != 0 {
+		t.Errorf("%d PodDisruptionBudgets by default: it is opt-in", len(o.pdbs))
+	}
+	for _, c := range []struct {
+		values string
+		want   string
+	}{
+		{"replicas: 3\npodDisruptionBudget: {enabled: true}", "1"},
+		{"replicas: 5\npodDisruptionBudget: {enabled: true, maxUnavailable: 2}", "2"},
+		{"replicas: 4\npodDisruptionBudget: {enabled: true, maxUnavailable: 25%}", "25%"},
+	} {
+		o := render(t, writeValues(t, c.values))
+		if len(o.pdbs) != 1 || o.pdbs[0].Spec.MaxUnavailable == nil || o.pdbs[0].Spec.MaxUnavailable.String() != c.want || o.pdbs[0].Spec.MinAvailable != nil {
+			t.Errorf("%s: PodDisruptionBudgets %+v, want one with maxUnavailable %s only", c.values, o.pdbs, c.want)
+			continue
+		}
+		sts := o.statefulSets[0]
+		for k, v := range o.pdbs[0].Spec.Selector.MatchLabels {
+			if sts.Spec.Template.Labels[k] != v {
+				t.Errorf("%s: the PodDisruptionBudget selects %s=%s, which the pods lack", c.values, k, v)
+			}
+		}
+	}
+}
+
+// Every value of values.yaml is in the chart README's values table: by its
+// path, as a sibling after a first full path in the same row (`a.b`, `c`),
+// under a `a.*` row, or under a documented parent (`config` covers its
+// contents).
+func TestChartValuesDocumented(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(chart, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values map[string]any
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(chart, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	tick := regexp.MustCompile("`([^`]+)`")
+	for line := range strings.SplitSeq(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		prefix := ""
+		for _, m := range tick.FindAllStringSubmatch(cells[1], -1) {
+			p := m[1]
+			if strings.Contains(p, ".") || prefix == "" {
+				if i := strings.LastIndex(p, "."); i >= 0 {
+					prefix = p[:i+1]
+				}
+			} else {
+				p = prefix + p
+			}
+			documented[strings.TrimSuffix(p, ".*")] = true
+		}
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		for p := path; p != ""; {
+			if documented[p] {
+				return
+			}
+			i := strings.LastIndex(p, ".")
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+		}
+		if m, ok := v.(map[string]any); ok && len(m) > 0 {
+			for k, sub := range m {
+				if path != "" {
+					k = path + "." + k
+				}
+				walk(k, sub)
+			}
+			return
+		}
+		t.Errorf("value %s is not in the values table of %s/README.md", path, chart)
+	}
+	walk("", values)
 }

@@ -39,6 +39,16 @@
     // ApiTotalUsage daily files appear a day after the fact; raise this for orgs
     // with Daily files only, lower it with Hourly files.
     apiUsageStaleSeconds: 54 * 3600,
+    apiUsageDataStaleFor: '1h',
+    // The integration user seeing only its own tokens (Customize Application
+    // missing) this long warns.
+    tokenVisibilityLimitedFor: '30m',
+    // A file write (--storage.path) failing this long warns; longer than
+    // the slowest write cadence (15 minutes), so a passing fault is quiet.
+    storageWriteFailingFor: '15m',
+    // A config reload rejected this long warns (the exporter runs the
+    // previous config meanwhile).
+    configReloadFailedFor: '5m',
 
     // Coverage: an org that reported within coverageLookback and no longer
     // does, or a security source enabled then and disabled now, pages.
@@ -126,6 +136,37 @@
     apiAllocationFor: '10m',
     exporterOverBudgetFor: '30m',
 
+    // Detection: where apps' API requests and OAuth logins come from, and
+    // what they touch (alerts/detection.libsonnet).
+    // Requests from new networks: the share of an app's 24h requests that
+    // came from networks first seen in the window must be at least
+    // newNetworkMinShare, and newNetworkHistoryFactor times the highest
+    // share of the newNetworkHistory before. The history is offset by the
+    // window (1d) so today's data is not its own history. A mobile app whose
+    // users roam has a high share every day and stays quiet; an integration
+    // that always calls from the same networks has a share of 0, so any new
+    // network stands out. With no history (a new Prometheus) it stays quiet.
+    // The exporter itself counts nothing as new until an app has been
+    // watched for detection.min_baseline (default 7 days): its share is 0
+    // until then, so the history holds only the days with a ready baseline
+    // (salesforce_connected_app_api_baseline_ready), or a roaming app would
+    // page on the day its baseline becomes ready.
+    newNetworkMinShare: 0.01,
+    newNetworkHistoryFactor: 2,
+    newNetworkHistory: '7d',
+    newNetworkHistoryOffset: '1d',
+    // The history's resolution: the figures change once a day (hourly with
+    // Hourly files), so 1h misses nothing.
+    newNetworkHistoryStep: '1h',
+    newNetworkFor: '0m',
+    // A known (inventory) app reading a sensitive object it never read before.
+    newSensitiveObjectFor: '0m',
+    // Any request or login from an address on an IOC list.
+    iocFor: '0m',
+    // The exporter's detection.min_baseline, in seconds: the dashboards show
+    // a younger baseline as still learning (nothing counts as new yet).
+    detectionMinBaselineSeconds: 7 * 24 * 3600,
+
     // Runbook links: %s is the alert name, lower-cased.
     runbookURLPattern: 'https://github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/blob/main/docs/runbooks.md#%s',
 
@@ -137,8 +178,9 @@
     reviewLowUsers: 3,
     reviewHighUse7d: 10000,
 
-    // The PrometheusRule manifest (rendered/prometheusrule.yaml) for the
-    // Prometheus Operator: its name, and the labels your Prometheus's
+    // The PrometheusRule manifest (go run ./mixin/cmd/generate
+    // -prometheusrule=FILE) for the Prometheus Operator without the chart:
+    // its name, and the labels your Prometheus's
     // ruleSelector picks (kube-prometheus-stack: release: <its release>).
     prometheusRuleName: 'salesforce-oauth-exporter',
     prometheusRuleLabels: {},

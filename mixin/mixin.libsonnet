@@ -1,5 +1,5 @@
 (import 'config.libsonnet') +
 (import 'alerts/alerts.libsonnet') +
-(import 'alerts/detection.libsonnet') +
 (import 'rules/rules.libsonnet') +
-(import 'dashboards/dashboards.libsonnet')
+(import 'dashboards/dashboards.libsonnet') +
+(import 'lib/add-runbook-links.libsonnet')

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -27,14 +28,16 @@ func render(t *testing.T) *Rendered {
 	return r
 }
 
-// TestRenderedFilesUpToDate fails when mixin/rendered or dashboards/ drift
-// from the jsonnet source: run go run ./mixin/cmd/generate.
+// TestRenderedFilesUpToDate fails when mixin/rendered (the one committed
+// rendering: alerts, rules, dashboards) drifts from the jsonnet source: run
+// go run ./mixin/cmd/generate. The Helm chart's copy is checked against it
+// in deploy/ (TestRenderedCopiesInChart).
 func TestRenderedFilesUpToDate(t *testing.T) {
 	t.Parallel()
 	r := render(t)
-	want := map[string][]byte{"rendered/alerts.yaml": r.Alerts, "rendered/rules.yaml": r.Rules, "rendered/prometheusrule.yaml": r.PrometheusRule}
+	want := map[string][]byte{"rendered/alerts.yaml": r.Alerts, "rendered/rules.yaml": r.Rules}
 	for name, b := range r.Dashboards {
-		want[filepath.Join("..", "dashboards", name)] = b
+		want[filepath.Join("rendered", "dashboards", name)] = b
 	}
 	for p, b := range want {
 		got, err := os.ReadFile(p)
@@ -42,9 +45,14 @@ func TestRenderedFilesUpToDate(t *testing.T) {
 			t.Errorf("%s is not what the source renders (%v): run go run ./mixin/cmd/generate", p, err)
 		}
 	}
-	files, _ := filepath.Glob("../dashboards/*.json")
+	files, _ := filepath.Glob("rendered/dashboards/*.json")
 	if len(files) != len(r.Dashboards) {
-		t.Errorf("dashboards/ holds %d files, the mixin renders %d", len(files), len(r.Dashboards))
+		t.Errorf("rendered/dashboards/ holds %d files, the mixin renders %d", len(files), len(r.Dashboards))
+	}
+	// Nothing else is rendered there: one committed copy of each file.
+	all, _ := filepath.Glob("rendered/*")
+	if len(all) != 3 {
+		t.Errorf("rendered/ holds %v; want alerts.yaml, rules.yaml and dashboards/", all)
 	}
 }
 
@@ -271,5 +279,74 @@ func TestPrometheusRuleManifest(t *testing.T) {
 	}
 	if len(want) < 5 {
 		t.Errorf("only %d groups", len(want))
+	}
+}
+
+// TestOneConfigOneRunbookHelper: every setting lives in config.libsonnet's
+// one _config, and every alert's runbook link is added by
+// lib/add-runbook-links.libsonnet through the one URL helper
+// (lib/helpers.libsonnet's runbookURL), which the dashboards' runbook
+// links use too: no alert group carries settings or runbook links of its
+// own. Each alert's link is the configured pattern.
+func TestOneConfigOneRunbookHelper(t *testing.T) {
+	t.Parallel()
+	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".libsonnet") && !strings.HasSuffix(p, ".jsonnet") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		src := string(b)
+		if strings.Contains(src, "_config+::") && p != "config.libsonnet" {
+			t.Errorf("%s sets _config: settings belong in config.libsonnet", p)
+		}
+		if strings.Contains(src, "runbook_url") && p != filepath.Join("lib", "add-runbook-links.libsonnet") {
+			t.Errorf("%s sets runbook_url: lib/add-runbook-links.libsonnet links every alert", p)
+		}
+		if strings.Contains(src, "runbookURLPattern") && p != filepath.Join("lib", "helpers.libsonnet") && p != "config.libsonnet" {
+			t.Errorf("%s builds a runbook link: use runbookURL of lib/helpers.libsonnet", p)
+		}
+		if m := regexp.MustCompile(`'for': '[^']*'`).FindString(src); m != "" {
+			t.Errorf("%s has a literal window (%s): name it in config.libsonnet's _config", p, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Render(`{ runbookURLPattern: 'https://runbooks.example/x#%s', storageWriteFailingFor: '2h' }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rf struct {
+		Groups []struct {
+			Name  string
+			Rules []struct {
+				Alert       string
+				For         string
+				Annotations map[string]string
+			}
+		}
+	}
+	if err := yaml.Unmarshal(r.Alerts, &rf); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range rf.Groups {
+		for _, rule := range g.Rules {
+			n++
+			// A window set in _config reaches the alert and its words.
+			if rule.Alert == "SalesforceExporterStorageWriteFailing" && (rule.For != "2h" || !strings.Contains(rule.Annotations["description"], " for 2 hours ")) {
+				t.Errorf("%s: for %q, description %q; want the configured 2h", rule.Alert, rule.For, rule.Annotations["description"])
+			}
+			if want := "https://runbooks.example/x#" + strings.ToLower(rule.Alert); rule.Annotations["runbook_url"] != want {
+				t.Errorf("group %s, %s: runbook_url %q, want %q", g.Name, rule.Alert, rule.Annotations["runbook_url"], want)
+			}
+		}
+	}
+	if n < 30 {
+		t.Errorf("only %d alerts", n)
 	}
 }

@@ -1,5 +1,7 @@
-// The alert groups. Each group is a file of its own under alerts/; adding one
-// is one line in the list at the bottom.
+// The alert groups, built in this one place. Each group is a file of its own
+// under alerts/, a function of the one _config (config.libsonnet); adding one
+// is one line in the list below. Runbook links are added to every alert
+// afterwards (lib/add-runbook-links.libsonnet).
 {
   prometheusAlerts+:: {
     local c = $._config,
@@ -9,6 +11,7 @@
       (import 'security.libsonnet')(c),
       (import 'hygiene.libsonnet')(c),
       (import 'limits.libsonnet')(c),
+      (import 'detection.libsonnet')(c),
     ],
   },
 }

@@ -69,166 +69,169 @@ function(c)
     for r in rules
   ];
 
-  h.group(c, 'salesforce-oauth-security', held([
-    {
-      alert: 'SalesforceUnknownAppAuthorized',
-      expr: |||
-        %s > 0
-        and on(%s) %s
-      ||| % [m('salesforce_connected_app_oauth_tokens'), app, m('salesforce_connected_app_info', 'known="false"')],
-      'for': c.unknownAppFor,
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'An app that is not on the approved inventory holds OAuth tokens.',
-        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" ({{ $labels.app_id }}) holds {{ $value }} OAuth tokens and is not on the inventory. Approve it (add it to the inventory with its app_id) or revoke its tokens.',
+  {
+    name: 'salesforce-oauth-security',
+    rules: held([
+      {
+        alert: 'SalesforceUnknownAppAuthorized',
+        expr: |||
+          %s > 0
+          and on(%s) %s
+        ||| % [m('salesforce_connected_app_oauth_tokens'), app, m('salesforce_connected_app_info', 'known="false"')],
+        'for': c.unknownAppFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'An app that is not on the approved inventory holds OAuth tokens.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" ({{ $labels.app_id }}) holds {{ $value }} OAuth tokens and is not on the inventory. Approve it (add it to the inventory with its app_id) or revoke its tokens.',
+        },
       },
-    },
-    {
-      alert: 'SalesforceNewAppAuthorized',
-      expr: newApp,
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'An app was authorized for the first time.',
-        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" got its first OAuth authorization {{ $value | humanizeDuration }} ago. Check that it is expected.',
+      {
+        alert: 'SalesforceNewAppAuthorized',
+        expr: newApp,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'An app was authorized for the first time.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" got its first OAuth authorization {{ $value | humanizeDuration }} ago. Check that it is expected.',
+        },
       },
-    },
-    {
-      alert: 'SalesforceNewUnknownAppWithUsers',
-      // The strongest consent-phishing signal: unknown, new, and spreading.
-      expr: |||
-        %s >= %s
-        and on(%s) %s
-        and on(%s) (
-          %s
-        )
-      ||| % [m(users), c.newUnknownAppMinUsers, app, m('salesforce_connected_app_info', 'known="false"'), app, std.rstripChars(newApp, '\n')],
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'An app that is not on the inventory, first authorized within 24 hours, already has several users: likely consent phishing.',
-        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" ({{ $labels.app_id }}) is unknown, new, and held by {{ $value }} users. Block it and revoke its tokens unless someone vouches for it now.',
-      },
-    },
-    {
-      alert: 'SalesforceAuthorizationSurge',
-      expr: surge(c.authSurgeWindow, c.authSurgeMinUsers, c.authSurgeRatio),
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'critical', window: c.authSurgeWindow },
-      annotations: {
-        summary: 'Many users authorized an app within a short time: possible consent phishing.',
-        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" gained {{ $value }} authorized users or more within %(authSurgeWindow)s. Check the app in Setup > Connected Apps OAuth Usage; if it is not expected, revoke its tokens and block it.' % c,
-      },
-    },
-    {
-      // The same over a day: vishing campaigns run over days.
-      alert: 'SalesforceAuthorizationSurge',
-      expr: surge(c.authSurgeLongWindow, c.authSurgeLongMinUsers, c.authSurgeRatio),
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'critical', window: c.authSurgeLongWindow },
-      annotations: {
-        summary: 'Many users authorized an app within a day: possible consent phishing.',
-        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" gained {{ $value }} authorized users or more within %(authSurgeLongWindow)s. Check the app in Setup > Connected Apps OAuth Usage; if it is not expected, revoke its tokens and block it.' % c,
-      },
-    },
-    {
-      alert: 'SalesforceAPISurge',
-      // Two branches: an app with earlier traffic that makes apiSurgeFactor
-      // times its daily average, and an app without earlier traffic (a new
-      // app's own bulk export, a dormant integration whose stolen token
-      // wakes up) that makes apiSurgeNewAppMinRequests in a day. Both need
-      // the org's usage history to be long enough to tell.
-      expr: |||
-        (
-          %(r24)s >= %(apiSurgeMinRequests)s
-          and ignoring(window)
-          (
-            %(r24)s
-              > ignoring(window) %(apiSurgeFactor)s * (%(r7d)s - ignoring(window) %(r24)s)
-              / on(%(org)s) group_left() %(historyDays)s
+      {
+        alert: 'SalesforceNewUnknownAppWithUsers',
+        // The strongest consent-phishing signal: unknown, new, and spreading.
+        expr: |||
+          %s >= %s
+          and on(%s) %s
+          and on(%s) (
+            %s
           )
-          and ignoring(window) (%(r7d)s - ignoring(window) %(r24)s > 0)
-          or
-          %(r24)s >= %(apiSurgeNewAppMinRequests)s
-          and ignoring(window) (%(r7d)s - ignoring(window) %(r24)s <= 0)
-        )
-        and on(%(org)s) (%(historyDays)s >= %(apiSurgeMinHistoryDays)s)
-      ||| % c { r24: r24, r7d: r7d, org: org, historyDays: historyDays },
-      'for': c.apiSurgeFor,
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'An app makes far more API requests than usual: possible stolen token or bulk export.',
-        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in 24 hours, over %(apiSurgeFactor)s times its daily average of the days before (or %(apiSurgeNewAppMinRequests)s with no traffic before). Check what it reads; revoke its tokens if unexpected.' % c,
+        ||| % [m(users), c.newUnknownAppMinUsers, app, m('salesforce_connected_app_info', 'known="false"'), app, std.rstripChars(newApp, '\n')],
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'An app that is not on the inventory, first authorized within 24 hours, already has several users: likely consent phishing.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" ({{ $labels.app_id }}) is unknown, new, and held by {{ $value }} users. Block it and revoke its tokens unless someone vouches for it now.',
+        },
       },
-    },
-    {
-      alert: 'SalesforceSameNameApps',
-      // Inventory entries without app_id match by name: a second app called
-      // like an approved one counts as approved. Two apps, one name, pages.
-      expr: |||
-        count by (%s, app) (
-          count by (%s, app, app_id) (%s)
-        ) > 1
-      ||| % [org, org, m('salesforce_connected_app_info', 'app!~"\\\\(none\\\\)|\\\\(unknown\\\\)"')],
-      'for': c.sameNameAppsFor,
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: 'Two different apps in one org share a name: a look-alike may pass as an approved app.',
-        description: 'Org {{ $labels.org }}: {{ $value }} apps are called "{{ $labels.app }}". Check each app_id in Setup > App Manager; pin the approved one with app_id in the inventory and block the other.',
+      {
+        alert: 'SalesforceAuthorizationSurge',
+        expr: surge(c.authSurgeWindow, c.authSurgeMinUsers, c.authSurgeRatio),
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical', window: c.authSurgeWindow },
+        annotations: {
+          summary: 'Many users authorized an app within a short time: possible consent phishing.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" gained {{ $value }} authorized users or more within %(authSurgeWindow)s. Check the app in Setup > Connected Apps OAuth Usage; if it is not expected, revoke its tokens and block it.' % c,
+        },
       },
-    },
-    {
-      alert: 'SalesforceAPIErrorRateHigh',
-      expr: |||
-        org_app_window:salesforce_connected_app_api_errors:ratio{%s, window="24h"} > %s
-        and on(%s) %s >= %s
-      ||| % [c.salesforceExporterSelector, c.apiErrorRatio, app, r24, c.apiErrorMinRequests],
-      'for': c.apiErrorFor,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: "Many of an app's API requests fail.",
-        description: 'Org {{ $labels.org }}: {{ $value | humanizePercentage }} of app "{{ $labels.app }}"\'s API requests in 24 hours failed. A new error mix can mean a stolen token probing the org, or a broken integration.',
+      {
+        // The same over a day: vishing campaigns run over days.
+        alert: 'SalesforceAuthorizationSurge',
+        expr: surge(c.authSurgeLongWindow, c.authSurgeLongMinUsers, c.authSurgeRatio),
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical', window: c.authSurgeLongWindow },
+        annotations: {
+          summary: 'Many users authorized an app within a day: possible consent phishing.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" gained {{ $value }} authorized users or more within %(authSurgeLongWindow)s. Check the app in Setup > Connected Apps OAuth Usage; if it is not expected, revoke its tokens and block it.' % c,
+        },
       },
-    },
-    {
-      alert: 'SalesforceOAuthLoginFailureRateHigh',
-      expr: |||
-        org_app:salesforce_connected_app_oauth_logins:failure_ratio{%s} > %s
-        and on(%s) sum without(result) (%s) >= %s
-      ||| % [c.salesforceExporterSelector, c.loginFailureRatio, app, m('salesforce_connected_app_oauth_logins'), c.loginFailureMinLogins],
-      'for': c.loginFailureFor,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Many OAuth logins to an app fail.',
-        description: 'Org {{ $labels.org }}: {{ $value | humanizePercentage }} of OAuth logins through app "{{ $labels.app }}" in 24 hours failed.',
+      {
+        alert: 'SalesforceAPISurge',
+        // Two branches: an app with earlier traffic that makes apiSurgeFactor
+        // times its daily average, and an app without earlier traffic (a new
+        // app's own bulk export, a dormant integration whose stolen token
+        // wakes up) that makes apiSurgeNewAppMinRequests in a day. Both need
+        // the org's usage history to be long enough to tell.
+        expr: |||
+          (
+            %(r24)s >= %(apiSurgeMinRequests)s
+            and ignoring(window)
+            (
+              %(r24)s
+                > ignoring(window) %(apiSurgeFactor)s * (%(r7d)s - ignoring(window) %(r24)s)
+                / on(%(org)s) group_left() %(historyDays)s
+            )
+            and ignoring(window) (%(r7d)s - ignoring(window) %(r24)s > 0)
+            or
+            %(r24)s >= %(apiSurgeNewAppMinRequests)s
+            and ignoring(window) (%(r7d)s - ignoring(window) %(r24)s <= 0)
+          )
+          and on(%(org)s) (%(historyDays)s >= %(apiSurgeMinHistoryDays)s)
+        ||| % c { r24: r24, r7d: r7d, org: org, historyDays: historyDays },
+        'for': c.apiSurgeFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'An app makes far more API requests than usual: possible stolen token or bulk export.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in 24 hours, over %(apiSurgeFactor)s times its daily average of the days before (or %(apiSurgeNewAppMinRequests)s with no traffic before). Check what it reads; revoke its tokens if unexpected.' % c,
+        },
       },
-    },
-    {
-      alert: 'SalesforceDeactivatedUserTokens',
-      expr: '%s > 0' % m('salesforce_connected_app_inactive_user_oauth_tokens'),
-      'for': c.inactiveUserTokensFor,
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'Deactivated users still hold OAuth tokens (offboarding leak).',
-        description: 'Org {{ $labels.org }}: {{ $value }} tokens of app "{{ $labels.app }}" belong to deactivated users. Revoke them: salesforce_oauth_exporter revoke --inactive-users.',
+      {
+        alert: 'SalesforceSameNameApps',
+        // Inventory entries without app_id match by name: a second app called
+        // like an approved one counts as approved. Two apps, one name, pages.
+        expr: |||
+          count by (%s, app) (
+            count by (%s, app, app_id) (%s)
+          ) > 1
+        ||| % [org, org, m('salesforce_connected_app_info', 'app!~"\\\\(none\\\\)|\\\\(unknown\\\\)"')],
+        'for': c.sameNameAppsFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'Two different apps in one org share a name: a look-alike may pass as an approved app.',
+          description: 'Org {{ $labels.org }}: {{ $value }} apps are called "{{ $labels.app }}". Check each app_id in Setup > App Manager; pin the approved one with app_id in the inventory and block the other.',
+        },
       },
-    },
-    {
-      alert: 'SalesforceUninstalledAppTokens',
-      expr: |||
-        %s > 0
-        and on(%s) %s
-      ||| % [m('salesforce_connected_app_oauth_tokens'), app, m('salesforce_connected_app_info', 'kind="connected_app", installed="false"')],
-      'for': c.uninstalledAppTokensFor,
-      keep_firing_for: c.securityKeepFiringFor,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: 'An app that is not installed in the org holds OAuth tokens.',
-        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" is not installed but holds {{ $value }} tokens. Install and review it, or revoke its tokens.',
+      {
+        alert: 'SalesforceAPIErrorRateHigh',
+        expr: |||
+          org_app_window:salesforce_connected_app_api_errors:ratio{%s, window="24h"} > %s
+          and on(%s) %s >= %s
+        ||| % [c.salesforceExporterSelector, c.apiErrorRatio, app, r24, c.apiErrorMinRequests],
+        'for': c.apiErrorFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: "Many of an app's API requests fail.",
+          description: 'Org {{ $labels.org }}: {{ $value | humanizePercentage }} of app "{{ $labels.app }}"\'s API requests in 24 hours failed. A new error mix can mean a stolen token probing the org, or a broken integration.',
+        },
       },
-    },
-  ]))
+      {
+        alert: 'SalesforceOAuthLoginFailureRateHigh',
+        expr: |||
+          org_app:salesforce_connected_app_oauth_logins:failure_ratio{%s} > %s
+          and on(%s) sum without(result) (%s) >= %s
+        ||| % [c.salesforceExporterSelector, c.loginFailureRatio, app, m('salesforce_connected_app_oauth_logins'), c.loginFailureMinLogins],
+        'for': c.loginFailureFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'Many OAuth logins to an app fail.',
+          description: 'Org {{ $labels.org }}: {{ $value | humanizePercentage }} of OAuth logins through app "{{ $labels.app }}" in 24 hours failed.',
+        },
+      },
+      {
+        alert: 'SalesforceDeactivatedUserTokens',
+        expr: '%s > 0' % m('salesforce_connected_app_inactive_user_oauth_tokens'),
+        'for': c.inactiveUserTokensFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'Deactivated users still hold OAuth tokens (offboarding leak).',
+          description: 'Org {{ $labels.org }}: {{ $value }} tokens of app "{{ $labels.app }}" belong to deactivated users. Revoke them: salesforce_oauth_exporter revoke --inactive-users.',
+        },
+      },
+      {
+        alert: 'SalesforceUninstalledAppTokens',
+        expr: |||
+          %s > 0
+          and on(%s) %s
+        ||| % [m('salesforce_connected_app_oauth_tokens'), app, m('salesforce_connected_app_info', 'kind="connected_app", installed="false"')],
+        'for': c.uninstalledAppTokensFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'An app that is not installed in the org holds OAuth tokens.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" is not installed but holds {{ $value }} tokens. Install and review it, or revoke its tokens.',
+        },
+      },
+    ]),
+  }

@@ -1,12 +1,20 @@
-// Helpers shared by the alert groups.
+// Helpers shared by the alert groups (and the runbook link, by the dashboards).
 {
-  // runbook adds the runbook link of an alert.
-  runbook(c):: function(rule) rule {
-    annotations+: { runbook_url: c.runbookURLPattern % std.asciiLower(rule.alert) },
-  },
+  // runbookURL is the link to an alert's runbook section: the one place the
+  // link is built, for every alert's annotation (add-runbook-links.libsonnet)
+  // and every dashboard panel that links a runbook.
+  runbookURL(c, alert):: c.runbookURLPattern % std.asciiLower(alert),
 
-  // group builds a rule group whose alerts carry runbook links.
-  group(c, name, rules):: { name: name, rules: std.map($.runbook(c), rules) },
+  // humanDuration spells a Prometheus duration of one unit for a sentence:
+  // '15m' is '15 minutes', '1h' is '1 hour'; any other ('1h30m') is left as
+  // it is.
+  humanDuration(d)::
+    local units = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' };
+    local n = std.substr(d, 0, std.length(d) - 1);
+    local unit = d[std.length(d) - 1];
+    if std.length(n) > 0 && std.all([std.member('0123456789', ch) for ch in std.stringChars(n)]) && std.objectHas(units, unit)
+    then '%s %s%s' % [n, units[unit], if n == '1' then '' else 's']
+    else d,
 
   // m is one series per org (and app) however many Prometheus targets reach
   // the same exporter: the exporter's series, with the target labels

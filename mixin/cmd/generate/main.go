@@ -1,9 +1,16 @@
-// Command generate renders the mixin into mixin/rendered (alert and rule
-// files, and both in one PrometheusRule manifest) and dashboards/ (Grafana JSON). Run it from the repository root:
-// go run ./mixin/cmd/generate.
+// Command generate renders the mixin into mixin/rendered (the alert and rule
+// files, and the Grafana dashboards in mixin/rendered/dashboards) and writes
+// the Helm chart's copy of them (deploy/helm/salesforce-oauth-exporter/files,
+// which the chart reads at template time; a test checks the two are equal).
+// Run it from the repository root: go run ./mixin/cmd/generate.
+//
+// With -prometheusrule=FILE it also writes the rules and alerts as one
+// Prometheus Operator PrometheusRule manifest (not committed: the chart
+// makes its own).
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,27 +19,48 @@ import (
 )
 
 func main() {
-	r, err := mixin.Render("")
-	if err != nil {
+	prometheusRule := flag.String("prometheusrule", "", "Also write the rules and alerts as one PrometheusRule manifest to this file.")
+	flag.Parse()
+	if err := run(*prometheusRule); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	out := map[string][]byte{
-		filepath.Join("mixin", "rendered", "alerts.yaml"):         r.Alerts,
-		filepath.Join("mixin", "rendered", "rules.yaml"):          r.Rules,
-		filepath.Join("mixin", "rendered", "prometheusrule.yaml"): r.PrometheusRule,
+}
+
+func run(prometheusRule string) error {
+	r, err := mixin.Render("")
+	if err != nil {
+		return err
 	}
-	for _, name := range r.DashboardNames() {
-		out[filepath.Join("dashboards", name)] = r.Dashboards[name]
+	rendered := filepath.Join("mixin", "rendered")
+	chart := filepath.Join("deploy", "helm", "salesforce-oauth-exporter", "files")
+	out := map[string][]byte{}
+	for _, dir := range []string{rendered, chart} {
+		out[filepath.Join(dir, "alerts.yaml")] = r.Alerts
+		out[filepath.Join(dir, "rules.yaml")] = r.Rules
+		// Stale dashboards (one renamed or dropped) go.
+		old, _ := filepath.Glob(filepath.Join(dir, "dashboards", "*.json"))
+		for _, p := range old {
+			if _, ok := r.Dashboards[filepath.Base(p)]; !ok {
+				if err := os.Remove(p); err != nil {
+					return err
+				}
+			}
+		}
+		for _, name := range r.DashboardNames() {
+			out[filepath.Join(dir, "dashboards", name)] = r.Dashboards[name]
+		}
+	}
+	if prometheusRule != "" {
+		out[prometheusRule] = r.PrometheusRule
 	}
 	for p, b := range out {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return err
 		}
 		if err := os.WriteFile(p, b, 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+			return err
 		}
 	}
+	return nil
 }

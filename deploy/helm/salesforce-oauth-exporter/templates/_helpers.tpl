@@ -40,6 +40,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{- /* Whether the pod mounts the service account's token: never, unless
+serviceAccount.automountServiceAccountToken asks (a boolean). */ -}}
+{{- define "salesforce-oauth-exporter.automountServiceAccountToken" -}}
+{{- $v := .Values.serviceAccount.automountServiceAccountToken -}}
+{{- if not (kindIs "bool" $v) -}}
+{{- fail (printf "serviceAccount.automountServiceAccountToken is %q: want true or false" (toString $v)) -}}
+{{- end -}}
+{{- $v -}}
+{{- end -}}
+
 {{- define "salesforce-oauth-exporter.iocConfigMapName" -}}
 {{- default (printf "%s-ioc-lists" (include "salesforce-oauth-exporter.fullname" .)) .Values.iocLists.existingConfigMap -}}
 {{- end -}}

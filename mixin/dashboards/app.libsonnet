@@ -1,0 +1,85 @@
+// Connected app: one app (by name) in depth, its use, its networks and
+// objects.
+local g = import '../lib/g.libsonnet';
+
+{
+  grafanaDashboards+:: {
+    local c = $._config,
+    local d = (import 'common.libsonnet')(c),
+    local oneAppSel = d.oneAppSel,
+    local M = d.M,
+    local appUID = d.appUID,
+    local vars = d.vars,
+    local linkTo = d.linkTo,
+    local alerts = d.alerts,
+    local ts = d.ts,
+    local runbook = d.runbook,
+    local newNetworkRunbooks = d.newNetworkRunbooks,
+    local iocRunbooks = d.iocRunbooks,
+    local iocMatches = d.iocMatches,
+    local shareRule = d.shareRule,
+    local baselineRule = d.baselineRule,
+    local health = d.health,
+
+    'salesforce-oauth-app.json': g.dashboard(c, 'Connected app', appUID, g.grid(health + [
+      [g.stat('Authorized users', 'Distinct users holding tokens.', 'none', 'sum(%s)' % M('salesforce_connected_app_authorized_users', oneAppSel)), 4, 4],
+      [g.stat('Tokens', 'Live OAuth tokens.', 'none', 'sum(%s)' % M('salesforce_connected_app_oauth_tokens', oneAppSel)), 4, 4],
+      [g.stat('Apps with this name', 'Distinct app ids called this: more than one is a look-alike (SalesforceSameNameApps).', 'none', 'count(count by (org, app_id) (salesforce_connected_app_info{%s}))' % oneAppSel, [[2, 'red']]), 4, 4],
+      [g.stat('Active OAuth sessions', 'Approximate: joined on the login app name.', 'none', 'sum(%s)' % M('salesforce_connected_app_oauth_sessions', oneAppSel)), 4, 4],
+      [g.stat('Requests 24h', 'ApiTotalUsage events in the 24-hour window.', 'none', 'sum(%s)' % M('salesforce_connected_app_api_requests', oneAppSel, 'window="24h"')), 4, 4],
+      [g.stat('Error rate 24h', 'Share of API requests with STATUS_CODE >= 400.', 'percentunit', 'max(org_app_window:salesforce_connected_app_api_errors:ratio{%s, window="24h"})' % oneAppSel, [[0.05, 'yellow'], [0.2, 'red']]), 4, 4],
+      [g.stat('Last used', 'Newest LastUsedDate among the tokens.', 'dateTimeFromNow', ts('max(salesforce_connected_app_last_used_timestamp_seconds{%s})' % oneAppSel)), 4, 4],
+      [g.stat('Stale tokens', 'Unused for the stale period.', 'none', 'sum(%s)' % M('salesforce_connected_app_stale_oauth_tokens', oneAppSel), [[1, 'yellow']]), 4, 4],
+      [g.stat('Leaver tokens', 'Held by deactivated users.', 'none', 'sum(%s)' % M('salesforce_connected_app_inactive_user_oauth_tokens', oneAppSel), [[1, 'orange']]), 4, 4],
+      [g.stat('Token uses', 'Sum of UseCount over live tokens.', 'none', 'sum(%s)' % M('salesforce_connected_app_oauth_token_uses', oneAppSel)), 4, 4],
+      [g.stat('First seen', 'When the exporter first saw the app (kept across restarts).', 'dateTimeAsIso', ts('min(salesforce_connected_app_first_seen_timestamp_seconds{%s})' % oneAppSel)), 4, 4],
+      [g.stat('First authorized', 'Oldest CreatedDate among live tokens.', 'dateTimeAsIso', ts('min(salesforce_connected_app_first_authorized_timestamp_seconds{%s})' % oneAppSel)), 4, 4],
+      [g.stat('Share of org traffic 24h', "This app's share of the org's ApiTotalUsage events.", 'percentunit', 'sum(org_app_window:salesforce_connected_app_api_requests:org_share{%s, window="24h"})' % oneAppSel), 4, 4],
+      [g.stat('OAuth logins 24h', 'LoginHistory rows of OAuth logins through the app.', 'none', 'sum(%s)' % M('salesforce_connected_app_oauth_logins', oneAppSel)), 4, 4],
+      [g.timeseries('Users and tokens', 'Authorized users and live tokens over time, per app id.', 'none', [
+        g.target('sum by (org, app, app_id) (%s)' % M('salesforce_connected_app_authorized_users', oneAppSel), 'users {{app_id}}'),
+        g.target('sum by (org, app, app_id) (%s)' % M('salesforce_connected_app_oauth_tokens', oneAppSel), 'tokens {{app_id}}'),
+      ]), 12, 8],
+      [g.timeseries('API requests and errors', 'ApiTotalUsage events in each window, as the log data arrives.', 'none', [
+        g.target('sum by (app_id, window) (%s)' % M('salesforce_connected_app_api_requests', oneAppSel), 'requests {{window}} {{app_id}}'),
+        g.target('sum by (app_id, window) (%s)' % M('salesforce_connected_app_api_errors', oneAppSel), 'errors {{window}} {{app_id}}'),
+      ]), 12, 8],
+      [g.timeseries('OAuth logins (24h)', 'Successful and failed OAuth logins in the last 24 hours.', 'none', [
+        g.target('sum by (app_id, result) (%s)' % M('salesforce_connected_app_oauth_logins', oneAppSel), '{{result}} {{app_id}}'),
+      ]), 12, 8],
+      [g.timeseries('Active OAuth sessions', 'Sessions joined by login app name (approximate).', 'none', [
+        g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_oauth_sessions', oneAppSel), 'sessions {{app_id}}'),
+      ]), 12, 8],
+      // Networks and objects (detection), over the 24h window of log data.
+      [g.stat('Detection baseline age', 'How long the exporter has watched this app (kept across restarts; the youngest, if look-alikes share the name). Yellow: still learning, %s, so the new-network and new-object panels read 0 by design. Green: the baseline is in force.' % baselineRule, 's', 'time() - max(%s)' % M('salesforce_connected_app_api_baseline_start_timestamp_seconds', oneAppSel), [[c.detectionMinBaselineSeconds, 'green']], base='yellow'), 4, 4],
+      [g.stat('Client networks 24h', 'Distinct client networks (IPv4 /24, IPv6 /48) of the API requests in the 24h window. An integration calls from two or three; a mobile app from many. A jump for an integration is worth a look at the panels below.', 'none', 'sum(%s)' % M('salesforce_connected_app_api_client_networks', oneAppSel)), 4, 4],
+      [g.stat('Requests from new networks 24h', 'API requests in the 24h window from networks the app never used before. Not 0 for an integration: ask its owner whether it moved (new region, NAT, vendor); if not, follow the runbook.', 'none', 'sum(%s)' % M('salesforce_connected_app_api_requests_from_new_networks', oneAppSel), [[1, 'orange']]) + { links: newNetworkRunbooks }, 4, 4],
+      [g.stat('Share from new networks 24h', 'Share of the 24h requests from new networks. SalesforceAppRequestsFromNewNetworks fires above %s%% and above %s times its highest share of the week before (see the panel below).' % [std.toString(c.newNetworkMinShare * 100), std.toString(c.newNetworkHistoryFactor)], 'percentunit', 'max(%s{%s})' % [shareRule, oneAppSel], [[c.newNetworkMinShare, 'orange']]) + { links: newNetworkRunbooks }, 4, 4],
+      [g.stat('New objects 24h', 'Objects (ENTITY_NAME) the app touched for the first time in the 24h window. A sensitive one (User, Account, Contact...) fires SalesforceKnownAppNewSensitiveObject for an inventory app: ask its owner whether it changed.', 'none', 'sum(%s)' % M('salesforce_connected_app_api_new_objects', oneAppSel), [[1, 'yellow']]) + { links: [runbook('SalesforceKnownAppNewSensitiveObject')] }, 4, 4],
+      [g.stat('IOC matches 24h', "API requests (24h window) and OAuth logins (last 24 hours) from addresses on a detection.ioc_lists list. Any: look now, and unless the address is explained (your own scanner, a shared VPN exit), revoke the app's tokens (runbook).", 'none', iocMatches(oneAppSel), [[1, 'red']]) + { links: iocRunbooks }, 4, 4],
+      [g.timeseries('Client networks (24h window)', 'Distinct client networks of the API requests per app id, as each day of log data arrives. Flat for an integration; a step up with requests from new networks below is the pattern of a token used elsewhere.', 'none', [
+        g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_api_client_networks', oneAppSel), 'networks {{app_id}}'),
+      ]), 12, 8],
+      [g.timeseries('Requests and logins from new networks', 'API requests (24h window) and OAuth logins (last 24 hours) from networks the app never used; %s. Any for an integration: ask its owner, then the runbook.' % baselineRule, 'none', [
+        g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_api_requests_from_new_networks', oneAppSel), 'requests {{app_id}}'),
+        g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_oauth_logins_from_new_networks', oneAppSel), 'logins {{app_id}}'),
+      ], thresholds=[[1, 'orange']]) + { links: newNetworkRunbooks }, 12, 8],
+      [g.timeseries('Share from new networks, against the week before', "The share of 24h requests from new networks, and the level SalesforceAppRequestsFromNewNetworks compares it with: %s times its highest share in the %s before the last %s (recorded; empty until the rules have run that long). The dashed line is the alert's minimum share, %s%%. A roaming mobile app stays under its own level." % [std.toString(c.newNetworkHistoryFactor), c.newNetworkHistory, c.newNetworkHistoryOffset, std.toString(c.newNetworkMinShare * 100)], 'percentunit', [
+        g.target('max by (app_id) (%s{%s})' % [shareRule, oneAppSel], 'share {{app_id}}'),
+        g.target('%s * max by (app_id) (max_over_time(%s{%s}[%s:1h] offset %s))' % [std.toString(c.newNetworkHistoryFactor), shareRule, oneAppSel, c.newNetworkHistory, c.newNetworkHistoryOffset], 'alert level {{app_id}}'),
+      ], thresholds=[[c.newNetworkMinShare, 'orange']]) + { links: newNetworkRunbooks }, 12, 8],
+      [g.timeseries('Sensitive-object requests by object', 'API requests to each of detection.sensitive_objects in the 24h window: all of them, those from new networks, and those to an object the app touched for the first time (objects with none are not drawn). Requests from new networks to User, Account or Contact are the pattern of a stolen integration token: revoke now (runbook).', 'none', [
+        g.target('sum by (object) (%s > 0)' % M('salesforce_connected_app_api_object_requests', oneAppSel), '{{object}}'),
+        g.target('sum by (object) (%s > 0)' % M('salesforce_connected_app_api_object_requests_from_new_networks', oneAppSel), '{{object}} from new networks'),
+        g.target('sum by (object) (%s > 0)' % M('salesforce_connected_app_api_new_object_requests', oneAppSel), '{{object}} first time'),
+      ]) + { links: newNetworkRunbooks + [runbook('SalesforceKnownAppNewSensitiveObject')] }, 12, 8],
+      [g.timeseries('New objects (24h window)', 'Objects (ENTITY_NAME, any object, not only sensitive ones) the app touched for the first time; %s. A step after a release of the integration is expected; otherwise ask its owner.' % baselineRule, 'none', [
+        g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_api_new_objects', oneAppSel), 'new objects {{app_id}}'),
+      ], thresholds=[[1, 'yellow']]) + { links: [runbook('SalesforceKnownAppNewSensitiveObject')] }, 12, 8],
+      [g.timeseries('IOC matches', 'API requests (24h window) and OAuth logins (last 24 hours) from addresses on each IOC list (label list). Any: look now; the review names the address and the users. Unless explained, revoke (runbook).', 'none', [
+        g.target('sum by (list) (%s)' % M('salesforce_connected_app_api_requests_matching_ioc', oneAppSel), 'requests {{list}}'),
+        g.target('sum by (list) (%s)' % M('salesforce_connected_app_oauth_logins_matching_ioc', oneAppSel), 'logins {{list}}'),
+      ], thresholds=[[1, 'red']]) + { links: iocRunbooks }, 12, 8],
+    ]), vars('single'), [linkTo('OAuth overview', 'salesforce-oauth-overview.json'), linkTo('Security review', 'salesforce-oauth-review.json')], alerts),
+  },
+}
