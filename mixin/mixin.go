@@ -7,8 +7,9 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path"
-	"sort"
+	"slices"
 
 	"github.com/google/go-jsonnet"
 )
@@ -28,11 +29,7 @@ type Rendered struct {
 
 // DashboardNames returns the dashboard file names, sorted.
 func (r *Rendered) DashboardNames() []string {
-	names := make([]string, 0, len(r.Dashboards))
-	for n := range r.Dashboards {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(r.Dashboards))
 	return names
 }
 

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -162,11 +163,7 @@ func (m *Manager) Wait() {
 // collector reads them through its Snapshots interface).
 func (m *Manager) Snapshots() []*snapshot.Snapshot {
 	m.mu.Lock()
-	names := make([]string, 0, len(m.running))
-	for n := range m.running {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m.running))
 	out := make([]*snapshot.Snapshot, 0, len(names))
 	for _, n := range names {
 		if s := m.running[n].r.Snapshot(); s != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"regexp"
 	"slices"
@@ -217,11 +218,7 @@ func (r *Redactor) valueIn(key string, v any, person bool) any {
 			}
 		}
 		out := make(map[string]any, len(t))
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys) // pseudonyms are numbered in a deterministic order
+		keys := slices.Sorted(maps.Keys(t)) // pseudonyms are numbered in a deterministic order
 		for _, k := range keys {
 			x := t[k]
 			if secretKeys[strings.ToLower(k)] {

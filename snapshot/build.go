@@ -224,13 +224,3 @@ func addTokenStats(to *salesforce.TokenStats, t salesforce.TokenStats) {
 func firstSeenKey(a *AppUsage) string {
 	return a.Kind + "|" + a.Name + "|" + a.MenuItemID + "|" + a.ID
 }
-
-// sortedKeys returns m's keys in order, so rows appear in a stable order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

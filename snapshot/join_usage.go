@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -80,7 +82,7 @@ func (j *join) joinUsage() {
 		return
 	}
 	j.snap.APIUsageEnd, j.snap.APIUsageStart = u.End, u.Start
-	for _, k := range sortedKeys(u.Names) {
+	for _, k := range slices.Sorted(maps.Keys(u.Names)) {
 		a := j.match(u.Names[k], u.IDs[k])
 		if a == nil {
 			a = j.get("u|"+u.Names[k]+"|"+u.IDs[k], AppUsage{Name: u.Names[k], ID: u.IDs[k], Kind: KindConnectedApp})
@@ -114,7 +116,7 @@ func (j *join) joinSessions() {
 		return
 	}
 	ambiguous := map[*AppUsage]bool{}
-	for _, name := range sortedKeys(j.p.Sessions) {
+	for _, name := range slices.Sorted(maps.Keys(j.p.Sessions)) {
 		if a := j.byNameOnly(name, ambiguous); a != nil {
 			a.Sessions += j.p.Sessions[name]
 		}
@@ -130,7 +132,7 @@ func (j *join) joinLogins() {
 		return
 	}
 	ambiguous := map[*AppUsage]bool{}
-	for _, name := range sortedKeys(j.p.Logins) {
+	for _, name := range slices.Sorted(maps.Keys(j.p.Logins)) {
 		if a := j.byNameOnly(name, ambiguous); a != nil {
 			n := j.p.Logins[name]
 			a.LoginSuccess += n[0]
