@@ -27,9 +27,9 @@ import (
 // many scrapers there are (an HA pair, a federation, people with curl). When
 // the data changes (Changed, called on every publish), the new version is
 // encoded in the background at once, and scrapes go on getting the previous
-// encoding until it is ready: a scrape never waits for an encoding of 16,000
-// series, and the data it sees is at most one encoding (tens of
-// milliseconds) behind the latest snapshot.
+// encoding until it is ready: a scrape never waits for an encoding (0.7 to
+// 1.2 s for 40,000 series, below), and the data it sees is at most one
+// encoding behind the latest snapshot.
 //
 // The self metrics are never cached: every scrape gets a gather of them
 // that started after the scrape arrived, so a failed reload is reported by

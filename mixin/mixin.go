@@ -98,3 +98,19 @@ func Render(config string) (*Rendered, error) {
 	}
 	return r, nil
 }
+
+// Config returns the mixin's _config as JSON values, for the tests that tie
+// other thresholds (the review's) to the alerts'.
+func Config() (map[string]any, error) {
+	vm := jsonnet.MakeVM()
+	vm.Importer(&fsImporter{cache: map[string]jsonnet.Contents{}})
+	out, err := vm.EvaluateAnonymousSnippet("config.jsonnet", "(import 'mixin.libsonnet')._config")
+	if err != nil {
+		return nil, fmt.Errorf("evaluate _config: %w", err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

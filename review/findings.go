@@ -126,9 +126,10 @@ type EvidenceData struct {
 	Networks        []string  `json:"networks,omitempty"`
 }
 
-// Thresholds of the findings that have no flag. They match the mixin's alerts.
+// Thresholds of the findings that have no flag. Those that mirror an alert
+// use its threshold (TestThresholdsMatchTheMixin reads the mixin's _config).
 const (
-	manyAuthorizations = 5    // an unknown app this new with this many users is critical
+	manyAuthorizations = 3    // SalesforceNewUnknownAppWithUsers: an unknown app this new with this many users is critical
 	surgeFactor        = 3.0  // SalesforceAPISurge: 24h over 3x the daily average before
 	surgeMinRequests   = 1000 // ...and at least this many
 	errorRateMax       = 0.2  // SalesforceAPIErrorRateHigh

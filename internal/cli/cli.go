@@ -35,7 +35,7 @@ func orgNames(cfg *config.Config) []string {
 	return out
 }
 
-// defaultPort sits past the Prometheus wiki's default-port range (9100-9999),
+// defaultAddress listens on a port past the Prometheus wiki's default-port range (9100-9999),
 // which is fully allocated.
 const defaultAddress = ":10157"
 
