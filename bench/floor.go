@@ -89,8 +89,11 @@ func floorToken(ctx context.Context, hc *http.Client, base string) (string, erro
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		return "", fmt.Errorf("floor: token: status %d, %v", resp.StatusCode, err)
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		return "", fmt.Errorf("floor: token: status %d: %w", resp.StatusCode, err)
+	}
+	if tok.AccessToken == "" {
+		return "", fmt.Errorf("floor: token: status %d, no access_token", resp.StatusCode)
 	}
 	return tok.AccessToken, nil
 }

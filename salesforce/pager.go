@@ -130,7 +130,9 @@ func (c *Client) fetchAhead(ctx context.Context, r request, next *nextPage) *ahe
 	p := &aheadPage{next: next, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
-		p.resp, p.err = c.do(ctx, r)
+		// The body is closed by whoever takes the page: the walk, after
+		// reading it, or discard.
+		p.resp, p.err = c.do(ctx, r) //nolint:bodyclose // closed by the walk or by discard
 	}()
 	return p
 }
