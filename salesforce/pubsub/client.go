@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -109,18 +110,31 @@ type Event struct {
 	payload []byte
 	schema  avro.Schema
 	err     error
-	api     avro.API
+	readers *sync.Pool // of *avro.Reader with the client's bounds
 }
 
 // Decode decodes the event's Avro payload into v (a pointer to a struct with
 // avro tags). Any failure is a *DecodeError.
 func (e Event) Decode(v any) error {
 	err := e.err
-	if err == nil && e.Keepalive {
+	switch {
+	case err != nil:
+	case e.Keepalive:
 		err = errors.New("a keepalive has no payload")
+	case e.schema == nil || e.readers == nil:
+		err = errors.New("the event has no schema (not from Subscribe)")
 	}
 	if err == nil {
-		err = e.api.Unmarshal(e.schema, e.payload, v)
+		// Not avro.Unmarshal: it takes running out of bytes for success, so
+		// a truncated payload would decode into a half-empty event.
+		r, _ := e.readers.Get().(*avro.Reader)
+		r.Reset(e.payload).ReadVal(e.schema, v)
+		if err = r.Error; errors.Is(err, io.EOF) {
+			err = errors.New("the payload ends before the record does")
+		}
+		r.Error = nil
+		r.Reset(nil)
+		e.readers.Put(r)
 	}
 	if err != nil {
 		return &DecodeError{SchemaID: e.SchemaID, ReplayID: e.ReplayID, Err: err}
@@ -200,7 +214,7 @@ type Client struct {
 	conn    *grpc.ClientConn
 	api     pubsubpb.PubSubClient
 	schemas schemaCache
-	avro    avro.API
+	readers sync.Pool
 }
 
 // New returns a client for the org creds logs in to. It makes no network
@@ -240,7 +254,7 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 	// event still reaches the handler as undecodable); the message bound
 	// leaves room for a full batch of such events with their envelope.
 	maxMsg := c.maxInFlight*(c.maxEventBytes+4096) + 64<<10
-	c.avro = avro.Config{MaxByteSliceSize: c.maxEventBytes, MaxSliceAllocSize: c.maxEventBytes}.Freeze()
+	c.readers.New = newReaderFunc(c.maxEventBytes)
 	conn, err := grpc.NewClient(c.endpoint,
 		grpc.WithTransportCredentials(c.transport),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg)),
@@ -252,6 +266,13 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 	}
 	c.conn, c.api = conn, pubsubpb.NewPubSubClient(conn)
 	return c, nil
+}
+
+// newReaderFunc makes Avro readers whose strings, bytes and arrays are
+// bounded by maxBytes.
+func newReaderFunc(maxBytes int) func() any {
+	api := avro.Config{MaxByteSliceSize: maxBytes, MaxSliceAllocSize: maxBytes}.Freeze()
+	return func() any { return avro.NewReader(nil, 0, avro.WithReaderConfig(api)) }
 }
 
 // Close closes the connection.
@@ -311,9 +332,9 @@ type streamError struct {
 	trailer metadata.MD
 }
 
-func (e *streamError) Error() string         { return e.err.Error() }
-func (e *streamError) Unwrap() error         { return e.err }
-func (e *streamError) Trailer() metadata.MD  { return e.trailer }
+func (e *streamError) Error() string        { return e.err.Error() }
+func (e *streamError) Unwrap() error        { return e.err }
+func (e *streamError) Trailer() metadata.MD { return e.trailer }
 func (e *streamError) GRPCStatus() *status.Status {
 	s, _ := status.FromError(e.err)
 	return s
@@ -478,7 +499,7 @@ func (c *Client) stream(ctx context.Context, topic string, pos *ReplayStart, h H
 // event builds the handler's Event, fetching the schema on a miss.
 func (c *Client) event(ctx context.Context, ce *pubsubpb.ConsumerEvent) (Event, error) {
 	pe := ce.GetEvent()
-	ev := Event{ReplayID: ce.GetReplayId(), ID: pe.GetId(), SchemaID: pe.GetSchemaId(), payload: pe.GetPayload(), api: c.avro}
+	ev := Event{ReplayID: ce.GetReplayId(), ID: pe.GetId(), SchemaID: pe.GetSchemaId(), payload: pe.GetPayload(), readers: &c.readers}
 	if n := len(ev.payload); n > c.maxEventBytes {
 		ev.err = fmt.Errorf("event of %d bytes exceeds the %d-byte bound", n, c.maxEventBytes)
 		ev.payload = nil

@@ -65,9 +65,11 @@ func (c *Client) schema(ctx context.Context, id string) (schemaEntry, error) {
 	var e schemaEntry
 	js := info.GetSchemaJson()
 	switch code := status.Code(err); {
-	case code == codes.NotFound || code == codes.InvalidArgument || code == codes.ResourceExhausted:
-		// The service knows no such schema, or it is over the bound: every
-		// event that names it is undecodable, and asking again would not help.
+	case code == codes.ResourceExhausted:
+		e.err = fmt.Errorf("schema %q is over the %d-byte bound: %w", id, c.maxSchemaBytes, err)
+	case code == codes.NotFound || code == codes.InvalidArgument:
+		// The service knows no such schema: every event that names it is
+		// undecodable, and asking again would not help.
 		e.err = fmt.Errorf("get schema %q: %w", id, err)
 	case err != nil:
 		return schemaEntry{}, fmt.Errorf("get schema %q: %w", id, err)
