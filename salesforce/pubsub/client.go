@@ -44,6 +44,9 @@ const (
 	DefaultReceiveTimeout = 300 * time.Second
 	// DefaultRPCTimeout bounds a GetSchema call and the opening of a stream.
 	DefaultRPCTimeout = 30 * time.Second
+	// maxAuthRetries bounds the new tokens tried in a row when the service
+	// keeps answering UNAUTHENTICATED.
+	maxAuthRetries = 3
 	// maxReplayIDBytes bounds a replay id from the service (8 bytes in practice).
 	maxReplayIDBytes = 1024
 )
@@ -352,8 +355,18 @@ func isReplayRefused(err error) bool {
 	return strings.Contains(code, "replayid.corrupted") || strings.Contains(code, "replayid.validation.failed")
 }
 
+// protocolError is the service breaking the protocol (more events than
+// requested, a replay id out of bounds): a new stream would meet the same.
+type protocolError struct{ msg string }
+
+func (e *protocolError) Error() string { return "protocol: " + e.msg }
+
 // permanent: retrying the same call cannot succeed.
 func permanent(err error) bool {
+	var pe *protocolError
+	if errors.As(err, &pe) {
+		return true
+	}
 	switch status.Code(err) {
 	case codes.PermissionDenied, codes.NotFound, codes.InvalidArgument, codes.Unimplemented, codes.FailedPrecondition:
 		return true
@@ -370,7 +383,7 @@ func (c *Client) Subscribe(ctx context.Context, topic string, start ReplayStart,
 		return fmt.Errorf("subscribe %s: a CUSTOM start needs a replay id of 1 to %d bytes, got %d", topic, maxReplayIDBytes, len(start.ReplayID))
 	}
 	pos := start
-	failures := 0
+	failures, authFailures := 0, 0
 	for {
 		delivered, err := c.stream(ctx, topic, &pos, h)
 		if ctx.Err() != nil {
@@ -381,7 +394,7 @@ func (c *Client) Subscribe(ctx context.Context, topic string, start ReplayStart,
 			return he.err
 		}
 		if delivered {
-			failures = 0
+			failures, authFailures = 0, 0
 		}
 		switch {
 		case pos.Preset == Custom && isReplayRefused(err):
@@ -393,7 +406,11 @@ func (c *Client) Subscribe(ctx context.Context, topic string, start ReplayStart,
 			pos = ReplayStart{Preset: c.fallback}
 			continue
 		case isAuthError(err):
-			// The interceptor dropped the token; the next stream fetches a new one.
+			// The token was dropped; the next stream fetches a new one. A
+			// new token refused again and again is no expired session.
+			if authFailures++; authFailures > maxAuthRetries {
+				return fmt.Errorf("subscribe %s: refused %d times in a row, with a new access token each time: %w", topic, authFailures, err)
+			}
 		case err != nil && permanent(err):
 			return fmt.Errorf("subscribe %s: %w", topic, err)
 		}
@@ -454,7 +471,7 @@ func (c *Client) stream(ctx context.Context, topic string, pos *ReplayStart, h H
 		}
 		events := resp.GetEvents()
 		if len(events) > outstanding {
-			return delivered, fmt.Errorf("protocol: the service sent %d events with %d requested", len(events), outstanding)
+			return delivered, &protocolError{fmt.Sprintf("the service sent %d events with %d requested", len(events), outstanding)}
 		}
 		timer.Stop()
 		if len(events) == 0 {
@@ -470,7 +487,7 @@ func (c *Client) stream(ctx context.Context, topic string, pos *ReplayStart, h H
 		for _, ce := range events {
 			rid := ce.GetReplayId()
 			if len(rid) == 0 || len(rid) > maxReplayIDBytes {
-				return delivered, fmt.Errorf("protocol: an event's replay id is %d bytes", len(rid))
+				return delivered, &protocolError{fmt.Sprintf("an event's replay id is %d bytes, want 1 to %d", len(rid), maxReplayIDBytes)}
 			}
 			ev, err := c.event(sctx, ce)
 			if err != nil {

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/pubsub"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest/pubsubfake"
 )
 
@@ -87,5 +93,64 @@ func TestFakeSendsNoMoreThanRequested(t *testing.T) {
 	}
 	if st := e.fake.Stats(); st.Delivered != 3 || st.MaxBatch > 3 {
 		t.Errorf("fake delivered %d (batches up to %d) with 3 requested", st.Delivered, st.MaxBatch)
+	}
+}
+
+// TestRefusedEvenWithNewTokens: a service that refuses every token ends
+// Subscribe after a bounded number of new tokens, with an error that names
+// the refusal and holds no token.
+func TestRefusedEvenWithNewTokens(t *testing.T) {
+	t.Parallel()
+	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+	sc, err := salesforce.NewClient(salesforce.AuthConfig{
+		Flow: salesforce.FlowClientCredentials, LoginURL: ts.URL,
+		ClientID: sftest.TestCredentials.ClientID, ClientSecret: sftest.TestCredentials.ClientSecret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := pubsubfake.Start(t, func(pubsubfake.Session) bool { return false })
+	c, err := pubsub.New(sc, pubsub.WithEndpoint(fake.Addr()), pubsub.WithTransportCredentials(insecure.NewCredentials()),
+		pubsub.WithBackoff(time.Millisecond, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	err = c.Subscribe(t.Context(), pubsub.TopicAPIEventStream, pubsub.StartLatest, func(context.Context, pubsub.Event) error { return nil })
+	if status.Code(err) != codes.Unauthenticated || !strings.Contains(err.Error(), "refused 4 times in a row") {
+		t.Fatalf("Subscribe: %v, want the UNAUTHENTICATED refusal after 4 tokens", err)
+	}
+	issued := rest.IssuedAccessTokens()
+	if len(issued) != 4 {
+		t.Errorf("%d tokens fetched, want 4", len(issued))
+	}
+	for _, tok := range issued {
+		if strings.Contains(err.Error(), tok) {
+			t.Error("the error holds an access token")
+		}
+	}
+}
+
+// TestSilentStreamReopened: a stream on which nothing arrives (no event, no
+// keepalive) for the receive timeout is taken for dead and reopened.
+func TestSilentStreamReopened(t *testing.T) {
+	t.Parallel()
+	e := setup(t, nil, pubsub.WithReceiveTimeout(time.Millisecond))
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- e.client.Subscribe(ctx, pubsub.TopicAPIEventStream, pubsub.StartLatest, func(context.Context, pubsub.Event) error { return nil })
+	}()
+	// The fake sends its first keepalive only after 270 s: every stream
+	// until then is silent.
+	if err := e.fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.Subscribes >= 3 }); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Subscribe: %v, want context.Canceled", err)
+	}
+	if st := e.fake.Stats(); st.Keepalives != 0 || st.AuthFailures != 0 {
+		t.Errorf("stats %+v: want silent streams, none refused", st)
 	}
 }
