@@ -131,7 +131,6 @@ type Server struct {
 	pubsubpb.UnimplementedPubSubServer
 
 	authorize Authorizer
-	tenant    string
 	retention time.Duration
 	idle      time.Duration
 	keepalive time.Duration
