@@ -112,7 +112,7 @@ type topic struct {
 type Stats struct {
 	Subscribes   int // Subscribe calls, refused ones included
 	AuthFailures int // calls refused for their metadata
-	Open         int // streams open now
+	Open         int // streams open now, their start set
 	IdleClosed   int // streams closed for want of a FetchRequest
 	Delivered    int // events sent
 	Keepalives   int // empty responses sent

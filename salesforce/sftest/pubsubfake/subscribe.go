@@ -22,10 +22,7 @@ func (s *Server) Subscribe(stream pubsubpb.PubSub_SubscribeServer) error {
 	}
 	s.mu.Lock()
 	end := s.end
-	s.stats.Open++
-	s.changedLocked()
 	s.mu.Unlock()
-	defer s.update(func(st *Stats) { st.Open-- })
 
 	reqs := make(chan *pubsubpb.FetchRequest)
 	recvDone := make(chan struct{})
@@ -70,6 +67,10 @@ func (s *Server) Subscribe(stream pubsubpb.PubSub_SubscribeServer) error {
 	if err != nil {
 		return err
 	}
+	// Open counts a stream once its start is set: an event published after
+	// a test sees it open is one the stream will send.
+	s.update(func(st *Stats) { st.Open++ })
+	defer s.update(func(st *Stats) { st.Open-- })
 	asked, pending := 0, 0
 	add := func(n int32) {
 		if n > 0 {
