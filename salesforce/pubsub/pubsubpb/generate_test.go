@@ -34,7 +34,7 @@ func TestGeneratedCodeMatchesProto(t *testing.T) {
 	} {
 		path, err := exec.LookPath(tool.name)
 		if err != nil {
-			t.Skipf("%s is not on PATH, so the generated code is not checked against pubsub_api.proto: install protobuf-compiler and run make pubsub-generate", tool.name)
+			t.Skipf("%s is not on PATH, so the generated code is not checked against pubsub_api.proto: install protoc (Debian: protobuf-compiler) and put the pinned generators on PATH (make test does; bash .ci/tools.sh proto prints their folder)", tool.name)
 		}
 		if tool.want == "" {
 			continue
@@ -44,7 +44,7 @@ func TestGeneratedCodeMatchesProto(t *testing.T) {
 			t.Fatalf("%s --version: %v", tool.name, err)
 		}
 		if got := strings.TrimSpace(string(out)); got != tool.want {
-			t.Skipf("%s on PATH is %q, the committed code was made with %q: run make pubsub-generate to install the pinned one", tool.name, got, tool.want)
+			t.Skipf("%s on PATH is %q, the committed code was made with %q: put the pinned one first on PATH (bash .ci/tools.sh proto prints its folder)", tool.name, got, tool.want)
 		}
 	}
 	args := generateArgs(t)

@@ -9,6 +9,12 @@
 // https://developer.salesforce.com/docs/platform/pub-sub-api/ (Subscribe
 // RPC Method, Pull Subscription and Flow Control, Event Message Durability,
 // Handle Errors); tests shorten the times with the With... options.
+//
+// Not documented, so chosen here and to be checked against a real org: the
+// status an idle stream is closed with (the fake ends it cleanly, so the
+// client sees the stream end), the status of an unknown topic or schema id
+// (NOT_FOUND), UNAUTHENTICATED as the status beside the auth error code,
+// and replay ids of 8 bytes (Salesforce's are opaque bytes).
 package pubsubfake
 
 import (
