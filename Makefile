@@ -23,12 +23,19 @@ IMAGE     ?= salesforce_oauth_exporter
 # missing. Each target installs only what it uses: make test builds no linter.
 with_tools = PATH="$(shell bash .ci/tools.sh $(1) | tr '\n' ':')$$PATH"
 
-.PHONY: all build test test-short test-chart style lint unused fuzz-smoke mixin mixin-check bench ci tools demo docker release-check release-snapshot chart-package
+.PHONY: all build test pubsub-generate test-short test-chart style lint unused fuzz-smoke mixin mixin-check bench ci tools demo docker release-check release-snapshot chart-package
 
 all: style lint test build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) .
+
+# The Pub/Sub API's Go code, from the vendored proto (salesforce/pubsub/pubsubpb):
+# protoc from the system (Debian: protobuf-compiler), the generators pinned in
+# .ci/tools.sh. TestGeneratedCodeMatchesProto checks the committed result.
+pubsub-generate:
+	@command -v protoc >/dev/null || { echo "pubsub-generate: protoc is missing: install protobuf-compiler (apt-get install -y protobuf-compiler)" >&2; exit 1; }
+	cd salesforce/pubsub/pubsubpb && $(call with_tools,proto) $(GO) generate .
 
 # The image, stamped like the binary.
 docker:

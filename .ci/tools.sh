@@ -8,6 +8,9 @@
 #   mixin    jsonnet and promtool (make mixin, make mixin-check)
 #   lint     golangci-lint (make lint)
 #   release  goreleaser (make release-check, make release-snapshot)
+#   proto    protoc-gen-go and protoc-gen-go-grpc, the generators of
+#            salesforce/pubsub/pubsubpb (make pubsub-generate; protoc itself
+#            comes from the system, e.g. Debian's protobuf-compiler)
 #   all      every group (.ci/run, make tools)
 #
 # Progress goes to stderr; stdout is only the PATH entries of the groups
@@ -21,6 +24,8 @@ GOLANGCI_LINT_VERSION=v2.15.0
 JSONNET_VERSION=v0.22.0
 HELM_VERSION=v3.22.0          # helm lint and helm template of the chart
 GORELEASER_VERSION=v2.15.1    # the release build (.goreleaser.yaml)
+PROTOC_GEN_GO_VERSION=v1.36.12     # salesforce/pubsub/pubsubpb (generate_test.go pins the same)
+PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
 
 TOOLS_DIR=${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/salesforce_oauth_exporter/tools}
 mkdir -p "$TOOLS_DIR"
@@ -46,17 +51,18 @@ if [ "${1:-}" = helm-ldflags ]; then
 fi
 
 # The groups wanted, and the tools they need.
-want_prometheus=0 want_alertmanager=0 want_jsonnet=0 want_helm=0 want_chromium=0 want_golangci=0 want_goreleaser=0
+want_prometheus=0 want_alertmanager=0 want_jsonnet=0 want_helm=0 want_chromium=0 want_golangci=0 want_goreleaser=0 want_proto=0
 [ $# -gt 0 ] || set -- all
 for g in "$@"; do
   case $g in
-    test) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 ;;
+    test) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 want_proto=1 ;;
     mixin) want_prometheus=1 want_jsonnet=1 ;;
     lint) want_golangci=1 ;;
     release) want_goreleaser=1 want_helm=1 ;;
     helm) want_helm=1 ;;
-    all) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 want_golangci=1 want_goreleaser=1 ;;
-    *) echo "tools.sh: unknown group \"$g\": want test, mixin, lint, release, helm or all" >&2; exit 2 ;;
+    proto) want_proto=1 ;;
+    all) want_prometheus=1 want_alertmanager=1 want_jsonnet=1 want_helm=1 want_chromium=1 want_golangci=1 want_goreleaser=1 want_proto=1 ;;
+    *) echo "tools.sh: unknown group \"$g\": want test, mixin, lint, release, helm, proto or all" >&2; exit 2 ;;
   esac
 done
 
@@ -155,6 +161,26 @@ if [ $want_goreleaser = 1 ] && ! have "$d/goreleaser"; then
   built
 fi
 
+# protoc comes from the system; without it the generated-code check skips.
+if [ $want_proto = 1 ] && ! command -v protoc >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    building "protoc (apt-get install protobuf-compiler)" 1
+    apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q protobuf-compiler >&2
+    built
+  else
+    echo "tools: protoc is missing and this user cannot install it: the check of salesforce/pubsub/pubsubpb's generated code will skip" >&2
+  fi
+fi
+
+d="$TOOLS_DIR/protoc-gen-go-$PROTOC_GEN_GO_VERSION-grpc-$PROTOC_GEN_GO_GRPC_VERSION"
+if [ $want_proto = 1 ] && { ! have "$d/protoc-gen-go" || ! have "$d/protoc-gen-go-grpc"; }; then
+  building "protoc-gen-go $PROTOC_GEN_GO_VERSION and protoc-gen-go-grpc $PROTOC_GEN_GO_GRPC_VERSION" 1
+  install_go "$d" "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
+  install_go "$d" "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
+  built
+fi
+
 # The PATH entries of the groups wanted, one per line, for the caller.
 [ $want_prometheus = 0 ] || echo "$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION"
 [ $want_alertmanager = 0 ] || echo "$TOOLS_DIR/alertmanager-$ALERTMANAGER_VERSION"
@@ -162,3 +188,4 @@ fi
 [ $want_jsonnet = 0 ] || echo "$TOOLS_DIR/jsonnet-$JSONNET_VERSION"
 [ $want_helm = 0 ] || echo "$TOOLS_DIR/helm-$HELM_VERSION"
 [ $want_goreleaser = 0 ] || echo "$TOOLS_DIR/goreleaser-$GORELEASER_VERSION"
+[ $want_proto = 0 ] || echo "$TOOLS_DIR/protoc-gen-go-$PROTOC_GEN_GO_VERSION-grpc-$PROTOC_GEN_GO_GRPC_VERSION"

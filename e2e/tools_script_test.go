@@ -29,12 +29,13 @@ func fakeTools(t *testing.T) string {
 		return ""
 	}
 	for folder, bins := range map[string][]string{
-		"prometheus-" + version("PROMETHEUS"):       {"prometheus", "promtool"},
-		"alertmanager-" + version("ALERTMANAGER"):   {"alertmanager"},
-		"golangci-lint-" + version("GOLANGCI_LINT"): {"golangci-lint"},
-		"jsonnet-" + version("JSONNET"):             {"jsonnet", "jsonnetfmt", "jsonnet-lint"},
-		"helm-" + version("HELM"):                   {"helm"},
-		"goreleaser-" + version("GORELEASER"):       {"goreleaser"},
+		"prometheus-" + version("PROMETHEUS"):                                                  {"prometheus", "promtool"},
+		"alertmanager-" + version("ALERTMANAGER"):                                              {"alertmanager"},
+		"golangci-lint-" + version("GOLANGCI_LINT"):                                            {"golangci-lint"},
+		"jsonnet-" + version("JSONNET"):                                                        {"jsonnet", "jsonnetfmt", "jsonnet-lint"},
+		"helm-" + version("HELM"):                                                              {"helm"},
+		"goreleaser-" + version("GORELEASER"):                                                  {"goreleaser"},
+		"protoc-gen-go-" + version("PROTOC_GEN_GO") + "-grpc-" + version("PROTOC_GEN_GO_GRPC"): {"protoc-gen-go", "protoc-gen-go-grpc"},
 	} {
 		if err := os.MkdirAll(filepath.Join(dir, folder), 0o755); err != nil {
 			t.Fatal(err)
@@ -87,11 +88,15 @@ func TestToolsScriptGroups(t *testing.T) {
 		"release": {"helm", "goreleaser"},
 		"mixin":   {"prometheus", "jsonnet"},
 	}
-	// The test and all groups install Chromium when it is missing; check
-	// them only where it is already there.
-	if _, err := exec.LookPath("chromium"); err == nil {
-		cases["test"] = []string{"prometheus", "alertmanager", "jsonnet", "helm"}
-		cases["all"] = []string{"prometheus", "alertmanager", "golangci-lint", "jsonnet", "helm", "goreleaser"}
+	// The proto, test and all groups install protoc when it is missing, and
+	// test and all install Chromium; check them only where those are there.
+	_, protocErr := exec.LookPath("protoc")
+	if protocErr == nil {
+		cases["proto"] = []string{"protoc-gen-go"}
+	}
+	if _, err := exec.LookPath("chromium"); err == nil && protocErr == nil {
+		cases["test"] = []string{"prometheus", "alertmanager", "jsonnet", "helm", "protoc-gen-go"}
+		cases["all"] = []string{"prometheus", "alertmanager", "golangci-lint", "jsonnet", "helm", "goreleaser", "protoc-gen-go"}
 	}
 	for group, want := range cases {
 		got, err := run(group)
@@ -131,6 +136,9 @@ func TestMakeToolsPrintsPath(t *testing.T) {
 	if _, err := exec.LookPath("chromium"); err != nil {
 		t.Skip("make tools would install Chromium")
 	}
+	if _, err := exec.LookPath("protoc"); err != nil {
+		t.Skip("make tools would install protoc")
+	}
 	dir := fakeTools(t)
 	cmd := exec.Command("make", "-s", "tools")
 	cmd.Dir = ".." // the repository root
@@ -140,7 +148,7 @@ func TestMakeToolsPrintsPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := strings.TrimSpace(string(out))
-	if !strings.HasPrefix(line, "export PATH="+dir+"/prometheus-") || !strings.HasSuffix(line, ":$PATH") || strings.Count(line, dir) != 6 {
-		t.Errorf("make tools printed %q, want one export PATH=... line with the six tool folders", line)
+	if !strings.HasPrefix(line, "export PATH="+dir+"/prometheus-") || !strings.HasSuffix(line, ":$PATH") || strings.Count(line, dir) != 7 {
+		t.Errorf("make tools printed %q, want one export PATH=... line with the seven tool folders", line)
 	}
 }
