@@ -53,7 +53,7 @@ func (s *scenarioOrg) trafficDay(offset int, replay bool) {
 	n := int(logDate.Unix() / int64(day/time.Second))
 	apps := s.org.Apps()
 	specs := []sftest.TrafficSpec{
-		{AppName: "Acme ERP Sync", Profile: sftest.Integration, Users: []int{s.integrationUser}, TokenReplay: replay, Requests: s.acmeRequests, ReplayRuns: s.replayRuns},
+		{AppName: "Acme ERP Sync", Profile: sftest.Integration, Users: []int{s.integrationUser}, TokenReplay: replay, Requests: s.acmeRequests, ReplayRuns: s.replayRuns, Egress: s.egress},
 		{AppName: "Slack", Profile: sftest.Integration, Users: s.slackUsers, Requests: 1500},
 		{AppName: "Salesforce Mobile App", Profile: sftest.Mobile, Users: s.mobileUsers, Requests: 9000, Objects: []string{"Account", "Contact", "Opportunity"}},
 	}
@@ -108,15 +108,18 @@ func baselineStarts(t *testing.T, promAddr, org string) map[string]float64 {
 //     residential networks every day, during which its baseline becomes
 //     ready (min_baseline, 7 days, the default);
 //   - restart: the exporter restarts (SIGTERM, the same state folder) in the
-//     middle of the org's baseline; once it is ready, a replay still pages.
+//     middle of the org's baseline; once it is ready, a replay still pages;
+//   - move: the integration moves, its whole volume, users and objects, to
+//     networks it never used (a planned NAT move): a warning, never a page.
 //
-// Each attack pages once, critical, for its org and app; nothing else pages.
+// Each attack pages once, critical, for its org and app; the move warns;
+// nothing else pages.
 func TestDetectionPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end")
 	}
-	names := []string{"replay", "ioc", "roaming", "restart"}
-	history := map[string]int{"replay": 7, "ioc": 8, "roaming": 3, "restart": 4}
+	names := []string{"replay", "ioc", "roaming", "restart", "move"}
+	history := map[string]int{"replay": 7, "ioc": 8, "roaming": 3, "restart": 4, "move": 8}
 	orgs := map[string]*scenarioOrg{}
 	for _, name := range names {
 		acme, runs := 0, 0
@@ -138,7 +141,7 @@ func TestDetectionPages(t *testing.T) {
 
 	// A baseline of eight days is ready at once, one of three, four or
 	// seven is not.
-	for org, ready := range map[string]bool{"replay": false, "ioc": true, "roaming": false, "restart": false} {
+	for org, ready := range map[string]bool{"replay": false, "ioc": true, "roaming": false, "restart": false, "move": true} {
 		want := 0
 		if ready {
 			want = 1
@@ -195,9 +198,14 @@ func TestDetectionPages(t *testing.T) {
 	// (the logins source reads from a watermark): the clock moves on two.
 	i.org.Advance(2 * time.Minute)
 	i.org.AddLogin(sftest.LoginSpec{User: i.integrationUser, App: "Acme ERP Sync", Time: i.org.Now().Add(-time.Minute), SourceIP: sftest.IOCAddress})
+	// (5) The planned move.
+	t0["move"] = time.Now()
+	orgs["move"].egress = "Acme ERP Sync, new NAT"
+	orgs["move"].nextDay(false)
 	want := []key{
 		{"replay", "SalesforceAppNewNetworksReadSensitiveObjects", "Acme ERP Sync"},
 		{"ioc", "SalesforceAppLoginFromIOCAddress", "Acme ERP Sync"},
+		{"move", "SalesforceAppRequestsFromNewNetworks", "Acme ERP Sync"},
 	}
 	wait(30*time.Second, want[0])
 	// The next day's file has no replay: the replay's figures leave the
@@ -280,8 +288,8 @@ func TestDetectionPages(t *testing.T) {
 			t.Errorf("unexpected alert %s (%s) %v", k.alert, n.Status, n.Labels)
 			continue
 		}
-		if n.Labels["severity"] != "critical" {
-			t.Errorf("%s is %q, want critical: %v", k.alert, n.Labels["severity"], n.Labels)
+		if sev := map[bool]string{true: "warning", false: "critical"}[k.org == "move"]; n.Labels["severity"] != sev {
+			t.Errorf("%s is %q, want %s: %v", k.alert, n.Labels["severity"], sev, n.Labels)
 		}
 		if k.alert == "SalesforceAppLoginFromIOCAddress" && n.Labels["list"] != "campaigns-2025" {
 			t.Errorf("IOC alert without its list: %v", n.Labels)

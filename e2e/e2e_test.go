@@ -49,6 +49,8 @@ type scenarioOrg struct {
 	// acmeRequests and replayRuns, when set, are Acme ERP Sync's daily
 	// requests and its replay's runs of 10 (sftest.TrafficSpec).
 	acmeRequests, replayRuns int
+	// egress, when set, moves Acme ERP Sync to other networks (sftest.TrafficSpec.Egress).
+	egress string
 }
 
 // cleanOrg is an org with nothing to report: every app known, installed
