@@ -53,7 +53,7 @@ func (t *Tracker) Commit(in *Ingest) {
 				e = netEntry{first: first, last: last, lastAPI: last}
 			}
 			a.nets[k] = e
-			if sn.young && int64(e.first)*3600 >= in.youngFrom {
+			if sn.young && (int64(e.first)*3600 >= in.youngFrom || t.heldNew(a, e.first, hourOf(in.end))) {
 				b := pa.young[e.first]
 				if b == nil {
 					b = &youngBucket{sens: make([]int64, len(t.cfg.SensitiveObjects))}
@@ -112,4 +112,5 @@ func (t *Tracker) Commit(in *Ingest) {
 	t.dropped += in.dropped
 	t.evictGlobal()
 	t.prune()
+	t.record()
 }

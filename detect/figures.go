@@ -38,6 +38,32 @@ type AppFigures struct {
 	// The login side, over the 24 hours before the last Logins call.
 	LoginsFromNewNetworks int64
 	IOCLogins             map[string]int64
+
+	// Requests is the app's API requests in the window, as the detection
+	// counts them (the denominator of the shares below).
+	Requests int64
+	// Usual is the app's usual figures, over the days before the window
+	// that feed its baseline (grade.go).
+	Usual Usual
+	// Held is true while a hold is in force: networks first seen since
+	// HeldSince count as new, and the days do not feed the usual figures.
+	Held      bool
+	HeldSince time.Time
+	// Evidence is, per EvidenceKinds, whether it corroborates the requests
+	// from new networks; nil unless the baseline is ready, the usual
+	// figures known and some requests came from new networks.
+	Evidence []bool
+
+	rawFromNew int64 // requests from new networks, baseline ready or not
+}
+
+// NewNetworkShare is the share of the window's requests that came from new
+// networks.
+func (f *AppFigures) NewNetworkShare() float64 {
+	if f.Requests <= 0 {
+		return 0
+	}
+	return float64(f.RequestsFromNewNetworks) / float64(f.Requests)
 }
 
 // APIWindow is the API window: the 24 hours before the end of the newest
@@ -56,9 +82,14 @@ func (t *Tracker) APIWindow() (start, end time.Time) {
 func (t *Tracker) Figures() []AppFigures {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	return t.figures()
+}
+
+// figures is Figures; the caller holds the lock.
+func (t *Tracker) figures() []AppFigures {
 	end := t.dataEnd()
 	ws := end - int64(Window/time.Second)
-	wsHour := hourOf(ws)
+	wsHour, endHour := hourOf(ws), hourOf(end)
 	nSens := len(t.cfg.SensitiveObjects)
 	minBase := int64(t.cfg.MinBaseline / time.Second)
 	out := make([]AppFigures, 0, len(t.apps))
@@ -123,15 +154,20 @@ func (t *Tracker) Figures() []AppFigures {
 					}
 					f.IOCRequests[list] += scale(c, w)
 				}
-				if !f.BaselineReady {
-					continue
-				}
+				f.Requests += scale(pa.requests, w)
 				// A young bucket's requests came at or after the hour its
 				// networks were first seen (row times are exact to the
 				// second), so a bucket from the window's first hour on lies
-				// wholly in it: counted in full, not in proportion.
+				// wholly in it: counted in full, not in proportion. A held
+				// network (grade.go) counts as new in every window of its
+				// hold.
+				a := t.apps[key]
 				for h, b := range pa.young {
-					if h < wsHour {
+					if h < wsHour && !t.heldNew(a, h, endHour) {
+						continue
+					}
+					f.rawFromNew += b.requests
+					if !f.BaselineReady {
 						continue
 					}
 					f.RequestsFromNewNetworks += b.requests
@@ -145,15 +181,15 @@ func (t *Tracker) Figures() []AppFigures {
 		}
 		for i := range out {
 			f := &out[i]
-			if !f.BaselineReady {
-				continue
-			}
 			a := t.apps[f.Key]
-			for name, e := range a.objs {
-				if j, ok := t.sens[strings.ToLower(name)]; ok && e.first >= wsHour {
-					f.NewObjectRequests[j] = f.ObjectRequests[j]
+			if f.BaselineReady {
+				for name, e := range a.objs {
+					if j, ok := t.sens[strings.ToLower(name)]; ok && e.first >= wsHour {
+						f.NewObjectRequests[j] = f.ObjectRequests[j]
+					}
 				}
 			}
+			t.judge(a, f, endHour)
 		}
 	}
 	slices.SortFunc(out, func(a, b AppFigures) int { return cmp.Compare(a.Key, b.Key) })

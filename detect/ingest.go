@@ -288,7 +288,8 @@ func (in *Ingest) newNet(a *stageApp, k netKey, ts int64) *stageNet {
 		t.mu.RLock()
 		young := true
 		if as := t.apps[a.key]; as != nil {
-			if e, ok := as.nets[k]; ok && int64(e.first)*3600 < in.youngFrom {
+			// A held network (grade.go) stays young for its hold.
+			if e, ok := as.nets[k]; ok && int64(e.first)*3600 < in.youngFrom && !t.heldNew(as, e.first, hourOf(in.end)) {
 				young = false
 			}
 		}

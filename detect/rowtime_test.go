@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -12,7 +13,8 @@ func ingestHour(tr *Tracker, hour time.Time, rows []row) {
 	tr.Commit(in)
 }
 
-// rowTimeScenario: eight quiet days of an integration, then
+// rowTimeScenario: eight quiet days of an integration (each with a new
+// network of its own), then
 //
 //	N1 first seen at 23:00 the day before yesterday (30 hours before the window's end), again at 06:00 yesterday;
 //	N3 first seen at 03:00 yesterday, two hours before the window;
@@ -24,8 +26,12 @@ func rowTimeScenario(t *testing.T) (*Tracker, time.Time) {
 	t.Helper()
 	tr := mustNew(t, Config{})
 	today := day0.AddDate(0, 0, 10)
+	// The quiet days also bring a new network each, so that the app's
+	// usual share of requests from new networks (3.8%) is above the days
+	// below: none of them is flagged, and no hold (grade.go) keeps their
+	// networks new.
 	for d := day0; d.Before(today.AddDate(0, 0, -2)); d = d.AddDate(0, 0, 1) {
-		ingestDay(tr, d, integrationDay(d))
+		ingestDay(tr, d, append(integrationDay(d), row{at: d.Add(8 * time.Hour), id: erpID, ip: fmt.Sprintf("203.0.%d.1", d.Day()), entity: "Opportunity", user: "005A", n: 50}))
 	}
 	d2, d1 := today.AddDate(0, 0, -2), today.AddDate(0, 0, -1)
 	ingestDay(tr, d2, append(integrationDay(d2), row{at: d2.Add(23*time.Hour + 12*time.Minute), id: erpID, ip: "100.70.1.5", entity: "Account", user: "005A", n: 5}))

@@ -13,9 +13,11 @@ import (
 
 // stateMagic and stateVersion head the serialized state. Bump the version
 // when the layout changes; an unknown version is an error, never a guess.
+// Version 2 appends the grading's daily records and holds (grade.go); a
+// version-1 state reads as one without them.
 const (
 	stateMagic   = "SFDT"
-	stateVersion = 1
+	stateVersion = 2
 )
 
 // MarshalBinary encodes the baseline and the kept periods compactly:
@@ -107,6 +109,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 		}
 	}
 	e.uint(uint64(t.dropped))
+	e.grading(t, keys)
 	out := binenc.NewWriter(64 + e.w.Len() + 16*len(e.table))
 	out.RawString(stateMagic)
 	out.Uvarint(stateVersion)
@@ -198,8 +201,9 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 	if magic := d.r.Raw("magic", len(stateMagic)); d.r.Err() != nil || string(magic) != stateMagic {
 		return nil, "", fmt.Errorf("decode detection state: not a detection state")
 	}
-	if v := d.uint("version"); v != stateVersion {
-		return nil, "", fmt.Errorf("%w %d (this build reads %d)", ErrStateVersion, v, stateVersion)
+	v := d.uint("version")
+	if v != 1 && v != stateVersion {
+		return nil, "", fmt.Errorf("%w %d (this build reads 1 to %d)", ErrStateVersion, v, stateVersion)
 	}
 	n := d.count("strings")
 	d.table = make([]string, n)
@@ -294,6 +298,9 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 		t.periods[p.key] = p
 	}
 	t.dropped = int64(d.uint("dropped rows"))
+	if v >= 2 {
+		d.grading(t)
+	}
 	if d.r.Len() > 0 {
 		d.r.Fail("", "%d bytes of trailing data", d.r.Len())
 		d.check()

@@ -167,10 +167,11 @@ func TestStateSizeAt200Apps(t *testing.T) {
 
 // TestStateGoldenV1: a version-1 state written by an earlier build
 // (testdata/state-v1.bin, replayTracker's state as MarshalBinary wrote it
-// before the encoding moved to internal/binenc) restores to the same
-// tracker, and encoding it again gives the same bytes: the format has not
-// moved. Should replayTracker change, keep a copy of the old one for this
-// test rather than regenerate the file with the new code.
+// before the grading's daily records) restores to the same tracker but for
+// the grading (no daily records, so no usual figures yet), and encoding it
+// again gives the same bytes as version 2 with no graded apps. Should
+// replayTracker change, keep a copy of the old one for this test rather
+// than regenerate the file with the new code.
 func TestStateGoldenV1(t *testing.T) {
 	t.Parallel()
 	golden, err := os.ReadFile("testdata/state-v1.bin")
@@ -183,16 +184,59 @@ func TestStateGoldenV1(t *testing.T) {
 		t.Fatal(err, note)
 	}
 	back.SetIOC(tr.ioc)
-	if a, b := fmt.Sprintf("%+v", tr.Figures()), fmt.Sprintf("%+v", back.Figures()); a != b {
+	ungraded := func(fs []AppFigures) string {
+		for i := range fs {
+			fs[i].Usual, fs[i].Held, fs[i].HeldSince, fs[i].Evidence = Usual{}, false, time.Time{}, nil
+		}
+		return fmt.Sprintf("%+v", fs)
+	}
+	if a, b := ungraded(tr.Figures()), ungraded(back.Figures()); a != b {
 		t.Fatalf("figures differ:\n%s\n%s", a, b)
+	}
+	for _, f := range back.Figures() {
+		if f.Usual.Days != 0 || f.Held || f.Evidence != nil {
+			t.Fatalf("a version-1 state has no daily records, but %s has %+v", f.Key, f)
+		}
 	}
 	from, to := tr.APIWindow()
 	if a, b := fmt.Sprintf("%+v", tr.Evidence(AppKey(erpID, ""), from, to)), fmt.Sprintf("%+v", back.Evidence(AppKey(erpID, ""), from, to)); a != b {
 		t.Fatalf("evidence differs:\n%s\n%s", a, b)
 	}
+	want := append([]byte(nil), golden...)
+	if want[len(stateMagic)] != 1 {
+		t.Fatalf("golden version byte %d", want[len(stateMagic)])
+	}
+	want[len(stateMagic)] = 2
+	want = append(want, 0) // no graded apps
+	if b := mustMarshal(t, back); !bytes.Equal(b, want) {
+		t.Errorf("the encoding changed: %d bytes, the version-1 state as version 2 has %d", len(b), len(want))
+	}
+}
+
+// TestStateGoldenV2: testdata/state-v2.bin, replayTracker's state with its
+// daily records and its hold, restores to the same figures (usual figures,
+// hold and evidence included) and encodes to the same bytes.
+func TestStateGoldenV2(t *testing.T) {
+	t.Parallel()
+	golden, err := os.ReadFile("testdata/state-v2.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := replayTracker(t)
+	back, note, err := Restore(tr.Config(), golden)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	back.SetIOC(tr.ioc)
+	if a, b := fmt.Sprintf("%+v", tr.Figures()), fmt.Sprintf("%+v", back.Figures()); a != b {
+		t.Fatalf("figures differ:\n%s\n%s", a, b)
+	}
+	if f := figure(t, back, AppKey(erpID, "")); f.Usual.Days != 2 || !f.Held || f.Evidence == nil {
+		t.Fatalf("grading not restored: %+v", f)
+	}
 	for name, b := range map[string][]byte{"restored": mustMarshal(t, back), "rebuilt": mustMarshal(t, tr)} {
 		if !bytes.Equal(b, golden) {
-			t.Errorf("%s: the encoding changed: %d bytes, the version-1 state has %d", name, len(b), len(golden))
+			t.Errorf("%s: the encoding changed: %d bytes, the version-2 state has %d", name, len(b), len(golden))
 		}
 	}
 }

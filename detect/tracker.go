@@ -164,6 +164,8 @@ type appState struct {
 	since         int32 // hour of the first data
 	nets          map[netKey]netEntry
 	objs          map[string]objEntry
+	days          []dayFig // the daily records of the grading (grade.go), oldest first
+	held          int32    // the hour a hold began; 0 when none (grade.go)
 }
 
 // Times in the baseline are Unix hours: windows start on the hour, so
@@ -269,6 +271,10 @@ func (t *Tracker) ClampFuture(now time.Time) int {
 			clamp(&e.first)
 			clamp(&e.last)
 			a.objs[k] = e
+		}
+		clamp(&a.held)
+		for i := range a.days {
+			clamp(&a.days[i].end)
 		}
 	}
 	return n

@@ -20,12 +20,14 @@ const dayEvery = 3 * time.Second
 // egress networks, the mobile app's 320 users from a new residential network
 // each day, reading Account, Contact and Opportunity. Its clock is frozen at
 // 02:00 (Advance moves it), and it has history days of Daily files before
-// today, the last with its logins.
-func detectionOrg(t *testing.T, name string, history int) *scenarioOrg {
+// today, the last with its logins. With acmeRequests, Acme ERP Sync makes
+// that many requests a day, and its replay is replayRuns runs of 10.
+func detectionOrg(t *testing.T, name string, history, acmeRequests, replayRuns int) *scenarioOrg {
 	t.Helper()
 	o := sftest.NewOrg()
 	o.SetNow(time.Now().UTC().Truncate(day).Add(2 * time.Hour))
 	s := populate(name, o)
+	s.acmeRequests, s.replayRuns = acmeRequests, replayRuns
 	now := o.Now()
 	for i := range 300 {
 		u := o.AddUser(fmt.Sprintf("%s-roamer%d@example.com", name, i), true)
@@ -51,7 +53,7 @@ func (s *scenarioOrg) trafficDay(offset int, replay bool) {
 	n := int(logDate.Unix() / int64(day/time.Second))
 	apps := s.org.Apps()
 	specs := []sftest.TrafficSpec{
-		{AppName: "Acme ERP Sync", Profile: sftest.Integration, Users: []int{s.integrationUser}, TokenReplay: replay},
+		{AppName: "Acme ERP Sync", Profile: sftest.Integration, Users: []int{s.integrationUser}, TokenReplay: replay, Requests: s.acmeRequests, ReplayRuns: s.replayRuns, Egress: s.egress},
 		{AppName: "Slack", Profile: sftest.Integration, Users: s.slackUsers, Requests: 1500},
 		{AppName: "Salesforce Mobile App", Profile: sftest.Mobile, Users: s.mobileUsers, Requests: 9000, Objects: []string{"Account", "Contact", "Opportunity"}},
 	}
@@ -95,27 +97,36 @@ func baselineStarts(t *testing.T, promAddr, org string) map[string]float64 {
 
 // TestDetectionPages runs the stolen-token detection end to end, each
 // scenario in its own org, at the same time, in one stack:
-//   - replay: a known, installed, approved integration with a week's
-//     baseline keeps its usual volume, but a third of a day's requests come
-//     from five networks it never used and read User and Account;
+//   - replay: a known, installed, approved integration keeps its usual
+//     volume (10,000 requests a day), but 0.3% of a day's requests come
+//     from networks it never used and read User and Account, in the very
+//     day's file that makes its baseline ready: the exporter's own usual
+//     figures judge it, with no Prometheus history before;
 //   - ioc: one OAuth login of the integration from an address on the
 //     public IOC list (docs/);
 //   - roaming: a quiet week of the mobile app whose 320 users call from new
 //     residential networks every day, during which its baseline becomes
 //     ready (min_baseline, 7 days, the default);
 //   - restart: the exporter restarts (SIGTERM, the same state folder) in the
-//     middle of the org's baseline; once it is ready, a replay still pages.
+//     middle of the org's baseline; once it is ready, a replay still pages;
+//   - move: the integration moves, its whole volume, users and objects, to
+//     networks it never used (a planned NAT move): a warning, never a page.
 //
-// Each attack pages once, critical, for its org and app; nothing else pages.
+// Each attack pages once, critical, for its org and app; the move warns;
+// nothing else pages.
 func TestDetectionPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end")
 	}
-	names := []string{"replay", "ioc", "roaming", "restart"}
-	history := map[string]int{"replay": 8, "ioc": 8, "roaming": 3, "restart": 4}
+	names := []string{"replay", "ioc", "roaming", "restart", "move"}
+	history := map[string]int{"replay": 7, "ioc": 8, "roaming": 3, "restart": 4, "move": 8}
 	orgs := map[string]*scenarioOrg{}
 	for _, name := range names {
-		orgs[name] = detectionOrg(t, name, history[name])
+		acme, runs := 0, 0
+		if name == "replay" {
+			acme, runs = 10_000, 3 // 30 requests: 0.3%
+		}
+		orgs[name] = detectionOrg(t, name, history[name], acme, runs)
 	}
 	iocFile, err := filepath.Abs(filepath.Join("..", "docs", "ioc-2025-salesforce-campaigns.txt"))
 	if err != nil {
@@ -128,16 +139,18 @@ func TestDetectionPages(t *testing.T) {
 		exporterExtra: fmt.Sprintf("detection:\n  ioc_lists:\n    - name: campaigns-2025\n      file: %s\n", iocFile)})
 	promAddr, hook := st.promAddr, st.hook
 
-	// A baseline of eight days is ready at once, one of three or four is not.
-	for org, ready := range map[string]bool{"replay": true, "ioc": true, "roaming": false, "restart": false} {
+	// A baseline of eight days is ready at once, one of three, four or
+	// seven is not.
+	for org, ready := range map[string]bool{"replay": false, "ioc": true, "roaming": false, "restart": false, "move": true} {
 		want := 0
 		if ready {
 			want = 1
 		}
 		waitProm(t, promAddr, fmt.Sprintf(`salesforce_connected_app_api_baseline_ready{org=%q, app="Acme ERP Sync"} == %d`, org, want), 30*time.Second)
 	}
-	// Let Prometheus hold more than the history's offset of ready data.
-	time.Sleep(12 * time.Second)
+	// The new-network alerts need no Prometheus history: a day of quiet is
+	// enough to see that nothing pages before the scenarios.
+	time.Sleep(dayEvery)
 	if got := hook.all(); len(got) != 0 {
 		t.Fatalf("alerts before any scenario started: %+v", got)
 	}
@@ -185,15 +198,20 @@ func TestDetectionPages(t *testing.T) {
 	// (the logins source reads from a watermark): the clock moves on two.
 	i.org.Advance(2 * time.Minute)
 	i.org.AddLogin(sftest.LoginSpec{User: i.integrationUser, App: "Acme ERP Sync", Time: i.org.Now().Add(-time.Minute), SourceIP: sftest.IOCAddress})
+	// (5) The planned move.
+	t0["move"] = time.Now()
+	orgs["move"].egress = "Acme ERP Sync, new NAT"
+	orgs["move"].nextDay(false)
 	want := []key{
 		{"replay", "SalesforceAppNewNetworksReadSensitiveObjects", "Acme ERP Sync"},
 		{"ioc", "SalesforceAppLoginFromIOCAddress", "Acme ERP Sync"},
+		{"move", "SalesforceAppRequestsFromNewNetworks", "Acme ERP Sync"},
 	}
 	wait(30*time.Second, want[0])
 	// The next day's file has no replay: the replay's figures leave the
-	// window, and every alert about it clears at once (before the history,
-	// 8s behind, holds the replay), so no warning held back by the critical
-	// page leaks out when the page resolves.
+	// window (its networks, held as new, make no requests), and every alert
+	// about it clears at once, so no warning held back by the critical page
+	// leaks out when the page resolves.
 	orgs["replay"].nextDay(false)
 	// (4) Two days of the restart org's baseline, then the restart.
 	r := orgs["restart"]
@@ -226,7 +244,8 @@ func TestDetectionPages(t *testing.T) {
 		t.Errorf("baseline starts after the restart %v, want %v (kept in the state folder)", after, before)
 	}
 	// The rest of the baseline: ready on the fourth day after the start,
-	// then quiet days, then more than the history's offset of ready data.
+	// then quiet days (the usual figures kept in the state folder across
+	// the restart).
 	for range 4 {
 		r.nextDay(false)
 		time.Sleep(dayEvery)
@@ -269,8 +288,8 @@ func TestDetectionPages(t *testing.T) {
 			t.Errorf("unexpected alert %s (%s) %v", k.alert, n.Status, n.Labels)
 			continue
 		}
-		if n.Labels["severity"] != "critical" {
-			t.Errorf("%s is %q, want critical: %v", k.alert, n.Labels["severity"], n.Labels)
+		if sev := map[bool]string{true: "warning", false: "critical"}[k.org == "move"]; n.Labels["severity"] != sev {
+			t.Errorf("%s is %q, want %s: %v", k.alert, n.Labels["severity"], sev, n.Labels)
 		}
 		if k.alert == "SalesforceAppLoginFromIOCAddress" && n.Labels["list"] != "campaigns-2025" {
 			t.Errorf("IOC alert without its list: %v", n.Labels)

@@ -46,6 +46,11 @@ type scenarioOrg struct {
 	// The users of each app's tokens; integrationUser is Acme ERP Sync's.
 	mobileUsers, slackUsers []int
 	integrationUser         int
+	// acmeRequests and replayRuns, when set, are Acme ERP Sync's daily
+	// requests and its replay's runs of 10 (sftest.TrafficSpec).
+	acmeRequests, replayRuns int
+	// egress, when set, moves Acme ERP Sync to other networks (sftest.TrafficSpec.Egress).
+	egress string
 }
 
 // cleanOrg is an org with nothing to report: every app known, installed

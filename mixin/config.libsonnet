@@ -138,25 +138,28 @@
 
     // Detection: where apps' API requests and OAuth logins come from, and
     // what they touch (alerts/detection.libsonnet).
-    // Requests from new networks: the share of an app's 24h requests that
-    // came from networks first seen in the window must be at least
-    // newNetworkMinShare, and newNetworkHistoryFactor times the highest
-    // share of the newNetworkHistory before. The history is offset by the
-    // window (1d) so today's data is not its own history. A mobile app whose
-    // users roam has a high share every day and stays quiet; an integration
-    // that always calls from the same networks has a share of 0, so any new
-    // network stands out. With no history (a new Prometheus) it stays quiet.
-    // The exporter itself counts nothing as new until an app has been
-    // watched for detection.min_baseline (default 7 days): its share is 0
-    // until then, so the history holds only the days with a ready baseline
-    // (salesforce_connected_app_api_baseline_ready), or a roaming app would
-    // page on the day its baseline becomes ready.
+    // Requests from new networks. The exporter keeps each app's usual share
+    // of requests from new networks (salesforce_connected_app_api_new_network_usual_request_share:
+    // its highest daily share over the days that feed its baseline, flagged
+    // days left out) next to today's share, and judges the evidence that
+    // corroborates them (salesforce_connected_app_api_new_network_evidence).
+    // An app is unusual when today's share is over newNetworkHistoryFactor
+    // times its usual share (the exporter leaves the days over twice it out
+    // of the baseline, so keep the two the same). A mobile app whose users
+    // roam has a high usual share and stays quiet; an integration that
+    // always calls from the same networks has a usual share of 0, so any new
+    // network stands out. Both shares are absent until the app has been
+    // watched for detection.min_baseline (default 7 days): no page before.
+    // New networks alone page a warning at newNetworkMinShare or more of
+    // the day's requests (a planned move is the usual objects at the usual
+    // volume); with evidence and sensitive objects read, critical at any
+    // share.
     newNetworkMinShare: 0.01,
     newNetworkHistoryFactor: 2,
+    // The app dashboard's history panel of the share: the alerts no longer
+    // read Prometheus history.
     newNetworkHistory: '7d',
     newNetworkHistoryOffset: '1d',
-    // The history's resolution: the figures change once a day (hourly with
-    // Hourly files), so 1h misses nothing.
     newNetworkHistoryStep: '1h',
     newNetworkFor: '0m',
     // A known (inventory) app reading a sensitive object it never read before.

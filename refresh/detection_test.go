@@ -25,6 +25,8 @@ type detectionOrg struct {
 	settings Settings
 	erp, mob sftest.App
 	r        *Refresher
+	// extra, when set, adds rows to each day's file.
+	extra func(ld time.Time, n int) []sftest.UsageRow
 }
 
 var detectDay0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -80,6 +82,9 @@ func (d *detectionOrg) day(n int, erp, mob sftest.TrafficSpec, iocLogin bool) {
 		mob.Requests = 9000
 	}
 	rows := append(sftest.Traffic(erp), sftest.Traffic(mob)...)
+	if d.extra != nil {
+		rows = append(rows, d.extra(ld, n)...)
+	}
 	d.org.SetNow(ld.Add(24*time.Hour + 2*time.Hour))
 	d.org.AddLogFile(&sftest.LogFile{LogDate: ld, CreatedDate: ld.Add(25 * time.Hour), Rows: rows})
 	// Logins of the 24 hours before now: the day shifted by two hours.

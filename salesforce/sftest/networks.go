@@ -76,6 +76,14 @@ type TrafficSpec struct {
 	// from five networks the app never used, reading User and Account, by
 	// the app's first user: a stolen token that keeps a normal volume.
 	TokenReplay bool
+	// ReplayRuns, when set, makes the replay that many runs of 10 requests
+	// instead: 3 runs against 10,000 requests is the 0.3% of the volume the
+	// 2025 campaign used.
+	ReplayRuns int
+	// Egress, when set, makes an integration call from the networks of
+	// that name instead of its own: a planned NAT or cloud move, the same
+	// volume, users and objects from networks the app never used.
+	Egress string
 	// IPv6 gives mobile users IPv6 addresses.
 	IPv6 bool
 	// EntitySet writes some ENTITY_NAME values as a set, "Account,Contact":
@@ -111,6 +119,8 @@ func Traffic(s TrafficSpec) []UsageRow {
 		switch {
 		case sfEvery > 0 && i%sfEvery == sfEvery-1:
 			r.ClientIP = SalesforceIP
+		case s.Profile == Integration && s.Egress != "":
+			r.ClientIP = IntegrationIP(s.Egress, i)
 		case s.Profile == Integration:
 			r.ClientIP = IntegrationIP(s.AppName, i)
 		case s.IPv6 && u%2 == 0:
@@ -131,6 +141,9 @@ func Traffic(s TrafficSpec) []UsageRow {
 	}
 	if s.TokenReplay {
 		extra := max(s.Requests/2/run, 5)
+		if s.ReplayRuns > 0 {
+			extra = s.ReplayRuns
+		}
 		for i := range extra {
 			at := s.Day.Add(12*time.Hour + time.Duration(i)*8*time.Hour/time.Duration(extra))
 			obj := "User"
