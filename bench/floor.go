@@ -1,40 +1,63 @@
 package main
 
 // The floor of a full sync on this machine: the same number of requests,
-// as many at once as the client keeps cursors open, each a page of 500
-// token rows from the same fake org, read and thrown away. It pays the
-// latency, the fake's own work (on a two-core machine it shares the CPU
-// with the client) and the transport, and nothing of the client's: no
-// decoding, no partitioning, no waiting on a cursor's previous page.
+// as many at once as the client keeps cursors open, each answered with a
+// real 500-row token page (taken once from the fake org, gzipped once)
+// after the bench latency, read and thrown away without decoding. It pays
+// the latency and the transport, and nothing of the fake's work (a real org
+// does that on its own machines) or of the client's (decoding,
+// partitioning, waiting on a cursor's previous page).
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
-// syncFloor makes calls requests, parallel at a time, each the first page
-// of a token query starting at one of the org's tokens, and returns how
-// long they took.
-func syncFloor(ctx context.Context, base string, org *sftest.Org, calls, parallel int) (time.Duration, error) {
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}, Timeout: 5 * time.Minute}
+// syncFloor takes one token page from the fake org at base, serves it from
+// a loopback server of its own with the bench latency, and times calls
+// requests to it, parallel at a time.
+func syncFloor(ctx context.Context, base string, calls, parallel int) (time.Duration, error) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true}, Timeout: 5 * time.Minute}
 	token, err := floorToken(ctx, hc, base)
 	if err != nil {
 		return 0, err
 	}
-	// Start points spread over the tokens' CreatedDates, so each request
-	// reads a full page as a sync's cursors do.
-	first, last := org.Now().AddDate(-3, 0, 0), org.Now()
-	span := last.Sub(first)
+	soql := "SELECT Id, AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount FROM OauthToken ORDER BY CreatedDate ASC LIMIT 500"
+	page, err := floorGet(ctx, hc, base+"/services/data/v66.0/query?q="+url.QueryEscape(soql), token)
+	if err != nil {
+		return 0, err
+	}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	_, _ = zw.Write(page)
+	_ = zw.Close()
+	body := gz.Bytes()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	hs := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(latency)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		_, _ = w.Write(body)
+	})}
+	go func() { _ = hs.Serve(ln) }()
+	defer hs.Close()
+	static := "http://" + ln.Addr().String() + "/services/data/v66.0/query/page"
+
 	next := make(chan int)
 	errs := make(chan error, parallel)
 	var wg sync.WaitGroup
@@ -43,11 +66,8 @@ func syncFloor(ctx context.Context, base string, org *sftest.Org, calls, paralle
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				from := first.Add(time.Duration(int64(span) / int64(calls) * int64(i)))
-				soql := "SELECT Id, AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE CreatedDate >= " +
-					salesforce.SOQLTime(from) + " ORDER BY CreatedDate ASC LIMIT 500"
-				if err := floorGet(ctx, hc, base+"/services/data/v66.0/query?q="+url.QueryEscape(soql), token); err != nil {
+			for range next {
+				if _, err := floorGet(ctx, hc, static, token); err != nil {
 					errs <- err
 					return
 				}
@@ -98,23 +118,23 @@ func floorToken(ctx context.Context, hc *http.Client, base string) (string, erro
 	return tok.AccessToken, nil
 }
 
-func floorGet(ctx context.Context, hc *http.Client, u, token string) error {
+func floorGet(ctx context.Context, hc *http.Client, u, token string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK || n < 1000 {
-		return fmt.Errorf("floor: query answered %d with %d bytes", resp.StatusCode, n)
+	if resp.StatusCode != http.StatusOK || len(b) < 1000 {
+		return nil, fmt.Errorf("floor: query answered %d with %d bytes", resp.StatusCode, len(b))
 	}
-	return nil
+	return b, nil
 }

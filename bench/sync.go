@@ -61,13 +61,13 @@ func fullSync(n int) {
 	// The floor: what the same requests cost at the same parallelism with
 	// no client work, and what the latency alone allows.
 	parallel := min(8, salesforce.DefaultMaxOpenCursors)
-	floor, err := syncFloor(ctx, url, org, int(oursCalls), parallel)
+	floor, err := syncFloor(ctx, url, int(oursCalls), parallel)
 	if err != nil {
 		fatal("full sync floor: %v", err)
 	}
 	latencyFloor := time.Duration((int(oursCalls)+parallel-1)/parallel) * latency
 	add(Result{Name: "Full sync floor, " + label, Value: floor.Seconds(), Unit: "s",
-		Note: fmt.Sprintf("the sync's %d requests, %d at once (the cursors a client keeps open), each a 500-row page read and thrown away: latency, the fake's own work and the transport, none of the client's; "+
+		Note: fmt.Sprintf("the sync's %d requests, %d at once (the cursors a client keeps open), each a real 500-row page served ready-made after the latency and thrown away: latency and transport, none of the fake's work or the client's; "+
 			"the latency alone is %.2f s; the sync took %.2fx the floor", oursCalls, parallel, latencyFloor.Seconds(), ours.Seconds()/floor.Seconds())})
 	if *noBaselines {
 		add(Result{Name: "Full sync wall time, " + label, Value: ours.Seconds(), Unit: "s", Note: fmt.Sprintf("rows %d (COUNT %d), %d partitions", st.Rows, org.TokenCount(), st.Partitions)})
