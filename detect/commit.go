@@ -20,7 +20,7 @@ func (t *Tracker) Commit(in *Ingest) {
 			continue
 		}
 		a.since = minHour(a.since, hourOf(sa.first))
-		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}}
+		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}, outside: sa.outside}
 		for i, c := range sa.ioc {
 			if c > 0 {
 				if pa.ioc == nil {

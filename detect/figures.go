@@ -2,6 +2,7 @@ package detect
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,17 @@ type AppFigures struct {
 	// The login side, over the 24 hours before the last Logins call.
 	LoginsFromNewNetworks int64
 	IOCLogins             map[string]int64
+
+	// The inventory's declaration of the app (declared.go): how many
+	// networks and objects it declares (0: none), the requests in the
+	// window and the logins of the last Logins call from outside the
+	// declared networks, and the objects touched in the window that it
+	// does not declare.
+	DeclaredNetworks                int
+	DeclaredObjects                 int
+	RequestsOutsideDeclaredNetworks int64
+	LoginsOutsideDeclaredNetworks   int64
+	UndeclaredObjects               int
 }
 
 // APIWindow is the API window: the 24 hours before the end of the newest
@@ -63,6 +75,7 @@ func (t *Tracker) Figures() []AppFigures {
 	minBase := int64(t.cfg.MinBaseline / time.Second)
 	out := make([]AppFigures, 0, len(t.apps))
 	idx := map[string]int{}
+	decl := map[string]*declaration{}
 	for _, a := range t.apps {
 		f := AppFigures{Key: a.key, ID: a.id, Name: a.name, BaselineStart: time.Unix(int64(a.since)*3600, 0).UTC(),
 			ObjectRequests: make([]int64, nSens), ObjectRequestsFromNewNetworks: make([]int64, nSens), NewObjectRequests: make([]int64, nSens)}
@@ -84,6 +97,11 @@ func (t *Tracker) Figures() []AppFigures {
 		if lf := t.loginFigs[a.key]; lf != nil {
 			f.LoginsFromNewNetworks = lf.fromNew
 			f.IOCLogins = lf.ioc
+			f.LoginsOutsideDeclaredNetworks = lf.outsideDecl
+		}
+		if d := t.decl.lookup(a.id, a.name); d != nil {
+			decl[a.key] = d
+			t.declaredFigures(&f, a, d, wsHour)
 		}
 		idx[a.key] = len(out)
 		out = append(out, f)
@@ -122,6 +140,9 @@ func (t *Tracker) Figures() []AppFigures {
 						f.IOCRequests = map[string]int64{}
 					}
 					f.IOCRequests[list] += scale(c, w)
+				}
+				if d := decl[key]; d != nil && d.nets != nil && pa.outside != nil {
+					f.RequestsOutsideDeclaredNetworks += scale(pa.outside.judge(d), w)
 				}
 				if !f.BaselineReady {
 					continue
@@ -341,6 +362,7 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 	type seen struct {
 		a    *appState
 		k    netKey
+		addr netip.Addr
 		mask uint64
 		l    *Login
 	}
@@ -376,7 +398,7 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		if !k.special() {
 			mask = t.ioc.Match(addr)
 		}
-		rows = append(rows, seen{a, k, mask, l})
+		rows = append(rows, seen{a, k, addr, mask, l})
 	}
 	figs := map[string]*loginFig{}
 	ev := map[string][]LoginHit{}
@@ -390,6 +412,9 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		isNew := !r.k.special() && r.a.since <= wsHour-minBase && e.first >= wsHour
 		if isNew {
 			f.fromNew++
+		}
+		if d := t.decl.lookup(r.a.id, r.a.name); d != nil && d.nets != nil && !r.k.special() && !d.containsAddr(r.addr) {
+			f.outsideDecl++
 		}
 		var lists []string
 		if r.mask != 0 {

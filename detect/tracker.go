@@ -149,6 +149,7 @@ type Tracker struct {
 	g       grouper
 	sens    map[string]int // lower-case object name → index in cfg.SensitiveObjects
 	ioc     *IOCSet
+	decl    *declarations // the inventory's declared expectations; nil for none
 	apps    map[string]*appState
 	byName  map[string]string // lower-case name → key of the app with an Id
 	periods map[string]*period
@@ -186,6 +187,7 @@ type periodApp struct {
 	evidence []*netEvidence
 	evDrop   int64 // requests from young networks beyond maxEvidenceNets
 	iocHits  []*iocHit
+	outside  *outsideCount // requests outside the declared networks; nil for none
 }
 
 type youngBucket struct {
@@ -211,8 +213,9 @@ type iocHit struct {
 }
 
 type loginFig struct {
-	fromNew int64
-	ioc     map[string]int64
+	fromNew     int64
+	ioc         map[string]int64
+	outsideDecl int64 // logins from outside the app's declared networks
 }
 
 // New returns an empty Tracker.
