@@ -163,6 +163,12 @@
     newSensitiveObjectFor: '0m',
     // Any request or login from an address on an IOC list.
     iocFor: '0m',
+    // Declared expectations (alerts/declared.libsonnet): any request or
+    // login from outside the networks an app's inventory entry declares, and
+    // objects it does not declare. The figures change once per log file or
+    // login read, so there is nothing to wait out.
+    declaredNetworksFor: '0m',
+    declaredObjectsFor: '0m',
     // The exporter's detection.min_baseline, in seconds: the dashboards show
     // a younger baseline as still learning (nothing counts as new yet).
     detectionMinBaselineSeconds: 7 * 24 * 3600,

@@ -12,6 +12,7 @@
       (import 'hygiene.libsonnet')(c),
       (import 'limits.libsonnet')(c),
       (import 'detection.libsonnet')(c),
+      (import 'declared.libsonnet')(c),
     ],
   },
 }
