@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
@@ -212,4 +214,32 @@ func (t *Tracker) declaredFigures(f *AppFigures, a *appState, d *declaration, ws
 			f.UndeclaredObjects++
 		}
 	}
+}
+
+// SeenNetworks returns an app's networks in the baseline (API requests and
+// logins; not the special buckets), the most recently seen first, at most
+// n: where it has called from, as the inventory's networks: could declare.
+func (t *Tracker) SeenNetworks(appKey string, n int) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	a := t.apps[appKey]
+	if a == nil {
+		return nil
+	}
+	type kv struct {
+		k    netKey
+		last int32
+	}
+	all := make([]kv, 0, len(a.nets))
+	for k, e := range a.nets {
+		if !k.special() {
+			all = append(all, kv{k, e.last})
+		}
+	}
+	slices.SortFunc(all, func(x, y kv) int { return cmp.Or(cmp.Compare(y.last, x.last), cmpKey(x.k, y.k)) })
+	out := make([]string, 0, min(n, len(all)))
+	for _, x := range all[:min(n, len(all))] {
+		out = append(out, t.g.String(x.k))
+	}
+	return out
 }

@@ -153,3 +153,21 @@ func TestCheckDeclared(t *testing.T) {
 		t.Errorf("a good declaration: %v", err)
 	}
 }
+
+// SeenNetworks lists an app's networks, the most recent first, bounded,
+// without the special buckets.
+func TestSeenNetworks(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{})
+	ingestDay(tr, day0, integrationDay(day0))
+	got := tr.SeenNetworks(AppKey(erpID, ""), 2)
+	if len(got) != 2 || got[0] != "192.0.2.0/24" || got[1] != "198.51.101.0/24" {
+		t.Errorf("seen networks: %v, want the two most recent: 192.0.2.0/24, 198.51.101.0/24", got)
+	}
+	if got := tr.SeenNetworks(AppKey(erpID, ""), 10); len(got) != 3 {
+		t.Errorf("seen networks: %v, want 3 (Salesforce.com IP left out)", got)
+	}
+	if got := tr.SeenNetworks("nope", 10); got != nil {
+		t.Errorf("an unknown app: %v", got)
+	}
+}
