@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // Commit merges an ingested file into the tracker: the baseline takes its
@@ -19,6 +20,8 @@ func (t *Tracker) Commit(in *Ingest) {
 			t.dropped += sa.rows
 			continue
 		}
+		// Ready for this period's window as the baseline stood before it.
+		ready := a.since != 0 && int64(a.since)*3600 <= in.youngFrom-int64(t.cfg.MinBaseline/time.Second)
 		a.since = minHour(a.since, hourOf(sa.first))
 		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}, outside: sa.outside}
 		for i, c := range sa.ioc {
@@ -107,9 +110,11 @@ func (t *Tracker) Commit(in *Ingest) {
 		}
 		t.evict(a)
 		p.apps[a.key] = pa
+		t.judgePeriod(p, a.key, pa, ready)
 	}
 	t.periods[p.key] = p
 	t.dropped += in.dropped
 	t.evictGlobal()
 	t.prune()
+	t.pruneJudged()
 }

@@ -50,6 +50,14 @@ type AppFigures struct {
 	RequestsOutsideDeclaredNetworks int64
 	LoginsOutsideDeclaredNetworks   int64
 	UndeclaredObjects               int
+
+	// The judged counters (days.go): over every log period committed since
+	// the exporter started, each day once, late or not: its API requests,
+	// those from networks new in it (baseline ready), and those of them to
+	// sensitive objects. They only grow.
+	RequestsJudged                         int64
+	RequestsFromNewNetworksJudged          int64
+	SensitiveRequestsFromNewNetworksJudged int64
 }
 
 // APIWindow is the API window: the 24 hours before the end of the newest
@@ -99,6 +107,7 @@ func (t *Tracker) Figures() []AppFigures {
 			f.IOCLogins = lf.ioc
 			f.LoginsOutsideDeclaredNetworks = lf.outsideDecl
 		}
+		t.judgedFigures(&f)
 		if d := t.decl.lookup(a.id, a.name); d != nil {
 			decl[a.key] = d
 			t.declaredFigures(&f, a, d, wsHour)
