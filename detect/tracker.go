@@ -149,7 +149,7 @@ type Tracker struct {
 	g       grouper
 	sens    map[string]int // lower-case object name → index in cfg.SensitiveObjects
 	ioc     *IOCSet
-	decl    *declarations // the inventory's declared expectations; nil for none
+	decl    *declarations         // the inventory's declared expectations; nil for none
 	judged  map[string]*appJudged // by app key: the judged counters (days.go)
 	apps    map[string]*appState
 	byName  map[string]string // lower-case name → key of the app with an Id
