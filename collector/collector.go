@@ -56,7 +56,7 @@ var metricSets = func() []*metricSet {
 			sets = append(sets, set)
 		}
 	}
-	return append(sets, &detectionMetrics, &declaredMetrics)
+	return append(sets, &detectionMetrics, &declaredMetrics, &judgedMetrics)
 }()
 
 // Snapshots is what the Collector reads: the latest snapshot of every org

@@ -60,3 +60,38 @@ func TestDeclaredMetrics(t *testing.T) {
 		t.Fatalf("lint: %v %v", problems, err)
 	}
 }
+
+// TestJudgedMetrics: the judged counters are counters, one per app with
+// figures, and pass the registry's pedantic checks and the linter.
+func TestJudgedMetrics(t *testing.T) {
+	t.Parallel()
+	s := testSnapshot()
+	s.Detection = &snapshot.DetectionInfo{SensitiveObjects: []string{"User"}}
+	s.Apps[0].Detection = &detect.AppFigures{RequestsJudged: 12500, RequestsFromNewNetworksJudged: 500, SensitiveRequestsFromNewNetworksJudged: 250}
+	c := New(stubSource{s})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"salesforce_connected_app_api_requests_judged_total": 12500, "salesforce_connected_app_api_new_network_requests_judged_total": 500,
+		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total": 250}
+	for _, mf := range mfs {
+		w, ok := want[mf.GetName()]
+		if !ok {
+			continue
+		}
+		if len(mf.GetMetric()) != 1 || mf.GetMetric()[0].GetCounter().GetValue() != w {
+			t.Errorf("%s: %v, want one counter of %v", mf.GetName(), mf.GetMetric(), w)
+		}
+		delete(want, mf.GetName())
+	}
+	if len(want) > 0 {
+		t.Errorf("not gathered: %v", want)
+	}
+	if problems, err := testutil.CollectAndLint(c, "salesforce_connected_app_api_requests_judged_total", "salesforce_connected_app_api_new_network_requests_judged_total",
+		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total"); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %v", problems, err)
+	}
+}

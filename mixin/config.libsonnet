@@ -169,6 +169,14 @@
     // login read, so there is nothing to wait out.
     declaredNetworksFor: '0m',
     declaredObjectsFor: '0m',
+    // Late and caught-up log days (alerts/days.libsonnet): what the judged
+    // counters gained over lateDayWindow. It must be shorter than the time
+    // between two files that land on time (a day), or the day before the
+    // newest would count as late; two hours holds a refresh's files. The
+    // alert keeps firing for lateDayKeepFiringFor, as the window alerts
+    // would for the day the window shows.
+    lateDayWindow: '2h',
+    lateDayKeepFiringFor: '1d',
     // The exporter's detection.min_baseline, in seconds: the dashboards show
     // a younger baseline as still learning (nothing counts as new yet).
     detectionMinBaselineSeconds: 7 * 24 * 3600,

@@ -13,6 +13,7 @@
       (import 'limits.libsonnet')(c),
       (import 'detection.libsonnet')(c),
       (import 'declared.libsonnet')(c),
+      (import 'days.libsonnet')(c),
     ],
   },
 }
