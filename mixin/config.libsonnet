@@ -176,6 +176,7 @@
     // alert keeps firing for lateDayKeepFiringFor, as the window alerts
     // would for the day the window shows.
     lateDayWindow: '2h',
+    lateDayFor: '0m',
     lateDayKeepFiringFor: '1d',
     // The exporter's detection.min_baseline, in seconds: the dashboards show
     // a younger baseline as still learning (nothing counts as new yet).

@@ -46,7 +46,7 @@ function(c)
                  windowShare: std.rstripChars(windowShare, '\n'),
                  ready: ready,
                }),
-        'for': '0m',
+        'for': c.lateDayFor,
         keep_firing_for: c.lateDayKeepFiringFor,
         labels: { severity: 'critical' },
         annotations: {
