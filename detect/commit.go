@@ -22,6 +22,7 @@ func (t *Tracker) Commit(in *Ingest) {
 		}
 		// Ready for this period's window as the baseline stood before it.
 		ready := a.since != 0 && int64(a.since)*3600 <= in.youngFrom-int64(t.cfg.MinBaseline/time.Second)
+		a.noteUse(a.lastUse(), hourOf(sa.first))
 		a.since = minHour(a.since, hourOf(sa.first))
 		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}, outside: sa.outside}
 		for i, c := range sa.ioc {

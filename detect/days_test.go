@@ -78,3 +78,16 @@ func TestJudgedNeedsReadyBaseline(t *testing.T) {
 		t.Fatalf("%d days kept for the judged counters, want those of the retention only", days)
 	}
 }
+
+// persisted clears the figures the state file does not keep: the judged
+// counters (they start at 0 with the exporter, as counters do) and the
+// wake of a dormant app.
+func persisted(figs []AppFigures) []AppFigures {
+	out := make([]AppFigures, len(figs))
+	for i, f := range figs {
+		f.RequestsJudged, f.RequestsFromNewNetworksJudged, f.SensitiveRequestsFromNewNetworksJudged = 0, 0, 0
+		f.IdleDaysBeforeWake = 0
+		out[i] = f
+	}
+	return out
+}

@@ -58,6 +58,11 @@ type AppFigures struct {
 	RequestsJudged                         int64
 	RequestsFromNewNetworksJudged          int64
 	SensitiveRequestsFromNewNetworksJudged int64
+
+	// IdleDaysBeforeWake is how many whole days the app had been unused (no
+	// API request or OAuth login in the baseline) when its use resumed in
+	// the window; 0 when it did not resume in it (dormant.go).
+	IdleDaysBeforeWake int
 }
 
 // APIWindow is the API window: the 24 hours before the end of the newest
@@ -108,6 +113,9 @@ func (t *Tracker) Figures() []AppFigures {
 			f.LoginsOutsideDeclaredNetworks = lf.outsideDecl
 		}
 		t.judgedFigures(&f)
+		if end > 0 {
+			dormantFigures(&f, a, wsHour)
+		}
 		if d := t.decl.lookup(a.id, a.name); d != nil {
 			decl[a.key] = d
 			t.declaredFigures(&f, a, d, wsHour)
@@ -376,6 +384,8 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		l    *Login
 	}
 	rows := make([]seen, 0, len(logins))
+	before := map[*appState]int32{} // each app's last use before this call
+	first := map[*appState]int32{}  // its first login in this call
 	for i := range logins {
 		l := &logins[i]
 		if l.Time.After(now) || hourOf(l.Time.Unix()) < wsHour {
@@ -396,6 +406,9 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		}
 		k, addr := t.g.key([]byte(l.SourceIP))
 		h := hourOf(l.Time.Unix())
+		if _, ok := before[a]; !ok {
+			before[a] = a.lastUse()
+		}
 		a.since = minHour(a.since, h)
 		if e, ok := a.nets[k]; ok {
 			e.first, e.last = min(e.first, h), max(e.last, h)
@@ -408,6 +421,12 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 			mask = t.ioc.Match(addr)
 		}
 		rows = append(rows, seen{a, k, addr, mask, l})
+		if f, ok := first[a]; !ok || h < f {
+			first[a] = h
+		}
+	}
+	for a, h := range first {
+		a.noteUse(before[a], h)
 	}
 	figs := map[string]*loginFig{}
 	ev := map[string][]LoginHit{}

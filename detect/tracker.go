@@ -166,6 +166,7 @@ type appState struct {
 	since         int32 // hour of the first data
 	nets          map[netKey]netEntry
 	objs          map[string]objEntry
+	woke          *wake // its latest use after a gap (dormant.go); in memory only
 }
 
 // Times in the baseline are Unix hours: windows start on the hour, so
