@@ -3,6 +3,7 @@ package collector
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -61,13 +62,13 @@ func TestDeclaredMetrics(t *testing.T) {
 	}
 }
 
-// TestJudgedMetrics: the judged counters are counters, one per app with
-// figures, and pass the registry's pedantic checks and the linter.
+// TestJudgedMetrics: the judged counters are counters, and the idle time a
+// gauge, one per app with figures, and pass the registry's pedantic checks and the linter.
 func TestJudgedMetrics(t *testing.T) {
 	t.Parallel()
 	s := testSnapshot()
 	s.Detection = &snapshot.DetectionInfo{SensitiveObjects: []string{"User"}}
-	s.Apps[0].Detection = &detect.AppFigures{RequestsJudged: 12500, RequestsFromNewNetworksJudged: 500, SensitiveRequestsFromNewNetworksJudged: 250}
+	s.Apps[0].Detection = &detect.AppFigures{RequestsJudged: 12500, RequestsFromNewNetworksJudged: 500, SensitiveRequestsFromNewNetworksJudged: 250, IdleBeforeWake: 67 * 24 * time.Hour}
 	c := New(stubSource{s})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -76,13 +77,14 @@ func TestJudgedMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]float64{"salesforce_connected_app_api_requests_judged_total": 12500, "salesforce_connected_app_api_new_network_requests_judged_total": 500,
-		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total": 250}
+		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total": 250, "salesforce_connected_app_idle_before_wake_seconds": 67 * 86400}
 	for _, mf := range mfs {
 		w, ok := want[mf.GetName()]
 		if !ok {
 			continue
 		}
-		if len(mf.GetMetric()) != 1 || mf.GetMetric()[0].GetCounter().GetValue() != w {
+		m := mf.GetMetric()
+		if len(m) != 1 || m[0].GetCounter().GetValue()+m[0].GetGauge().GetValue() != w || (mf.GetType().String() == "COUNTER") != (mf.GetName() != "salesforce_connected_app_idle_before_wake_seconds") {
 			t.Errorf("%s: %v, want one counter of %v", mf.GetName(), mf.GetMetric(), w)
 		}
 		delete(want, mf.GetName())
@@ -91,7 +93,7 @@ func TestJudgedMetrics(t *testing.T) {
 		t.Errorf("not gathered: %v", want)
 	}
 	if problems, err := testutil.CollectAndLint(c, "salesforce_connected_app_api_requests_judged_total", "salesforce_connected_app_api_new_network_requests_judged_total",
-		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total"); err != nil || len(problems) > 0 {
+		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total", "salesforce_connected_app_idle_before_wake_seconds"); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", problems, err)
 	}
 }

@@ -86,7 +86,7 @@ func persisted(figs []AppFigures) []AppFigures {
 	out := make([]AppFigures, len(figs))
 	for i, f := range figs {
 		f.RequestsJudged, f.RequestsFromNewNetworksJudged, f.SensitiveRequestsFromNewNetworksJudged = 0, 0, 0
-		f.IdleDaysBeforeWake = 0
+		f.IdleBeforeWake = 0
 		out[i] = f
 	}
 	return out

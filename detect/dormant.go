@@ -1,5 +1,7 @@
 package detect
 
+import "time"
+
 // Dormant apps. An approved app unused for months that wakes and reads
 // sensitive objects is a stolen token's best cover: no baseline of its
 // recent traffic (there is none), and a volume far under any floor. The
@@ -42,10 +44,10 @@ func (a *appState) noteUse(before, h int32) {
 	}
 }
 
-// dormantFigures fills in the days the app was idle before its use resumed
+// dormantFigures fills in how long the app was idle before its use resumed
 // in the window (from wsHour on); 0 when it did not resume in it.
 func dormantFigures(f *AppFigures, a *appState, wsHour int32) {
 	if a.woke != nil && a.woke.at >= wsHour {
-		f.IdleDaysBeforeWake = int(a.woke.idle / 24)
+		f.IdleBeforeWake = time.Duration(a.woke.idle) * time.Hour
 	}
 }

@@ -14,19 +14,19 @@ func TestDormantAppWakes(t *testing.T) {
 	key := AppKey(erpID, "")
 	for d := range 3 {
 		ingestDay(tr, day0.AddDate(0, 0, d), integrationDay(day0.AddDate(0, 0, d)))
-		if f := figure(t, tr, key); f.IdleDaysBeforeWake != 0 {
+		if f := figure(t, tr, key); f.IdleBeforeWake != 0 {
 			t.Fatalf("day %d: a daily integration is not dormant: %+v", d, f)
 		}
 	}
 	wakeDay := day0.AddDate(0, 0, 70)
 	ingestDay(tr, wakeDay, []row{{at: wakeDay.Add(time.Hour), id: erpID, name: "Acme ERP Sync", ip: "198.51.100.10", entity: "Account", user: "005A", n: 12}})
 	// Last use day 2 at 10:00, woke day 70 at 01:00: 67 days and 15 hours.
-	if f := figure(t, tr, key); f.IdleDaysBeforeWake != 67 {
-		t.Fatalf("woke after two months: idle days %d, want 67", f.IdleDaysBeforeWake)
+	if f := figure(t, tr, key); f.IdleBeforeWake != (67*24+15)*time.Hour {
+		t.Fatalf("woke after two months: idle %v, want 67 days 15 hours", f.IdleBeforeWake)
 	}
 	next := wakeDay.AddDate(0, 0, 1)
 	ingestDay(tr, next, integrationDay(next))
-	if f := figure(t, tr, key); f.IdleDaysBeforeWake != 0 {
+	if f := figure(t, tr, key); f.IdleBeforeWake != 0 {
 		t.Fatalf("the day after the wake: %+v", f)
 	}
 }
@@ -46,7 +46,7 @@ func TestDormantAppWakesByLogin(t *testing.T) {
 	tr.Logins(now.Add(time.Hour), []Login{{Time: wakeDay.Add(2 * time.Hour), App: "Acme ERP Sync", SourceIP: "198.51.100.10", UserID: "005A"}}) // read again
 	ingestDay(tr, wakeDay, []row{{at: wakeDay.Add(3 * time.Hour), id: erpID, name: "Acme ERP Sync", ip: "198.51.100.10", entity: "Contact", user: "005A", n: 3}})
 	// Last use day 2 at 10:00, woke day 90 at 02:00: 87 days and 16 hours.
-	if f := figure(t, tr, key); f.IdleDaysBeforeWake != 87 {
-		t.Fatalf("woke by a login: idle days %d, want 87", f.IdleDaysBeforeWake)
+	if f := figure(t, tr, key); f.IdleBeforeWake != (87*24+16)*time.Hour {
+		t.Fatalf("woke by a login: idle %v, want 87 days 16 hours", f.IdleBeforeWake)
 	}
 }

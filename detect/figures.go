@@ -59,10 +59,10 @@ type AppFigures struct {
 	RequestsFromNewNetworksJudged          int64
 	SensitiveRequestsFromNewNetworksJudged int64
 
-	// IdleDaysBeforeWake is how many whole days the app had been unused (no
-	// API request or OAuth login in the baseline) when its use resumed in
-	// the window; 0 when it did not resume in it (dormant.go).
-	IdleDaysBeforeWake int
+	// IdleBeforeWake is how long (in hours) the app had been unused (no API
+	// request or OAuth login in the baseline) when its use resumed in the
+	// window; 0 when it did not resume in it (dormant.go).
+	IdleBeforeWake time.Duration
 }
 
 // APIWindow is the API window: the 24 hours before the end of the newest

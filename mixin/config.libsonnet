@@ -178,6 +178,13 @@
     lateDayWindow: '2h',
     lateDayFor: '0m',
     lateDayKeepFiringFor: '1d',
+    // Dormant apps (alerts/dormant.libsonnet): an approved app idle for at
+    // least this many days (no API request or OAuth login in the
+    // exporter's baseline) that wakes and reads sensitive objects. The
+    // exporter keeps its baseline for as long as it runs, so an app idle
+    // for longer than the exporter has watched it is not seen as dormant.
+    dormantAppIdleDays: 60,
+    dormantAppFor: '0m',
     // The exporter's detection.min_baseline, in seconds: the dashboards show
     // a younger baseline as still learning (nothing counts as new yet).
     detectionMinBaselineSeconds: 7 * 24 * 3600,

@@ -14,6 +14,7 @@
       (import 'detection.libsonnet')(c),
       (import 'declared.libsonnet')(c),
       (import 'days.libsonnet')(c),
+      (import 'dormant.libsonnet')(c),
     ],
   },
 }
