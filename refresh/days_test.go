@@ -1,9 +1,11 @@
 package refresh
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -79,5 +81,46 @@ func TestCaughtUpDaysAreJudged(t *testing.T) {
 	}
 	if f.RequestsFromNewNetworksJudged != 500 || f.SensitiveRequestsFromNewNetworksJudged != 500 {
 		t.Fatalf("caught-up day judged: from new networks %d, sensitive %d, want 500 and 500", f.RequestsFromNewNetworksJudged, f.SensitiveRequestsFromNewNetworksJudged)
+	}
+}
+
+// TestDeclaredNetworksReload: the inventory declares the integration's
+// networks; a replay from elsewhere is outside them before any baseline is
+// ready, and a reload that declares the replay's range (a planned move)
+// judges the held day again at once.
+func TestDeclaredNetworksReload(t *testing.T) {
+	t.Parallel()
+	d := newDetectionOrg(t)
+	declare := func(extra ...string) {
+		nets := sftest.IntegrationNetworks(d.erp.Name)
+		nets = append(nets, extra...)
+		var ps []netip.Prefix
+		for _, n := range nets {
+			ps = append(ps, netip.MustParsePrefix(n))
+		}
+		set := d.settings
+		set.Declared = func(org string) []detect.Declared {
+			return []detect.Declared{{AppID: d.erp.ID, Networks: ps, Objects: []string{"Opportunity", "Invoice__c"}}}
+		}
+		d.settings = set
+		d.r.SetSettings(set)
+	}
+	declare()
+	d.day(0, sftest.TrafficSpec{}, sftest.TrafficSpec{}, false)
+	if f := d.figures("Acme ERP Sync"); f.DeclaredNetworks != 3 || f.RequestsOutsideDeclaredNetworks != 0 || f.UndeclaredObjects != 0 {
+		t.Fatalf("a declared integration's first day: %+v", f)
+	}
+	d.day(1, sftest.TrafficSpec{TokenReplay: true}, sftest.TrafficSpec{}, false)
+	f := d.figures("Acme ERP Sync")
+	if f.BaselineReady || f.RequestsOutsideDeclaredNetworks != 500 || f.UndeclaredObjects != 2 {
+		t.Fatalf("a replay on day 1, no baseline yet: outside %d, undeclared objects %d, want 500 and 2: %+v", f.RequestsOutsideDeclaredNetworks, f.UndeclaredObjects, f)
+	}
+	// The move is declared: the replay's range, 198.18.0.0/15.
+	declare("198.18.0.0/15")
+	if err := d.r.RefreshAll(d.t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if f := d.figures("Acme ERP Sync"); f.RequestsOutsideDeclaredNetworks != 0 {
+		t.Fatalf("after the reload that declares the move: outside %d, want 0", f.RequestsOutsideDeclaredNetworks)
 	}
 }
