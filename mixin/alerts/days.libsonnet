@@ -4,8 +4,12 @@
 // an attack in it would show 0. The exporter also judges each period once,
 // as its file is read, into counters that only grow
 // (salesforce_connected_app_api_*_judged_total). This alert reads what they
-// gained in the last lateDayWindow, when the window figures show nothing of
-// it, with the same share tests as SalesforceAppNewNetworksReadSensitiveObjects.
+// gained in the last lateDayWindow, with the same share tests as
+// SalesforceAppNewNetworksReadSensitiveObjects, unless the window figures
+// showed the app's sensitive reads from new networks at any time in that
+// lateDayWindow: the window alerts judged those, and a day read
+// just before the next one (two files within lateDayWindow) is not paged
+// twice.
 
 function(c)
   local judged(m) = 'max without(%s) (increase(%s{%s}[%s]))' % [c.haDropLabels, m, c.salesforceExporterSelector, c.lateDayWindow];
@@ -39,7 +43,7 @@ function(c)
             (%(windowShare)s and on(%(appMatchLabels)s) %(ready)s)[%(newNetworkHistory)s:%(newNetworkHistoryStep)s] offset %(newNetworkHistoryOffset)s
           )
           unless on(%(appMatchLabels)s)
-          sum by (%(appMatchLabels)s) (max without(%(haDropLabels)s) (salesforce_connected_app_api_object_requests_from_new_networks{%(salesforceExporterSelector)s})) > 0
+          sum by (%(appMatchLabels)s) (max without(%(haDropLabels)s) (max_over_time(salesforce_connected_app_api_object_requests_from_new_networks{%(salesforceExporterSelector)s}[%(lateDayWindow)s]))) > 0
         ||| % (c {
                  sens: judged('salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total'),
                  share: std.rstripChars(share, '\n'),
