@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -98,6 +99,14 @@ type InventoryEntry struct {
 	Owner   string   `yaml:"owner"`
 	Purpose string   `yaml:"purpose"`
 	Orgs    []string `yaml:"orgs"`
+	// Networks are the CIDR prefixes (or addresses) the app's API requests
+	// and OAuth logins are expected to come from; traffic from elsewhere is
+	// exported and alerted on with no baseline needed. Empty: none declared.
+	Networks []string `yaml:"networks"`
+	// Objects are the objects (ENTITY_NAME) the app is expected to touch.
+	Objects []string `yaml:"objects"`
+
+	networks []netip.Prefix // Networks, parsed
 }
 
 // Defaults.
@@ -437,6 +446,9 @@ func (v *validator) validate() error {
 			if !names[o] {
 				return v.errf(fmt.Sprintf("inventory[%d].orgs", i), append(at, "orgs"), "org %q is not in orgs", o)
 			}
+		}
+		if err := v.declared(i, &c.Inventory[i]); err != nil {
+			return err
 		}
 	}
 	return nil

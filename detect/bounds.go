@@ -185,7 +185,7 @@ func (t *Tracker) prune() {
 			continue
 		}
 		for _, pa := range p.apps {
-			pa.young, pa.sens, pa.ioc = nil, nil, nil
+			pa.young, pa.sens, pa.ioc, pa.outside = nil, nil, nil, nil
 		}
 	}
 	total := 0

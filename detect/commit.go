@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // Commit merges an ingested file into the tracker: the baseline takes its
@@ -19,8 +20,11 @@ func (t *Tracker) Commit(in *Ingest) {
 			t.dropped += sa.rows
 			continue
 		}
+		// Ready for this period's window as the baseline stood before it.
+		ready := a.since != 0 && int64(a.since)*3600 <= in.youngFrom-int64(t.cfg.MinBaseline/time.Second)
+		a.noteUse(a.lastUse(), hourOf(sa.first))
 		a.since = minHour(a.since, hourOf(sa.first))
-		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}}
+		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}, outside: sa.outside}
 		for i, c := range sa.ioc {
 			if c > 0 {
 				if pa.ioc == nil {
@@ -107,10 +111,12 @@ func (t *Tracker) Commit(in *Ingest) {
 		}
 		t.evict(a)
 		p.apps[a.key] = pa
+		t.judgePeriod(p, a.key, pa, ready)
 	}
 	t.periods[p.key] = p
 	t.dropped += in.dropped
 	t.evictGlobal()
 	t.prune()
 	t.record()
+	t.pruneJudged()
 }

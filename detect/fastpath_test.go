@@ -301,7 +301,7 @@ func TestMixedTrafficStaysInsideCapsAndRoundTrips(t *testing.T) {
 	if err != nil || note != "" {
 		t.Fatalf("restore: %v %q", err, note)
 	}
-	if got, want := fmt.Sprint(back.Figures()), fmt.Sprint(figs); got != want {
+	if got, want := fmt.Sprint(persisted(back.Figures())), fmt.Sprint(persisted(figs)); got != want {
 		t.Fatalf("figures after restore differ:\n got %s\nwant %s", got, want)
 	}
 	again, err := back.MarshalBinary()

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -38,6 +39,30 @@ type AppFigures struct {
 	// The login side, over the 24 hours before the last Logins call.
 	LoginsFromNewNetworks int64
 	IOCLogins             map[string]int64
+
+	// The inventory's declaration of the app (declared.go): how many
+	// networks and objects it declares (0: none), the requests in the
+	// window and the logins of the last Logins call from outside the
+	// declared networks, and the objects touched in the window that it
+	// does not declare.
+	DeclaredNetworks                int
+	DeclaredObjects                 int
+	RequestsOutsideDeclaredNetworks int64
+	LoginsOutsideDeclaredNetworks   int64
+	UndeclaredObjects               int
+
+	// The judged counters (days.go): over every log period committed since
+	// the exporter started, each day once, late or not: its API requests,
+	// those from networks new in it (baseline ready), and those of them to
+	// sensitive objects. They only grow.
+	RequestsJudged                         int64
+	RequestsFromNewNetworksJudged          int64
+	SensitiveRequestsFromNewNetworksJudged int64
+
+	// IdleBeforeWake is how long (in hours) the app had been unused (no API
+	// request or OAuth login in the baseline) when its use resumed in the
+	// window; 0 when it did not resume in it (dormant.go).
+	IdleBeforeWake time.Duration
 
 	// Requests is the app's API requests in the window, as the detection
 	// counts them (the denominator of the shares below).
@@ -94,6 +119,7 @@ func (t *Tracker) figures() []AppFigures {
 	minBase := int64(t.cfg.MinBaseline / time.Second)
 	out := make([]AppFigures, 0, len(t.apps))
 	idx := map[string]int{}
+	decl := map[string]*declaration{}
 	for _, a := range t.apps {
 		f := AppFigures{Key: a.key, ID: a.id, Name: a.name, BaselineStart: time.Unix(int64(a.since)*3600, 0).UTC(),
 			ObjectRequests: make([]int64, nSens), ObjectRequestsFromNewNetworks: make([]int64, nSens), NewObjectRequests: make([]int64, nSens)}
@@ -115,6 +141,15 @@ func (t *Tracker) figures() []AppFigures {
 		if lf := t.loginFigs[a.key]; lf != nil {
 			f.LoginsFromNewNetworks = lf.fromNew
 			f.IOCLogins = lf.ioc
+			f.LoginsOutsideDeclaredNetworks = lf.outsideDecl
+		}
+		t.judgedFigures(&f)
+		if end > 0 {
+			dormantFigures(&f, a, wsHour)
+		}
+		if d := t.decl.lookup(a.id, a.name); d != nil {
+			decl[a.key] = d
+			t.declaredFigures(&f, a, d, wsHour)
 		}
 		idx[a.key] = len(out)
 		out = append(out, f)
@@ -155,6 +190,9 @@ func (t *Tracker) figures() []AppFigures {
 					f.IOCRequests[list] += scale(c, w)
 				}
 				f.Requests += scale(pa.requests, w)
+				if d := decl[key]; d != nil && d.nets != nil && pa.outside != nil {
+					f.RequestsOutsideDeclaredNetworks += scale(pa.outside.judge(d), w)
+				}
 				// A young bucket's requests came at or after the hour its
 				// networks were first seen (row times are exact to the
 				// second), so a bucket from the window's first hour on lies
@@ -377,10 +415,13 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 	type seen struct {
 		a    *appState
 		k    netKey
+		addr netip.Addr
 		mask uint64
 		l    *Login
 	}
 	rows := make([]seen, 0, len(logins))
+	before := map[*appState]int32{} // each app's last use before this call
+	first := map[*appState]int32{}  // its first login in this call
 	for i := range logins {
 		l := &logins[i]
 		if l.Time.After(now) || hourOf(l.Time.Unix()) < wsHour {
@@ -401,6 +442,9 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		}
 		k, addr := t.g.key([]byte(l.SourceIP))
 		h := hourOf(l.Time.Unix())
+		if _, ok := before[a]; !ok {
+			before[a] = a.lastUse()
+		}
 		a.since = minHour(a.since, h)
 		if e, ok := a.nets[k]; ok {
 			e.first, e.last = min(e.first, h), max(e.last, h)
@@ -412,7 +456,13 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		if !k.special() {
 			mask = t.ioc.Match(addr)
 		}
-		rows = append(rows, seen{a, k, mask, l})
+		rows = append(rows, seen{a, k, addr, mask, l})
+		if f, ok := first[a]; !ok || h < f {
+			first[a] = h
+		}
+	}
+	for a, h := range first {
+		a.noteUse(before[a], h)
 	}
 	figs := map[string]*loginFig{}
 	ev := map[string][]LoginHit{}
@@ -426,6 +476,9 @@ func (t *Tracker) Logins(now time.Time, logins []Login) {
 		isNew := !r.k.special() && r.a.since <= wsHour-minBase && e.first >= wsHour
 		if isNew {
 			f.fromNew++
+		}
+		if d := t.decl.lookup(r.a.id, r.a.name); d != nil && d.nets != nil && !r.k.special() && !d.containsAddr(r.addr) {
+			f.outsideDecl++
 		}
 		var lists []string
 		if r.mask != 0 {

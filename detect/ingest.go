@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -43,6 +44,7 @@ type Ingest struct {
 	start, end int64
 	youngFrom  int64 // networks first seen at or after this may be new in a window holding this period
 	ioc        *IOCSet
+	decl       *declarations
 	ips        map[string]ipInfo
 	lastIP     []byte
 	lastInfo   ipInfo
@@ -71,10 +73,10 @@ func (t *Tracker) Begin(p Period) *Ingest {
 		p.Interval = "Daily"
 	}
 	t.mu.RLock()
-	ioc := t.ioc
+	ioc, decl := t.ioc, t.decl
 	t.mu.RUnlock()
 	start, end := p.Start.Unix(), p.End().Unix()
-	return &Ingest{t: t, p: p, start: start, end: end, youngFrom: end - int64(Window/time.Second), ioc: ioc,
+	return &Ingest{t: t, p: p, start: start, end: end, youngFrom: end - int64(Window/time.Second), ioc: ioc, decl: decl,
 		ips: map[string]ipInfo{}, apps: map[string]*stageApp{}}
 }
 
@@ -133,7 +135,7 @@ func (in *Ingest) Add(r *Row) {
 		info = in.lastInfo
 	} else if v, ok := parseV4(bytes.TrimSpace(r.ClientIP)); ok {
 		// Parsing a dotted quad costs less than hashing it.
-		info = ipInfo{key: in.t.g.keyV4(v), ioc: in.ioc.matchV4(v)}
+		info = ipInfo{key: in.t.g.keyV4(v), ioc: in.ioc.matchV4(v), addr: netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})}
 		in.lastIP, in.lastInfo = append(in.lastIP[:0], r.ClientIP...), info
 	} else {
 		var ok bool
@@ -142,6 +144,7 @@ func (in *Ingest) Add(r *Row) {
 			info = ipInfo{key: k}
 			if !k.special() {
 				info.ioc = in.ioc.Match(addr)
+				info.addr = addr
 			}
 			if len(in.ips) >= ipCacheSize {
 				clear(in.ips)
@@ -168,6 +171,12 @@ func (in *Ingest) Add(r *Row) {
 	}
 	if n == a.overflow {
 		in.foldedNets++
+	}
+	if a.decl != nil && a.decl.nets != nil && !info.key.special() && !a.decl.containsAddr(info.addr) {
+		if a.outside == nil {
+			a.outside = &outsideCount{}
+		}
+		a.outside.add(info.addr)
 	}
 	// The objects: ENTITY_NAME is a set; it usually holds one name.
 	e := bytes.TrimSpace(r.EntityName)
@@ -269,7 +278,7 @@ func (in *Ingest) app(r *Row) *stageApp {
 		a = &stageApp{key: key, id: id, name: name, first: in.end, last: in.start,
 			nets: map[netKey]*stageNet{}, nets4: map[uint32]*stageNet{}, objs: map[string]*stageObj{},
 			sens: make([]int64, len(in.t.cfg.SensitiveObjects)), ioc: make([]int64, len(in.ioc.Names())),
-			iocHits: map[[2]string]*iocHit{}}
+			iocHits: map[[2]string]*iocHit{}, decl: in.decl.lookup(id, name)}
 		in.apps[key] = a
 	}
 	slot.key, slot.a = a.key, a

@@ -1,6 +1,9 @@
 package detect
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // appCacheSize is the number of slots of an ingest's app cache: well over
 // the apps of most orgs, and small enough to stay in a CPU cache.
@@ -18,8 +21,9 @@ func appSlotOf(k []byte) int {
 }
 
 type ipInfo struct {
-	key netKey
-	ioc uint64
+	key  netKey
+	ioc  uint64
+	addr netip.Addr // the address, when key is not special
 }
 
 type stageApp struct {
@@ -37,6 +41,8 @@ type stageApp struct {
 	sens          []int64
 	ioc           []int64
 	iocHits       map[[2]string]*iocHit
+	decl          *declaration  // the app's declared expectations; nil for none
+	outside       *outsideCount // its requests outside the declared networks
 }
 
 type stageNet struct {

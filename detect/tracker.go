@@ -149,6 +149,8 @@ type Tracker struct {
 	g       grouper
 	sens    map[string]int // lower-case object name → index in cfg.SensitiveObjects
 	ioc     *IOCSet
+	decl    *declarations         // the inventory's declared expectations; nil for none
+	judged  map[string]*appJudged // by app key: the judged counters (days.go)
 	apps    map[string]*appState
 	byName  map[string]string // lower-case name → key of the app with an Id
 	periods map[string]*period
@@ -166,6 +168,7 @@ type appState struct {
 	objs          map[string]objEntry
 	days          []dayFig // the daily records of the grading (grade.go), oldest first
 	held          int32    // the hour a hold began; 0 when none (grade.go)
+	woke          *wake // its latest use after a gap (dormant.go); in memory only
 }
 
 // Times in the baseline are Unix hours: windows start on the hour, so
@@ -188,6 +191,7 @@ type periodApp struct {
 	evidence []*netEvidence
 	evDrop   int64 // requests from young networks beyond maxEvidenceNets
 	iocHits  []*iocHit
+	outside  *outsideCount // requests outside the declared networks; nil for none
 }
 
 type youngBucket struct {
@@ -213,8 +217,9 @@ type iocHit struct {
 }
 
 type loginFig struct {
-	fromNew int64
-	ioc     map[string]int64
+	fromNew     int64
+	ioc         map[string]int64
+	outsideDecl int64 // logins from outside the app's declared networks
 }
 
 // New returns an empty Tracker.

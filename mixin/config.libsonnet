@@ -166,6 +166,28 @@
     newSensitiveObjectFor: '0m',
     // Any request or login from an address on an IOC list.
     iocFor: '0m',
+    // Declared expectations (alerts/declared.libsonnet): any request or
+    // login from outside the networks an app's inventory entry declares, and
+    // objects it does not declare. The figures change once per log file or
+    // login read, so there is nothing to wait out.
+    declaredNetworksFor: '0m',
+    declaredObjectsFor: '0m',
+    // Late and caught-up log days (alerts/days.libsonnet): what the judged
+    // counters gained over lateDayWindow. It must be shorter than the time
+    // between two files that land on time (a day), or the day before the
+    // newest would count as late; two hours holds a refresh's files. The
+    // alert keeps firing for lateDayKeepFiringFor, as the window alerts
+    // would for the day the window shows.
+    lateDayWindow: '2h',
+    lateDayFor: '0m',
+    lateDayKeepFiringFor: '1d',
+    // Dormant apps (alerts/dormant.libsonnet): an approved app idle for at
+    // least this many days (no API request or OAuth login in the
+    // exporter's baseline) that wakes and reads sensitive objects. The
+    // exporter keeps its baseline for as long as it runs, so an app idle
+    // for longer than the exporter has watched it is not seen as dormant.
+    dormantAppIdleDays: 60,
+    dormantAppFor: '0m',
     // The exporter's detection.min_baseline, in seconds: the dashboards show
     // a younger baseline as still learning (nothing counts as new yet).
     detectionMinBaselineSeconds: 7 * 24 * 3600,

@@ -14,6 +14,8 @@ type detection struct {
 	cfg     detect.Config
 	ioc     *detect.IOCSet
 	iocDone bool // ioc is the tracker's
+	// declFrom is the settings whose declarations the tracker holds.
+	declFrom *Settings
 }
 
 // syncDetection makes the tracker match the settings in force: at the first
@@ -35,12 +37,25 @@ func (r *Refresher) syncDetection() {
 		}
 		d.tr = r.restoreTracker(cfg, b)
 		d.iocDone = false
+		d.declFrom = nil
 		r.dirty = true
 	}
 	d.cfg = cfg
 	if !d.iocDone || d.ioc != set.IOC {
 		d.tr.SetIOC(set.IOC)
 		d.ioc, d.iocDone = set.IOC, true
+	}
+	if d.declFrom != set {
+		var decls []detect.Declared
+		if set.Declared != nil {
+			decls = set.Declared(r.org.Name)
+		}
+		if err := d.tr.SetDeclared(decls); err != nil {
+			// The config package checks the declarations as it loads the
+			// file; only a programming error gets here.
+			r.logger.Error("The inventory's declared networks and objects are invalid; keeping the ones in force", "err", err)
+		}
+		d.declFrom = set
 	}
 }
 

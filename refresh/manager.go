@@ -73,7 +73,7 @@ func SettingsFrom(cfg *config.Config) Settings { return settingsFrom(cfg) }
 
 func settingsFrom(cfg *config.Config) Settings {
 	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), MaxApps: cfg.MaxAppsPerOrg, Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) },
-		Detection: cfg.Detection.TrackerConfig(), IOC: cfg.Detection.IOC()}
+		Detection: cfg.Detection.TrackerConfig(), IOC: cfg.Detection.IOC(), Declared: cfg.DeclaredFor}
 }
 
 // Start runs the refreshers of cfg until ctx is done.

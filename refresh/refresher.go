@@ -28,6 +28,9 @@ type Settings struct {
 	// take the defaults); IOC is the compiled IOC lists, nil for none.
 	Detection detect.Config
 	IOC       *detect.IOCSet
+	// Declared is the inventory's declared networks and objects of an
+	// org's apps (config.Config.DeclaredFor); nil for none.
+	Declared func(org string) []detect.Declared
 }
 
 // Refresher keeps one org's snapshot fresh: it schedules the sources

@@ -66,6 +66,19 @@ func writeInventory(w io.Writer, reports []*Report) error {
 			fmt.Fprintf(bw, "    owner: %s\n", textsafe.YAMLQuote(a.Owner))
 			fmt.Fprintf(bw, "    purpose: %s\n", textsafe.YAMLQuote(a.Purpose))
 			fmt.Fprintf(bw, "    orgs: [%s]\n", textsafe.YAMLQuote(r.Org))
+			if len(a.DeclaredNetworks) > 0 {
+				fmt.Fprintf(bw, "    networks: [%s]\n", quoteAll(a.DeclaredNetworks))
+			}
+			if len(a.DeclaredObjects) > 0 {
+				fmt.Fprintf(bw, "    objects: [%s]\n", quoteAll(a.DeclaredObjects))
+			}
+			if len(a.Networks) > 0 && len(a.DeclaredNetworks) == 0 {
+				// A starting point, not a declaration: only the owner knows
+				// the app's egress ranges.
+				fmt.Fprintf(bw, "    # The networks it was seen calling from (most recent first); check them\n")
+				fmt.Fprintf(bw, "    # with the owner, widen them to its egress ranges, then uncomment:\n")
+				fmt.Fprintf(bw, "    # networks: [%s]\n", quoteAll(a.Networks))
+			}
 		}
 	}
 	if n == 0 {
@@ -73,6 +86,14 @@ func writeInventory(w io.Writer, reports []*Report) error {
 		fmt.Fprintf(bw, "  []\n")
 	}
 	return bw.Flush()
+}
+
+func quoteAll(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = textsafe.YAMLQuote(s)
+	}
+	return strings.Join(out, ", ")
 }
 
 func kindName(kind string) string {

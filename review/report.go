@@ -179,7 +179,17 @@ type AppRow struct {
 	FirstAuthorized time.Time `json:"first_authorized,omitzero"`
 	// AdminApproved is false when users may authorize the app themselves; nil when unknown.
 	AdminApproved *bool `json:"admin_approved,omitempty"`
+	// Networks are the networks the detection baseline has seen the app
+	// call from, the most recent first (at most maxSeenNetworks).
+	Networks []string `json:"networks_seen,omitempty"`
+	// DeclaredNetworks and DeclaredObjects are what its inventory entry
+	// declares (only for an app the inventory approves).
+	DeclaredNetworks []string `json:"declared_networks,omitempty"`
+	DeclaredObjects  []string `json:"declared_objects,omitempty"`
 }
+
+// maxSeenNetworks bounds the networks an inventory row lists.
+const maxSeenNetworks = 16
 
 func (a AppRow) key() string { return a.Kind + "|" + strings.ToLower(a.App) + "|" + a.AppID }
 
@@ -404,6 +414,10 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 		// is not the approved app and must not show its purpose.
 		if e := inv(snap.Org, a.Name, a.ID); e != nil && a.Known {
 			row.Purpose = e.Purpose
+			row.DeclaredNetworks, row.DeclaredObjects = e.Networks, e.Objects
+		}
+		if snap.Detection != nil && snap.Detection.Tracker != nil && a.Detection != nil {
+			row.Networks = snap.Detection.Tracker.SeenNetworks(a.Detection.Key, maxSeenNetworks)
 		}
 		r.Inventory = append(r.Inventory, row)
 		rows[row.key()] = &r.Inventory[len(r.Inventory)-1]

@@ -71,6 +71,11 @@ func startDemo(ctx context.Context, surgeAfter time.Duration) (*demoRun, error) 
 	apps := demo.Org.Apps()
 	for _, a := range sftest.DemoApps {
 		fmt.Fprintf(&inv, "  - app: %q\n    app_id: %q\n    owner: %q\n    purpose: %q\n", a.Name, apps[demo.Org.AppIndex(a.Name)].ID, a.Owner, a.Purpose)
+		if a.Name == "Acme ERP Sync" {
+			// The integration declares where it calls from and what it
+			// reads: the surge's replay is outside both.
+			fmt.Fprintf(&inv, "    networks: [%s]\n    objects: [Opportunity]\n", strings.Join(sftest.IntegrationNetworks(a.Name), ", "))
+		}
 	}
 	// Every source every 15 seconds (30 for the External Client Apps), so
 	// the demo shows changes at once: its fake org's API allowance costs

@@ -12,6 +12,9 @@
       (import 'hygiene.libsonnet')(c),
       (import 'limits.libsonnet')(c),
       (import 'detection.libsonnet')(c),
+      (import 'declared.libsonnet')(c),
+      (import 'days.libsonnet')(c),
+      (import 'dormant.libsonnet')(c),
     ],
   },
 }

@@ -3,6 +3,7 @@ package sftest
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,17 @@ func IntegrationIP(app string, i int) string {
 	h := hash(app)
 	n := i % 3
 	return fmt.Sprintf("100.%d.%d.%d", 64+h%32, (h>>8)%200+uint32(n), 10+(h>>16)%40)
+}
+
+// IntegrationNetworks are the /24 networks of an integration's three
+// addresses (IntegrationIP), as its inventory entry would declare them.
+func IntegrationNetworks(app string) []string {
+	out := make([]string, 3)
+	for i := range out {
+		ip := IntegrationIP(app, i)
+		out[i] = ip[:strings.LastIndexByte(ip, '.')] + ".0/24"
+	}
+	return out
 }
 
 // MobileIP is a user's address on a day: a residential network that changes daily.

@@ -1,0 +1,39 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
+)
+
+// The judged counters (detect/days.go): every ApiTotalUsage log period is
+// judged once, as its file is read, against the baseline as it then
+// stands; a day counts once whatever files cover it. A late or caught-up
+// day, which no 24-hour window ever shows, shows in their increase().
+const judgedHelp = " Counted as each ApiTotalUsage file is read (a day once, its Daily file replacing its Hourly ones), late or not, since the exporter started."
+
+var (
+	descRequestsJudged = prometheus.NewDesc("salesforce_connected_app_api_requests_judged_total",
+		"API requests of the app in the log periods judged."+judgedHelp, appLabels, nil)
+	descNewNetworkJudged = prometheus.NewDesc("salesforce_connected_app_api_new_network_requests_judged_total",
+		"API requests of the app from networks new in their log period (first seen in the 24 hours it ends), once its baseline was ready (detection.min_baseline)."+judgedHelp, appLabels, nil)
+	descSensitiveNewNetworkJudged = prometheus.NewDesc("salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total",
+		"Those of them to a sensitive object (detection.sensitive_objects)."+judgedHelp, appLabels, nil)
+)
+
+// judgedMetrics are the judged counters, fed by the api_usage source.
+var judgedMetrics = metricSet{
+	descs: []*prometheus.Desc{descRequestsJudged, descNewNetworkJudged, descSensitiveNewNetworkJudged},
+	app:   collectAppJudged,
+}
+
+// collectAppJudged emits one app's judged counters.
+func collectAppJudged(e *emitter, s *snapshot.Snapshot, a *snapshot.AppUsage) {
+	f := a.Detection
+	if s.Detection == nil || f == nil {
+		return
+	}
+	e.counter(descRequestsJudged, float64(f.RequestsJudged), e.org, a.Name, a.ID)
+	e.counter(descNewNetworkJudged, float64(f.RequestsFromNewNetworksJudged), e.org, a.Name, a.ID)
+	e.counter(descSensitiveNewNetworkJudged, float64(f.SensitiveRequestsFromNewNetworksJudged), e.org, a.Name, a.ID)
+}
