@@ -472,6 +472,7 @@ func (r *Refresher) publish() {
 		r.state.History, r.dirty = h, true
 	}
 	snap.History = r.state.History
+	snapshot.SetHighWater(snap)
 	if r.writes != nil {
 		// As of the last write: this publish's write, below, follows the
 		// snapshot out and shows in the next one.

@@ -76,6 +76,8 @@ var folds = []fold{
 var notFolded = []string{
 	"Name", "ID", "MenuItemID", "Kind", "Installed", "Known", "Owner", "AdminApproved",
 	"OauthTokenGroups", "TokensPerUser", "FirstSeen", "stateKey", "Detection",
+	// Set after Cap, from the history of each app by its own Id or name.
+	"HighWater",
 }
 
 // Fold adds x's figures to a, as folds declares.

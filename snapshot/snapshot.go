@@ -103,6 +103,10 @@ type AppUsage struct {
 	// Detection is the app's network and object figures over the 24h
 	// window; nil when the detection baseline has never seen the app.
 	Detection *detect.AppFigures
+
+	// HighWater is the app's recent high-water marks (highwater.go), set by
+	// SetHighWater from the history after Build and Cap.
+	HighWater HighWater
 }
 
 // TokenGroup names OauthToken rows by what they carry of their app.

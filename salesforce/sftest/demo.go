@@ -19,6 +19,7 @@ type Demo struct {
 
 	r       *rand.Rand
 	apps    map[string]int
+	holders map[string]map[int]bool // the users given each app's tokens at the start
 	users   []int
 	started time.Time
 	surged  bool
@@ -45,7 +46,7 @@ func NewDemo(seed uint64, creds Credentials) *Demo {
 // test can build the demo org at any hour of the day; the zero now is the
 // real clock.
 func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
-	d := &Demo{Org: NewOrg(), r: rand.New(rand.NewPCG(seed, 42)), apps: map[string]int{}, SurgeAfter: 3 * time.Minute}
+	d := &Demo{Org: NewOrg(), r: rand.New(rand.NewPCG(seed, 42)), apps: map[string]int{}, holders: map[string]map[int]bool{}, SurgeAfter: 3 * time.Minute}
 	o := d.Org
 	if !now.IsZero() {
 		o.SetClock(now)
@@ -64,8 +65,12 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 		d.users = append(d.users, o.AddUser(fmt.Sprintf("user%03d@example.com", i), true))
 	}
 	add := func(app string, users, perUser int, age, usedAgo time.Duration) {
+		if d.holders[app] == nil {
+			d.holders[app] = map[int]bool{}
+		}
 		for i := range users {
 			u := d.users[d.r.IntN(len(d.users))]
+			d.holders[app][u] = true
 			for range perUser {
 				created := now.Add(-age + time.Duration(d.r.Int64N(int64(age/2))))
 				var used time.Time
@@ -131,6 +136,17 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	}
 	d.Server = NewServer(o, creds)
 	return d
+}
+
+// StartUsers is, by app name, how many users held the app's tokens when
+// the demo org was built (leavers' extra tokens aside): the users its
+// earlier days had, for a history the demo can start with.
+func (d *Demo) StartUsers() map[string]int {
+	out := map[string]int{}
+	for name, us := range d.holders {
+		out[name] = len(us)
+	}
+	return out
 }
 
 // DemoSurgeFactor scales Acme ERP Sync's hour of requests in the surge:
