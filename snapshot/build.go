@@ -34,7 +34,12 @@ import (
 //     App, is that app's. Its token figures come from those rows, unless the
 //     external_client_apps source read them per user (ECAUsage.HasTokens:
 //     OauthToken cannot show every user's tokens), which then win. Either
-//     way the app is one row, never an uninstalled connected app.
+//     way the app is one row, never an uninstalled connected app. By name
+//     only when nothing contradicts the name: when the per-user read shows
+//     fewer tokens or users than the OauthToken rows of that name without
+//     a menu item, the rest are another app's (an uninstalled connected app
+//     named like the ECA), which gets its own uninstalled row with them
+//     (Parts.ECAForeign, ForeignECATokens).
 //   - An app whose ConnectedApplication Id is unknown but whose menu item
 //     is known takes the AppMenuItem Id as its Id (the app_id label), so
 //     two same-named apps never share one series; OauthToken rows of two
