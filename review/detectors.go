@@ -72,10 +72,17 @@ func (c *findingContext) appRevoke(a AppRow, expect int64) (string, string) {
 func (c *findingContext) appFinding(kind, sev, summary string, a AppRow) Finding {
 	f := Finding{Kind: kind, Severity: sev, Summary: summary, App: a.App, AppID: a.AppID, AppKind: a.Kind,
 		EvidenceData: EvidenceData{Users: a.Users, Tokens: a.Tokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized}}
-	if a.Kind == snapshot.KindExternalClientApp {
-		f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
-	} else {
+	switch {
+	case a.Kind != snapshot.KindExternalClientApp:
 		f.Command, f.ConfirmCommand = c.appRevoke(a, a.Tokens)
+	case a.AppID != "":
+		// Its Id picks its tokens alone (revoke files the OauthToken rows
+		// without a menu item under the ECA by its name, and --expect
+		// refuses a selection that holds more than the review counted).
+		f.Command, f.ConfirmCommand = c.appRevoke(a, a.Tokens)
+		f.Action = "Revoke its tokens with the command below, or in Setup: External Client Apps > OAuth Usage."
+	default:
+		f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
 	}
 	return f
 }
@@ -88,7 +95,7 @@ func (c *findingContext) extra(e Finding) Finding {
 	if e.Why == "" {
 		e.Why = whyOf(e.Kind)
 	}
-	if e.Command == "" && e.App != "" && e.AppKind != snapshot.KindExternalClientApp && !pseudoApp(e.App) && e.App != snapshot.InternalApp {
+	if e.Command == "" && e.App != "" && (e.AppKind != snapshot.KindExternalClientApp || e.AppID != "") && !pseudoApp(e.App) && e.App != snapshot.InternalApp {
 		// The Id picks the one app even when two share its name; an
 		// uninstalled app is picked by name and --not-installed.
 		row, ok := c.byKey[AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind}.key()]

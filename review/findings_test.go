@@ -371,13 +371,27 @@ func TestFindingsWhatTheFactsLeaveOpen(t *testing.T) {
 	}
 }
 
-func TestDemoECAFindingPointsToSetup(t *testing.T) {
+// TestDemoECAFindingRevokesByItsID (issue 22.9): an External Client App's
+// finding prescribes revoking its tokens by its own 0xI Id (never by a name
+// another app may share), with the count it saw, and names the Setup page
+// too.
+func TestDemoECAFindingRevokesByItsID(t *testing.T) {
 	t.Parallel()
 	r := demoReport(t)
+	n := 0
 	for _, f := range r.Findings {
-		if f.AppKind == "external_client_app" && (f.Command != "" || !strings.Contains(f.Action, "External Client Apps > OAuth Usage")) {
-			t.Errorf("an External Client App finding offers a revoke command: %+v", f)
+		if f.AppKind != "external_client_app" {
+			continue
 		}
+		n++
+		want := "--app-id=" + f.AppID
+		if f.AppID == "" || !strings.HasSuffix(f.Command, " "+want) || strings.Contains(f.Command, "--app=") ||
+			!strings.Contains(f.ConfirmCommand, want+" --confirm --expect=") || !strings.Contains(f.Action, "External Client Apps > OAuth Usage") {
+			t.Errorf("an External Client App finding without its revoke by Id: %+v", f)
+		}
+	}
+	if n == 0 {
+		t.Fatal("the demo has no External Client App finding")
 	}
 	var b bytes.Buffer
 	if err := Write(&b, []*Report{r}, "text"); err != nil {
