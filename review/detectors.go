@@ -161,6 +161,10 @@ func unknownAppFindings(c *findingContext) []Finding {
 				f.Command, f.ConfirmCommand = c.appRevoke(u.AppRow, int64(n))
 			}
 		}
+		if u.LookAlikeOf != "" {
+			// Its own Id (or --not-installed) picks it: never the approved app's tokens.
+			ev = append(ev, fmt.Sprintf("its name imitates the approved %s (%s): a look-alike, not that app", quoteName(u.LookAlikeOf), cmp.Or(u.LookAlikeOfID, "no Id")))
+		}
 		if !u.Installed && u.Kind == snapshot.KindConnectedApp {
 			f.notInstalled = 1
 			ev = append(ev, "not installed in the org: no policy applies to it")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -159,6 +160,7 @@ func TestDemoFindings(t *testing.T) {
 		"critical new_network Acme ERP Sync",
 		"critical api_surge Acme ERP Sync",
 		"warning unknown_app Legacy Reporting Tool",
+		"warning unknown_app " + sftest.DemoLookAlike,
 		"warning unknown_app Tableau Desktop",
 		"warning deactivated_user_tokens",
 	}
@@ -168,8 +170,15 @@ func TestDemoFindings(t *testing.T) {
 	if r.Findings[0].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app='My Data Loader Pro' --not-installed" {
 		t.Errorf("phishing command: %s", r.Findings[0].Command)
 	}
-	if r.Findings[6].EvidenceData.Users != 7 || r.Findings[6].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {
-		t.Errorf("leavers: %+v", r.Findings[6])
+	if r.Findings[7].EvidenceData.Users != 7 || r.Findings[7].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {
+		t.Errorf("leavers: %+v", r.Findings[7])
+	}
+	// The look-alike of the approved Workbench (issue 22.9): its finding
+	// says so, and its command picks it alone (it is not installed, so
+	// --not-installed leaves the installed Workbench's tokens alone).
+	la := r.Findings[5]
+	if !strings.Contains(strings.Join(la.Evidence, "\n"), `imitates the approved "Workbench"`) || la.Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app="+textsafe.ShellQuote(sftest.DemoLookAlike)+" --not-installed" {
+		t.Errorf("look-alike finding: %+v", la)
 	}
 	// The stolen token the demo plays: five new networks reading User and
 	// Account, with the app's exact revoke command.
@@ -177,7 +186,7 @@ func TestDemoFindings(t *testing.T) {
 	if !strings.Contains(nn.Summary, "5 networks") || !strings.Contains(nn.Summary, "Account, User") || nn.Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app-id="+nn.AppID || nn.AppID == "" {
 		t.Errorf("new network finding: %+v", nn)
 	}
-	if got[len(got)-1] != "info abandoned_app Old Survey Tool" || len(got) != 10 {
+	if got[len(got)-1] != "info abandoned_app Old Survey Tool" || len(got) != 11 {
 		t.Errorf("a new or unknown app reads as abandoned: %v", got)
 	}
 	for _, f := range r.Findings {

@@ -160,13 +160,17 @@ type BaselineInfo struct {
 
 // AppRow is one app's line.
 type AppRow struct {
-	App             string    `json:"app"`
-	AppID           string    `json:"app_id,omitempty"`
-	Kind            string    `json:"kind"`
-	Installed       bool      `json:"installed"`
-	Known           bool      `json:"known"`
-	Owner           string    `json:"owner,omitempty"`
-	Purpose         string    `json:"purpose,omitempty"`
+	App       string `json:"app"`
+	AppID     string `json:"app_id,omitempty"`
+	Kind      string `json:"kind"`
+	Installed bool   `json:"installed"`
+	Known     bool   `json:"known"`
+	Owner     string `json:"owner,omitempty"`
+	Purpose   string `json:"purpose,omitempty"`
+	// LookAlikeOf names the known app whose name this one's imitates
+	// (snapshot.AppUsage.LookAlikeOf), and LookAlikeOfID its Id.
+	LookAlikeOf     string    `json:"look_alike_of,omitempty"`
+	LookAlikeOfID   string    `json:"look_alike_of_id,omitempty"`
 	Users           int64     `json:"users"`
 	Tokens          int64     `json:"tokens"`
 	Sessions        int64     `json:"sessions"`
@@ -395,7 +399,7 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 			App: a.Name, AppID: a.ID, Kind: a.Kind, Installed: a.Installed, Known: a.Known, Owner: a.Owner,
 			Users: a.Users, Tokens: a.Tokens, Sessions: a.Sessions, Requests24h: a.Requests24h, Requests7d: a.Requests7d,
 			Stale: a.Stale, InactiveTokens: a.InactiveTokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized,
-			AdminApproved: a.AdminApproved,
+			AdminApproved: a.AdminApproved, LookAlikeOf: a.LookAlikeOf, LookAlikeOfID: a.LookAlikeOfID,
 		}
 		if a.Requests24h > 0 {
 			row.ErrorRate24h = float64(a.Errors24h) / float64(a.Requests24h)

@@ -66,6 +66,10 @@ import (
 //     ends ignored, except that when the org has an app named exactly as the
 //     entry, an app whose name matches only loosely (another case, other
 //     spaces) and is not that app is a look-alike: never known.
+//   - An app that is not known, whose name has the Skeleton of a known
+//     app's (case, spaces, punctuation, accents, zero-width characters,
+//     Cyrillic or Greek look-alike letters aside) and whose Id is another,
+//     is a look-alike of it (LookAlikeOf). Rows of one Id are one app.
 func Build(org string, p Parts, inventory InventoryFunc, firstSeen map[string]time.Time, now time.Time) (snap *Snapshot, added map[string]time.Time) {
 	j := newJoin(org, p, now)
 	j.orgFigures()
@@ -198,6 +202,11 @@ func (j *join) finish(inventory InventoryFunc, firstSeen map[string]time.Time) (
 		}
 		j.snap.Apps = append(j.snap.Apps, *a)
 	}
+	apps := make([]*AppUsage, len(j.snap.Apps))
+	for i := range j.snap.Apps {
+		apps[i] = &j.snap.Apps[i]
+	}
+	markLookAlikes(apps)
 	sortApps(j.snap.Apps)
 	return added
 }

@@ -74,6 +74,11 @@ type AppUsage struct {
 	Owner      string
 	// AdminApproved is nil when unknown.
 	AdminApproved *bool
+	// LookAlikeOf names the known app this one imitates, and
+	// LookAlikeOfID its Id: an app that is not known whose name matches
+	// the known app's only loosely (Skeleton), with another Id; "" for
+	// none.
+	LookAlikeOf, LookAlikeOfID string
 
 	// HasTokens is true when the OAuth token figures (TokenStats) are known.
 	HasTokens bool

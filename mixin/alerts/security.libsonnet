@@ -87,6 +87,7 @@ function(c)
     SalesforceAuthorizationSurge: ['oauth_tokens'],
     SalesforceAPISurge: ['api_usage'],
     SalesforceSameNameApps: ['apps'],
+    SalesforceLookAlikeApp: ['apps', 'oauth_tokens'],
   };
   local held(rules) = [
     if std.objectHas(holdSources, r.alert) && r.labels.severity == 'critical' then h.hold(c, holdSources[r.alert])(r) else r
@@ -197,6 +198,21 @@ function(c)
         annotations: {
           summary: 'Two different apps in one org share a name: a look-alike may pass as an approved app.',
           description: 'Org {{ $labels.org }}: {{ $value }} apps are called "{{ $labels.app }}". Check each app_id in Setup > App Manager; pin the approved one with app_id in the inventory and block the other.',
+        },
+      },
+      {
+        alert: 'SalesforceLookAlikeApp',
+        // A name like a known app's, loosely (case, spaces, accents,
+        // zero-width characters, Cyrillic or Greek letters), with another
+        // Id: the exporter compares the names (Skeleton); an exact twin is
+        // SalesforceSameNameApps.
+        expr: '%s == 1' % m('salesforce_connected_app_look_alike'),
+        'for': c.sameNameAppsFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'An app that is not on the inventory is named like an approved app: a look-alike.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" ({{ $labels.app_id }}) is not on the inventory, and its name imitates the known "{{ $labels.of_app }}" ({{ $labels.of_app_id }}). Revoke its tokens alone, by its own Id (salesforce_oauth_exporter revoke --app-id, or --app with --not-installed when it has none), and block it.',
         },
       },
       {

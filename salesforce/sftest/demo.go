@@ -37,6 +37,10 @@ var DemoApps = []struct{ Name, Owner, Purpose string }{
 	{"Old Survey Tool", "marketing-ops@example.com", "Customer surveys (retired)"},
 }
 
+// DemoLookAlike is the demo org's look-alike of its approved Workbench: a
+// Cyrillic о for the Latin o.
+const DemoLookAlike = "Wоrkbench"
+
 // NewDemo builds the demo org, served with creds.
 func NewDemo(seed uint64, creds Credentials) *Demo {
 	return NewDemoAt(seed, creds, time.Time{})
@@ -61,6 +65,8 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	// Apps nobody approved: one still installed, one not installed at all.
 	d.apps["Tableau Desktop"] = o.AddApp(App{Name: "Tableau Desktop", Installed: true})
 	d.apps["Legacy Reporting Tool"] = o.AddApp(App{Name: "Legacy Reporting Tool", Installed: false})
+	// A look-alike of the approved Workbench, with a Cyrillic о.
+	d.apps[DemoLookAlike] = o.AddApp(App{Name: DemoLookAlike, Installed: false})
 	for i := range 400 {
 		d.users = append(d.users, o.AddUser(fmt.Sprintf("user%03d@example.com", i), true))
 	}
@@ -92,6 +98,7 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	add("Old Survey Tool", 90, 1, 900*day, 0) // abandoned: never used
 	add("Tableau Desktop", 12, 1, 90*day, 5*day)
 	add("Legacy Reporting Tool", 5, 1, 800*day, 200*day)
+	add(DemoLookAlike, 2, 1, 60*day, 4*day)
 	// Leavers who kept their tokens.
 	for _, u := range d.users[:7] {
 		o.AddToken(TokenSpec{User: u, App: d.apps["Slack"], Created: now.Add(-100 * day), LastUsed: now.Add(-40 * day), UseCount: 12})
