@@ -293,7 +293,8 @@ func (c *findingContext) apiTrafficFindings(kind string) []Finding {
 	var fs []Finding
 	for _, a := range r.Inventory {
 		before := float64(a.Requests7d-a.Requests24h) / (days - 1)
-		surge := a.Requests24h >= surgeMinRequests && float64(a.Requests24h) > surgeFactor*before
+		surge := a.Requests24h >= surgeMinRequests && float64(a.Requests24h) > surgeFactor*before &&
+			(a.RequestsDailyMax == nil || float64(a.Requests24h) > surgeHighWater*float64(*a.RequestsDailyMax))
 		errs := a.Requests24h >= errorMinRequests && a.ErrorRate24h > errorRateMax
 		var f Finding
 		switch {
@@ -310,6 +311,7 @@ func (c *findingContext) apiTrafficFindings(kind string) []Finding {
 		f.Evidence = []string{fmt.Sprintf("%d requests in the 24 hours to %s", a.Requests24h, fmtSeconds(r.APIUsageEnd)),
 			fmt.Sprintf("%d a day on average over the %.0f days before", int64(before), days-1),
 			fmt.Sprintf("%s of the 24 hours' requests failed", pct(a.ErrorRate24h)),
+			busiestDay(a.RequestsDailyMax),
 			fmt.Sprintf("%s, %s", plural(a.Users, "user", "users"), plural(a.Tokens, "token", "tokens"))}
 		if pseudoApp(a.App) {
 			f.Command, f.ConfirmCommand = "", ""
@@ -361,4 +363,13 @@ func abandonedAppFindings(c *findingContext) []Finding {
 		fs = append(fs, f)
 	}
 	return fs
+}
+
+// busiestDay states an app's high-water mark of requests, or that the
+// exporter's history has none yet.
+func busiestDay(n *int64) string {
+	if n == nil {
+		return "no busiest day of the 4 weeks before in the exporter's history yet"
+	}
+	return fmt.Sprintf("%d on its busiest day of the 4 weeks before", *n)
 }

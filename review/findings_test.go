@@ -362,6 +362,20 @@ func TestFindingsWhatTheFactsLeaveOpen(t *testing.T) {
 	if got := briefs(build(end.Add(-7*24*time.Hour), erp).Findings); strings.Join(got, ",") != "critical api_surge ERP" {
 		t.Errorf("surge on a week of history: %v", got)
 	}
+	// Issue 22.8: the same day is the app's weekly job, a day it has had
+	// before (its busiest of the 4 weeks before): no surge. Ten times that
+	// day is one.
+	weekly := erp
+	busiest := int64(9500)
+	weekly.RequestsDailyMax = &busiest
+	if got := briefs(build(end.Add(-7*24*time.Hour), weekly).Findings); len(got) != 0 {
+		t.Errorf("a weekly job read as a surge: %v", got)
+	}
+	ten := int64(900)
+	weekly.RequestsDailyMax = &ten
+	if got := briefs(build(end.Add(-7*24*time.Hour), weekly).Findings); strings.Join(got, ",") != "critical api_surge ERP" {
+		t.Errorf("ten times the busiest day: %v", got)
+	}
 	// Admin approval unknown (the apps source off, or no permission): no finding.
 	mob := AppRow{App: "Mobile", Kind: "connected_app", Installed: true, Known: true, Users: 3, Tokens: 3}
 	if got := briefs(build(time.Time{}, mob).Findings); len(got) != 0 {
