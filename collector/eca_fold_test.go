@@ -19,8 +19,21 @@ import (
 // read (App OAuth Usage) lists only its own tokens, so the rest are another
 // app's: an uninstalled connected app with its own series, which the
 // uninstalled-app and same-name alerts see, and never folded into the ECA.
+//
+// The ECA's users are counted from its users' pages (the documented
+// collection has no user count, the fake's default), or taken from a
+// userCount where the collection sends one.
 func TestUninstalledAppNamedLikeAnECAStaysApart(t *testing.T) {
 	t.Parallel()
+	for _, count := range []bool{false, true} {
+		t.Run(map[bool]string{false: "users counted from their pages", true: "the collection's userCount"}[count], func(t *testing.T) {
+			t.Parallel()
+			uninstalledAppNamedLikeAnECA(t, count)
+		})
+	}
+}
+
+func uninstalledAppNamedLikeAnECA(t *testing.T, userCount bool) {
 	org := sftest.NewOrg()
 	now := org.Now()
 	var users []int
@@ -33,7 +46,9 @@ func TestUninstalledAppNamedLikeAnECAStaysApart(t *testing.T) {
 		org.AddToken(sftest.TokenSpec{User: u, App: fake, Created: now.Add(-time.Hour), LastUsed: now, UseCount: 1})
 	}
 	partner := org.Apps()[org.ECAIndex("Partner Sync")].ID
-	r, err := refresh.NewRefresher(testOrgConfig(t, ts(t, org)), refresh.Settings{StaleAfter: staleAfter, Inventory: func(string, string, string) *config.InventoryEntry { return nil }}, t.TempDir(), quiet, nil)
+	srv, hs := sftest.Start(t, org, sftest.TestCredentials)
+	srv.SetECAShape(sftest.ECAShape{UserCount: userCount})
+	r, err := refresh.NewRefresher(testOrgConfig(t, hs.URL), refresh.Settings{StaleAfter: staleAfter, Inventory: func(string, string, string) *config.InventoryEntry { return nil }}, t.TempDir(), quiet, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
