@@ -70,7 +70,8 @@ func truncateRunes(s string, n int) string {
 // a name that matches an approved app's only loosely (case, spaces,
 // punctuation, look-alike letters, zero-width characters) is a look-alike,
 // never the approved app. Apps of one Id are one app (seen by two
-// sources), never look-alikes of each other.
+// sources), never look-alikes of each other; an app of exactly the same
+// name is a twin, which the same-name alert covers, not marked here.
 func markLookAlikes(apps []*AppUsage) {
 	known := map[string][]*AppUsage{}
 	for _, a := range apps {
@@ -87,7 +88,8 @@ func markLookAlikes(apps []*AppUsage) {
 			continue
 		}
 		for _, k := range known[Skeleton(a.Name)] {
-			if a.ID != "" && salesforce.ID(a.ID).Same(salesforce.ID(k.ID)) {
+			if a.ID != "" && salesforce.ID(a.ID).Same(salesforce.ID(k.ID)) || a.Name == k.Name {
+				// One app; or an exact twin, which SalesforceSameNameApps pages on.
 				continue
 			}
 			if a.LookAlikeOf == "" || k.Name < a.LookAlikeOf {

@@ -36,7 +36,8 @@ func TestSkeleton(t *testing.T) {
 // look-alikes of it, never known: another case (the existing rule), a
 // Cyrillic letter, a zero-width space, a missing space. The approved app
 // seen by two sources under one Id is one app; an unrelated unknown app is
-// no look-alike.
+// no look-alike; an exact twin (which the name entry approves too) is left
+// to SalesforceSameNameApps.
 func TestLookAlikesAreNeverKnown(t *testing.T) {
 	t.Parallel()
 	const (
@@ -45,10 +46,11 @@ func TestLookAlikesAreNeverKnown(t *testing.T) {
 		joint = "0H4000000000013AAA"
 		lower = "0H4000000000014AAA"
 		other = "0H4000000000015AAA"
+		twin  = "0H4000000000016AAA"
 	)
 	var p Parts
 	p.AppsKnown = true
-	for i, a := range []struct{ name, id string }{{"Data Loader", loaderID18}, {"Dаta Loader", cyr}, {"Data\u200bLoader", zw}, {"DataLoader", joint}, {"data loader", lower}, {"Reports Hub", other}} {
+	for i, a := range []struct{ name, id string }{{"Data Loader", loaderID18}, {"Dаta Loader", cyr}, {"Data\u200bLoader", zw}, {"DataLoader", joint}, {"data loader", lower}, {"Reports Hub", other}, {"Data Loader", twin}} {
 		menu := "0DS0" + string(rune('1'+i))
 		p.MenuItems = append(p.MenuItems, salesforce.AppMenuItem{ID: menu, ApplicationID: a.id, Label: a.name})
 		p.ConnectedApps = append(p.ConnectedApps, salesforce.ConnectedApplication{ID: a.id, Name: a.name})
@@ -62,7 +64,7 @@ func TestLookAlikesAreNeverKnown(t *testing.T) {
 	got := map[string]string{}
 	for _, a := range snap.Apps {
 		got[a.ID] = a.LookAlikeOf
-		if a.Known != (a.ID == loaderID18) {
+		if a.Known != (a.ID == loaderID18 || a.ID == twin) {
 			t.Errorf("%q (%s): known=%v", a.Name, a.ID, a.Known)
 		}
 	}
@@ -71,10 +73,10 @@ func TestLookAlikesAreNeverKnown(t *testing.T) {
 			t.Errorf("app %s: look-alike of %q, want \"Data Loader\"", id, got[id])
 		}
 	}
-	if got[loaderID18] != "" || got[other] != "" {
+	if got[loaderID18] != "" || got[other] != "" || got[twin] != "" {
 		t.Errorf("the approved app or an unrelated one marked a look-alike: %v", got)
 	}
-	if len(snap.Apps) != 6 {
-		t.Errorf("%d apps, want 6 (the usage rows by Id are the approved app's)", len(snap.Apps))
+	if len(snap.Apps) != 7 {
+		t.Errorf("%d apps, want 7 (the usage rows by Id are the approved app's)", len(snap.Apps))
 	}
 }
