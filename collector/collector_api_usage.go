@@ -1,6 +1,8 @@
 package collector
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
@@ -13,6 +15,8 @@ var (
 		"ApiTotalUsage events for the app in the window ending at salesforce_api_usage_data_end_timestamp_seconds. Requests without a connected app count under app=\"(none)\"."+cached, []string{"org", "app", "app_id", "window"}, nil)
 	descAPIErrors = prometheus.NewDesc("salesforce_connected_app_api_errors",
 		"ApiTotalUsage events for the app with STATUS_CODE >= 400, in the window ending at salesforce_api_usage_data_end_timestamp_seconds."+cached, []string{"org", "app", "app_id", "window"}, nil)
+	descAPIRequestsDailyMax = prometheus.NewDesc("salesforce_connected_app_api_requests_daily_max",
+		"The app's busiest UTC day of ApiTotalUsage events over the window's days before the 24h window (the exporter's daily history, kept in its state file): its recent high-water mark, which an API surge is judged against; absent until a day of the window is in the history."+cached, []string{"org", "app", "app_id", "window"}, nil)
 	descUsageEnd = prometheus.NewDesc("salesforce_api_usage_data_end_timestamp_seconds",
 		"End of the newest ApiTotalUsage log period ingested, as Unix seconds: the windows of salesforce_connected_app_api_requests end here.", []string{"org"}, nil)
 	descUsageStart = prometheus.NewDesc("salesforce_api_usage_data_start_timestamp_seconds",
@@ -23,8 +27,11 @@ var (
 		"ApiTotalUsage rows past a per-file cap since the exporter started, by cap: apps (rows of apps past 1000 a file or the usage state's bound: in no app's request counts), networks and objects (rows of networks or objects past the detection's staging caps: counted as requests, and a folded network's as new, but in neither the baseline nor the evidence). The log names each file and cap.", []string{"org", "cap"}, nil)
 )
 
+// highWaterWindow is the window label of the high-water marks.
+var highWaterWindow = fmt.Sprintf("%dd", snapshot.HighWaterDays)
+
 var apiUsageMetrics = metricSet{
-	descs: []*prometheus.Desc{descAPIRequests, descAPIErrors, descUsageEnd, descUsageStart, descUsageRowsSkipped, descUsageRowsFolded},
+	descs: []*prometheus.Desc{descAPIRequests, descAPIErrors, descAPIRequestsDailyMax, descUsageEnd, descUsageStart, descUsageRowsSkipped, descUsageRowsFolded},
 	org:   collectUsageScan,
 	app:   collectAppUsage,
 }
@@ -52,5 +59,8 @@ func collectAppUsage(e *emitter, _ *snapshot.Snapshot, a *snapshot.AppUsage) {
 		e.gauge(descAPIRequests, float64(a.Requests7d), e.org, a.Name, a.ID, "7d")
 		e.gauge(descAPIErrors, float64(a.Errors24h), e.org, a.Name, a.ID, "24h")
 		e.gauge(descAPIErrors, float64(a.Errors7d), e.org, a.Name, a.ID, "7d")
+	}
+	if a.HighWater.HasRequests {
+		e.gauge(descAPIRequestsDailyMax, float64(a.HighWater.Requests), e.org, a.Name, a.ID, highWaterWindow)
 	}
 }

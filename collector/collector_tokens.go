@@ -27,12 +27,14 @@ var (
 		"Distinct deactivated users in the org who still hold any OAuth token."+cached, []string{"org"}, nil)
 	descVisibility = prometheus.NewDesc("salesforce_exporter_oauth_tokens_visibility_limited",
 		"1 when every OAuth token the integration user can see is its own: it lacks Customize Application, and the token metrics would look like a clean org.", []string{"org"}, nil)
+	descUsersMax = prometheus.NewDesc("salesforce_connected_app_authorized_users_max",
+		"The most users who held the app's OAuth tokens at the end of a UTC day, over the window's days before yesterday (the exporter's daily history, kept in its state file): the app's recent high-water mark, which an authorization surge is judged against; absent until a day of the window is in the history."+cached, []string{"org", "app", "app_id", "window"}, nil)
 	descTokenMode = prometheus.NewDesc("salesforce_exporter_oauth_token_mode",
 		"How OauthToken is read: mode=\"aggregate\" (GROUP BY, a few requests per refresh) or mode=\"rows\" (incremental row sync, when the org rejects GROUP BY).", []string{"org", "mode"}, nil)
 )
 
 var tokensMetrics = metricSet{
-	descs: []*prometheus.Desc{descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descStale, descInactiveTok, descInactiveUsers, descVisibility, descTokenMode},
+	descs: []*prometheus.Desc{descUsers, descTokens, descUses, descLastUsed, descFirstAuth, descStale, descInactiveTok, descInactiveUsers, descVisibility, descTokenMode, descUsersMax},
 	org:   collectTokenTotals,
 	app:   collectAppTokens,
 }
@@ -58,6 +60,9 @@ func collectAppTokens(e *emitter, _ *snapshot.Snapshot, a *snapshot.AppUsage) {
 	e.gauge(descInactiveTok, float64(a.InactiveTokens), e.org, a.Name, a.ID)
 	if !a.LastUsed.IsZero() {
 		e.gauge(descLastUsed, float64(a.LastUsed.UnixMilli())/1000, e.org, a.Name, a.ID)
+	}
+	if a.HighWater.HasUsers {
+		e.gauge(descUsersMax, float64(a.HighWater.Users), e.org, a.Name, a.ID, highWaterWindow)
 	}
 	if !a.FirstAuthorized.IsZero() {
 		e.gauge(descFirstAuth, float64(a.FirstAuthorized.UnixMilli())/1000, e.org, a.Name, a.ID)

@@ -112,6 +112,14 @@
     // Days of history the baseline needs; after a fresh start (free orgs keep
     // log files one day) the exporter builds it up a day at a time.
     apiSurgeMinHistoryDays: 2,
+    // Nor does an app page within this many times its busiest day of the 28
+    // before the 24h window (salesforce_connected_app_api_requests_daily_max,
+    // from the exporter's history): its weekly job, its usual days before a
+    // holiday. The authorization surge likewise counts only the users beyond
+    // the most the app had on a day of the 28 before yesterday
+    // (salesforce_connected_app_authorized_users_max): a re-authorization
+    // wave after a mass revocation stays quiet.
+    apiSurgeHighWaterRatio: 3,
     apiSurgeFor: '0m',
 
     // Error rates, with minimum volumes.

@@ -59,6 +59,9 @@ type Refresher struct {
 	onPublish func()
 	warned    map[string]bool
 	detect    detection // detection.go
+	// ecaForeign is the latest snapshot.ForeignECATokens answer taken when
+	// the per-user ECA read began after the token read ended (foreignECATokens).
+	ecaForeign map[string]salesforce.TokenStats
 }
 
 // sourceRun is the refresher's schedule of one source.
@@ -444,6 +447,7 @@ func (r *Refresher) publish() {
 	if u, ok := r.client.LastAPIUsage(); ok {
 		p.HeaderUsage = &u
 	}
+	r.foreignECATokens(&p)
 	snap, added := snapshot.Build(r.org.Name, p, set.Inventory, r.state.FirstSeen, now)
 	live := map[string]bool{}
 	for i := range snap.Apps {
@@ -475,6 +479,7 @@ func (r *Refresher) publish() {
 		r.state.History, r.dirty = h, true
 	}
 	snap.History = r.state.History
+	snapshot.SetHighWater(snap)
 	if r.writes != nil {
 		// As of the last write: this publish's write, below, follows the
 		// snapshot out and shows in the next one.
@@ -574,3 +579,28 @@ func (r *Refresher) RefreshAll(ctx context.Context) error {
 
 // RequestsMade is the number of Salesforce API requests this refresher has made.
 func (r *Refresher) RequestsMade() int64 { return r.budget.total() }
+
+// foreignECATokens hands Build the tokens of OauthToken groups named like
+// an External Client App that are another app's (snapshot.ForeignECATokens).
+// They are worked out only when the ECA source's latest successful read
+// counted its apps' users (ECAUsersRead) and began after the token
+// source's latest read ended, so every user in the groups was there for
+// the ECA's read to count if it was the ECA's; between such reads the last
+// answer stands.
+func (r *Refresher) foreignECATokens(p *snapshot.Parts) {
+	var tokens, ecas snapshot.SourceStatus
+	for _, s := range r.sources {
+		switch s.spec.Name {
+		case config.SourceOAuthTokens:
+			tokens = s.status
+		case config.SourceECAs:
+			ecas = s.status
+		}
+	}
+	if !ecas.Enabled || !tokens.Enabled {
+		r.ecaForeign = nil
+	} else if p.ECAUsersRead && ecas.Up && tokens.Up && !tokens.LastSuccess.IsZero() && !ecas.LastAttempt.Before(tokens.LastSuccess) {
+		r.ecaForeign = snapshot.ForeignECATokens(p)
+	}
+	p.ECAForeign = r.ecaForeign
+}

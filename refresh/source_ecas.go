@@ -37,6 +37,13 @@ type ecaSource struct {
 	// unchanged keeps its figures without a request.
 	userCounts map[string]int64
 	lastFull   time.Time
+	// ownUsers is each app's count of users, read every ecaFullEvery when
+	// OauthToken holds the tokens (ownUsersAt), the evidence that tells an
+	// uninstalled app of an ECA's name apart; countsRead is set when the
+	// latest refresh read them (or every app's tokens per user).
+	ownUsers   map[string]int64
+	ownUsersAt time.Time
+	countsRead bool
 }
 
 // ecaFullEvery is how often every External Client App's users and tokens
@@ -88,14 +95,15 @@ const ecaSampleApps = 20
 // ExternalClientApplication query. When OauthToken cannot show every user's
 // tokens (tokensComplete false), each app's users are read too, page by
 // page, then each user's tokens (one request per user and app), and the
-// deactivated users among them, 200 to a query.
+// deactivated users among them, 200 to a query; otherwise only each app's
+// users' pages, to count them, when the collection does not.
 func ecaRequestsPerRefresh(ctx context.Context, c *salesforce.Client, apps []salesforce.ECA, tokensComplete bool) (float64, error) {
 	pages := func(n int) float64 { return float64((n+99)/100 + 1) } // the last one empty
 	cost := pages(len(apps)) + 1
-	if tokensComplete || len(apps) == 0 {
+	if len(apps) == 0 {
 		return cost, nil
 	}
-	var perUser float64
+	var perUser, userPages float64
 	users := 0
 	sample := apps[:min(len(apps), ecaSampleApps)]
 	for _, a := range sample {
@@ -103,8 +111,17 @@ func ecaRequestsPerRefresh(ctx context.Context, c *salesforce.Client, apps []sal
 		if err != nil {
 			return 0, fmt.Errorf("count the users of External Client App %s: %w", a.Identifier, err)
 		}
+		if a.UserCount == nil {
+			userPages += pages(len(us))
+		}
 		perUser += pages(len(us)) + float64(len(us))
 		users += len(us)
+	}
+	if tokensComplete {
+		// Each app's users are counted, page by page, once an hour
+		// (ecaFullEvery), unless the collection gives the count: priced
+		// here as a share of each refresh.
+		return cost + userPages*float64(len(apps))/float64(len(sample))/4, nil
 	}
 	perUser *= float64(len(apps)) / float64(len(sample))
 	users = int(math.Ceil(float64(users) * float64(len(apps)) / float64(len(sample))))
@@ -130,13 +147,42 @@ func (s *ecaSource) refresh(ctx context.Context, e *env) error {
 		byKey[salesforce.ID(r.ID).Key()] = r
 	}
 	if !e.oauthTokensComplete {
+		s.ownUsers, s.ownUsersAt, s.countsRead = nil, time.Time{}, true
 		return s.readTokens(ctx, e, apps, byKey)
 	}
-	// OauthToken holds the apps' tokens: no per-user reads.
+	// OauthToken holds the apps' tokens: no per-user reads. Each app's
+	// users are counted (the collection's count, or its users' pages), the
+	// evidence that tells an uninstalled app of the same name apart
+	// (snapshot.ForeignECATokens); an app whose users cannot be read has
+	// none, and its name alone decides.
 	out := make([]snapshot.ECAUsage, 0, len(apps)+len(s.soql))
-	for _, a := range apps {
-		out = append(out, ecaFrom(a, byKey))
+	now := e.client.ServerNow()
+	count := s.ownUsersAt.IsZero() || now.Sub(s.ownUsersAt) >= ecaFullEvery || now.Before(s.ownUsersAt.Add(-time.Minute)) // a clock set back
+	if count {
+		s.ownUsers, s.ownUsersAt = map[string]int64{}, now
 	}
+	for _, a := range apps {
+		u := ecaFrom(a, byKey)
+		switch {
+		case a.UserCount != nil:
+			s.ownUsers[a.Identifier] = *a.UserCount
+		case count:
+			us, err := e.client.ECAUsers(ctx, a.Identifier)
+			if err != nil && salesforce.IsSourceWide(err) {
+				return err
+			}
+			if err != nil {
+				e.logger.Warn("Could not count an External Client App's users; its OauthToken rows are filed under it by name alone", "app_id", a.Identifier, "err", err)
+				break
+			}
+			s.ownUsers[a.Identifier] = int64(len(us))
+		}
+		if n, ok := s.ownUsers[a.Identifier]; ok {
+			u.HasUsers, u.Users = true, n
+		}
+		out = append(out, u)
+	}
+	s.countsRead = count
 	out = append(out, s.unlisted(apps, false)...)
 	s.apps, s.degraded, s.known = out, 0, true
 	s.last, s.userCounts, s.lastFull = nil, nil, time.Time{}
@@ -308,4 +354,5 @@ func inactiveAmong(ctx context.Context, c *salesforce.Client, ids []string) (map
 func (s *ecaSource) contribute(p *snapshot.Parts) {
 	p.ECAs = s.apps
 	p.ECAsKnown, p.ECAsDegraded = s.known, s.degraded
+	p.ECAUsersRead = s.countsRead
 }

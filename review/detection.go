@@ -182,7 +182,7 @@ func detection(snap *snapshot.Snapshot, d *Detail) (fs []Finding, ev map[string]
 		base := Finding{App: a.Name, AppID: a.ID, AppKind: a.Kind}
 		switch {
 		case a.Kind == snapshot.KindExternalClientApp:
-			base.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage. "
+			base.Action = "External Client App tokens are revoked with the command below (by its Id), or in Setup: External Client Apps > OAuth Usage. "
 		case pseudoApp(a.Name) || a.Name == snapshot.InternalApp:
 			base.Action = "These requests came without a connected app: look up the users below and their sessions. "
 		}

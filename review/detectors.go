@@ -72,10 +72,17 @@ func (c *findingContext) appRevoke(a AppRow, expect int64) (string, string) {
 func (c *findingContext) appFinding(kind, sev, summary string, a AppRow) Finding {
 	f := Finding{Kind: kind, Severity: sev, Summary: summary, App: a.App, AppID: a.AppID, AppKind: a.Kind,
 		EvidenceData: EvidenceData{Users: a.Users, Tokens: a.Tokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized}}
-	if a.Kind == snapshot.KindExternalClientApp {
-		f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
-	} else {
+	switch {
+	case a.Kind != snapshot.KindExternalClientApp:
 		f.Command, f.ConfirmCommand = c.appRevoke(a, a.Tokens)
+	case a.AppID != "":
+		// Its Id picks its tokens alone (revoke files the OauthToken rows
+		// without a menu item under the ECA by its name, and --expect
+		// refuses a selection that holds more than the review counted).
+		f.Command, f.ConfirmCommand = c.appRevoke(a, a.Tokens)
+		f.Action = "Revoke its tokens with the command below, or in Setup: External Client Apps > OAuth Usage."
+	default:
+		f.Action = "External Client App tokens are revoked in Setup: External Client Apps > OAuth Usage."
 	}
 	return f
 }
@@ -88,7 +95,7 @@ func (c *findingContext) extra(e Finding) Finding {
 	if e.Why == "" {
 		e.Why = whyOf(e.Kind)
 	}
-	if e.Command == "" && e.App != "" && e.AppKind != snapshot.KindExternalClientApp && !pseudoApp(e.App) && e.App != snapshot.InternalApp {
+	if e.Command == "" && e.App != "" && (e.AppKind != snapshot.KindExternalClientApp || e.AppID != "") && !pseudoApp(e.App) && e.App != snapshot.InternalApp {
 		// The Id picks the one app even when two share its name; an
 		// uninstalled app is picked by name and --not-installed.
 		row, ok := c.byKey[AppRow{App: e.App, AppID: e.AppID, Kind: e.AppKind}.key()]
@@ -153,6 +160,10 @@ func unknownAppFindings(c *findingContext) []Finding {
 				// The per-user read is newer: it lists what revoke will find.
 				f.Command, f.ConfirmCommand = c.appRevoke(u.AppRow, int64(n))
 			}
+		}
+		if u.LookAlikeOf != "" {
+			// Its own Id (or --not-installed) picks it: never the approved app's tokens.
+			ev = append(ev, fmt.Sprintf("its name imitates the approved %s (%s): a look-alike, not that app", quoteName(u.LookAlikeOf), cmp.Or(u.LookAlikeOfID, "no Id")))
 		}
 		if !u.Installed && u.Kind == snapshot.KindConnectedApp {
 			f.notInstalled = 1
@@ -282,7 +293,8 @@ func (c *findingContext) apiTrafficFindings(kind string) []Finding {
 	var fs []Finding
 	for _, a := range r.Inventory {
 		before := float64(a.Requests7d-a.Requests24h) / (days - 1)
-		surge := a.Requests24h >= surgeMinRequests && float64(a.Requests24h) > surgeFactor*before
+		surge := a.Requests24h >= surgeMinRequests && float64(a.Requests24h) > surgeFactor*before &&
+			(a.RequestsDailyMax == nil || float64(a.Requests24h) > surgeHighWater*float64(*a.RequestsDailyMax))
 		errs := a.Requests24h >= errorMinRequests && a.ErrorRate24h > errorRateMax
 		var f Finding
 		switch {
@@ -299,6 +311,7 @@ func (c *findingContext) apiTrafficFindings(kind string) []Finding {
 		f.Evidence = []string{fmt.Sprintf("%d requests in the 24 hours to %s", a.Requests24h, fmtSeconds(r.APIUsageEnd)),
 			fmt.Sprintf("%d a day on average over the %.0f days before", int64(before), days-1),
 			fmt.Sprintf("%s of the 24 hours' requests failed", pct(a.ErrorRate24h)),
+			busiestDay(a.RequestsDailyMax),
 			fmt.Sprintf("%s, %s", plural(a.Users, "user", "users"), plural(a.Tokens, "token", "tokens"))}
 		if pseudoApp(a.App) {
 			f.Command, f.ConfirmCommand = "", ""
@@ -350,4 +363,13 @@ func abandonedAppFindings(c *findingContext) []Finding {
 		fs = append(fs, f)
 	}
 	return fs
+}
+
+// busiestDay states an app's high-water mark of requests, or that the
+// exporter's history has none yet.
+func busiestDay(n *int64) string {
+	if n == nil {
+		return "no busiest day of the 4 weeks before in the exporter's history yet"
+	}
+	return fmt.Sprintf("%d on its busiest day of the 4 weeks before", *n)
 }

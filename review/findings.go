@@ -132,6 +132,7 @@ const (
 	manyAuthorizations = 3    // SalesforceNewUnknownAppWithUsers: an unknown app this new with this many users is critical
 	surgeFactor        = 3.0  // SalesforceAPISurge: 24h over 3x the daily average before
 	surgeMinRequests   = 1000 // ...and at least this many
+	surgeHighWater     = 3.0  // ...and over 3x its busiest day of the 28 before, when known (apiSurgeHighWaterRatio)
 	errorRateMax       = 0.2  // SalesforceAPIErrorRateHigh
 	errorMinRequests   = 500
 	grownFactor        = 1.5 // the baseline diff: users grew by half...

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -159,6 +160,7 @@ func TestDemoFindings(t *testing.T) {
 		"critical new_network Acme ERP Sync",
 		"critical api_surge Acme ERP Sync",
 		"warning unknown_app Legacy Reporting Tool",
+		"warning unknown_app " + sftest.DemoLookAlike,
 		"warning unknown_app Tableau Desktop",
 		"warning deactivated_user_tokens",
 	}
@@ -168,8 +170,15 @@ func TestDemoFindings(t *testing.T) {
 	if r.Findings[0].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app='My Data Loader Pro' --not-installed" {
 		t.Errorf("phishing command: %s", r.Findings[0].Command)
 	}
-	if r.Findings[6].EvidenceData.Users != 7 || r.Findings[6].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {
-		t.Errorf("leavers: %+v", r.Findings[6])
+	if r.Findings[7].EvidenceData.Users != 7 || r.Findings[7].Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --inactive-users" {
+		t.Errorf("leavers: %+v", r.Findings[7])
+	}
+	// The look-alike of the approved Workbench (issue 22.9): its finding
+	// says so, and its command picks it alone (it is not installed, so
+	// --not-installed leaves the installed Workbench's tokens alone).
+	la := r.Findings[5]
+	if !strings.Contains(strings.Join(la.Evidence, "\n"), `imitates the approved "Workbench"`) || la.Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app="+textsafe.ShellQuote(sftest.DemoLookAlike)+" --not-installed" {
+		t.Errorf("look-alike finding: %+v", la)
 	}
 	// The stolen token the demo plays: five new networks reading User and
 	// Account, with the app's exact revoke command.
@@ -177,7 +186,7 @@ func TestDemoFindings(t *testing.T) {
 	if !strings.Contains(nn.Summary, "5 networks") || !strings.Contains(nn.Summary, "Account, User") || nn.Command != "salesforce_oauth_exporter revoke --config.file=config.yml --org=demo --app-id="+nn.AppID || nn.AppID == "" {
 		t.Errorf("new network finding: %+v", nn)
 	}
-	if got[len(got)-1] != "info abandoned_app Old Survey Tool" || len(got) != 10 {
+	if got[len(got)-1] != "info abandoned_app Old Survey Tool" || len(got) != 11 {
 		t.Errorf("a new or unknown app reads as abandoned: %v", got)
 	}
 	for _, f := range r.Findings {
@@ -353,6 +362,20 @@ func TestFindingsWhatTheFactsLeaveOpen(t *testing.T) {
 	if got := briefs(build(end.Add(-7*24*time.Hour), erp).Findings); strings.Join(got, ",") != "critical api_surge ERP" {
 		t.Errorf("surge on a week of history: %v", got)
 	}
+	// Issue 22.8: the same day is the app's weekly job, a day it has had
+	// before (its busiest of the 4 weeks before): no surge. Ten times that
+	// day is one.
+	weekly := erp
+	busiest := int64(9500)
+	weekly.RequestsDailyMax = &busiest
+	if got := briefs(build(end.Add(-7*24*time.Hour), weekly).Findings); len(got) != 0 {
+		t.Errorf("a weekly job read as a surge: %v", got)
+	}
+	ten := int64(900)
+	weekly.RequestsDailyMax = &ten
+	if got := briefs(build(end.Add(-7*24*time.Hour), weekly).Findings); strings.Join(got, ",") != "critical api_surge ERP" {
+		t.Errorf("ten times the busiest day: %v", got)
+	}
 	// Admin approval unknown (the apps source off, or no permission): no finding.
 	mob := AppRow{App: "Mobile", Kind: "connected_app", Installed: true, Known: true, Users: 3, Tokens: 3}
 	if got := briefs(build(time.Time{}, mob).Findings); len(got) != 0 {
@@ -371,13 +394,27 @@ func TestFindingsWhatTheFactsLeaveOpen(t *testing.T) {
 	}
 }
 
-func TestDemoECAFindingPointsToSetup(t *testing.T) {
+// TestDemoECAFindingRevokesByItsID (issue 22.9): an External Client App's
+// finding prescribes revoking its tokens by its own 0xI Id (never by a name
+// another app may share), with the count it saw, and names the Setup page
+// too.
+func TestDemoECAFindingRevokesByItsID(t *testing.T) {
 	t.Parallel()
 	r := demoReport(t)
+	n := 0
 	for _, f := range r.Findings {
-		if f.AppKind == "external_client_app" && (f.Command != "" || !strings.Contains(f.Action, "External Client Apps > OAuth Usage")) {
-			t.Errorf("an External Client App finding offers a revoke command: %+v", f)
+		if f.AppKind != "external_client_app" {
+			continue
 		}
+		n++
+		want := "--app-id=" + f.AppID
+		if f.AppID == "" || !strings.HasSuffix(f.Command, " "+want) || strings.Contains(f.Command, "--app=") ||
+			!strings.Contains(f.ConfirmCommand, want+" --confirm --expect=") || !strings.Contains(f.Action, "External Client Apps > OAuth Usage") {
+			t.Errorf("an External Client App finding without its revoke by Id: %+v", f)
+		}
+	}
+	if n == 0 {
+		t.Fatal("the demo has no External Client App finding")
 	}
 	var b bytes.Buffer
 	if err := Write(&b, []*Report{r}, "text"); err != nil {

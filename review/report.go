@@ -160,23 +160,31 @@ type BaselineInfo struct {
 
 // AppRow is one app's line.
 type AppRow struct {
-	App             string    `json:"app"`
-	AppID           string    `json:"app_id,omitempty"`
-	Kind            string    `json:"kind"`
-	Installed       bool      `json:"installed"`
-	Known           bool      `json:"known"`
-	Owner           string    `json:"owner,omitempty"`
-	Purpose         string    `json:"purpose,omitempty"`
-	Users           int64     `json:"users"`
-	Tokens          int64     `json:"tokens"`
-	Sessions        int64     `json:"sessions"`
-	Requests24h     int64     `json:"requests_24h"`
-	Requests7d      int64     `json:"requests_7d"`
-	ErrorRate24h    float64   `json:"error_rate_24h"`
-	Stale           int64     `json:"stale_tokens"`
-	InactiveTokens  int64     `json:"inactive_user_tokens"`
-	LastUsed        time.Time `json:"last_used,omitzero"`
-	FirstAuthorized time.Time `json:"first_authorized,omitzero"`
+	App       string `json:"app"`
+	AppID     string `json:"app_id,omitempty"`
+	Kind      string `json:"kind"`
+	Installed bool   `json:"installed"`
+	Known     bool   `json:"known"`
+	Owner     string `json:"owner,omitempty"`
+	Purpose   string `json:"purpose,omitempty"`
+	// LookAlikeOf names the known app whose name this one's imitates
+	// (snapshot.AppUsage.LookAlikeOf), and LookAlikeOfID its Id.
+	LookAlikeOf   string `json:"look_alike_of,omitempty"`
+	LookAlikeOfID string `json:"look_alike_of_id,omitempty"`
+	// RequestsDailyMax is the app's busiest day of requests of the 28
+	// before the 24h window (snapshot.HighWater), absent when the
+	// exporter's history has none.
+	RequestsDailyMax *int64    `json:"requests_daily_max,omitempty"`
+	Users            int64     `json:"users"`
+	Tokens           int64     `json:"tokens"`
+	Sessions         int64     `json:"sessions"`
+	Requests24h      int64     `json:"requests_24h"`
+	Requests7d       int64     `json:"requests_7d"`
+	ErrorRate24h     float64   `json:"error_rate_24h"`
+	Stale            int64     `json:"stale_tokens"`
+	InactiveTokens   int64     `json:"inactive_user_tokens"`
+	LastUsed         time.Time `json:"last_used,omitzero"`
+	FirstAuthorized  time.Time `json:"first_authorized,omitzero"`
 	// AdminApproved is false when users may authorize the app themselves; nil when unknown.
 	AdminApproved *bool `json:"admin_approved,omitempty"`
 	// Networks are the networks the detection baseline has seen the app
@@ -405,7 +413,13 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 			App: a.Name, AppID: a.ID, Kind: a.Kind, Installed: a.Installed, Known: a.Known, Owner: a.Owner,
 			Users: a.Users, Tokens: a.Tokens, Sessions: a.Sessions, Requests24h: a.Requests24h, Requests7d: a.Requests7d,
 			Stale: a.Stale, InactiveTokens: a.InactiveTokens, LastUsed: a.LastUsed, FirstAuthorized: a.FirstAuthorized,
-			AdminApproved: a.AdminApproved,
+			AdminApproved: a.AdminApproved, LookAlikeOf: a.LookAlikeOf, LookAlikeOfID: a.LookAlikeOfID,
+		}
+		if a.HighWater.HasRequests {
+			row.RequestsDailyMax = &a.HighWater.Requests
+		}
+		if a.HighWater.HasRequests {
+			row.RequestsDailyMax = &a.HighWater.Requests
 		}
 		if a.Requests24h > 0 {
 			row.ErrorRate24h = float64(a.Errors24h) / float64(a.Requests24h)

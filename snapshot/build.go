@@ -34,7 +34,12 @@ import (
 //     App, is that app's. Its token figures come from those rows, unless the
 //     external_client_apps source read them per user (ECAUsage.HasTokens:
 //     OauthToken cannot show every user's tokens), which then win. Either
-//     way the app is one row, never an uninstalled connected app.
+//     way the app is one row, never an uninstalled connected app. By name
+//     only when nothing contradicts the name: when the per-user read shows
+//     fewer tokens or users than the OauthToken rows of that name without
+//     a menu item, the rest are another app's (an uninstalled connected app
+//     named like the ECA), which gets its own uninstalled row with them
+//     (Parts.ECAForeign, ForeignECATokens).
 //   - An app whose ConnectedApplication Id is unknown but whose menu item
 //     is known takes the AppMenuItem Id as its Id (the app_id label), so
 //     two same-named apps never share one series; OauthToken rows of two
@@ -61,6 +66,10 @@ import (
 //     ends ignored, except that when the org has an app named exactly as the
 //     entry, an app whose name matches only loosely (another case, other
 //     spaces) and is not that app is a look-alike: never known.
+//   - An app that is not known, whose name has the Skeleton of a known
+//     app's (case, spaces, punctuation, accents, zero-width characters,
+//     Cyrillic or Greek look-alike letters aside) and whose Id is another,
+//     is a look-alike of it (LookAlikeOf). Rows of one Id are one app.
 func Build(org string, p Parts, inventory InventoryFunc, firstSeen map[string]time.Time, now time.Time) (snap *Snapshot, added map[string]time.Time) {
 	j := newJoin(org, p, now)
 	j.orgFigures()
@@ -193,6 +202,11 @@ func (j *join) finish(inventory InventoryFunc, firstSeen map[string]time.Time) (
 		}
 		j.snap.Apps = append(j.snap.Apps, *a)
 	}
+	apps := make([]*AppUsage, len(j.snap.Apps))
+	for i := range j.snap.Apps {
+		apps[i] = &j.snap.Apps[i]
+	}
+	markLookAlikes(apps)
 	sortApps(j.snap.Apps)
 	return added
 }

@@ -74,8 +74,10 @@ var folds = []fold{
 // notFolded are the AppUsage fields that name one app, or describe it
 // alone, and so stay out of the (other) row.
 var notFolded = []string{
-	"Name", "ID", "MenuItemID", "Kind", "Installed", "Known", "Owner", "AdminApproved",
+	"Name", "ID", "MenuItemID", "Kind", "Installed", "Known", "Owner", "AdminApproved", "LookAlikeOf", "LookAlikeOfID",
 	"OauthTokenGroups", "TokensPerUser", "FirstSeen", "stateKey", "Detection",
+	// Set after Cap, from the history of each app by its own Id or name.
+	"HighWater",
 }
 
 // Fold adds x's figures to a, as folds declares.

@@ -26,6 +26,14 @@ type Parts struct {
 	ECAs         []ECAUsage
 	ECAsKnown    bool // the source has succeeded once
 	ECAsDegraded int  // apps served from their last good figures
+	// ECAForeign is the latest ForeignECATokens answer the refresher
+	// computed with the per-user ECA read no older than the token read:
+	// the tokens of a group named like an ECA that are another app's.
+	ECAForeign map[string]salesforce.TokenStats
+	// ECAUsersRead is set when the ECA source's latest refresh read its
+	// apps' own users (or tokens per user): only then can ForeignECATokens
+	// weigh them against a token read that ended before it began.
+	ECAUsersRead bool
 	// api_usage; nil until the first read
 	APIUsage            *UsageTotals
 	APIUsageRowsSkipped int64
@@ -64,6 +72,10 @@ type ECAUsage struct {
 	// HasTokens is set when the figures were read per user from the App
 	// OAuth Usage resources; otherwise OauthToken's rows give them (Build).
 	HasTokens bool
+	// HasUsers is set when TokenStats.Users is the app's own count of
+	// users from the App OAuth Usage resources, without its token figures:
+	// the evidence ForeignECATokens compares OauthToken's rows with.
+	HasUsers bool
 	salesforce.TokenStats
 }
 

@@ -74,6 +74,11 @@ type AppUsage struct {
 	Owner      string
 	// AdminApproved is nil when unknown.
 	AdminApproved *bool
+	// LookAlikeOf names the known app this one imitates, and
+	// LookAlikeOfID its Id: an app that is not known whose name matches
+	// the known app's only loosely (Skeleton), with another Id; "" for
+	// none.
+	LookAlikeOf, LookAlikeOfID string
 
 	// HasTokens is true when the OAuth token figures (TokenStats) are known.
 	HasTokens bool
@@ -103,6 +108,10 @@ type AppUsage struct {
 	// Detection is the app's network and object figures over the 24h
 	// window; nil when the detection baseline has never seen the app.
 	Detection *detect.AppFigures
+
+	// HighWater is the app's recent high-water marks (highwater.go), set by
+	// SetHighWater from the history after Build and Cap.
+	HighWater HighWater
 }
 
 // TokenGroup names OauthToken rows by what they carry of their app.

@@ -13,7 +13,8 @@ import (
 
 // TestCheckPricesECAUsers (issue 21.2): check prices the
 // external_client_apps source as it runs. With OauthToken readable it lists
-// the apps only (two collection pages and one query a refresh); without it,
+// the apps (two collection pages and one query a refresh) and counts their
+// users once an hour; without it,
 // an External Client App of 2,000 users costs a request per user a refresh,
 // not two per app.
 func TestCheckPricesECAUsers(t *testing.T) {
@@ -34,7 +35,10 @@ func TestCheckPricesECAUsers(t *testing.T) {
 		tokens bool
 		want   int64
 	}{
-		{tokens: true, want: (2 + 1) * refreshesPerDay},
+		// 2 collection pages + 1 query a refresh, and once an hour the
+		// app's 21 user pages, to count its users (issue 22.9: the evidence
+		// that tells an uninstalled app of its name apart).
+		{tokens: true, want: (2+1)*refreshesPerDay + 21*24},
 		// 2 collection pages + 1 query + 21 user pages + 2,000 token reads
 		// + 10 deactivated-user queries.
 		{tokens: false, want: (2 + 1 + 21 + 2000 + 10) * refreshesPerDay},

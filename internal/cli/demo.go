@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // demoRun is the embedded demo org and the config that points at it.
@@ -22,8 +23,11 @@ type demoRun struct {
 	configFile string
 	url        string
 	surgeAfter time.Duration
-	srv        *http.Server
-	cancel     context.CancelFunc
+	// history is the demo org's daily users before yesterday, for a state
+	// the demo's own storage folder starts with.
+	history []snapshot.HistoryDay
+	srv     *http.Server
+	cancel  context.CancelFunc
 }
 
 func (d *demoRun) close() {
@@ -113,7 +117,25 @@ inventory:
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &demoRun{dir: dir, configFile: path, srv: srv, cancel: cancel, url: "http://" + ln.Addr().String(), surgeAfter: surgeAfter}, nil
+	return &demoRun{dir: dir, configFile: path, srv: srv, cancel: cancel, url: "http://" + ln.Addr().String(), surgeAfter: surgeAfter, history: demoHistory(demo)}, nil
+}
+
+// demoHistory is the demo org's token history: each installed app's users
+// at the start, on each of the days the high-water marks look back over.
+func demoHistory(demo *sftest.Demo) []snapshot.HistoryDay {
+	apps := demo.Org.Apps()
+	today := demo.Org.Now().UTC().Truncate(24 * time.Hour)
+	var rows []snapshot.HistoryDay
+	for name, users := range demo.StartUsers() {
+		a := apps[demo.Org.AppIndex(name)]
+		if !a.Installed {
+			continue
+		}
+		for i := 2; i <= snapshot.HighWaterDays+1; i++ {
+			rows = append(rows, snapshot.HistoryDay{Day: today.AddDate(0, 0, -i), App: a.Name, AppID: a.ID, Kind: snapshot.KindConnectedApp, Users: int64(users), HasTokens: true})
+		}
+	}
+	return rows
 }
 
 // logStart logs the demo's start line, with the commands that run against

@@ -114,6 +114,11 @@ func (c *cli) configSource(ctx context.Context, logger *slog.Logger) (loadAll fu
 	}
 	if !c.storageSet {
 		storage = filepath.Join(d.dir, "data")
+		// The demo org's earlier weeks, so its high-water marks show at once.
+		if err := refresh.SeedHistory(storage, "demo", d.history); err != nil {
+			d.close()
+			return nil, "", nil, fmt.Errorf("start demo: %w", err)
+		}
 	}
 	binary, err := os.Executable()
 	if err != nil {

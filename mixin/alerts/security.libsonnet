@@ -43,13 +43,37 @@ function(c)
       (%(now)s - %(before)s) >= %(minUsers)s
       and %(now)s >= %(ratio)s * %(before)s
       and on(%(org)s) (%(visibilityBefore)s == 0)
+      unless on(%(app)s) (%(now)s - ignoring(window) %(highWater)s < %(minUsers)s)
     ||| % {
       now: now,
       before: std.rstripChars(before, '\n'),
       minUsers: minUsers,
       ratio: ratio,
       org: org,
+      app: app,
       visibilityBefore: h.mOffset(c, 'salesforce_exporter_oauth_tokens_visibility_limited', window),
+      highWater: m('salesforce_connected_app_authorized_users_max'),
+    };
+
+  // An authorization surge, critical; or, on an app that only
+  // admin-approved users may use, a warning: users cannot authorize it
+  // themselves, so nobody was talked into it (an admin gave a team access).
+  local adminApproved = m('salesforce_connected_app_info', 'admin_approved="true"');
+  local surgeRule(window, minUsers, within, admin) =
+    local expr = std.rstripChars(surge(window, minUsers, c.authSurgeRatio), '\n');
+    local beyond = 'gained {{ $value }} authorized users or more within %s, beyond the most it had at the end of any day of the 4 weeks before.' % window;
+    {
+      alert: 'SalesforceAuthorizationSurge',
+      expr: '%s\n%s on(%s) %s\n' % [expr, if admin then 'and' else 'unless', app, adminApproved],
+      keep_firing_for: c.securityKeepFiringFor,
+      labels: { severity: if admin then 'warning' else 'critical', window: window },
+      annotations: if admin then {
+        summary: 'Many users authorized an app %s, but only admin-approved users may use it: most likely a rollout.' % within,
+        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" %s Only admin-approved users may use it, so users cannot have been talked into authorizing it: check with its owner that giving a team access (a permission set or profile) was planned.' % beyond,
+      } else {
+        summary: 'Many users authorized an app %s: possible consent phishing.' % within,
+        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" %s Check the app in Setup > Connected Apps OAuth Usage; if it is not expected, revoke its tokens and block it.' % beyond,
+      },
     };
 
   local r24 = m('salesforce_connected_app_api_requests', 'window="24h"');
@@ -63,9 +87,10 @@ function(c)
     SalesforceAuthorizationSurge: ['oauth_tokens'],
     SalesforceAPISurge: ['api_usage'],
     SalesforceSameNameApps: ['apps'],
+    SalesforceLookAlikeApp: ['apps', 'oauth_tokens'],
   };
   local held(rules) = [
-    if std.objectHas(holdSources, r.alert) then h.hold(c, holdSources[r.alert])(r) else r
+    if std.objectHas(holdSources, r.alert) && r.labels.severity == 'critical' then h.hold(c, holdSources[r.alert])(r) else r
     for r in rules
   ];
 
@@ -113,34 +138,21 @@ function(c)
           description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" ({{ $labels.app_id }}) is unknown, new, and held by {{ $value }} users. Block it and revoke its tokens unless someone vouches for it now.',
         },
       },
-      {
-        alert: 'SalesforceAuthorizationSurge',
-        expr: surge(c.authSurgeWindow, c.authSurgeMinUsers, c.authSurgeRatio),
-        keep_firing_for: c.securityKeepFiringFor,
-        labels: { severity: 'critical', window: c.authSurgeWindow },
-        annotations: {
-          summary: 'Many users authorized an app within a short time: possible consent phishing.',
-          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" gained {{ $value }} authorized users or more within %(authSurgeWindow)s. Check the app in Setup > Connected Apps OAuth Usage; if it is not expected, revoke its tokens and block it.' % c,
-        },
-      },
-      {
-        // The same over a day: vishing campaigns run over days.
-        alert: 'SalesforceAuthorizationSurge',
-        expr: surge(c.authSurgeLongWindow, c.authSurgeLongMinUsers, c.authSurgeRatio),
-        keep_firing_for: c.securityKeepFiringFor,
-        labels: { severity: 'critical', window: c.authSurgeLongWindow },
-        annotations: {
-          summary: 'Many users authorized an app within a day: possible consent phishing.',
-          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" gained {{ $value }} authorized users or more within %(authSurgeLongWindow)s. Check the app in Setup > Connected Apps OAuth Usage; if it is not expected, revoke its tokens and block it.' % c,
-        },
-      },
+      surgeRule(c.authSurgeWindow, c.authSurgeMinUsers, 'within a short time', false),
+      surgeRule(c.authSurgeWindow, c.authSurgeMinUsers, 'within a short time', true),
+      // The same over a day: vishing campaigns run over days.
+      surgeRule(c.authSurgeLongWindow, c.authSurgeLongMinUsers, 'within a day', false),
+      surgeRule(c.authSurgeLongWindow, c.authSurgeLongMinUsers, 'within a day', true),
       {
         alert: 'SalesforceAPISurge',
         // Two branches: an app with earlier traffic that makes apiSurgeFactor
         // times its daily average, and an app without earlier traffic (a new
         // app's own bulk export, a dormant integration whose stolen token
         // wakes up) that makes apiSurgeNewAppMinRequests in a day. Both need
-        // the org's usage history to be long enough to tell.
+        // the org's usage history to be long enough to tell, and neither
+        // pages within apiSurgeHighWaterRatio times the app's busiest day of
+        // the 4 weeks before (the exporter's high-water mark): a weekly full
+        // sync, a team's first day back after a holiday.
         expr: |||
           (
             %(r24)s >= %(apiSurgeMinRequests)s
@@ -156,30 +168,51 @@ function(c)
             and ignoring(window) (%(r7d)s - ignoring(window) %(r24)s <= 0)
           )
           and on(%(org)s) (%(historyDays)s >= %(apiSurgeMinHistoryDays)s)
-        ||| % c { r24: r24, r7d: r7d, org: org, historyDays: historyDays },
+          unless on(%(app)s) (%(r24)s <= ignoring(window) %(apiSurgeHighWaterRatio)s * %(highWater)s)
+        ||| % c { r24: r24, r7d: r7d, org: org, app: app, historyDays: historyDays, highWater: m('salesforce_connected_app_api_requests_daily_max') },
         'for': c.apiSurgeFor,
         keep_firing_for: c.securityKeepFiringFor,
         labels: { severity: 'critical' },
         annotations: {
           summary: 'An app makes far more API requests than usual: possible stolen token or bulk export.',
-          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in 24 hours, over %(apiSurgeFactor)s times its daily average of the days before (or %(apiSurgeNewAppMinRequests)s with no traffic before). Check what it reads; revoke its tokens if unexpected.' % c,
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in 24 hours, over %(apiSurgeFactor)s times its daily average of the days before (or %(apiSurgeNewAppMinRequests)s with no traffic before), and over %(apiSurgeHighWaterRatio)s times its busiest day of the 4 weeks before, when the exporter has one in its history. Check what it reads; revoke its tokens if unexpected.' % c,
         },
       },
       {
         alert: 'SalesforceSameNameApps',
         // Inventory entries without app_id match by name: a second app called
         // like an approved one counts as approved. Two apps, one name, pages.
+        // Counted within each exporter, then the most of any: two replicas
+        // that read the org minutes apart, one before an install (no app_id)
+        // and one after, are one app, not two.
         expr: |||
-          count by (%s, app) (
-            count by (%s, app, app_id) (%s)
+          max by (%(org)s, app) (
+            count by (%(org)s, app, %(ha)s) (
+              salesforce_connected_app_info{%(sel)s, app!~"\\(none\\)|\\(unknown\\)"}
+            )
           ) > 1
-        ||| % [org, org, m('salesforce_connected_app_info', 'app!~"\\\\(none\\\\)|\\\\(unknown\\\\)"')],
+        ||| % { org: org, ha: c.haDropLabels, sel: c.salesforceExporterSelector },
         'for': c.sameNameAppsFor,
         keep_firing_for: c.securityKeepFiringFor,
         labels: { severity: 'critical' },
         annotations: {
           summary: 'Two different apps in one org share a name: a look-alike may pass as an approved app.',
           description: 'Org {{ $labels.org }}: {{ $value }} apps are called "{{ $labels.app }}". Check each app_id in Setup > App Manager; pin the approved one with app_id in the inventory and block the other.',
+        },
+      },
+      {
+        alert: 'SalesforceLookAlikeApp',
+        // A name like a known app's, loosely (case, spaces, accents,
+        // zero-width characters, Cyrillic or Greek letters), with another
+        // Id: the exporter compares the names (Skeleton); an exact twin is
+        // SalesforceSameNameApps.
+        expr: '%s == 1' % m('salesforce_connected_app_look_alike'),
+        'for': c.sameNameAppsFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'An app that is not on the inventory is named like an approved app: a look-alike.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" ({{ $labels.app_id }}) is not on the inventory, and its name imitates the known "{{ $labels.of_app }}" ({{ $labels.of_app_id }}). Revoke its tokens alone, by its own Id (salesforce_oauth_exporter revoke --app-id, or --app with --not-installed when it has none), and block it.',
         },
       },
       {

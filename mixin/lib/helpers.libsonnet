@@ -37,7 +37,7 @@
   // an alert firing in the last 10 minutes is held: one that resolved before
   // the restart stays resolved.
   hold(c, sources):: function(rule)
-    local extra = std.join('', [', %s="%s"' % [k, rule.labels[k]] for k in std.objectFields(rule.labels) if k != 'severity']);
+    local extra = std.join('', [', %s="%s"' % [k, rule.labels[k]] for k in std.objectFields(rule.labels)]);
     local done = std.join('\n    and on(%s) ' % c.orgMatchLabels, [$.m(c, 'salesforce_refresh_duration_seconds', 'source="%s"' % s) for s in sources]);
     local disabled = std.join('\n    or ', ['%s == 0' % $.m(c, 'salesforce_source_enabled', 'source="%s"' % s) for s in sources]);
     rule {

@@ -19,6 +19,7 @@ type Demo struct {
 
 	r       *rand.Rand
 	apps    map[string]int
+	holders map[string]map[int]bool // the users given each app's tokens at the start
 	users   []int
 	started time.Time
 	surged  bool
@@ -36,6 +37,10 @@ var DemoApps = []struct{ Name, Owner, Purpose string }{
 	{"Old Survey Tool", "marketing-ops@example.com", "Customer surveys (retired)"},
 }
 
+// DemoLookAlike is the demo org's look-alike of its approved Workbench: a
+// Cyrillic о for the Latin o.
+const DemoLookAlike = "Wоrkbench"
+
 // NewDemo builds the demo org, served with creds.
 func NewDemo(seed uint64, creds Credentials) *Demo {
 	return NewDemoAt(seed, creds, time.Time{})
@@ -45,7 +50,7 @@ func NewDemo(seed uint64, creds Credentials) *Demo {
 // test can build the demo org at any hour of the day; the zero now is the
 // real clock.
 func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
-	d := &Demo{Org: NewOrg(), r: rand.New(rand.NewPCG(seed, 42)), apps: map[string]int{}, SurgeAfter: 3 * time.Minute}
+	d := &Demo{Org: NewOrg(), r: rand.New(rand.NewPCG(seed, 42)), apps: map[string]int{}, holders: map[string]map[int]bool{}, SurgeAfter: 3 * time.Minute}
 	o := d.Org
 	if !now.IsZero() {
 		o.SetClock(now)
@@ -60,12 +65,18 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	// Apps nobody approved: one still installed, one not installed at all.
 	d.apps["Tableau Desktop"] = o.AddApp(App{Name: "Tableau Desktop", Installed: true})
 	d.apps["Legacy Reporting Tool"] = o.AddApp(App{Name: "Legacy Reporting Tool", Installed: false})
+	// A look-alike of the approved Workbench, with a Cyrillic о.
+	d.apps[DemoLookAlike] = o.AddApp(App{Name: DemoLookAlike, Installed: false})
 	for i := range 400 {
 		d.users = append(d.users, o.AddUser(fmt.Sprintf("user%03d@example.com", i), true))
 	}
 	add := func(app string, users, perUser int, age, usedAgo time.Duration) {
+		if d.holders[app] == nil {
+			d.holders[app] = map[int]bool{}
+		}
 		for i := range users {
 			u := d.users[d.r.IntN(len(d.users))]
+			d.holders[app][u] = true
 			for range perUser {
 				created := now.Add(-age + time.Duration(d.r.Int64N(int64(age/2))))
 				var used time.Time
@@ -87,6 +98,7 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	add("Old Survey Tool", 90, 1, 900*day, 0) // abandoned: never used
 	add("Tableau Desktop", 12, 1, 90*day, 5*day)
 	add("Legacy Reporting Tool", 5, 1, 800*day, 200*day)
+	add(DemoLookAlike, 2, 1, 60*day, 4*day)
 	// Leavers who kept their tokens.
 	for _, u := range d.users[:7] {
 		o.AddToken(TokenSpec{User: u, App: d.apps["Slack"], Created: now.Add(-100 * day), LastUsed: now.Add(-40 * day), UseCount: 12})
@@ -131,6 +143,17 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	}
 	d.Server = NewServer(o, creds)
 	return d
+}
+
+// StartUsers is, by app name, how many users held the app's tokens when
+// the demo org was built (leavers' extra tokens aside): the users its
+// earlier days had, for a history the demo can start with.
+func (d *Demo) StartUsers() map[string]int {
+	out := map[string]int{}
+	for name, us := range d.holders {
+		out[name] = len(us)
+	}
+	return out
 }
 
 // DemoSurgeFactor scales Acme ERP Sync's hour of requests in the surge:
