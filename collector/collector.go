@@ -152,11 +152,33 @@ type emitter struct {
 	ch      chan<- prometheus.Metric
 	org     string // cleaned
 	dropped prometheus.Counter
+	// cleaned holds each label value cleaned once for the org's collect, so
+	// an app's name is one string in all its series, not a copy in each
+	// (thousands of long names times dozens of series each).
+	cleaned map[string]string
+}
+
+// maxCleaned bounds the cleaned label values held for one org's collect.
+const maxCleaned = 1 << 16
+
+// clean returns l as a label value (snapshot.CleanLabel), once per value.
+func (e *emitter) clean(l string) string {
+	if c, ok := e.cleaned[l]; ok {
+		return c
+	}
+	c := snapshot.CleanLabel(l)
+	if e.cleaned == nil {
+		e.cleaned = map[string]string{}
+	}
+	if len(e.cleaned) < maxCleaned {
+		e.cleaned[l] = c
+	}
+	return c
 }
 
 func (e *emitter) emit(d *prometheus.Desc, vt prometheus.ValueType, v float64, labels ...string) {
 	for i, l := range labels {
-		labels[i] = snapshot.CleanLabel(l)
+		labels[i] = e.clean(l)
 	}
 	m, err := prometheus.NewConstMetric(d, vt, v, labels...)
 	if err != nil {

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -213,8 +214,10 @@ func (j *join) finish(inventory InventoryFunc, firstSeen map[string]time.Time) (
 
 // sortApps sorts apps by kind, name, Id and menu item.
 func sortApps(apps []AppUsage) {
+	// Field by field: the order of the joined "kind\x00name\x00id\x00menu"
+	// keys it once compared, without building two keys per comparison.
 	slices.SortFunc(apps, func(x, y AppUsage) int {
-		return strings.Compare(x.Kind+"\x00"+x.Name+"\x00"+x.ID+"\x00"+x.MenuItemID, y.Kind+"\x00"+y.Name+"\x00"+y.ID+"\x00"+y.MenuItemID)
+		return cmp.Or(strings.Compare(x.Kind, y.Kind), strings.Compare(x.Name, y.Name), strings.Compare(x.ID, y.ID), strings.Compare(x.MenuItemID, y.MenuItemID))
 	})
 }
 

@@ -57,7 +57,7 @@ func IsLineSeparator(r rune) bool { return r == 0x2028 || r == 0x2029 }
 // cut there and ended with "…". Short printable ASCII comes back unchanged,
 // without an allocation.
 func Clean(s string, maxRunes int) string {
-	if isShortPrintableASCII(s, maxRunes) {
+	if isShortPrintableASCII(s, maxRunes) || isClean(s, maxRunes) {
 		return s
 	}
 	var b strings.Builder
@@ -76,6 +76,22 @@ func Clean(s string, maxRunes int) string {
 		n++
 	}
 	return b.String()
+}
+
+// isClean reports whether Clean would return s unchanged: valid UTF-8 of at
+// most maxRunes runes, none a control or line separator. Such a name (any
+// script) then costs no copy.
+func isClean(s string, maxRunes int) bool {
+	n := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if n == maxRunes || r == utf8.RuneError || IsControl(r) || IsLineSeparator(r) {
+			return false
+		}
+		n++
+	}
+	return true
 }
 
 // isShortPrintableASCII reports whether s is at most maxRunes bytes of
