@@ -118,7 +118,8 @@ type TokenQuery struct {
 	// SkipCount skips the COUNT() check.
 	SkipCount bool
 	// Partitions is how many CreatedDate slices to start with (default two per
-	// worker). Use 1 when few rows are expected: one cursor, split only if it
+	// range read at once: the workers, bounded by the client's open cursors).
+	// Use 1 when few rows are expected: one cursor, split only if it
 	// reaches the cap.
 	Partitions int
 	// Latest is for a one-shot read that no later fetch completes (the
