@@ -31,11 +31,12 @@ func TestHighWaterMarks(t *testing.T) {
 	org.AddToken(sftest.TokenSpec{User: u, App: other, Created: now.Add(-time.Hour), LastUsed: now, UseCount: 2})
 	syncID := org.Apps()[sync].ID
 	today := now.UTC().Truncate(24 * time.Hour)
-	// The log day before yesterday: its file (created a day and an hour
-	// after the day starts) is listed whatever the hour of the real clock;
-	// yesterday's would not be before 01:00 UTC.
+	// The log day before yesterday, its file created an hour ago (Salesforce
+	// may create a day's file up to three days late): listed at any hour of
+	// the real clock. A file created at a fixed hour is in the future, or
+	// past the first read's look-back, at some hours of the day.
 	ld := today.Add(-48 * time.Hour)
-	org.AddLogFile(&sftest.LogFile{LogDate: ld, CreatedDate: ld.Add(25 * time.Hour), Rows: []sftest.UsageRow{
+	org.AddLogFile(&sftest.LogFile{LogDate: ld, CreatedDate: now.Add(-time.Hour), Rows: []sftest.UsageRow{
 		{AppID: syncID[:15], AppName: "Nightly Sync", StatusCode: 200, User: u, Count: 40},
 	}})
 	dir := t.TempDir()
