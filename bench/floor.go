@@ -9,6 +9,7 @@ package main
 // partitioning, waiting on a cursor's previous page).
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -20,8 +21,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
 
@@ -137,4 +140,132 @@ func floorGet(ctx context.Context, hc *http.Client, u, token string) ([]byte, er
 		return nil, fmt.Errorf("floor: query answered %d with %d bytes", resp.StatusCode, len(b))
 	}
 	return b, nil
+}
+
+// syncFloorLive is the floor with the fake org's own work in it: every live
+// token read once from the fake org, by parallel workers, in CreatedDate
+// ranges cut where the org's distribution (known to the bench, never to a
+// client) puts at most one cursor's cap of rows; each range's pages are
+// followed by their nextRecordsUrl and thrown away undecoded. It pays the
+// latency, the transport and the fake's rendering and gzip on this
+// machine's cores, with perfect partitioning and no client work: what the
+// sync cannot beat here.
+func syncFloorLive(ctx context.Context, org *sftest.Org, base string, parallel int) (time.Duration, int, error) {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true}, Timeout: 5 * time.Minute}
+	token, err := floorToken(ctx, hc, base)
+	if err != nil {
+		return 0, 0, err
+	}
+	ranges := capRanges(org.LiveCreated(), salesforce.OauthTokenCursorCap)
+	next := make(chan [2]int64)
+	errs := make(chan error, parallel)
+	var calls atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				soql := "SELECT Id, AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE CreatedDate >= " +
+					salesforce.SOQLTime(time.UnixMilli(r[0])) + " AND CreatedDate < " + salesforce.SOQLTime(time.UnixMilli(r[1])) + " ORDER BY CreatedDate ASC"
+				u := base + "/services/data/v66.0/query?q=" + url.QueryEscape(soql)
+				for u != "" {
+					calls.Add(1)
+					nextURL, err := floorPage(ctx, hc, u, token)
+					if err != nil {
+						errs <- err
+						return
+					}
+					u = ""
+					if nextURL != "" {
+						u = base + nextURL
+					}
+				}
+			}
+		}()
+	}
+	for _, r := range ranges {
+		select {
+		case next <- r:
+		case err := <-errs:
+			close(next)
+			wg.Wait()
+			return 0, 0, err
+		}
+	}
+	close(next)
+	wg.Wait()
+	took := time.Since(start)
+	select {
+	case err := <-errs:
+		return 0, 0, err
+	default:
+	}
+	return took, int(calls.Load()), nil
+}
+
+// capRanges cuts ascending millisecond times into [from, before) ranges of
+// whole seconds (SOQL's datetime precision) holding at most capRows each,
+// except where one second alone holds more.
+func capRanges(created []int64, capRows int) [][2]int64 {
+	var out [][2]int64
+	sec := func(ms int64) int64 { return ms - ((ms%1000)+1000)%1000 }
+	i := 0
+	for i < len(created) {
+		from := sec(created[i])
+		j, last := i, i
+		for j < len(created) {
+			// Take the whole second starting at created[j].
+			s := sec(created[j])
+			k := j
+			for k < len(created) && sec(created[k]) == s {
+				k++
+			}
+			if k-i > capRows && j > i {
+				break
+			}
+			j, last = k, k
+		}
+		out = append(out, [2]int64{from, sec(created[last-1]) + 1000})
+		i = last
+	}
+	return out
+}
+
+// floorPage requests one gzipped page, finds its nextRecordsUrl (Salesforce
+// writes it before the records) and discards the rest still compressed.
+func floorPage(ctx context.Context, hc *http.Client, u, token string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return "", fmt.Errorf("floor: query answered %d: %s", resp.StatusCode, b)
+	}
+	br := bufio.NewReader(resp.Body)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return "", fmt.Errorf("floor: page not gzipped: %w", err)
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(zr, head)
+	head = head[:n]
+	nextURL := ""
+	if i := bytes.Index(head, []byte(`"nextRecordsUrl":"`)); i >= 0 {
+		rest := head[i+len(`"nextRecordsUrl":"`):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			nextURL = string(rest[:j])
+		}
+	}
+	_, err = io.Copy(io.Discard, br)
+	return nextURL, err
 }

@@ -66,6 +66,13 @@ func fullSync(n int) {
 		fatal("full sync floor: %v", err)
 	}
 	latencyFloor := time.Duration((int(oursCalls)+parallel-1)/parallel) * latency
+	live, liveCalls, err := syncFloorLive(ctx, org, url, parallel)
+	if err != nil {
+		fatal("full sync live floor: %v", err)
+	}
+	add(Result{Name: "Full sync floor with the fake's work, " + label, Value: live.Seconds(), Unit: "s",
+		Note: fmt.Sprintf("every live token read from the fake org by %d workers in ranges of at most one cursor's cap, cut where the org's distribution (known to the bench only) puts them: %d requests, pages thrown away undecoded; "+
+			"the latency, the transport and the fake's rendering and gzip on this machine's cores; the sync took %.2fx it", parallel, liveCalls, ours.Seconds()/live.Seconds())})
 	add(Result{Name: "Full sync floor, " + label, Value: floor.Seconds(), Unit: "s",
 		Note: fmt.Sprintf("the sync's %d requests, %d at once (the cursors a client keeps open), each a real 500-row page served ready-made after the latency and thrown away: latency and transport, none of the fake's work or the client's; "+
 			"the latency alone is %.2f s; the sync took %.2fx the floor", oursCalls, parallel, latencyFloor.Seconds(), ours.Seconds()/floor.Seconds())})

@@ -436,6 +436,21 @@ func (o *Org) RevokeRandom(n int, seed uint64) int {
 	return done
 }
 
+// LiveCreated is the CreatedDate of every live token in ascending order, as
+// Unix milliseconds: what a client that already knew the org's distribution
+// would partition by (the bench's floor).
+func (o *Org) LiveCreated() []int64 {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	out := make([]int64, 0, o.live)
+	for i := range o.tokens {
+		if !o.tokens[i].revoked {
+			out = append(out, o.tokens[i].created)
+		}
+	}
+	return out
+}
+
 // TokenCount is the number of live tokens.
 func (o *Org) TokenCount() int {
 	o.mu.RLock()
