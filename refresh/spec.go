@@ -59,6 +59,7 @@ func Specs() []*Spec {
 		&sessionsSpec,
 		&loginsSpec,
 		&apiUsageSpec,
+		&threatsSpec,
 	}
 }
 
