@@ -37,8 +37,8 @@ const (
 
 // threatsSpec declares the threat_detection source.
 var threatsSpec = Spec{
-	Name:          config.SourceThreatDetection,
-	Permission:    threatsPermission,
+	Name:       config.SourceThreatDetection,
+	Permission: threatsPermission,
 	// View Real-Time Event Monitoring Data is not among the permissions
 	// read (its PermissionSet field is not documented where the facts
 	// were checked): API Enabled is what can be told, and the probe
