@@ -2,6 +2,7 @@ package salesforce
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 )
@@ -77,5 +78,8 @@ func (c *Client) ThreatEvents(ctx context.Context, s ThreatStore, since time.Tim
 		fn(e)
 		return true
 	})
+	if capped && errors.Is(err, errStopped) {
+		err = nil
+	}
 	return capped, err
 }
