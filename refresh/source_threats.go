@@ -43,10 +43,11 @@ var threatsSpec = Spec{
 	// read (its PermissionSet field is not documented where the facts
 	// were checked): API Enabled is what can be told, and the probe
 	// tells the rest, store by store.
-	HasPermission: func(p salesforce.UserPermissions) bool { return p.APIEnabled },
-	Probe:         probeThreats,
-	Resources:     threatResources(),
-	newSource:     func() source { return &threatsSource{} },
+	HasPermission:    func(p salesforce.UserPermissions) bool { return p.APIEnabled },
+	PermissionUnread: true,
+	Probe:            probeThreats,
+	Resources:        threatResources(),
+	newSource:        func() source { return &threatsSource{} },
 }
 
 func threatResources() []string {
@@ -85,12 +86,12 @@ func probeThreats(ctx context.Context, c *salesforce.Client, in ProbeInput) (Pro
 		case err == nil:
 			available++
 			total += n
-			res.Notes = append(res.Notes, fmt.Sprintf("Threat Detection %s: available, %d events in the last 24 hours", s.Object, n))
+			res.Availability = append(res.Availability, ObjectAvailability{Name: s.Object, State: Available, Why: fmt.Sprintf("%d events in the last 24 hours", n)})
 		case threatUnavailable(s, err) != "":
-			res.Notes = append(res.Notes, fmt.Sprintf("Threat Detection %s: %s", s.Object, threatUnavailable(s, err)))
+			res.Availability = append(res.Availability, ObjectAvailability{Name: s.Object, State: Unavailable, Why: threatUnavailable(s, err)})
 		default:
 			// Unsure: say so, and count the source as not working.
-			res.Notes = append(res.Notes, fmt.Sprintf("Threat Detection %s: unknown (%s)", s.Object, in.clean(err)))
+			res.Availability = append(res.Availability, ObjectAvailability{Name: s.Object, State: Unknown, Why: in.clean(err)})
 			firstErr = cmp.Or(firstErr, err)
 		}
 		if ctx.Err() != nil {
