@@ -200,7 +200,7 @@ func (st *threatStoreState) refresh(ctx context.Context, e *env, store salesforc
 	var fresh []snapshot.ThreatEvent
 	newest := st.wm
 	capped, err := e.client.ThreatEvents(ctx, store, since, threatRowsPerRead, func(t salesforce.ThreatEvent) {
-		if t.CreatedDate.Time.After(newest) && !t.CreatedDate.Time.After(now) {
+		if t.CreatedDate.After(newest) && !t.CreatedDate.After(now) {
 			newest = t.CreatedDate.Time
 		}
 		key := t.ID
