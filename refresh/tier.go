@@ -56,7 +56,7 @@ func ProbeTier(ctx context.Context, c *salesforce.Client, apiUsage ProbeResult, 
 	// Hourly ApiTotalUsage files come with Event Monitoring; the free tier
 	// has the Daily ones only. None listed while Daily files are: not
 	// licensed; no file at all, or an error: unknown.
-	hourly := Feature{Name: "ApiTotalUsage hourly log files", Latency: "about an hour after the hour, plus Salesforce's publication delay (the free Daily file: a day)", ReadBy: "api_usage"}
+	hourly := Feature{Name: "ApiTotalUsage hourly log files", Latency: "hours (an Hourly file lands 3 to 6 hours after its hour; the free Daily file a day or more after its day)", ReadBy: "api_usage"}
 	switch {
 	case apiUsage.HourlyFiles != nil && *apiUsage.HourlyFiles > 0:
 		hourly.Available = Available
