@@ -52,12 +52,15 @@ func feature(t *testing.T, tier refresh.Tier, prefix string) refresh.Feature {
 // cannot be listed the tier is unknown, never free (check fails closed).
 func TestCheckTier(t *testing.T) {
 	t.Parallel()
-	now := time.Now().UTC()
+	// The org's clock is fixed, so the Daily file's listing does not
+	// depend on the hour the test runs.
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	newOrg := func() *sftest.Org {
 		org := sftest.NewOrg()
+		org.SetNow(now)
 		org.AddUser("integration@example.com", true)
 		day := now.Truncate(24 * time.Hour).Add(-48 * time.Hour)
-		org.AddLogFile(&sftest.LogFile{Interval: "Daily", LogDate: day, CreatedDate: day.Add(26 * time.Hour)})
+		org.AddLogFile(&sftest.LogFile{Interval: "Daily", LogDate: day, CreatedDate: day.Add(26 * time.Hour), Retention: 30 * 24 * time.Hour})
 		return org
 	}
 	free := tierOf(t, newOrg())
