@@ -169,11 +169,15 @@ func (s *threatsSource) refresh(ctx context.Context, e *env) error {
 		// Keep the last good figures of every store.
 		return fmt.Errorf("threat detection stores %s: %w", strings.Join(failures, ", "), firstErr)
 	}
+	until := e.org.ThreatEventsReviewedUntil
+	if e.settings != nil && e.settings.ThreatsReviewedUntil != nil {
+		until = e.settings.ThreatsReviewedUntil(e.org.Name)
+	}
 	if available == 0 {
-		s.out = s.build(e.org.ThreatEventsReviewedUntil)
+		s.out = s.build(until)
 		return fmt.Errorf("%w %s: no Threat Detection store is readable (%s)", errPermission, threatsPermission, s.stores[0].why)
 	}
-	s.out = s.build(e.org.ThreatEventsReviewedUntil)
+	s.out = s.build(until)
 	return nil
 }
 

@@ -160,3 +160,32 @@ func TestThreatsAPIVersion(t *testing.T) {
 		t.Errorf("api anomaly at 63.0 unavailable: %s", k.Why)
 	}
 }
+
+// TestThreatsAcknowledgedOnReload: a reload that changes only the org's
+// threat_events_reviewed_until keeps the org's refresher (no full sync:
+// sameOrg), and the new time reaches the running source through the
+// settings.
+func TestThreatsAcknowledgedOnReload(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org, u, cfg := threatsOrg(t, now, true)
+	org.AddThreat(sftest.ThreatSpec{Store: sftest.ThreatAPIAnomaly, User: u, Time: now.Add(-time.Hour), Score: 90})
+	r := newTestRefresher(t, cfg)
+	if k := threatKind(t, refreshOK(t, r), "api_anomaly"); k.Events != 1 {
+		t.Fatalf("before the acknowledgement: %d events, want 1", k.Events)
+	}
+	acked := cfg
+	acked.ThreatEventsReviewedUntil = now
+	if !sameOrg(cfg, acked) {
+		t.Error("an acknowledgement alone restarts the org's refresher")
+	}
+	if renamed := acked; func() bool { renamed.Name = "other"; return sameOrg(cfg, renamed) }() {
+		t.Error("sameOrg ignores the org's name")
+	}
+	set := *r.settings.Load()
+	set.ThreatsReviewedUntil = func(string) time.Time { return acked.ThreatEventsReviewedUntil }
+	r.SetSettings(set)
+	if k := threatKind(t, refreshOK(t, r), "api_anomaly"); k.Events != 0 || k.Acknowledged != 1 {
+		t.Fatalf("after the reload: %d events, %d acknowledged; want 0 and 1", k.Events, k.Acknowledged)
+	}
+}
