@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
@@ -187,5 +188,23 @@ func TestThreatsAcknowledgedOnReload(t *testing.T) {
 	r.SetSettings(set)
 	if k := threatKind(t, refreshOK(t, r), "api_anomaly"); k.Events != 0 || k.Acknowledged != 1 {
 		t.Fatalf("after the reload: %d events, %d acknowledged; want 0 and 1", k.Events, k.Acknowledged)
+	}
+}
+
+// TestThreatsEvidenceBounded: a summary far over the field's 1,000
+// characters (a hostile or broken org) is kept clipped, on a character
+// boundary, and the event still counts.
+func TestThreatsEvidenceBounded(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org, u, cfg := threatsOrg(t, now, true)
+	org.AddThreat(sftest.ThreatSpec{Store: sftest.ThreatLoginAnomaly, User: u, Time: now.Add(-time.Hour), Score: 70, Summary: strings.Repeat("é", 100_000)})
+	snap := refreshOK(t, newTestRefresher(t, cfg))
+	if k := threatKind(t, snap, "login_anomaly"); k.Events != 1 || k.MaxScore != 70 {
+		t.Fatalf("%d events, max %v; want 1 and 70", k.Events, k.MaxScore)
+	}
+	s := snap.Threats.Events[0].Summary
+	if len(s) > threatTextMax+len("…") || !utf8.ValidString(s) || !strings.HasPrefix(s, "éé") {
+		t.Errorf("summary of %d bytes kept (valid UTF-8: %v)", len(s), utf8.ValidString(s))
 	}
 }
