@@ -37,13 +37,14 @@ type metricSet struct {
 // source's set is one line here. TestEverySourceHasMetrics ties them to the
 // sources' specs (refresh.Specs).
 var sourceMetrics = map[string]*metricSet{
-	config.SourceLimits:      &limitsMetrics,
-	config.SourceApps:        &appsMetrics,
-	config.SourceOAuthTokens: &tokensMetrics,
-	config.SourceECAs:        &ecaMetrics,
-	config.SourceSessions:    &sessionsMetrics,
-	config.SourceLogins:      &loginsMetrics,
-	config.SourceAPIUsage:    &apiUsageMetrics,
+	config.SourceLimits:          &limitsMetrics,
+	config.SourceApps:            &appsMetrics,
+	config.SourceOAuthTokens:     &tokensMetrics,
+	config.SourceECAs:            &ecaMetrics,
+	config.SourceSessions:        &sessionsMetrics,
+	config.SourceLogins:          &loginsMetrics,
+	config.SourceAPIUsage:        &apiUsageMetrics,
+	config.SourceThreatDetection: &threatsMetrics,
 }
 
 // metricSets are every metric set, in the order Collect emits them: the

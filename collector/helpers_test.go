@@ -22,6 +22,9 @@ func testOrgConfig(t *testing.T, url string) config.Org {
 	var b strings.Builder
 	fmt.Fprintf(&b, "orgs:\n  - name: test\n    login_url: %s\n    full_sync_interval: 1000h\n    sources:\n", url)
 	for _, s := range config.Sources {
+		if config.OptInSources[s] {
+			continue // needs an add-on the fake org lacks by default
+		}
 		fmt.Fprintf(&b, "      %s: {enabled: true}\n", s)
 	}
 	fmt.Fprintf(&b, "    auth:\n      flow: client_credentials\n      client_id: %s\n      client_secret_file: secret\n", sftest.TestCredentials.ClientID)

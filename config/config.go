@@ -31,10 +31,17 @@ const (
 	SourceAPIUsage    = "api_usage"
 	SourceLimits      = "limits"
 	SourceECAs        = "external_client_apps"
+	// SourceThreatDetection reads the Threat Detection stores (Shield or
+	// Event Monitoring add-on); off unless the org's sources block enables it.
+	SourceThreatDetection = "threat_detection"
 )
 
 // Sources lists every source name.
-var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs}
+var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourceThreatDetection}
+
+// OptInSources are off unless the org's sources block enables them: they
+// need a paid add-on most orgs lack.
+var OptInSources = map[string]bool{SourceThreatDetection: true}
 
 // Config is the whole file.
 type Config struct {
@@ -69,6 +76,10 @@ type Org struct {
 	MaxConcurrency int                     `yaml:"max_concurrency"`
 	Sources        map[string]SourceConfig `yaml:"sources"`
 	Auth           Auth                    `yaml:"auth"`
+	// ThreatEventsReviewedUntil acknowledges the Threat Detection events
+	// the org stored (CreatedDate) at or before it: the exporter stops
+	// counting them, so their alerts resolve. Zero acknowledges none.
+	ThreatEventsReviewedUntil time.Time `yaml:"threat_events_reviewed_until"`
 
 	// Secrets read from the *_file paths.
 	secrets salesforce.AuthConfig
@@ -131,10 +142,14 @@ var DefaultSourceIntervals = map[string]time.Duration{
 // Auth returns the org's credentials with the secrets read from their files.
 func (o *Org) AuthConfig() salesforce.AuthConfig { return o.secrets }
 
-// SourceEnabled reports whether a source is on (all are by default).
+// SourceEnabled reports whether a source is on: all are by default but the
+// OptInSources, which are off until enabled.
 func (o *Org) SourceEnabled(name string) bool {
 	s, ok := o.Sources[name]
-	return !ok || s.Enabled == nil || *s.Enabled
+	if !ok || s.Enabled == nil {
+		return !OptInSources[name]
+	}
+	return *s.Enabled
 }
 
 // SourceInterval is a source's refresh interval.

@@ -74,6 +74,16 @@
     // long without the org being reported at all.
     securityRestartHold: '2h',
 
+    // Threat Detection (the threat_detection source). Scores run 0-100. A
+    // type that means a stolen session or credentials pages critical from
+    // threatCriticalScore; any type warns from threatWarningScore. Raise
+    // the warning threshold if your org's models raise many mild events;
+    // acknowledge reviewed events with the org's threat_events_reviewed_until.
+    threatCriticalTypes: 'api_anomaly|session_hijacking|credential_stuffing',
+    threatCriticalScore: 80,
+    threatWarningScore: 50,
+    threatDetectionFor: '0m',
+
     // Unknown app: an app with tokens that is not on the inventory.
     unknownAppFor: '0m',
 

@@ -73,7 +73,15 @@ func SettingsFrom(cfg *config.Config) Settings { return settingsFrom(cfg) }
 
 func settingsFrom(cfg *config.Config) Settings {
 	return Settings{StaleAfter: time.Duration(cfg.StaleAfter), MaxApps: cfg.MaxAppsPerOrg, Inventory: func(org, name, id string) *config.InventoryEntry { return cfg.InventoryFor(org, name, id) },
-		Detection: cfg.Detection.TrackerConfig(), IOC: cfg.Detection.IOC(), Declared: cfg.DeclaredFor}
+		Detection: cfg.Detection.TrackerConfig(), IOC: cfg.Detection.IOC(), Declared: cfg.DeclaredFor,
+		ThreatsReviewedUntil: func(org string) time.Time {
+			for _, o := range cfg.Orgs {
+				if o.Name == org {
+					return o.ThreatEventsReviewedUntil
+				}
+			}
+			return time.Time{}
+		}}
 }
 
 // Start runs the refreshers of cfg until ctx is done.
@@ -142,7 +150,10 @@ func (m *Manager) apply(cfg *config.Config) error {
 }
 
 // sameOrg reports whether two org configs would run the same refresher.
+// threat_events_reviewed_until is left out: the settings carry it to the
+// running refresher (an acknowledgement is no reason for a full sync).
 func sameOrg(a, b config.Org) bool {
+	a.ThreatEventsReviewedUntil, b.ThreatEventsReviewedUntil = time.Time{}, time.Time{}
 	return reflect.DeepEqual(a, b)
 }
 

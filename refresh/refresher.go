@@ -30,6 +30,10 @@ type Settings struct {
 	// Declared is the inventory's declared networks and objects of an
 	// org's apps (config.Config.DeclaredFor); nil for none.
 	Declared func(org string) []detect.Declared
+	// ThreatsReviewedUntil is an org's threat_events_reviewed_until in
+	// force: a reload applies it without restarting the org's refresher;
+	// nil reads the org's config.
+	ThreatsReviewedUntil func(org string) time.Time
 }
 
 // Refresher keeps one org's snapshot fresh: it schedules the sources

@@ -28,7 +28,9 @@ func testOrgConfig(t *testing.T, url string, sources ...string) config.Org {
 	var b strings.Builder
 	fmt.Fprintf(&b, "orgs:\n  - name: test\n    login_url: %s\n    full_sync_interval: 1000h\n    sources:\n", url)
 	for _, s := range config.Sources {
-		fmt.Fprintf(&b, "      %s: {enabled: %v}\n", s, len(sources) == 0 || on[s])
+		// With no sources named, every source is on but the opt-in ones,
+		// which need an add-on the fake org lacks by default.
+		fmt.Fprintf(&b, "      %s: {enabled: %v}\n", s, len(sources) == 0 && !config.OptInSources[s] || on[s])
 	}
 	fmt.Fprintf(&b, "    auth:\n      flow: client_credentials\n      client_id: %s\n      client_secret_file: secret\n", sftest.TestCredentials.ClientID)
 	dir := t.TempDir()

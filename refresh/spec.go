@@ -22,6 +22,11 @@ type Spec struct {
 	// HasPermission reports whether the integration user's permissions
 	// grant what the source needs.
 	HasPermission func(salesforce.UserPermissions) bool
+	// PermissionUnread is set when the permission the source needs is not
+	// among those read (salesforce.UserPermissions): HasPermission tells
+	// only what it needs besides, and check leaves "has it" unknown; the
+	// probe tells.
+	PermissionUnread bool
 	// SeesAll is set for a source whose object silently shows only the
 	// integration user's own rows for want of a permission, rather than
 	// fail: it reports whether the permissions show every user's rows. Only
@@ -59,6 +64,7 @@ func Specs() []*Spec {
 		&sessionsSpec,
 		&loginsSpec,
 		&apiUsageSpec,
+		&threatsSpec,
 	}
 }
 
@@ -116,6 +122,16 @@ type ProbeResult struct {
 	TokensComplete bool
 	// Notes are worth knowing but stop nothing.
 	Notes []string
+	// Availability is, for a source of paid objects (threat_detection),
+	// whether the org has each: check's tier report.
+	Availability []ObjectAvailability
+}
+
+// ObjectAvailability is whether the org has one object a source reads.
+type ObjectAvailability struct {
+	Name  string // the object
+	State string // Available, Unavailable or Unknown
+	Why   string
 }
 
 // Cost prices a source in API requests: PerRefresh for each refresh, and

@@ -60,6 +60,12 @@ func TestDemoReviewInBrowser(t *testing.T) {
 			t.Errorf("the top of the page does not name %q:\n%s", want, first)
 		}
 	}
+	// The demo org has Shield: its Threat Detection events and their evidence.
+	for _, want := range []string{"Anomalies (Threat Detection)", "report_anomaly", "Report export larger than usual", "login_anomaly"} {
+		if !strings.Contains(p.Text, want) {
+			t.Errorf("the page does not show %q", want)
+		}
+	}
 	if !strings.Contains(p.Text, `<script>alert("x")</script>`) {
 		t.Error("the hostile name is not shown as text")
 	}

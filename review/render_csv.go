@@ -19,16 +19,25 @@ func csvSafe(c string) string {
 	return textsafe.Visible(c)
 }
 
+// The Threat Detection columns (anomalyRows), after the others.
+const (
+	csvEventType = 34 + iota
+	csvScore
+	csvEventDate
+	csvAcknowledged
+)
+
 // writeCSV writes one table: the org and section, then the section's columns.
 // Findings come first, one row each.
 func writeCSV(w io.Writer, reports []*Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"org", "section", "app", "kind", "user", "authorized_at", "last_used", "use_count", "user_active", "users", "tokens", "requests_24h", "requests_7d", "error_rate_24h", "installed", "known", "owner", "purpose", "deactivated_at",
 		"severity", "finding_kind", "summary", "evidence", "why", "command", "confirm_command", "action",
-		"network", "address", "ioc_lists", "objects", "requests", "first_seen", "last_seen"}); err != nil {
+		"network", "address", "ioc_lists", "objects", "requests", "first_seen", "last_seen",
+		"event_type", "score", "event_date", "acknowledged"}); err != nil {
 		return err
 	}
-	const cols = 34
+	const cols = 38
 	blank := func() []string { return make([]string, cols) }
 	var rows [][]string
 	for _, f := range allFindings(reports) {
@@ -89,6 +98,7 @@ func writeCSV(w io.Writer, reports []*Report) error {
 				rows = append(rows, tok("offboarding_leak", t, l.DeactivatedAt))
 			}
 		}
+		rows = append(rows, anomalyRows(r, blank)...)
 		for _, t := range r.Stale {
 			rows = append(rows, tok("stale", t, time.Time{}))
 		}

@@ -131,6 +131,12 @@ type Report struct {
 	// MoreStale and MoreLeavers count the rows Options.MaxRows left out.
 	MoreStale   int `json:"more_stale_authorizations,omitempty"`
 	MoreLeavers int `json:"more_offboarding_leaks,omitempty"`
+
+	// Anomalies are the Threat Detection events (anomalies.go); ThreatsRead
+	// is set once the threat_detection source has read the org.
+	Anomalies     []Anomaly `json:"anomalies"`
+	MoreAnomalies int       `json:"more_anomalies,omitempty"`
+	ThreatsRead   bool      `json:"threat_detection_read"`
 }
 
 // SourceReport is one source's state when the report was built.
@@ -299,6 +305,8 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 	if d.Taken.Before(r.DataAsOf) || r.DataAsOf.IsZero() {
 		r.DataAsOf = d.Taken
 	}
+	r.Anomalies, r.MoreAnomalies = anomalies(snap.Threats)
+	r.ThreatsRead = snap.Threats != nil
 	rows := map[string]*AppRow{}
 	for _, a := range snap.Apps {
 		row := AppRow{

@@ -156,6 +156,7 @@ func (j *join) orgFigures() {
 		snap.PermissionWarnings = append(snap.PermissionWarnings, "customize_application")
 	}
 	snap.Visibility = p.Visibility
+	snap.Threats = p.Threats
 	snap.HasECAStatus, snap.ECAsDegraded = p.ECAsKnown, p.ECAsDegraded
 	snap.HasAPIUsageScan, snap.APIUsageRowsSkipped = p.APIUsage != nil, p.APIUsageRowsSkipped
 	snap.APIUsageRowsFolded = p.APIUsageRowsFolded

@@ -184,6 +184,10 @@ type Snapshot struct {
 	// Detection is nil when the snapshot has no detection baseline.
 	Detection *DetectionInfo
 
+	// Threats is the threat_detection source's latest read; nil before
+	// its first success. Shared between snapshots, so never modified.
+	Threats *Threats
+
 	// Visibility is, by source, whether it sees every user's rows (or
 	// unverified, when its permissions could not be read); absent before its
 	// first check.

@@ -58,6 +58,9 @@ type checkOrg struct {
 	// Notes are worth knowing but do not stop the exporter (it stretches
 	// its intervals to stay in api_budget_percent, say).
 	Notes []string `json:"notes"`
+	// Tier is the org's tier (free, or the Event Monitoring add-on or
+	// Shield) and each paid source's availability and latency.
+	Tier *refresh.Tier `json:"tier,omitempty"`
 }
 
 type checkSource struct {
@@ -191,18 +194,27 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe fun
 	// tokensComplete: the oauth_tokens source works and sees every user's
 	// tokens, External Client Apps' included (config.Sources lists it first).
 	tokensComplete := false
+	// The probes the tier report reads.
+	var usageRes, threatRes refresh.ProbeResult
+	var usageErr error
 	for _, name := range config.Sources {
 		spec := refresh.SpecOf(name)
 		s := checkSource{Source: name, Enabled: o.SourceEnabled(name)}
 		if spec != nil {
 			s.Permission = spec.Permission
-			if perms != nil {
+			if perms != nil && !spec.PermissionUnread {
 				has := spec.HasPermission(*perms)
 				s.HasPermission = &has
 			}
 		}
 		perDay := float64(24*time.Hour) / float64(o.SourceInterval(name))
 		res, err := probeSource(ctx, c, name, refresh.ProbeInput{Org: o, Enabled: s.Enabled, Perms: perms, TokensComplete: tokensComplete, Clean: clean})
+		switch name {
+		case config.SourceAPIUsage:
+			usageRes, usageErr = res, err
+		case config.SourceThreatDetection:
+			threatRes = res
+		}
 		s.Works = err == nil
 		s.OauthTokenMode, s.Rows, s.Apps = res.OauthTokenMode, res.Rows, res.Apps
 		s.DailyFiles, s.HourlyFiles, s.DaysKept = res.DailyFiles, res.HourlyFiles, res.DaysKept
@@ -256,6 +268,8 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe fun
 	if permErr != nil {
 		co.Notes = append(co.Notes, "could not read the integration user's permissions ("+clean(permErr)+"): what each source may see is unverified")
 	}
+	tier := refresh.ProbeTier(ctx, c, usageRes, usageErr, threatRes)
+	co.Tier = &tier
 	var total int64
 	for _, s := range co.Sources {
 		total += s.RequestsPerDay
@@ -326,6 +340,9 @@ func writeCheckText(w io.Writer, rep checkReport) {
 			fmt.Fprintf(w, "  expected API cost: %d requests a day, %.2f%% of DailyApiRequests %d (%d remaining now; api_budget_percent %.2g)\n",
 				o.Cost.RequestsPerDay, o.Cost.Percent, o.Cost.DailyMax, o.Cost.DailyRemaining, o.Cost.BudgetPercent)
 		}
+		if o.Tier != nil {
+			writeTierText(w, *o.Tier)
+		}
 		for _, p := range o.Problems {
 			fmt.Fprintf(w, "  FIX: %s\n", p)
 		}
@@ -335,6 +352,19 @@ func writeCheckText(w io.Writer, rep checkReport) {
 		if o.OK {
 			fmt.Fprintln(w, "  OK: every enabled source works")
 		}
+	}
+}
+
+// writeTierText writes the org's tier and, a line each, every paid
+// source's availability, latency and reader.
+func writeTierText(w io.Writer, t refresh.Tier) {
+	fmt.Fprintf(w, "  tier: %s\n", t.Tier)
+	for _, f := range t.Features {
+		line := fmt.Sprintf("    %s: %s", f.Name, f.Available)
+		if f.Why != "" {
+			line += " (" + f.Why + ")"
+		}
+		fmt.Fprintf(w, "%s; latency %s; read by %s\n", line, f.Latency, f.ReadBy)
 	}
 }
 

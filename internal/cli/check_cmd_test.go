@@ -118,6 +118,10 @@ func checkFullyPermittedOrg(t *testing.T, now time.Time, want apiUsageCheck) {
 	by := map[string]checkSource{}
 	for _, s := range o.Sources {
 		by[s.Source] = s
+		if refresh.SpecOf(s.Source).PermissionUnread && s.HasPermission == nil {
+			granted := true // not read: the probe (Works) tells
+			s.HasPermission = &granted
+		}
 		if !s.Works || s.VisibilityLimited || s.HasPermission == nil || !*s.HasPermission {
 			t.Errorf("%s: %+v", s.Source, s)
 		}
@@ -134,9 +138,16 @@ func checkFullyPermittedOrg(t *testing.T, now time.Time, want apiUsageCheck) {
 	if s := by["external_client_apps"]; s.Apps == nil || *s.Apps != 1 {
 		t.Errorf("external_client_apps: %+v", s)
 	}
+	// The demo org has Shield: every Threat Detection store, hourly files.
+	if o.Tier == nil || o.Tier.Tier != refresh.TierEventMonitoring {
+		t.Errorf("tier %+v, want %s", o.Tier, refresh.TierEventMonitoring)
+	}
 	noPrivateData(t, "check output", out+errOut, d, d.Server.IssuedAccessTokens())
 
 	code, text, _ := runCheck(t, "--config.file="+cfg)
+	if !strings.Contains(text, "tier: event_monitoring_or_shield") || !strings.Contains(text, "Threat Detection ApiAnomalyEventStore: yes") {
+		t.Errorf("text output has no tier report:\n%s", text)
+	}
 	if code != 0 || !strings.Contains(text, "OK: every enabled source works") || !strings.Contains(text, "mode rows") {
 		t.Fatalf("text output (exit %d):\n%s", code, text)
 	}
@@ -292,6 +303,13 @@ func TestCheckAssignmentNotInForce(t *testing.T) {
 		t.Fatalf("exit %d with the exporter's permission set expired:\n%s", code, out)
 	}
 	for _, s := range rep.Orgs[0].Sources {
+		if refresh.SpecOf(s.Source).PermissionUnread {
+			// Its permission is not among those read: unknown, not granted.
+			if s.HasPermission != nil {
+				t.Errorf("%s: has_permission %v, want unknown", s.Source, *s.HasPermission)
+			}
+			continue
+		}
 		if s.HasPermission == nil || *s.HasPermission {
 			t.Errorf("%s: has_permission %v, want false", s.Source, s.HasPermission)
 		}

@@ -81,10 +81,11 @@ func startDemo(ctx context.Context, surgeAfter time.Duration) (*demoRun, error) 
 			fmt.Fprintf(&inv, "    networks: [%s]\n    objects: [Opportunity]\n", strings.Join(sftest.IntegrationNetworks(a.Name), ", "))
 		}
 	}
-	// Every source every 15 seconds (30 for the External Client Apps), so
-	// the demo shows changes at once: its fake org's API allowance costs
-	// nothing, and 40% of it (100,000 requests a day) covers these
-	// intervals, about 60,000 a day, without stretching them.
+	// Every source every 15 seconds (30 for the External Client Apps and
+	// Threat Detection's five stores), so the demo shows changes at once:
+	// its fake org's API allowance costs nothing, and 40% of it (100,000
+	// requests a day) covers these intervals, about 75,000 a day, without
+	// stretching them. The demo org has Shield, so threat_detection is on.
 	// refresh_interval stays at the minute a real org should not go under.
 	cfg := fmt.Sprintf(`stale_after: 90d
 orgs:
@@ -100,6 +101,7 @@ orgs:
       sessions: {interval: 15s}
       logins: {interval: 15s}
       api_usage: {interval: 15s}
+      threat_detection: {enabled: true, interval: 30s}
     auth:
       flow: client_credentials
       client_id: %s

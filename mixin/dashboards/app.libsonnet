@@ -79,6 +79,12 @@ local g = import '../lib/g.libsonnet';
         g.target('sum by (list) (%s)' % M('salesforce_connected_app_api_requests_matching_ioc', oneAppSel), 'requests {{list}}'),
         g.target('sum by (list) (%s)' % M('salesforce_connected_app_oauth_logins_matching_ioc', oneAppSel), 'logins {{list}}'),
       ], thresholds=[[1, 'red']]) + { links: iocRunbooks }, 12, 8],
+      // Threat Detection (the opt-in threat_detection source): the org's, as
+      // no Threat Detection event names an app.
+      [g.timeseries('Threat Detection (the org, real time)', "Salesforce Threat Detection's scored events of the last 24 hours in the app's org, by type (Shield or Event Monitoring add-on; the threat_detection source): the highest score (0-100) of the events not acknowledged, and how many. No event names an app: the review's Anomalies section gives the user and address to match with this app's networks. Critical from %s for api_anomaly, session_hijacking and credential_stuffing; a warning from %s." % [std.toString(c.threatCriticalScore), std.toString(c.threatWarningScore)], 'none', [
+        g.target('max by (event_type) (%s)' % M('salesforce_threat_detection_max_score', d.sel), 'highest score {{event_type}}'),
+        g.target('sum by (event_type) (%s > 0)' % M('salesforce_threat_detection_events', d.sel), 'events {{event_type}}'),
+      ], thresholds=[[c.threatWarningScore, 'orange'], [c.threatCriticalScore, 'red']]) + { links: [runbook('SalesforceThreatDetectionCritical'), runbook('SalesforceThreatDetectionEvent')] }, 24, 8],
     ]), vars('single'), [linkTo('OAuth overview', 'salesforce-oauth-overview.json'), linkTo('Security review', 'salesforce-oauth-review.json')], alerts),
   },
 }

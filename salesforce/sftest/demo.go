@@ -120,6 +120,11 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 		app := []string{"Salesforce Mobile App", "Slack", "Salesforce for Outlook", "Acme ERP Sync"}[i%4]
 		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: app, Time: now.Add(-time.Duration(d.r.Int64N(int64(23 * time.Hour)))), Status: status})
 	}
+	// The demo org has Shield: two Threat Detection events of the last
+	// day, a low-scored report anomaly and a login anomaly.
+	o.Behavior.ThreatDetection = true
+	o.AddThreat(ThreatSpec{Store: ThreatReportAnomaly, User: d.users[30], Time: now.Add(-5 * time.Hour), Score: 12, Summary: "Report export larger than usual"})
+	o.AddThreat(ThreatSpec{Store: ThreatLoginAnomaly, User: d.users[31], Time: now.Add(-3 * time.Hour), Score: 35, Summary: "Login from an unusual browser"})
 	o.AddECA(ECASpec{Name: "Field Service Companion", DeveloperName: "Field_Service_Companion", Users: d.users[20:45], TokensPerUser: 1, LastUsed: now.Add(-2 * time.Hour)})
 	// Eight days of daily API usage (a full week before the newest data at
 	// any hour, so the detection's 7-day baseline is ready), and today's
@@ -260,5 +265,8 @@ func (d *Demo) Surge() {
 		rows = append(rows, UsageRow{AppID: acme.ID[:15], AppName: acme.Name, StatusCode: 200, Time: hour.Add(-time.Hour + time.Duration(i)*time.Minute), Count: 200, User: 1, ClientIP: ReplayIP(i, i), Entity: obj})
 	}
 	o.AddLogin(LoginSpec{User: d.users[1], App: acme.Name, Time: now, SourceIP: IOCAddress})
+	// Threat Detection scores the replay high, and stores it within a minute.
+	o.AddThreat(ThreatSpec{Store: ThreatAPIAnomaly, User: d.users[1], Time: now, Score: 92, SourceIP: ReplayIP(0, 0), WrittenAfter: 30 * time.Second,
+		Summary: "API queries of User and Account far above the user's usual volume"})
 	o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: hour.Add(-time.Hour), Sequence: 2, CreatedDate: now, Rows: rows, Retention: 30 * 24 * time.Hour})
 }

@@ -80,12 +80,22 @@ func fieldExists(o *Org, q *query, fd *fieldDef) bool {
 	return err1 != nil || err2 != nil || v >= since
 }
 
+// objectExists reports whether the query's API version has the object.
+func objectExists(q *query, d *objectDef) bool {
+	if d.since == "" || q.version == "" {
+		return true
+	}
+	v, err1 := strconv.ParseFloat(q.version, 64)
+	since, err2 := strconv.ParseFloat(d.since, 64)
+	return err1 != nil || err2 != nil || v >= since
+}
+
 func compile(o *Org, q *query) (*compiled, error) {
 	d := schema[strings.ToLower(q.object)]
 	if d != nil && d.name == "ExternalClientApplication" && o.Behavior.NoExternalClientApplication {
 		d = nil
 	}
-	if d == nil || d.access != nil && !d.access(o) {
+	if d == nil || d.access != nil && !d.access(o) || !objectExists(q, d) {
 		return nil, &soqlError{"INVALID_TYPE", fmt.Sprintf("\n%s\nERROR at Row:1:Column:1\nsObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.text, q.object)}
 	}
 	c := &compiled{q: q, d: d}

@@ -75,6 +75,16 @@ type Behaviour struct {
 	// (API 57.0+), which exists only in orgs with user access policies on.
 	// Off by default: selecting it is INVALID_FIELD.
 	UserAccessPolicies bool
+	// ThreatDetection makes the Threat Detection stores (ApiAnomalyEventStore
+	// and the others, AddThreat) readable, as in an org with the Salesforce
+	// Shield or Event Monitoring add-on whose integration user has View
+	// Real-Time Event Monitoring Data. Off by default: most orgs have
+	// neither, and a store then answers INVALID_TYPE.
+	ThreatDetection bool
+	// ThreatEventsOnTime stores each Threat Detection event at its
+	// EventDate. Off by default: a real org stores it after its models have
+	// scored it (DefaultThreatDelay), so CreatedDate comes later.
+	ThreatEventsOnTime bool
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.
@@ -135,6 +145,7 @@ type Org struct {
 	logins   []login
 	logs     []*LogFile
 	ecas     []eca
+	threats  []threat
 
 	apiMax, apiUsed int64
 	// integrationUser is the index of the user the exporter logs in as.

@@ -40,6 +40,7 @@ type objectDef struct {
 	cursorCap int                        // rows a cursor returns at most (OauthToken: 2500)
 	noAggs    func(o *Org) bool          // aggregate functions rejected
 	access    func(o *Org) bool          // nil: always readable; false: INVALID_TYPE
+	since     string                     // API version the object appeared in ("" for always); older: INVALID_TYPE
 }
 
 func fields(fs ...*fieldDef) map[string]*fieldDef {
@@ -235,7 +236,7 @@ func init() {
 		),
 	}
 	schema = map[string]*objectDef{}
-	for _, d := range append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj}, permissionObjects()...) {
+	for _, d := range append(append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj}, permissionObjects()...), threatObjects()...) {
 		schema[strings.ToLower(d.name)] = d
 	}
 }
