@@ -133,6 +133,14 @@ func init() {
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.apps[r].ID) }),
 			f("Name", true, true, func(o *Org, r int) value { return strVal(o.apps[r].Name) }),
 			f("OptionsAllowAdminApprovedUsersOnly", true, true, func(o *Org, r int) value { return boolVal(o.apps[r].AdminApproved) }),
+			f("OptionsRefreshTokenValidityMetric", true, false, func(o *Org, r int) value { return boolVal(o.apps[r].RefreshIdle) }),
+			f("RefreshTokenValidityPeriod", true, true, func(o *Org, r int) value {
+				if o.apps[r].RefreshPeriod == 0 {
+					return value{}
+				}
+				return numVal(float64(o.apps[r].RefreshPeriod))
+			}),
+			f("OptionsHasSessionLevelPolicy", true, false, func(o *Org, r int) value { return boolVal(o.apps[r].HighAssurance) }),
 			f("CreatedDate", true, false, func(o *Org, r int) value { return tm(o.apps[r].Created) }),
 		),
 	}
