@@ -38,7 +38,7 @@ func TestRequestMetricsSetOrgs(t *testing.T) {
 		}
 		return n
 	}
-	if count("gone") != 23 || count("prod") != 22 {
+	if count("gone") != 25 || count("prod") != 24 {
 		t.Fatalf("before: gone %d, prod %d series", count("gone"), count("prod"))
 	}
 	m.SetOrgs([]string{"prod"})

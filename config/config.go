@@ -31,10 +31,11 @@ const (
 	SourceAPIUsage    = "api_usage"
 	SourceLimits      = "limits"
 	SourceECAs        = "external_client_apps"
+	SourcePosture     = "posture"
 )
 
 // Sources lists every source name.
-var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs}
+var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture}
 
 // Config is the whole file.
 type Config struct {
@@ -126,6 +127,7 @@ var DefaultSourceIntervals = map[string]time.Duration{
 	SourceAPIUsage: 30 * time.Minute,
 	SourceECAs:     15 * time.Minute,
 	SourceApps:     15 * time.Minute,
+	SourcePosture:  time.Hour,
 }
 
 // Auth returns the org's credentials with the secrets read from their files.

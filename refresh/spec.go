@@ -55,6 +55,7 @@ func Specs() []*Spec {
 		&limitsSpec,
 		&appsSpec,
 		&tokensSpec,
+		&postureSpec,
 		&ecaSpec,
 		&sessionsSpec,
 		&loginsSpec,
