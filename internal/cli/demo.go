@@ -100,6 +100,7 @@ orgs:
       sessions: {interval: 15s}
       logins: {interval: 15s}
       api_usage: {interval: 15s}
+      posture: {interval: 15s}
     auth:
       flow: client_credentials
       client_id: %s
