@@ -160,6 +160,9 @@ func (s *postureSource) blast(ctx context.Context, e *env, pp *snapshot.PostureP
 		}
 		seen[t.app][t.user] = struct{}{}
 		bits := perms[salesforce.ID(st.userIDs[t.user]).Key()]
+		if bits&1 != 0 && len(g.Admins) < snapshot.MaxPostureAdmins { // bit 0: Modify All Data
+			g.Admins = append(g.Admins, st.userIDs[t.user])
+		}
 		for b := range salesforce.BlastPermissions {
 			if bits&(1<<b) != 0 {
 				g.Holders[b]++

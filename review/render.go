@@ -254,6 +254,7 @@ func sections(r *Report) []section {
 		l.Note += fmt.Sprintf(" %d more users are left out.", r.MoreLeavers)
 	}
 	out = append(out, l)
+	out = append(out, postureSection(r))
 	s := section{ID: anchor(r.Org, "stale"), Title: "Stale authorizations", Note: fmt.Sprintf("Unused for more than %d days, the longest unused first.", r.Thresholds.StaleAfterDays), Header: tokenHeader}
 	for _, t := range r.Stale {
 		s.Rows = append(s.Rows, tokenCells(t))

@@ -45,7 +45,14 @@ type PostureGroup struct {
 	// expiry allows at its longest reading (-1 when the app has no idle
 	// expiry).
 	BeyondPolicy int64
+	// Admins are the Ids of (at most MaxPostureAdmins) token holders with
+	// Modify All Data, for the review: never a metric label.
+	Admins []string
 }
+
+// MaxPostureAdmins bounds the Modify All Data holders an app's posture
+// names (the review's; the count has them all).
+const MaxPostureAdmins = 20
 
 // AppPosture is an app's posture, as far as it is known.
 type AppPosture struct {
@@ -62,6 +69,9 @@ type AppPosture struct {
 	// tokens idle for longer than that.
 	HasBeyond    bool
 	BeyondPolicy int64
+	// Admins are the user Ids of its Modify All Data token holders (at
+	// most MaxPostureAdmins), for the review only.
+	Admins []string
 	// Changes counts the exporter's judged changes, by kind.
 	Changes map[string]int64
 }
@@ -131,6 +141,11 @@ func (j *join) joinPosture() {
 		p.HasBlast = true
 		for i, n := range g.Holders {
 			p.Holders[i] += n
+		}
+		for _, id := range g.Admins {
+			if len(p.Admins) < MaxPostureAdmins {
+				p.Admins = append(p.Admins, id)
+			}
 		}
 		if g.BeyondPolicy >= 0 {
 			p.HasBeyond = true
