@@ -16,9 +16,9 @@ var (
 	appPermissionLabels = append(append([]string(nil), appLabels...), "permission")
 
 	descAdminApprovedOnly = prometheus.NewDesc("salesforce_connected_app_admin_approved_only",
-		"1 when only users an administrator approved may use the connected app (ConnectedApplication.OptionsAllowAdminApprovedUsersOnly), 0 when all users may self-authorize."+cached, appLabels, nil)
+		"1 when only users an administrator approved may use the app (ConnectedApplication.OptionsAllowAdminApprovedUsersOnly; for an External Client App, ExtlClntAppOauthPlcyCnfg.PermittedUsersPolicyType), 0 when all users may self-authorize."+cached, appLabels, nil)
 	descRefreshPolicy = prometheus.NewDesc("salesforce_connected_app_refresh_token_policy",
-		"1 for the connected app's refresh token policy in force, 0 for the others: until_revoked (RefreshTokenValidityPeriod null or 0), idle_expiry (OptionsRefreshTokenValidityMetric true) or absolute_expiry."+cached, append(append([]string(nil), appLabels...), "policy"), nil)
+		"1 for the connected app's refresh token policy in force, 0 for the others: until_revoked (RefreshTokenValidityPeriod null or 0), idle_expiry (OptionsRefreshTokenValidityMetric true) or absolute_expiry. Absent for External Client Apps, whose policy fields are not read."+cached, append(append([]string(nil), appLabels...), "policy"), nil)
 	descRefreshMax = prometheus.NewDesc("salesforce_connected_app_refresh_token_validity_max_seconds",
 		"The longest the connected app's refresh token policy lets a token live (or stay idle): RefreshTokenValidityPeriod read in months of 31 days, since the API does not say whether the app's page set hours, days or months. Absent when tokens are valid until revoked."+cached, appLabels, nil)
 	descHighAssurance = prometheus.NewDesc("salesforce_connected_app_high_assurance_required",
@@ -91,9 +91,10 @@ func collectAppPosture(e *emitter, _ *snapshot.Snapshot, a *snapshot.AppUsage) {
 		if p.AdminApprovedOnly != nil {
 			e.gauge(descAdminApprovedOnly, boolGauge(*p.AdminApprovedOnly), e.org, a.Name, a.ID)
 		}
-		cur := p.RefreshPolicy()
-		for _, pol := range []string{"until_revoked", "idle_expiry", "absolute_expiry"} {
-			e.gauge(descRefreshPolicy, boolGauge(pol == cur), e.org, a.Name, a.ID, pol)
+		if cur := p.RefreshPolicy(); cur != "" {
+			for _, pol := range []string{"until_revoked", "idle_expiry", "absolute_expiry"} {
+				e.gauge(descRefreshPolicy, boolGauge(pol == cur), e.org, a.Name, a.ID, pol)
+			}
 		}
 		if p.RefreshPeriod > 0 {
 			e.gauge(descRefreshMax, float64(p.RefreshPeriod)*(31*24*time.Hour).Seconds(), e.org, a.Name, a.ID)

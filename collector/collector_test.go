@@ -186,7 +186,7 @@ func TestRequestCountersStartAtZero(t *testing.T) {
 		}
 		slices.Sort(got)
 		want := []string{"apps_oauth_usage", "eventlogfile_download", "limits", "query:AppMenuItem", "query:AuthSession", "query:ConnectedApplication",
-			"query:EventLogFile", "query:LoginHistory", "query:OauthToken", "query:PermissionSetAssignment", "query:User", "token"}
+			"query:EventLogFile", "query:ExtlClntAppOauthPlcyCnfg", "query:LoginHistory", "query:OauthToken", "query:PermissionSetAssignment", "query:User", "token"}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s resources %q, want %q", mf.GetName(), got, want)
 		}

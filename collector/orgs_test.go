@@ -38,7 +38,7 @@ func TestRequestMetricsSetOrgs(t *testing.T) {
 		}
 		return n
 	}
-	if count("gone") != 25 || count("prod") != 24 {
+	if count("gone") != 27 || count("prod") != 26 {
 		t.Fatalf("before: gone %d, prod %d series", count("gone"), count("prod"))
 	}
 	m.SetOrgs([]string{"prod"})

@@ -34,7 +34,7 @@ func TestPostureSeries(t *testing.T) {
 	}}
 	c := New(stubSource{snap})
 	want := `
-# HELP salesforce_connected_app_refresh_token_policy 1 for the connected app's refresh token policy in force, 0 for the others: until_revoked (RefreshTokenValidityPeriod null or 0), idle_expiry (OptionsRefreshTokenValidityMetric true) or absolute_expiry.` + cached + `
+# HELP salesforce_connected_app_refresh_token_policy 1 for the connected app's refresh token policy in force, 0 for the others: until_revoked (RefreshTokenValidityPeriod null or 0), idle_expiry (OptionsRefreshTokenValidityMetric true) or absolute_expiry. Absent for External Client Apps, whose policy fields are not read.` + cached + `
 # TYPE salesforce_connected_app_refresh_token_policy gauge
 salesforce_connected_app_refresh_token_policy{app="Idle Sync",app_id="0H4000000000002AAA",org="test",policy="absolute_expiry"} 0
 salesforce_connected_app_refresh_token_policy{app="Idle Sync",app_id="0H4000000000002AAA",org="test",policy="idle_expiry"} 1

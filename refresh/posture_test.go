@@ -16,7 +16,7 @@ import (
 type postureOrg struct {
 	org                   *sftest.Org
 	now                   time.Time
-	open, idle, gate      int
+	open, idle, gate, eca int
 	admin, plain, bystand int
 }
 
@@ -40,10 +40,13 @@ func newPostureOrg() *postureOrg {
 	// Idle 20 days: within a month, so not surely beyond it.
 	org.AddToken(sftest.TokenSpec{User: o.plain, App: o.idle, Created: now.Add(-90 * day), LastUsed: now.Add(-20 * day)})
 	org.AddToken(sftest.TokenSpec{User: o.plain, App: o.gate, Created: now.Add(-10 * day), LastUsed: now.Add(-day)})
+	org.AddECA(sftest.ECASpec{Name: "Partner Portal", DeveloperName: "Partner_Portal", Users: []int{o.plain}, TokensPerUser: 1, LastUsed: now.Add(-time.Hour)})
+	o.eca = org.ECAIndex("Partner Portal")
+	org.UpdateApp(o.eca, func(a *sftest.App) { a.AdminApproved = true })
 	return o
 }
 
-var postureSources = []string{config.SourceApps, config.SourceOAuthTokens, config.SourcePosture}
+var postureSources = []string{config.SourceApps, config.SourceOAuthTokens, config.SourceECAs, config.SourcePosture}
 
 func postureApp(t *testing.T, snap *snapshot.Snapshot, name string) *snapshot.AppPosture {
 	t.Helper()
@@ -84,6 +87,9 @@ func TestPostureReadsPolicyBlastAndBypass(t *testing.T) {
 	if gate := postureApp(t, snap, "Gated Tool"); gate.RefreshPolicy() != "absolute_expiry" || gate.HasBeyond {
 		t.Errorf("the absolute-expiry app's posture: %+v", *gate)
 	}
+	if eca := postureApp(t, snap, "Partner Portal"); eca.AdminApprovedOnly == nil || !*eca.AdminApprovedOnly || eca.RefreshPolicy() != "" {
+		t.Errorf("the External Client App's posture: %+v; want admin approved, its refresh policy unknown", *eca)
+	}
 	p := snap.Posture
 	if p == nil || p.Holders[salesforce.PermUseAnyAPIClient] != 1 || p.BlastUnknown != "" {
 		t.Fatalf("org posture %+v; want one Use Any API Client holder", p)
@@ -91,8 +97,8 @@ func TestPostureReadsPolicyBlastAndBypass(t *testing.T) {
 	if _, ok := p.Holders[salesforce.PermApproveUninstalledApps]; ok || p.Unknown[salesforce.PermApproveUninstalledApps] == "" {
 		t.Errorf("a permission field the org lacks read as %v holders (reason %q); want unknown", p.Holders[salesforce.PermApproveUninstalledApps], p.Unknown[salesforce.PermApproveUninstalledApps])
 	}
-	if p.Calls != 1+len(salesforce.BypassPermissions)+1 {
-		t.Errorf("%d requests for the posture; want the policies, one per bypass permission and one for 2 token holders", p.Calls)
+	if p.Calls != 2+len(salesforce.BypassPermissions)+1 {
+		t.Errorf("%d requests for the posture; want the two policy reads, one per bypass permission and one for 2 token holders", p.Calls)
 	}
 	if len(open.Changes) != 0 || len(p.HolderIncreases) != 0 {
 		t.Errorf("the first read found changes: %v %v", open.Changes, p.HolderIncreases)
@@ -116,6 +122,28 @@ func TestPostureBlastUnknownWithAggregates(t *testing.T) {
 	}
 	if open := postureApp(t, snap, "Open Loader"); open.HasBlast || !open.HasPolicy {
 		t.Errorf("open app %+v: want its policy, no blast radius", *open)
+	}
+}
+
+// Where ExtlClntAppOauthPlcyCnfg is not readable, the External Client Apps'
+// permitted users are unknown with a reason and the source still works.
+func TestPostureECAPoliciesUnreadable(t *testing.T) {
+	t.Parallel()
+	o := newPostureOrg()
+	o.org.Behavior.NoECAPolicyObject = true
+	_, ts := sftest.Start(t, o.org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, postureSources...))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	snap := r.Snapshot()
+	for _, a := range snap.Apps {
+		if a.Name == "Partner Portal" && a.Posture != nil && a.Posture.HasPolicy {
+			t.Errorf("an unreadable ECA policy read as %+v", *a.Posture)
+		}
+	}
+	if open := postureApp(t, snap, "Open Loader"); !open.HasPolicy {
+		t.Error("the connected apps' policies were not read")
 	}
 }
 
@@ -146,6 +174,7 @@ func TestPostureChangesAcrossRestartsAndReplicas(t *testing.T) {
 	// The changes: Gated Tool opens to all users and loses its expiry,
 	// the admin authorizes Idle Sync, and a second user gets Use Any API Client.
 	o.org.UpdateApp(o.gate, func(a *sftest.App) { a.AdminApproved, a.RefreshPeriod = false, 0 })
+	o.org.UpdateApp(o.eca, func(a *sftest.App) { a.AdminApproved = false })
 	o.org.AddToken(sftest.TokenSpec{User: o.admin, App: o.idle, Created: o.now, LastUsed: o.now})
 	o.org.GrantUser(o.bystand, "", sftest.PermUseAnyAPIClient)
 	o.org.SetNow(o.now.Add(time.Hour))
@@ -162,6 +191,9 @@ func TestPostureChangesAcrossRestartsAndReplicas(t *testing.T) {
 		}
 		if idle := postureApp(t, snap, "Idle Sync").Changes; idle[ChangeModifyAllData] != changedAt || len(idle) != 1 {
 			t.Errorf("%s: Idle Sync's changes %v; want first_modify_all_data at %d", when, idle, changedAt)
+		}
+		if eca := postureApp(t, snap, "Partner Portal").Changes; eca[ChangeOpenedToAllUsers] != changedAt || len(eca) != 1 {
+			t.Errorf("%s: the External Client App's changes %v; want opened_to_all_users at %d", when, eca, changedAt)
 		}
 		if open := postureApp(t, snap, "Open Loader").Changes; len(open) != 0 {
 			t.Errorf("%s: Open Loader, held by the admin since install, has changes %v", when, open)

@@ -47,7 +47,7 @@ var postureSpec = Spec{
 	Permission:    posturePermission,
 	HasPermission: func(p salesforce.UserPermissions) bool { return p.ViewSetup },
 	Probe:         probePosture,
-	Resources:     []string{"query:ConnectedApplication", "query:PermissionSetAssignment"},
+	Resources:     []string{"query:ConnectedApplication", "query:ExtlClntAppOauthPlcyCnfg", "query:PermissionSetAssignment"},
 	newSource:     func() source { return &postureSource{} },
 }
 
@@ -58,7 +58,12 @@ func probePosture(ctx context.Context, c *salesforce.Client, in ProbeInput) (Pro
 	if err != nil {
 		return ProbeResult{}, err
 	}
-	res := ProbeResult{Apps: ptr(len(pols)), Cost: Cost{PerRefresh: 1 + float64(len(salesforce.BypassPermissions))}}
+	res := ProbeResult{Apps: ptr(len(pols)), Cost: Cost{PerRefresh: 2 + float64(len(salesforce.BypassPermissions))}}
+	if _, err := c.ECAPolicies(ctx); salesforce.IsObjectRefused(err) || errors.Is(err, salesforce.ErrInvalidField) {
+		res.Notes = append(res.Notes, "ExtlClntAppOauthPlcyCnfg is not readable: the External Client Apps' permitted users are reported as unknown")
+	} else if err != nil {
+		return res, err
+	}
 	for _, p := range salesforce.BypassPermissions {
 		if _, err := c.PermissionHolders(ctx, p); errors.Is(err, salesforce.ErrPermissionFieldAbsent) {
 			res.Notes = append(res.Notes, "the org has no Permissions"+p+" field: its holders are reported as unknown")
@@ -78,6 +83,16 @@ func (s *postureSource) refresh(ctx context.Context, e *env) error {
 		return permissionError(err, posturePermission)
 	}
 	pp := &snapshot.PostureParts{Policies: pols, Holders: map[string]int64{}, Unknown: map[string]string{}}
+	ecas, err := e.client.ECAPolicies(ctx)
+	calls++
+	switch {
+	case salesforce.IsObjectRefused(err) || errors.Is(err, salesforce.ErrInvalidField):
+		pp.ECAUnknown = "ExtlClntAppOauthPlcyCnfg is not readable here: the External Client Apps' permitted users are unknown"
+	case err != nil:
+		return permissionError(err, posturePermission)
+	default:
+		pp.ECAPolicies = ecas
+	}
 	for _, p := range salesforce.BypassPermissions {
 		n, err := e.client.PermissionHolders(ctx, p)
 		calls++
@@ -241,18 +256,27 @@ func (s *postureSource) judge(e *env, pp *snapshot.PostureParts) {
 	}
 	pp.Changes = map[string]map[string]int64{}
 	present := map[string]bool{}
+	type judged struct {
+		id, name string
+		cur      appPostureSeen
+	}
+	var apps []judged
 	for _, pol := range pp.Policies {
-		key := salesforce.ID(pol.ID).Key()
-		present[key] = true
-		cur := appPostureSeen{
-			AdminApprovedOnly: pol.AdminApprovedOnly != nil && *pol.AdminApprovedOnly,
-			RefreshPolicy:     refreshPolicy(pol),
+		apps = append(apps, judged{pol.ID, pol.Name, appPostureSeen{AdminApprovedOnly: pol.AdminApprovedOnly != nil && *pol.AdminApprovedOnly, RefreshPolicy: refreshPolicy(pol)}})
+	}
+	for _, pol := range pp.ECAPolicies {
+		if approved, ok := snapshot.ECAAdminApproved(pol.PermittedUsers); ok {
+			apps = append(apps, judged{pol.AppID, "", appPostureSeen{AdminApprovedOnly: approved}})
 		}
+	}
+	for _, ap := range apps {
+		key, cur := salesforce.ID(ap.id).Key(), ap.cur
+		present[key] = true
 		was := st.Apps[key]
 		if was == nil {
 			// A new app: its policy is its baseline, but its first
 			// Modify All Data holder is a change unless the org's first read.
-			was = &appPostureSeen{AdminApprovedOnly: cur.AdminApprovedOnly, RefreshPolicy: cur.RefreshPolicy, ModifyAllData: first && mad[strings.ToLower(pol.Name)]}
+			was = &appPostureSeen{AdminApprovedOnly: cur.AdminApprovedOnly, RefreshPolicy: cur.RefreshPolicy, ModifyAllData: first && mad[strings.ToLower(ap.name)]}
 			st.Apps[key] = was
 		}
 		stamp := func(kind string) {
@@ -267,7 +291,7 @@ func (s *postureSource) judge(e *env, pp *snapshot.PostureParts) {
 		if was.RefreshPolicy != "until_revoked" && cur.RefreshPolicy == "until_revoked" {
 			stamp(ChangeValidUntilRevoked)
 		}
-		if pp.BlastUnknown == "" && mad[strings.ToLower(pol.Name)] && !was.ModifyAllData {
+		if pp.BlastUnknown == "" && ap.name != "" && mad[strings.ToLower(ap.name)] && !was.ModifyAllData {
 			stamp(ChangeModifyAllData)
 			was.ModifyAllData = true
 		}
@@ -281,9 +305,10 @@ func (s *postureSource) judge(e *env, pp *snapshot.PostureParts) {
 		}
 	}
 	// An app no longer installed leaves the state: it is new again if it
-	// comes back (bounded by the apps one read returns).
+	// comes back (bounded by the apps one read returns). External Client
+	// Apps stay while their policies are unreadable.
 	for key := range st.Apps {
-		if !present[key] {
+		if !present[key] && (pp.ECAUnknown == "" || !salesforce.IsExternalClientAppID(key)) {
 			delete(st.Apps, key)
 		}
 	}

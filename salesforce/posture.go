@@ -48,6 +48,28 @@ func (c *Client) AppPolicies(ctx context.Context) ([]AppPolicy, error) {
 	return out, err
 }
 
+// ECAPolicy is the part of an External Client App's OAuth policy
+// (ExtlClntAppOauthPlcyCnfg) the posture reads: only the fields public audit
+// tools query. PermittedUsersPolicyType is AdminApprovedPreAuthorized or
+// AllSelfAuthorized (Metadata API ExtlClntAppOauthConfigurablePolicies).
+type ECAPolicy struct {
+	AppID          string `json:"ExternalClientApplicationId"`
+	PermittedUsers string `json:"PermittedUsersPolicyType"`
+}
+
+// ECAPolicies reads the External Client Apps' permitted users policy.
+func (c *Client) ECAPolicies(ctx context.Context) ([]ECAPolicy, error) {
+	var out []ECAPolicy
+	_, err := Stream(ctx, c, "SELECT ExternalClientApplicationId, PermittedUsersPolicyType FROM ExtlClntAppOauthPlcyCnfg", func(p ECAPolicy) bool {
+		out = append(out, p)
+		return len(out) <= maxAppPolicies
+	})
+	if len(out) > maxAppPolicies {
+		return nil, fmt.Errorf("ExtlClntAppOauthPlcyCnfg: over %d policies; the posture source reads at most that many", maxAppPolicies)
+	}
+	return out, err
+}
+
 // The permissions that widen what a user's token reaches, as PermissionSet
 // names them without the "Permissions" prefix.
 const (

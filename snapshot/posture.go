@@ -14,6 +14,10 @@ import (
 type PostureParts struct {
 	// Policies are the connected apps' OAuth policies, by Id.
 	Policies []salesforce.AppPolicy
+	// ECAPolicies are the External Client Apps' permitted users, by Id;
+	// ECAUnknown says why they are not known ("" when they are).
+	ECAPolicies []salesforce.ECAPolicy
+	ECAUnknown  string
 	// Groups are the per-app figures read from the held token rows, by the
 	// OauthToken group (AppName, AppMenuItemId) they came from; nil when
 	// BlastUnknown says why.
@@ -62,6 +66,9 @@ type AppPosture struct {
 	RefreshByInactivity *bool
 	HighAssurance       *bool
 	RefreshPeriod       int64 // 0: valid until revoked
+	// RefreshUnknown: the refresh token policy was not read (an External
+	// Client App's, whose fields are not confirmed).
+	RefreshUnknown bool
 	// HasBlast: Holders are known.
 	HasBlast bool
 	Holders  [6]int64
@@ -80,7 +87,7 @@ type AppPosture struct {
 // "idle_expiry" or "absolute_expiry"; "" when not read.
 func (p *AppPosture) RefreshPolicy() string {
 	switch {
-	case p == nil || !p.HasPolicy:
+	case p == nil || !p.HasPolicy || p.RefreshUnknown:
 		return ""
 	case p.RefreshPeriod <= 0:
 		return "until_revoked"
@@ -88,6 +95,19 @@ func (p *AppPosture) RefreshPolicy() string {
 		return "idle_expiry"
 	}
 	return "absolute_expiry"
+}
+
+// ECAAdminApproved reads an External Client App's PermittedUsersPolicyType:
+// whether only admin-approved users may use it, and whether the value is
+// one the documentation lists.
+func ECAAdminApproved(policy string) (approved, known bool) {
+	switch policy {
+	case "AdminApprovedPreAuthorized":
+		return true, true
+	case "AllSelfAuthorized":
+		return false, true
+	}
+	return false, false
 }
 
 // OrgPosture is the org's posture figures.
@@ -128,6 +148,16 @@ func (j *join) joinPosture() {
 			p.RefreshPeriod = *pol.RefreshPeriod
 		}
 		p.Changes = pp.Changes[salesforce.ID(pol.ID).Key()]
+	}
+	for _, pol := range pp.ECAPolicies {
+		approved, ok := ECAAdminApproved(pol.PermittedUsers)
+		a := j.byID[salesforce.ID(pol.AppID).Key()]
+		if !ok || a == nil {
+			continue
+		}
+		p := a.posture()
+		p.HasPolicy, p.RefreshUnknown, p.AdminApprovedOnly = true, true, &approved
+		p.Changes = pp.Changes[salesforce.ID(pol.AppID).Key()]
 	}
 	if pp.BlastUnknown != "" {
 		return

@@ -86,6 +86,11 @@ type Behaviour struct {
 	// UseAnyAPIAuthField gives PermissionSet PermissionsUseAnyApiAuth,
 	// which the documentation does not list. Off by default.
 	UseAnyAPIAuthField bool
+	// NoECAPolicyObject answers SOQL on ExtlClntAppOauthPlcyCnfg (an
+	// External Client App's OAuth policy) with INVALID_TYPE, as an org or
+	// user without it might. Off by default: public audit tools query its
+	// ExternalClientApplicationId and PermittedUsersPolicyType.
+	NoECAPolicyObject bool
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.

@@ -242,8 +242,27 @@ func init() {
 			f("CreatedDate", true, false, func(o *Org, r int) value { return tm(o.apps[o.ecas[r].app].Created) }),
 		),
 	}
+	// An External Client App's OAuth policy: its permitted users, from its
+	// app entry's AdminApproved (ECAIndex, UpdateApp).
+	ecaPolicy := &objectDef{
+		name: "ExtlClntAppOauthPlcyCnfg", idPrefix: "0Xe",
+		n:       func(o *Org) int { return len(o.ecas) },
+		visible: func(*Org, int) bool { return true },
+		access:  func(o *Org) bool { return !o.Behavior.NoECAPolicyObject },
+		id:      func(o *Org, r int) string { return makeID("0Xe", r+1) },
+		fields: fields(
+			f("Id", true, true, func(_ *Org, r int) value { return strVal(makeID("0Xe", r+1)) }),
+			f("ExternalClientApplicationId", true, true, func(o *Org, r int) value { return strVal(o.ecas[r].id) }),
+			f("PermittedUsersPolicyType", true, true, func(o *Org, r int) value {
+				if o.apps[o.ecas[r].app].AdminApproved {
+					return strVal("AdminApprovedPreAuthorized")
+				}
+				return strVal("AllSelfAuthorized")
+			}),
+		),
+	}
 	schema = map[string]*objectDef{}
-	for _, d := range append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj}, permissionObjects()...) {
+	for _, d := range append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj, ecaPolicy}, permissionObjects()...) {
 		schema[strings.ToLower(d.name)] = d
 	}
 }
