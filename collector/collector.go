@@ -45,6 +45,7 @@ var sourceMetrics = map[string]*metricSet{
 	config.SourceLogins:          &loginsMetrics,
 	config.SourceAPIUsage:        &apiUsageMetrics,
 	config.SourceThreatDetection: &threatsMetrics,
+	config.SourcePosture:         &postureMetrics,
 }
 
 // metricSets are every metric set, in the order Collect emits them: the

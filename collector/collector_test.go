@@ -186,8 +186,8 @@ func TestRequestCountersStartAtZero(t *testing.T) {
 		}
 		slices.Sort(got)
 		want := []string{"apps_oauth_usage", "eventlogfile_download", "limits", "query:ApiAnomalyEventStore", "query:AppMenuItem", "query:AuthSession", "query:ConnectedApplication",
-			"query:CredentialStuffingEventStore", "query:EventLogFile", "query:LoginAnomalyEventStore", "query:LoginHistory", "query:OauthToken",
-			"query:ReportAnomalyEventStore", "query:SessionHijackingEventStore", "query:User", "token"}
+			"query:CredentialStuffingEventStore", "query:EventLogFile", "query:ExtlClntAppOauthPlcyCnfg", "query:LoginAnomalyEventStore", "query:LoginHistory", "query:OauthToken",
+			"query:PermissionSetAssignment", "query:ReportAnomalyEventStore", "query:SessionHijackingEventStore", "query:User", "token"}
 		if !slices.Equal(got, want) {
 			t.Errorf("%s resources %q, want %q", mf.GetName(), got, want)
 		}

@@ -34,10 +34,11 @@ const (
 	// SourceThreatDetection reads the Threat Detection stores (Shield or
 	// Event Monitoring add-on); off unless the org's sources block enables it.
 	SourceThreatDetection = "threat_detection"
+	SourcePosture         = "posture"
 )
 
 // Sources lists every source name.
-var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourceThreatDetection}
+var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture, SourceThreatDetection}
 
 // OptInSources are off unless the org's sources block enables them: they
 // need a paid add-on most orgs lack.
@@ -137,6 +138,7 @@ var DefaultSourceIntervals = map[string]time.Duration{
 	SourceAPIUsage: 30 * time.Minute,
 	SourceECAs:     15 * time.Minute,
 	SourceApps:     15 * time.Minute,
+	SourcePosture:  time.Hour,
 }
 
 // Auth returns the org's credentials with the secrets read from their files.

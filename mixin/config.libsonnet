@@ -206,6 +206,11 @@
     // for longer than the exporter has watched it is not seen as dormant.
     dormantAppIdleDays: 60,
     dormantAppFor: '0m',
+
+    // Posture changes (alerts/posture.libsonnet): an alert fires for this
+    // long after the exporter found the change (its timestamp), then the
+    // review and the dashboards hold it.
+    postureChangeWindowSeconds: 3600,
     // The exporter's detection.min_baseline, in seconds: the dashboards show
     // a younger baseline as still learning (nothing counts as new yet).
     detectionMinBaselineSeconds: 7 * 24 * 3600,

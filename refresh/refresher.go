@@ -208,6 +208,17 @@ func (r *Refresher) oauthTokensComplete() bool {
 	return false
 }
 
+// tokenRows is the oauth_tokens source's row store, when it is enabled and
+// reads rows; nil otherwise.
+func (r *Refresher) tokenRows() *tokenStore {
+	for _, s := range r.sources {
+		if t, ok := s.src.(*tokensSource); ok && s.status.Enabled && t.mode == TokenModeRows {
+			return t.store
+		}
+	}
+	return nil
+}
+
 func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	start := r.now()
 	before := r.budget.total()
@@ -217,7 +228,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	r.syncDetection()
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, oneShot: r.oneShot, writes: r.writes, oauthTokensComplete: r.oauthTokensComplete()})
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, oneShot: r.oneShot, writes: r.writes, oauthTokensComplete: r.oauthTokensComplete(), tokens: r.tokenRows()})
 	cancel()
 	if ctx.Err() != nil {
 		return

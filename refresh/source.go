@@ -45,6 +45,10 @@ type env struct {
 	// has read the org and sees every user's tokens: External Client App
 	// tokens, which are OauthToken rows too, then come from it.
 	oauthTokensComplete bool
+	// tokens is the oauth_tokens source's row store, when it reads rows
+	// (nil otherwise): the posture source reads the token holders there.
+	// Only the refresher's run goroutine touches it.
+	tokens *tokenStore
 }
 
 // stateChanged marks the org's state for saving at the next publish.

@@ -60,6 +60,7 @@ func Specs() []*Spec {
 		&limitsSpec,
 		&appsSpec,
 		&tokensSpec,
+		&postureSpec,
 		&ecaSpec,
 		&sessionsSpec,
 		&loginsSpec,

@@ -38,6 +38,8 @@ type orgState struct {
 	Detection []byte `json:"detection,omitempty"`
 	// History is one row per app per UTC day for the review's charts (history.go).
 	History []snapshot.HistoryDay `json:"history,omitempty"`
+	// Posture is the posture source's last judged read (source_posture.go).
+	Posture *postureState `json:"posture,omitempty"`
 }
 
 func newOrgState(org string) *orgState {

@@ -66,6 +66,10 @@ func TestDemoReviewInBrowser(t *testing.T) {
 			t.Errorf("the page does not show %q", want)
 		}
 	}
+	// The Posture section names the risky app, its admin and the fix.
+	if i := strings.Index(p.Text, "Posture"); i < 0 || !strings.Contains(p.Text[i:], "Dataloader Partner") || !strings.Contains(p.Text[i:], "Refresh Token Policy: expire") {
+		t.Error("the Posture section, with the risky app and its fix, is missing")
+	}
 	if !strings.Contains(p.Text, `<script>alert("x")</script>`) {
 		t.Error("the hostile name is not shown as text")
 	}

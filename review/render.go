@@ -255,6 +255,7 @@ func sections(r *Report) []section {
 	}
 	out = append(out, l)
 	out = append(out, anomalySection(r))
+	out = append(out, postureSection(r))
 	s := section{ID: anchor(r.Org, "stale"), Title: "Stale authorizations", Note: fmt.Sprintf("Unused for more than %d days, the longest unused first.", r.Thresholds.StaleAfterDays), Header: tokenHeader}
 	for _, t := range r.Stale {
 		s.Rows = append(s.Rows, tokenCells(t))

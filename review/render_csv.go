@@ -105,6 +105,20 @@ func writeCSV(w io.Writer, reports []*Report) error {
 		for _, a := range r.NotInstalled {
 			rows = append(rows, app("not_installed", a))
 		}
+		// Posture: the grants in summary, the blast radius in evidence,
+		// the missed recommendations in why and their Setup paths in action.
+		for _, p := range r.Posture {
+			row := blank()
+			c := postureCells(p)
+			row[0], row[1], row[2], row[3] = r.Org, "posture", p.App, p.Kind
+			row[21], row[22], row[23] = "risk "+c[1]+"; permitted users "+c[2]+"; refresh token policy "+c[3]+"; tokens beyond policy "+c[4], "blast radius "+c[5]+"; Modify All Data users: "+orNone(c[6]), c[7]
+			var paths []string
+			for _, f := range p.Missed {
+				paths = append(paths, f.SetupPath)
+			}
+			row[26] = strings.Join(paths, "; ")
+			rows = append(rows, row)
+		}
 	}
 	for _, row := range rows {
 		if err := cw.Write(mapStr(row, csvSafe)); err != nil {

@@ -114,7 +114,10 @@ type Report struct {
 	Leavers          []Leaver    `json:"offboarding_leaks"`
 	Stale            []TokenRow  `json:"stale_authorizations"`
 	NotInstalled     []AppRow    `json:"not_installed"`
-	Notes            []string    `json:"notes,omitempty"`
+	// Posture is each app's OAuth policy and blast radius, the riskiest
+	// first (posture.go); empty without the posture source.
+	Posture []PostureRow `json:"posture,omitempty"`
+	Notes   []string     `json:"notes,omitempty"`
 
 	// The findings, ranked; see findings.go and docs/review-json.md.
 	Findings           []Finding   `json:"findings"`
@@ -434,6 +437,7 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 			r.NotInstalled = append(r.NotInstalled, a)
 		}
 	}
+	r.Posture = postureRows(snap, d)
 	dfs, dev, dnotes := detection(snap, d)
 	o.Extra, o.detection = append(slices.Clone(o.Extra), dfs...), dev
 	r.Notes = append(r.Notes, dnotes...)

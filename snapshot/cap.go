@@ -78,6 +78,9 @@ var notFolded = []string{
 	"OauthTokenGroups", "TokensPerUser", "FirstSeen", "stateKey", "Detection",
 	// Set after Cap, from the history of each app by its own Id or name.
 	"HighWater",
+	// An app's policy and blast radius describe it alone: the (other) row
+	// has none.
+	"Posture",
 }
 
 // Fold adds x's figures to a, as folds declares.

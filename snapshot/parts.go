@@ -49,6 +49,8 @@ type Parts struct {
 	HeaderUsage                    *salesforce.APIUsage
 	// threat_detection; nil until the first read
 	Threats *Threats
+	// posture; nil until the first read
+	Posture *PostureParts
 	// the detection baseline (fed by api_usage and logins); nil in tests
 	Detection         *detect.Tracker
 	DetectionIOCLists []string // the IOC list names, in the tracker's order

@@ -112,6 +112,10 @@ type AppUsage struct {
 	// HighWater is the app's recent high-water marks (highwater.go), set by
 	// SetHighWater from the history after Build and Cap.
 	HighWater HighWater
+
+	// Posture is the app's OAuth policy and blast radius (posture.go); nil
+	// when the posture source has nothing on it.
+	Posture *AppPosture
 }
 
 // TokenGroup names OauthToken rows by what they carry of their app.
@@ -183,6 +187,8 @@ type Snapshot struct {
 
 	// Detection is nil when the snapshot has no detection baseline.
 	Detection *DetectionInfo
+	// Posture is nil until the posture source has read the org.
+	Posture *OrgPosture
 
 	// Threats is the threat_detection source's latest read; nil before
 	// its first success. Shared between snapshots, so never modified.

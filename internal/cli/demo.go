@@ -102,6 +102,7 @@ orgs:
       logins: {interval: 15s}
       api_usage: {interval: 15s}
       threat_detection: {enabled: true, interval: 30s}
+      posture: {interval: 15s}
     auth:
       flow: client_credentials
       client_id: %s

@@ -140,7 +140,9 @@ func TestDemoServesEveryDocumentedMetric(t *testing.T) {
 		up, _ := value(m, "salesforce_up", "org=demo")
 		// The replay of the surge flags the integration's day: its hold starts.
 		held := m["salesforce_connected_app_api_new_network_hold_start_timestamp_seconds"] != nil
-		return ok && v == 20 && logins && up == 1 && held
+		// A posture read after the surge finds its changes.
+		changed := m["salesforce_connected_app_posture_change_timestamp_seconds"] != nil && m["salesforce_org_permission_holders_increase_timestamp_seconds"] != nil
+		return ok && v == 20 && logins && up == 1 && held && changed
 	})
 	documented := readmeMetrics(t)
 	for name := range m {

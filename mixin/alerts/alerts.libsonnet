@@ -16,6 +16,7 @@
       (import 'days.libsonnet')(c),
       (import 'dormant.libsonnet')(c),
       (import 'threats.libsonnet')(c),
+      (import 'posture.libsonnet')(c),
     ],
   },
 }

@@ -35,6 +35,15 @@ local g = import '../lib/g.libsonnet';
       [g.stat('First authorized', 'Oldest CreatedDate among live tokens.', 'dateTimeAsIso', ts('min(salesforce_connected_app_first_authorized_timestamp_seconds{%s})' % oneAppSel)), 4, 4],
       [g.stat('Share of org traffic 24h', "This app's share of the org's ApiTotalUsage events.", 'percentunit', 'sum(org_app_window:salesforce_connected_app_api_requests:org_share{%s, window="24h"})' % oneAppSel), 4, 4],
       [g.stat('OAuth logins 24h', 'LoginHistory rows of OAuth logins through the app.', 'none', 'sum(%s)' % M('salesforce_connected_app_oauth_logins', oneAppSel)), 4, 4],
+      // Posture: what the app may do and how far its tokens reach.
+      [g.stat('Permitted users', 'Admin approved only (OptionsAllowAdminApprovedUsersOnly), or all users may self-authorize.', 'none', 'min(%s)' % M('salesforce_connected_app_admin_approved_only', oneAppSel), mappings=[{ type: 'value', options: { '0': { text: 'all users', color: 'orange', index: 0 }, '1': { text: 'admin approved', color: 'green', index: 1 } } }], colorMode='background'), 4, 4],
+      [g.stat('Refresh tokens valid until revoked', 'Yes when the refresh token policy sets no expiry (a stolen refresh token lasts for ever).', 'none', 'max(%s)' % M('salesforce_connected_app_refresh_token_policy', oneAppSel, 'policy="until_revoked"'), mappings=[{ type: 'value', options: { '0': { text: 'no', color: 'green', index: 0 }, '1': { text: 'yes', color: 'orange', index: 1 } } }], colorMode='background'), 4, 4],
+      [g.stat('Longest token validity', 'The longest the refresh token policy lets a token live or stay idle (the period read in months: the API does not give its unit).', 's', 'max(%s)' % M('salesforce_connected_app_refresh_token_validity_max_seconds', oneAppSel)), 4, 4],
+      [g.stat('Tokens beyond policy', "Tokens idle longer than the app's own idle expiry allows: they should not exist.", 'none', 'sum(%s)' % M('salesforce_connected_app_tokens_beyond_policy', oneAppSel), [[1, 'orange']]), 4, 4],
+      [g.stat('Modify All Data holders', 'Users holding its tokens who have Modify All Data: a stolen token reaches every record. The review names them.', 'none', 'sum(%s)' % M('salesforce_connected_app_token_holders_with_permission', oneAppSel, 'permission="modify_all_data"'), [[1, 'red']]) + { links: [runbook('SalesforceAppAuthorizedByModifyAllDataUser')] }, 4, 4],
+      [g.timeseries('Blast radius', 'Of the users holding its tokens, how many hold each permission (through a permission set assignment in force).', 'none', [
+        g.target('sum by (permission) (%s)' % M('salesforce_connected_app_token_holders_with_permission', oneAppSel), '{{permission}}'),
+      ]), 4, 4],
       [g.timeseries('Users and tokens', 'Authorized users and live tokens over time, per app id.', 'none', [
         g.target('sum by (org, app, app_id) (%s)' % M('salesforce_connected_app_authorized_users', oneAppSel), 'users {{app_id}}'),
         g.target('sum by (org, app, app_id) (%s)' % M('salesforce_connected_app_oauth_tokens', oneAppSel), 'tokens {{app_id}}'),

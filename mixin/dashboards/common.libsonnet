@@ -111,6 +111,20 @@ function(c) {
     { expr: 'time() - max by (%s) (salesforce_connected_app_api_baseline_start_timestamp_seconds{%s}) and on(%s) (%s)' % [by, appSel, by, detectionFilter], title: 'Baseline age', unit: 's' },
   ], ['org', 'app', 'app_id'], sortBy='From new networks', links={ app: [appLink] }),
 
+  // Posture: each app's OAuth policy and blast radius (the posture source).
+  local holders(perm) = 'max by (%s) (salesforce_connected_app_token_holders_with_permission{%s, permission="%s"})' % [by, appSel, perm],
+  local postureTable(title, description) = g.table(title, description, [
+    { expr: holders('modify_all_data'), title: 'Modify All Data holders', unit: 'none' },
+    { expr: holders('view_all_data'), title: 'View All Data holders', unit: 'none' },
+    { expr: holders('manage_users'), title: 'Manage Users holders', unit: 'none' },
+    { expr: holders('author_apex'), title: 'Author Apex holders', unit: 'none' },
+    { expr: holders('api_enabled'), title: 'API Enabled holders', unit: 'none' },
+    { expr: 'max by (%s) (salesforce_connected_app_admin_approved_only{%s})' % [by, appSel], title: 'Admin approved only', unit: 'bool' },
+    { expr: 'max by (%s) (salesforce_connected_app_refresh_token_policy{%s, policy="until_revoked"})' % [by, appSel], title: 'Valid until revoked', unit: 'bool' },
+    { expr: 'max by (%s) (salesforce_connected_app_refresh_token_validity_max_seconds{%s})' % [by, appSel], title: 'Longest validity', unit: 's' },
+    { expr: 'max by (%s) (salesforce_connected_app_tokens_beyond_policy{%s})' % [by, appSel], title: 'Tokens beyond policy', unit: 'none' },
+  ], ['org', 'app', 'app_id'], sortBy='Modify All Data holders', links={ app: [appLink] }),
+
   local health = [
     [g.stat('Exporter healthy', 'Minimum of salesforce_up: every source of every selected org refreshed. Red when any did not.', 'none', 'min(%s)' % M('salesforce_up', sel), [[1, 'green']], base='red', mappings=[{ type: 'value', options: { '0': { text: 'NO', color: 'red', index: 0 }, '1': { text: 'yes', color: 'green', index: 1 } } }], colorMode='background'), 4, 4],
     [g.stat('Token visibility', 'Red when the integration user sees only its own OAuth tokens (no Customize Application): the token panels then look like a clean org and the security alerts are blind.', 'none', 'max(%s)' % M('salesforce_exporter_oauth_tokens_visibility_limited', sel), [[1, 'red']], mappings=[{ type: 'value', options: { '0': { text: 'full', color: 'green', index: 0 }, '1': { text: 'BLIND: sees only its own tokens', color: 'red', index: 1 } } }], colorMode='background'), 8, 4],
@@ -142,4 +156,5 @@ function(c) {
   detectionFilter:: detectionFilter,
   detectionTable:: detectionTable,
   health:: health,
+  postureTable:: postureTable,
 }

@@ -26,6 +26,7 @@ local g = import '../lib/g.libsonnet';
     local detectionFilter = d.detectionFilter,
     local detectionTable = d.detectionTable,
     local health = d.health,
+    local postureTable = d.postureTable,
 
     'salesforce-oauth-overview.json': g.dashboard(c, 'OAuth overview', std.md5('salesforce-oauth-overview.json'), g.grid(health + [
       // What changed in the OAuth surface over the selected range.
@@ -41,6 +42,9 @@ local g = import '../lib/g.libsonnet';
       [reviewTable('New apps in the selected range', 'Apps first seen by the exporter within the selected range, with whether they are known (on the inventory) and admin-approved only.', newAppsFilter), 24, 8],
       [reviewTable('Unknown, self-authorizable apps', 'Apps with tokens, not on the inventory, that users may authorize themselves: approve them, or block them (admin-approved users only) and revoke.', unknownSelfAuthFilter), 24, 7],
       [detectionTable('Apps with traffic from new networks', 'Apps with API requests or OAuth logins from networks they never used, objects touched for the first time, or IOC matches, in the latest 24h of log data; most requests from new networks first. Share of requests: of the 24h requests, from new networks (a roaming mobile app has a steady share every day; an integration 0). Baseline age: how long the exporter has watched the app; %s. An IOC match: revoke now (runbook). Requests from new networks that read User, Account or Contact: see the app dashboard, then its runbook. The app name links to its dashboard.' % baselineRule) + { links: newNetworkRunbooks + iocRunbooks }, 24, 8],
+      [g.stat('Bypass permission holders', 'Active users holding Use Any API Client, Approve Uninstalled Connected Apps or Use Any API Auth (where the org has the permission field: salesforce_org_permission_known). A new holder pages (SalesforceBypassPermissionGranted).', 'none', 'sum(%s)' % M('salesforce_org_users_with_permission', sel), [[1, 'orange']]), 4, 4],
+      [g.stat('Apps open to all, valid until revoked', 'Connected apps every user may authorize whose refresh tokens never expire: the control catalogue recommends admin-approved users and an expiry. The review names them.', 'none', 'count((%s == 0) and on(%s) (%s == 1)) or vector(0)' % [M('salesforce_connected_app_admin_approved_only', appSel), by, M('salesforce_connected_app_refresh_token_policy', appSel, 'policy="until_revoked"')], [[1, 'yellow']]), 4, 4],
+      [postureTable('Posture: policy and blast radius', "Each connected app's OAuth policy and how far its tokens reach: of the users holding its tokens, how many hold each permission. Sorted by Modify All Data holders; the review ranks by risk and names the users. Tokens beyond policy: idle longer than the app's own idle expiry allows. The app name links to its dashboard."), 24, 10],
       [setupTable('Connected apps OAuth usage', 'Like Setup > Connected Apps OAuth Usage, with traffic and hygiene. Leaver tokens: held by deactivated users. The app name links to its dashboard.'), 24, 12],
       [g.timeseries('Top apps by API requests (24h window)', 'ApiTotalUsage events in the 24 hours before the newest log data.', 'none', [g.target('topk(10, %s)' % M('salesforce_connected_app_api_requests', appSel, 'window="24h"'), '{{org}} / {{app}} ({{app_id}})')]), 12, 9],
       [g.timeseries('Top apps by authorized users', 'Distinct users holding tokens.', 'none', [g.target('topk(10, %s)' % M('salesforce_connected_app_authorized_users', appSel), '{{org}} / {{app}} ({{app_id}})')]), 12, 9],

@@ -23,6 +23,7 @@ type Demo struct {
 	users   []int
 	started time.Time
 	surged  bool
+	admin   int // the admin who authorized Dataloader Partner
 }
 
 // DemoApps are the demo org's approved apps, for its inventory.
@@ -62,6 +63,12 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	for _, a := range DemoApps {
 		d.apps[a.Name] = o.AddApp(App{Name: a.Name, Installed: true, AdminApproved: a.Name == "Acme ERP Sync", Integration: a.Name == "Acme ERP Sync"})
 	}
+	// OAuth policies: Slack expires tokens idle for a month, DocuSign (admin
+	// approved) after a year; the rest, Dataloader Partner among them, are
+	// open to all users with tokens valid until revoked.
+	o.UpdateApp(d.apps["Slack"], func(a *App) { a.RefreshIdle, a.RefreshPeriod = true, 1 })
+	o.UpdateApp(d.apps["DocuSign"], func(a *App) { a.AdminApproved, a.RefreshPeriod = true, 12 })
+	o.Behavior.APIAccessControl = true
 	// Apps nobody approved: one still installed, one not installed at all.
 	d.apps["Tableau Desktop"] = o.AddApp(App{Name: "Tableau Desktop", Installed: true})
 	d.apps["Legacy Reporting Tool"] = o.AddApp(App{Name: "Legacy Reporting Tool", Installed: false})
@@ -99,6 +106,12 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	add("Tableau Desktop", 12, 1, 90*day, 5*day)
 	add("Legacy Reporting Tool", 5, 1, 800*day, 200*day)
 	add(DemoLookAlike, 2, 1, 60*day, 4*day)
+	// An admin authorized the risky Dataloader Partner (full reach, valid
+	// until revoked, open to all users); two users may use any API client.
+	d.admin = lowest(d.holders["Dataloader Partner"])
+	o.GrantUser(d.admin, "", PermModifyAllData, PermViewAllData, PermManageUsers, PermCustomizeApplication, PermAuthorApex, PermAPIEnabled)
+	o.GrantUser(d.users[390], "", PermUseAnyAPIClient, PermAPIEnabled)
+	o.GrantUser(d.users[391], "", PermUseAnyAPIClient, PermAPIEnabled)
 	// Leavers who kept their tokens.
 	for _, u := range d.users[:7] {
 		o.AddToken(TokenSpec{User: u, App: d.apps["Slack"], Created: now.Add(-100 * day), LastUsed: now.Add(-40 * day), UseCount: 12})
@@ -237,10 +250,27 @@ func (d *Demo) Run(ctx context.Context, tick time.Duration) {
 	}
 }
 
-// Surge plays both attack patterns at once.
+// lowest is the smallest user index of a set.
+func lowest(users map[int]bool) int {
+	low := -1
+	for u := range users {
+		if low < 0 || u < low {
+			low = u
+		}
+	}
+	return low
+}
+
+// Surge plays both attack patterns at once, and posture changes: DocuSign
+// opens to all users with tokens valid until revoked, an admin's first
+// token reaches Workbench's holders (a Workbench user becomes an admin),
+// and a third user may use any API client.
 func (d *Demo) Surge() {
 	o := d.Org
 	now := o.Now()
+	o.UpdateApp(d.apps["DocuSign"], func(a *App) { a.AdminApproved, a.RefreshPeriod = false, 0 })
+	o.GrantUser(lowest(d.holders["Workbench"]), "", PermModifyAllData)
+	o.GrantUser(d.users[392], "", PermUseAnyAPIClient)
 	phish := o.AddApp(App{Name: "My Data Loader Pro", Installed: false})
 	for i, u := range d.users[100:120] {
 		o.AddToken(TokenSpec{User: u, App: phish, Created: now.Add(-time.Duration(i) * 7 * time.Second), LastUsed: now, UseCount: 3 + i})

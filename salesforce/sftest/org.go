@@ -85,6 +85,22 @@ type Behaviour struct {
 	// EventDate. Off by default: a real org stores it after its models have
 	// scored it (DefaultThreatDelay), so CreatedDate comes later.
 	ThreatEventsOnTime bool
+	// APIAccessControl turns API Access Control on: PermissionSet gets its
+	// PermissionsUseAnyApiClient field, which public audit tools find only
+	// then. Off by default: selecting or filtering on it is INVALID_FIELD.
+	APIAccessControl bool
+	// ApproveUninstalledAppsField gives PermissionSet its
+	// PermissionsCanApproveUninstalledApps field ("Approve Uninstalled
+	// Connected Apps"), which not every org has. Off by default.
+	ApproveUninstalledAppsField bool
+	// UseAnyAPIAuthField gives PermissionSet PermissionsUseAnyApiAuth,
+	// which the documentation does not list. Off by default.
+	UseAnyAPIAuthField bool
+	// NoECAPolicyObject answers SOQL on ExtlClntAppOauthPlcyCnfg (an
+	// External Client App's OAuth policy) with INVALID_TYPE, as an org or
+	// user without it might. Off by default: public audit tools query its
+	// ExternalClientApplicationId and PermittedUsersPolicyType.
+	NoECAPolicyObject bool
 }
 
 // App is a connected app: installed ones have a ConnectedApplication row and an AppMenuItem.
@@ -97,6 +113,13 @@ type App struct {
 	Created       time.Time
 	// Integration marks an app whose traffic is mostly API calls from few users.
 	Integration bool
+	// The OAuth policy ConnectedApplication shows: RefreshIdle judges the
+	// refresh token's validity from its last use; RefreshPeriod is its
+	// validity in the unit the app's page set (0: until revoked, read as
+	// null); HighAssurance requires a high-assurance session.
+	RefreshIdle   bool
+	RefreshPeriod int64
+	HighAssurance bool
 	// ECA marks an External Client App's entry (AddECA): ID is its 0xI Id,
 	// its tokens are OauthToken rows, and it has no ConnectedApplication row.
 	// MenuItemID is its AppMenuItem's Id, shown only with
@@ -152,6 +175,7 @@ type Org struct {
 	integrationUser int
 	restrictTokens  bool
 	perms           permState
+	grants          []userGrant // permission sets of other users (GrantUser)
 	lastVersion     string
 	secretSelected  atomic.Int64
 	// misuse is what Add calls named that the org does not have (Err).
@@ -302,6 +326,16 @@ func (o *Org) SetInstalled(app int, installed bool) {
 	if installed {
 		a.MenuItemID = makeID("0Pp", app+1)
 	}
+}
+
+// UpdateApp edits an app's fields (its policy, say) in place.
+func (o *Org) UpdateApp(app int, fn func(*App)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.unknownLocked("UpdateApp", "app", app, len(o.apps)) {
+		return
+	}
+	fn(&o.apps[app])
 }
 
 // AddUser adds a user and returns its index.

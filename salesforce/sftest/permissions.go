@@ -1,6 +1,9 @@
 package sftest
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Permission names, as the PermissionSet fields spell them without the
 // "Permissions" prefix.
@@ -16,10 +19,29 @@ const (
 	// test grants them: a least-privilege integration user has neither.
 	PermViewAllData          = "ViewAllData"
 	PermAssignPermissionSets = "AssignPermissionSets"
+	// The permissions a posture read counts among the org's users. The
+	// exporter's permission sets lack them unless a test grants them.
+	PermModifyAllData = "ModifyAllData"
+	PermAuthorApex    = "AuthorApex"
+	// The bypass permissions: their fields exist only where
+	// Behaviour.APIAccessControl, ApproveUninstalledAppsField or
+	// UseAnyAPIAuthField says so (INVALID_FIELD otherwise).
+	PermUseAnyAPIClient       = "UseAnyApiClient"
+	PermCanApproveUninstalled = "CanApproveUninstalledApps"
+	PermUseAnyAPIAuth         = "UseAnyApiAuth"
 )
 
 // allPerms lists every permission the fake models.
-var allPerms = []string{PermAPIEnabled, PermManageUsers, PermCustomizeApplication, PermViewEventLogFiles, PermMonitorLoginHistory, PermViewAllUsers, PermViewSetup, PermViewAllData, PermAssignPermissionSets}
+var allPerms = []string{PermAPIEnabled, PermManageUsers, PermCustomizeApplication, PermViewEventLogFiles, PermMonitorLoginHistory, PermViewAllUsers, PermViewSetup, PermViewAllData, PermAssignPermissionSets,
+	PermModifyAllData, PermAuthorApex, PermUseAnyAPIClient, PermCanApproveUninstalled, PermUseAnyAPIAuth}
+
+// permFieldExists says whether the org has a permission's PermissionSet
+// field (nil: always).
+var permFieldExists = map[string]func(o *Org) bool{
+	PermUseAnyAPIClient:       func(o *Org) bool { return o.Behavior.APIAccessControl },
+	PermCanApproveUninstalled: func(o *Org) bool { return o.Behavior.ApproveUninstalledAppsField },
+	PermUseAnyAPIAuth:         func(o *Org) bool { return o.Behavior.UseAnyAPIAuthField },
+}
 
 // profilePerms are granted by the profile's permission set, whose
 // assignment is always in force; the exporter's permission set grants the rest.
@@ -27,7 +49,33 @@ var profilePerms = map[string]bool{PermAPIEnabled: true, PermAssignPermissionSet
 
 // offByDefault are the permissions the exporter's permission set lacks
 // until SetPermission grants them.
-var offByDefault = map[string]bool{PermViewAllData: true, PermAssignPermissionSets: true}
+var offByDefault = map[string]bool{PermViewAllData: true, PermAssignPermissionSets: true,
+	PermModifyAllData: true, PermAuthorApex: true, PermUseAnyAPIClient: true, PermCanApproveUninstalled: true, PermUseAnyAPIAuth: true}
+
+// userGrant is a permission set assigned to another user of the org (one
+// PermissionSet row and one PermissionSetAssignment row each).
+type userGrant struct {
+	user  int
+	perms map[string]bool
+	state string // an Assignment* state; AssignmentActive when ""
+}
+
+// GrantUser assigns user a permission set holding perms (Perm* names), in
+// the given Assignment* state ("" for active). Only the org's other
+// readers see it: the integration user's own permissions stay as
+// SetPermission made them.
+func (o *Org) GrantUser(user int, state string, perms ...string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.unknownLocked("GrantUser", "user", user, len(o.users)) {
+		return
+	}
+	g := userGrant{user: user, perms: map[string]bool{}, state: state}
+	for _, p := range perms {
+		g.perms[p] = true
+	}
+	o.grants = append(o.grants, g)
+}
 
 // Assignment states of the exporter's permission set (SetAssignment).
 const (
@@ -95,9 +143,12 @@ func (o *Org) has(name string) bool {
 }
 
 // permission set rows: 0 is the profile's (profilePerms), 1 the exporter's
-// permission set (the rest).
+// permission set (the rest), then one per GrantUser.
 // They show what each set holds, whatever its assignment's state.
 func (o *Org) permGranted(ps int, name string) bool {
+	if ps >= 2 {
+		return o.grants[ps-2].perms[name]
+	}
 	return profilePerms[name] == (ps == 0) && o.inSet(name)
 }
 
@@ -121,26 +172,41 @@ func permissionObjects() []*objectDef {
 	psFields := []*fieldDef{
 		f("Id", true, true, func(_ *Org, r int) value { return strVal(makeID("0PS", r+1)) }),
 		f("Name", true, true, func(_ *Org, r int) value {
+			if r >= 2 {
+				return strVal(fmt.Sprintf("Granted_%d", r-1))
+			}
 			return strVal([]string{"X00ex00000018ozh_128_09_04_12_1", "Salesforce_OAuth_Exporter"}[r])
 		}),
 		f("IsOwnedByProfile", true, true, func(_ *Org, r int) value { return boolVal(r == 0) }),
 	}
 	for _, p := range allPerms {
-		psFields = append(psFields, f("Permissions"+p, true, true, func(o *Org, r int) value { return boolVal(o.permGranted(r, p)) }))
+		fd := f("Permissions"+p, true, true, func(o *Org, r int) value { return boolVal(o.permGranted(r, p)) })
+		fd.exists = permFieldExists[p]
+		psFields = append(psFields, fd)
 	}
+	nSets := func(o *Org) int { return 2 + len(o.grants) }
 	ps := &objectDef{
 		name: "PermissionSet", idPrefix: "0PS",
-		n:       func(*Org) int { return 2 },
+		n:       nSets,
 		visible: func(*Org, int) bool { return true },
 		id:      func(_ *Org, r int) string { return makeID("0PS", r+1) },
 		fields:  fields(psFields...),
 	}
 	// The exporter's assignment (row 1) takes the state SetAssignment gave it.
 	state := func(o *Org, r int) string {
-		if r == 0 {
+		switch {
+		case r == 0:
 			return AssignmentActive
+		case r >= 2:
+			return o.grants[r-2].state
 		}
 		return o.perms.assignment
+	}
+	assignee := func(o *Org, r int) int {
+		if r >= 2 {
+			return o.grants[r-2].user
+		}
+		return o.integrationUser
 	}
 	isActive := f("IsActive", true, true, func(o *Org, r int) value { return boolVal(state(o, r) != AssignmentInactive) })
 	isActive.since = "52.0"
@@ -148,7 +214,7 @@ func permissionObjects() []*objectDef {
 		if state(o, r) == AssignmentExpired {
 			return timeVal(o.nowLocked().Add(-24 * time.Hour))
 		}
-		if r == 1 {
+		if r >= 1 {
 			return timeVal(o.nowLocked().Add(30 * 24 * time.Hour)) // in force: expires later
 		}
 		return value{}
@@ -159,18 +225,19 @@ func permissionObjects() []*objectDef {
 	revoked.exists = func(o *Org) bool { return o.Behavior.UserAccessPolicies }
 	psa := &objectDef{
 		name: "PermissionSetAssignment", idPrefix: "0Pa",
-		n:       func(*Org) int { return 2 },
+		n:       nSets,
 		visible: func(*Org, int) bool { return true },
 		access:  (*Org).readsAssignments,
 		id:      func(_ *Org, r int) string { return makeID("0Pa", r+1) },
 		fields: fields(
 			f("Id", true, true, func(_ *Org, r int) value { return strVal(makeID("0Pa", r+1)) }),
-			f("AssigneeId", true, true, func(o *Org, _ int) value { return strVal(o.users[o.integrationUser].ID) }),
+			f("AssigneeId", true, true, func(o *Org, r int) value { return strVal(o.users[assignee(o, r)].ID) }),
 			f("PermissionSetId", true, true, func(_ *Org, r int) value { return strVal(makeID("0PS", r+1)) }),
 			isActive, expires, revoked,
 		),
 		rels: map[string]*relDef{
 			"permissionset": {name: "PermissionSet", target: "permissionset", fk: func(_ *Org, r int) int { return r }},
+			"assignee":      {name: "Assignee", target: "user", shared: true, fk: assignee},
 		},
 	}
 	return []*objectDef{ps, psa}

@@ -134,6 +134,14 @@ func init() {
 			f("Id", true, true, func(o *Org, r int) value { return strVal(o.apps[r].ID) }),
 			f("Name", true, true, func(o *Org, r int) value { return strVal(o.apps[r].Name) }),
 			f("OptionsAllowAdminApprovedUsersOnly", true, true, func(o *Org, r int) value { return boolVal(o.apps[r].AdminApproved) }),
+			f("OptionsRefreshTokenValidityMetric", true, false, func(o *Org, r int) value { return boolVal(o.apps[r].RefreshIdle) }),
+			f("RefreshTokenValidityPeriod", true, true, func(o *Org, r int) value {
+				if o.apps[r].RefreshPeriod == 0 {
+					return value{}
+				}
+				return numVal(float64(o.apps[r].RefreshPeriod))
+			}),
+			f("OptionsHasSessionLevelPolicy", true, false, func(o *Org, r int) value { return boolVal(o.apps[r].HighAssurance) }),
 			f("CreatedDate", true, false, func(o *Org, r int) value { return tm(o.apps[r].Created) }),
 		),
 	}
@@ -235,8 +243,27 @@ func init() {
 			f("CreatedDate", true, false, func(o *Org, r int) value { return tm(o.apps[o.ecas[r].app].Created) }),
 		),
 	}
+	// An External Client App's OAuth policy: its permitted users, from its
+	// app entry's AdminApproved (ECAIndex, UpdateApp).
+	ecaPolicy := &objectDef{
+		name: "ExtlClntAppOauthPlcyCnfg", idPrefix: "0Xe",
+		n:       func(o *Org) int { return len(o.ecas) },
+		visible: func(*Org, int) bool { return true },
+		access:  func(o *Org) bool { return !o.Behavior.NoECAPolicyObject },
+		id:      func(o *Org, r int) string { return makeID("0Xe", r+1) },
+		fields: fields(
+			f("Id", true, true, func(_ *Org, r int) value { return strVal(makeID("0Xe", r+1)) }),
+			f("ExternalClientApplicationId", true, true, func(o *Org, r int) value { return strVal(o.ecas[r].id) }),
+			f("PermittedUsersPolicyType", true, true, func(o *Org, r int) value {
+				if o.apps[o.ecas[r].app].AdminApproved {
+					return strVal("AdminApprovedPreAuthorized")
+				}
+				return strVal("AllSelfAuthorized")
+			}),
+		),
+	}
 	schema = map[string]*objectDef{}
-	for _, d := range append(append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj}, permissionObjects()...), threatObjects()...) {
+	for _, d := range append(append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj, ecaPolicy}, permissionObjects()...), threatObjects()...) {
 		schema[strings.ToLower(d.name)] = d
 	}
 }
