@@ -79,6 +79,7 @@ func Build(org string, p Parts, inventory InventoryFunc, firstSeen map[string]ti
 	j.joinUsage()
 	j.joinSessions()
 	j.joinLogins()
+	j.joinLoginFlows()
 	if p.Detection != nil {
 		matchDetection(j.snap, p.Detection, p.DetectionIOCLists, j.byID, j.byName)
 	}

@@ -69,6 +69,12 @@ var folds = []fold{
 	{"HasLogins", func(to, a *AppUsage) { to.HasLogins = to.HasLogins || a.HasLogins }},
 	{"LoginSuccess", func(to, a *AppUsage) { to.LoginSuccess += a.LoginSuccess }},
 	{"LoginFailure", func(to, a *AppUsage) { to.LoginFailure += a.LoginFailure }},
+	{"HasLoginFlows", func(to, a *AppUsage) { to.HasLoginFlows = to.HasLoginFlows || a.HasLoginFlows }},
+	{"LoginsByFlow", func(to, a *AppUsage) {
+		for f := range a.LoginsByFlow {
+			to.LoginsByFlow[f] += a.LoginsByFlow[f]
+		}
+	}},
 }
 
 // notFolded are the AppUsage fields that name one app, or describe it

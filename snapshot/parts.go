@@ -43,6 +43,8 @@ type Parts struct {
 	// sessions and logins by app name; nil until the first read
 	Sessions map[string]int64
 	Logins   map[string][2]int64
+	// LoginFlows are the logins by flow; nil until the first read
+	LoginFlows *LoginFlowParts
 	// limits, then the newer Sforce-Limit-Info header
 	HasLimits                      bool
 	DailyAPIMax, DailyAPIRemaining int64

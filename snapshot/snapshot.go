@@ -104,6 +104,10 @@ type AppUsage struct {
 
 	HasLogins                  bool
 	LoginSuccess, LoginFailure int64
+	// HasLoginFlows is set when LoginsByFlow is known: the app's logins of
+	// the 24-hour window by flow (a SOAP login() counts when it names the app).
+	HasLoginFlows bool
+	LoginsByFlow  FlowCounts
 
 	// Detection is the app's network and object figures over the 24h
 	// window; nil when the detection baseline has never seen the app.
@@ -201,6 +205,16 @@ type Snapshot struct {
 	// their last good figures, since their own read failed.
 	HasECAStatus bool
 	ECAsDegraded int
+
+	// HasLoginFlows is true once the logins source has run: LoginsByFlow
+	// counts the org's logins of the 24-hour window by flow, and
+	// LegacyLogins the integrations on a legacy flow (most used first).
+	// LoginSubTypeReadable is false when LoginSubType is not readable, so
+	// OAuth logins count under the unknown flow.
+	HasLoginFlows        bool
+	LoginSubTypeReadable bool
+	LoginsByFlow         FlowCounts
+	LegacyLogins         []LegacyLogin
 
 	// History is the org's daily history per app (history.go), oldest day
 	// first; shared between snapshots, so never modified.

@@ -118,7 +118,14 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 			status = "Invalid Password"
 		}
 		app := []string{"Salesforce Mobile App", "Slack", "Salesforce for Outlook", "Acme ERP Sync"}[i%4]
-		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: app, Time: now.Add(-time.Duration(d.r.Int64N(int64(23 * time.Hour)))), Status: status})
+		// Acme ERP Sync logs in with the username-password flow: the
+		// review's legacy authentication section lists it.
+		sub := []string{"OauthRefreshToken", "OauthWebServer", "OauthRefreshToken", "OauthUsernamePassword"}[i%4]
+		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: app, Time: now.Add(-time.Duration(d.r.Int64N(int64(23 * time.Hour)))), Status: status, SubType: sub})
+	}
+	// A Data Loader still on SOAP API login() (retired in Summer '27).
+	for h := range 6 {
+		o.AddLogin(LoginSpec{User: d.users[3], App: "Dataloader Partner", Time: now.Add(-time.Duration(4*h+1) * time.Hour), LoginType: "Other Apex API", APIType: "SOAP Partner"})
 	}
 	o.AddECA(ECASpec{Name: "Field Service Companion", DeveloperName: "Field_Service_Companion", Users: d.users[20:45], TokensPerUser: 1, LastUsed: now.Add(-2 * time.Hour)})
 	// Eight days of daily API usage (a full week before the newest data at

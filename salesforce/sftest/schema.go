@@ -54,6 +54,14 @@ func f(name string, filter, group bool, get func(o *Org, r int) value) *fieldDef
 	return &fieldDef{name: name, filter: filter, group: group, get: get}
 }
 
+// loginSubType is LoginHistory.LoginSubType, a filterable picklist the
+// object reference lists; Behaviour.NoLoginSubType takes it away.
+func loginSubType() *fieldDef {
+	d := f("LoginSubType", true, true, func(o *Org, r int) value { return str(o.logins[r].subType) })
+	d.exists = func(o *Org) bool { return !o.Behavior.NoLoginSubType }
+	return d
+}
+
 func str(s string) value {
 	if s == "" {
 		return value{}
@@ -196,6 +204,8 @@ func init() {
 			f("Application", false, true, func(o *Org, r int) value { return str(o.logins[r].application) }),
 			f("Status", false, true, func(o *Org, r int) value { return str(o.logins[r].status) }),
 			f("LoginType", true, true, func(o *Org, r int) value { return strVal(o.logins[r].loginType) }),
+			loginSubType(),
+			f("ApiType", false, true, func(o *Org, r int) value { return str(o.logins[r].apiType) }),
 			// The facts disagree on whether SourceIp filters; the fake says no.
 			f("SourceIp", false, false, func(o *Org, r int) value { return str(o.logins[r].sourceIP) }),
 		),
