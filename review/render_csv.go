@@ -25,10 +25,10 @@ func writeCSV(w io.Writer, reports []*Report) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write([]string{"org", "section", "app", "kind", "user", "authorized_at", "last_used", "use_count", "user_active", "users", "tokens", "requests_24h", "requests_7d", "error_rate_24h", "installed", "known", "owner", "purpose", "deactivated_at",
 		"severity", "finding_kind", "summary", "evidence", "why", "command", "confirm_command", "action",
-		"network", "address", "ioc_lists", "objects", "requests", "first_seen", "last_seen"}); err != nil {
+		"network", "address", "ioc_lists", "objects", "requests", "first_seen", "last_seen", "flow"}); err != nil {
 		return err
 	}
-	const cols = 34
+	const cols = 35
 	blank := func() []string { return make([]string, cols) }
 	var rows [][]string
 	for _, f := range allFindings(reports) {
@@ -94,6 +94,12 @@ func writeCSV(w io.Writer, reports []*Report) error {
 		}
 		for _, a := range r.NotInstalled {
 			rows = append(rows, app("not_installed", a))
+		}
+		for _, l := range r.Legacy {
+			row := blank()
+			row[0], row[1], row[2], row[4], row[26] = r.Org, "legacy_authentication", legacyApp(l.App), legacyUsers(l), l.Fix
+			row[31], row[33], row[34] = num(l.Logins), fmtSeconds(l.LastSeen), l.Flow
+			rows = append(rows, row)
 		}
 	}
 	for _, row := range rows {

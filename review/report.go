@@ -114,7 +114,9 @@ type Report struct {
 	Leavers          []Leaver    `json:"offboarding_leaks"`
 	Stale            []TokenRow  `json:"stale_authorizations"`
 	NotInstalled     []AppRow    `json:"not_installed"`
-	Notes            []string    `json:"notes,omitempty"`
+	// Legacy are the integrations still on legacy authentication (legacy.go).
+	Legacy []LegacyLogin `json:"legacy_authentication"`
+	Notes  []string      `json:"notes,omitempty"`
 
 	// The findings, ranked; see findings.go and docs/review-json.md.
 	Findings           []Finding   `json:"findings"`
@@ -426,6 +428,9 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 			r.NotInstalled = append(r.NotInstalled, a)
 		}
 	}
+	legacy, lnotes := legacyLogins(snap, d)
+	r.Legacy = legacy
+	r.Notes = append(r.Notes, lnotes...)
 	dfs, dev, dnotes := detection(snap, d)
 	o.Extra, o.detection = append(slices.Clone(o.Extra), dfs...), dev
 	r.Notes = append(r.Notes, dnotes...)
