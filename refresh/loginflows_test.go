@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,33 @@ func TestLoginFlowsWithoutSubType(t *testing.T) {
 	}
 	if !snap.Sources["logins"].Up {
 		t.Errorf("logins source down: %s", snap.Sources["logins"].LastError)
+	}
+}
+
+// TestProbeLoginSubType: check says whether LoginSubType is readable, and
+// how many of the day's logins carry one.
+func TestProbeLoginSubType(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	for _, missing := range []bool{false, true} {
+		org, _, r := loginsOrg(t, now, 0)
+		org.Behavior.NoLoginSubType = missing
+		addFlowLogins(org, now)
+		// A first request sets the client's clock to the org's.
+		if err := r.RefreshAll(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		res, err := probeLogins(t.Context(), r.Client(), ProbeInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := strings.Join(res.Notes, "\n")
+		want := "LoginSubType is readable: 7 of the last 24 hours' 9 logins carry a flow"
+		if missing {
+			want = "LoginSubType is not readable (INVALID_FIELD)"
+		}
+		if !strings.Contains(notes, want) || *res.Rows != 9 {
+			t.Errorf("LoginSubType missing %t: rows %d, notes %q; want a note with %q", missing, *res.Rows, notes, want)
+		}
 	}
 }
