@@ -66,6 +66,17 @@ var folds = []fold{
 	{"Requests7d", func(to, a *AppUsage) { to.Requests7d += a.Requests7d }},
 	{"Errors24h", func(to, a *AppUsage) { to.Errors24h += a.Errors24h }},
 	{"Errors7d", func(to, a *AppUsage) { to.Errors7d += a.Errors7d }},
+	{"HasAPIFamilies", func(to, a *AppUsage) { to.HasAPIFamilies = to.HasAPIFamilies || a.HasAPIFamilies }},
+	{"RequestsByFamily24h", func(to, a *AppUsage) {
+		for f := range a.RequestsByFamily24h {
+			to.RequestsByFamily24h[f] += a.RequestsByFamily24h[f]
+		}
+	}},
+	{"RequestsByFamily7d", func(to, a *AppUsage) {
+		for f := range a.RequestsByFamily7d {
+			to.RequestsByFamily7d[f] += a.RequestsByFamily7d[f]
+		}
+	}},
 	{"HasLogins", func(to, a *AppUsage) { to.HasLogins = to.HasLogins || a.HasLogins }},
 	{"LoginSuccess", func(to, a *AppUsage) { to.LoginSuccess += a.LoginSuccess }},
 	{"LoginFailure", func(to, a *AppUsage) { to.LoginFailure += a.LoginFailure }},

@@ -101,6 +101,11 @@ type AppUsage struct {
 	HasAPIUsage             bool
 	Requests24h, Requests7d int64
 	Errors24h, Errors7d     int64
+	// HasAPIFamilies is set when the app's requests by API family are
+	// known (ApiTotalUsage API_FAMILY and API_RESOURCE), in the 24h and
+	// 7d windows.
+	HasAPIFamilies                          bool
+	RequestsByFamily24h, RequestsByFamily7d APIFamilyCounts
 
 	HasLogins                  bool
 	LoginSuccess, LoginFailure int64
@@ -206,6 +211,9 @@ type Snapshot struct {
 	HasECAStatus bool
 	ECAsDegraded int
 
+	// APIFamilyReadable is true when an ApiTotalUsage file in the 24h
+	// window had API_FAMILY or API_RESOURCE.
+	APIFamilyReadable bool
 	// HasLoginFlows is true once the logins source has run: LoginsByFlow
 	// counts the org's logins of the 24-hour window by flow, and
 	// LegacyLogins the integrations on a legacy flow (most used first).
