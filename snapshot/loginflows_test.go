@@ -24,7 +24,7 @@ func TestJoinLoginFlows(t *testing.T) {
 		MenuItems:     []salesforce.AppMenuItem{{ID: "0DS01", ApplicationID: loaderID15, Label: "Data Loader"}},
 		TokensKnown:   true,
 		Tokens:        []AppTokens{tokens("Twin", "", 1), tokens("Twin", "0DS02", 1)},
-		LoginFlows: &LoginFlowParts{SubTypeReadable: true, ByApp: map[string]FlowCounts{"data loader": up, "Twin": up, "Dataloader Partner": soap}, Org: soap},
+		LoginFlows:    &LoginFlowParts{SubTypeReadable: true, ByApp: map[string]FlowCounts{"data loader": up, "Twin": up, "Dataloader Partner": soap}, Org: soap},
 	}
 	for i := range MaxLegacyLogins + 5 {
 		p.LoginFlows.Legacy = append(p.LoginFlows.Legacy, LegacyLogin{App: "Client " + string(rune('A'+i%26)), Flow: salesforce.LoginSOAP, Logins: int64(i)})
