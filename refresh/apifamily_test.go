@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,38 @@ func TestAPIFamilies(t *testing.T) {
 	}
 	if a := findApp(t, r.Snapshot(), "Integration"); r.Snapshot().APIFamilyReadable || a.HasAPIFamilies || a.Requests24h != 10 {
 		t.Errorf("without API_FAMILY: readable %t, families known %t, requests %d; want false, false, 10", r.Snapshot().APIFamilyReadable, a.HasAPIFamilies, a.Requests24h)
+	}
+}
+
+// TestProbeAPIFamilyColumns: check says whether the newest ApiTotalUsage
+// file carries API_FAMILY and API_RESOURCE, from its header, without a
+// download.
+func TestProbeAPIFamilyColumns(t *testing.T) {
+	t.Parallel()
+	const day = 24 * time.Hour
+	ld := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	noFamily := slices.DeleteFunc(slices.Clone(sftest.DefaultUsageColumns), func(c string) bool { return c == "API_FAMILY" || c == "API_RESOURCE" })
+	for _, c := range []struct {
+		cols []string
+		want string
+	}{
+		{nil, "ApiTotalUsage files carry API_FAMILY and API_RESOURCE"},
+		{noFamily, "ApiTotalUsage files lack API_FAMILY and API_RESOURCE"},
+	} {
+		org := sftest.NewOrg()
+		org.SetNow(ld.Add(day + 2*time.Hour))
+		org.AddLogFile(&sftest.LogFile{LogDate: ld, CreatedDate: ld.Add(day + time.Hour), Columns: c.cols, Rows: []sftest.UsageRow{{StatusCode: 200}}})
+		_, ts := sftest.Start(t, org, sftest.TestCredentials)
+		r := newTestRefresher(t, testOrgConfig(t, ts.URL, config.SourceAPIUsage))
+		if err := r.RefreshAll(t.Context()); err != nil { // sets the client's clock to the org's
+			t.Fatal(err)
+		}
+		res, err := probeAPIUsage(t.Context(), r.Client(), ProbeInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if notes := strings.Join(res.Notes, "\n"); !strings.Contains(notes, c.want) {
+			t.Errorf("notes %q, want one with %q", notes, c.want)
+		}
 	}
 }

@@ -26,6 +26,35 @@ type EventLogFile struct {
 	LogFile       string  `json:"LogFile"` // the blob's path
 }
 
+// maxLogFileColumns bounds the columns LogFileColumns returns: a real
+// file has a few dozen.
+const maxLogFileColumns = 256
+
+// LogFileColumns returns the CSV columns (LogFileFieldNames, upper case) of
+// the newest event log file of an event type, without downloading it; ok is
+// false when there is none.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile.htm
+func (c *Client) LogFileColumns(ctx context.Context, eventType string) (cols []string, ok bool, err error) {
+	type row struct {
+		Names string `json:"LogFileFieldNames"`
+	}
+	rows, err := collect[row](ctx, c, "SELECT LogFileFieldNames FROM EventLogFile WHERE EventType = "+Quote(eventType)+" ORDER BY CreatedDate DESC LIMIT 1")
+	if err != nil {
+		return nil, false, fmt.Errorf("read the columns of %s log files: %w", eventType, err)
+	}
+	if len(rows) == 0 {
+		return nil, false, nil
+	}
+	for n := range strings.SplitSeq(rows[0].Names, ",") {
+		if len(cols) == maxLogFileColumns {
+			break
+		}
+		cols = append(cols, strings.ToUpper(strings.TrimSpace(n)))
+	}
+	return cols, true, nil
+}
+
 // PeriodEnd is the end of the period the file covers: LogDate plus a day
 // (Daily) or an hour (Hourly).
 func (f EventLogFile) PeriodEnd() time.Time {

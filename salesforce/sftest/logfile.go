@@ -165,14 +165,19 @@ func (l *LogFile) length() int64 {
 	return l.size
 }
 
+// columns are the file's CSV columns.
+func (l *LogFile) columns() []string {
+	if l.Columns == nil {
+		return DefaultUsageColumns
+	}
+	return l.Columns
+}
+
 // writeCSV writes the file as Salesforce does: every value double-quoted,
 // quotes doubled, LF or CRLF line ends.
 func (l *LogFile) writeCSV(w io.Writer, o *Org) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	cols := l.Columns
-	if cols == nil {
-		cols = DefaultUsageColumns
-	}
+	cols := l.columns()
 	eol := "\n"
 	if l.CRLF {
 		eol = "\r\n"

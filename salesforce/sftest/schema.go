@@ -226,6 +226,8 @@ func init() {
 			f("CreatedDate", true, false, func(o *Org, r int) value { return tm(o.logs[r].CreatedDate) }),
 			f("Sequence", true, true, func(o *Org, r int) value { return numVal(float64(o.logs[r].Sequence)) }),
 			&fieldDef{name: "LogFileLength", filter: true, double: true, get: func(o *Org, r int) value { return numVal(float64(o.logs[r].length())) }},
+			// The CSV's header, comma-separated, as the file writes it.
+			f("LogFileFieldNames", false, false, func(o *Org, r int) value { return strVal(strings.Join(o.logs[r].columns(), ",")) }),
 			f("LogFile", false, false, func(o *Org, r int) value {
 				return strVal("/services/data/v" + o.apiVersionForURL() + "/sobjects/EventLogFile/" + o.logs[r].ID + "/LogFile")
 			}),
