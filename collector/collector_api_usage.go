@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
@@ -17,6 +18,10 @@ var (
 		"ApiTotalUsage events for the app with STATUS_CODE >= 400, in the window ending at salesforce_api_usage_data_end_timestamp_seconds."+cached, []string{"org", "app", "app_id", "window"}, nil)
 	descAPIRequestsDailyMax = prometheus.NewDesc("salesforce_connected_app_api_requests_daily_max",
 		"The app's busiest UTC day of ApiTotalUsage events over the window's days before the 24h window (the exporter's daily history, kept in its state file): its recent high-water mark, which an API surge is judged against; absent until a day of the window is in the history."+cached, []string{"org", "app", "app_id", "window"}, nil)
+	descAPIRequestsByFamily = prometheus.NewDesc("salesforce_connected_app_api_requests_by_family",
+		"ApiTotalUsage events for the app in the window ending at salesforce_api_usage_data_end_timestamp_seconds, by API family: bulk (Bulk API 1.0: API_FAMILY Bulk or an /async/ API_RESOURCE), bulk2 (Bulk API 2.0: a /jobs/ingest or /jobs/query API_RESOURCE), rest, soap, apex_rest, other (a value the exporter does not know), unknown (no API_FAMILY). Only the families the app used have a series; absent when the files have no API_FAMILY or API_RESOURCE."+cached, []string{"org", "app", "app_id", "family", "window"}, nil)
+	descUsageFamilyReadable = prometheus.NewDesc("salesforce_api_usage_family_readable",
+		"1 when an ApiTotalUsage file in the 24h window has API_FAMILY or API_RESOURCE, so salesforce_connected_app_api_requests_by_family is known; else 0.", []string{"org"}, nil)
 	descUsageEnd = prometheus.NewDesc("salesforce_api_usage_data_end_timestamp_seconds",
 		"End of the newest ApiTotalUsage log period ingested, as Unix seconds: the windows of salesforce_connected_app_api_requests end here.", []string{"org"}, nil)
 	descUsageStart = prometheus.NewDesc("salesforce_api_usage_data_start_timestamp_seconds",
@@ -31,7 +36,7 @@ var (
 var highWaterWindow = fmt.Sprintf("%dd", snapshot.HighWaterDays)
 
 var apiUsageMetrics = metricSet{
-	descs: []*prometheus.Desc{descAPIRequests, descAPIErrors, descAPIRequestsDailyMax, descUsageEnd, descUsageStart, descUsageRowsSkipped, descUsageRowsFolded},
+	descs: []*prometheus.Desc{descAPIRequests, descAPIErrors, descAPIRequestsDailyMax, descUsageEnd, descUsageStart, descUsageRowsSkipped, descUsageRowsFolded, descAPIRequestsByFamily, descUsageFamilyReadable},
 	org:   collectUsageScan,
 	app:   collectAppUsage,
 }
@@ -48,6 +53,7 @@ func collectUsageScan(e *emitter, s *snapshot.Snapshot) {
 		}
 	}
 	if !s.APIUsageEnd.IsZero() {
+		e.gauge(descUsageFamilyReadable, b2f(s.APIFamilyReadable), e.org)
 		e.gauge(descUsageEnd, float64(s.APIUsageEnd.Unix()), e.org)
 		e.gauge(descUsageStart, float64(s.APIUsageStart.Unix()), e.org)
 	}
@@ -59,6 +65,16 @@ func collectAppUsage(e *emitter, _ *snapshot.Snapshot, a *snapshot.AppUsage) {
 		e.gauge(descAPIRequests, float64(a.Requests7d), e.org, a.Name, a.ID, "7d")
 		e.gauge(descAPIErrors, float64(a.Errors24h), e.org, a.Name, a.ID, "24h")
 		e.gauge(descAPIErrors, float64(a.Errors7d), e.org, a.Name, a.ID, "7d")
+	}
+	if a.HasAPIFamilies {
+		for f := range a.RequestsByFamily7d {
+			// A family the app used in the 7d window has both series.
+			if a.RequestsByFamily7d[f] > 0 || a.RequestsByFamily24h[f] > 0 {
+				name := salesforce.APIFamily(f).String()
+				e.gauge(descAPIRequestsByFamily, float64(a.RequestsByFamily24h[f]), e.org, a.Name, a.ID, name, "24h")
+				e.gauge(descAPIRequestsByFamily, float64(a.RequestsByFamily7d[f]), e.org, a.Name, a.ID, name, "7d")
+			}
+		}
 	}
 	if a.HighWater.HasRequests {
 		e.gauge(descAPIRequestsDailyMax, float64(a.HighWater.Requests), e.org, a.Name, a.ID, highWaterWindow)

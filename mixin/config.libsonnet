@@ -83,6 +83,11 @@
     threatCriticalScore: 80,
     threatWarningScore: 50,
     threatDetectionFor: '0m',
+    // Legacy authentication: the flows whose first use by an app warns
+    // (SalesforceAppStartedLegacyLogin), and how far back an earlier use
+    // keeps it quiet. Drop device if your apps use the device flow.
+    legacyFlows: 'username_password|soap_login|device',
+    legacyLoginLookback: '7d',
 
     // Unknown app: an app with tokens that is not on the inventory.
     unknownAppFor: '0m',

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +69,19 @@ func probeAPIUsage(ctx context.Context, c *salesforce.Client, _ ProbeInput) (Pro
 		downloads = 24
 	}
 	r := ProbeResult{DailyFiles: ptr(daily), HourlyFiles: ptr(hourly), DaysKept: ptr(kept), Cost: Cost{PerRefresh: 1, PerDay: downloads}}
+	if len(files) > 0 {
+		// The API family figures need API_FAMILY or API_RESOURCE, which
+		// older files lack: the newest file's header says, without a download.
+		cols, ok, err := c.LogFileColumns(ctx, "ApiTotalUsage")
+		switch {
+		case err != nil:
+			return r, err
+		case ok && (slices.Contains(cols, "API_FAMILY") || slices.Contains(cols, "API_RESOURCE")):
+			r.Notes = append(r.Notes, "ApiTotalUsage files carry API_FAMILY and API_RESOURCE: requests are counted by API family (Bulk API 1.0 and 2.0 among them)")
+		case ok:
+			r.Notes = append(r.Notes, "ApiTotalUsage files lack API_FAMILY and API_RESOURCE: no figures by API family (salesforce_api_usage_family_readable 0), so Bulk API use is not told apart")
+		}
+	}
 	if len(files) == 0 {
 		return r, errors.New("no ApiTotalUsage log files: the org has no Event Monitoring log files yet (they appear a day after the first API use), or the user lacks View Event Log Files")
 	}

@@ -34,6 +34,9 @@ type usagePeriod struct {
 	// Folded counts the rows of apps the period had no room for
 	// (maxUsageAppsPerFile, maxUsageBytes): in no app's counts.
 	Folded int64 `json:"folded,omitempty"`
+	// HasFamily is set when the file had API_FAMILY or API_RESOURCE: its
+	// apps' Families are known.
+	HasFamily bool `json:"has_family,omitempty"`
 }
 
 // Bounds of the usage store, whatever the files hold: a file's apps past
@@ -49,7 +52,7 @@ const (
 )
 
 func entrySize(key string, a *appCount) int {
-	return len(key) + len(a.Name) + len(a.ID) + usageEntryOverhead
+	return len(key) + len(a.Name) + len(a.ID) + 8*len(a.Families) + usageEntryOverhead
 }
 
 // size is the estimated bytes of a period's entries.
@@ -119,6 +122,17 @@ type appCount struct {
 	ID       string `json:"id,omitempty"` // 15 characters
 	Requests int64  `json:"requests"`
 	Errors   int64  `json:"errors"`
+	// Families are the requests by salesforce.APIFamily; empty when the
+	// file had no family (or the state was written before it was kept).
+	Families []int64 `json:"families,omitempty"`
+}
+
+// addFamily counts a request of family f.
+func (a *appCount) addFamily(f salesforce.APIFamily) {
+	if a.Families == nil {
+		a.Families = make([]int64, salesforce.NumAPIFamilies)
+	}
+	a.Families[min(f, salesforce.APIFamilyOther)]++
 }
 
 func newUsageState() usageState { return usageState{Periods: map[string]*usagePeriod{}} }
@@ -137,6 +151,16 @@ func (u *usageState) check() error {
 		for _, a := range p.Apps {
 			if a == nil || a.Requests < 0 || a.Errors < 0 || a.Errors > a.Requests {
 				return fmt.Errorf("api_usage period %q has malformed counts", k)
+			}
+			sum := int64(0)
+			for _, n := range a.Families {
+				if n < 0 {
+					return fmt.Errorf("api_usage period %q has malformed counts", k)
+				}
+				sum += n
+			}
+			if len(a.Families) > int(salesforce.NumAPIFamilies) || sum > a.Requests {
+				return fmt.Errorf("api_usage period %q has malformed counts by API family", k)
 			}
 		}
 	}
@@ -226,6 +250,9 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 				name := bytes.TrimSpace(ev.AppName)
 				// The key's length stands for the Id's (at most the key).
 				size := 2*len(key) + len(name) + usageEntryOverhead
+				if ev.HasFamily {
+					size += 8 * int(salesforce.NumAPIFamilies) // its Families
+				}
 				if len(p.Apps) >= maxUsageAppsPerFile || used+size > room {
 					// No room: nothing is allocated for it.
 					p.Folded++
@@ -246,9 +273,27 @@ func countFile(f salesforce.EventLogFile, body interface{ Read([]byte) (int, err
 		if ev.StatusCode >= 400 {
 			last.Errors++
 		}
+		if ev.Family != salesforce.APIFamilyUnknown {
+			last.addFamily(ev.Family)
+		}
 	})
 	if err != nil {
 		return nil, scan, err
+	}
+	if p.HasFamily = scan.HasFamily; p.HasFamily {
+		// The rows with an empty family: the requests no family counted.
+		for _, a := range p.Apps {
+			n := a.Requests
+			for _, c := range a.Families {
+				n -= c
+			}
+			if n > 0 {
+				if a.Families == nil {
+					a.Families = make([]int64, salesforce.NumAPIFamilies)
+				}
+				a.Families[salesforce.APIFamilyUnknown] += n
+			}
+		}
 	}
 	return p, scan, nil
 }
@@ -281,7 +326,8 @@ func scale(n int64, share float64) int64 {
 // the org got wrong) cannot push the windows past every real event. The
 // zero now sets no bound.
 func (u *usageState) windows(now time.Time) snapshot.UsageTotals {
-	t := snapshot.UsageTotals{Req24: map[string]int64{}, Req7: map[string]int64{}, Err24: map[string]int64{}, Err7: map[string]int64{}, Names: map[string]string{}, IDs: map[string]string{}}
+	t := snapshot.UsageTotals{Req24: map[string]int64{}, Req7: map[string]int64{}, Err24: map[string]int64{}, Err7: map[string]int64{}, Names: map[string]string{}, IDs: map[string]string{},
+		Family24: map[string]snapshot.APIFamilyCounts{}, Family7: map[string]snapshot.APIFamilyCounts{}}
 	daily := map[string]bool{}
 	for _, p := range u.Periods {
 		if p.end().After(t.End) {
@@ -315,12 +361,23 @@ func (u *usageState) windows(now time.Time) snapshot.UsageTotals {
 				t.Start = from
 			}
 		}
+		if p.HasFamily && w24 > 0 {
+			t.HasFamily = true
+		}
 		for k, a := range p.Apps {
 			t.Names[k], t.IDs[k] = a.Name, a.ID
 			t.Req7[k] += scale(a.Requests, w7)
 			t.Err7[k] += scale(a.Errors, w7)
 			t.Req24[k] += scale(a.Requests, w24)
 			t.Err24[k] += scale(a.Errors, w24)
+			if len(a.Families) > 0 && (w7 > 0 || w24 > 0) {
+				f24, f7 := t.Family24[k], t.Family7[k]
+				for f, n := range a.Families[:min(len(a.Families), int(salesforce.NumAPIFamilies))] {
+					f24[f] += scale(n, w24)
+					f7[f] += scale(n, w7)
+				}
+				t.Family24[k], t.Family7[k] = f24, f7
+			}
 		}
 	}
 	return t

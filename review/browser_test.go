@@ -70,6 +70,19 @@ func TestDemoReviewInBrowser(t *testing.T) {
 	if i := strings.Index(p.Text, "Posture"); i < 0 || !strings.Contains(p.Text[i:], "Dataloader Partner") || !strings.Contains(p.Text[i:], "Refresh Token Policy: expire") {
 		t.Error("the Posture section, with the risky app and its fix, is missing")
 	}
+	// The legacy authentication section lists the demo's username-password
+	// integration and its SOAP login() client, with the fix.
+	shown := false
+	for _, part := range strings.Split(p.Text, "Integrations still on legacy authentication")[1:] {
+		part, _, _ = strings.Cut(part, "Inventory")
+		if strings.Contains(part, "Acme ERP Sync") && strings.Contains(part, "username_password") &&
+			strings.Contains(part, "Dataloader Partner") && strings.Contains(part, "soap_login") && strings.Contains(part, "retired with Summer '27") {
+			shown = true
+		}
+	}
+	if !shown {
+		t.Error("no legacy authentication section shows Acme ERP Sync's username-password logins and Dataloader Partner's SOAP login() with the fix")
+	}
 	if !strings.Contains(p.Text, `<script>alert("x")</script>`) {
 		t.Error("the hostile name is not shown as text")
 	}

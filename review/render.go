@@ -287,6 +287,7 @@ func sections(r *Report) []section {
 	out = append(out, appSection(anchor(r.Org, "service"), "Low user count, high usage (service account with broad access)",
 		fmt.Sprintf("At most %d users and at least %d API requests in 7 days.", r.Thresholds.LowUsers, r.Thresholds.HighUse7d), r.LowUsersHighUse))
 	out = append(out, appSection(anchor(r.Org, "notinstalled"), "Apps not installed, with tokens", "", r.NotInstalled))
+	out = append(out, legacySection(r))
 	return out
 }
 

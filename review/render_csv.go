@@ -34,10 +34,10 @@ func writeCSV(w io.Writer, reports []*Report) error {
 	if err := cw.Write([]string{"org", "section", "app", "kind", "user", "authorized_at", "last_used", "use_count", "user_active", "users", "tokens", "requests_24h", "requests_7d", "error_rate_24h", "installed", "known", "owner", "purpose", "deactivated_at",
 		"severity", "finding_kind", "summary", "evidence", "why", "command", "confirm_command", "action",
 		"network", "address", "ioc_lists", "objects", "requests", "first_seen", "last_seen",
-		"event_type", "score", "event_date", "acknowledged"}); err != nil {
+		"event_type", "score", "event_date", "acknowledged", "flow"}); err != nil {
 		return err
 	}
-	const cols = 38
+	const cols = 39
 	blank := func() []string { return make([]string, cols) }
 	var rows [][]string
 	for _, f := range allFindings(reports) {
@@ -117,6 +117,12 @@ func writeCSV(w io.Writer, reports []*Report) error {
 				paths = append(paths, f.SetupPath)
 			}
 			row[26] = strings.Join(paths, "; ")
+			rows = append(rows, row)
+		}
+		for _, l := range r.Legacy {
+			row := blank()
+			row[0], row[1], row[2], row[4], row[26] = r.Org, "legacy_authentication", legacyApp(l.App), legacyUsers(l), l.Fix
+			row[31], row[33], row[38] = num(l.Logins), fmtSeconds(l.LastSeen), l.Flow
 			rows = append(rows, row)
 		}
 	}

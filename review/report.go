@@ -117,7 +117,9 @@ type Report struct {
 	// Posture is each app's OAuth policy and blast radius, the riskiest
 	// first (posture.go); empty without the posture source.
 	Posture []PostureRow `json:"posture,omitempty"`
-	Notes   []string     `json:"notes,omitempty"`
+	// Legacy are the integrations still on legacy authentication (legacy.go).
+	Legacy []LegacyLogin `json:"legacy_authentication"`
+	Notes  []string      `json:"notes,omitempty"`
 
 	// The findings, ranked; see findings.go and docs/review-json.md.
 	Findings           []Finding   `json:"findings"`
@@ -438,6 +440,9 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 		}
 	}
 	r.Posture = postureRows(snap, d)
+	legacy, lnotes := legacyLogins(snap, d)
+	r.Legacy = legacy
+	r.Notes = append(r.Notes, lnotes...)
 	dfs, dev, dnotes := detection(snap, d)
 	o.Extra, o.detection = append(slices.Clone(o.Extra), dfs...), dev
 	r.Notes = append(r.Notes, dnotes...)

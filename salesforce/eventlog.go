@@ -26,6 +26,35 @@ type EventLogFile struct {
 	LogFile       string  `json:"LogFile"` // the blob's path
 }
 
+// maxLogFileColumns bounds the columns LogFileColumns returns: a real
+// file has a few dozen.
+const maxLogFileColumns = 256
+
+// LogFileColumns returns the CSV columns (LogFileFieldNames, upper case) of
+// the newest event log file of an event type, without downloading it; ok is
+// false when there is none.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_eventlogfile.htm
+func (c *Client) LogFileColumns(ctx context.Context, eventType string) (cols []string, ok bool, err error) {
+	type row struct {
+		Names string `json:"LogFileFieldNames"`
+	}
+	rows, err := collect[row](ctx, c, "SELECT LogFileFieldNames FROM EventLogFile WHERE EventType = "+Quote(eventType)+" ORDER BY CreatedDate DESC LIMIT 1")
+	if err != nil {
+		return nil, false, fmt.Errorf("read the columns of %s log files: %w", eventType, err)
+	}
+	if len(rows) == 0 {
+		return nil, false, nil
+	}
+	for n := range strings.SplitSeq(rows[0].Names, ",") {
+		if len(cols) == maxLogFileColumns {
+			break
+		}
+		cols = append(cols, strings.ToUpper(strings.TrimSpace(n)))
+	}
+	return cols, true, nil
+}
+
 // PeriodEnd is the end of the period the file covers: LogDate plus a day
 // (Daily) or an hour (Hourly).
 func (f EventLogFile) PeriodEnd() time.Time {
@@ -103,6 +132,11 @@ type UsageEvent struct {
 	// ("20250115102233.123", GMT) when that column is missing or the value
 	// empty; unparsed, nil when the file has neither.
 	Time []byte
+	// Family is the API the event came through (API_FAMILY, API_RESOURCE);
+	// APIFamilyUnknown when the file has neither column (then HasFamily
+	// is false) or the value is empty.
+	Family    APIFamily
+	HasFamily bool
 }
 
 // Bounds of the ApiTotalUsage reader. A real row is a few hundred bytes; a
@@ -133,6 +167,8 @@ type UsageScan struct {
 	Skipped int
 	// FirstSkipped is the first skipped row and why, nil when none was.
 	FirstSkipped *CSVError
+	// HasFamily is set when the header has API_FAMILY or API_RESOURCE.
+	HasFamily bool
 }
 
 // ParseAPITotalUsage reads an ApiTotalUsage CSV and calls fn for each event.
@@ -188,6 +224,8 @@ func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
 	}
 	clientIP, entity, userID := opt("CLIENT_IP"), opt("ENTITY_NAME"), opt("USER_ID")
 	derived, stamp := opt("TIMESTAMP_DERIVED"), opt("TIMESTAMP")
+	family, resource := opt("API_FAMILY"), opt("API_RESOURCE")
+	scan.HasFamily = family >= 0 || resource >= 0
 	need := max(appID, appName, status) + 1
 	skip := func(line int, format string, args ...any) {
 		scan.Skipped++
@@ -226,6 +264,9 @@ func ScanAPITotalUsage(r io.Reader, fn func(UsageEvent)) (UsageScan, error) {
 			Time: optional(rec, derived)}
 		if len(ev.Time) == 0 && stamp >= 0 {
 			ev.Time = optional(rec, stamp)
+		}
+		if scan.HasFamily {
+			ev.Family, ev.HasFamily = ClassifyAPIFamily(optional(rec, family), optional(rec, resource)), true
 		}
 		if len(ev.AppName) > MaxCSVNameBytes || len(ev.EntityName) > MaxCSVNameBytes {
 			skip(p.start, "CONNECTED_APP_NAME or ENTITY_NAME longer than %d bytes", MaxCSVNameBytes)

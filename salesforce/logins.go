@@ -15,16 +15,33 @@ type LoginHistory struct {
 	Application string `json:"Application"`
 	Status      string `json:"Status"`
 	LoginType   string `json:"LoginType"`
-	LoginTime   Time   `json:"LoginTime"`
+	// LoginSubType is the login flow ("OAuth Username-Password", or its
+	// API name OauthUsernamePassword); empty when not read (LoginsOptions).
+	LoginSubType string `json:"LoginSubType"`
+	// APIType is the API a login() call came through ("SOAP Partner",
+	// "SOAP Enterprise"); empty for other logins.
+	APIType   string `json:"ApiType"`
+	LoginTime Time   `json:"LoginTime"`
 	// SourceIP is the address the login came from, or "Salesforce.com IP"
 	// for Salesforce's own callers; UserID who logged in (for the review only).
 	SourceIP string `json:"SourceIp"`
 	UserID   string `json:"UserId"`
 }
 
+// LoginsOptions selects what Logins reads.
+type LoginsOptions struct {
+	// NoSubType leaves LoginSubType out of the query, for an org or API
+	// version that answers it with INVALID_FIELD (ErrInvalidField).
+	NoSubType bool
+}
+
 // Logins streams logins at or after since, oldest first.
-func (c *Client) Logins(ctx context.Context, since time.Time, fn func(LoginHistory)) error {
-	_, err := Stream(ctx, c, "SELECT Id, Application, Status, LoginType, LoginTime, SourceIp, UserId FROM LoginHistory WHERE LoginTime >= "+SOQLTime(since)+" ORDER BY LoginTime ASC",
+func (c *Client) Logins(ctx context.Context, since time.Time, opts LoginsOptions, fn func(LoginHistory)) error {
+	fields := "Id, Application, Status, LoginType, LoginSubType, ApiType, LoginTime, SourceIp, UserId"
+	if opts.NoSubType {
+		fields = "Id, Application, Status, LoginType, ApiType, LoginTime, SourceIp, UserId"
+	}
+	_, err := Stream(ctx, c, "SELECT "+fields+" FROM LoginHistory WHERE LoginTime >= "+SOQLTime(since)+" ORDER BY LoginTime ASC",
 		func(l LoginHistory) bool { fn(l); return true })
 	return err
 }

@@ -77,7 +77,7 @@ func ingest(t *testing.T, c *salesforce.Client, tr *detect.Tracker) {
 func logins(t *testing.T, c *salesforce.Client, tr *detect.Tracker, now time.Time) {
 	t.Helper()
 	var ls []detect.Login
-	err := c.Logins(t.Context(), now.Add(-24*time.Hour), func(l salesforce.LoginHistory) {
+	err := c.Logins(t.Context(), now.Add(-24*time.Hour), salesforce.LoginsOptions{}, func(l salesforce.LoginHistory) {
 		ls = append(ls, detect.Login{Time: l.LoginTime.Time, App: l.Application, SourceIP: l.SourceIP, UserID: l.UserID})
 	})
 	if err != nil {

@@ -366,7 +366,7 @@ func TestPermissionsExplainShrinkingSources(t *testing.T) {
 	since := org.Now().Add(-time.Hour)
 	count := func() (logins, sessions int) {
 		t.Helper()
-		if err := c.Logins(t.Context(), since, func(salesforce.LoginHistory) { logins++ }); err != nil {
+		if err := c.Logins(t.Context(), since, salesforce.LoginsOptions{}, func(salesforce.LoginHistory) { logins++ }); err != nil {
 			t.Fatal(err)
 		}
 		if err := c.OAuthSessions(t.Context(), since, func(salesforce.AuthSession) { sessions++ }); err != nil {

@@ -66,9 +66,26 @@ var folds = []fold{
 	{"Requests7d", func(to, a *AppUsage) { to.Requests7d += a.Requests7d }},
 	{"Errors24h", func(to, a *AppUsage) { to.Errors24h += a.Errors24h }},
 	{"Errors7d", func(to, a *AppUsage) { to.Errors7d += a.Errors7d }},
+	{"HasAPIFamilies", func(to, a *AppUsage) { to.HasAPIFamilies = to.HasAPIFamilies || a.HasAPIFamilies }},
+	{"RequestsByFamily24h", func(to, a *AppUsage) {
+		for f := range a.RequestsByFamily24h {
+			to.RequestsByFamily24h[f] += a.RequestsByFamily24h[f]
+		}
+	}},
+	{"RequestsByFamily7d", func(to, a *AppUsage) {
+		for f := range a.RequestsByFamily7d {
+			to.RequestsByFamily7d[f] += a.RequestsByFamily7d[f]
+		}
+	}},
 	{"HasLogins", func(to, a *AppUsage) { to.HasLogins = to.HasLogins || a.HasLogins }},
 	{"LoginSuccess", func(to, a *AppUsage) { to.LoginSuccess += a.LoginSuccess }},
 	{"LoginFailure", func(to, a *AppUsage) { to.LoginFailure += a.LoginFailure }},
+	{"HasLoginFlows", func(to, a *AppUsage) { to.HasLoginFlows = to.HasLoginFlows || a.HasLoginFlows }},
+	{"LoginsByFlow", func(to, a *AppUsage) {
+		for f := range a.LoginsByFlow {
+			to.LoginsByFlow[f] += a.LoginsByFlow[f]
+		}
+	}},
 }
 
 // notFolded are the AppUsage fields that name one app, or describe it

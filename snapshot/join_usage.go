@@ -92,7 +92,16 @@ func (j *join) joinUsage() {
 		a.Requests7d += u.Req7[k]
 		a.Errors24h += u.Err24[k]
 		a.Errors7d += u.Err7[k]
+		if f24, ok := u.Family24[k]; ok {
+			f7 := u.Family7[k]
+			a.HasAPIFamilies = true
+			for f := range f24 {
+				a.RequestsByFamily24h[f] += f24[f]
+				a.RequestsByFamily7d[f] += f7[f]
+			}
+		}
 	}
+	j.snap.APIFamilyReadable = u.HasFamily
 	for _, a := range j.apps {
 		a.HasAPIUsage = true
 	}

@@ -43,6 +43,8 @@ type Parts struct {
 	// sessions and logins by app name; nil until the first read
 	Sessions map[string]int64
 	Logins   map[string][2]int64
+	// LoginFlows are the logins by flow; nil until the first read
+	LoginFlows *LoginFlowParts
 	// limits, then the newer Sforce-Limit-Info header
 	HasLimits                      bool
 	DailyAPIMax, DailyAPIRemaining int64
@@ -92,8 +94,13 @@ type UsageTotals struct {
 	End                      time.Time
 	Start                    time.Time // oldest data in the 7d window
 	Req24, Req7, Err24, Err7 map[string]int64
-	Names                    map[string]string // by usage key
-	IDs                      map[string]string // by usage key
+	// Family24 and Family7 are the requests by API family (APIFamilyCounts),
+	// by usage key, for the apps whose files had one; HasFamily is set when
+	// a file in the 24h window had API_FAMILY or API_RESOURCE.
+	Family24, Family7 map[string]APIFamilyCounts
+	HasFamily         bool
+	Names             map[string]string // by usage key
+	IDs               map[string]string // by usage key
 }
 
 // SetVisibility records a source's visibility.

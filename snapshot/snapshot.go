@@ -101,9 +101,18 @@ type AppUsage struct {
 	HasAPIUsage             bool
 	Requests24h, Requests7d int64
 	Errors24h, Errors7d     int64
+	// HasAPIFamilies is set when the app's requests by API family are
+	// known (ApiTotalUsage API_FAMILY and API_RESOURCE), in the 24h and
+	// 7d windows.
+	HasAPIFamilies                          bool
+	RequestsByFamily24h, RequestsByFamily7d APIFamilyCounts
 
 	HasLogins                  bool
 	LoginSuccess, LoginFailure int64
+	// HasLoginFlows is set when LoginsByFlow is known: the app's logins of
+	// the 24-hour window by flow (a SOAP login() counts when it names the app).
+	HasLoginFlows bool
+	LoginsByFlow  FlowCounts
 
 	// Detection is the app's network and object figures over the 24h
 	// window; nil when the detection baseline has never seen the app.
@@ -211,6 +220,19 @@ type Snapshot struct {
 	// their last good figures, since their own read failed.
 	HasECAStatus bool
 	ECAsDegraded int
+
+	// APIFamilyReadable is true when an ApiTotalUsage file in the 24h
+	// window had API_FAMILY or API_RESOURCE.
+	APIFamilyReadable bool
+	// HasLoginFlows is true once the logins source has run: LoginsByFlow
+	// counts the org's logins of the 24-hour window by flow, and
+	// LegacyLogins the integrations on a legacy flow (most used first).
+	// LoginSubTypeReadable is false when LoginSubType is not readable, so
+	// OAuth logins count under the unknown flow.
+	HasLoginFlows        bool
+	LoginSubTypeReadable bool
+	LoginsByFlow         FlowCounts
+	LegacyLogins         []LegacyLogin
 
 	// History is the org's daily history per app (history.go), oldest day
 	// first; shared between snapshots, so never modified.

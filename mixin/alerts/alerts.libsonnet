@@ -17,6 +17,7 @@
       (import 'dormant.libsonnet')(c),
       (import 'threats.libsonnet')(c),
       (import 'posture.libsonnet')(c),
+      (import 'legacy.libsonnet')(c),
     ],
   },
 }

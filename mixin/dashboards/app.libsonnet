@@ -55,6 +55,14 @@ local g = import '../lib/g.libsonnet';
       [g.timeseries('OAuth logins (24h)', 'Successful and failed OAuth logins in the last 24 hours.', 'none', [
         g.target('sum by (app_id, result) (%s)' % M('salesforce_connected_app_oauth_logins', oneAppSel), '{{result}} {{app_id}}'),
       ]), 12, 8],
+      [g.timeseries('Logins by flow (24h)', 'Logins in the last 24 hours by flow (LoginHistory LoginSubType; soap_login: SOAP API login() calls naming the app). username_password, soap_login and device are legacy authentication: the review lists their users, and a first use fires SalesforceAppStartedLegacyLogin. unknown: LoginSubType unreadable (salesforce_org_login_subtype_readable).', 'none', [
+        g.target('sum by (app_id, flow) (%s)' % M('salesforce_connected_app_logins_by_flow', oneAppSel), '{{flow}} {{app_id}}'),
+      ]) + { links: [runbook('SalesforceAppStartedLegacyLogin')] }, 12, 8],
+      [g.timeseries('API requests by family (24h window)', 'ApiTotalUsage events by API family: bulk (Bulk API 1.0) and bulk2 (Bulk API 2.0, which the 2025 exports used) against rest, soap and apex_rest. A first Bulk API use fires SalesforceAppStartedBulkAPI.', 'none', [
+        g.target('sum by (app_id, family) (%s)' % M('salesforce_connected_app_api_requests_by_family', oneAppSel, 'window="24h"'), '{{family}} {{app_id}}'),
+      ]) + { links: [runbook('SalesforceAppStartedBulkAPI')] }, 12, 8],
+      [g.stat('Bulk API share 7d', "Share of the app's ApiTotalUsage events in the 7d window through a Bulk API (1.0 or 2.0). Near 1 for a loader; a jump from 0 for an integration that reads record by record is an export worth a look.", 'percentunit', 'sum(%s) / sum(%s)' % [M('salesforce_connected_app_api_requests_by_family', oneAppSel, 'family=~"bulk|bulk2", window="7d"'), M('salesforce_connected_app_api_requests', oneAppSel, 'window="7d"')]), 4, 4],
+      [g.stat('Legacy logins 24h', "Logins in the last 24 hours with the username-password flow, SOAP API login() or the device flow: integrations to move to JWT bearer or client credentials (SOAP login() is retired with Summer '27).", 'none', 'sum(%s) or vector(0)' % M('salesforce_connected_app_logins_by_flow', oneAppSel, 'flow=~"%s"' % c.legacyFlows), [[1, 'orange']]), 4, 4],
       [g.timeseries('Active OAuth sessions', 'Sessions joined by login app name (approximate).', 'none', [
         g.target('sum by (app_id) (%s)' % M('salesforce_connected_app_oauth_sessions', oneAppSel), 'sessions {{app_id}}'),
       ]), 12, 8],

@@ -148,6 +148,7 @@ function(c) {
   newAppsFilter:: newAppsFilter,
   unknownSelfAuthFilter:: unknownSelfAuthFilter,
   runbook:: runbook,
+  appLink:: appLink,
   newNetworkRunbooks:: newNetworkRunbooks,
   iocRunbooks:: iocRunbooks,
   iocMatches:: iocMatches,

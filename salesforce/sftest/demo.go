@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 )
 
@@ -131,7 +132,14 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 			status = "Invalid Password"
 		}
 		app := []string{"Salesforce Mobile App", "Slack", "Salesforce for Outlook", "Acme ERP Sync"}[i%4]
-		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: app, Time: now.Add(-time.Duration(d.r.Int64N(int64(23 * time.Hour)))), Status: status})
+		// Acme ERP Sync logs in with the username-password flow: the
+		// review's legacy authentication section lists it.
+		sub := []string{"OauthRefreshToken", "OauthWebServer", "OauthRefreshToken", "OauthUsernamePassword"}[i%4]
+		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: app, Time: now.Add(-time.Duration(d.r.Int64N(int64(23 * time.Hour)))), Status: status, SubType: sub})
+	}
+	// A Data Loader still on SOAP API login() (retired in Summer '27).
+	for h := range 6 {
+		o.AddLogin(LoginSpec{User: d.users[3], App: "Dataloader Partner", Time: now.Add(-time.Duration(4*h+1) * time.Hour), LoginType: "Other Apex API", APIType: "SOAP Partner"})
 	}
 	// The demo org has Shield: two Threat Detection events of the last
 	// day, a low-scored report anomaly and a login anomaly.
@@ -237,7 +245,7 @@ func (d *Demo) Run(ctx context.Context, tick time.Duration) {
 		o.UseTokens(d.apps["Salesforce Mobile App"], 5, d.r.Uint64())
 		o.UseTokens(d.apps["Slack"], 3, d.r.Uint64())
 		o.UseTokens(d.apps["Acme ERP Sync"], 1, d.r.Uint64())
-		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: "Salesforce Mobile App", Time: now})
+		o.AddLogin(LoginSpec{User: d.users[d.r.IntN(len(d.users))], App: "Salesforce Mobile App", Time: now, SubType: "OauthRefreshToken"})
 		o.AddSession(SessionSpec{User: d.users[d.r.IntN(len(d.users))], App: "Salesforce Mobile App", Created: now})
 		if h := now.UTC().Truncate(time.Hour); h.After(lastHour) {
 			o.AddLogFile(&LogFile{Interval: "Hourly", LogDate: lastHour, Sequence: 1, CreatedDate: now, Rows: d.usageRows(lastHour, time.Hour, 1), Retention: 30 * 24 * time.Hour})
@@ -288,11 +296,13 @@ func (d *Demo) Surge() {
 		}
 	}
 	// A stolen token: the same integration calls from five networks it never
-	// used and reads User and Account; one of its logins comes from an IOC address.
+	// used and exports User and Account through Bulk API 2.0 query jobs, as
+	// the 2025 thefts did; one of its logins comes from an IOC address.
 	acme := o.Apps()[d.apps["Acme ERP Sync"]]
 	for i := range 5 {
 		obj := []string{"User", "Account"}[i%2]
-		rows = append(rows, UsageRow{AppID: acme.ID[:15], AppName: acme.Name, StatusCode: 200, Time: hour.Add(-time.Hour + time.Duration(i)*time.Minute), Count: 200, User: 1, ClientIP: ReplayIP(i, i), Entity: obj})
+		rows = append(rows, UsageRow{AppID: acme.ID[:15], AppName: acme.Name, StatusCode: 200, Time: hour.Add(-time.Hour + time.Duration(i)*time.Minute), Count: 200, User: 1, ClientIP: ReplayIP(i, i), Entity: obj,
+			Resource: "/v66.0/jobs/query/750" + strconv.Itoa(i) + "/results"})
 	}
 	o.AddLogin(LoginSpec{User: d.users[1], App: acme.Name, Time: now, SourceIP: IOCAddress})
 	// Threat Detection scores the replay high, and stores it within a minute.

@@ -32,6 +32,11 @@ type UsageRow struct {
 	Spread time.Duration
 	// OddTime writes the run's times as a real file may, not as usual.
 	OddTime OddTime
+	// Family and Resource are API_FAMILY and API_RESOURCE (defaults REST
+	// and /v66.0/sobjects/Account). Which API_FAMILY a Bulk API 2.0 call
+	// (a /jobs/ingest or /jobs/query resource) gets is undocumented: REST
+	// unless set, as the API is REST-based, so only the resource tells it.
+	Family, Resource string
 }
 
 // OddTime is a way of writing an event's TIMESTAMP and TIMESTAMP_DERIVED
@@ -160,14 +165,19 @@ func (l *LogFile) length() int64 {
 	return l.size
 }
 
+// columns are the file's CSV columns.
+func (l *LogFile) columns() []string {
+	if l.Columns == nil {
+		return DefaultUsageColumns
+	}
+	return l.Columns
+}
+
 // writeCSV writes the file as Salesforce does: every value double-quoted,
 // quotes doubled, LF or CRLF line ends.
 func (l *LogFile) writeCSV(w io.Writer, o *Org) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	cols := l.Columns
-	if cols == nil {
-		cols = DefaultUsageColumns
-	}
+	cols := l.columns()
 	eol := "\n"
 	if l.CRLF {
 		eol = "\r\n"
@@ -268,10 +278,16 @@ func usageField(col string, r UsageRow, seq int, o *Org) string {
 	case "USER_NAME":
 		return "user" + strconv.Itoa(r.User) + "@example.com"
 	case "API_FAMILY":
+		if r.Family != "" {
+			return r.Family
+		}
 		return "REST"
 	case "API_VERSION":
 		return "66.0"
 	case "API_RESOURCE":
+		if r.Resource != "" {
+			return r.Resource
+		}
 		return "/v66.0/sobjects/Account"
 	case "CLIENT_NAME":
 		return `sync "nightly", v2`

@@ -53,6 +53,10 @@ type Behaviour struct {
 	// rows carry a skewed time might. Off by default: no row is seen before
 	// its LoginTime.
 	FutureLoginHistory bool
+	// NoLoginSubType answers a query selecting LoginHistory.LoginSubType
+	// with INVALID_FIELD, as an org or API version without the field
+	// might. Off by default: the object reference lists the field.
+	NoLoginSubType bool
 	// ECATokensHidden leaves External Client App tokens out of OauthToken,
 	// as the exporter once assumed. Off by default: a real org lists them
 	// there too (sfdx-hardis 7.5.0 reads them from OauthToken).

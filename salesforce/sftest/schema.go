@@ -55,6 +55,14 @@ func f(name string, filter, group bool, get func(o *Org, r int) value) *fieldDef
 	return &fieldDef{name: name, filter: filter, group: group, get: get}
 }
 
+// loginSubType is LoginHistory.LoginSubType, a filterable picklist the
+// object reference lists; Behaviour.NoLoginSubType takes it away.
+func loginSubType() *fieldDef {
+	d := f("LoginSubType", true, true, func(o *Org, r int) value { return str(o.logins[r].subType) })
+	d.exists = func(o *Org) bool { return !o.Behavior.NoLoginSubType }
+	return d
+}
+
 func str(s string) value {
 	if s == "" {
 		return value{}
@@ -205,6 +213,8 @@ func init() {
 			f("Application", false, true, func(o *Org, r int) value { return str(o.logins[r].application) }),
 			f("Status", false, true, func(o *Org, r int) value { return str(o.logins[r].status) }),
 			f("LoginType", true, true, func(o *Org, r int) value { return strVal(o.logins[r].loginType) }),
+			loginSubType(),
+			f("ApiType", false, true, func(o *Org, r int) value { return str(o.logins[r].apiType) }),
 			// The facts disagree on whether SourceIp filters; the fake says no.
 			f("SourceIp", false, false, func(o *Org, r int) value { return str(o.logins[r].sourceIP) }),
 		),
@@ -225,6 +235,8 @@ func init() {
 			f("CreatedDate", true, false, func(o *Org, r int) value { return tm(o.logs[r].CreatedDate) }),
 			f("Sequence", true, true, func(o *Org, r int) value { return numVal(float64(o.logs[r].Sequence)) }),
 			&fieldDef{name: "LogFileLength", filter: true, double: true, get: func(o *Org, r int) value { return numVal(float64(o.logs[r].length())) }},
+			// The CSV's header, comma-separated, as the file writes it.
+			f("LogFileFieldNames", false, false, func(o *Org, r int) value { return strVal(strings.Join(o.logs[r].columns(), ",")) }),
 			f("LogFile", false, false, func(o *Org, r int) value {
 				return strVal("/services/data/v" + o.apiVersionForURL() + "/sobjects/EventLogFile/" + o.logs[r].ID + "/LogFile")
 			}),

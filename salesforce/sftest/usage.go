@@ -23,6 +23,8 @@ type login struct {
 	application string
 	status      string
 	loginType   string
+	subType     string
+	apiType     string
 	sourceIP    string
 	// written is when the row becomes visible: time plus a write delay.
 	written time.Time
@@ -80,6 +82,13 @@ type LoginSpec struct {
 	// then no query sees it (no row is seen before its Time). Zero means
 	// Behaviour.LateLoginHistory decides.
 	WrittenAfter time.Duration
+	// LoginType is LoginHistory.LoginType; default "Remote Access 2.0" (an
+	// OAuth login). A SOAP API login() is "Other Apex API" with APIType
+	// "SOAP Partner" or "SOAP Enterprise".
+	LoginType, APIType string
+	// SubType is LoginHistory.LoginSubType, as given (an API name such as
+	// OauthUsernamePassword, or a label); default none (null).
+	SubType string
 }
 
 // AddLogin adds a LoginHistory row.
@@ -102,6 +111,9 @@ func (o *Org) addLoginLocked(s LoginSpec) int {
 	if s.SourceIP == "" {
 		s.SourceIP = IntegrationIP(s.App, len(o.logins))
 	}
+	if s.LoginType == "" {
+		s.LoginType = "Remote Access 2.0"
+	}
 	delay := s.WrittenAfter
 	if delay == 0 && o.Behavior.LateLoginHistory > 0 {
 		// Spread over [0, LateLoginHistory), the same for the same rows.
@@ -113,7 +125,7 @@ func (o *Org) addLoginLocked(s LoginSpec) int {
 	}
 	o.logins = append(o.logins, login{
 		id: makeID("0Ya", len(o.logins)+1), user: s.User, time: s.Time, application: s.App,
-		status: s.Status, loginType: "Remote Access 2.0", sourceIP: s.SourceIP, written: written,
+		status: s.Status, loginType: s.LoginType, subType: s.SubType, apiType: s.APIType, sourceIP: s.SourceIP, written: written,
 	})
 	return len(o.logins) - 1
 }
