@@ -48,11 +48,11 @@ type Refresher struct {
 	kick chan struct{}
 
 	// Everything below is touched only by the run goroutine.
-	state     *orgState
-	dirty     bool
-	sources   []*sourceRun // in registry order
-	limits    *limitsSource
-	stream    *streamSource
+	state   *orgState
+	dirty   bool
+	sources []*sourceRun // in registry order
+	limits  *limitsSource
+	stream  *streamSource
 	// streamOpts are the Pub/Sub client options of the stream
 	// (SetStreamOptions); streamFlush how often its events are drained
 	// (defaultStreamFlush when 0); streamHook, for tests, sees each
@@ -60,13 +60,13 @@ type Refresher struct {
 	streamOpts  []pubsub.Option
 	streamFlush time.Duration
 	streamHook  func(topic string, events int64)
-	budget    *budget
-	readOnly  bool
-	oneShot   bool          // SetOneShot
-	writes    storageWrites // nil without storage or when read-only
-	onPublish func()
-	warned    map[string]bool
-	detect    detection // detection.go
+	budget      *budget
+	readOnly    bool
+	oneShot     bool          // SetOneShot
+	writes      storageWrites // nil without storage or when read-only
+	onPublish   func()
+	warned      map[string]bool
+	detect      detection // detection.go
 	// ecaForeign is the latest snapshot.ForeignECATokens answer taken when
 	// the per-user ECA read began after the token read ended (foreignECATokens).
 	ecaForeign map[string]salesforce.TokenStats

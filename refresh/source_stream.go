@@ -30,7 +30,7 @@ var streamSpec = Spec{
 	// The stream's only REST requests are the session's token requests;
 	// its gRPC calls are not REST requests, and are not counted here.
 	Resources: []string{"token"},
-	newSource:     func() source { return &streamSource{} },
+	newSource: func() source { return &streamSource{} },
 }
 
 // probeStream asks the service about each configured topic (GetTopic): one
