@@ -44,6 +44,7 @@ var sourceMetrics = map[string]*metricSet{
 	config.SourceSessions:    &sessionsMetrics,
 	config.SourceLogins:      &loginsMetrics,
 	config.SourceAPIUsage:    &apiUsageMetrics,
+	config.SourceStream:      &streamMetrics,
 }
 
 // metricSets are every metric set, in the order Collect emits them: the
