@@ -23,6 +23,8 @@ var (
 		"Subscriptions to the topic that ended and were reopened from the last handled position."+streamCached, []string{"org", "topic"}, nil)
 	descStreamReplayGaps = prometheus.NewDesc("salesforce_stream_replay_gaps_total",
 		"Stored replay positions the service refused (older than its 72-hour retention): each is a stretch of events the exporter never saw."+streamCached, []string{"org", "topic"}, nil)
+	descStreamLastGap = prometheus.NewDesc("salesforce_stream_last_replay_gap_timestamp_seconds",
+		"When the service last refused the topic's stored replay position (a gap); 0 before the first since the exporter started."+streamCached, []string{"org", "topic"}, nil)
 	descStreamLastEvent = prometheus.NewDesc("salesforce_stream_last_event_timestamp_seconds",
 		"EventDate of the newest event of the topic handled; absent before the first."+streamCached, []string{"org", "topic"}, nil)
 	descStreamAppRequests = prometheus.NewDesc("salesforce_stream_app_requests_total",
@@ -35,7 +37,7 @@ var (
 
 var streamMetrics = metricSet{
 	descs: []*prometheus.Desc{descStreamConnected, descStreamEvents, descStreamDecodeErrors, descStreamReconnects, descStreamReplayGaps,
-		descStreamLastEvent, descStreamAppRequests, descStreamAppRows, descStreamAppsFolded},
+		descStreamLastGap, descStreamLastEvent, descStreamAppRequests, descStreamAppRows, descStreamAppsFolded},
 	org: collectStream,
 }
 
@@ -50,6 +52,11 @@ func collectStream(e *emitter, s *snapshot.Snapshot) {
 		e.counter(descStreamDecodeErrors, float64(t.DecodeErrors), e.org, t.Topic)
 		e.counter(descStreamReconnects, float64(t.Reconnects), e.org, t.Topic)
 		e.counter(descStreamReplayGaps, float64(t.ReplayGaps), e.org, t.Topic)
+		gap := 0.0
+		if !t.LastGap.IsZero() {
+			gap = float64(t.LastGap.Unix())
+		}
+		e.gauge(descStreamLastGap, gap, e.org, t.Topic)
 		if !t.LastEvent.IsZero() {
 			e.gauge(descStreamLastEvent, float64(t.LastEvent.UnixMilli())/1000, e.org, t.Topic)
 		}

@@ -19,7 +19,7 @@ func TestStreamMetrics(t *testing.T) {
 	t.Parallel()
 	with := testSnapshot()
 	with.Stream = &snapshot.Stream{
-		Topics: []snapshot.StreamTopic{{Topic: "/event/ApiEventStream", Connected: true, Events: 12, DecodeErrors: 1, Reconnects: 2, ReplayGaps: 1,
+		Topics: []snapshot.StreamTopic{{Topic: "/event/ApiEventStream", Connected: true, Events: 12, DecodeErrors: 1, Reconnects: 2, ReplayGaps: 1, LastGap: time.Unix(1_780_000_000, 0),
 			LastEvent: time.Unix(1_780_000_000, 500_000_000)}},
 		Apps: []snapshot.StreamApp{
 			{ID: "0H4000000000001", Name: "Data Loader", Requests: 10, RowsProcessed: 2500},
@@ -42,7 +42,7 @@ func TestStreamMetrics(t *testing.T) {
 	if n := testutil.CollectAndCount(c, "salesforce_stream_app_requests_total"); n != 2 {
 		t.Errorf("%d per-app series, want 2 (the two look-alike names make one)", n)
 	}
-	for _, name := range []string{"salesforce_stream_events_total", "salesforce_stream_decode_errors_total", "salesforce_stream_reconnects_total", "salesforce_stream_replay_gaps_total", "salesforce_stream_last_event_timestamp_seconds", "salesforce_stream_app_events_folded_total"} {
+	for _, name := range []string{"salesforce_stream_events_total", "salesforce_stream_decode_errors_total", "salesforce_stream_reconnects_total", "salesforce_stream_replay_gaps_total", "salesforce_stream_last_event_timestamp_seconds", "salesforce_stream_last_replay_gap_timestamp_seconds", "salesforce_stream_app_events_folded_total"} {
 		if n := testutil.CollectAndCount(c, name); n != 1 {
 			t.Errorf("%s: %d series, want 1", name, n)
 		}

@@ -168,6 +168,7 @@ func (f *streamFeed) state(tf *topicFeed, up bool, err error) {
 func (f *streamFeed) expired(tf *topicFeed, err error) {
 	f.mu.Lock()
 	tf.st.ReplayGaps++
+	tf.st.LastGap = f.r.now()
 	tf.replayID, tf.changed = nil, false
 	f.news = true
 	f.mu.Unlock()

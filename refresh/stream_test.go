@@ -243,6 +243,9 @@ func TestStreamExpiredReplayRestartsAndSaysSo(t *testing.T) {
 			s := waitFor(t, r, "the gap and the events after it", func(s *snapshot.Snapshot) bool {
 				return s.Stream != nil && len(s.Stream.Topics) == 1 && s.Stream.Topics[0].ReplayGaps == 1 && s.Stream.Topics[0].Events == tc.want
 			})
+			if s.Stream.Topics[0].LastGap.IsZero() {
+				t.Error("the gap has no time")
+			}
 			if got := streamRequests(s); got != tc.want {
 				t.Errorf("requests %d after the gap, want %d", got, tc.want)
 			}

@@ -29,6 +29,8 @@ type StreamTopic struct {
 	// ReplayGaps counts stored replay ids the service refused (expired):
 	// each is a stretch of events lost to the exporter.
 	ReplayGaps int64
+	// LastGap is when the latest of them was refused; zero for none.
+	LastGap time.Time
 	// LastEvent is the EventDate of the newest event handled; zero before any.
 	LastEvent time.Time
 }
