@@ -15,6 +15,7 @@
       (import 'declared.libsonnet')(c),
       (import 'days.libsonnet')(c),
       (import 'dormant.libsonnet')(c),
+      (import 'stream.libsonnet')(c),
     ],
   },
 }
