@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/pubsub"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
@@ -314,4 +315,78 @@ func streamGoroutines() int {
 		}
 	}
 	return count
+}
+
+// TestStreamReplayIsGradedLikeLogFiles: an app watched for ten days (from
+// its log files) has a stolen token replayed at its usual volume from a
+// network it never used, reading User: seen on the stream, the figures the
+// detection alerts grade show it as the log file would, the next day.
+func TestStreamReplayIsGradedLikeLogFiles(t *testing.T) {
+	t.Parallel()
+	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	dir := t.TempDir()
+	now := time.Now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	tr, err := detect.New(detect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := 10; d >= 1; d-- {
+		day := today.AddDate(0, 0, -d)
+		in := tr.Begin(detect.Period{Key: "D|" + day.Format(time.DateOnly), Interval: "Daily", Start: day, FileID: fmt.Sprintf("0AT%d", d)})
+		for i := range 100 {
+			in.Add(&detect.Row{Time: day.Add(time.Duration(i) * time.Minute).Unix(), AppID: []byte(streamAppID), AppName: []byte("Data Loader"),
+				ClientIP: []byte("192.0.2.10"), EntityName: []byte("Opportunity"), UserID: []byte("005A"), StatusCode: 200})
+		}
+		tr.Commit(in)
+	}
+	b, err := tr.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newOrgState("test")
+	st.Detection = b
+	if err := saveState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	r := streamRefresher(t, org, dir)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.Open == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	const replayed = 100
+	for i := range replayed {
+		ev := apiEvent(i, now, "198.18.10.1")
+		ev["QueriedEntities"] = "User"
+		if _, err := fake.PublishEvent(pubsubfake.TopicAPIEventStream, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var f detect.AppFigures
+	waitFor(t, r, "the replay in the figures", func(s *snapshot.Snapshot) bool {
+		if s.Detection == nil || s.Detection.Tracker == nil {
+			return false
+		}
+		for _, x := range s.Detection.Tracker.Figures() {
+			if x.ID == streamAppID && x.RequestsFromNewNetworks == replayed {
+				f = x
+				return true
+			}
+		}
+		return false
+	})
+	if f.Usual.Days == 0 || f.NewNetworkShare() <= detect.UnusualFactor*f.Usual.NewNetworkShare {
+		t.Errorf("new-network share %.2f against a usual %.2f over %d days: want it flagged", f.NewNetworkShare(), f.Usual.NewNetworkShare, f.Usual.Days)
+	}
+	if len(f.Evidence) != len(detect.EvidenceKinds) || !f.Evidence[detect.EvidenceSensitiveShare] {
+		t.Errorf("evidence %v: want the sensitive share (User, never read before) to corroborate", f.Evidence)
+	}
+	if f.RequestsFromNewNetworksJudged != replayed {
+		t.Errorf("judged requests from new networks %d, want %d", f.RequestsFromNewNetworksJudged, replayed)
+	}
 }
