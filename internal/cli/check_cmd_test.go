@@ -292,6 +292,12 @@ func TestCheckAssignmentNotInForce(t *testing.T) {
 		t.Fatalf("exit %d with the exporter's permission set expired:\n%s", code, out)
 	}
 	for _, s := range rep.Orgs[0].Sources {
+		if s.Source == "stream" {
+			// Its own permission (View Real-Time Event Monitoring Data) is
+			// not among those read: only its prerequisite API Enabled,
+			// which the profile grants here. Its probe decides.
+			continue
+		}
 		if s.HasPermission == nil || *s.HasPermission {
 			t.Errorf("%s: has_permission %v, want false", s.Source, s.HasPermission)
 		}
