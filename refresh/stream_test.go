@@ -390,3 +390,28 @@ func TestStreamReplayIsGradedLikeLogFiles(t *testing.T) {
 		t.Errorf("judged requests from new networks %d, want %d", f.RequestsFromNewNetworksJudged, replayed)
 	}
 }
+
+// TestProbeStream: check's probe asks the service about each topic: a
+// reachable topic works, an unknown one fails naming it, and a disabled
+// stream says how to turn it on.
+func TestProbeStream(t *testing.T) {
+	t.Parallel()
+	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	org := streamOrgConfig(t, ts.URL, fake.Addr(), ", topics: [/event/ApiEventStream, /event/LoginEventStream]")
+	c := newTestRefresher(t, org).Client()
+	opts := []pubsub.Option{pubsub.WithTransportCredentials(insecure.NewCredentials()), pubsub.WithRPCTimeout(10 * time.Second)}
+	res, err := probeStream(t.Context(), c, ProbeInput{Org: org, Enabled: true, StreamOptions: opts})
+	if err != nil || len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "/event/LoginEventStream") {
+		t.Errorf("reachable topics: %+v, %v", res, err)
+	}
+	bad := org
+	bad.Stream.Topics = []string{"/event/NoSuchTopic"}
+	if _, err := probeStream(t.Context(), c, ProbeInput{Org: bad, Enabled: true, StreamOptions: opts}); err == nil || !strings.Contains(err.Error(), "/event/NoSuchTopic is not reachable") {
+		t.Errorf("unknown topic: %v", err)
+	}
+	res, err = probeStream(t.Context(), c, ProbeInput{Org: org, Enabled: false, StreamOptions: opts})
+	if err != nil || !strings.Contains(res.Note, "stream.enabled") {
+		t.Errorf("disabled: %+v, %v", res, err)
+	}
+}
