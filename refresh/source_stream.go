@@ -80,6 +80,14 @@ type streamSource struct {
 	status     *snapshot.Stream
 }
 
+// Bounds on an event's time: the bus keeps events 72 hours (an hour of
+// slack), and an event ahead of the exporter's clock by more than
+// streamClockSlack is taken for a clock error.
+const (
+	pubsubRetention  = 73 * time.Hour
+	streamClockSlack = 5 * time.Minute
+)
+
 type openKey struct {
 	topic string
 	hour  int64
@@ -136,10 +144,14 @@ func (s *streamSource) drain(r *Refresher) {
 			if tr == nil {
 				continue
 			}
-			hour := ev.at.Truncate(time.Hour)
-			if ev.at.IsZero() {
-				hour = b.received.Truncate(time.Hour)
+			// An EventDate outside the bus's retention, or ahead of the
+			// clock, would open a period far from the data (and move the
+			// window): the event counts when it was received.
+			at := ev.at
+			if at.IsZero() || at.After(b.received.Add(streamClockSlack)) || at.Before(b.received.Add(-pubsubRetention)) {
+				at = b.received
 			}
+			hour := at.Truncate(time.Hour)
 			k := openKey{b.topic, hour.Unix()}
 			in := s.open[k]
 			if in == nil {
@@ -148,7 +160,7 @@ func (s *streamSource) drain(r *Refresher) {
 					Interval: "Hourly", Start: hour.UTC(), FileID: detect.StreamFileID})
 				s.open[k] = in
 			}
-			in.Add(&detect.Row{Time: ev.at.Unix(), AppID: []byte(ev.appID), AppName: []byte(ev.app), ClientIP: []byte(ev.ip),
+			in.Add(&detect.Row{Time: at.Unix(), AppID: []byte(ev.appID), AppName: []byte(ev.app), ClientIP: []byte(ev.ip),
 				EntityName: []byte(ev.entities), UserID: []byte(ev.user), StatusCode: 200})
 			touched[k] = true
 		}

@@ -415,3 +415,35 @@ func TestProbeStream(t *testing.T) {
 		t.Errorf("disabled: %+v, %v", res, err)
 	}
 }
+
+// TestStreamEventTimesBounded: an event dated years ahead of the clock (a
+// hostile or broken EventDate) counts when it was received, and does not
+// move the detection window into the future.
+func TestStreamEventTimesBounded(t *testing.T) {
+	t.Parallel()
+	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	r := streamRefresher(t, org, t.TempDir())
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.Open == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	for i, at := range []time.Time{time.Now().AddDate(30, 0, 0), time.Unix(0, 0), time.Now()} {
+		if _, err := fake.PublishEvent(pubsubfake.TopicAPIEventStream, apiEvent(i, at, "192.0.2.10")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := waitFor(t, r, "the three events", func(s *snapshot.Snapshot) bool {
+		return s.Stream != nil && len(s.Stream.Topics) == 1 && s.Stream.Topics[0].Events == 3
+	})
+	if got := streamRequests(s); got != 3 {
+		t.Errorf("%d requests in the window, want the 3 events", got)
+	}
+	if _, end := s.Detection.Tracker.APIWindow(); end.After(time.Now().Add(2 * time.Hour)) {
+		t.Errorf("the detection window ends at %s: an event's date moved it", end)
+	}
+}
