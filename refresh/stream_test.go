@@ -447,3 +447,34 @@ func TestStreamEventTimesBounded(t *testing.T) {
 		t.Errorf("the detection window ends at %s: an event's date moved it", end)
 	}
 }
+
+// TestStreamFollowsTheOrg: the manager runs an org's stream only while the
+// org is in its config (this replica's shard): a reload that drops the org
+// (it moved to another shard) closes its subscription.
+func TestStreamFollowsTheOrg(t *testing.T) {
+	t.Parallel()
+	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	m := NewManager(t.TempDir(), quiet, nil)
+	m.SetStreamOptions(pubsub.WithTransportCredentials(insecure.NewCredentials()))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer func() { cancel(); m.Wait() }()
+	if err := m.Start(ctx, &config.Config{Orgs: []config.Org{org}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.Open == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Apply(&config.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	// Apply returns once the org's refresher has stopped, and the
+	// refresher once its stream has.
+	if err := fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.Open == 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if s := fake.Stats(); s.Subscribes != 1 {
+		t.Errorf("%d subscriptions after the org left, want the 1 it had", s.Subscribes)
+	}
+}
