@@ -48,6 +48,10 @@ func add(r Result) {
 func boolp(b bool) *bool { return &b }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "child-stream" {
+		childStream(os.Args[2:])
+		return
+	}
 	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "child-") {
 		child(os.Args[1], os.Args[2:])
 		return
@@ -55,7 +59,9 @@ func main() {
 	out := flag.String("out", "bench/out/results.json", "where to write the results as JSON")
 	quick := flag.Bool("quick", false, "smaller scales (for a smoke run)")
 	exporterBin := flag.String("exporter", "", "the exporter binary (default: build it)")
-	only := flag.String("only", "", "run only these measures, comma-separated: fullsync, steady, restart, rss, ingest, scrape, fleet")
+	only := flag.String("only", "", "run only these measures, comma-separated: fullsync, steady, restart, rss, ingest, scrape, fleet, stream")
+	streamRate := flag.Int("stream.rate", 2000, "the stream measure's events per second")
+	streamFor := flag.Duration("stream.duration", 10*time.Minute, "how long the stream measure publishes at -stream.rate")
 	flag.Parse()
 	want := func(name string) bool { return *only == "" || slices.Contains(strings.Split(*only, ","), name) }
 	scales := []int{300_000, 1_000_000}
@@ -99,6 +105,9 @@ func main() {
 			orgs = 20
 		}
 		fleet(*exporterBin, orgs, tmp)
+	}
+	if want("stream") {
+		streamIngest(*streamRate, *streamFor, tmp)
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
 		b, _ := json.MarshalIndent(map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "cpus": runtime.NumCPU(), "go": runtime.Version(), "latency_ms": latency.Milliseconds(), "results": results}, "", "  ")

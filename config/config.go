@@ -35,10 +35,13 @@ const (
 	// Event Monitoring add-on); off unless the org's sources block enables it.
 	SourceThreatDetection = "threat_detection"
 	SourcePosture         = "posture"
+	// SourceStream is the real-time event stream (Pub/Sub API); off unless
+	// the org's stream block enables it.
+	SourceStream = "stream"
 )
 
 // Sources lists every source name.
-var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture, SourceThreatDetection}
+var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture, SourceThreatDetection, SourceStream}
 
 // OptInSources are off unless the org's sources block enables them: they
 // need a paid add-on most orgs lack.
@@ -81,6 +84,8 @@ type Org struct {
 	// the org stored (CreatedDate) at or before it: the exporter stops
 	// counting them, so their alerts resolve. Zero acknowledges none.
 	ThreatEventsReviewedUntil time.Time `yaml:"threat_events_reviewed_until"`
+	// Stream is the org's real-time event stream; off by default.
+	Stream Stream `yaml:"stream"`
 
 	// Secrets read from the *_file paths.
 	secrets salesforce.AuthConfig
@@ -148,6 +153,9 @@ func (o *Org) AuthConfig() salesforce.AuthConfig { return o.secrets }
 // OptInSources, which are off until enabled.
 func (o *Org) SourceEnabled(name string) bool {
 	s, ok := o.Sources[name]
+	if name == SourceStream && !o.Stream.Enabled {
+		return false // opt-in: the stream block turns it on
+	}
 	if !ok || s.Enabled == nil {
 		return !OptInSources[name]
 	}
@@ -325,6 +333,8 @@ func sectionName(typ string) string {
 		return "a source"
 	case "Detection":
 		return "detection"
+	case "Stream":
+		return "stream"
 	case "IOCListConfig":
 		return "an ioc list"
 	}
@@ -448,6 +458,9 @@ func (v *validator) validate() error {
 			}
 		}
 		if err := v.auth(i, o); err != nil {
+			return err
+		}
+		if err := v.stream(i, o); err != nil {
 			return err
 		}
 	}

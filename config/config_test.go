@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,17 +46,20 @@ func TestGoodConfig(t *testing.T) {
 func TestBadConfigs(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
-		"unknown-key.bad.yml":    "testdata/unknown-key.bad.yml:4: refresh_intervall: unknown key (in an org)",
-		"bad-flow.bad.yml":       `testdata/bad-flow.bad.yml:5: orgs[0].auth.flow: unknown flow "magic": want jwt_bearer, client_credentials, refresh_token or password`,
-		"missing-secret.bad.yml": "testdata/missing-secret.bad.yml:7: orgs[0].auth.client_secret_file: cannot read secret file testdata/does-not-exist: no such file or directory (a relative path is resolved against the config file's folder)",
-		"dup-org.bad.yml":        `testdata/dup-org.bad.yml:5: orgs[1].name: org "prod" is listed twice`,
-		"bad-duration.bad.yml":   `testdata/bad-duration.bad.yml:1: "ninety days" is not a duration such as 90d, 5m or 1h30m`,
-		"no-orgs.bad.yml":        "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
-		"bad-max-apps.bad.yml":   "testdata/bad-max-apps.bad.yml:1: max_apps_per_org: must be a positive number of apps (leave it out for 5000)",
-		"inventory-org.bad.yml":  `testdata/inventory-org.bad.yml:7: inventory[0].orgs: org "staging" is not in orgs`,
-		"bad-source.bad.yml":     "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, threat_detection",
-		"jwt-no-key.bad.yml":     "testdata/jwt-no-key.bad.yml:4: orgs[0].auth: jwt_bearer needs username and private_key_file",
-		"inline-secret.bad.yml":  "testdata/inline-secret.bad.yml:4: client_secret: unknown key (in auth)",
+		"unknown-key.bad.yml":         "testdata/unknown-key.bad.yml:4: refresh_intervall: unknown key (in an org)",
+		"bad-flow.bad.yml":            `testdata/bad-flow.bad.yml:5: orgs[0].auth.flow: unknown flow "magic": want jwt_bearer, client_credentials, refresh_token or password`,
+		"missing-secret.bad.yml":      "testdata/missing-secret.bad.yml:7: orgs[0].auth.client_secret_file: cannot read secret file testdata/does-not-exist: no such file or directory (a relative path is resolved against the config file's folder)",
+		"dup-org.bad.yml":             `testdata/dup-org.bad.yml:5: orgs[1].name: org "prod" is listed twice`,
+		"bad-duration.bad.yml":        `testdata/bad-duration.bad.yml:1: "ninety days" is not a duration such as 90d, 5m or 1h30m`,
+		"no-orgs.bad.yml":             "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
+		"bad-max-apps.bad.yml":        "testdata/bad-max-apps.bad.yml:1: max_apps_per_org: must be a positive number of apps (leave it out for 5000)",
+		"inventory-org.bad.yml":       `testdata/inventory-org.bad.yml:7: inventory[0].orgs: org "staging" is not in orgs`,
+		"bad-source.bad.yml":          "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, threat_detection, stream",
+		"bad-stream-topic.bad.yml":    `testdata/bad-stream-topic.bad.yml:6: orgs[0].stream.topics: unknown topic "/event/Nope": want one of /event/ApiEventStream, /event/LoginEventStream`,
+		"bad-stream-endpoint.bad.yml": `testdata/bad-stream-endpoint.bad.yml:5: orgs[0].stream.endpoint: "pubsub.example.com" is not a host:port such as "api.pubsub.salesforce.com:7443"`,
+		"bad-stream-expired.bad.yml":  `testdata/bad-stream-expired.bad.yml:5: orgs[0].stream.on_expired: "never": want earliest or latest`,
+		"jwt-no-key.bad.yml":          "testdata/jwt-no-key.bad.yml:4: orgs[0].auth: jwt_bearer needs username and private_key_file",
+		"inline-secret.bad.yml":       "testdata/inline-secret.bad.yml:4: client_secret: unknown key (in auth)",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yml")
 	if len(files) != len(want) {
@@ -176,5 +180,54 @@ func TestNonFiniteNumbersRejected(t *testing.T) {
 	// Finite values still pass.
 	if _, err := Parse([]byte(org+"    api_budget_percent: 0.5\n"), filepath.Join(dir, "c.yml")); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestStreamDefaultsAndOptIn(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("s3cret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "c.yml")
+	body := `orgs:
+  - name: prod
+    login_url: https://acme.my.salesforce.com
+    auth: {flow: client_credentials, client_id: x, client_secret_file: secret}
+  - name: shield
+    login_url: https://shield.my.salesforce.com
+    stream: {enabled: true}
+    auth: {flow: client_credentials, client_id: x, client_secret_file: secret}
+  - name: off
+    login_url: https://off.my.salesforce.com
+    stream: {enabled: true, topics: [/event/ApiEventStream, /event/LoginEventStream], endpoint: "127.0.0.1:7443", on_expired: latest}
+    sources: {stream: {enabled: false}}
+    auth: {flow: client_credentials, client_id: x, client_secret_file: secret}
+`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, shield, off := cfg.Orgs[0], cfg.Orgs[1], cfg.Orgs[2]
+	if prod.SourceEnabled(SourceStream) {
+		t.Error("the stream is on for an org without a stream block: it must be opt-in")
+	}
+	if !prod.SourceEnabled(SourceAPIUsage) {
+		t.Error("the other sources must stay on by default")
+	}
+	if !shield.SourceEnabled(SourceStream) {
+		t.Error("stream.enabled did not turn the stream on")
+	}
+	if got := shield.Stream; got.Endpoint != DefaultStreamEndpoint || !slices.Equal(got.Topics, DefaultStreamTopics) || got.OnExpired != StreamOnExpiredEarliest {
+		t.Errorf("defaults not filled in: %+v", got)
+	}
+	if off.SourceEnabled(SourceStream) {
+		t.Error("sources.stream.enabled: false did not turn an enabled stream off")
+	}
+	if off.Stream.OnExpired != StreamOnExpiredLatest || len(off.Stream.Topics) != 2 || off.Stream.Endpoint != "127.0.0.1:7443" {
+		t.Errorf("explicit settings not kept: %+v", off.Stream)
 	}
 }

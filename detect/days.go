@@ -73,7 +73,24 @@ func (t *Tracker) judgePeriod(p *period, key string, pa *periodApp, ready bool) 
 	if d.daily != nil {
 		eff = *d.daily
 	} else {
-		for _, h := range d.hourly {
+		// An hour with an Hourly file counts the file, not the stream's
+		// figures of that hour (see StreamFileID).
+		periodOf := func(k string) *period {
+			if k == p.key {
+				return p
+			}
+			return t.periods[k]
+		}
+		files := map[int64]bool{}
+		for k := range d.hourly {
+			if q := periodOf(k); q != nil && q.fileID != StreamFileID {
+				files[q.start] = true
+			}
+		}
+		for k, h := range d.hourly {
+			if q := periodOf(k); q != nil && q.fileID == StreamFileID && files[q.start] {
+				continue
+			}
 			eff = eff.add(h)
 		}
 	}

@@ -158,14 +158,19 @@ func (t *Tracker) figures() []AppFigures {
 		// For each day a Daily file is used when there is one, else that
 		// day's Hourly files: an event counts once. A period straddling the
 		// window's start counts in proportion, as the API request counts do.
-		daily := map[int64]bool{}
+		// Likewise an hour with an Hourly file counts the file, not the
+		// stream's figures of that hour (StreamFileID).
+		daily, hourly := map[int64]bool{}, map[int64]bool{}
 		for _, p := range t.periods {
-			if p.interval == "Daily" {
+			switch {
+			case p.interval == "Daily":
 				daily[p.start/86400] = true
+			case p.fileID != StreamFileID:
+				hourly[p.start] = true
 			}
 		}
 		for _, p := range t.periods {
-			if p.interval == "Hourly" && daily[p.start/86400] {
+			if p.interval == "Hourly" && daily[p.start/86400] || p.fileID == StreamFileID && hourly[p.start] {
 				continue
 			}
 			w := overlap(p.start, p.end, ws, end)

@@ -21,6 +21,14 @@ type Row struct {
 	StatusCode int
 }
 
+// StreamFileID is the FileID of the periods the real-time event stream
+// commits: Hourly periods, one per hour and stream segment, that the
+// ApiTotalUsage files replace when they arrive. For a day with a Daily file
+// the Daily file counts, for an hour with an Hourly file the Hourly file,
+// and otherwise the stream's periods of the hour: an event counts once,
+// and the complete file wins over a stream that may have had a gap.
+const StreamFileID = "stream"
+
 // Period names one ingested log file's period.
 type Period struct {
 	Key      string // unique per period; a later file with the same key replaces it

@@ -24,6 +24,11 @@
     // Exporter health.
     exporterDownFor: '5m',  // longer if your exporter restarts slowly
     sourceFailingFor: '15m',  // a source that fails this long pages; shorter hides blips
+    // The real-time stream: down this long warns (a keepalive comes within
+    // 270 seconds, so a reconnect or a restart stays under it); a gap warns
+    // for this long after it is counted.
+    streamDownFor: '10m',
+    streamGapWindowSeconds: 3600,
     staleDataFactor: 3,  // data older than this many refresh intervals is stale
     staleDataMinSeconds: 900,  // ... and at least this old, so short intervals don't flap
     staleDataFor: '10m',

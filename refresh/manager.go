@@ -13,6 +13,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/pubsub"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
@@ -22,6 +23,8 @@ type Manager struct {
 	logger  *slog.Logger
 	observe ObserverFactory
 	opts    []salesforce.Option
+	// streamOpts are every stream's Pub/Sub client options (SetStreamOptions).
+	streamOpts []pubsub.Option
 
 	mu       sync.Mutex
 	ctx      context.Context
@@ -84,6 +87,10 @@ func settingsFrom(cfg *config.Config) Settings {
 		}}
 }
 
+// SetStreamOptions sets the Pub/Sub client options of every org's stream
+// (a loopback transport for the demo); call it before Start.
+func (m *Manager) SetStreamOptions(opts ...pubsub.Option) { m.streamOpts = opts }
+
 // Start runs the refreshers of cfg until ctx is done.
 func (m *Manager) Start(ctx context.Context, cfg *config.Config) error {
 	m.mu.Lock()
@@ -120,6 +127,7 @@ func (m *Manager) apply(cfg *config.Config) error {
 			return err
 		}
 		r.onPublish = m.changed
+		r.SetStreamOptions(m.streamOpts...)
 		fresh[o.Name] = r
 	}
 	keep := map[string]bool{}

@@ -14,6 +14,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/pubsub"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
@@ -51,17 +52,25 @@ type Refresher struct {
 	kick chan struct{}
 
 	// Everything below is touched only by the run goroutine.
-	state     *orgState
-	dirty     bool
-	sources   []*sourceRun // in registry order
-	limits    *limitsSource
-	budget    *budget
-	readOnly  bool
-	oneShot   bool          // SetOneShot
-	writes    storageWrites // nil without storage or when read-only
-	onPublish func()
-	warned    map[string]bool
-	detect    detection // detection.go
+	state   *orgState
+	dirty   bool
+	sources []*sourceRun // in registry order
+	limits  *limitsSource
+	stream  *streamSource
+	// streamOpts are the Pub/Sub client options of the stream
+	// (SetStreamOptions); streamFlush how often its events are drained
+	// (defaultStreamFlush when 0); streamHook, for tests, sees each
+	// handled event with the topic's count.
+	streamOpts  []pubsub.Option
+	streamFlush time.Duration
+	streamHook  func(topic string, events int64)
+	budget      *budget
+	readOnly    bool
+	oneShot     bool          // SetOneShot
+	writes      storageWrites // nil without storage or when read-only
+	onPublish   func()
+	warned      map[string]bool
+	detect      detection // detection.go
 	// ecaForeign is the latest snapshot.ForeignECATokens answer taken when
 	// the per-user ECA read began after the token read ended (foreignECATokens).
 	ecaForeign map[string]salesforce.TokenStats
@@ -108,6 +117,9 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 		if l, ok := src.(*limitsSource); ok {
 			r.limits = l
 		}
+		if st, ok := src.(*streamSource); ok {
+			r.stream = st
+		}
 		r.sources = append(r.sources, &sourceRun{spec: spec, src: src, status: snapshot.SourceStatus{Enabled: org.SourceEnabled(spec.Name), Interval: org.SourceInterval(spec.Name)}})
 	}
 	return r, nil
@@ -115,7 +127,20 @@ func NewRefresher(org config.Org, settings Settings, storage string, logger *slo
 
 // SetReadOnlyState makes the refresher read its state file but never write
 // it, for one-shot commands that run beside a serving exporter.
-func (r *Refresher) SetReadOnlyState() { r.readOnly, r.writes = true, nil }
+// The stream runs only in a serving refresher: a command's read has no
+// later drain to hand its events to.
+func (r *Refresher) SetReadOnlyState() {
+	r.readOnly, r.writes = true, nil
+	for _, s := range r.sources {
+		if s.src == r.stream {
+			s.status.Enabled = false
+		}
+	}
+}
+
+// SetStreamOptions sets Pub/Sub client options for the org's stream (a
+// loopback transport for the demo); call it before Run.
+func (r *Refresher) SetStreamOptions(opts ...pubsub.Option) { r.streamOpts = opts }
 
 // SetOneShot makes the refresher a one-shot read (the review command): its
 // state is read-only (SetReadOnlyState), and its token reads reach past the
@@ -155,6 +180,10 @@ func (r *Refresher) Snapshot() *snapshot.Snapshot { return r.snap.Load() }
 func (r *Refresher) Run(ctx context.Context) {
 	r.loadState()
 	r.publish()
+	if r.stream != nil && r.org.SourceEnabled(config.SourceStream) && !r.readOnly {
+		r.stream.start(ctx, r)
+		defer r.stream.stop()
+	}
 	for {
 		now := r.now()
 		ran := false
@@ -369,6 +398,10 @@ func (b *budget) last24h(now time.Time) int64 {
 func (r *Refresher) publish() {
 	set := r.settings.Load()
 	now := r.now()
+	if r.stream != nil {
+		r.syncDetection()
+		r.stream.drain(r)
+	}
 	var p snapshot.Parts
 	for _, s := range r.sources {
 		s.src.contribute(&p)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/pubsub"
 )
 
 // Spec declares one source: everything the refresher, the check command and
@@ -66,6 +67,7 @@ func Specs() []*Spec {
 		&loginsSpec,
 		&apiUsageSpec,
 		&threatsSpec,
+		&streamSpec,
 	}
 }
 
@@ -91,6 +93,9 @@ type ProbeInput struct {
 	// every user's tokens, External Client Apps' included (check probes it
 	// before external_client_apps).
 	TokensComplete bool
+	// StreamOptions are Pub/Sub client options for the stream's probe (a
+	// loopback transport); nil for none.
+	StreamOptions []pubsub.Option
 	// Clean makes an error's text fit for the report (check redacts the
 	// ids a SOQL error may quote); nil keeps it as it is.
 	Clean func(error) string

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
@@ -40,7 +41,21 @@ type orgState struct {
 	History []snapshot.HistoryDay `json:"history,omitempty"`
 	// Posture is the posture source's last judged read (source_posture.go).
 	Posture *postureState `json:"posture,omitempty"`
+	// Stream is the stream source's position by topic: the replay id past
+	// the last event the Detection baseline holds (source_stream.go).
+	Stream map[string]*streamState `json:"stream,omitempty"`
+	// StreamSegment numbers the stream's periods in the baseline, so a
+	// restart adds to an hour's figures rather than replace them.
+	StreamSegment uint64 `json:"stream_segment,omitempty"`
 }
+
+// streamState is one topic's stored position.
+type streamState struct {
+	ReplayID []byte `json:"replay_id"`
+}
+
+// maxStoredReplayID bounds a stored replay id (8 bytes in practice).
+const maxStoredReplayID = 1024
 
 func newOrgState(org string) *orgState {
 	return &orgState{Version: stateVersion, Org: org, FirstSeen: map[string]time.Time{}, LastSeen: map[string]time.Time{}, Usage: newUsageState()}
@@ -126,6 +141,13 @@ func parseState(b []byte, org string) (*orgState, error) {
 	}
 	if err := st.Usage.check(); err != nil {
 		return nil, err
+	}
+	// A stored position the service could not take only costs a restart
+	// from the start that has no stored position (LATEST).
+	for topic, ss := range st.Stream {
+		if ss == nil || len(ss.ReplayID) == 0 || len(ss.ReplayID) > maxStoredReplayID || !slices.Contains(config.StreamTopics, topic) {
+			delete(st.Stream, topic)
+		}
 	}
 	// A malformed history row only costs its point on a chart.
 	st.History = slices.DeleteFunc(st.History, func(h snapshot.HistoryDay) bool {

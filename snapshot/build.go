@@ -161,6 +161,7 @@ func (j *join) orgFigures() {
 	snap.Threats = p.Threats
 	snap.HasECAStatus, snap.ECAsDegraded = p.ECAsKnown, p.ECAsDegraded
 	snap.HasAPIUsageScan, snap.APIUsageRowsSkipped = p.APIUsage != nil, p.APIUsageRowsSkipped
+	snap.Stream = p.Stream
 	snap.APIUsageRowsFolded = p.APIUsageRowsFolded
 }
 

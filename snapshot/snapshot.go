@@ -209,6 +209,8 @@ type Snapshot struct {
 	Visibility map[string]Visibility
 	// HasAPIUsageScan is true once the api_usage source has run.
 	HasAPIUsageScan bool
+	// Stream is the real-time event stream's status; nil when it is off.
+	Stream *Stream
 	// APIUsageRowsSkipped counts the malformed ApiTotalUsage rows left out
 	// since the exporter started.
 	APIUsageRowsSkipped int64

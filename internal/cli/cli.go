@@ -56,6 +56,7 @@ type cli struct {
 	configCheck  *bool
 	demo         *bool
 	demoSurge    *time.Duration
+	demoShield   *bool
 	metricsPath  *string
 	storagePath  *string
 	lifecycle    *bool
@@ -92,6 +93,7 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.configCheck = c.serve.Flag("config.check", "Validate the config file, including reading the secret files, and exit 0 or 1. Makes no network call.").Bool()
 	c.demo = c.serve.Flag("demo", "Serve an embedded fake org named demo that changes over time, instead of real orgs.").Bool()
 	c.demoSurge = c.serve.Flag("demo.surge-after", "With --demo: when the unknown app and the API surge appear.").Default("3m").Duration()
+	c.demoShield = c.serve.Flag("demo.shield", "With --demo: the org has Shield; its API events stream in real time (a fake Pub/Sub API on a loopback port), and from --demo.surge-after a stolen token is replayed on the stream.").Bool()
 	c.metricsPath = c.serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's persistent state (first-seen times, API usage counts) and each row-mode org's token store, so that a restart reads only what changed. With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
 	c.lifecycle = c.serve.Flag("web.enable-lifecycle", "Enable POST /-/reload to reload the config (SIGHUP always works).").Bool()

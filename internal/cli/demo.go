@@ -28,17 +28,23 @@ type demoRun struct {
 	history []snapshot.HistoryDay
 	srv     *http.Server
 	cancel  context.CancelFunc
+	shield  *demoShield // nil without --demo.shield
 }
 
 func (d *demoRun) close() {
 	d.cancel()
+	if d.shield != nil {
+		d.shield.close()
+	}
 	_ = d.srv.Close()
 	_ = os.RemoveAll(d.dir)
 }
 
 // startDemo serves the demo org on a loopback port and writes a config for it
 // (with its throwaway secret in a file, like any other org's).
-func startDemo(ctx context.Context, surgeAfter time.Duration) (*demoRun, error) {
+// With shield, the org also streams its API events through a fake Pub/Sub
+// API (startDemoShield), and the config subscribes to them.
+func startDemo(ctx context.Context, surgeAfter time.Duration, shield bool) (*demoRun, error) {
 	dir, err := os.MkdirTemp("", "salesforce-oauth-exporter-demo-")
 	if err != nil {
 		return nil, err
@@ -57,6 +63,17 @@ func startDemo(ctx context.Context, surgeAfter time.Duration) (*demoRun, error) 
 	go func() { _ = srv.Serve(ln) }()
 	dctx, cancel := context.WithCancel(ctx)
 	go demo.Run(dctx, 5*time.Second)
+	var sh *demoShield
+	stream := ""
+	if shield {
+		if sh, err = startDemoShield(dctx, demo, surgeAfter, time.Second); err != nil {
+			cancel()
+			_ = srv.Close()
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		stream = fmt.Sprintf("    stream: {enabled: true, endpoint: %q}\n", sh.addr)
+	}
 
 	if err := os.WriteFile(filepath.Join(dir, "client-secret"), []byte(creds.ClientSecret), 0o600); err != nil {
 		cancel()
@@ -103,7 +120,7 @@ orgs:
       api_usage: {interval: 15s}
       threat_detection: {enabled: true, interval: 30s}
       posture: {interval: 15s}
-    auth:
+%s    auth:
       flow: client_credentials
       client_id: %s
       client_secret_file: client-secret
@@ -113,14 +130,17 @@ detection:
     - name: demo
       file: demo-ioc.txt
 inventory:
-%s`, ln.Addr(), creds.ClientID, inv.String())
+%s`, ln.Addr(), stream, creds.ClientID, inv.String())
 	path := filepath.Join(dir, "demo.yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		if sh != nil {
+			sh.close()
+		}
 		cancel()
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &demoRun{dir: dir, configFile: path, srv: srv, cancel: cancel, url: "http://" + ln.Addr().String(), surgeAfter: surgeAfter, history: demoHistory(demo)}, nil
+	return &demoRun{dir: dir, configFile: path, srv: srv, cancel: cancel, url: "http://" + ln.Addr().String(), surgeAfter: surgeAfter, history: demoHistory(demo), shield: sh}, nil
 }
 
 // demoHistory is the demo org's token history: each installed app's users

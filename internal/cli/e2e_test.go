@@ -133,8 +133,9 @@ func readmeMetrics(t *testing.T) map[string]bool {
 // both directions, and with promtool.
 func TestDemoServesEveryDocumentedMetric(t *testing.T) {
 	t.Parallel()
-	e := startExporter(t, "--demo", "--demo.surge-after=1s")
-	m := e.waitFor(t, "the demo's surge app with sessions and logins", func(m map[string]*metricFamily) bool {
+	// In Shield mode, so the stream's metrics are served too.
+	e := startExporter(t, "--demo", "--demo.surge-after=1s", "--demo.shield")
+	m := e.waitFor(t, "the demo's surge app with sessions and logins, and its stream", func(m map[string]*metricFamily) bool {
 		v, ok := value(m, "salesforce_connected_app_oauth_tokens", "org=demo", "app=My Data Loader Pro", "app_id=")
 		_, logins := value(m, "salesforce_connected_app_oauth_logins", "org=demo", "app=My Data Loader Pro", "app_id=", "result=success", "window=24h")
 		up, _ := value(m, "salesforce_up", "org=demo")
@@ -142,7 +143,9 @@ func TestDemoServesEveryDocumentedMetric(t *testing.T) {
 		held := m["salesforce_connected_app_api_new_network_hold_start_timestamp_seconds"] != nil
 		// A posture read after the surge finds its changes.
 		changed := m["salesforce_connected_app_posture_change_timestamp_seconds"] != nil && m["salesforce_org_permission_holders_increase_timestamp_seconds"] != nil
-		return ok && v == 20 && logins && up == 1 && held && changed
+		connected, _ := value(m, "salesforce_stream_connected", "org=demo", "topic=/event/ApiEventStream")
+		streamed := m["salesforce_stream_last_event_timestamp_seconds"] != nil && m["salesforce_stream_app_requests_total"] != nil
+		return ok && v == 20 && logins && up == 1 && held && changed && connected == 1 && streamed
 	})
 	documented := readmeMetrics(t)
 	for name := range m {

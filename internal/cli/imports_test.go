@@ -14,9 +14,11 @@ import (
 const fakePkg = "github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 
 // TestOnlyTheDemoImportsTheFake: the fake org is in the binary for --demo
-// alone. Of every package the binary is built from, only this one imports
-// salesforce/sftest, and here only demo.go does (check --record writes the
-// client package's fixture types).
+// alone. Of every package the binary is built from, only this one and the
+// fake Pub/Sub API (which checks the fake org's tokens, for
+// --demo.shield) import salesforce/sftest, and here only demo.go and
+// demo_shield.go do (check --record writes the client package's fixture
+// types).
 func TestOnlyTheDemoImportsTheFake(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", repoRoot).Output()
@@ -30,7 +32,8 @@ func TestOnlyTheDemoImportsTheFake(t *testing.T) {
 			importers = append(importers, f[0])
 		}
 	}
-	if want := []string{"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/cli"}; !slices.Equal(importers, want) {
+	slices.Sort(importers)
+	if want := []string{"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/cli", fakePkg + "/pubsubfake"}; !slices.Equal(importers, want) {
 		t.Errorf("packages of the binary importing sftest: %v, want %v", importers, want)
 	}
 	files, err := filepath.Glob("*.go")
@@ -52,7 +55,7 @@ func TestOnlyTheDemoImportsTheFake(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(users, []string{"demo.go"}) {
-		t.Errorf("files of internal/cli importing sftest: %v, want only demo.go", users)
+	if !slices.Equal(users, []string{"demo.go", "demo_shield.go"}) {
+		t.Errorf("files of internal/cli importing sftest: %v, want only demo.go and demo_shield.go", users)
 	}
 }

@@ -20,11 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/collector"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/refresh"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/review"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/pubsub"
 )
 
 // runServe is the serve command: check the flags, find the config (the
@@ -68,6 +70,10 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	warnEmptyShard(logger, cfg, shard)
 
 	s := newServer(storage, shard, load, logger)
+	if *c.demo && *c.demoShield {
+		// The demo's fake Pub/Sub API serves plain gRPC on loopback.
+		s.mgr.SetStreamOptions(pubsub.WithTransportCredentials(insecure.NewCredentials()))
+	}
 	if err := s.start(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
@@ -108,7 +114,7 @@ func (c *cli) configSource(ctx context.Context, logger *slog.Logger) (loadAll fu
 		path := *c.configFile
 		return func() (*config.Config, error) { return config.Load(path) }, storage, func() {}, nil
 	}
-	d, err := startDemo(ctx, *c.demoSurge)
+	d, err := startDemo(ctx, *c.demoSurge, *c.demoShield)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("start demo: %w", err)
 	}

@@ -18,6 +18,7 @@
       (import 'threats.libsonnet')(c),
       (import 'posture.libsonnet')(c),
       (import 'legacy.libsonnet')(c),
+      (import 'stream.libsonnet')(c),
     ],
   },
 }

@@ -195,6 +195,14 @@ func WithExpiredFallback(p Preset) Option { return func(c *Client) { c.fallback 
 // subscription restarts from the fallback.
 func WithReplayExpired(fn func(error)) Option { return func(c *Client) { c.onExpired = fn } }
 
+// WithStreamState calls fn(true, nil) when a stream gets its first answer
+// from the service (an event or a keepalive), and fn(false, err) when a
+// stream ends for any reason but a cancelled context, before Subscribe
+// reconnects or returns. fn runs on Subscribe's goroutine and must not block.
+func WithStreamState(fn func(connected bool, err error)) Option {
+	return func(c *Client) { c.onState = fn }
+}
+
 // WithLogger sets the logger for reconnections (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.logger = l } }
 
@@ -212,6 +220,7 @@ type Client struct {
 	backoffMax     time.Duration
 	fallback       Preset
 	onExpired      func(error)
+	onState        func(bool, error)
 	logger         *slog.Logger
 
 	conn    *grpc.ClientConn
@@ -389,6 +398,9 @@ func (c *Client) Subscribe(ctx context.Context, topic string, start ReplayStart,
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if c.onState != nil {
+			c.onState(false, err)
+		}
 		var he *handlerError
 		if errors.As(err, &he) {
 			return he.err
@@ -464,11 +476,16 @@ func (c *Client) stream(ctx context.Context, topic string, pos *ReplayStart, h H
 	}
 	timer.Reset(c.recvTimeout)
 	outstanding := c.maxInFlight
+	answered := false
 	for {
 		resp, err := st.Recv()
 		if err != nil {
 			return delivered, c.endedStream(sctx, st, token, err)
 		}
+		if !answered && c.onState != nil {
+			c.onState(true, nil)
+		}
+		answered = true
 		events := resp.GetEvents()
 		if len(events) > outstanding {
 			return delivered, &protocolError{fmt.Sprintf("the service sent %d events with %d requested", len(events), outstanding)}
@@ -553,4 +570,24 @@ func (c *Client) ended(ctx context.Context, token string, err error) error {
 		c.creds.InvalidateSession(token)
 	}
 	return err
+}
+
+// TopicInfo is what GetTopic tells of a topic.
+type TopicInfo struct {
+	Name         string
+	SchemaID     string
+	CanSubscribe bool
+}
+
+// GetTopic asks the service about a topic: whether it exists and whether
+// the session's user may subscribe to it. It is the cheapest call that
+// proves a subscription would be accepted.
+func (c *Client) GetTopic(ctx context.Context, topic string) (TopicInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.rpcTimeout)
+	defer cancel()
+	info, err := c.api.GetTopic(ctx, &pubsubpb.TopicRequest{TopicName: topic}, grpc.MaxCallRecvMsgSize(64<<10))
+	if err != nil {
+		return TopicInfo{}, fmt.Errorf("get topic %s: %w", topic, err)
+	}
+	return TopicInfo{Name: info.GetTopicName(), SchemaID: info.GetSchemaId(), CanSubscribe: info.GetCanSubscribe()}, nil
 }
