@@ -218,6 +218,8 @@ type iocHit struct {
 
 type loginFig struct {
 	fromNew     int64
+	users       int64 // distinct users with a login
+	newUsers    int64 // distinct users with a login from a new network
 	ioc         map[string]int64
 	outsideDecl int64 // logins from outside the app's declared networks
 }
