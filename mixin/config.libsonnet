@@ -178,8 +178,10 @@
     // IOC address, an app dormant for dormantAppIdleDays waking, or the
     // app's API requests from new networks with evidence. Otherwise a
     // warning when loginNewNetworkUserShare or more of the app's login users
-    // came from new networks: an integration's one user moved (or was
-    // replayed); one traveller among a mobile app's many users is quiet.
+    // came from new networks, and over newNetworkHistoryFactor times the
+    // app's usual share of API requests from new networks: an integration's
+    // one user moved (or was replayed); one traveller among a mobile app's
+    // many users, or a roaming mobile app, is quiet.
     // Apps whose inventory entry declares networks are judged by
     // SalesforceAppTrafficOutsideDeclaredNetworks instead: a move inside
     // the declared networks is quiet.

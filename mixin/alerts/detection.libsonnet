@@ -49,9 +49,23 @@ function(c)
     (
       sum by (%(appMatchLabels)s) (%(ioc)s) > 0
       or on(%(appMatchLabels)s) %(idle)s >= %(dormantAppIdleDays)s * 86400
-      or on(%(appMatchLabels)s) %(corroborated)s
+      or on(%(appMatchLabels)s) (%(unusual)s and on(%(appMatchLabels)s) %(corroborated)s)
     )
-  ||| % (c { ioc: m('salesforce_connected_app_oauth_logins_matching_ioc'), idle: m('salesforce_connected_app_idle_before_wake_seconds'), corroborated: std.rstripChars(corroborated, '\n') });
+  ||| % (c { ioc: m('salesforce_connected_app_oauth_logins_matching_ioc'), idle: m('salesforce_connected_app_idle_before_wake_seconds'), unusual: std.rstripChars(unusual, '\n'), corroborated: std.rstripChars(corroborated, '\n') });
+  // The share of the app's login users who logged in from new networks,
+  // over newNetworkHistoryFactor times its usual share of API requests from
+  // new networks (0 without API data): a roaming mobile app, whose users
+  // call from new networks every day, has a high usual share and stays
+  // quiet; an integration's is 0.
+  local loginUsersUnusual = |||
+    (
+      %(usersNew)s
+        / on(%(appMatchLabels)s) %(users)s
+    ) > on(%(appMatchLabels)s) %(newNetworkHistoryFactor)s * (
+      %(usual)s
+        or on(%(appMatchLabels)s) 0 * %(users)s
+    )
+  ||| % (c { usersNew: m('salesforce_connected_app_oauth_login_users_from_new_networks'), users: m('salesforce_connected_app_oauth_login_users'), usual: m('salesforce_connected_app_api_new_network_usual_request_share') });
   {
     name: 'salesforce-detection',
     rules: [
@@ -119,6 +133,17 @@ function(c)
           description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" made {{ $value }} API requests in the last 24h of log data from addresses on IOC list {{ $labels.list }}.',
         },
       }),
+      h.hold(c, ['logins'])({
+        alert: 'SalesforceAppLoginFromIOCAddress',
+        expr: 'max without(%(haDropLabels)s) (salesforce_connected_app_oauth_logins_matching_ioc{%(salesforceExporterSelector)s}) > 0' % c,
+        'for': c.iocFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'An OAuth login came from an address on an IOC list.',
+          description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from addresses on IOC list {{ $labels.list }}.',
+        },
+      }),
       {
         // Uncorroborated: a move or a replay, which the owner can tell.
         // One user of many (a traveller) is quiet.
@@ -129,7 +154,8 @@ function(c)
             %(usersNew)s
               / on(%(appMatchLabels)s) %(users)s
           ) >= %(loginNewNetworkUserShare)s
-        ||| % (c { loginsNew: std.rstripChars(loginsNew, '\n'), usersNew: m('salesforce_connected_app_oauth_login_users_from_new_networks'), users: m('salesforce_connected_app_oauth_login_users') }),
+          and on(%(appMatchLabels)s) %(loginUsersUnusual)s
+        ||| % (c { loginsNew: std.rstripChars(loginsNew, '\n'), usersNew: m('salesforce_connected_app_oauth_login_users_from_new_networks'), users: m('salesforce_connected_app_oauth_login_users'), loginUsersUnusual: std.rstripChars(loginUsersUnusual, '\n') }),
         'for': c.loginNewNetworkFor,
         keep_firing_for: c.securityKeepFiringFor,
         labels: { severity: 'warning' },
@@ -150,17 +176,6 @@ function(c)
         annotations: {
           summary: "An app's OAuth logins came from networks it never used, with corroborating evidence.",
           description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from networks it never used, and the exporter found corroboration: a login from an IOC address, the app waking after %(dormantAppIdleDays)s days unused, or its API requests from new networks with evidence (salesforce_connected_app_api_new_network_evidence). The pattern of a replayed token. Read `review` for the networks and users, confirm with the owner that nothing moved, then revoke.' % c,
-        },
-      }),
-      h.hold(c, ['logins'])({
-        alert: 'SalesforceAppLoginFromIOCAddress',
-        expr: 'max without(%(haDropLabels)s) (salesforce_connected_app_oauth_logins_matching_ioc{%(salesforceExporterSelector)s}) > 0' % c,
-        'for': c.iocFor,
-        keep_firing_for: c.securityKeepFiringFor,
-        labels: { severity: 'critical' },
-        annotations: {
-          summary: 'An OAuth login came from an address on an IOC list.',
-          description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from addresses on IOC list {{ $labels.list }}.',
         },
       }),
     ],
