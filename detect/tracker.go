@@ -192,6 +192,13 @@ type periodApp struct {
 	evDrop   int64 // requests from young networks beyond maxEvidenceNets
 	iocHits  []*iocHit
 	outside  *outsideCount // requests outside the declared networks; nil for none
+
+	// The client addresses of the period's requests, for an IOC list's
+	// re-check (recheck.go): kept (addrsKept) only for a file read since
+	// the start, not for a period of the state file.
+	addrs      []addrSeen
+	addrsOther int64 // requests of addresses not kept
+	addrsKept  bool
 }
 
 type youngBucket struct {
@@ -241,13 +248,14 @@ func New(cfg Config) (*Tracker, error) {
 // Config returns the tracker's config, defaults filled in.
 func (t *Tracker) Config() Config { return t.cfg }
 
-// SetIOC replaces the IOC lists (on a config reload). Data ingested from
-// now on is matched against the new lists; logins are matched again on the
-// next Logins call.
+// SetIOC replaces the IOC lists (on a config reload). The periods held
+// are matched again against the new lists (recheck.go), as is data
+// ingested from now on; logins are matched again on the next Logins call.
 func (t *Tracker) SetIOC(s *IOCSet) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.ioc = s
-	t.mu.Unlock()
+	t.recheckIOC()
 }
 
 // ClampFuture moves the baseline's hours later than now's (an app's first
