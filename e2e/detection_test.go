@@ -48,6 +48,16 @@ func detectionOrg(t *testing.T, name string, history, acmeRequests, replayRuns i
 // networks it never used, reading User and Account
 // (sftest.TrafficSpec.TokenReplay).
 func (s *scenarioOrg) trafficDay(offset int, replay bool) {
+	s.addTrafficDay(offset, replay, false)
+}
+
+// lateDay is trafficDay for a file published now, however old its day:
+// a Daily file that lands late.
+func (s *scenarioOrg) lateDay(offset int, replay bool) {
+	s.addTrafficDay(offset, replay, true)
+}
+
+func (s *scenarioOrg) addTrafficDay(offset int, replay, late bool) {
 	now := s.org.Now()
 	logDate := now.UTC().Truncate(day).Add(time.Duration(offset) * day)
 	n := int(logDate.Unix() / int64(day/time.Second))
@@ -70,7 +80,7 @@ func (s *scenarioOrg) trafficDay(offset int, replay bool) {
 		}
 	}
 	created := logDate.Add(day + time.Hour)
-	if created.After(now) {
+	if created.After(now) || late {
 		created = now
 	}
 	s.org.AddLogFile(&sftest.LogFile{LogDate: logDate, CreatedDate: created, Rows: rows, Retention: 30 * day})
@@ -111,6 +121,9 @@ func baselineStarts(t *testing.T, promAddr, org string) map[string]float64 {
 //     middle of the org's baseline; once it is ready, a replay still pages;
 //   - move: the integration moves, its whole volume, users and objects, to
 //     networks it never used (a planned NAT move): a warning, never a page;
+//   - late: the integration's replay (5% of its day) is in a Daily file
+//     that lands after the next day's: the 24-hour figures never show it,
+//     the exporter's judged counters do, and it pages;
 //   - login: one OAuth login of the integration's one user from a network
 //     it never used (a replayed token's first login), nothing to
 //     corroborate it: a warning at the next read of the logins source, not
@@ -123,13 +136,16 @@ func TestDetectionPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end")
 	}
-	names := []string{"replay", "ioc", "roaming", "restart", "move", "login"}
-	history := map[string]int{"replay": 7, "ioc": 8, "roaming": 3, "restart": 4, "move": 8, "login": 8}
+	names := []string{"replay", "ioc", "roaming", "restart", "move", "login", "late"}
+	history := map[string]int{"replay": 7, "ioc": 8, "roaming": 3, "restart": 4, "move": 8, "login": 8, "late": 8}
 	orgs := map[string]*scenarioOrg{}
 	for _, name := range names {
 		acme, runs := 0, 0
-		if name == "replay" {
+		switch name {
+		case "replay":
 			acme, runs = 10_000, 3 // 30 requests: 0.3%
+		case "late":
+			acme, runs = 10_000, 50 // 500 requests: with the next day's, 2.5% of the files read (the late-day alert's floor is 1%)
 		}
 		orgs[name] = detectionOrg(t, name, history[name], acme, runs)
 	}
@@ -146,7 +162,7 @@ func TestDetectionPages(t *testing.T) {
 
 	// A baseline of eight days is ready at once, one of three, four or
 	// seven is not.
-	for org, ready := range map[string]bool{"replay": false, "ioc": true, "roaming": false, "restart": false, "move": true, "login": true} {
+	for org, ready := range map[string]bool{"replay": false, "ioc": true, "roaming": false, "restart": false, "move": true, "login": true, "late": true} {
 		want := 0
 		if ready {
 			want = 1
@@ -208,6 +224,16 @@ func TestDetectionPages(t *testing.T) {
 	t0["login"] = time.Now()
 	l.org.Advance(2 * time.Minute)
 	l.org.AddLogin(sftest.LoginSpec{User: l.integrationUser, App: "Acme ERP Sync", Time: l.org.Now().Add(-time.Minute), SourceIP: sftest.ReplayIP(0, 7)})
+	// (7) The late day: the next day's file is read first, then the day
+	// before it lands, with the replay.
+	lt := orgs["late"]
+	t0["late"] = time.Now()
+	lt.org.Advance(2 * day)
+	lt.trafficDay(-1, false)
+	yesterdayEnd := lt.org.Now().UTC().Truncate(day)
+	waitProm(t, promAddr, fmt.Sprintf(`salesforce_api_usage_data_end_timestamp_seconds{org="late"} >= %d`, yesterdayEnd.Unix()), 30*time.Second)
+	lt.org.Advance(time.Minute)
+	lt.lateDay(-2, true)
 	// (5) The planned move.
 	t0["move"] = time.Now()
 	orgs["move"].egress = "Acme ERP Sync, new NAT"
@@ -217,6 +243,7 @@ func TestDetectionPages(t *testing.T) {
 		{"ioc", "SalesforceAppLoginFromIOCAddress", "Acme ERP Sync"},
 		{"move", "SalesforceAppRequestsFromNewNetworks", "Acme ERP Sync"},
 		{"login", "SalesforceAppLoginsFromNewNetworks", "Acme ERP Sync"},
+		{"late", "SalesforceAppLateDayNewNetworksReadSensitiveObjects", "Acme ERP Sync"},
 	}
 	wait(30*time.Second, want[0])
 	// The next day's file has no replay: the replay's figures leave the

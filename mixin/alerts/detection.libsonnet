@@ -54,18 +54,20 @@ function(c)
   ||| % (c { ioc: m('salesforce_connected_app_oauth_logins_matching_ioc'), idle: m('salesforce_connected_app_idle_before_wake_seconds'), unusual: std.rstripChars(unusual, '\n'), corroborated: std.rstripChars(corroborated, '\n') });
   // The share of the app's login users who logged in from new networks,
   // over newNetworkHistoryFactor times its usual share of API requests from
-  // new networks (0 without API data): a roaming mobile app, whose users
-  // call from new networks every day, has a high usual share and stays
-  // quiet; an integration's is 0.
+  // new networks: a roaming mobile app, whose users call from new networks
+  // every day, has a high usual share and stays quiet; an integration's is
+  // 0. An app with no API data (no Event Monitoring) is judged against 0;
+  // one with API data but no usual share yet is not judged (no baseline,
+  // no page, as for the API alerts).
   local loginUsersUnusual = |||
     (
       %(usersNew)s
         / on(%(appMatchLabels)s) %(users)s
     ) > on(%(appMatchLabels)s) %(newNetworkHistoryFactor)s * (
       %(usual)s
-        or on(%(appMatchLabels)s) 0 * %(users)s
+        or on(%(appMatchLabels)s) (0 * %(users)s unless on(%(appMatchLabels)s) %(api)s)
     )
-  ||| % (c { usersNew: m('salesforce_connected_app_oauth_login_users_from_new_networks'), users: m('salesforce_connected_app_oauth_login_users'), usual: m('salesforce_connected_app_api_new_network_usual_request_share') });
+  ||| % (c { usersNew: m('salesforce_connected_app_oauth_login_users_from_new_networks'), users: m('salesforce_connected_app_oauth_login_users'), usual: m('salesforce_connected_app_api_new_network_usual_request_share'), api: h.m(c, 'salesforce_connected_app_api_requests', 'window="24h"') });
   {
     name: 'salesforce-detection',
     rules: [
