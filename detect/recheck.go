@@ -16,9 +16,9 @@ import (
 // can never match), each with its requests, first and last time and the
 // first user seen there, and SetIOC matches them against the new lists.
 //
-// The addresses live in memory: the periods of a state file read at start
-// keep the counts of the lists they were read with, until a file replaces
-// them.
+// The addresses are kept in the state file (version 3, state_v3.go); the
+// periods of an older state keep the counts of the lists they were read
+// with, until a file replaces them.
 const (
 	maxAddrsPerNet         = 4
 	maxRecheckAddrsPerApp  = 256

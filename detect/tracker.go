@@ -168,7 +168,7 @@ type appState struct {
 	objs          map[string]objEntry
 	days          []dayFig // the daily records of the grading (grade.go), oldest first
 	held          int32    // the hour a hold began; 0 when none (grade.go)
-	woke          *wake    // its latest use after a gap (dormant.go); in memory only
+	woke          *wake    // its latest use after a gap (dormant.go)
 }
 
 // Times in the baseline are Unix hours: windows start on the hour, so
