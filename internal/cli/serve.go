@@ -68,6 +68,9 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 	warnEmptyShard(logger, cfg, shard)
 
 	s := newServer(storage, shard, load, logger)
+	if storage != "" && *c.leaseTTL > 0 {
+		s.mgr.SetLease(*c.leaseHolder, *c.leaseTTL)
+	}
 	if err := s.start(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
