@@ -36,6 +36,10 @@ var (
 		"API requests of the app from addresses on each IOC list (detection.ioc_lists)."+detectWindow+cached, listLabels, nil)
 	descLoginsFromNew = prometheus.NewDesc("salesforce_connected_app_oauth_logins_from_new_networks",
 		"OAuth logins (LoginHistory SourceIp) to the app in the last 24 hours from networks it had never used."+newRule+cached, appLabels, nil)
+	descLoginUsers = prometheus.NewDesc("salesforce_connected_app_oauth_login_users",
+		"Distinct users (LoginHistory UserId) with an OAuth login to the app in the last 24 hours."+cached, appLabels, nil)
+	descLoginUsersFromNew = prometheus.NewDesc("salesforce_connected_app_oauth_login_users_from_new_networks",
+		"Distinct users (LoginHistory UserId) with an OAuth login to the app in the last 24 hours from networks it had never used: one user of many is a traveller, the app's one integration user a move or a replay."+newRule+cached, appLabels, nil)
 	descLoginsIOC = prometheus.NewDesc("salesforce_connected_app_oauth_logins_matching_ioc",
 		"OAuth logins (LoginHistory SourceIp) to the app in the last 24 hours from addresses on each IOC list (detection.ioc_lists)."+cached, listLabels, nil)
 	descBaselineStart = prometheus.NewDesc("salesforce_connected_app_api_baseline_start_timestamp_seconds",
@@ -60,7 +64,7 @@ var (
 // logins sources.
 var detectionMetrics = metricSet{
 	descs: []*prometheus.Desc{descNetworks, descFromNewNetworks, descNewObjects, descObjectRequests, descObjectFromNew,
-		descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped,
+		descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginUsers, descLoginUsersFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped,
 		descNewNetworkShare, descUsualShare, descUsualDays, descEvidence, descHoldStart},
 	org: collectDetectionDropped,
 	app: collectAppDetection,
@@ -88,6 +92,8 @@ func collectAppDetection(e *emitter, s *snapshot.Snapshot, a *snapshot.AppUsage)
 	e.gauge(descFromNewNetworks, float64(f.RequestsFromNewNetworks), e.org, a.Name, a.ID)
 	e.gauge(descNewObjects, float64(f.NewObjects), e.org, a.Name, a.ID)
 	e.gauge(descLoginsFromNew, float64(f.LoginsFromNewNetworks), e.org, a.Name, a.ID)
+	e.gauge(descLoginUsers, float64(f.LoginUsers), e.org, a.Name, a.ID)
+	e.gauge(descLoginUsersFromNew, float64(f.LoginNewNetworkUsers), e.org, a.Name, a.ID)
 	collectGrading(e, a, f)
 	for j, obj := range d.SensitiveObjects {
 		e.gauge(descObjectRequests, float64(at(f.ObjectRequests, j)), e.org, a.Name, a.ID, obj)

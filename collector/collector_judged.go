@@ -10,7 +10,7 @@ import (
 // judged once, as its file is read, against the baseline as it then
 // stands; a day counts once whatever files cover it. A late or caught-up
 // day, which no 24-hour window ever shows, shows in their increase().
-const judgedHelp = " Counted as each ApiTotalUsage file is read (a day once, its Daily file replacing its Hourly ones), late or not, since the exporter started."
+const judgedHelp = " Counted as each ApiTotalUsage file is read (a day once, its Daily file replacing its Hourly ones), late or not; kept in the detection state across restarts."
 
 var (
 	descRequestsJudged = prometheus.NewDesc("salesforce_connected_app_api_requests_judged_total",

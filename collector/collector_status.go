@@ -36,6 +36,8 @@ var (
 		"When the org's file in --storage.path was last written (Unix seconds); absent before the first write. Files are written when their data changes, so an old time alone means nothing changed.", []string{"org", "file"}, nil)
 	descStorageLastFailure = prometheus.NewDesc("salesforce_exporter_storage_last_write_failure_timestamp_seconds",
 		"When a write of the org's file in --storage.path last failed (Unix seconds); 0 before the first failure. A failed write is retried at every publish, so a failure newer than the last success is a write still failing, whatever the write cadence.", []string{"org", "file"}, nil)
+	descStorageLeaseHeld = prometheus.NewDesc("salesforce_exporter_storage_lease_held",
+		"1 when this replica holds the org's storage lease (<org>.lease in --storage.path) and writes its state; 0 while another replica holds it: this one serves from the state as it read it and writes nothing until the lease is released or expires (--storage.lease-duration). Absent with leases off.", []string{"org"}, nil)
 	descSourceVisibility = prometheus.NewDesc("salesforce_source_visibility_limited",
 		"1 when the integration user sees only its own rows of the source's object, for want of a permission (sessions: Manage Users; logins: Manage Users or Monitor Login History; oauth_tokens: Customize Application, or View All Users for its deactivated-user figures): the source's numbers would look like a quiet org. Absent when the permissions could not be read (salesforce_source_visibility says unverified)."+cached, []string{"org", "source"}, nil)
 	descSourceVisibilityState = prometheus.NewDesc("salesforce_source_visibility",
@@ -44,7 +46,7 @@ var (
 
 var statusMetrics = metricSet{
 	descs: []*prometheus.Desc{descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descImplausible, descAppsFolded,
-		descStorageWriteFailures, descStorageLastWrite, descStorageLastFailure, descSourceVisibility, descSourceVisibilityState},
+		descStorageWriteFailures, descStorageLastWrite, descStorageLastFailure, descStorageLeaseHeld, descSourceVisibility, descSourceVisibilityState},
 	org: collectStatus,
 }
 
@@ -85,8 +87,12 @@ func collectSourceStatus(e *emitter, s *snapshot.Snapshot) {
 	}
 }
 
-// collectStorageWrites emits how the writes of the org's files have gone.
+// collectStorageWrites emits how the writes of the org's files have gone,
+// and whether this replica holds the org's storage lease.
 func collectStorageWrites(e *emitter, s *snapshot.Snapshot) {
+	if s.StorageLease != "" {
+		e.gauge(descStorageLeaseHeld, b2f(s.StorageLease == snapshot.StorageLeaseHeld), e.org)
+	}
 	for _, file := range []string{snapshot.StorageFileState, snapshot.StorageFileTokens} {
 		w, ok := s.StorageWrites[file]
 		if !ok {

@@ -197,6 +197,7 @@ func (t *Tracker) prune() {
 		}
 	}
 	slices.SortFunc(ps, func(a, b *period) int { return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(a.key, b.key)) })
+	pruneAddrs(ps)
 	// The newest period keeps its evidence whatever its size (at most
 	// maxEvidenceNets per app): it is what an alert points at.
 	for _, p := range ps[:max(len(ps)-1, 0)] {

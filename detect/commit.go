@@ -25,6 +25,7 @@ func (t *Tracker) Commit(in *Ingest) {
 		a.noteUse(a.lastUse(), hourOf(sa.first))
 		a.since = minHour(a.since, hourOf(sa.first))
 		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}, outside: sa.outside}
+		keepAddrs(sa, pa)
 		for i, c := range sa.ioc {
 			if c > 0 {
 				if pa.ioc == nil {

@@ -14,8 +14,9 @@ import "time"
 // A day counts once whatever files cover it: a Daily file replaces its
 // day's Hourly ones, a re-issued file its earlier issue, and a counter
 // grows only by what a day's figures grew past what it already counted.
-// The counters live in memory: they start at 0 when the exporter starts
-// (Prometheus's increase() takes the reset), and a file is ingested once.
+// The counters and the days they counted are kept in the state file
+// (version 3, state_v3.go): a restart neither starts them at 0 nor counts a
+// day again when its file is read again after it.
 
 // judgedFigs are one period's or one day's judged figures.
 type judgedFigs struct {

@@ -79,9 +79,8 @@ func TestJudgedNeedsReadyBaseline(t *testing.T) {
 	}
 }
 
-// persisted clears the figures the state file does not keep: the judged
-// counters (they start at 0 with the exporter, as counters do) and the
-// wake of a dormant app.
+// persisted clears the figures a state file of version 2 or older does not
+// keep: the judged counters and the wake of a dormant app.
 func persisted(figs []AppFigures) []AppFigures {
 	out := make([]AppFigures, len(figs))
 	for i, f := range figs {

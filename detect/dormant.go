@@ -9,9 +9,9 @@ import "time"
 // with no API request or OAuth login in its baseline, and how long the gap
 // was; the figures export it while the resumption lies in the window.
 //
-// The note lives in memory: after a restart, the baseline's last-seen
-// times already include the wake, so a wake before the restart is no longer
-// seen (the alerts' hold covers the restart itself).
+// The latest wake is kept in the state file (version 3, state_v3.go): the
+// baseline's last-seen times already include the wake, so without it a wake
+// before a restart would no longer be seen.
 
 // minWakeGap is the shortest gap, in hours, that counts as idle: two days,
 // so that a job that runs once a day at the same hour never counts.

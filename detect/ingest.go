@@ -68,6 +68,7 @@ type Ingest struct {
 	dropped    int64 // rows of apps over MaxApps
 	nets       int   // networks staged, over all apps
 	iocHits    int   // IOC hits staged, over all apps
+	addrs      int   // addresses staged for an IOC re-check, over all apps (recheck.go)
 	objs       int   // objects staged, over all apps
 	objBytes   int   // bytes of their names
 	foldedNets int64 // rows of networks past the caps
@@ -179,6 +180,8 @@ func (in *Ingest) Add(r *Row) {
 	}
 	if n == a.overflow {
 		in.foldedNets++
+	} else if !info.key.special() {
+		in.seeAddr(n, info.addr, r.UserID, ts)
 	}
 	if a.decl != nil && a.decl.nets != nil && !info.key.special() && !a.decl.containsAddr(info.addr) {
 		if a.outside == nil {

@@ -51,6 +51,9 @@ type stageNet struct {
 	requests    int64
 	sens        []int64
 	ev          *stageEvidence
+	addrs       []addrSeen // its addresses, for an IOC list's re-check (recheck.go)
+	lastAddr    int        // the index in addrs of the last row's address
+	otherAddrs  int64      // requests of addresses past maxAddrsPerNet
 }
 
 // stageEvidence is a young network's evidence while its file is ingested;

@@ -13,11 +13,12 @@ import (
 
 // stateMagic and stateVersion head the serialized state. Bump the version
 // when the layout changes; an unknown version is an error, never a guess.
-// Version 2 appends the grading's daily records and holds (grade.go); a
-// version-1 state reads as one without them.
+// Version 2 appends the grading's daily records and holds (grade.go), and
+// version 3 the judged counters, wakes and the periods' addresses
+// (state_v3.go); an older state reads as one without them.
 const (
 	stateMagic   = "SFDT"
-	stateVersion = 2
+	stateVersion = 3
 )
 
 // MarshalBinary encodes the baseline and the kept periods compactly:
@@ -110,6 +111,7 @@ func (t *Tracker) MarshalBinary() ([]byte, error) {
 	}
 	e.uint(uint64(t.dropped))
 	e.grading(t, keys)
+	e.memory(t, keys)
 	out := binenc.NewWriter(64 + e.w.Len() + 16*len(e.table))
 	out.RawString(stateMagic)
 	out.Uvarint(stateVersion)
@@ -202,7 +204,7 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 		return nil, "", fmt.Errorf("decode detection state: not a detection state")
 	}
 	v := d.uint("version")
-	if v != 1 && v != stateVersion {
+	if v < 1 || v > stateVersion {
 		return nil, "", fmt.Errorf("%w %d (this build reads 1 to %d)", ErrStateVersion, v, stateVersion)
 	}
 	n := d.count("strings")
@@ -300,6 +302,9 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 	t.dropped = int64(d.uint("dropped rows"))
 	if v >= 2 {
 		d.grading(t)
+	}
+	if v >= 3 {
+		d.memory(t)
 	}
 	if d.r.Len() > 0 {
 		d.r.Fail("", "%d bytes of trailing data", d.r.Len())

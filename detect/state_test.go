@@ -207,10 +207,11 @@ func TestStateGoldenV1(t *testing.T) {
 	if want[len(stateMagic)] != 1 {
 		t.Fatalf("golden version byte %d", want[len(stateMagic)])
 	}
-	want[len(stateMagic)] = 2
-	want = append(want, 0) // no graded apps
+	want[len(stateMagic)] = stateVersion
+	want = append(want, 0)       // no graded apps
+	want = append(want, 0, 0, 0) // version 3: no judged counters, wakes or period addresses
 	if b := mustMarshal(t, back); !bytes.Equal(b, want) {
-		t.Errorf("the encoding changed: %d bytes, the version-1 state as version 2 has %d", len(b), len(want))
+		t.Errorf("the encoding changed: %d bytes, the version-1 state as version 3 has %d", len(b), len(want))
 	}
 }
 
@@ -235,9 +236,43 @@ func TestStateGoldenV2(t *testing.T) {
 	if f := figure(t, back, AppKey(erpID, "")); f.Usual.Days != 2 || !f.Held || f.Evidence == nil {
 		t.Fatalf("grading not restored: %+v", f)
 	}
+	want := append([]byte(nil), golden...)
+	want[len(stateMagic)] = stateVersion
+	want = append(want, 0, 0, 0) // version 3: no judged counters, wakes or period addresses
+	if b := mustMarshal(t, back); !bytes.Equal(b, want) {
+		t.Errorf("the encoding changed: %d bytes, the version-2 state as version 3 has %d", len(b), len(want))
+	}
+}
+
+// TestStateGoldenV3: testdata/state-v3.bin, replayTracker's state with its
+// judged counters, wake and the periods' addresses, restores to the same
+// figures, all of them, and encodes to the same bytes.
+func TestStateGoldenV3(t *testing.T) {
+	t.Parallel()
+	tr := replayTracker(t)
+	if os.Getenv("UPDATE_STATE_GOLDEN") == "3" {
+		if err := os.WriteFile("testdata/state-v3.bin", mustMarshal(t, tr), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	golden, err := os.ReadFile("testdata/state-v3.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, note, err := Restore(tr.Config(), golden)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	back.SetIOC(tr.ioc)
+	if a, b := fmt.Sprintf("%+v", tr.Figures()), fmt.Sprintf("%+v", back.Figures()); a != b {
+		t.Fatalf("figures differ:\n%s\n%s", a, b)
+	}
+	if f := figure(t, back, AppKey(erpID, "")); f.RequestsJudged == 0 {
+		t.Fatalf("judged counters not restored: %+v", f)
+	}
 	for name, b := range map[string][]byte{"restored": mustMarshal(t, back), "rebuilt": mustMarshal(t, tr)} {
 		if !bytes.Equal(b, golden) {
-			t.Errorf("%s: the encoding changed: %d bytes, the version-2 state has %d", name, len(b), len(golden))
+			t.Errorf("%s: the encoding changed: %d bytes, the version-3 state has %d", name, len(b), len(golden))
 		}
 	}
 }

@@ -168,7 +168,7 @@ type appState struct {
 	objs          map[string]objEntry
 	days          []dayFig // the daily records of the grading (grade.go), oldest first
 	held          int32    // the hour a hold began; 0 when none (grade.go)
-	woke          *wake    // its latest use after a gap (dormant.go); in memory only
+	woke          *wake    // its latest use after a gap (dormant.go)
 }
 
 // Times in the baseline are Unix hours: windows start on the hour, so
@@ -192,6 +192,13 @@ type periodApp struct {
 	evDrop   int64 // requests from young networks beyond maxEvidenceNets
 	iocHits  []*iocHit
 	outside  *outsideCount // requests outside the declared networks; nil for none
+
+	// The client addresses of the period's requests, for an IOC list's
+	// re-check (recheck.go): kept (addrsKept) only for a file read since
+	// the start, not for a period of the state file.
+	addrs      []addrSeen
+	addrsOther int64 // requests of addresses not kept
+	addrsKept  bool
 }
 
 type youngBucket struct {
@@ -218,6 +225,8 @@ type iocHit struct {
 
 type loginFig struct {
 	fromNew     int64
+	users       int64 // distinct users with a login
+	newUsers    int64 // distinct users with a login from a new network
 	ioc         map[string]int64
 	outsideDecl int64 // logins from outside the app's declared networks
 }
@@ -239,13 +248,14 @@ func New(cfg Config) (*Tracker, error) {
 // Config returns the tracker's config, defaults filled in.
 func (t *Tracker) Config() Config { return t.cfg }
 
-// SetIOC replaces the IOC lists (on a config reload). Data ingested from
-// now on is matched against the new lists; logins are matched again on the
-// next Logins call.
+// SetIOC replaces the IOC lists (on a config reload). The periods held
+// are matched again against the new lists (recheck.go), as is data
+// ingested from now on; logins are matched again on the next Logins call.
 func (t *Tracker) SetIOC(s *IOCSet) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.ioc = s
-	t.mu.Unlock()
+	t.recheckIOC()
 }
 
 // ClampFuture moves the baseline's hours later than now's (an app's first

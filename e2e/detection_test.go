@@ -48,6 +48,16 @@ func detectionOrg(t *testing.T, name string, history, acmeRequests, replayRuns i
 // networks it never used, reading User and Account
 // (sftest.TrafficSpec.TokenReplay).
 func (s *scenarioOrg) trafficDay(offset int, replay bool) {
+	s.addTrafficDay(offset, replay, false)
+}
+
+// lateDay is trafficDay for a file published now, however old its day:
+// a Daily file that lands late.
+func (s *scenarioOrg) lateDay(offset int, replay bool) {
+	s.addTrafficDay(offset, replay, true)
+}
+
+func (s *scenarioOrg) addTrafficDay(offset int, replay, late bool) {
 	now := s.org.Now()
 	logDate := now.UTC().Truncate(day).Add(time.Duration(offset) * day)
 	n := int(logDate.Unix() / int64(day/time.Second))
@@ -70,7 +80,7 @@ func (s *scenarioOrg) trafficDay(offset int, replay bool) {
 		}
 	}
 	created := logDate.Add(day + time.Hour)
-	if created.After(now) {
+	if created.After(now) || late {
 		created = now
 	}
 	s.org.AddLogFile(&sftest.LogFile{LogDate: logDate, CreatedDate: created, Rows: rows, Retention: 30 * day})
@@ -110,21 +120,32 @@ func baselineStarts(t *testing.T, promAddr, org string) map[string]float64 {
 //   - restart: the exporter restarts (SIGTERM, the same state folder) in the
 //     middle of the org's baseline; once it is ready, a replay still pages;
 //   - move: the integration moves, its whole volume, users and objects, to
-//     networks it never used (a planned NAT move): a warning, never a page.
+//     networks it never used (a planned NAT move): a warning, never a page;
+//   - late: the integration's replay (5% of its day) is in a Daily file
+//     that lands after the next day's: the 24-hour figures never show it,
+//     the exporter's judged counters do, and it pages;
+//   - login: one OAuth login of the integration's one user from a network
+//     it never used (a replayed token's first login), nothing to
+//     corroborate it: a warning at the next read of the logins source, not
+//     when the next day's log file lands.
 //
-// Each attack pages once, critical, for its org and app; the move warns;
-// nothing else pages.
+// Each attack pages once, critical, for its org and app; the move and the
+// uncorroborated login warn; nothing else pages (the roaming mobile app's
+// users log in from new networks every day, as always: quiet).
 func TestDetectionPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end")
 	}
-	names := []string{"replay", "ioc", "roaming", "restart", "move"}
-	history := map[string]int{"replay": 7, "ioc": 8, "roaming": 3, "restart": 4, "move": 8}
+	names := []string{"replay", "ioc", "roaming", "restart", "move", "login", "late"}
+	history := map[string]int{"replay": 7, "ioc": 8, "roaming": 3, "restart": 4, "move": 8, "login": 8, "late": 8}
 	orgs := map[string]*scenarioOrg{}
 	for _, name := range names {
 		acme, runs := 0, 0
-		if name == "replay" {
+		switch name {
+		case "replay":
 			acme, runs = 10_000, 3 // 30 requests: 0.3%
+		case "late":
+			acme, runs = 10_000, 50 // 500 requests: with the next day's, 2.5% of the files read (the late-day alert's floor is 1%)
 		}
 		orgs[name] = detectionOrg(t, name, history[name], acme, runs)
 	}
@@ -141,7 +162,7 @@ func TestDetectionPages(t *testing.T) {
 
 	// A baseline of eight days is ready at once, one of three, four or
 	// seven is not.
-	for org, ready := range map[string]bool{"replay": false, "ioc": true, "roaming": false, "restart": false, "move": true} {
+	for org, ready := range map[string]bool{"replay": false, "ioc": true, "roaming": false, "restart": false, "move": true, "login": true, "late": true} {
 		want := 0
 		if ready {
 			want = 1
@@ -198,6 +219,21 @@ func TestDetectionPages(t *testing.T) {
 	// (the logins source reads from a watermark): the clock moves on two.
 	i.org.Advance(2 * time.Minute)
 	i.org.AddLogin(sftest.LoginSpec{User: i.integrationUser, App: "Acme ERP Sync", Time: i.org.Now().Add(-time.Minute), SourceIP: sftest.IOCAddress})
+	// (6) The login from a new network, as the IOC login above.
+	l := orgs["login"]
+	t0["login"] = time.Now()
+	l.org.Advance(2 * time.Minute)
+	l.org.AddLogin(sftest.LoginSpec{User: l.integrationUser, App: "Acme ERP Sync", Time: l.org.Now().Add(-time.Minute), SourceIP: sftest.ReplayIP(0, 7)})
+	// (7) The late day: the next day's file is read first, then the day
+	// before it lands, with the replay.
+	lt := orgs["late"]
+	t0["late"] = time.Now()
+	lt.org.Advance(2 * day)
+	lt.trafficDay(-1, false)
+	yesterdayEnd := lt.org.Now().UTC().Truncate(day)
+	waitProm(t, promAddr, fmt.Sprintf(`salesforce_api_usage_data_end_timestamp_seconds{org="late"} >= %d`, yesterdayEnd.Unix()), 30*time.Second)
+	lt.org.Advance(time.Minute)
+	lt.lateDay(-2, true)
 	// (5) The planned move.
 	t0["move"] = time.Now()
 	orgs["move"].egress = "Acme ERP Sync, new NAT"
@@ -206,6 +242,8 @@ func TestDetectionPages(t *testing.T) {
 		{"replay", "SalesforceAppNewNetworksReadSensitiveObjects", "Acme ERP Sync"},
 		{"ioc", "SalesforceAppLoginFromIOCAddress", "Acme ERP Sync"},
 		{"move", "SalesforceAppRequestsFromNewNetworks", "Acme ERP Sync"},
+		{"login", "SalesforceAppLoginsFromNewNetworks", "Acme ERP Sync"},
+		{"late", "SalesforceAppLateDayNewNetworksReadSensitiveObjects", "Acme ERP Sync"},
 	}
 	wait(30*time.Second, want[0])
 	// The next day's file has no replay: the replay's figures leave the
@@ -288,7 +326,7 @@ func TestDetectionPages(t *testing.T) {
 			t.Errorf("unexpected alert %s (%s) %v", k.alert, n.Status, n.Labels)
 			continue
 		}
-		if sev := map[bool]string{true: "warning", false: "critical"}[k.org == "move"]; n.Labels["severity"] != sev {
+		if sev := map[bool]string{true: "warning", false: "critical"}[k.org == "move" || k.org == "login"]; n.Labels["severity"] != sev {
 			t.Errorf("%s is %q, want %s: %v", k.alert, n.Labels["severity"], sev, n.Labels)
 		}
 		if k.alert == "SalesforceAppLoginFromIOCAddress" && n.Labels["list"] != "campaigns-2025" {

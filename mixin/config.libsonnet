@@ -190,6 +190,23 @@
     newNetworkHistoryOffset: '1d',
     newNetworkHistoryStep: '1h',
     newNetworkFor: '0m',
+    // OAuth logins from new networks (alerts/detection.libsonnet): read
+    // every refresh of the logins source (LoginHistory), so they page in
+    // minutes, not when the next day's log file lands. The exporter judges
+    // them against its own baseline (nothing is new before
+    // detection.min_baseline). Critical with corroboration: a login from an
+    // IOC address, an app dormant for dormantAppIdleDays waking, or the
+    // app's API requests from new networks with evidence. Otherwise a
+    // warning when loginNewNetworkUserShare or more of the app's login users
+    // came from new networks, and over newNetworkHistoryFactor times the
+    // app's usual share of API requests from new networks: an integration's
+    // one user moved (or was replayed); one traveller among a mobile app's
+    // many users, or a roaming mobile app, is quiet.
+    // Apps whose inventory entry declares networks are judged by
+    // SalesforceAppTrafficOutsideDeclaredNetworks instead: a move inside
+    // the declared networks is quiet.
+    loginNewNetworkUserShare: 0.5,
+    loginNewNetworkFor: '0m',
     // A known (inventory) app reading a sensitive object it never read before.
     newSensitiveObjectFor: '0m',
     // Any request or login from an address on an IOC list.

@@ -61,8 +61,8 @@ func TestDetectionAlertsHaveRunbooks(t *testing.T) {
 			}
 		}
 	}
-	if n != 5 {
-		t.Fatalf("%d detection alerts, want 5", n)
+	if n != 7 {
+		t.Fatalf("%d detection alerts, want 7", n)
 	}
 }
 

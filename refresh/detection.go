@@ -68,7 +68,7 @@ func (r *Refresher) restoreTracker(cfg detect.Config, state []byte) *detect.Trac
 			}
 			if n := tr.ClampFuture(r.now()); n > 0 {
 				r.logger.Warn("The detection baseline holds times in the future (a clock that ran ahead, or an edit): they count from now", "times", n)
-				r.dirty = !r.readOnly
+				r.dirty = !r.noWrite()
 			}
 			return tr
 		}

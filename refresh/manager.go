@@ -32,6 +32,17 @@ type Manager struct {
 	cfg      *config.Config
 	version  atomic.Uint64
 	onChange func()
+
+	leaseHolder string        // SetLease
+	leaseTTL    time.Duration // SetLease
+}
+
+// SetLease makes every org's refresher write its files only while it holds
+// the org's lease (lease.go), named holder, for ttl; call it before Apply.
+func (m *Manager) SetLease(holder string, ttl time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.leaseHolder, m.leaseTTL = holder, ttl
 }
 
 // OnChange sets a function called after every change of Version (a publish,
@@ -128,6 +139,7 @@ func (m *Manager) apply(cfg *config.Config) error {
 		}
 		r.onPublish = m.changed
 		r.SetStreamOptions(m.streamOpts...)
+		r.SetLease(m.leaseHolder, m.leaseTTL)
 		fresh[o.Name] = r
 	}
 	keep := map[string]bool{}

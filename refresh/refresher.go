@@ -70,7 +70,8 @@ type Refresher struct {
 	writes      storageWrites // nil without storage or when read-only
 	onPublish   func()
 	warned      map[string]bool
-	detect      detection // detection.go
+	detect      detection  // detection.go
+	lease       leaseState // lease.go
 	// ecaForeign is the latest snapshot.ForeignECATokens answer taken when
 	// the per-user ECA read began after the token read ended (foreignECATokens).
 	ecaForeign map[string]salesforce.TokenStats
@@ -178,7 +179,9 @@ func (r *Refresher) Snapshot() *snapshot.Snapshot { return r.snap.Load() }
 // Run refreshes sources as they fall due until ctx is done. The first
 // refresh starts at once.
 func (r *Refresher) Run(ctx context.Context) {
+	r.checkLease()
 	r.loadState()
+	defer r.endLease()
 	r.publish()
 	if r.stream != nil && r.org.SourceEnabled(config.SourceStream) && !r.readOnly {
 		r.stream.start(ctx, r)
@@ -257,7 +260,7 @@ func (r *Refresher) runSource(ctx context.Context, s *sourceRun) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	r.syncDetection()
-	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.readOnly, oneShot: r.oneShot, writes: r.writes, oauthTokensComplete: r.oauthTokensComplete(), tokens: r.tokenRows()})
+	err := s.src.refresh(cctx, &env{client: r.client, org: r.org, settings: r.settings.Load(), logger: r.logger, state: r.state, dirty: &r.dirty, tracker: r.detect.tr, storage: r.storage, readOnly: r.noWrite(), oneShot: r.oneShot, writes: r.writes, oauthTokensComplete: r.oauthTokensComplete(), tokens: r.tokenRows()})
 	cancel()
 	if ctx.Err() != nil {
 		return
@@ -452,11 +455,13 @@ func (r *Refresher) publish() {
 		// snapshot out and shows in the next one.
 		snap.StorageWrites = r.writes.snapshot()
 	}
+	snap.StorageLease = r.leaseStatus()
 	r.snap.Store(snap)
 	if r.onPublish != nil {
 		r.onPublish()
 	}
-	if r.dirty && r.storage != "" && !r.readOnly {
+	r.checkLease()
+	if r.dirty && r.storage != "" && !r.noWrite() {
 		r.saveDetection()
 		err := saveState(r.storage, r.state)
 		r.writes.record(snapshot.StorageFileState, err, r.now())
@@ -471,10 +476,10 @@ func (r *Refresher) publish() {
 // loadState loads the org's state; its apps without a last-seen time count
 // as seen now.
 func (r *Refresher) loadState() {
-	if r.readOnly {
-		// A command beside a serving exporter reads its state and touches
-		// nothing in its folder: no temporary file removed, no damaged
-		// file set aside.
+	if r.noWrite() {
+		// A command beside a serving exporter, or a replica while another
+		// holds the org's lease, reads its state and touches nothing in its
+		// folder: no temporary file removed, no damaged file set aside.
 		r.state = readState(r.storage, r.org.Name, r.logger)
 	} else {
 		r.state = loadState(r.storage, r.org.Name, r.logger)
@@ -482,7 +487,7 @@ func (r *Refresher) loadState() {
 	r.state.fillLastSeen(r.now())
 	if n := r.state.clampSeen(r.now()); n > 0 {
 		r.logger.Warn("The state file holds first- or last-seen times in the future (a clock that ran ahead, or an edit): they count from now", "times", n)
-		r.dirty = !r.readOnly
+		r.dirty = !r.noWrite()
 	}
 }
 

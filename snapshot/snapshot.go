@@ -193,6 +193,10 @@ type Snapshot struct {
 	// writes of the org's files have gone; nil without --storage.path or
 	// when read-only.
 	StorageWrites map[string]StorageWrite
+	// StorageLease is whether this replica holds the org's storage lease
+	// (StorageLeaseHeld) or another does (StorageLeaseElsewhere: it writes
+	// nothing); "" without leases (refresh/lease.go).
+	StorageLease string
 
 	// Detection is nil when the snapshot has no detection baseline.
 	Detection *DetectionInfo
@@ -256,6 +260,12 @@ func (s *Snapshot) Up() bool {
 const (
 	StorageFileState  = "state"  // <org>.state.json: first-seen times, API usage, history, detection
 	StorageFileTokens = "tokens" // <org>.tokens: the row-mode token store
+)
+
+// The values of Snapshot.StorageLease.
+const (
+	StorageLeaseHeld      = "held"
+	StorageLeaseElsewhere = "elsewhere"
 )
 
 // StorageWrite is how writing one of an org's files has gone since the

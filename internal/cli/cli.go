@@ -59,6 +59,8 @@ type cli struct {
 	demoShield   *bool
 	metricsPath  *string
 	storagePath  *string
+	leaseHolder  *string
+	leaseTTL     *time.Duration
 	lifecycle    *bool
 	pprof        *bool
 	toolkitFlags *web.FlagConfig
@@ -96,6 +98,8 @@ func newCLI(stdout, stderr io.Writer) *cli {
 	c.demoShield = c.serve.Flag("demo.shield", "With --demo: the org has Shield; its API events stream in real time (a fake Pub/Sub API on a loopback port), and from --demo.surge-after a stolen token is replayed on the stream.").Bool()
 	c.metricsPath = c.serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	c.storagePath = c.serve.Flag("storage.path", "Folder for the exporter's persistent state (first-seen times, API usage counts) and each row-mode org's token store, so that a restart reads only what changed. With --demo the default is a temporary folder.").IsSetByUser(&c.storageSet).Default("data/").String()
+	c.leaseHolder = c.serve.Flag("storage.lease-holder", "The name this replica writes in an org's lease file (<org>.lease in --storage.path) while it writes the org's state; default the host name (a StatefulSet pod's name), so that a restarted replica takes its leases back at once. Replicas that share --storage.path need different names.").Default(defaultLeaseHolder()).String()
+	c.leaseTTL = c.serve.Flag("storage.lease-duration", "How long an org's lease lasts unrenewed (it is renewed at every publish, and released when the org leaves the replica): replicas that share --storage.path write an org's state one at a time, and another replica takes the lease when it expires. 0 turns leases off.").Default("15m").Duration()
 	c.lifecycle = c.serve.Flag("web.enable-lifecycle", "Enable POST /-/reload to reload the config (SIGHUP always works).").Bool()
 	c.pprof = c.serve.Flag("web.enable-pprof", "Serve Go profiling at /debug/pprof/ (behind the same web config).").Bool()
 	c.reviewOn = c.serve.Flag("web.enable-review", "Serve the weekly review at /review and /review.json (behind the same web config). Its per-user detail costs about one API call per 2,000 tokens; it is read in the background, at most once per --review.cache-ttl while the apps stay the same, and never past the org's API budget.").Bool()
@@ -164,4 +168,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return c.probe.run(ctx, stdout, stderr)
 	}
 	return 1
+}
+
+// defaultLeaseHolder is the host name, or "exporter" when it is unknown.
+func defaultLeaseHolder() string {
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "exporter"
 }

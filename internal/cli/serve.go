@@ -74,6 +74,9 @@ func (c *cli) runServe(ctx context.Context, logger *slog.Logger, stdout, stderr 
 		// The demo's fake Pub/Sub API serves plain gRPC on loopback.
 		s.mgr.SetStreamOptions(pubsub.WithTransportCredentials(insecure.NewCredentials()))
 	}
+	if storage != "" && *c.leaseTTL > 0 {
+		s.mgr.SetLease(*c.leaseHolder, *c.leaseTTL)
+	}
 	if err := s.start(ctx, cfg); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1

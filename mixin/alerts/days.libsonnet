@@ -4,8 +4,11 @@
 // an attack in it would show 0. The exporter also judges each period once,
 // as its file is read, into counters that only grow
 // (salesforce_connected_app_api_*_judged_total). This alert reads what they
-// gained in the last lateDayWindow, with the same share tests as
-// SalesforceAppNewNetworksReadSensitiveObjects, unless the window figures
+// gained in the last lateDayWindow: their share of requests from new
+// networks over newNetworkMinShare and over newNetworkHistoryFactor times
+// the app's usual share, which the exporter keeps
+// (salesforce_connected_app_api_new_network_usual_request_share, absent
+// until the baseline is ready: no Prometheus history is needed), unless the window figures
 // showed the app's sensitive reads from new networks at any time in that
 // lateDayWindow: the window alerts judged those, and a day read
 // just before the next one (two files within lateDayWindow) is not paged
@@ -22,15 +25,6 @@ function(c)
            new: judged('salesforce_connected_app_api_new_network_requests_judged_total'),
            all: judged('salesforce_connected_app_api_requests_judged_total'),
          });
-  // The app's usual share, as the window figures showed it on the days
-  // its baseline was ready (alerts/detection.libsonnet's history).
-  local windowShare = |||
-    (
-      max without(%(haDropLabels)s) (salesforce_connected_app_api_requests_from_new_networks{%(salesforceExporterSelector)s})
-        / on(%(appMatchLabels)s) max without(%(haDropLabels)s) (salesforce_connected_app_api_requests{%(salesforceExporterSelector)s, window="24h"})
-    )
-  ||| % c;
-  local ready = 'max without(%(haDropLabels)s) (salesforce_connected_app_api_baseline_ready{%(salesforceExporterSelector)s}) == 1' % c;
   {
     name: 'salesforce-judged-days',
     rules: [
@@ -39,16 +33,13 @@ function(c)
         expr: |||
           %(sens)s > 0
           and on(%(appMatchLabels)s) %(share)s > %(newNetworkMinShare)s
-          and on(%(appMatchLabels)s) %(share)s > %(newNetworkHistoryFactor)s * max_over_time(
-            (%(windowShare)s and on(%(appMatchLabels)s) %(ready)s)[%(newNetworkHistory)s:%(newNetworkHistoryStep)s] offset %(newNetworkHistoryOffset)s
-          )
+          and on(%(appMatchLabels)s) %(share)s > on(%(appMatchLabels)s) %(newNetworkHistoryFactor)s * %(usual)s
           unless on(%(appMatchLabels)s)
           sum by (%(appMatchLabels)s) (max without(%(haDropLabels)s) (max_over_time(salesforce_connected_app_api_object_requests_from_new_networks{%(salesforceExporterSelector)s}[%(lateDayWindow)s]))) > 0
         ||| % (c {
                  sens: judged('salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total'),
                  share: std.rstripChars(share, '\n'),
-                 windowShare: std.rstripChars(windowShare, '\n'),
-                 ready: ready,
+                 usual: 'max without(%(haDropLabels)s) (salesforce_connected_app_api_new_network_usual_request_share{%(salesforceExporterSelector)s})' % c,
                }),
         'for': c.lateDayFor,
         keep_firing_for: c.lateDayKeepFiringFor,

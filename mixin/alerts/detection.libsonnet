@@ -32,6 +32,42 @@ function(c)
   local corroborated = |||
     max by (%(appMatchLabels)s) (%(evidence)s) == 1
   ||| % (c { evidence: m('salesforce_connected_app_api_new_network_evidence') });
+  // OAuth logins from new networks, read at every refresh of the logins
+  // source: a replayed token's login pages in minutes. Apps that declare
+  // their networks are left to SalesforceAppTrafficOutsideDeclaredNetworks
+  // (a login inside the declared networks is a planned move).
+  local loginsNew = |||
+    (
+      %(fromNew)s > 0
+      unless on(%(appMatchLabels)s) %(declared)s > 0
+    )
+  ||| % (c { fromNew: m('salesforce_connected_app_oauth_logins_from_new_networks'), declared: m('salesforce_connected_app_declared_networks') });
+  // Corroboration of a login from a new network: a login from an IOC
+  // address, a dormant app waking, or the app's API requests from new
+  // networks with evidence the exporter judged.
+  local loginCorroborated = |||
+    (
+      sum by (%(appMatchLabels)s) (%(ioc)s) > 0
+      or on(%(appMatchLabels)s) %(idle)s >= %(dormantAppIdleDays)s * 86400
+      or on(%(appMatchLabels)s) (%(unusual)s and on(%(appMatchLabels)s) %(corroborated)s)
+    )
+  ||| % (c { ioc: m('salesforce_connected_app_oauth_logins_matching_ioc'), idle: m('salesforce_connected_app_idle_before_wake_seconds'), unusual: std.rstripChars(unusual, '\n'), corroborated: std.rstripChars(corroborated, '\n') });
+  // The share of the app's login users who logged in from new networks,
+  // over newNetworkHistoryFactor times its usual share of API requests from
+  // new networks: a roaming mobile app, whose users call from new networks
+  // every day, has a high usual share and stays quiet; an integration's is
+  // 0. An app with no API data (no Event Monitoring) is judged against 0;
+  // one with API data but no usual share yet is not judged (no baseline,
+  // no page, as for the API alerts).
+  local loginUsersUnusual = |||
+    (
+      %(usersNew)s
+        / on(%(appMatchLabels)s) %(users)s
+    ) > on(%(appMatchLabels)s) %(newNetworkHistoryFactor)s * (
+      %(usual)s
+        or on(%(appMatchLabels)s) (0 * %(users)s unless on(%(appMatchLabels)s) %(api)s)
+    )
+  ||| % (c { usersNew: m('salesforce_connected_app_oauth_login_users_from_new_networks'), users: m('salesforce_connected_app_oauth_login_users'), usual: m('salesforce_connected_app_api_new_network_usual_request_share'), api: h.m(c, 'salesforce_connected_app_api_requests', 'window="24h"') });
   {
     name: 'salesforce-detection',
     rules: [
@@ -108,6 +144,40 @@ function(c)
         annotations: {
           summary: 'An OAuth login came from an address on an IOC list.',
           description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from addresses on IOC list {{ $labels.list }}.',
+        },
+      }),
+      {
+        // Uncorroborated: a move or a replay, which the owner can tell.
+        // One user of many (a traveller) is quiet.
+        alert: 'SalesforceAppLoginsFromNewNetworks',
+        expr: |||
+          %(loginsNew)s
+          and on(%(appMatchLabels)s) (
+            %(usersNew)s
+              / on(%(appMatchLabels)s) %(users)s
+          ) >= %(loginNewNetworkUserShare)s
+          and on(%(appMatchLabels)s) %(loginUsersUnusual)s
+        ||| % (c { loginsNew: std.rstripChars(loginsNew, '\n'), usersNew: m('salesforce_connected_app_oauth_login_users_from_new_networks'), users: m('salesforce_connected_app_oauth_login_users'), loginUsersUnusual: std.rstripChars(loginUsersUnusual, '\n') }),
+        'for': c.loginNewNetworkFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: "Most of an app's OAuth login users logged in from networks it never used.",
+          description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from networks it never used, by at least %(share)s of the users who logged in to it, with no corroboration. A planned move (new NAT, region or vendor egress) moves all the app\'s logins to networks its owner can name, and the old networks fall silent; a replay adds logins from networks nobody can name while the old ones carry on. Ask the owner, read `review` for the networks and users, and declare the new networks in the inventory if the move is planned.' % { share: std.toString(c.loginNewNetworkUserShare * 100) + '%' },
+        },
+      },
+      h.hold(c, ['logins'])({
+        alert: 'SalesforceAppLoginsFromNewNetworksCorroborated',
+        expr: |||
+          %(loginsNew)s
+          and on(%(appMatchLabels)s) %(loginCorroborated)s
+        ||| % (c { loginsNew: std.rstripChars(loginsNew, '\n'), loginCorroborated: std.rstripChars(loginCorroborated, '\n') }),
+        'for': c.loginNewNetworkFor,
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: "An app's OAuth logins came from networks it never used, with corroborating evidence.",
+          description: 'Org {{ $labels.org }}: {{ $value }} OAuth logins to app "{{ $labels.app }}" in the last 24 hours came from networks it never used, and the exporter found corroboration: a login from an IOC address, the app waking after %(dormantAppIdleDays)s days unused, or its API requests from new networks with evidence (salesforce_connected_app_api_new_network_evidence). The pattern of a replayed token. Read `review` for the networks and users, confirm with the owner that nothing moved, then revoke.' % c,
         },
       }),
     ],
