@@ -17,10 +17,14 @@ import (
 // names is served by the real exporter (its demo) or recorded by the rules.
 func TestMixinNamesOnlyServedMetrics(t *testing.T) {
 	t.Parallel()
-	e := startExporter(t, "--demo", "--demo.surge-after=1s")
-	served := e.waitFor(t, "every source up", func(m map[string]*metricFamily) bool {
+	// Shield mode, so the stream's series are served; the posture changes
+	// appear once a read after the surge finds them.
+	e := startExporter(t, "--demo", "--demo.shield", "--demo.surge-after=1s")
+	served := e.waitFor(t, "every source up, a posture change and the stream", func(m map[string]*metricFamily) bool {
 		v, _ := value(m, "salesforce_up", "org=demo")
-		return v == 1
+		return v == 1 && m["salesforce_connected_app_posture_change_timestamp_seconds"] != nil &&
+			m["salesforce_org_permission_holders_increase_timestamp_seconds"] != nil &&
+			m["salesforce_stream_connected"] != nil && m["salesforce_stream_last_replay_gap_timestamp_seconds"] != nil
 	})
 	known := map[string]bool{"up": true, "ALERTS": true}
 	for name := range served {
