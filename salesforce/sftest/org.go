@@ -89,6 +89,16 @@ type Behaviour struct {
 	// EventDate. Off by default: a real org stores it after its models have
 	// scored it (DefaultThreatDelay), so CreatedDate comes later.
 	ThreatEventsOnTime bool
+	// APIEventStorage makes ApiEvent (AddAPIEvent) readable, as in an org
+	// with the Shield or Event Monitoring add-on, ApiEvent storage on in
+	// Event Manager, and an integration user with View Real-Time Event
+	// Monitoring Data. Off by default: most orgs have none of them, and
+	// ApiEvent then answers INVALID_TYPE.
+	APIEventStorage bool
+	// APIEventsOnTime stores each API event at its EventDate. Off by
+	// default: a real org writes the storage from the event bus, a while
+	// after the event (DefaultAPIEventDelay).
+	APIEventsOnTime bool
 	// APIAccessControl turns API Access Control on: PermissionSet gets its
 	// PermissionsUseAnyApiClient field, which public audit tools find only
 	// then. Off by default: selecting or filtering on it is INVALID_FIELD.
@@ -173,6 +183,8 @@ type Org struct {
 	logs     []*LogFile
 	ecas     []eca
 	threats  []threat
+	// apiEvents are the stored API events (ApiEvent, AddAPIEvent).
+	apiEvents []apiEvent
 
 	apiMax, apiUsed int64
 	// integrationUser is the index of the user the exporter logs in as.
