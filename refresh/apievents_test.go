@@ -108,11 +108,13 @@ func TestAPIEventsResumeAcrossRestartExactlyOnce(t *testing.T) {
 	}
 	// Nothing new: a read that sees the overlap again adds nothing, and
 	// neither does one more restart.
-	snap = refreshOK(t, r)
+	if got := requests(refreshOK(t, r)); got != 45 {
+		t.Errorf("read again: %d requests, want 45", got)
+	}
 	r = apiEventsRefresher(t, cfg, dir)
 	snap = refreshOK(t, r)
 	if got := requests(snap); got != 45 {
-		t.Errorf("reads again: %d requests, want 45", got)
+		t.Errorf("after one more restart: %d requests, want 45", got)
 	}
 	if want := now.Add(time.Minute); !snap.APIEvents.LastEvent.Equal(want) {
 		t.Errorf("last event %v, want %v", snap.APIEvents.LastEvent, want)
