@@ -219,3 +219,63 @@ func TestProbeAPIEvents(t *testing.T) {
 		t.Errorf("off: %+v, %v; want a note and no query", res, err)
 	}
 }
+
+// TestAPIEventsStateBounded: a stored position with too many identifiers,
+// or an identifier past its field's 80 characters, is dropped on load (a
+// first read again), and a good one is kept.
+func TestAPIEventsStateBounded(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	load := func(st *apiEventsState) *apiEventsState {
+		t.Helper()
+		s := newOrgState("test")
+		s.APIEvents = st
+		b, err := jsonMarshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := parseState(b, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.APIEvents
+	}
+	if got := load(&apiEventsState{Watermark: at, Seen: map[string]int64{"e-1": at.Unix()}}); got == nil || !got.Watermark.Equal(at) || len(got.Seen) != 1 {
+		t.Errorf("a good position: %+v", got)
+	}
+	if got := load(&apiEventsState{Watermark: at, Seen: map[string]int64{strings.Repeat("x", 81): at.Unix()}}); got != nil {
+		t.Errorf("an identifier of 81 characters kept: %+v", got)
+	}
+	many := map[string]int64{}
+	for i := range apiEventsSeenMax + 1 {
+		many[fmt.Sprint(i)] = at.Unix()
+	}
+	if got := load(&apiEventsState{Watermark: at, Seen: many}); got != nil {
+		t.Errorf("%d identifiers kept", len(got.Seen))
+	}
+}
+
+// TestAPIEventsWithoutConnectedAppID: ConnectedAppId is null when the
+// caller already held a valid token; such an event counts under the app's
+// name (Application). An EventDate far ahead of the server's clock counts
+// at the read's time, and does not move the position ahead.
+func TestAPIEventsWithoutConnectedAppID(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org, u, cfg := apiEventsOrg(t, now, true)
+	org.AddAPIEvent(sftest.APIEventSpec{User: u, AppName: "Workbench", Time: now.Add(-10 * time.Minute)})
+	org.AddAPIEvent(sftest.APIEventSpec{User: u, AppName: "Workbench", Time: now.Add(48 * time.Hour), StoredAfter: -48*time.Hour - 5*time.Minute})
+	snap := refreshOK(t, apiEventsRefresher(t, cfg, t.TempDir()))
+	var got int64
+	for _, f := range snap.Detection.Tracker.Figures() {
+		if f.Name == "Workbench" {
+			got = f.Requests
+		}
+	}
+	if got != 2 {
+		t.Errorf("Workbench's requests %d, want 2 (by name)", got)
+	}
+	if last := snap.APIEvents.LastEvent; last.After(now.Add(time.Minute)) {
+		t.Errorf("position %v moved ahead of the clock %v", last, now)
+	}
+}
