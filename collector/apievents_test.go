@@ -16,7 +16,8 @@ import (
 // off.
 func TestAPIEventsMetrics(t *testing.T) {
 	t.Parallel()
-	names := []string{"salesforce_api_events_read_total", "salesforce_api_events_capped_reads_total", "salesforce_api_events_last_event_timestamp_seconds"}
+	names := []string{"salesforce_api_events_read_total", "salesforce_api_events_capped_reads_total", "salesforce_api_events_last_event_timestamp_seconds",
+		"salesforce_api_events_app_requests_total", "salesforce_api_events_app_rows_processed_total", "salesforce_api_events_app_events_folded_total"}
 	s := testSnapshot()
 	if err := testutil.CollectAndCompare(New(stubSource{s}), strings.NewReader(""), names...); err != nil {
 		t.Errorf("source off: %v", err)
@@ -29,12 +30,16 @@ salesforce_api_events_read_total{org="prod"} 0
 # HELP salesforce_api_events_capped_reads_total ` + descHelp(descAPIEventsCapped) + `
 # TYPE salesforce_api_events_capped_reads_total counter
 salesforce_api_events_capped_reads_total{org="prod"} 0
+# HELP salesforce_api_events_app_events_folded_total ` + descHelp(descAPIEventsAppsFolded) + `
+# TYPE salesforce_api_events_app_events_folded_total counter
+salesforce_api_events_app_events_folded_total{org="prod"} 0
 `
 	if err := testutil.CollectAndCompare(New(stubSource{s}), strings.NewReader(want), names...); err != nil {
 		t.Errorf("no event yet: %v", err)
 	}
 	s = testSnapshot()
-	s.APIEvents = &snapshot.APIEvents{Read: 1234, CappedReads: 2, LastEvent: time.Unix(1_777_000_000, 0)}
+	s.APIEvents = &snapshot.APIEvents{Read: 1234, CappedReads: 2, LastEvent: time.Unix(1_777_000_000, 0), AppsFolded: 3,
+		Apps: []snapshot.StreamApp{{ID: "0H4000000000002", Name: "Data Loader", Requests: 1200, RowsProcessed: 6000}, {Name: "Workbench", Requests: 31, RowsProcessed: 2.5}}}
 	want = `
 # HELP salesforce_api_events_read_total ` + descHelp(descAPIEventsRead) + `
 # TYPE salesforce_api_events_read_total counter
@@ -45,6 +50,17 @@ salesforce_api_events_capped_reads_total{org="prod"} 2
 # HELP salesforce_api_events_last_event_timestamp_seconds ` + descHelp(descAPIEventsLast) + `
 # TYPE salesforce_api_events_last_event_timestamp_seconds gauge
 salesforce_api_events_last_event_timestamp_seconds{org="prod"} 1.777e+09
+# HELP salesforce_api_events_app_requests_total ` + descHelp(descAPIEventsAppRequests) + `
+# TYPE salesforce_api_events_app_requests_total counter
+salesforce_api_events_app_requests_total{app="Data Loader",app_id="0H4000000000002",org="prod"} 1200
+salesforce_api_events_app_requests_total{app="Workbench",app_id="",org="prod"} 31
+# HELP salesforce_api_events_app_rows_processed_total ` + descHelp(descAPIEventsAppRows) + `
+# TYPE salesforce_api_events_app_rows_processed_total counter
+salesforce_api_events_app_rows_processed_total{app="Data Loader",app_id="0H4000000000002",org="prod"} 6000
+salesforce_api_events_app_rows_processed_total{app="Workbench",app_id="",org="prod"} 2.5
+# HELP salesforce_api_events_app_events_folded_total ` + descHelp(descAPIEventsAppsFolded) + `
+# TYPE salesforce_api_events_app_events_folded_total counter
+salesforce_api_events_app_events_folded_total{org="prod"} 3
 `
 	c := New(stubSource{s})
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want), names...); err != nil {

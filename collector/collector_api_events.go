@@ -19,10 +19,19 @@ var (
 	descAPIEventsLast = prometheus.NewDesc("salesforce_api_events_last_event_timestamp_seconds",
 		"EventDate of the newest stored API event (ApiEvent) read; absent before the first."+cached,
 		[]string{"org"}, nil)
+	descAPIEventsAppRequests = prometheus.NewDesc("salesforce_api_events_app_requests_total",
+		"Stored API events (ApiEvent) of the connected app read since the exporter started; an event without ConnectedAppId counts under its Application name, with app_id empty."+cached,
+		[]string{"org", "app", "app_id"}, nil)
+	descAPIEventsAppRows = prometheus.NewDesc("salesforce_api_events_app_rows_processed_total",
+		"Sum of RowsProcessed of the connected app's stored API events (ApiEvent) read since the exporter started."+cached,
+		[]string{"org", "app", "app_id"}, nil)
+	descAPIEventsAppsFolded = prometheus.NewDesc("salesforce_api_events_app_events_folded_total",
+		"Stored API events of apps past the 5,000 the api_events source keeps figures of: counted here, not per app."+cached,
+		[]string{"org"}, nil)
 )
 
 var apiEventsMetrics = metricSet{
-	descs: []*prometheus.Desc{descAPIEventsRead, descAPIEventsCapped, descAPIEventsLast},
+	descs: []*prometheus.Desc{descAPIEventsRead, descAPIEventsCapped, descAPIEventsLast, descAPIEventsAppRequests, descAPIEventsAppRows, descAPIEventsAppsFolded},
 	org:   collectAPIEvents,
 }
 
@@ -36,4 +45,18 @@ func collectAPIEvents(e *emitter, s *snapshot.Snapshot) {
 	if !a.LastEvent.IsZero() {
 		e.gauge(descAPIEventsLast, float64(a.LastEvent.Unix()), e.org)
 	}
+	// Two apps whose labels clean to the same values would fail the
+	// gather: the second is counted as dropped.
+	seen := make(map[[2]string]bool, len(a.Apps))
+	for _, app := range a.Apps {
+		k := [2]string{e.clean(app.Name), e.clean(app.ID)}
+		if seen[k] {
+			e.dropped.Inc()
+			continue
+		}
+		seen[k] = true
+		e.counter(descAPIEventsAppRequests, float64(app.Requests), e.org, app.Name, app.ID)
+		e.counter(descAPIEventsAppRows, app.RowsProcessed, e.org, app.Name, app.ID)
+	}
+	e.counter(descAPIEventsAppsFolded, float64(a.AppsFolded), e.org)
 }

@@ -104,7 +104,10 @@ func TestAPIEventsResumeAcrossRestartExactlyOnce(t *testing.T) {
 		t.Fatalf("after a restart: %d requests, want 45 (every event once)", got)
 	}
 	if snap.APIEvents == nil || snap.APIEvents.Read != 15 {
-		t.Errorf("events read since the restart: %+v, want 15", snap.APIEvents)
+		t.Fatalf("events read since the restart: %+v, want 15", snap.APIEvents)
+	}
+	if apps := snap.APIEvents.Apps; len(apps) != 1 || apps[0].ID != apiEventsAppID || apps[0].Requests != 15 || apps[0].RowsProcessed != 75 {
+		t.Errorf("per-app figures since the restart: %+v, want 15 requests and 75 rows processed", apps)
 	}
 	// Nothing new: a read that sees the overlap again adds nothing, and
 	// neither does one more restart.

@@ -131,7 +131,30 @@ func (s *apiEventsState) check() error {
 type apiEventsSource struct {
 	periods livePeriods
 	out     snapshot.APIEvents
-	started bool // contributed once the source has run
+	apps    map[string]*snapshot.StreamApp // by detect.AppKey; at most snapshot.MaxStreamApps
+	started bool                           // contributed once the source has run
+}
+
+// count adds an event to its app's figures.
+func (s *apiEventsSource) count(ev *salesforce.APIEvent) {
+	id, name := clipField(ev.ConnectedAppID), clipField(ev.Application)
+	key := detect.AppKey(id, name)
+	a := s.apps[key]
+	if a == nil {
+		if s.apps == nil {
+			s.apps = map[string]*snapshot.StreamApp{}
+		}
+		if len(s.apps) >= snapshot.MaxStreamApps {
+			s.out.AppsFolded++
+			return
+		}
+		a = &snapshot.StreamApp{ID: id, Name: name}
+		s.apps[key] = a
+	}
+	a.Requests++
+	if r := ev.RowsProcessed; r > 0 && r == r {
+		a.RowsProcessed += r
+	}
 }
 
 func (s *apiEventsSource) refresh(ctx context.Context, e *env) error {
@@ -192,6 +215,7 @@ func (s *apiEventsSource) refresh(ctx context.Context, e *env) error {
 			newest = at
 		}
 		read++
+		s.count(ev)
 		if e.tracker != nil {
 			touched[s.periods.add(e.tracker, e.state, at, apiEventRow(ev, at))] = true
 		}
@@ -252,5 +276,10 @@ func (s *apiEventsSource) contribute(p *snapshot.Parts) {
 		return
 	}
 	out := s.out
+	out.Apps = make([]snapshot.StreamApp, 0, len(s.apps))
+	for _, a := range s.apps {
+		out.Apps = append(out.Apps, *a)
+	}
+	sortStreamApps(out.Apps)
 	p.APIEvents = &out
 }

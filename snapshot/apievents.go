@@ -16,4 +16,10 @@ type APIEvents struct {
 	// LastEvent is the EventDate of the newest event read (kept across
 	// restarts in the state file); zero before any.
 	LastEvent time.Time
+	// Apps are the figures of the events read since the exporter started,
+	// by app, sorted by name and Id; at most MaxStreamApps (the rest are
+	// summed in AppsFolded).
+	Apps []StreamApp
+	// AppsFolded counts the events of apps past MaxStreamApps.
+	AppsFolded int64
 }

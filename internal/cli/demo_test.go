@@ -71,7 +71,16 @@ func TestDemoIsQuietAndNamesItsCommands(t *testing.T) {
 		read, _ := value(m, "salesforce_api_events_read_total", "org=demo")
 		return read > 0 && m["salesforce_api_events_last_event_timestamp_seconds"] != nil && m["salesforce_api_events_capped_reads_total"] != nil
 	})
-	for _, name := range []string{"salesforce_api_events_read_total", "salesforce_api_events_last_event_timestamp_seconds", "salesforce_api_events_capped_reads_total"} {
+	m := e.waitFor(t, "Acme ERP Sync's stored API events", func(m map[string]*metricFamily) bool {
+		return m["salesforce_api_events_app_requests_total"] != nil && m["salesforce_api_events_app_rows_processed_total"] != nil
+	})
+	for name := range documented {
+		if strings.HasPrefix(name, "salesforce_api_events_") && m[name] == nil {
+			t.Errorf("%s is in the README but the demo does not serve it", name)
+		}
+	}
+	for _, name := range []string{"salesforce_api_events_read_total", "salesforce_api_events_last_event_timestamp_seconds", "salesforce_api_events_capped_reads_total",
+		"salesforce_api_events_app_requests_total", "salesforce_api_events_app_rows_processed_total", "salesforce_api_events_app_events_folded_total"} {
 		if !documented[name] {
 			t.Errorf("%s is served but not in the README's metrics table", name)
 		}
