@@ -74,7 +74,7 @@ func apiEventsUnavailable(err error) string {
 
 // probeAPIEvents reads one stored event of the last hour (a big object
 // takes no COUNT()). A refresh reads the new events: one request per
-// 2,000, at most five.
+// 2,000 rows, at most six (10,000 and the row that tells the read capped).
 func probeAPIEvents(ctx context.Context, c *salesforce.Client, in ProbeInput) (ProbeResult, error) {
 	res := ProbeResult{Cost: Cost{PerRefresh: 1}}
 	if !in.Enabled {
