@@ -47,6 +47,7 @@ var sourceMetrics = map[string]*metricSet{
 	config.SourceThreatDetection: &threatsMetrics,
 	config.SourcePosture:         &postureMetrics,
 	config.SourceStream:          &streamMetrics,
+	config.SourceAPIEvents:       &apiEventsMetrics,
 }
 
 // metricSets are every metric set, in the order Collect emits them: the

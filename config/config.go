@@ -38,14 +38,18 @@ const (
 	// SourceStream is the real-time event stream (Pub/Sub API); off unless
 	// the org's stream block enables it.
 	SourceStream = "stream"
+	// SourceAPIEvents reads the stored API events (ApiEvent, Shield or
+	// Event Monitoring add-on) by SOQL; off unless the org's sources
+	// block enables it, and refused beside a stream of ApiEventStream.
+	SourceAPIEvents = "api_events"
 )
 
 // Sources lists every source name.
-var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture, SourceThreatDetection, SourceStream}
+var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture, SourceThreatDetection, SourceStream, SourceAPIEvents}
 
 // OptInSources are off unless the org's sources block enables them: they
 // need a paid add-on most orgs lack.
-var OptInSources = map[string]bool{SourceThreatDetection: true}
+var OptInSources = map[string]bool{SourceThreatDetection: true, SourceAPIEvents: true}
 
 // Config is the whole file.
 type Config struct {
@@ -461,6 +465,9 @@ func (v *validator) validate() error {
 			return err
 		}
 		if err := v.stream(i, o); err != nil {
+			return err
+		}
+		if err := v.apiEvents(i, o); err != nil {
 			return err
 		}
 	}

@@ -46,20 +46,21 @@ func TestGoodConfig(t *testing.T) {
 func TestBadConfigs(t *testing.T) {
 	t.Parallel()
 	want := map[string]string{
-		"unknown-key.bad.yml":         "testdata/unknown-key.bad.yml:4: refresh_intervall: unknown key (in an org)",
-		"bad-flow.bad.yml":            `testdata/bad-flow.bad.yml:5: orgs[0].auth.flow: unknown flow "magic": want jwt_bearer, client_credentials, refresh_token or password`,
-		"missing-secret.bad.yml":      "testdata/missing-secret.bad.yml:7: orgs[0].auth.client_secret_file: cannot read secret file testdata/does-not-exist: no such file or directory (a relative path is resolved against the config file's folder)",
-		"dup-org.bad.yml":             `testdata/dup-org.bad.yml:5: orgs[1].name: org "prod" is listed twice`,
-		"bad-duration.bad.yml":        `testdata/bad-duration.bad.yml:1: "ninety days" is not a duration such as 90d, 5m or 1h30m`,
-		"no-orgs.bad.yml":             "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
-		"bad-max-apps.bad.yml":        "testdata/bad-max-apps.bad.yml:1: max_apps_per_org: must be a positive number of apps (leave it out for 5000)",
-		"inventory-org.bad.yml":       `testdata/inventory-org.bad.yml:7: inventory[0].orgs: org "staging" is not in orgs`,
-		"bad-source.bad.yml":          "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, threat_detection, stream",
-		"bad-stream-topic.bad.yml":    `testdata/bad-stream-topic.bad.yml:6: orgs[0].stream.topics: unknown topic "/event/Nope": want one of /event/ApiEventStream, /event/LoginEventStream`,
-		"bad-stream-endpoint.bad.yml": `testdata/bad-stream-endpoint.bad.yml:5: orgs[0].stream.endpoint: "pubsub.example.com" is not a host:port such as "api.pubsub.salesforce.com:7443"`,
-		"bad-stream-expired.bad.yml":  `testdata/bad-stream-expired.bad.yml:5: orgs[0].stream.on_expired: "never": want earliest or latest`,
-		"jwt-no-key.bad.yml":          "testdata/jwt-no-key.bad.yml:4: orgs[0].auth: jwt_bearer needs username and private_key_file",
-		"inline-secret.bad.yml":       "testdata/inline-secret.bad.yml:4: client_secret: unknown key (in auth)",
+		"unknown-key.bad.yml":           "testdata/unknown-key.bad.yml:4: refresh_intervall: unknown key (in an org)",
+		"bad-flow.bad.yml":              `testdata/bad-flow.bad.yml:5: orgs[0].auth.flow: unknown flow "magic": want jwt_bearer, client_credentials, refresh_token or password`,
+		"missing-secret.bad.yml":        "testdata/missing-secret.bad.yml:7: orgs[0].auth.client_secret_file: cannot read secret file testdata/does-not-exist: no such file or directory (a relative path is resolved against the config file's folder)",
+		"dup-org.bad.yml":               `testdata/dup-org.bad.yml:5: orgs[1].name: org "prod" is listed twice`,
+		"bad-duration.bad.yml":          `testdata/bad-duration.bad.yml:1: "ninety days" is not a duration such as 90d, 5m or 1h30m`,
+		"no-orgs.bad.yml":               "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
+		"bad-max-apps.bad.yml":          "testdata/bad-max-apps.bad.yml:1: max_apps_per_org: must be a positive number of apps (leave it out for 5000)",
+		"inventory-org.bad.yml":         `testdata/inventory-org.bad.yml:7: inventory[0].orgs: org "staging" is not in orgs`,
+		"bad-source.bad.yml":            "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, threat_detection, stream, api_events",
+		"bad-stream-topic.bad.yml":      `testdata/bad-stream-topic.bad.yml:6: orgs[0].stream.topics: unknown topic "/event/Nope": want one of /event/ApiEventStream, /event/LoginEventStream`,
+		"bad-stream-endpoint.bad.yml":   `testdata/bad-stream-endpoint.bad.yml:5: orgs[0].stream.endpoint: "pubsub.example.com" is not a host:port such as "api.pubsub.salesforce.com:7443"`,
+		"bad-stream-expired.bad.yml":    `testdata/bad-stream-expired.bad.yml:5: orgs[0].stream.on_expired: "never": want earliest or latest`,
+		"stream-and-api-events.bad.yml": `testdata/stream-and-api-events.bad.yml:7: orgs[0].sources.api_events: the org's stream already reads /event/ApiEventStream, the same API calls as the stored ApiEvent: enable one of them (turn api_events off, or drop /event/ApiEventStream from stream.topics)`,
+		"jwt-no-key.bad.yml":            "testdata/jwt-no-key.bad.yml:4: orgs[0].auth: jwt_bearer needs username and private_key_file",
+		"inline-secret.bad.yml":         "testdata/inline-secret.bad.yml:4: client_secret: unknown key (in auth)",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yml")
 	if len(files) != len(want) {

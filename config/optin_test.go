@@ -25,6 +25,9 @@ func TestOptInSources(t *testing.T) {
 		return cfg.Orgs[0]
 	}
 	o := parse("")
+	if o.SourceEnabled(SourceAPIEvents) {
+		t.Error("api_events on by default")
+	}
 	if o.SourceEnabled(SourceThreatDetection) || !o.SourceEnabled(SourceLogins) {
 		t.Errorf("default: threat_detection %v, logins %v; want off, on", o.SourceEnabled(SourceThreatDetection), o.SourceEnabled(SourceLogins))
 	}
@@ -37,6 +40,12 @@ func TestOptInSources(t *testing.T) {
 	}
 	if want := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC); !o.ThreatEventsReviewedUntil.Equal(want) {
 		t.Errorf("reviewed until %v, want %v", o.ThreatEventsReviewedUntil, want)
+	}
+	// Beside a stream of LoginEventStream only, api_events reads the API
+	// calls (no call is read twice).
+	o = parse("    sources:\n      api_events: {enabled: true}\n    stream: {enabled: true, topics: [/event/LoginEventStream]}\n")
+	if !o.SourceEnabled(SourceAPIEvents) || !o.SourceEnabled(SourceStream) {
+		t.Error("api_events beside a stream of logins only: want both on")
 	}
 	o = parse("    sources:\n      threat_detection: {interval: 10m}\n")
 	if o.SourceEnabled(SourceThreatDetection) {

@@ -68,6 +68,7 @@ func Specs() []*Spec {
 		&apiUsageSpec,
 		&threatsSpec,
 		&streamSpec,
+		&apiEventsSpec,
 	}
 }
 

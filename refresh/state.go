@@ -47,6 +47,10 @@ type orgState struct {
 	// StreamSegment numbers the stream's periods in the baseline, so a
 	// restart adds to an hour's figures rather than replace them.
 	StreamSegment uint64 `json:"stream_segment,omitempty"`
+	// APIEvents is the api_events source's position: the newest EventDate
+	// the Detection baseline holds, and the events read near it
+	// (source_api_events.go).
+	APIEvents *apiEventsState `json:"api_events,omitempty"`
 }
 
 // streamState is one topic's stored position.
@@ -148,6 +152,9 @@ func parseState(b []byte, org string) (*orgState, error) {
 		if ss == nil || len(ss.ReplayID) == 0 || len(ss.ReplayID) > maxStoredReplayID || !slices.Contains(config.StreamTopics, topic) {
 			delete(st.Stream, topic)
 		}
+	}
+	if st.APIEvents != nil && st.APIEvents.check() != nil {
+		st.APIEvents = nil
 	}
 	// A malformed history row only costs its point on a chart.
 	st.History = slices.DeleteFunc(st.History, func(h snapshot.HistoryDay) bool {

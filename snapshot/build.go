@@ -162,6 +162,7 @@ func (j *join) orgFigures() {
 	snap.HasECAStatus, snap.ECAsDegraded = p.ECAsKnown, p.ECAsDegraded
 	snap.HasAPIUsageScan, snap.APIUsageRowsSkipped = p.APIUsage != nil, p.APIUsageRowsSkipped
 	snap.Stream = p.Stream
+	snap.APIEvents = p.APIEvents
 	snap.APIUsageRowsFolded = p.APIUsageRowsFolded
 }
 

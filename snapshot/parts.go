@@ -55,6 +55,8 @@ type Parts struct {
 	Posture *PostureParts
 	// Stream is the stream source's status and live figures; nil when off.
 	Stream *Stream
+	// APIEvents is the api_events source's figures; nil when off.
+	APIEvents *APIEvents
 	// the detection baseline (fed by api_usage and logins); nil in tests
 	Detection         *detect.Tracker
 	DetectionIOCLists []string // the IOC list names, in the tracker's order

@@ -215,6 +215,8 @@ type Snapshot struct {
 	HasAPIUsageScan bool
 	// Stream is the real-time event stream's status; nil when it is off.
 	Stream *Stream
+	// APIEvents is the api_events source's figures; nil when it is off.
+	APIEvents *APIEvents
 	// APIUsageRowsSkipped counts the malformed ApiTotalUsage rows left out
 	// since the exporter started.
 	APIUsageRowsSkipped int64

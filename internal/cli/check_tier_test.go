@@ -89,3 +89,24 @@ func TestCheckTier(t *testing.T) {
 		t.Errorf("org whose log files cannot be listed: tier %s, want unknown", got.Tier)
 	}
 }
+
+// TestCheckTierReadsAPIEventStorage: ApiEvent is a big object, which takes
+// no COUNT(): check tells its storage from one row, and names the source
+// that reads it. Without the add-on it answers INVALID_TYPE.
+func TestCheckTierReadsAPIEventStorage(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	org := sftest.NewOrg()
+	org.SetNow(now)
+	u := org.AddUser("integration@example.com", true)
+	org.Behavior.APIEventStorage = true
+	org.AddAPIEvent(sftest.APIEventSpec{User: u, AppName: "Data Loader", Time: now.Add(-time.Hour)})
+	got := feature(t, tierOf(t, org), "ApiEvent storage")
+	if got.Available != refresh.Available || got.ReadBy != "api_events (opt-in)" {
+		t.Errorf("org with ApiEvent storage: %+v, want available, read by api_events", got)
+	}
+	org.Behavior.APIEventStorage = false
+	if got := feature(t, tierOf(t, org), "ApiEvent storage"); got.Available != refresh.Unavailable {
+		t.Errorf("org without the add-on: %+v, want unavailable", got)
+	}
+}

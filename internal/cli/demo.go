@@ -54,6 +54,9 @@ func startDemo(ctx context.Context, surgeAfter time.Duration, shield bool) (*dem
 	creds := sftest.Credentials{ClientID: "3MVG9demo.exporter", ClientSecret: hex.EncodeToString(raw)}
 	demo := sftest.NewDemo(uint64(time.Now().UnixNano()), creds)
 	demo.SurgeAfter = surgeAfter
+	// The demo org has ApiEvent storage; without --demo.shield the
+	// api_events source reads it (startDemoAPIEvents).
+	demo.Org.Behavior.APIEventStorage = !shield
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		os.RemoveAll(dir)
@@ -73,6 +76,11 @@ func startDemo(ctx context.Context, surgeAfter time.Duration, shield bool) (*dem
 			return nil, err
 		}
 		stream = fmt.Sprintf("    stream: {enabled: true, endpoint: %q}\n", sh.addr)
+	} else {
+		// Without the stream, the org's stored API events are read
+		// instead (the two would count the same calls).
+		startDemoAPIEvents(dctx, demo, surgeAfter, time.Second)
+		stream = "      api_events: {enabled: true, interval: 15s}\n"
 	}
 
 	if err := os.WriteFile(filepath.Join(dir, "client-secret"), []byte(creds.ClientSecret), 0o600); err != nil {

@@ -64,4 +64,25 @@ func TestDemoIsQuietAndNamesItsCommands(t *testing.T) {
 			t.Errorf("the %s command's config file: %v", cmd, err)
 		}
 	}
+	// Without the stream, the stored API events are read (api_events):
+	// every metric of its set is served, README-documented.
+	documented := readmeMetrics(t)
+	e.waitFor(t, "the stored API events read", func(m map[string]*metricFamily) bool {
+		read, _ := value(m, "salesforce_api_events_read_total", "org=demo")
+		return read > 0 && m["salesforce_api_events_last_event_timestamp_seconds"] != nil && m["salesforce_api_events_capped_reads_total"] != nil
+	})
+	m := e.waitFor(t, "Acme ERP Sync's stored API events", func(m map[string]*metricFamily) bool {
+		return m["salesforce_api_events_app_requests_total"] != nil && m["salesforce_api_events_app_rows_processed_total"] != nil
+	})
+	for name := range documented {
+		if strings.HasPrefix(name, "salesforce_api_events_") && m[name] == nil {
+			t.Errorf("%s is in the README but the demo does not serve it", name)
+		}
+	}
+	for _, name := range []string{"salesforce_api_events_read_total", "salesforce_api_events_last_event_timestamp_seconds", "salesforce_api_events_capped_reads_total",
+		"salesforce_api_events_app_requests_total", "salesforce_api_events_app_rows_processed_total", "salesforce_api_events_app_events_folded_total"} {
+		if !documented[name] {
+			t.Errorf("%s is served but not in the README's metrics table", name)
+		}
+	}
 }

@@ -157,7 +157,10 @@ func TestDemoServesEveryDocumentedMetric(t *testing.T) {
 		}
 	}
 	for name := range documented {
-		if m[name] == nil {
+		// In Shield mode the stream reads the API events, and api_events
+		// is off (the two would count the same calls): the demo without
+		// it serves its metrics (TestDemoIsQuietAndNamesItsCommands).
+		if m[name] == nil && !strings.HasPrefix(name, "salesforce_api_events_") {
 			t.Errorf("metric %s is in the README but the demo does not serve it", name)
 		}
 	}

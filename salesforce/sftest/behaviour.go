@@ -73,6 +73,16 @@ type Behaviour struct {
 	// EventDate. Off by default: a real org stores it after its models have
 	// scored it (DefaultThreatDelay), so CreatedDate comes later.
 	ThreatEventsOnTime bool
+	// APIEventStorage makes ApiEvent (AddAPIEvent) readable, as in an org
+	// with the Shield or Event Monitoring add-on, ApiEvent storage on in
+	// Event Manager, and an integration user with View Real-Time Event
+	// Monitoring Data. Off by default: most orgs have none of them, and
+	// ApiEvent then answers INVALID_TYPE.
+	APIEventStorage bool
+	// APIEventsOnTime stores each API event at its EventDate. Off by
+	// default: a real org writes the storage from the event bus, a while
+	// after the event (DefaultAPIEventDelay).
+	APIEventsOnTime bool
 	// APIAccessControl turns API Access Control on: PermissionSet gets its
 	// PermissionsUseAnyApiClient field, which public audit tools find only
 	// then. Off by default: selecting or filtering on it is INVALID_FIELD.

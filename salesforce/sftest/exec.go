@@ -98,6 +98,11 @@ func compile(o *Org, q *query) (*compiled, error) {
 	if d == nil || d.access != nil && !d.access(o) || !objectExists(q, d) {
 		return nil, &soqlError{"INVALID_TYPE", fmt.Sprintf("\n%s\nERROR at Row:1:Column:1\nsObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.text, q.object)}
 	}
+	if d.big != nil {
+		if err := checkBigObject(q, d); err != nil {
+			return nil, err
+		}
+	}
 	c := &compiled{q: q, d: d}
 	for _, it := range q.items {
 		if it.fn != "" {

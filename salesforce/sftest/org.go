@@ -84,6 +84,8 @@ type Org struct {
 	logs     []*LogFile
 	ecas     []eca
 	threats  []threat
+	// apiEvents are the stored API events (ApiEvent, AddAPIEvent).
+	apiEvents []apiEvent
 
 	apiMax, apiUsed int64
 	// integrationUser is the index of the user the exporter logs in as.

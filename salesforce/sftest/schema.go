@@ -41,6 +41,7 @@ type objectDef struct {
 	noAggs    func(o *Org) bool          // aggregate functions rejected
 	access    func(o *Org) bool          // nil: always readable; false: INVALID_TYPE
 	since     string                     // API version the object appeared in ("" for always); older: INVALID_TYPE
+	big       []string                   // a big object's index fields, in order (checkBigObject); nil for others
 }
 
 func fields(fs ...*fieldDef) map[string]*fieldDef {
@@ -275,7 +276,7 @@ func init() {
 		),
 	}
 	schema = map[string]*objectDef{}
-	for _, d := range append(append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj, ecaPolicy}, permissionObjects()...), threatObjects()...) {
+	for _, d := range append(append([]*objectDef{tok, user, capp, menu, sess, lh, elf, ecaObj, ecaPolicy}, permissionObjects()...), append(threatObjects(), apiEventObject())...) {
 		schema[strings.ToLower(d.name)] = d
 	}
 }
