@@ -60,6 +60,20 @@
     coverageLookback: '1d',
     coverageLostFor: '15m',
     securitySources: 'oauth_tokens|api_usage',
+    // A reset detection baseline (SalesforceDetectionBaselineReset) warns:
+    // more than detectionBaselineResetShare of an org's apps (and at least
+    // detectionBaselineResetMinApps) have a baseline that starts later than
+    // Prometheus saw it in detectionBaselineResetLookback (a baseline only
+    // ever starts earlier, unless its memory was lost), or the exporter says
+    // it started the org's baseline from nothing in that time. The lookback
+    // must cover a restart or a move plus the first log files read after it;
+    // the alert fires for about that long. The step is the subquery's.
+    detectionBaselineResetLookback: '1d',
+    detectionBaselineResetLookbackSeconds: 24 * 3600,
+    detectionBaselineResetStep: '5m',
+    detectionBaselineResetShare: 0.5,
+    detectionBaselineResetMinApps: 2,
+    detectionBaselineResetFor: '0m',
     // Sharding: a shard of 0..--orgs.shards-1 with no replica this long pages
     // (its orgs are watched by nobody); longer than one pod's restart.
     shardMissingFor: '15m',
