@@ -232,7 +232,9 @@
     declaredNetworksFor: '0m',
     declaredObjectsFor: '0m',
     // Late and caught-up log days (alerts/days.libsonnet): what the judged
-    // counters gained over lateDayWindow. It must be shorter than the time
+    // counters gained over lateDayWindow, graded as the window alerts are:
+    // critical for corroborated sensitive reads from new networks at any
+    // share, a warning for new networks alone at newNetworkMinShare. It must be shorter than the time
     // between two files that land on time (a day), or the day before the
     // newest would count as late; two hours holds a refresh's files. The
     // alert keeps firing for lateDayKeepFiringFor, as the window alerts
