@@ -56,6 +56,8 @@ var (
 		"1 when the evidence corroborates the app's requests from new networks, judged by the exporter against the app's usual figures: new_objects (objects it had never read), sensitive_share (a sensitive object's share of the requests from new networks 0.1 above its usual share), ioc (requests from an IOC list's addresses), surge (requests over twice its busiest usual day); present when requests came from new networks and the usual figures are known."+detectWindow+cached, evidenceLabels, nil)
 	descHoldStart = prometheus.NewDesc("salesforce_connected_app_api_new_network_hold_start_timestamp_seconds",
 		"Start of the window of the app's first flagged day (requests from new networks over twice its usual share), as Unix seconds, while the hold lasts (detection.min_baseline): networks first seen since count as new, and its days do not feed its usual figures."+cached, appLabels, nil)
+	descDetectReset = prometheus.NewDesc("salesforce_exporter_detection_baseline_reset_timestamp_seconds",
+		"When this process started the org's detection baseline from nothing (Unix seconds), by reason: set_aside (the state file was unreadable), unreadable_version (the baseline in it was unreadable: a layout this version does not know) or no_state (no baseline to restore: a first start, or a storage folder lost, not kept or not shared). Nothing counts as new for detection.min_baseline after it. Absent when the baseline was restored from the state file.", []string{"org", "reason"}, nil)
 	descDetectDropped = prometheus.NewDesc("salesforce_exporter_detection_dropped_rows_total",
 		"ApiTotalUsage rows and logins the detection baseline ignored because the org has more apps than it tracks (5000).", []string{"org"}, nil)
 )
@@ -64,16 +66,20 @@ var (
 // logins sources.
 var detectionMetrics = metricSet{
 	descs: []*prometheus.Desc{descNetworks, descFromNewNetworks, descNewObjects, descObjectRequests, descObjectFromNew,
-		descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginUsers, descLoginUsersFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped,
+		descNewObjectRequests, descAPIIOC, descLoginsFromNew, descLoginUsers, descLoginUsersFromNew, descLoginsIOC, descBaselineStart, descBaselineReady, descDetectDropped, descDetectReset,
 		descNewNetworkShare, descUsualShare, descUsualDays, descEvidence, descHoldStart},
 	org: collectDetectionDropped,
 	app: collectAppDetection,
 }
 
-// collectDetectionDropped emits the rows the detection baseline ignored.
+// collectDetectionDropped emits the rows the detection baseline ignored,
+// and when and why the baseline started from nothing.
 func collectDetectionDropped(e *emitter, s *snapshot.Snapshot) {
 	if s.Detection != nil {
 		e.counter(descDetectDropped, float64(s.Detection.DroppedRows), e.org)
+	}
+	if r := s.DetectionReset; r.Reason != "" {
+		e.gauge(descDetectReset, float64(r.At.UnixMilli())/1000, e.org, r.Reason)
 	}
 }
 

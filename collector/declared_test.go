@@ -68,7 +68,7 @@ func TestJudgedMetrics(t *testing.T) {
 	t.Parallel()
 	s := testSnapshot()
 	s.Detection = &snapshot.DetectionInfo{SensitiveObjects: []string{"User"}}
-	s.Apps[0].Detection = &detect.AppFigures{RequestsJudged: 12500, RequestsFromNewNetworksJudged: 500, SensitiveRequestsFromNewNetworksJudged: 250, IdleBeforeWake: 67 * 24 * time.Hour}
+	s.Apps[0].Detection = &detect.AppFigures{RequestsJudged: 12500, RequestsFromNewNetworksJudged: 500, SensitiveRequestsFromNewNetworksJudged: 250, CorroboratedSensitiveRequestsFromNewNetworksJudged: 40, IdleBeforeWake: 67 * 24 * time.Hour}
 	c := New(stubSource{s})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -77,7 +77,8 @@ func TestJudgedMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]float64{"salesforce_connected_app_api_requests_judged_total": 12500, "salesforce_connected_app_api_new_network_requests_judged_total": 500,
-		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total": 250, "salesforce_connected_app_idle_before_wake_seconds": 67 * 86400}
+		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total": 250, "salesforce_connected_app_idle_before_wake_seconds": 67 * 86400,
+		"salesforce_connected_app_api_corroborated_sensitive_requests_from_new_networks_judged_total": 40}
 	for _, mf := range mfs {
 		w, ok := want[mf.GetName()]
 		if !ok {
@@ -93,7 +94,8 @@ func TestJudgedMetrics(t *testing.T) {
 		t.Errorf("not gathered: %v", want)
 	}
 	if problems, err := testutil.CollectAndLint(c, "salesforce_connected_app_api_requests_judged_total", "salesforce_connected_app_api_new_network_requests_judged_total",
-		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total", "salesforce_connected_app_idle_before_wake_seconds"); err != nil || len(problems) > 0 {
+		"salesforce_connected_app_api_sensitive_object_requests_from_new_networks_judged_total", "salesforce_connected_app_idle_before_wake_seconds",
+		"salesforce_connected_app_api_corroborated_sensitive_requests_from_new_networks_judged_total"); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", problems, err)
 	}
 }

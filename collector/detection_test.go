@@ -64,3 +64,24 @@ salesforce_connected_app_api_baseline_ready{app="` + s.Apps[1].Name + `",app_id=
 		t.Fatalf("lint: %v %v", problems, err)
 	}
 }
+
+// The baseline's reset is one org series with its reason, absent when the
+// baseline was restored.
+func TestDetectionResetMetric(t *testing.T) {
+	t.Parallel()
+	s := testSnapshot()
+	s.Detection = &snapshot.DetectionInfo{}
+	c := New(stubSource{s})
+	if n := testutil.CollectAndCount(c, "salesforce_exporter_detection_baseline_reset_timestamp_seconds"); n != 0 {
+		t.Fatalf("a restored baseline has %d reset series, want none", n)
+	}
+	s.DetectionReset = snapshot.DetectionReset{At: time.Unix(1_779_000_000, 500_000_000), Reason: snapshot.DetectionResetSetAside}
+	want := `
+# HELP salesforce_exporter_detection_baseline_reset_timestamp_seconds ` + descHelp(descDetectReset) + `
+# TYPE salesforce_exporter_detection_baseline_reset_timestamp_seconds gauge
+salesforce_exporter_detection_baseline_reset_timestamp_seconds{org="prod",reason="set_aside"} 1.7790000005e+09
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want), "salesforce_exporter_detection_baseline_reset_timestamp_seconds"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -100,6 +100,7 @@ func (t *Tracker) Commit(in *Ingest) {
 		for _, e := range evs {
 			pa.evidence = append(pa.evidence, e.commit())
 		}
+		newObjects := false
 		for name, so := range sa.objs {
 			e, ok := a.objs[name]
 			first, last := hourOf(so.first), hourOf(so.last)
@@ -109,10 +110,13 @@ func (t *Tracker) Commit(in *Ingest) {
 				e = objEntry{first: first, last: last}
 			}
 			a.objs[name] = e
+			// First seen in this period's window (a late period's objects
+			// included, though a later file showed them first).
+			newObjects = newObjects || int64(e.first)*3600 >= in.youngFrom
 		}
 		t.evict(a)
 		p.apps[a.key] = pa
-		t.judgePeriod(p, a.key, pa, ready)
+		t.judgePeriod(p, a, pa, ready, newObjects)
 	}
 	t.periods[p.key] = p
 	t.dropped += in.dropped

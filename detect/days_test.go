@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -85,8 +86,59 @@ func persisted(figs []AppFigures) []AppFigures {
 	out := make([]AppFigures, len(figs))
 	for i, f := range figs {
 		f.RequestsJudged, f.RequestsFromNewNetworksJudged, f.SensitiveRequestsFromNewNetworksJudged = 0, 0, 0
+		f.CorroboratedSensitiveRequestsFromNewNetworksJudged = 0
 		f.IdleBeforeWake = 0
 		out[i] = f
 	}
 	return out
+}
+
+// A late day is graded as the window is: the sensitive requests from new
+// networks count as corroborated only with evidence at judge time. A
+// planned move (the usual objects at the usual mix, from new networks) is
+// not; a replay at 0.3% of the day reading User, an object the app never
+// read, in a day that landed after the next one, is. A restart keeps the
+// count.
+func TestJudgedCorroboration(t *testing.T) {
+	t.Parallel()
+	key := AppKey(erpID, "")
+	quiet := func() *Tracker {
+		tr := mustNew(t, Config{})
+		for d := range 10 {
+			ingestDay(tr, day0.AddDate(0, 0, d), integrationDay(day0.AddDate(0, 0, d)))
+		}
+		return tr
+	}
+
+	tr := quiet()
+	day := day0.AddDate(0, 0, 10)
+	rows := integrationDay(day)
+	for i := range rows[:3] {
+		rows[i].ip = fmt.Sprintf("203.0.113.%d", 10+i)
+	}
+	ingestDay(tr, day, rows)
+	f := figure(t, tr, key)
+	if f.SensitiveRequestsFromNewNetworksJudged != 800 || f.CorroboratedSensitiveRequestsFromNewNetworksJudged != 0 {
+		t.Fatalf("a planned move: %d sensitive from new networks, %d corroborated; want 800 and 0",
+			f.SensitiveRequestsFromNewNetworksJudged, f.CorroboratedSensitiveRequestsFromNewNetworksJudged)
+	}
+
+	tr = quiet()
+	ingestDay(tr, day0.AddDate(0, 0, 11), integrationDay(day0.AddDate(0, 0, 11)))
+	ingestDay(tr, day, append(integrationDay(day), row{at: day.Add(5 * time.Hour), id: erpID, name: "Acme ERP Sync", ip: "198.18.20.1", entity: "User", user: "005A", n: 4}))
+	f = figure(t, tr, key)
+	if f.RequestsFromNewNetworks != 0 {
+		t.Fatalf("the window (day 11) shows %d requests from new networks: no late day", f.RequestsFromNewNetworks)
+	}
+	if f.SensitiveRequestsFromNewNetworksJudged != 4 || f.CorroboratedSensitiveRequestsFromNewNetworksJudged != 4 {
+		t.Fatalf("the late replay: %d sensitive from new networks, %d corroborated; want 4 and 4",
+			f.SensitiveRequestsFromNewNetworksJudged, f.CorroboratedSensitiveRequestsFromNewNetworksJudged)
+	}
+	back, _, err := Restore(tr.Config(), mustMarshal(t, tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := figure(t, back, key); g.CorroboratedSensitiveRequestsFromNewNetworksJudged != 4 {
+		t.Fatalf("after a restart: %d corroborated, want 4", g.CorroboratedSensitiveRequestsFromNewNetworksJudged)
+	}
 }

@@ -62,6 +62,9 @@ type AppFigures struct {
 	RequestsJudged                         int64
 	RequestsFromNewNetworksJudged          int64
 	SensitiveRequestsFromNewNetworksJudged int64
+	// CorroboratedSensitiveRequestsFromNewNetworksJudged counts those of
+	// them the evidence corroborated as their period was judged (days.go).
+	CorroboratedSensitiveRequestsFromNewNetworksJudged int64
 
 	// IdleBeforeWake is how long (in hours) the app had been unused (no API
 	// request or OAuth login in the baseline) when its use resumed in the

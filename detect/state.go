@@ -15,10 +15,11 @@ import (
 // when the layout changes; an unknown version is an error, never a guess.
 // Version 2 appends the grading's daily records and holds (grade.go), and
 // version 3 the judged counters, wakes and the periods' addresses
-// (state_v3.go); an older state reads as one without them.
+// (state_v3.go), version 4 the corroborated count to each judged figure
+// (days.go); an older state reads as one without them.
 const (
 	stateMagic   = "SFDT"
-	stateVersion = 3
+	stateVersion = 4
 )
 
 // MarshalBinary encodes the baseline and the kept periods compactly:
@@ -207,6 +208,7 @@ func Restore(cfg Config, data []byte) (t *Tracker, note string, err error) {
 	if v < 1 || v > stateVersion {
 		return nil, "", fmt.Errorf("%w %d (this build reads 1 to %d)", ErrStateVersion, v, stateVersion)
 	}
+	d.version = v
 	n := d.count("strings")
 	d.table = make([]string, n)
 	for i := range d.table {
@@ -327,8 +329,9 @@ const maxStateCount = 1 << 26
 // panics with the binenc error, which names the field and the offset;
 // Restore recovers it.
 type decoder struct {
-	r     *binenc.Reader
-	table []string
+	r       *binenc.Reader
+	table   []string
+	version uint64
 }
 
 // check panics with the reader's error, if any.

@@ -211,7 +211,7 @@ func TestStateGoldenV1(t *testing.T) {
 	want = append(want, 0)       // no graded apps
 	want = append(want, 0, 0, 0) // version 3: no judged counters, wakes or period addresses
 	if b := mustMarshal(t, back); !bytes.Equal(b, want) {
-		t.Errorf("the encoding changed: %d bytes, the version-1 state as version 3 has %d", len(b), len(want))
+		t.Errorf("the encoding changed: %d bytes, the version-1 state as version 4 has %d", len(b), len(want))
 	}
 }
 
@@ -240,22 +240,63 @@ func TestStateGoldenV2(t *testing.T) {
 	want[len(stateMagic)] = stateVersion
 	want = append(want, 0, 0, 0) // version 3: no judged counters, wakes or period addresses
 	if b := mustMarshal(t, back); !bytes.Equal(b, want) {
-		t.Errorf("the encoding changed: %d bytes, the version-2 state as version 3 has %d", len(b), len(want))
+		t.Errorf("the encoding changed: %d bytes, the version-2 state as version 4 has %d", len(b), len(want))
 	}
 }
 
 // TestStateGoldenV3: testdata/state-v3.bin, replayTracker's state with its
 // judged counters, wake and the periods' addresses, restores to the same
-// figures, all of them, and encodes to the same bytes.
+// figures but the corroborated count (version 4), which starts at 0, and
+// encodes as version 4 with that count 0 beside each judged figure.
 func TestStateGoldenV3(t *testing.T) {
 	t.Parallel()
 	tr := replayTracker(t)
-	if os.Getenv("UPDATE_STATE_GOLDEN") == "3" {
-		if err := os.WriteFile("testdata/state-v3.bin", mustMarshal(t, tr), 0o644); err != nil {
+	golden, err := os.ReadFile("testdata/state-v3.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if golden[len(stateMagic)] != 3 {
+		t.Fatalf("golden version byte %d", golden[len(stateMagic)])
+	}
+	back, note, err := Restore(tr.Config(), golden)
+	if err != nil || note != "" {
+		t.Fatal(err, note)
+	}
+	back.SetIOC(tr.ioc)
+	v3 := func(fs []AppFigures) string {
+		for i := range fs {
+			fs[i].CorroboratedSensitiveRequestsFromNewNetworksJudged = 0
+		}
+		return fmt.Sprintf("%+v", fs)
+	}
+	if a, b := v3(tr.Figures()), v3(back.Figures()); a != b {
+		t.Fatalf("figures differ:\n%s\n%s", a, b)
+	}
+	f := figure(t, back, AppKey(erpID, ""))
+	if f.RequestsJudged == 0 || f.SensitiveRequestsFromNewNetworksJudged == 0 || f.CorroboratedSensitiveRequestsFromNewNetworksJudged != 0 {
+		t.Fatalf("judged counters not restored as version 3 kept them: %+v", f)
+	}
+	again, _, err := Restore(tr.Config(), mustMarshal(t, back))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := fmt.Sprintf("%+v", back.Figures()), fmt.Sprintf("%+v", again.Figures()); a != b {
+		t.Fatalf("the version-3 state re-encoded as version 4 reads back differently:\n%s\n%s", a, b)
+	}
+}
+
+// TestStateGoldenV4: testdata/state-v4.bin, replayTracker's state with its
+// corroborated count, restores to the same figures, all of them, and
+// encodes to the same bytes.
+func TestStateGoldenV4(t *testing.T) {
+	t.Parallel()
+	tr := replayTracker(t)
+	if os.Getenv("UPDATE_STATE_GOLDEN") == "4" {
+		if err := os.WriteFile("testdata/state-v4.bin", mustMarshal(t, tr), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	golden, err := os.ReadFile("testdata/state-v3.bin")
+	golden, err := os.ReadFile("testdata/state-v4.bin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,12 +308,12 @@ func TestStateGoldenV3(t *testing.T) {
 	if a, b := fmt.Sprintf("%+v", tr.Figures()), fmt.Sprintf("%+v", back.Figures()); a != b {
 		t.Fatalf("figures differ:\n%s\n%s", a, b)
 	}
-	if f := figure(t, back, AppKey(erpID, "")); f.RequestsJudged == 0 {
-		t.Fatalf("judged counters not restored: %+v", f)
+	if f := figure(t, back, AppKey(erpID, "")); f.CorroboratedSensitiveRequestsFromNewNetworksJudged == 0 {
+		t.Fatalf("the corroborated count not restored: %+v", f)
 	}
 	for name, b := range map[string][]byte{"restored": mustMarshal(t, back), "rebuilt": mustMarshal(t, tr)} {
 		if !bytes.Equal(b, golden) {
-			t.Errorf("%s: the encoding changed: %d bytes, the version-3 state has %d", name, len(b), len(golden))
+			t.Errorf("%s: the encoding changed: %d bytes, the version-4 state has %d", name, len(b), len(golden))
 		}
 	}
 }

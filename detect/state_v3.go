@@ -118,6 +118,7 @@ func (e *encoder) judged(j judgedFigs) {
 	e.uint(uint64(j.requests))
 	e.uint(uint64(j.fromNew))
 	e.uint(uint64(j.sensFromNew))
+	e.uint(uint64(j.corrSens)) // version 4
 }
 
 func (e *encoder) addr(a netip.Addr) {
@@ -216,7 +217,13 @@ func (o *outsideCount) addrsOrNil() map[netip.Addr]int64 {
 }
 
 func (d *decoder) judged(field string) judgedFigs {
-	return judgedFigs{requests: int64(d.uint(field)), fromNew: int64(d.uint(field)), sensFromNew: int64(d.uint(field))}
+	j := judgedFigs{requests: int64(d.uint(field)), fromNew: int64(d.uint(field)), sensFromNew: int64(d.uint(field))}
+	if d.version >= 4 {
+		// A version-3 state counted no corroborated requests: they start at
+		// 0, and a day counted before grows them only by what it adds.
+		j.corrSens = min(int64(d.uint(field)), j.sensFromNew)
+	}
+	return j
 }
 
 func (d *decoder) addr(field string) netip.Addr {

@@ -123,7 +123,8 @@ func baselineStarts(t *testing.T, promAddr, org string) map[string]float64 {
 //     networks it never used (a planned NAT move): a warning, never a page;
 //   - late: the integration's replay (5% of its day) is in a Daily file
 //     that lands after the next day's: the 24-hour figures never show it,
-//     the exporter's judged counters do, and it pages;
+//     the exporter's judged counters do, corroborated as it judged the day
+//     (the replay reads objects the app never read), and it pages;
 //   - login: one OAuth login of the integration's one user from a network
 //     it never used (a replayed token's first login), nothing to
 //     corroborate it: a warning at the next read of the logins source, not
@@ -145,7 +146,7 @@ func TestDetectionPages(t *testing.T) {
 		case "replay":
 			acme, runs = 10_000, 3 // 30 requests: 0.3%
 		case "late":
-			acme, runs = 10_000, 50 // 500 requests: with the next day's, 2.5% of the files read (the late-day alert's floor is 1%)
+			acme, runs = 10_000, 50 // 500 requests: with the next day's, 2.5% of the files read (corroborated: the critical late-day alert has no floor)
 		}
 		orgs[name] = detectionOrg(t, name, history[name], acme, runs)
 	}

@@ -60,6 +60,20 @@
     coverageLookback: '1d',
     coverageLostFor: '15m',
     securitySources: 'oauth_tokens|api_usage',
+    // A reset detection baseline (SalesforceDetectionBaselineReset) warns:
+    // more than detectionBaselineResetShare of an org's apps (and at least
+    // detectionBaselineResetMinApps) have a baseline that starts later than
+    // Prometheus saw it in detectionBaselineResetLookback (a baseline only
+    // ever starts earlier, unless its memory was lost), or the exporter says
+    // it started the org's baseline from nothing in that time. The lookback
+    // must cover a restart or a move plus the first log files read after it;
+    // the alert fires for about that long. The step is the subquery's.
+    detectionBaselineResetLookback: '1d',
+    detectionBaselineResetLookbackSeconds: 24 * 3600,
+    detectionBaselineResetStep: '5m',
+    detectionBaselineResetShare: 0.5,
+    detectionBaselineResetMinApps: 2,
+    detectionBaselineResetFor: '0m',
     // Sharding: a shard of 0..--orgs.shards-1 with no replica this long pages
     // (its orgs are watched by nobody); longer than one pod's restart.
     shardMissingFor: '15m',
@@ -218,7 +232,9 @@
     declaredNetworksFor: '0m',
     declaredObjectsFor: '0m',
     // Late and caught-up log days (alerts/days.libsonnet): what the judged
-    // counters gained over lateDayWindow. It must be shorter than the time
+    // counters gained over lateDayWindow, graded as the window alerts are:
+    // critical for corroborated sensitive reads from new networks at any
+    // share, a warning for new networks alone at newNetworkMinShare. It must be shorter than the time
     // between two files that land on time (a day), or the day before the
     // newest would count as late; two hours holds a refresh's files. The
     // alert keeps firing for lateDayKeepFiringFor, as the window alerts

@@ -273,3 +273,34 @@ func TestInhibitOnlyWhatTheDownTargetCaused(t *testing.T) {
 		t.Error("SalesforceExporterAbsent does not hold back the job's alerts")
 	}
 }
+
+// TestBaselineResetMutesNothing: a reset detection baseline is coverage news,
+// not the cause of any other alert: no alert the promtool tests expect, of
+// its own org or another, is held back while it fires.
+func TestBaselineResetMutesNothing(t *testing.T) {
+	rules := loadInhibitRules(t)
+	firing := []map[string]string{{"alertname": "SalesforceDetectionBaselineReset", "severity": "warning", "job": "salesforce", "org": "prod"}}
+	tested := testedLabels(t)
+	if len(tested["SalesforceDetectionBaselineReset"]) == 0 {
+		t.Fatal("no promtool test expects SalesforceDetectionBaselineReset")
+	}
+	n := 0
+	for name, sets := range tested {
+		for _, ls := range sets {
+			for _, org := range []string{"prod", "dev"} {
+				target := map[string]string{}
+				for k, v := range ls {
+					target[k] = v
+				}
+				target["job"], target["org"] = "salesforce", org
+				if got, by := inhibited(rules, firing, target); got {
+					t.Errorf("%s of org %s is held back by %s", name, org, by)
+				}
+				n++
+			}
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d label sets checked", n)
+	}
+}

@@ -1,9 +1,11 @@
 package refresh
 
 import (
+	"cmp"
 	"reflect"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 // detection is the org's stolen-token tracker (detect.Tracker): the network
@@ -16,6 +18,9 @@ type detection struct {
 	iocDone bool // ioc is the tracker's
 	// declFrom is the settings whose declarations the tracker holds.
 	declFrom *Settings
+	// reset is set when the first sync started the baseline from nothing
+	// (snapshot.DetectionReset): what the org's memory lost, and why.
+	reset snapshot.DetectionReset
 }
 
 // syncDetection makes the tracker match the settings in force: at the first
@@ -28,14 +33,19 @@ func (r *Refresher) syncDetection() {
 	d := &r.detect
 	switch {
 	case d.tr == nil:
-		d.tr = r.restoreTracker(cfg, r.state.Detection)
+		var reason string
+		d.tr, reason = r.restoreTracker(cfg, r.state.Detection)
+		if reason != "" {
+			// A state file set aside had a baseline: that is what was lost.
+			d.reset = snapshot.DetectionReset{At: r.now(), Reason: cmp.Or(r.state.fresh, reason)}
+		}
 	case !reflect.DeepEqual(cfg, d.cfg):
 		b, err := d.tr.MarshalBinary()
 		if err != nil {
 			r.logger.Error("Could not encode the detection baseline to apply the new detection settings; starting it fresh", "err", err)
 			b = nil
 		}
-		d.tr = r.restoreTracker(cfg, b)
+		d.tr, _ = r.restoreTracker(cfg, b)
 		d.iocDone = false
 		d.declFrom = nil
 		r.dirty = true
@@ -59,7 +69,12 @@ func (r *Refresher) syncDetection() {
 	}
 }
 
-func (r *Refresher) restoreTracker(cfg detect.Config, state []byte) *detect.Tracker {
+// restoreTracker restores the baseline from state, or starts it fresh; it
+// says why it started fresh (snapshot.DetectionResetNoState when there was no
+// baseline to restore, DetectionResetUnreadable when it could not be read),
+// or "" when it restored one.
+func (r *Refresher) restoreTracker(cfg detect.Config, state []byte) (*detect.Tracker, string) {
+	reason := snapshot.DetectionResetNoState
 	if len(state) > 0 {
 		tr, note, err := detect.Restore(cfg, state)
 		if err == nil {
@@ -70,8 +85,9 @@ func (r *Refresher) restoreTracker(cfg detect.Config, state []byte) *detect.Trac
 				r.logger.Warn("The detection baseline holds times in the future (a clock that ran ahead, or an edit): they count from now", "times", n)
 				r.dirty = !r.noWrite()
 			}
-			return tr
+			return tr, ""
 		}
+		reason = snapshot.DetectionResetUnreadable
 		r.logger.Error("Detection baseline in the state file is unreadable; starting it fresh (nothing counts as new until min_baseline has passed)", "err", err)
 	}
 	tr, err := detect.New(cfg)
@@ -81,7 +97,7 @@ func (r *Refresher) restoreTracker(cfg detect.Config, state []byte) *detect.Trac
 		r.logger.Error("Detection settings are invalid; using the defaults", "err", err)
 		tr, _ = detect.New(detect.Config{})
 	}
-	return tr
+	return tr, reason
 }
 
 // saveDetection puts the baseline into the state before it is written.

@@ -271,3 +271,46 @@ func TestDetectionReloadRegroups(t *testing.T) {
 		t.Fatalf("regrouped: %d networks (was %d), baseline %v (was %v)", after.Networks, before.Networks, after.BaselineStart, before.BaselineStart)
 	}
 }
+
+// The snapshot says when the baseline started from nothing, and why: no
+// state on a first start, nothing after a restart that kept it, the
+// baseline's own damage, and a state file set aside.
+func TestDetectionResetSaysWhy(t *testing.T) {
+	t.Parallel()
+	d := newDetectionOrg(t)
+	d.day(0, sftest.TrafficSpec{}, sftest.TrafficSpec{}, false)
+	reset := func(want string) {
+		t.Helper()
+		got := d.r.Snapshot().DetectionReset
+		if got.Reason != want || (want != "") == got.At.IsZero() {
+			t.Fatalf("reset = %+v, want reason %q", got, want)
+		}
+	}
+	reset(snapshot.DetectionResetNoState)
+
+	d.restart()
+	d.day(1, sftest.TrafficSpec{}, sftest.TrafficSpec{}, false)
+	reset("")
+
+	st := loadState(d.storage, "test", quiet)
+	st.Detection = []byte("not a baseline")
+	if err := saveState(d.storage, st); err != nil {
+		t.Fatal(err)
+	}
+	d.restart()
+	d.day(2, sftest.TrafficSpec{}, sftest.TrafficSpec{}, false)
+	reset(snapshot.DetectionResetUnreadable)
+
+	if err := os.WriteFile(stateFile(d.storage, "test"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.restart()
+	d.day(3, sftest.TrafficSpec{}, sftest.TrafficSpec{}, false)
+	reset(snapshot.DetectionResetSetAside)
+
+	// The state written since holds the new baseline: the next start
+	// restores it.
+	d.restart()
+	d.day(4, sftest.TrafficSpec{}, sftest.TrafficSpec{}, false)
+	reset("")
+}

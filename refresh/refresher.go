@@ -456,6 +456,7 @@ func (r *Refresher) publish() {
 		snap.StorageWrites = r.writes.snapshot()
 	}
 	snap.StorageLease = r.leaseStatus()
+	snap.DetectionReset = r.detect.reset
 	r.snap.Store(snap)
 	if r.onPublish != nil {
 		r.onPublish()

@@ -51,6 +51,11 @@ type orgState struct {
 	// the Detection baseline holds, and the events read near it
 	// (source_api_events.go).
 	APIEvents *apiEventsState `json:"api_events,omitempty"`
+
+	// fresh says why the state started empty: snapshot.DetectionResetNoState
+	// (no file) or DetectionResetSetAside (a file that could not be read);
+	// "" when it was read from its file. Never written.
+	fresh string
 }
 
 // streamState is one topic's stored position.
@@ -79,7 +84,7 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 	p := stateFile(dir, org)
 	b, err := readStateFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return newOrgState(org)
+		return freshState(org, snapshot.DetectionResetNoState)
 	}
 	st, perr := parseState(b, org)
 	if err == nil && perr == nil {
@@ -89,7 +94,14 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 		err = perr
 	}
 	setAside(p, "State file", "starting from a fresh state (a full sync follows)", err, logger)
-	return newOrgState(org)
+	return freshState(org, snapshot.DetectionResetSetAside)
+}
+
+// freshState is an empty state, started for the reason given.
+func freshState(org, reason string) *orgState {
+	st := newOrgState(org)
+	st.fresh = reason
+	return st
 }
 
 // readState reads an org's state without changing the folder: a missing
@@ -98,14 +110,14 @@ func readState(dir, org string, logger *slog.Logger) *orgState {
 	p := stateFile(dir, org)
 	b, err := readStateFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return newOrgState(org)
+		return freshState(org, snapshot.DetectionResetNoState)
 	}
 	st, perr := parseState(b, org)
 	if err == nil && perr == nil {
 		return st
 	}
 	logger.Warn("The exporter's state file is unreadable; reading on without it (the file is left as it is)", "file", p, "err", cmp.Or(err, perr))
-	return newOrgState(org)
+	return freshState(org, snapshot.DetectionResetSetAside)
 }
 
 // maxStateFile caps the state file read: some hundred times the state of an

@@ -197,6 +197,9 @@ type Snapshot struct {
 	// (StorageLeaseHeld) or another does (StorageLeaseElsewhere: it writes
 	// nothing); "" without leases (refresh/lease.go).
 	StorageLease string
+	// DetectionReset is set when the org's refresher started its detection
+	// baseline from nothing; zero when it restored one from the state.
+	DetectionReset DetectionReset
 
 	// Detection is nil when the snapshot has no detection baseline.
 	Detection *DetectionInfo
@@ -262,6 +265,28 @@ func (s *Snapshot) Up() bool {
 const (
 	StorageFileState  = "state"  // <org>.state.json: first-seen times, API usage, history, detection
 	StorageFileTokens = "tokens" // <org>.tokens: the row-mode token store
+)
+
+// DetectionReset says when and why an org's refresher started its
+// detection baseline (and the rest of its state) from nothing.
+type DetectionReset struct {
+	At     time.Time
+	Reason string // DetectionResetSetAside, DetectionResetUnreadable or DetectionResetNoState
+}
+
+// The reasons of a DetectionReset.
+const (
+	// DetectionResetSetAside: the state file could not be read (a damaged
+	// file, or one an incompatible version wrote); it was set aside, or left
+	// as it is by a replica that does not write it.
+	DetectionResetSetAside = "set_aside"
+	// DetectionResetUnreadable: the state file was read, but the detection
+	// baseline in it was not (an unknown layout version, or damage).
+	DetectionResetUnreadable = "unreadable_version"
+	// DetectionResetNoState: there was no baseline to restore (no state
+	// file, or one without a baseline): a first start, a storage folder
+	// lost or not shared, or no --storage.path.
+	DetectionResetNoState = "no_state"
 )
 
 // The values of Snapshot.StorageLease.

@@ -43,6 +43,44 @@ function(c) {
       },
     },
     {
+      alert: 'SalesforceDetectionBaselineReset',
+      // An app's baseline start (kept in the state file) only ever moves
+      // earlier; a later one means its memory was lost. Compared across
+      // targets (max without haDropLabels): an org moved to a replica with
+      // its own storage, or one replica of an HA pair that lost its state,
+      // shows a later start than the org had. The moved apps are those
+      // whose start now is later than the earliest Prometheus held for them
+      // in the lookback. Most of the org's apps moved (one app evicted or
+      // re-baselined is not a reset); or the exporter says it started the
+      // baseline from nothing: an unreadable state or baseline always, and
+      // no state only when an app had an earlier start (not on install
+      // day). A restart that kept the state, or a move with a shared
+      // --storage.path and a lease, keeps every start: quiet.
+      local start = 'max without(%(haDropLabels)s) (salesforce_connected_app_api_baseline_start_timestamp_seconds{%(salesforceExporterSelector)s})' % c,
+      local moved = '%s > min_over_time((%s)[%s:%s])' % [start, start, c.detectionBaselineResetLookback, c.detectionBaselineResetStep],
+      local reset(reason) = 'max by (%s) (time() - salesforce_exporter_detection_baseline_reset_timestamp_seconds{%s, reason=~"%s"} < %d)' % [c.orgMatchLabels, c.salesforceExporterSelector, reason, c.detectionBaselineResetLookbackSeconds],
+      expr: |||
+        (
+          count by (%(orgMatchLabels)s) (%(moved)s) >= %(detectionBaselineResetMinApps)s
+          and on(%(orgMatchLabels)s)
+          count by (%(orgMatchLabels)s) (%(moved)s) / count by (%(orgMatchLabels)s) (%(start)s) > %(detectionBaselineResetShare)s
+        )
+        or on(%(orgMatchLabels)s)
+        %(lost)s
+        or on(%(orgMatchLabels)s)
+        (
+          %(none)s
+          and on(%(orgMatchLabels)s) count by (%(orgMatchLabels)s) (%(moved)s) > 0
+        )
+      ||| % (c { moved: moved, start: start, lost: reset('set_aside|unreadable_version'), none: reset('no_state') }),
+      'for': c.detectionBaselineResetFor,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: "An org's detection baseline started again from nothing: the new-network alerts are blind until it is rebuilt.",
+        description: "Org {{ $labels.org }}: most of its apps' detection baselines start later than Prometheus saw them in the last %(detectionBaselineResetLookback)s, or the exporter started the org's baseline from nothing (salesforce_exporter_detection_baseline_reset_timestamp_seconds names the reason: set_aside, unreadable_version, no_state). Until its apps have been watched for detection.min_baseline (7d by default) nothing counts as new: the new-network, new-object and late-day alerts cannot fire. The first-seen times start again, the surge alerts' high-water marks are absent for up to 28 days, and the dormant-app alert sees only idle time watched since. Usually an org moved to a replica with a storage folder of its own, a lost volume, or a state file this version could not read. To keep the memory, give the replicas one shared --storage.path with leases (README, Deploying > Sharding) and keep it across upgrades." % c,
+      },
+    },
+    {
       alert: 'SalesforceExporterShardMissing',
       // Every org belongs to one shard of 0..N-1 (N = --orgs.shards). A shard
       // no replica serves leaves its orgs, and every org later hashed to it,
