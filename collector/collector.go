@@ -46,6 +46,7 @@ var sourceMetrics = map[string]*metricSet{
 	config.SourceAPIUsage:        &apiUsageMetrics,
 	config.SourceThreatDetection: &threatsMetrics,
 	config.SourcePosture:         &postureMetrics,
+	config.SourceAppMetadata:     &appMetadataMetrics,
 }
 
 // metricSets are every metric set, in the order Collect emits them: the

@@ -53,7 +53,7 @@ func TestBadConfigs(t *testing.T) {
 		"no-orgs.bad.yml":        "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
 		"bad-max-apps.bad.yml":   "testdata/bad-max-apps.bad.yml:1: max_apps_per_org: must be a positive number of apps (leave it out for 5000)",
 		"inventory-org.bad.yml":  `testdata/inventory-org.bad.yml:7: inventory[0].orgs: org "staging" is not in orgs`,
-		"bad-source.bad.yml":     "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, threat_detection",
+		"bad-source.bad.yml":     "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, app_metadata, threat_detection",
 		"jwt-no-key.bad.yml":     "testdata/jwt-no-key.bad.yml:4: orgs[0].auth: jwt_bearer needs username and private_key_file",
 		"inline-secret.bad.yml":  "testdata/inline-secret.bad.yml:4: client_secret: unknown key (in auth)",
 	}

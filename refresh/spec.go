@@ -61,6 +61,7 @@ func Specs() []*Spec {
 		&appsSpec,
 		&tokensSpec,
 		&postureSpec,
+		&appMetadataSpec,
 		&ecaSpec,
 		&sessionsSpec,
 		&loginsSpec,

@@ -40,6 +40,9 @@ type orgState struct {
 	History []snapshot.HistoryDay `json:"history,omitempty"`
 	// Posture is the posture source's last judged read (source_posture.go).
 	Posture *postureState `json:"posture,omitempty"`
+	// AppMetadata is the app_metadata source's last judged read
+	// (source_app_metadata.go).
+	AppMetadata *appMetadataState `json:"app_metadata,omitempty"`
 }
 
 func newOrgState(org string) *orgState {

@@ -53,6 +53,8 @@ type Parts struct {
 	Threats *Threats
 	// posture; nil until the first read
 	Posture *PostureParts
+	// app_metadata; nil until the first read
+	AppMetadata *AppMetadataParts
 	// the detection baseline (fed by api_usage and logins); nil in tests
 	Detection         *detect.Tracker
 	DetectionIOCLists []string // the IOC list names, in the tracker's order

@@ -85,7 +85,8 @@ func startDemo(ctx context.Context, surgeAfter time.Duration) (*demoRun, error) 
 	// Threat Detection's five stores), so the demo shows changes at once:
 	// its fake org's API allowance costs nothing, and 40% of it (100,000
 	// requests a day) covers these intervals, about 75,000 a day, without
-	// stretching them. The demo org has Shield, so threat_detection is on.
+	// stretching them. The demo org has Shield, so threat_detection is on;
+	// its integration user has Modify Metadata, so app_metadata is on.
 	// refresh_interval stays at the minute a real org should not go under.
 	cfg := fmt.Sprintf(`stale_after: 90d
 orgs:
@@ -103,6 +104,7 @@ orgs:
       api_usage: {interval: 15s}
       threat_detection: {enabled: true, interval: 30s}
       posture: {interval: 15s}
+      app_metadata: {enabled: true, interval: 30s}
     auth:
       flow: client_credentials
       client_id: %s
