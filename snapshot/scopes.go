@@ -32,7 +32,7 @@ var scopeClassOf = map[string]int{
 	"web": 3, "openid": 4,
 	"chatter": 5, "chatterapi": 5,
 	"custompermissions": 6,
-	"wave": 7, "waveapi": 7,
+	"wave":              7, "waveapi": 7,
 	"content": 8,
 	// "Access Visualforce applications" is CustomApplications in the
 	// Metadata API, visualforce in an OAuth request.
