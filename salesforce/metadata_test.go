@@ -81,3 +81,25 @@ func TestMetadataReadsScopesInBatches(t *testing.T) {
 		}
 	}
 }
+
+// An expired session is a SOAP fault (INVALID_SESSION_ID, HTTP 500), not
+// a 401: the client logs in again once and the call goes through.
+func TestMetadataExpiredSessionLogsInAgain(t *testing.T) {
+	t.Parallel()
+	org := smallOrg()
+	org.SetPermission(sftest.PermModifyMetadata, true)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := newClient(t, ts.URL)
+	if _, _, err := c.AppMetadata(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	before := srv.Requests()["token"]
+	srv.ExpireSessions()
+	apps, _, err := c.AppMetadata(t.Context())
+	if err != nil || len(apps) != len(org.Apps()) {
+		t.Fatalf("after the session expired: %d apps, %v", len(apps), err)
+	}
+	if got := srv.Requests()["token"] - before; got != 1 {
+		t.Errorf("%d logins after the session expired, want 1", got)
+	}
+}
