@@ -29,9 +29,6 @@ const MaxMetadataApps = 2000
 // MetadataReadBatch is how many full names one readMetadata call may take.
 const MetadataReadBatch = 10
 
-// metadataNS is the Metadata API's XML namespace.
-const metadataNS = "http://soap.sforce.com/2006/04/metadata"
-
 // AppMetadata is the part of a connected app's Metadata API ConnectedApp
 // the exporter reads. The consumer key and secret it may also hold are
 // never decoded.

@@ -33,7 +33,7 @@ func TestIPPolicy(t *testing.T) {
 			t.Errorf("IPPolicy(%q) = %s, want %s", v, got, want)
 		}
 	}
-	if !(IPRelaxRank("enforce") < IPRelaxRank("relax_with_2fa") && IPRelaxRank("relax_with_2fa") < IPRelaxRank("relax")) || IPRelaxRank("other") != -1 || IPRelaxRank("unknown") != -1 {
+	if IPRelaxRank("enforce") >= IPRelaxRank("relax_with_2fa") || IPRelaxRank("relax_with_2fa") >= IPRelaxRank("relax") || IPRelaxRank("other") != -1 || IPRelaxRank("unknown") != -1 {
 		t.Error("IP policies are not ranked strictest first, or other and unknown are ranked")
 	}
 }
