@@ -38,7 +38,7 @@ func TestRequestMetricsSetOrgs(t *testing.T) {
 		}
 		return n
 	}
-	if count("gone") != 37 || count("prod") != 36 { // 18 resources (refresh.Specs) in two families, and gone's "odd"
+	if count("gone") != 41 || count("prod") != 40 { // 20 resources (refresh.Specs) in two families, and gone's "odd"
 		t.Fatalf("before: gone %d, prod %d series", count("gone"), count("prod"))
 	}
 	m.SetOrgs([]string{"prod"})
