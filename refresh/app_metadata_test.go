@@ -122,3 +122,29 @@ func TestAppMetadataScopesAndChanges(t *testing.T) {
 		t.Errorf("gaining full again: changes %v, want it stamped at the new read", ch)
 	}
 }
+
+// Where listMetadata gives the apps Ids of their own (the documentation
+// does not say they are the ConnectedApplication's), the scopes are still
+// joined, by API name, and changes still judged.
+func TestAppMetadataOwnIDsJoinByName(t *testing.T) {
+	t.Parallel()
+	o := newPostureOrg()
+	o.org.Behavior.MetadataOwnIDs = true
+	o.org.SetPermission(sftest.PermModifyMetadata, true)
+	_, ts := sftest.Start(t, o.org, sftest.TestCredentials)
+	r := newTestRefresher(t, testOrgConfig(t, ts.URL, appMetadataSources...))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if p := postureApp(t, r.Snapshot(), "Open Loader"); !p.HasMetadata || !p.Scopes.Has(snapshot.ScopeRefreshToken) || p.IPPolicy != "enforce" {
+		t.Fatalf("Open Loader read as %+v; want its default scopes joined by name", *p)
+	}
+	o.org.UpdateApp(o.open, func(a *sftest.App) { a.Scopes = []string{"Full"} })
+	o.org.SetNow(o.now.Add(time.Hour))
+	if err := r.RefreshAll(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if ch := postureApp(t, r.Snapshot(), "Open Loader").Changes; ch[ChangeGainedFullScope] != o.now.Add(time.Hour).Unix() {
+		t.Errorf("changes %v; want gained_full_scope", ch)
+	}
+}

@@ -101,10 +101,7 @@ func (s *appMetadataSource) judge(e *env, mp *snapshot.AppMetadataParts) {
 	mp.Changes = map[string]map[string]int64{}
 	present := map[string]bool{}
 	for _, m := range mp.Apps {
-		if m.ID == "" {
-			continue
-		}
-		key := salesforce.ID(m.ID).Key()
+		key := snapshot.MetadataKey(m)
 		present[key] = true
 		full := snapshot.ScopesOf(m.Scopes).Has(snapshot.ScopeFull)
 		rank := snapshot.IPRelaxRank(snapshot.IPPolicy(m.IPRelaxation))

@@ -128,9 +128,29 @@ func (j *join) joinAppMetadata() {
 		return
 	}
 	j.snap.Metadata = &OrgMetadata{Apps: len(mp.Apps), Calls: mp.Calls}
+	// listMetadata's Id is taken to be the ConnectedApplication's (not
+	// confirmed in the documentation): an app it does not find is matched
+	// by its API name, the app's name with every other character than
+	// letters and digits an underscore, when exactly one connected app has it.
+	byAPIName := map[string][]*AppUsage{}
+	for _, k := range j.order {
+		if a := j.apps[k]; a.Kind == KindConnectedApp {
+			n := apiName(a.Name)
+			byAPIName[n] = append(byAPIName[n], a)
+		}
+	}
 	for _, m := range mp.Apps {
-		key := salesforce.ID(m.ID).Key()
-		a := j.byID[key]
+		key := MetadataKey(m)
+		a := j.byID[salesforce.ID(m.ID).Key()]
+		if a == nil {
+			name := m.FullName
+			if i := strings.Index(name, "__"); i >= 0 {
+				name = name[i+2:]
+			}
+			if c := byAPIName[strings.ToLower(name)]; len(c) == 1 {
+				a = c[0]
+			}
+		}
 		if a == nil {
 			continue
 		}
@@ -139,6 +159,7 @@ func (j *join) joinAppMetadata() {
 		p.HasOAuth = m.HasOAuth
 		p.Scopes = ScopesOf(m.Scopes)
 		p.IPPolicy = IPPolicy(m.IPRelaxation)
+		// Changes are keyed by the Id listMetadata gave.
 		if ch := mp.Changes[key]; len(ch) > 0 {
 			merged := maps.Clone(p.Changes)
 			if merged == nil {
@@ -148,4 +169,24 @@ func (j *join) joinAppMetadata() {
 			p.Changes = merged
 		}
 	}
+}
+
+// MetadataKey keys an app's judged changes: the Id listMetadata gave it,
+// or its full name without one.
+func MetadataKey(m salesforce.AppMetadata) string {
+	if m.ID == "" {
+		return "name:" + m.FullName
+	}
+	return salesforce.ID(m.ID).Key()
+}
+
+// apiName is the lower-case API name an app's name makes: letters and
+// digits kept, every other character an underscore.
+func apiName(name string) string {
+	return strings.ToLower(strings.Map(func(r rune) rune {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return r
+		}
+		return '_'
+	}, name))
 }

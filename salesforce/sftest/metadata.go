@@ -104,8 +104,12 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 				if a.ECA {
 					continue
 				}
+				id := a.ID
+				if o.Behavior.MetadataOwnIDs {
+					id = "0Ha" + id[3:]
+				}
 				fmt.Fprintf(&b, "<result><createdById>005000000000001AAA</createdById><fileName>connectedApps/%s.connectedApp</fileName><fullName>%s</fullName><id>%s</id><namespacePrefix>%s</namespacePrefix><type>ConnectedApp</type></result>",
-					esc(AppFullName(a)), esc(AppFullName(a)), esc(a.ID), esc(a.Namespace))
+					esc(AppFullName(a)), esc(AppFullName(a)), esc(id), esc(a.Namespace))
 			}
 		}
 		b.WriteString("</listMetadataResponse>")
