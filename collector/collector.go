@@ -48,6 +48,7 @@ var sourceMetrics = map[string]*metricSet{
 	config.SourcePosture:         &postureMetrics,
 	config.SourceStream:          &streamMetrics,
 	config.SourceAPIEvents:       &apiEventsMetrics,
+	config.SourceAppMetadata:     &appMetadataMetrics,
 }
 
 // metricSets are every metric set, in the order Collect emits them: the

@@ -28,7 +28,7 @@ var (
 	descBeyondPolicy = prometheus.NewDesc("salesforce_connected_app_tokens_beyond_policy",
 		"The app's OAuth tokens idle (last used, or created when never used) for longer than its idle refresh token expiry allows at its longest reading: tokens the policy says should not exist. Absent when the app has no idle expiry."+cached, appLabels, nil)
 	descPostureChange = prometheus.NewDesc("salesforce_connected_app_posture_change_timestamp_seconds",
-		"When the exporter last found the change in the app's posture, against the last read it held (kept across restarts in the state file; a first read is never a change): opened_to_all_users, valid_until_revoked, first_modify_all_data. Absent until one is found."+cached, append(append([]string(nil), appLabels...), "change"), nil)
+		"When the exporter last found the change in the app's posture, against the last read it held (kept across restarts in the state file; a first read is never a change): opened_to_all_users, valid_until_revoked, first_modify_all_data; with the opt-in app_metadata source, gained_full_scope and lost_ip_restrictions. Absent until one is found."+cached, append(append([]string(nil), appLabels...), "change"), nil)
 	descBypassHolders = prometheus.NewDesc("salesforce_org_users_with_permission",
 		"Active users holding the bypass permission (use_any_api_client, approve_uninstalled_apps, use_any_api_auth) through a permission set assignment in force. Absent when the org has no such PermissionSet field (salesforce_org_permission_known 0)."+cached, []string{"org", "permission"}, nil)
 	descBypassKnown = prometheus.NewDesc("salesforce_org_permission_known",
@@ -56,6 +56,10 @@ var permissionLabels = map[string]string{
 // PermissionLabel is the permission label value of a PermissionSet field
 // name (without its prefix).
 func PermissionLabel(perm string) string { return permissionLabels[perm] }
+
+// postureChangeKinds are the change label values, the posture source's and
+// then the app_metadata source's.
+var postureChangeKinds = []string{"opened_to_all_users", "valid_until_revoked", "first_modify_all_data", "gained_full_scope", "lost_ip_restrictions"}
 
 var postureMetrics = metricSet{
 	descs: []*prometheus.Desc{descAdminApprovedOnly, descRefreshPolicy, descRefreshMax, descHighAssurance, descHolders, descBeyondPolicy, descPostureChange,
@@ -102,10 +106,12 @@ func collectAppPosture(e *emitter, _ *snapshot.Snapshot, a *snapshot.AppUsage) {
 		if p.HighAssurance != nil {
 			e.gauge(descHighAssurance, boolGauge(*p.HighAssurance), e.org, a.Name, a.ID)
 		}
-		for _, kind := range []string{"opened_to_all_users", "valid_until_revoked", "first_modify_all_data"} {
-			if t, ok := p.Changes[kind]; ok {
-				e.gauge(descPostureChange, float64(t), e.org, a.Name, a.ID, kind)
-			}
+	}
+	// The app_metadata source's changes are here too, so that the posture
+	// source need not be on for them.
+	for _, kind := range postureChangeKinds {
+		if t, ok := p.Changes[kind]; ok {
+			e.gauge(descPostureChange, float64(t), e.org, a.Name, a.ID, kind)
 		}
 	}
 	if p.HasBlast {

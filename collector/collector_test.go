@@ -185,7 +185,7 @@ func TestRequestCountersStartAtZero(t *testing.T) {
 			}
 		}
 		slices.Sort(got)
-		want := []string{"apps_oauth_usage", "eventlogfile_download", "limits", "query:ApiAnomalyEventStore", "query:ApiEvent", "query:AppMenuItem", "query:AuthSession", "query:ConnectedApplication",
+		want := []string{"apps_oauth_usage", "eventlogfile_download", "limits", "metadata:listMetadata", "metadata:readMetadata", "query:ApiAnomalyEventStore", "query:ApiEvent", "query:AppMenuItem", "query:AuthSession", "query:ConnectedApplication",
 			"query:CredentialStuffingEventStore", "query:EventLogFile", "query:ExtlClntAppOauthPlcyCnfg", "query:LoginAnomalyEventStore", "query:LoginHistory", "query:OauthToken",
 			"query:PermissionSetAssignment", "query:ReportAnomalyEventStore", "query:SessionHijackingEventStore", "query:User", "token"}
 		if !slices.Equal(got, want) {

@@ -38,7 +38,7 @@ func TestRequestMetricsSetOrgs(t *testing.T) {
 		}
 		return n
 	}
-	if count("gone") != 39 || count("prod") != 38 { // 19 resources (refresh.Specs) in two families, and gone's "odd"
+	if count("gone") != 43 || count("prod") != 42 { // 21 resources (refresh.Specs) in two families, and gone's "odd"
 		t.Fatalf("before: gone %d, prod %d series", count("gone"), count("prod"))
 	}
 	m.SetOrgs([]string{"prod"})

@@ -42,14 +42,20 @@ const (
 	// Event Monitoring add-on) by SOQL; off unless the org's sources
 	// block enables it, and refused beside a stream of ApiEventStream.
 	SourceAPIEvents = "api_events"
+	// SourceAppMetadata reads the connected apps' OAuth scopes and IP
+	// relaxation through the Metadata API, which needs Modify Metadata
+	// Through Metadata API Functions (or Modify All Data); off unless the
+	// org's sources block enables it.
+	SourceAppMetadata = "app_metadata"
 )
 
 // Sources lists every source name.
-var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture, SourceThreatDetection, SourceStream, SourceAPIEvents}
+var Sources = []string{SourceOAuthTokens, SourceApps, SourceSessions, SourceLogins, SourceAPIUsage, SourceLimits, SourceECAs, SourcePosture, SourceAppMetadata, SourceThreatDetection, SourceStream, SourceAPIEvents}
 
 // OptInSources are off unless the org's sources block enables them: they
-// need a paid add-on most orgs lack.
-var OptInSources = map[string]bool{SourceThreatDetection: true, SourceAPIEvents: true}
+// need a paid add-on most orgs lack (threat_detection, api_events), or a
+// permission far stronger than the rest of the exporter's (app_metadata).
+var OptInSources = map[string]bool{SourceThreatDetection: true, SourceAPIEvents: true, SourceAppMetadata: true}
 
 // Config is the whole file.
 type Config struct {
@@ -148,6 +154,9 @@ var DefaultSourceIntervals = map[string]time.Duration{
 	SourceECAs:     15 * time.Minute,
 	SourceApps:     15 * time.Minute,
 	SourcePosture:  time.Hour,
+	// A connected app's scopes change rarely, and each refresh costs a
+	// Metadata API call per ten apps.
+	SourceAppMetadata: time.Hour,
 }
 
 // Auth returns the org's credentials with the secrets read from their files.

@@ -54,7 +54,7 @@ func TestBadConfigs(t *testing.T) {
 		"no-orgs.bad.yml":               "testdata/no-orgs.bad.yml:1: orgs: at least one org is required",
 		"bad-max-apps.bad.yml":          "testdata/bad-max-apps.bad.yml:1: max_apps_per_org: must be a positive number of apps (leave it out for 5000)",
 		"inventory-org.bad.yml":         `testdata/inventory-org.bad.yml:7: inventory[0].orgs: org "staging" is not in orgs`,
-		"bad-source.bad.yml":            "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, threat_detection, stream, api_events",
+		"bad-source.bad.yml":            "testdata/bad-source.bad.yml:5: orgs[0].sources.tokens: unknown source: want one of oauth_tokens, apps, sessions, logins, api_usage, limits, external_client_apps, posture, app_metadata, threat_detection, stream, api_events",
 		"bad-stream-topic.bad.yml":      `testdata/bad-stream-topic.bad.yml:6: orgs[0].stream.topics: unknown topic "/event/Nope": want one of /event/ApiEventStream, /event/LoginEventStream`,
 		"bad-stream-endpoint.bad.yml":   `testdata/bad-stream-endpoint.bad.yml:5: orgs[0].stream.endpoint: "pubsub.example.com" is not a host:port such as "api.pubsub.salesforce.com:7443"`,
 		"bad-stream-expired.bad.yml":    `testdata/bad-stream-expired.bad.yml:5: orgs[0].stream.on_expired: "never": want earliest or latest`,

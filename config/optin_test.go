@@ -51,4 +51,13 @@ func TestOptInSources(t *testing.T) {
 	if o.SourceEnabled(SourceThreatDetection) {
 		t.Error("threat_detection on with only an interval set")
 	}
+	// app_metadata needs Modify Metadata Through Metadata API Functions:
+	// off until asked for, hourly once on.
+	if o.SourceEnabled(SourceAppMetadata) {
+		t.Error("app_metadata on by default")
+	}
+	o = parse("    sources:\n      app_metadata: {enabled: true}\n")
+	if !o.SourceEnabled(SourceAppMetadata) || o.SourceInterval(SourceAppMetadata) != time.Hour {
+		t.Errorf("app_metadata enabled: on %v, every %v; want on, hourly", o.SourceEnabled(SourceAppMetadata), o.SourceInterval(SourceAppMetadata))
+	}
 }

@@ -62,6 +62,7 @@ func Specs() []*Spec {
 		&appsSpec,
 		&tokensSpec,
 		&postureSpec,
+		&appMetadataSpec,
 		&ecaSpec,
 		&sessionsSpec,
 		&loginsSpec,

@@ -41,6 +41,9 @@ type orgState struct {
 	History []snapshot.HistoryDay `json:"history,omitempty"`
 	// Posture is the posture source's last judged read (source_posture.go).
 	Posture *postureState `json:"posture,omitempty"`
+	// AppMetadata is the app_metadata source's last judged read
+	// (source_app_metadata.go).
+	AppMetadata *appMetadataState `json:"app_metadata,omitempty"`
 	// Stream is the stream source's position by topic: the replay id past
 	// the last event the Detection baseline holds (source_stream.go).
 	Stream map[string]*streamState `json:"stream,omitempty"`

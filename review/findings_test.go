@@ -141,7 +141,7 @@ func demoReport(t *testing.T) *Report {
 	for _, a := range sftest.DemoApps {
 		fmt.Fprintf(&inv, "  - {app: %q, owner: %q, purpose: %q}\n", a.Name, a.Owner, a.Purpose)
 	}
-	cfg, err := config.Parse(fmt.Appendf(nil, "orgs:\n  - name: demo\n    login_url: %s\n    sources: {threat_detection: {enabled: true}}\n    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\ninventory:\n%s",
+	cfg, err := config.Parse(fmt.Appendf(nil, "orgs:\n  - name: demo\n    login_url: %s\n    sources: {threat_detection: {enabled: true}, app_metadata: {enabled: true}}\n    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\ninventory:\n%s",
 		ts.URL, sftest.TestCredentials.ClientID, inv.String()), filepath.Join(dir, "c.yml"))
 	if err != nil {
 		t.Fatal(err)

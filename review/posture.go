@@ -35,6 +35,11 @@ type PostureRow struct {
 	// Admins names its token holders with Modify All Data (usernames where
 	// the per-user detail has them, else Ids).
 	Admins []string `json:"modify_all_data_users,omitempty"`
+	// OAuthScopes are the scope classes it may be granted (the
+	// app_metadata source's), IPRelaxation its IP relaxation
+	// (snapshot.IPPolicies); both empty when not read.
+	OAuthScopes  []string `json:"oauth_scopes,omitempty"`
+	IPRelaxation string   `json:"ip_relaxation,omitempty"`
 	// Missed are the control catalogue's recommendations it misses, each
 	// with the Setup path that fixes it.
 	Missed []PostureFix `json:"missed_recommendations,omitempty"`
@@ -51,6 +56,9 @@ var blastLabels = []string{"modify_all_data", "view_all_data", "manage_users", "
 
 // The Setup path of a connected app's OAuth policies.
 const policySetupPath = "Setup > Apps > Connected Apps > Manage Connected Apps > the app > Edit Policies"
+
+// The Setup path of a connected app's OAuth scopes.
+const appScopesSetupPath = "Setup > Apps > App Manager > the app > Edit > API (Enable OAuth Settings) > Selected OAuth Scopes"
 
 // postureRows builds the Posture section from the snapshot: every app with a
 // posture, the riskiest first. Usernames come from the per-user detail.
@@ -77,6 +85,15 @@ func postureRows(snap *snapshot.Snapshot, d *Detail) []PostureRow {
 			}
 		}
 		row.HighAssurance = p.HighAssurance != nil && *p.HighAssurance
+		if p.HasMetadata {
+			row.IPRelaxation = p.IPPolicy
+			row.OAuthScopes = []string{} // read: none is not unknown
+			for i, class := range snapshot.ScopeClasses {
+				if p.Scopes.Has(i) {
+					row.OAuthScopes = append(row.OAuthScopes, class)
+				}
+			}
+		}
 		if p.HasBlast {
 			row.BlastRadius = map[string]int64{}
 			for i, l := range blastLabels {
@@ -111,6 +128,12 @@ func missed(row PostureRow, p *snapshot.AppPosture) []PostureFix {
 	if row.TokensBeyondPolicy > 0 {
 		fixes = append(fixes, PostureFix{"Revoke the tokens idle beyond the app's own expiry", "Setup > Apps > Connected Apps > Connected Apps OAuth Usage > the app (or revoke --app)"})
 	}
+	if slices.Contains(row.OAuthScopes, "full") {
+		fixes = append(fixes, PostureFix{"Selected OAuth Scopes: only what the integration needs (api, with refresh_token only if it must run unattended), never Full access (full)", appScopesSetupPath})
+	}
+	if row.IPRelaxation == "relax" || row.IPRelaxation == "relax_with_2fa" {
+		fixes = append(fixes, PostureFix{"IP Relaxation: enforce IP restrictions, and trust the integration's ranges instead", policySetupPath + " > IP Relaxation"})
+	}
 	if p.HasBlast && p.Holders[0] > 0 {
 		fixes = append(fixes, PostureFix{"No Modify All Data user should authorize an integration: give it a least-privilege integration user", "Setup > Users > the user > Permission Set Assignments"})
 	}
@@ -136,10 +159,22 @@ func postureRisk(row PostureRow) int {
 	if row.TokensBeyondPolicy > 0 {
 		risk += 2
 	}
+	if slices.Contains(row.OAuthScopes, "full") {
+		risk += 5
+		if slices.Contains(row.OAuthScopes, "refresh_token") {
+			risk += 2
+		}
+	}
+	switch row.IPRelaxation {
+	case "relax":
+		risk += 4
+	case "relax_with_2fa":
+		risk++
+	}
 	return risk
 }
 
-var postureHeader = []string{"App", "Risk", "Permitted users", "Refresh token policy", "Tokens beyond policy", "Blast radius (token holders with)", "Modify All Data users", "Missed recommendations (Setup path)"}
+var postureHeader = []string{"App", "Risk", "Permitted users", "Refresh token policy", "Tokens beyond policy", "Blast radius (token holders with)", "Modify All Data users", "OAuth scopes", "IP relaxation", "Missed recommendations (Setup path)"}
 
 func postureCells(p PostureRow) []string {
 	policy := p.RefreshPolicy
@@ -160,13 +195,24 @@ func postureCells(p PostureRow) []string {
 	for _, f := range p.Missed {
 		fixes = append(fixes, f.Recommendation+" ("+f.SetupPath+")")
 	}
-	return []string{displayApp(p.App), strconv.Itoa(p.Risk), orNone(p.PermittedUsers), policy, num(p.TokensBeyondPolicy), orNone(b), strings.Join(p.Admins, ", "), strings.Join(fixes, "; ")}
+	scopes := "unknown"
+	if p.OAuthScopes != nil {
+		scopes = orNone(strings.Join(p.OAuthScopes, ", "))
+	}
+	ip := p.IPRelaxation
+	if ip == "" {
+		ip = "unknown"
+	}
+	return []string{displayApp(p.App), strconv.Itoa(p.Risk), orNone(p.PermittedUsers), policy, num(p.TokensBeyondPolicy), orNone(b), strings.Join(p.Admins, ", "), scopes, ip, strings.Join(fixes, "; ")}
 }
 
 // postureSection is the Posture table.
 func postureSection(r *Report) section {
 	s := section{ID: anchor(r.Org, "posture"), Title: "Posture", Header: postureHeader,
-		Note: "Each connected app's OAuth policy and blast radius (its token holders' permissions), the riskiest first, with the recommendations of Salesforce's connected app controls it misses. Scopes and IP relaxation are not readable by SOQL and are not shown."}
+		Note: "Each connected app's OAuth policy, scopes, IP relaxation and blast radius (its token holders' permissions), the riskiest first, with the recommendations of Salesforce's connected app controls it misses."}
+	if !r.PostureScopesKnown {
+		s.Note += " Scopes and IP relaxation are unknown: SOQL does not show them, and the Metadata API that does needs Modify Metadata Through Metadata API Functions (or Modify All Data). To read them, grant the integration user that permission and enable the opt-in source (sources: {app_metadata: {enabled: true}})."
+	}
 	for _, p := range r.Posture {
 		s.Rows = append(s.Rows, postureCells(p))
 	}

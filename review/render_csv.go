@@ -111,7 +111,7 @@ func writeCSV(w io.Writer, reports []*Report) error {
 			row := blank()
 			c := postureCells(p)
 			row[0], row[1], row[2], row[3] = r.Org, "posture", p.App, p.Kind
-			row[21], row[22], row[23] = "risk "+c[1]+"; permitted users "+c[2]+"; refresh token policy "+c[3]+"; tokens beyond policy "+c[4], "blast radius "+c[5]+"; Modify All Data users: "+orNone(c[6]), c[7]
+			row[21], row[22], row[23] = "risk "+c[1]+"; permitted users "+c[2]+"; refresh token policy "+c[3]+"; tokens beyond policy "+c[4]+"; oauth scopes "+c[7]+"; ip relaxation "+c[8], "blast radius "+c[5]+"; Modify All Data users: "+orNone(c[6]), c[9]
 			var paths []string
 			for _, f := range p.Missed {
 				paths = append(paths, f.SetupPath)

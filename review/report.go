@@ -117,6 +117,9 @@ type Report struct {
 	// Posture is each app's OAuth policy and blast radius, the riskiest
 	// first (posture.go); empty without the posture source.
 	Posture []PostureRow `json:"posture,omitempty"`
+	// PostureScopesKnown: the opt-in app_metadata source read the apps'
+	// scopes and IP relaxation.
+	PostureScopesKnown bool `json:"posture_scopes_known"`
 	// Legacy are the integrations still on legacy authentication (legacy.go).
 	Legacy []LegacyLogin `json:"legacy_authentication"`
 	Notes  []string      `json:"notes,omitempty"`
@@ -440,6 +443,7 @@ func Build(snap *snapshot.Snapshot, d *Detail, inv func(org, app, id string) *co
 		}
 	}
 	r.Posture = postureRows(snap, d)
+	r.PostureScopesKnown = snap.Metadata != nil
 	legacy, lnotes := legacyLogins(snap, d)
 	r.Legacy = legacy
 	r.Notes = append(r.Notes, lnotes...)

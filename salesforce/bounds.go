@@ -76,6 +76,8 @@ func bodyLimit(resource string) int64 {
 		return MaxECAPageBytes
 	case "revoke":
 		return MaxRevokeBytes
+	case "metadata:listMetadata", "metadata:readMetadata":
+		return MaxMetadataBytes
 	}
 	return MaxResponseBytes
 }

@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"bytes"
 	"cmp"
 	"compress/gzip"
 	"context"
@@ -188,6 +189,10 @@ type request struct {
 	// stream, when set, bounds a streamed download instead of the HTTP
 	// client's whole-request timeout (download.go).
 	stream *streamBounds
+	// soap, when set, makes the request a SOAP call: the envelope it
+	// returns for the session is the body, and a fault is an *APIError
+	// with the fault's code (metadata.go).
+	soap func(session string) ([]byte, error)
 }
 
 // instanceURL is the API base: instance_url from the token response, or the login URL.
@@ -281,6 +286,13 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 	if r.form != nil {
 		body = strings.NewReader(r.form.Encode())
 	}
+	if r.soap != nil {
+		env, err := r.soap(access)
+		if err != nil {
+			return nil, fmt.Errorf("build request for %s: %w", r.path, err)
+		}
+		body = bytes.NewReader(env)
+	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u.String(), body)
 	if err != nil {
 		return nil, fmt.Errorf("build request for %s: %w", r.path, err)
@@ -295,6 +307,11 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 		req.Header.Set("Authorization", "Bearer "+access)
 	}
 	req.Header.Set("Accept", "application/json")
+	if r.soap != nil {
+		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
+		req.Header.Set("Accept", "text/xml")
+		req.Header.Set("SOAPAction", `""`)
+	}
 	req.Header.Set("Accept-Encoding", "gzip")
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Sforce-Call-Options", "client="+c.userAgent)
@@ -342,6 +359,16 @@ func (c *Client) once(ctx context.Context, r request) (*http.Response, error) {
 	// Bounded after decompression, so a small gzip bomb cannot grow memory.
 	resp.Body = limitBody(resp.Body, r.resource)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		if r.soap != nil {
+			apiErr := soapError(resp, access)
+			resp.Body.Close()
+			if errors.Is(apiErr, ErrUnauthorized) && access != "" {
+				c.auth.invalidate(access)
+			}
+			ri.Err = apiErr
+			c.observe(ri)
+			return nil, apiErr
+		}
 		apiErr := newAPIError(resp)
 		resp.Body.Close()
 		if apiErr.StatusCode == http.StatusUnauthorized && access != "" {

@@ -80,6 +80,7 @@ func Build(org string, p Parts, inventory InventoryFunc, firstSeen map[string]ti
 	j.joinSessions()
 	j.joinLogins()
 	j.joinPosture()
+	j.joinAppMetadata()
 	j.joinLoginFlows()
 	if p.Detection != nil {
 		matchDetection(j.snap, p.Detection, p.DetectionIOCLists, j.byID, j.byName)

@@ -57,6 +57,8 @@ type Parts struct {
 	Stream *Stream
 	// APIEvents is the api_events source's figures; nil when off.
 	APIEvents *APIEvents
+	// app_metadata; nil until the first read
+	AppMetadata *AppMetadataParts
 	// the detection baseline (fed by api_usage and logins); nil in tests
 	Detection         *detect.Tracker
 	DetectionIOCLists []string // the IOC list names, in the tracker's order

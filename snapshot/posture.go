@@ -81,6 +81,14 @@ type AppPosture struct {
 	Admins []string
 	// Changes counts the exporter's judged changes, by kind.
 	Changes map[string]int64
+	// HasMetadata: the app_metadata source read the app's ConnectedApp;
+	// HasOAuth is whether it has OAuth settings, Scopes the classes of
+	// the scopes they grant, IPPolicy its IP relaxation (an IPPolicies
+	// value).
+	HasMetadata bool
+	HasOAuth    bool
+	Scopes      ScopeSet
+	IPPolicy    string
 }
 
 // RefreshPolicy names the refresh token policy in force: "until_revoked",

@@ -205,6 +205,8 @@ type Snapshot struct {
 	Detection *DetectionInfo
 	// Posture is nil until the posture source has read the org.
 	Posture *OrgPosture
+	// Metadata is nil until the app_metadata source has read the org.
+	Metadata *OrgMetadata
 
 	// Threats is the threat_detection source's latest read; nil before
 	// its first success. Shared between snapshots, so never modified.

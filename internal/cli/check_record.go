@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -285,6 +286,10 @@ func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, lo
 	var out []byte
 	ct := resp.Header.Get("Content-Type")
 	switch {
+	case strings.HasPrefix(req.URL.Path, "/services/Soap/"):
+		// A Metadata API answer: ConnectedApp records carry the consumer
+		// key (and, where the org allows it, the secret and certificate).
+		out, ct = []byte(r.red.String("", scrubSOAP(string(body)))), "text/xml"
 	case strings.HasSuffix(req.URL.Path, "/LogFile"):
 		b, err := r.red.CSV(body)
 		if err != nil {
@@ -319,7 +324,11 @@ func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, lo
 	if resource == "" {
 		resource = "versions" // GET /services/data/: the API versions served
 	}
-	file := fmt.Sprintf("%03d-%s.%s", n, truncateName(resource), map[bool]string{true: "csv", false: "json"}[ct == "text/csv"])
+	ext := map[bool]string{true: "csv", false: "json"}[ct == "text/csv"]
+	if ct == "text/xml" {
+		ext = "xml"
+	}
+	file := fmt.Sprintf("%03d-%s.%s", n, truncateName(resource), ext)
 	if err := r.create(file, out); err != nil {
 		r.stop(fmt.Sprintf("writing %s failed: %v", file, err))
 		return
@@ -329,4 +338,13 @@ func (r *recorder) write(req *http.Request, resp *http.Response, body []byte, lo
 		e.Query = r.red.String("", q)
 	}
 	r.idx.Responses = append(r.idx.Responses, e)
+}
+
+// soapSecretRE matches the SOAP elements that hold a credential: a
+// connected app's consumer key, secret and certificate, and a session.
+var soapSecretRE = regexp.MustCompile(`(?s)<((?:[A-Za-z0-9_]+:)?(?:consumerKey|consumerSecret|certificate|sessionId))(\s[^>]*)?>.*?</`)
+
+// scrubSOAP blanks the credentials of a SOAP body for a recording.
+func scrubSOAP(body string) string {
+	return soapSecretRE.ReplaceAllString(body, "<$1$2>[redacted]</")
 }

@@ -231,3 +231,22 @@ func TestCheckRecordRedactsTheInstanceHost(t *testing.T) {
 		}
 	}
 }
+
+// A recorded Metadata API answer keeps no consumer key, secret,
+// certificate or session, namespaced or not.
+func TestScrubSOAPBlanksCredentials(t *testing.T) {
+	t.Parallel()
+	in := `<records><fullName>ns__App</fullName><oauthConfig><consumerKey>3MVG9abc</consumerKey><consumerSecret xsi:type="xsd:string">S3CR3T</consumerSecret><certificate>MIIB
+cert</certificate><scopes>Full</scopes></oauthConfig></records><met:sessionId>00Dsess!AQ</met:sessionId>`
+	out := scrubSOAP(in)
+	for _, secret := range []string{"3MVG9abc", "S3CR3T", "MIIB", "00Dsess"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%q kept in %s", secret, out)
+		}
+	}
+	for _, kept := range []string{"<fullName>ns__App</fullName>", "<scopes>Full</scopes>", `<consumerSecret xsi:type="xsd:string">[redacted]</consumerSecret>`} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("%q lost from %s", kept, out)
+		}
+	}
+}

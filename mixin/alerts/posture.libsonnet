@@ -44,6 +44,28 @@ function(c)
           description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" now holds a token of a user with Modify All Data, which it never did before ({{ $value | humanizeDuration }} ago). A stolen token of it reaches every record.',
         },
       },
+      // The two below need the opt-in app_metadata source (the Metadata
+      // API's ConnectedApp): without it no stamp exists and they stay quiet.
+      {
+        alert: 'SalesforceAppGainedFullScope',
+        expr: changed('gained_full_scope'),
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'A connected app may now be granted the full OAuth scope.',
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" was not allowed the full scope at the exporter\'s last read before this one ({{ $value | humanizeDuration }} ago). A token of it now reaches everything its user can; with the refresh_token scope too (salesforce_connected_app_oauth_scope), until revoked.',
+        },
+      },
+      {
+        alert: 'SalesforceAppLostIPRestrictions',
+        expr: changed('lost_ip_restrictions'),
+        keep_firing_for: c.securityKeepFiringFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: "A connected app's IP restrictions were relaxed.",
+          description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" now relaxes IP restrictions more than at the exporter\'s last read before this one ({{ $value | humanizeDuration }} ago; salesforce_connected_app_ip_relaxation has the policy in force). Its tokens now work from outside the trusted IP ranges.',
+        },
+      },
       {
         alert: 'SalesforceBypassPermissionGranted',
         expr: |||

@@ -123,6 +123,9 @@ function(c) {
     { expr: 'max by (%s) (salesforce_connected_app_refresh_token_policy{%s, policy="until_revoked"})' % [by, appSel], title: 'Valid until revoked', unit: 'bool' },
     { expr: 'max by (%s) (salesforce_connected_app_refresh_token_validity_max_seconds{%s})' % [by, appSel], title: 'Longest validity', unit: 's' },
     { expr: 'max by (%s) (salesforce_connected_app_tokens_beyond_policy{%s})' % [by, appSel], title: 'Tokens beyond policy', unit: 'none' },
+    // The opt-in app_metadata source's: empty without it.
+    { expr: 'max by (%s) (salesforce_connected_app_oauth_scope{%s, scope="full"})' % [by, appSel], title: 'Full scope', unit: 'bool' },
+    { expr: 'max by (%s) (salesforce_connected_app_ip_relaxation{%s, policy=~"relax|relax_with_2fa"})' % [by, appSel], title: 'IP relaxed', unit: 'bool' },
   ], ['org', 'app', 'app_id'], sortBy='Modify All Data holders', links={ app: [appLink] }),
 
   local health = [

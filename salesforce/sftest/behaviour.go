@@ -99,4 +99,9 @@ type Behaviour struct {
 	// user without it might. Off by default: public audit tools query its
 	// ExternalClientApplicationId and PermittedUsersPolicyType.
 	NoECAPolicyObject bool
+	// MetadataOwnIDs makes listMetadata give each ConnectedApp an Id of
+	// its own rather than its ConnectedApplication Id, which the
+	// documentation does not promise: the exporter then matches the apps
+	// by API name.
+	MetadataOwnIDs bool
 }

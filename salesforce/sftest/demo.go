@@ -69,6 +69,13 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	// open to all users with tokens valid until revoked.
 	o.UpdateApp(d.apps["Slack"], func(a *App) { a.RefreshIdle, a.RefreshPeriod = true, 1 })
 	o.UpdateApp(d.apps["DocuSign"], func(a *App) { a.AdminApproved, a.RefreshPeriod = true, 12 })
+	// Scopes and IP relaxation (the Metadata API's, which the demo's
+	// exporter may read): Dataloader Partner may be granted full and
+	// refresh_token scopes and relaxes IP restrictions; DocuSign is limited
+	// to api, refresh_token and web, and relaxes them with a second factor.
+	o.UpdateApp(d.apps["Dataloader Partner"], func(a *App) { a.Scopes, a.IPRelaxation = []string{"Full", "RefreshToken"}, "BYPASS" })
+	o.UpdateApp(d.apps["DocuSign"], func(a *App) { a.Scopes = []string{"Api", "RefreshToken", "Web"} })
+	o.SetPermission(PermModifyMetadata, true)
 	o.Behavior.APIAccessControl = true
 	// Apps nobody approved: one still installed, one not installed at all.
 	d.apps["Tableau Desktop"] = o.AddApp(App{Name: "Tableau Desktop", Installed: true})
@@ -270,13 +277,17 @@ func lowest(users map[int]bool) int {
 }
 
 // Surge plays both attack patterns at once, and posture changes: DocuSign
-// opens to all users with tokens valid until revoked, an admin's first
-// token reaches Workbench's holders (a Workbench user becomes an admin),
-// and a third user may use any API client.
+// opens to all users with tokens valid until revoked, gains the full scope
+// and drops its IP restrictions, an admin's first token reaches
+// Workbench's holders (a Workbench user becomes an admin), and a third
+// user may use any API client.
 func (d *Demo) Surge() {
 	o := d.Org
 	now := o.Now()
-	o.UpdateApp(d.apps["DocuSign"], func(a *App) { a.AdminApproved, a.RefreshPeriod = false, 0 })
+	o.UpdateApp(d.apps["DocuSign"], func(a *App) {
+		a.AdminApproved, a.RefreshPeriod = false, 0
+		a.Scopes, a.IPRelaxation = []string{"Api", "RefreshToken", "Web", "Full"}, "BYPASS"
+	})
 	o.GrantUser(lowest(d.holders["Workbench"]), "", PermModifyAllData)
 	o.GrantUser(d.users[392], "", PermUseAnyAPIClient)
 	phish := o.AddApp(App{Name: "My Data Loader Pro", Installed: false})

@@ -40,6 +40,16 @@ type App struct {
 	// MenuItemID is its AppMenuItem's Id, shown only with
 	// Behaviour.ECAMenuItems.
 	ECA bool
+	// What only the Metadata API's ConnectedApp shows (metadata.go):
+	// Scopes are oauthConfig.scopes as the API spells them (nil: Api and
+	// RefreshToken); IPRelaxation is oauthPolicy.ipRelaxation ("":
+	// ENFORCE, Salesforce's default); NoOAuthConfig makes an app with no
+	// oauthConfig (SAML or canvas only); Namespace is the package's prefix
+	// its full name carries (ns__Name).
+	Scopes        []string
+	IPRelaxation  string
+	NoOAuthConfig bool
+	Namespace     string
 }
 
 // User is an org user.

@@ -23,6 +23,9 @@ const (
 	// exporter's permission sets lack them unless a test grants them.
 	PermModifyAllData = "ModifyAllData"
 	PermAuthorApex    = "AuthorApex"
+	// PermModifyMetadata is Modify Metadata Through Metadata API
+	// Functions: with Modify All Data, what every Metadata API call needs.
+	PermModifyMetadata = "ModifyMetadata"
 	// The bypass permissions: their fields exist only where
 	// Behaviour.APIAccessControl, ApproveUninstalledAppsField or
 	// UseAnyAPIAuthField says so (INVALID_FIELD otherwise).
@@ -33,7 +36,7 @@ const (
 
 // allPerms lists every permission the fake models.
 var allPerms = []string{PermAPIEnabled, PermManageUsers, PermCustomizeApplication, PermViewEventLogFiles, PermMonitorLoginHistory, PermViewAllUsers, PermViewSetup, PermViewAllData, PermAssignPermissionSets,
-	PermModifyAllData, PermAuthorApex, PermUseAnyAPIClient, PermCanApproveUninstalled, PermUseAnyAPIAuth}
+	PermModifyAllData, PermAuthorApex, PermModifyMetadata, PermUseAnyAPIClient, PermCanApproveUninstalled, PermUseAnyAPIAuth}
 
 // permFieldExists says whether the org has a permission's PermissionSet
 // field (nil: always).
@@ -50,7 +53,7 @@ var profilePerms = map[string]bool{PermAPIEnabled: true, PermAssignPermissionSet
 // offByDefault are the permissions the exporter's permission set lacks
 // until SetPermission grants them.
 var offByDefault = map[string]bool{PermViewAllData: true, PermAssignPermissionSets: true,
-	PermModifyAllData: true, PermAuthorApex: true, PermUseAnyAPIClient: true, PermCanApproveUninstalled: true, PermUseAnyAPIAuth: true}
+	PermModifyAllData: true, PermAuthorApex: true, PermModifyMetadata: true, PermUseAnyAPIClient: true, PermCanApproveUninstalled: true, PermUseAnyAPIAuth: true}
 
 // userGrant is a permission set assigned to another user of the org (one
 // PermissionSet row and one PermissionSetAssignment row each).

@@ -299,6 +299,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.count("revoke", false)
 		s.handleRevoke(w, r)
 		return
+	}
+	if strings.HasPrefix(p, "/services/Soap/m/") {
+		s.handleMetadata(w, r)
+		return
+	}
+	switch p {
 	case "/services/data", "/services/data/":
 		s.count("versions", false)
 		writeJSON(w, http.StatusOK, []map[string]string{
