@@ -275,14 +275,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startExporter starts the exporter binary with args and returns once it
-// listens; it is stopped (SIGTERM, then a kill) when the test ends.
-func startExporter(t *testing.T, name string, args ...string) *e2eharness.Exporter {
-	t.Helper()
-	return startExporterEnv(t, name, nil, args...)
-}
-
-// startExporterEnv is startExporter with env added to its environment.
+// startExporterEnv starts the exporter binary with args, and env added to
+// its environment, and returns once it listens; it is stopped (SIGTERM,
+// then a kill) when the test ends.
 func startExporterEnv(t *testing.T, name string, env []string, args ...string) *e2eharness.Exporter {
 	t.Helper()
 	e, err := e2eharness.StartEnv(buildExporter(t), env, args...)

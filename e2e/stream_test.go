@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,6 +15,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -87,7 +89,7 @@ func TestStreamReplayPages(t *testing.T) {
 	const name = "stream"
 	s := detectionOrg(t, name, 8, 10_000, 0)
 	dir := t.TempDir()
-	fake := pubsubfake.New(pubsubfake.ForOrg(s.srv))
+	fake := pubsubfake.New(pubsubfake.ForOrg(s.srv), pubsubfake.WithSubscribePermission())
 	addr, caFile := servePubSubTLS(t, fake, dir)
 	st := startStack(t, stackConfig{
 		names: []string{name}, orgs: map[string]*scenarioOrg{name: s}, inhibit: true,
@@ -135,6 +137,14 @@ func TestStreamReplayPages(t *testing.T) {
 	if got := hook.all(); len(got) != 0 {
 		t.Fatalf("alerts before the replay: %+v", got)
 	}
+	// The bench (go run ./bench -only streampage) starts the replay at
+	// several points of the evaluation cycle: STREAMPAGE_PHASE after the
+	// evaluation above (none by default).
+	if phase, err := time.ParseDuration(cmp.Or(os.Getenv("STREAMPAGE_PHASE"), "0s")); err != nil || phase < 0 || phase > time.Minute {
+		t.Fatalf("STREAMPAGE_PHASE=%q: want a duration from 0s to 1m", os.Getenv("STREAMPAGE_PHASE"))
+	} else {
+		time.Sleep(phase)
+	}
 
 	// The replay: 30 calls at the usual pace, a third of them from five
 	// new networks reading User and Account, the rest the usual calls.
@@ -155,7 +165,7 @@ func TestStreamReplayPages(t *testing.T) {
 	if !ok {
 		t.Fatalf("no %s page for org %s within %s of the replay; notifications: %+v", page["alertname"], name, waitLimit, hook.all())
 	}
-	t.Logf("time to page from the first replayed event on the stream: %.1fs (scrape 15s, evaluation 15s, group_wait 1s)", at.Sub(t0).Seconds())
+	t.Logf("time to page from the first replayed event on the stream: %.1fs (scrape 15s, evaluation 15s, group_wait 1s; started %s after an evaluation)", at.Sub(t0).Seconds(), time.Since(seen).Round(time.Second))
 	// The page alone: its warnings (new networks, new sensitive objects)
 	// are inhibited by it.
 	for _, n := range hook.all() {
