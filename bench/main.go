@@ -59,7 +59,8 @@ func main() {
 	out := flag.String("out", "bench/out/results.json", "where to write the results as JSON")
 	quick := flag.Bool("quick", false, "smaller scales (for a smoke run)")
 	exporterBin := flag.String("exporter", "", "the exporter binary (default: build it)")
-	only := flag.String("only", "", "run only these measures, comma-separated: fullsync, steady, restart, rss, ingest, scrape, fleet, stream")
+	only := flag.String("only", "", "run only these measures, comma-separated: fullsync, steady, restart, rss, ingest, scrape, fleet, stream, streampage (only when named: it runs the e2e stack, with prometheus and alertmanager)")
+	streamPagePhases := flag.String("streampage.phases", "0s,5s,10s", "the streampage measure's runs: each starts its replay that long after an evaluation (15 s cycle)")
 	streamRate := flag.Int("stream.rate", 2000, "the stream measure's events per second")
 	streamFor := flag.Duration("stream.duration", 10*time.Minute, "how long the stream measure publishes at -stream.rate")
 	flag.Parse()
@@ -108,6 +109,17 @@ func main() {
 	}
 	if want("stream") {
 		streamIngest(*streamRate, *streamFor, tmp)
+	}
+	if *only != "" && want("streampage") {
+		var phases []time.Duration
+		for _, p := range strings.Split(*streamPagePhases, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(p))
+			if err != nil || d < 0 || d > time.Minute {
+				fatal("-streampage.phases: %q is not a duration from 0s to 1m", p)
+			}
+			phases = append(phases, d)
+		}
+		streamPage(phases)
 	}
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
 		b, _ := json.MarshalIndent(map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "cpus": runtime.NumCPU(), "go": runtime.Version(), "latency_ms": latency.Milliseconds(), "results": results}, "", "  ")

@@ -34,7 +34,7 @@ import (
 func streamIngest(rate int, dur time.Duration, tmp string) {
 	_, srv, url, stop := newFake(1000, 9)
 	defer stop()
-	fake := pubsubfake.New(pubsubfake.ForOrg(srv))
+	fake := pubsubfake.New(pubsubfake.ForOrg(srv), pubsubfake.WithSubscribePermission())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fatal("%v", err)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -223,6 +224,13 @@ type stackConfig struct {
 	inhibit bool
 	// twoTargets scrapes the one exporter through two targets (two instance labels).
 	twoTargets bool
+	// orgExtra is appended to an org's config entry, by org name (a
+	// stream: block, indented four spaces).
+	orgExtra map[string]string
+	// exporterEnv is added to the exporter's environment (SSL_CERT_FILE).
+	exporterEnv []string
+	// scrapeInterval and evalInterval are Prometheus's (1s when empty).
+	scrapeInterval, evalInterval string
 }
 
 // stack is one run of the real chain: the exporter binary over the fake
@@ -233,6 +241,7 @@ type stack struct {
 	dir                    string
 	exporterAddr, promAddr string
 	exporterArgs           []string
+	exporterEnv            []string
 	exporter               *e2eharness.Exporter
 	hook                   *receiver
 }
@@ -266,11 +275,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startExporter starts the exporter binary with args and returns once it
-// listens; it is stopped (SIGTERM, then a kill) when the test ends.
-func startExporter(t *testing.T, name string, args ...string) *e2eharness.Exporter {
+// startExporterEnv starts the exporter binary with args, and env added to
+// its environment, and returns once it listens; it is stopped (SIGTERM,
+// then a kill) when the test ends.
+func startExporterEnv(t *testing.T, name string, env []string, args ...string) *e2eharness.Exporter {
 	t.Helper()
-	e, err := e2eharness.Start(buildExporter(t), args...)
+	e, err := e2eharness.StartEnv(buildExporter(t), env, args...)
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -297,6 +307,7 @@ func startStack(t *testing.T, c stackConfig) *stack {
 			fmt.Fprintf(&cfg, "      %s: {interval: 2s}\n", src)
 		}
 		fmt.Fprintf(&cfg, "    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n", sftest.TestCredentials.ClientID)
+		cfg.WriteString(c.orgExtra[name])
 	}
 	cfg.WriteString("inventory:\n")
 	for _, a := range inventory {
@@ -306,7 +317,8 @@ func startStack(t *testing.T, c stackConfig) *stack {
 	s.exporterAddr = freeAddr(t)
 	s.exporterArgs = []string{"--config.file=" + writeFile(t, dir, "exporter.yml", cfg.String()),
 		"--storage.path=" + filepath.Join(dir, "state"), "--web.listen-address=" + s.exporterAddr}
-	s.exporter = startExporter(t, "exporter", s.exporterArgs...)
+	s.exporterEnv = c.exporterEnv
+	s.exporter = startExporterEnv(t, "exporter", s.exporterEnv, s.exporterArgs...)
 
 	r, err := mixin.Render(testConfig + c.mixin)
 	if err != nil {
@@ -347,8 +359,8 @@ receivers:
 	}
 	s.promAddr = freeAddr(t)
 	promCfg := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
+  scrape_interval: %s
+  evaluation_interval: %s
 rule_files: [%q, %q]
 alerting:
   alertmanagers:
@@ -358,7 +370,7 @@ scrape_configs:
   - job_name: salesforce
     static_configs:
       - targets: [%s]
-`, alertsFile, rulesFile, amAddr, targets))
+`, cmp.Or(c.scrapeInterval, "1s"), cmp.Or(c.evalInterval, "1s"), alertsFile, rulesFile, amAddr, targets))
 	prom := start(t, "prometheus", promBin, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "prom"),
 		"--web.listen-address="+s.promAddr, "--rules.alert.resend-delay=1s")
 	waitHTTP(t, "http://"+s.promAddr+"/-/ready", prom)
@@ -372,5 +384,5 @@ func (s *stack) restartExporter(t *testing.T, down time.Duration) {
 	t.Helper()
 	_ = s.exporter.Stop() // its exit status after SIGTERM is not the point
 	time.Sleep(down)
-	s.exporter = startExporter(t, "exporter (restarted)", s.exporterArgs...)
+	s.exporter = startExporterEnv(t, "exporter (restarted)", s.exporterEnv, s.exporterArgs...)
 }

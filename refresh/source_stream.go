@@ -21,7 +21,7 @@ import (
 // the detection tracker and the state at each publish (drain).
 var streamSpec = Spec{
 	Name:       config.SourceStream,
-	Permission: "View Real-Time Event Monitoring Data",
+	Permission: streamPermission,
 	// The Pub/Sub API needs API Enabled. The real-time event permission
 	// is not among those the exporter reads: the probe's GetTopic
 	// (can_subscribe) tells.
@@ -32,6 +32,9 @@ var streamSpec = Spec{
 	Resources: []string{"token"},
 	newSource: func() source { return &streamSource{} },
 }
+
+// streamPermission is what the Real-Time Event Monitoring topics need.
+const streamPermission = "View Real-Time Event Monitoring Data"
 
 // probeStream asks the service about each configured topic (GetTopic): one
 // call per topic, no event read. The stream itself costs no REST request:
@@ -45,16 +48,28 @@ func probeStream(ctx context.Context, c *salesforce.Client, in ProbeInput) (Prob
 		return ProbeResult{}, err
 	}
 	defer ps.Close()
+	var may, denied []string
 	for _, topic := range in.Org.Stream.Topics {
 		info, err := ps.GetTopic(ctx, topic)
 		if err != nil {
 			return ProbeResult{}, fmt.Errorf("%s is not reachable through the Pub/Sub API at %s (the org needs Shield or Event Monitoring, and the user View Real-Time Event Monitoring Data): %w", topic, in.Org.Stream.Endpoint, err)
 		}
-		if !info.CanSubscribe {
-			return ProbeResult{}, fmt.Errorf("%w View Real-Time Event Monitoring Data: the user may not subscribe to %s", errPermission, topic)
+		if info.CanSubscribe {
+			may = append(may, topic)
+		} else {
+			denied = append(denied, topic)
 		}
 	}
-	return ProbeResult{Notes: []string{fmt.Sprintf("stream: %s reachable; events arrive in seconds, at no REST API cost", strings.Join(in.Org.Stream.Topics, ", "))}}, nil
+	if len(may) == 0 {
+		return ProbeResult{}, fmt.Errorf("%w %s: the service answers that the user may not subscribe to %s (GetTopic can_subscribe false)", errPermission, streamPermission, strings.Join(denied, ", "))
+	}
+	res := ProbeResult{Notes: []string{fmt.Sprintf("stream: %s reachable; events arrive in seconds, at no REST API cost", strings.Join(may, ", "))}}
+	if len(denied) > 0 {
+		// A topic it may not read is a stream of its events never seen:
+		// the subscription would fail at every retry.
+		res.Limited = fmt.Sprintf("the service answers that the user may not subscribe to %s (GetTopic can_subscribe false): grant %s, or remove the topic from stream.topics", strings.Join(denied, ", "), streamPermission)
+	}
+	return res, nil
 }
 
 // newPubSub builds the org's Pub/Sub client.

@@ -123,6 +123,10 @@ type ProbeResult struct {
 	Limits                            salesforce.Limits
 	// Note says why a working source has nothing to report.
 	Note string
+	// Limited says why the source works with only part of what it was
+	// asked for (a stream topic the user may not subscribe to); "" when
+	// it has all of it.
+	Limited string
 	// UsersHidden: fewer User records are readable than users hold tokens,
 	// so the source's view is limited for want of View All Users.
 	UsersHidden bool

@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -118,7 +119,7 @@ func storedReplayID(t *testing.T, dir string) []byte {
 func TestStreamResumesAcrossRestartExactlyOnce(t *testing.T) {
 	t.Parallel()
 	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
 	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
 	dir := t.TempDir()
 	const total, stopAt = 600, 350
@@ -207,7 +208,7 @@ func TestStreamExpiredReplayRestartsAndSaysSo(t *testing.T) {
 			t0 := time.Now().UTC()
 			clock.Store(t0.UnixNano())
 			rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-			fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithClock(func() time.Time { return time.Unix(0, clock.Load()) }))
+			fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission(), pubsubfake.WithClock(func() time.Time { return time.Unix(0, clock.Load()) }))
 			extra := ""
 			if tc.onExpired != "" {
 				extra = ", on_expired: " + tc.onExpired
@@ -259,7 +260,7 @@ func TestStreamExpiredReplayRestartsAndSaysSo(t *testing.T) {
 // behind), and a disabled stream starts none.
 func TestStreamStopsWithTheRefresher(t *testing.T) {
 	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
 	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
 	r := streamRefresher(t, org, t.TempDir())
 	ctx, cancel := context.WithCancel(t.Context())
@@ -324,7 +325,7 @@ func streamGoroutines() int {
 func TestStreamReplayIsGradedLikeLogFiles(t *testing.T) {
 	t.Parallel()
 	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
 	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
 	dir := t.TempDir()
 	now := time.Now().UTC()
@@ -397,7 +398,7 @@ func TestStreamReplayIsGradedLikeLogFiles(t *testing.T) {
 func TestProbeStream(t *testing.T) {
 	t.Parallel()
 	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
 	org := streamOrgConfig(t, ts.URL, fake.Addr(), ", topics: [/event/ApiEventStream, /event/LoginEventStream]")
 	c := newTestRefresher(t, org).Client()
 	opts := []pubsub.Option{pubsub.WithTransportCredentials(insecure.NewCredentials()), pubsub.WithRPCTimeout(10 * time.Second)}
@@ -422,7 +423,7 @@ func TestProbeStream(t *testing.T) {
 func TestStreamEventTimesBounded(t *testing.T) {
 	t.Parallel()
 	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
 	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
 	r := streamRefresher(t, org, t.TempDir())
 	ctx, cancel := context.WithCancel(t.Context())
@@ -454,7 +455,7 @@ func TestStreamEventTimesBounded(t *testing.T) {
 func TestStreamFollowsTheOrg(t *testing.T) {
 	t.Parallel()
 	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest))
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
 	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
 	m := NewManager(t.TempDir(), quiet, nil)
 	m.SetStreamOptions(pubsub.WithTransportCredentials(insecure.NewCredentials()))
@@ -476,5 +477,56 @@ func TestStreamFollowsTheOrg(t *testing.T) {
 	}
 	if s := fake.Stats(); s.Subscribes != 1 {
 		t.Errorf("%d subscriptions after the org left, want the 1 it had", s.Subscribes)
+	}
+}
+
+// TestProbeStreamPermission: the service tells in GetTopic whether the
+// user may subscribe (can_subscribe). A user who may read no topic makes
+// the stream fail for want of View Real-Time Event Monitoring Data, naming
+// the topics; one who may read only some makes it work, limited, saying
+// which topics and how to fix it.
+func TestProbeStreamPermission(t *testing.T) {
+	t.Parallel()
+	both := ", topics: [/event/ApiEventStream, /event/LoginEventStream]"
+	opts := []pubsub.Option{pubsub.WithTransportCredentials(insecure.NewCredentials()), pubsub.WithRPCTimeout(10 * time.Second)}
+	for _, tc := range []struct {
+		name    string
+		grant   []pubsubfake.Option
+		wantErr bool
+		limited string
+	}{
+		{name: "no permission (the fake's default)", wantErr: true},
+		{name: "one topic", grant: []pubsubfake.Option{pubsubfake.WithSubscribePermission(pubsubfake.TopicAPIEventStream)}, limited: "/event/LoginEventStream"},
+		{name: "every topic", grant: []pubsubfake.Option{pubsubfake.WithSubscribePermission()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+			fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), tc.grant...)
+			org := streamOrgConfig(t, ts.URL, fake.Addr(), both)
+			c := newTestRefresher(t, org).Client()
+			res, err := probeStream(t.Context(), c, ProbeInput{Org: org, Enabled: true, StreamOptions: opts})
+			if tc.wantErr {
+				if !errors.Is(err, errPermission) || !strings.Contains(err.Error(), "View Real-Time Event Monitoring Data") ||
+					!strings.Contains(err.Error(), "/event/ApiEventStream, /event/LoginEventStream") {
+					t.Errorf("no permission: %+v, %v; want a permission error naming both topics", res, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("probe: %v", err)
+			}
+			if tc.limited == "" {
+				if res.Limited != "" {
+					t.Errorf("limited %q, want full", res.Limited)
+				}
+				return
+			}
+			if !strings.Contains(res.Limited, tc.limited) || strings.Contains(res.Limited, "/event/ApiEventStream") || !strings.Contains(res.Limited, "grant View Real-Time Event Monitoring Data") {
+				t.Errorf("limited %q, want it to name %s only, and the permission to grant", res.Limited, tc.limited)
+			}
+			if len(res.Notes) != 1 || strings.Contains(res.Notes[0], tc.limited) {
+				t.Errorf("notes %q: want the readable topic only", res.Notes)
+			}
+		})
 	}
 }

@@ -232,6 +232,10 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe fun
 		}
 		co.Notes = append(co.Notes, res.Notes...)
 		limitedFor := s.Permission
+		if res.Limited != "" {
+			s.VisibilityLimited, limitedFor = true, ""
+			s.Error = res.Limited
+		}
 		if res.UsersHidden {
 			s.VisibilityLimited, limitedFor = true, "View All Users"
 		}
@@ -250,6 +254,9 @@ func checkOneOrg(ctx context.Context, o config.Org, hc *http.Client, observe fun
 			case s.VisibilityLimited && limitedFor == "View All Users":
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s sees fewer User records than users hold tokens (a Private sharing default for users): grant View All Users (the deactivated-user figures would be silently low)", name))
+			case s.VisibilityLimited && limitedFor == "":
+				co.OK = false
+				co.Problems = append(co.Problems, fmt.Sprintf("%s is limited: %s", name, res.Limited))
 			case s.VisibilityLimited:
 				co.OK = false
 				co.Problems = append(co.Problems, fmt.Sprintf("%s sees only the integration user's own rows: grant %s (the numbers would be silently low)", name, s.Permission))

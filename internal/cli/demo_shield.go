@@ -28,7 +28,7 @@ func (s *demoShield) close() { s.gs.Stop() }
 // networks every tick, and from surgeAfter on, a stolen token replayed at
 // the same volume from networks it never used, reading User and Account.
 func startDemoShield(ctx context.Context, demo *sftest.Demo, surgeAfter, tick time.Duration) (*demoShield, error) {
-	fake := pubsubfake.New(pubsubfake.ForOrg(demo.Server))
+	fake := pubsubfake.New(pubsubfake.ForOrg(demo.Server), pubsubfake.WithSubscribePermission())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -108,11 +108,20 @@ var listenRE = regexp.MustCompile(`msg="Listening on" address=(\S+)`)
 // on" log line names the address). Without a --web.listen-address in args
 // it listens on a free loopback port. On failure the process is killed.
 func Start(bin string, args ...string) (*Exporter, error) {
+	return StartEnv(bin, nil, args...)
+}
+
+// StartEnv is Start with env ("KEY=value") added to the process's
+// environment, such as SSL_CERT_FILE for a loopback TLS fake.
+func StartEnv(bin string, env []string, args ...string) (*Exporter, error) {
 	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--web.listen-address") }) {
 		args = append([]string{"--web.listen-address=127.0.0.1:0"}, args...)
 	}
 	e := &Exporter{Done: make(chan error, 1)}
 	e.Cmd = exec.Command(bin, args...)
+	if len(env) > 0 {
+		e.Cmd.Env = append(os.Environ(), env...)
+	}
 	e.Cmd.Stdout = (*logWriter)(e)
 	stderr, err := e.Cmd.StderrPipe()
 	if err != nil {

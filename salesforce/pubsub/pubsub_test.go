@@ -37,7 +37,7 @@ func setup(t *testing.T, fakeOpts []pubsubfake.Option, opts ...pubsub.Option) *e
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), fakeOpts...)
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), append([]pubsubfake.Option{pubsubfake.WithSubscribePermission()}, fakeOpts...)...)
 	base := []pubsub.Option{
 		pubsub.WithEndpoint(fake.Addr()),
 		pubsub.WithTransportCredentials(insecure.NewCredentials()),

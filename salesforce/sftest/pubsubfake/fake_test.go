@@ -25,7 +25,7 @@ const (
 // dial returns a raw client of the fake and a context carrying good metadata.
 func dial(t *testing.T, opts ...pubsubfake.Option) (*pubsubfake.Server, pubsubpb.PubSubClient, context.Context) {
 	t.Helper()
-	f := pubsubfake.Start(t, pubsubfake.Token(token, tenant), opts...)
+	f := pubsubfake.Start(t, pubsubfake.Token(token, tenant), append([]pubsubfake.Option{pubsubfake.WithSubscribePermission()}, opts...)...)
 	conn, err := grpc.NewClient(f.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -134,5 +134,44 @@ func TestSubscribeRefusals(t *testing.T) {
 	_, err = recvAll(st)
 	if code := st.Trailer().Get("error-code"); status.Code(err) != codes.InvalidArgument || len(code) != 1 || code[0] != pubsubfake.ErrorCodeReplayCorrupted {
 		t.Errorf("future replay id: %v, trailer %v", err, st.Trailer())
+	}
+}
+
+// TestSubscribeNeedsThePermission: by default the user lacks View Real-Time
+// Event Monitoring Data, as an integration user nobody granted it: GetTopic
+// answers can_subscribe false and Subscribe fails PERMISSION_DENIED;
+// WithSubscribePermission grants it per topic.
+func TestSubscribeNeedsThePermission(t *testing.T) {
+	t.Parallel()
+	f := pubsubfake.Start(t, pubsubfake.Token(token, tenant), pubsubfake.WithSubscribePermission(pubsubfake.TopicLoginEventStream))
+	conn, err := grpc.NewClient(f.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := pubsubpb.NewPubSubClient(conn)
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "accesstoken", token, "instanceurl", "https://example.my.salesforce.com", "tenantid", tenant)
+	for topic, may := range map[string]bool{pubsubfake.TopicAPIEventStream: false, pubsubfake.TopicLoginEventStream: true} {
+		info, err := c.GetTopic(ctx, &pubsubpb.TopicRequest{TopicName: topic})
+		if err != nil || info.GetCanSubscribe() != may {
+			t.Errorf("GetTopic %s: %v, %v; want can_subscribe %v", topic, info, err, may)
+		}
+	}
+	st, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Send(&pubsubpb.FetchRequest{TopicName: pubsubfake.TopicAPIEventStream, NumRequested: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = st.Recv()
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Subscribe without the permission: %v, want PERMISSION_DENIED", err)
+	}
+	if code := st.Trailer().Get("error-code"); len(code) != 1 || code[0] != pubsubfake.ErrorCodePermission {
+		t.Errorf("error-code trailer %v", code)
+	}
+	if s := f.Stats(); s.Denied != 1 || s.Open != 0 {
+		t.Errorf("stats %+v: want one denied, none open", s)
 	}
 }

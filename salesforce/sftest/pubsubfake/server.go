@@ -10,7 +10,14 @@
 // RPC Method, Pull Subscription and Flow Control, Event Message Durability,
 // Handle Errors); tests shorten the times with the With... options.
 //
+// The user's permission: the proto's TopicInfo says whether it may subscribe
+// (can_subscribe); the Real-Time Event Monitoring topics need View Real-Time
+// Event Monitoring Data, which an integration user lacks unless granted, so
+// by default the fake answers can_subscribe false and refuses Subscribe
+// (WithSubscribePermission grants it).
+//
 // Not documented, so chosen here and to be checked against a real org: the
+// status of a Subscribe the user may not make (PERMISSION_DENIED), the
 // status an idle stream is closed with (the fake ends it cleanly, so the
 // client sees the stream end), the status of an unknown topic or schema id
 // (NOT_FOUND), UNAUTHENTICATED as the status beside the auth error code,
@@ -57,6 +64,9 @@ const (
 const (
 	ErrorCodeReplayCorrupted = "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted"
 	ErrorCodeAuth            = "sfdc.platform.eventbus.grpc.service.auth.error"
+	// ErrorCodePermission is the fake's own code for a Subscribe the user
+	// may not make (the real one is not documented).
+	ErrorCodePermission = "sfdc.platform.eventbus.grpc.subscription.permission.denied"
 )
 
 // Session is the auth metadata of one call.
@@ -96,6 +106,23 @@ func WithIdleTimeout(d time.Duration) Option { return func(s *Server) { s.idle =
 // none to send gets an empty FetchResponse (DefaultKeepaliveInterval).
 func WithKeepaliveInterval(d time.Duration) Option { return func(s *Server) { s.keepalive = d } }
 
+// WithSubscribePermission grants the user View Real-Time Event Monitoring
+// Data for the named topics, or for every topic when none is named: GetTopic
+// answers can_subscribe true and Subscribe serves them. Without it (the
+// default, as for an integration user nobody granted it) GetTopic answers
+// can_subscribe false and Subscribe fails PERMISSION_DENIED.
+func WithSubscribePermission(topics ...string) Option {
+	return func(s *Server) {
+		if len(topics) == 0 {
+			s.mayAll = true
+			return
+		}
+		for _, t := range topics {
+			s.may[t] = true
+		}
+	}
+}
+
 // WithClock sets the clock that stamps events and judges retention.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
@@ -130,6 +157,8 @@ type Stats struct {
 	SchemaFetches int
 	// ReplayRejected counts CUSTOM replay ids refused.
 	ReplayRejected int
+	// Denied counts Subscribes refused for want of the permission.
+	Denied int
 }
 
 // Server is the fake Pub/Sub API.
@@ -141,6 +170,10 @@ type Server struct {
 	idle      time.Duration
 	keepalive time.Duration
 	now       func() time.Time
+	// mayAll and may are the topics the user may subscribe to
+	// (WithSubscribePermission).
+	mayAll bool
+	may    map[string]bool
 
 	mu      sync.Mutex
 	topics  map[string]*topic
@@ -168,6 +201,7 @@ func New(authorize Authorizer, opts ...Option) *Server {
 		schemas:   map[string]string{},
 		changed:   make(chan struct{}),
 		end:       make(chan struct{}),
+		may:       map[string]bool{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -362,8 +396,11 @@ func (s *Server) GetTopic(ctx context.Context, req *pubsubpb.TopicRequest) (*pub
 		return nil, status.Errorf(codes.NotFound, "topic %q not found", req.GetTopicName())
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
-	return &pubsubpb.TopicInfo{TopicName: t.name, TenantGuid: first(md.Get("tenantid")), CanSubscribe: true, SchemaId: t.schemaID}, nil
+	return &pubsubpb.TopicInfo{TopicName: t.name, TenantGuid: first(md.Get("tenantid")), CanSubscribe: s.maySubscribe(t.name), SchemaId: t.schemaID}, nil
 }
+
+// maySubscribe is whether the user may subscribe to topic.
+func (s *Server) maySubscribe(topic string) bool { return s.mayAll || s.may[topic] }
 
 func first(v []string) string {
 	if len(v) == 0 {

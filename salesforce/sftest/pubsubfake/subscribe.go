@@ -3,6 +3,7 @@ package pubsubfake
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -62,6 +63,10 @@ func (s *Server) Subscribe(stream pubsubpb.PubSub_SubscribeServer) error {
 	s.mu.Unlock()
 	if t == nil {
 		return status.Errorf(codes.NotFound, "topic %q not found", topicName)
+	}
+	if !s.maySubscribe(t.name) {
+		s.update(func(st *Stats) { st.Denied++ })
+		return withCode(ctx, codes.PermissionDenied, ErrorCodePermission, fmt.Sprintf("the user may not subscribe to %s", topicName))
 	}
 	next, err := s.start(ctx, t, req)
 	if err != nil {
