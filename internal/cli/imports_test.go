@@ -16,9 +16,9 @@ const fakePkg = "github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/
 // TestOnlyTheDemoImportsTheFake: the fake org is in the binary for --demo
 // alone. Of every package the binary is built from, only this one and the
 // fake Pub/Sub API (which checks the fake org's tokens, for
-// --demo.shield) import salesforce/sftest, and here only demo.go and
-// demo_shield.go do (check --record writes the client package's fixture
-// types).
+// --demo.shield) import salesforce/sftest, and here only the demo's files
+// (demo.go, demo_shield.go, demo_apievents.go) do (check --record writes
+// the client package's fixture types).
 func TestOnlyTheDemoImportsTheFake(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", repoRoot).Output()
@@ -55,7 +55,7 @@ func TestOnlyTheDemoImportsTheFake(t *testing.T) {
 			}
 		}
 	}
-	if !slices.Equal(users, []string{"demo.go", "demo_shield.go"}) {
-		t.Errorf("files of internal/cli importing sftest: %v, want only demo.go and demo_shield.go", users)
+	if want := []string{"demo.go", "demo_apievents.go", "demo_shield.go"}; !slices.Equal(users, want) {
+		t.Errorf("files of internal/cli importing sftest: %v, want only the demo's %v", users, want)
 	}
 }
