@@ -148,6 +148,12 @@ func NewDemoAt(seed uint64, creds Credentials, now time.Time) *Demo {
 	for h := range 6 {
 		o.AddLogin(LoginSpec{User: d.users[3], App: "Dataloader Partner", Time: now.Add(-time.Duration(4*h+1) * time.Hour), LoginType: "Other Apex API", APIType: "SOAP Partner"})
 	}
+	// And the admin who authorized it logs in to it with the OAuth
+	// username-password flow: the posture's worst case in one app (full
+	// scope, valid until revoked, an admin's reach, a password flow).
+	for h := range 3 {
+		o.AddLogin(LoginSpec{User: d.admin, App: "Dataloader Partner", Time: now.Add(-time.Duration(6*h+2) * time.Hour), SubType: "OauthUsernamePassword"})
+	}
 	// The demo org has Shield: two Threat Detection events of the last
 	// day, a low-scored report anomaly and a login anomaly.
 	o.Behavior.ThreatDetection = true
