@@ -179,6 +179,21 @@ func TestStreamResumesAcrossRestartExactlyOnce(t *testing.T) {
 		}
 	}
 	s := waitFor(t, r2, "a snapshot after the last drain", func(s *snapshot.Snapshot) bool { return s.Stream != nil && len(s.Stream.Apps) > 0 })
+	// The rows ledger is in the state file: the 24-hour window counts
+	// both runs' rows, each event once.
+	wantRows := float64(total+1) * 10
+	rows := func(s *snapshot.Snapshot) float64 {
+		for _, r := range s.Rows {
+			if r.Source == config.SourceStream {
+				return r.Rows24h
+			}
+		}
+		return 0
+	}
+	s = waitFor(t, r2, "the last event's rows in the ledger", func(s *snapshot.Snapshot) bool { return rows(s) >= wantRows })
+	if got := rows(s); got != wantRows {
+		t.Errorf("the rows ledger counts %v rows across the restart, want %v: events counted twice", got, wantRows)
+	}
 	cancel2()
 	<-done2
 	if got := streamRequests(s); got != total+1 {
