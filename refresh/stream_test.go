@@ -190,9 +190,12 @@ func TestStreamResumesAcrossRestartExactlyOnce(t *testing.T) {
 		}
 		return 0
 	}
-	s = waitFor(t, r2, "the last event's rows in the ledger", func(s *snapshot.Snapshot) bool { return rows(s) >= wantRows })
+	// The ledger takes an event in the drain that hands it to the
+	// baseline, before the snapshot: once the baseline has the last one,
+	// so has the ledger.
+	s = waitFor(t, r2, "the last event in the baseline", func(s *snapshot.Snapshot) bool { return streamRequests(s) >= total+1 })
 	if got := rows(s); got != wantRows {
-		t.Errorf("the rows ledger counts %v rows across the restart, want %v: events counted twice", got, wantRows)
+		t.Errorf("the rows ledger counts %v rows across the restart, want %v: events lost or counted twice", got, wantRows)
 	}
 	cancel2()
 	<-done2
