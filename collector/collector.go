@@ -61,7 +61,7 @@ var metricSets = func() []*metricSet {
 			sets = append(sets, set)
 		}
 	}
-	return append(sets, &detectionMetrics, &declaredMetrics, &judgedMetrics, &dormantMetrics)
+	return append(sets, &rowsMetrics, &detectionMetrics, &declaredMetrics, &judgedMetrics, &dormantMetrics)
 }()
 
 // Snapshots is what the Collector reads: the latest snapshot of every org

@@ -29,6 +29,13 @@
     // for this long after it is counted.
     streamDownFor: '10m',
     streamGapWindowSeconds: 3600,
+    // An app whose RowsProcessed of the last 24 hours, on the stream or the
+    // stored API events, is over apiSurgeHighWaterRatio times its busiest
+    // whole day of the 28 before (salesforce_connected_app_rows_processed_daily_max)
+    // and at least this many rows warns (SalesforceAppRowsSurge): a bulk
+    // export. Quiet until the app has such a day.
+    appRowsSurgeMinRows: 100000,
+    appRowsSurgeFor: '0m',
     staleDataFactor: 3,  // data older than this many refresh intervals is stale
     staleDataMinSeconds: 900,  // ... and at least this old, so short intervals don't flap
     staleDataFor: '10m',

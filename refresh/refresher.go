@@ -449,6 +449,12 @@ func (r *Refresher) publish() {
 		r.state.History, r.dirty = h, true
 	}
 	snap.History = r.state.History
+	// The rows ledger is judged by the org's clock, as its events' times.
+	serverNow := r.client.ServerNow()
+	for _, l := range r.state.Rows {
+		l.prune(serverNow)
+	}
+	snap.Rows = rowsFigures(r.state.Rows, serverNow)
 	snapshot.SetHighWater(snap)
 	if r.writes != nil {
 		// As of the last write: this publish's write, below, follows the

@@ -135,8 +135,8 @@ type apiEventsSource struct {
 	started bool                           // contributed once the source has run
 }
 
-// count adds an event to its app's figures.
-func (s *apiEventsSource) count(ev *salesforce.APIEvent) {
+// count adds an event to its app's figures and to the rows ledger.
+func (s *apiEventsSource) count(ev *salesforce.APIEvent, l *rowsLedger, at, now time.Time) {
 	id, name := clipField(ev.ConnectedAppID), clipField(ev.Application)
 	key := detect.AppKey(id, name)
 	a := s.apps[key]
@@ -152,9 +152,12 @@ func (s *apiEventsSource) count(ev *salesforce.APIEvent) {
 		s.apps[key] = a
 	}
 	a.Requests++
-	if r := ev.RowsProcessed; r > 0 && r == r {
-		a.RowsProcessed += r
+	r := ev.RowsProcessed
+	if r < 0 || r != r {
+		r = 0
 	}
+	a.RowsProcessed += r
+	l.add(at, now, id, name, r)
 }
 
 func (s *apiEventsSource) refresh(ctx context.Context, e *env) error {
@@ -215,7 +218,7 @@ func (s *apiEventsSource) refresh(ctx context.Context, e *env) error {
 			newest = at
 		}
 		read++
-		s.count(ev)
+		s.count(ev, e.state.rowsLedgerOf(config.SourceAPIEvents), at, now)
 		if e.tracker != nil {
 			touched[s.periods.add(e.tracker, e.state, at, apiEventRow(ev, at))] = true
 		}

@@ -155,16 +155,18 @@ func (s *streamSource) drain(r *Refresher) {
 	for _, b := range batches {
 		for i := range b.events {
 			ev := &b.events[i]
-			s.count(ev)
-			if tr == nil {
-				continue
-			}
 			// An EventDate outside the bus's retention, or ahead of the
 			// clock, would open a period far from the data (and move the
 			// window): the event counts when it was received.
 			at := ev.at
 			if at.IsZero() || at.After(b.received.Add(streamClockSlack)) || at.Before(b.received.Add(-pubsubRetention)) {
 				at = b.received
+			}
+			if s.count(ev) {
+				r.state.rowsLedgerOf(config.SourceStream).add(at, b.received, ev.appID, ev.app, ev.rows)
+			}
+			if tr == nil {
+				continue
 			}
 			hour := at.Truncate(time.Hour)
 			k := openKey{b.topic, hour.Unix()}
@@ -205,23 +207,25 @@ func (s *streamSource) drain(r *Refresher) {
 	r.dirty = true
 }
 
-// count adds an API event to its app's live figures.
-func (s *streamSource) count(ev *streamEvent) {
+// count adds an API event to its app's live figures; false for an event
+// of another topic, or of an app past snapshot.MaxStreamApps.
+func (s *streamSource) count(ev *streamEvent) bool {
 	if ev.topic != config.TopicAPIEventStream {
-		return
+		return false
 	}
 	key := detect.AppKey(ev.appID, ev.app)
 	a := s.apps[key]
 	if a == nil {
 		if len(s.apps) >= snapshot.MaxStreamApps {
 			s.appsFolded++
-			return
+			return false
 		}
 		a = &snapshot.StreamApp{ID: ev.appID, Name: ev.app}
 		s.apps[key] = a
 	}
 	a.Requests++
 	a.RowsProcessed += ev.rows
+	return true
 }
 
 func (s *streamSource) contribute(p *snapshot.Parts) {

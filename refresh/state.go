@@ -54,6 +54,9 @@ type orgState struct {
 	// the Detection baseline holds, and the events read near it
 	// (source_api_events.go).
 	APIEvents *apiEventsState `json:"api_events,omitempty"`
+	// Rows is the RowsProcessed ledger of the sources of API events (the
+	// stream and api_events), by source name (rows_ledger.go).
+	Rows map[string]*rowsLedger `json:"rows_processed,omitempty"`
 
 	// fresh says why the state started empty: snapshot.DetectionResetNoState
 	// (no file) or DetectionResetSetAside (a file that could not be read);
@@ -170,6 +173,12 @@ func parseState(b []byte, org string) (*orgState, error) {
 	}
 	if st.APIEvents != nil && st.APIEvents.check() != nil {
 		st.APIEvents = nil
+	}
+	// A ledger past its bounds only costs its marks: counted afresh.
+	for source, l := range st.Rows {
+		if l == nil || (source != config.SourceStream && source != config.SourceAPIEvents) || l.check() != nil {
+			delete(st.Rows, source)
+		}
 	}
 	// A malformed history row only costs its point on a chart.
 	st.History = slices.DeleteFunc(st.History, func(h snapshot.HistoryDay) bool {

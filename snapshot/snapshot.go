@@ -250,6 +250,9 @@ type Snapshot struct {
 	// History is the org's daily history per app (history.go), oldest day
 	// first; shared between snapshots, so never modified.
 	History []HistoryDay
+	// Rows are the apps' RowsProcessed figures by source of API events
+	// (rows.go), sorted by source and app; nil when neither runs.
+	Rows []AppRows
 }
 
 // Up reports whether every enabled source's latest refresh succeeded.

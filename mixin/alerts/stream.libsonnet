@@ -33,5 +33,26 @@ function(c) {
         description: 'Org {{ $labels.org }}: the Pub/Sub service refused the stored position of {{ $labels.topic }} (older than its 72-hour retention), and the stream restarted without the events in between. The detection saw none of them; the ApiTotalUsage log files still cover those hours.',
       },
     },
+    {
+      alert: 'SalesforceAppRowsSurge',
+      // The rows an app's API calls processed in the last 24 hours, seen
+      // on the stream or in the stored API events, against its busiest
+      // whole day of the 28 before (the exporter's high-water mark, kept
+      // in its state file across restarts). No mark (the source's first
+      // days, an app new to it): quiet. Each source is judged on its own.
+      expr: |||
+        %(r24)s >= %(appRowsSurgeMinRows)s
+        and ignoring(window) %(r24)s > ignoring(window) %(apiSurgeHighWaterRatio)s * %(mark)s
+      ||| % c {
+        r24: h.m(c, 'salesforce_connected_app_rows_processed_24h'),
+        mark: h.m(c, 'salesforce_connected_app_rows_processed_daily_max'),
+      },
+      'for': c.appRowsSurgeFor,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'An app processed far more rows than on its busiest recent day: possible bulk export.',
+        description: 'Org {{ $labels.org }}: app "{{ $labels.app }}" processed {{ $value }} rows in 24 hours (%(source)s), over %(apiSurgeHighWaterRatio)s times its busiest day of the 4 weeks before and at least %(appRowsSurgeMinRows)s. Check what it exported (the review lists its objects); revoke its tokens if unexpected.' % c { source: 'source {{ $labels.source }}' },
+      },
+    },
   ],
 }
