@@ -81,10 +81,12 @@ func TestMovedOrgKeepsItsMemory(t *testing.T) {
 		go func() { defer close(done); r.Run(ctx) }()
 		return func() { cancel(); <-done }
 	}
-	// until kicks r until its snapshot satisfies ok (a publish each).
+	// until kicks r until its snapshot satisfies ok (a publish each). It
+	// gives up only after minutes: a refresh under -race on a loaded
+	// machine can take seconds, and the test means the state, not the time.
 	until := func(r *Refresher, what string, ok func(*snapshot.Snapshot) bool) *snapshot.Snapshot {
 		t.Helper()
-		for range 300 {
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
 			if s := r.Snapshot(); s != nil && ok(s) {
 				return s
 			}
