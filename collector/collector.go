@@ -193,6 +193,22 @@ func (e *emitter) emit(d *prometheus.Desc, vt prometheus.ValueType, v float64, l
 	e.ch <- m
 }
 
+// first reports whether the label values, cleaned, are new in seen, and
+// records them. A repeat (two apps whose labels clean to the same values
+// would fail the gather) is counted as dropped: the caller leaves it out.
+func (e *emitter) first(seen map[string]bool, values ...string) bool {
+	k := ""
+	for _, v := range values {
+		k += e.clean(v) + "\xff" // never in a cleaned (valid UTF-8) value
+	}
+	if seen[k] {
+		e.dropped.Inc()
+		return false
+	}
+	seen[k] = true
+	return true
+}
+
 // gauge emits a gauge series.
 func (e *emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
 	e.emit(d, prometheus.GaugeValue, v, labels...)

@@ -45,16 +45,11 @@ func collectAPIEvents(e *emitter, s *snapshot.Snapshot) {
 	if !a.LastEvent.IsZero() {
 		e.gauge(descAPIEventsLast, float64(a.LastEvent.Unix()), e.org)
 	}
-	// Two apps whose labels clean to the same values would fail the
-	// gather: the second is counted as dropped.
-	seen := make(map[[2]string]bool, len(a.Apps))
+	seen := make(map[string]bool, len(a.Apps))
 	for _, app := range a.Apps {
-		k := [2]string{e.clean(app.Name), e.clean(app.ID)}
-		if seen[k] {
-			e.dropped.Inc()
+		if !e.first(seen, app.Name, app.ID) {
 			continue
 		}
-		seen[k] = true
 		e.counter(descAPIEventsAppRequests, float64(app.Requests), e.org, app.Name, app.ID)
 		e.counter(descAPIEventsAppRows, app.RowsProcessed, e.org, app.Name, app.ID)
 	}

@@ -25,16 +25,11 @@ var rowsMetrics = metricSet{
 }
 
 func collectRows(e *emitter, s *snapshot.Snapshot) {
-	// Two apps whose labels clean to the same values would fail the
-	// gather: the second is counted as dropped.
-	seen := make(map[[3]string]bool, len(s.Rows))
+	seen := make(map[string]bool, len(s.Rows))
 	for _, r := range s.Rows {
-		k := [3]string{r.Source, e.clean(r.Name), e.clean(r.ID)}
-		if seen[k] {
-			e.dropped.Inc()
+		if !e.first(seen, r.Source, r.Name, r.ID) {
 			continue
 		}
-		seen[k] = true
 		e.gauge(descAppRows24h, r.Rows24h, e.org, r.Name, r.ID, r.Source)
 		if r.HasDailyMax {
 			e.gauge(descAppRowsDailyMax, r.DailyMax, e.org, r.Name, r.ID, r.Source, highWaterWindow)

@@ -61,16 +61,11 @@ func collectStream(e *emitter, s *snapshot.Snapshot) {
 			e.gauge(descStreamLastEvent, float64(t.LastEvent.UnixMilli())/1000, e.org, t.Topic)
 		}
 	}
-	// Two apps whose labels clean to the same values would fail the
-	// gather: the second is counted as dropped.
-	seen := make(map[[2]string]bool, len(st.Apps))
+	seen := make(map[string]bool, len(st.Apps))
 	for _, a := range st.Apps {
-		k := [2]string{e.clean(a.Name), e.clean(a.ID)}
-		if seen[k] {
-			e.dropped.Inc()
+		if !e.first(seen, a.Name, a.ID) {
 			continue
 		}
-		seen[k] = true
 		e.counter(descStreamAppRequests, float64(a.Requests), e.org, a.Name, a.ID)
 		e.counter(descStreamAppRows, a.RowsProcessed, e.org, a.Name, a.ID)
 	}
