@@ -86,8 +86,11 @@ install_go() { # dir pkg@version...
 
 d="$TOOLS_DIR/prometheus-$PROMETHEUS_VERSION"
 if [ $want_prometheus = 1 ] && { ! have "$d/prometheus" || ! have "$d/promtool"; }; then
-  building "prometheus and promtool $PROMETHEUS_VERSION" 11
-  install_go "$d" "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  # remove_all_sd leaves out the service discovery plugins (AWS, Azure,
+  # GCE, Kubernetes, ...; static, file and http discovery stay): the tests
+  # scrape static targets, and the build takes about 40% less time.
+  building "prometheus and promtool $PROMETHEUS_VERSION" 7
+  install_go "$d" -tags remove_all_sd "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
   built
 fi
 
