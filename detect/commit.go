@@ -24,7 +24,9 @@ func (t *Tracker) Commit(in *Ingest) {
 		ready := a.since != 0 && int64(a.since)*3600 <= in.youngFrom-int64(t.cfg.MinBaseline/time.Second)
 		a.noteUse(a.lastUse(), hourOf(sa.first))
 		a.since = minHour(a.since, hourOf(sa.first))
-		pa := &periodApp{sens: sa.sens, young: map[int32]*youngBucket{}, outside: sa.outside}
+		// The period owns copies: a stream hour's ingest goes on taking rows
+		// after it is committed, without the tracker's lock.
+		pa := &periodApp{sens: slices.Clone(sa.sens), young: map[int32]*youngBucket{}, outside: sa.outside.clone()}
 		keepAddrs(sa, pa)
 		for i, c := range sa.ioc {
 			if c > 0 {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -171,6 +172,14 @@ func cmpOr(a, b string) string {
 type outsideCount struct {
 	addrs map[netip.Addr]int64
 	other int64 // requests of addresses past maxOutsideAddrs: outside whatever the declaration
+}
+
+// clone is a copy of o that shares nothing with it (nil for nil).
+func (o *outsideCount) clone() *outsideCount {
+	if o == nil {
+		return nil
+	}
+	return &outsideCount{addrs: maps.Clone(o.addrs), other: o.other}
 }
 
 func (o *outsideCount) add(a netip.Addr) {

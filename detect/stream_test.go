@@ -51,3 +51,32 @@ func TestStreamYieldsToFiles(t *testing.T) {
 		t.Errorf("daily file: requests %d, judged %d, want 55 and 55", f.Requests, f.RequestsJudged)
 	}
 }
+
+// TestCommittedPeriodOwnsItsFigures: the stream keeps adding to an hour's
+// ingest after committing it and commits it again later. What a commit gave
+// the tracker is its own: rows added afterwards change nothing until the
+// next commit (they once reached the committed sensitive counts and
+// outside-declared addresses in place, a data race with every reader of
+// the figures).
+func TestCommittedPeriodOwnsItsFigures(t *testing.T) {
+	t.Parallel()
+	tr := mustNew(t, Config{})
+	if err := tr.SetDeclared([]Declared{erpDeclared(t)}); err != nil {
+		t.Fatal(err)
+	}
+	h := day0.Add(10 * time.Hour)
+	in := tr.Begin(Period{Key: "S|open|1", Interval: "Hourly", Start: h, FileID: StreamFileID})
+	addRows(in, []row{{at: h.Add(time.Minute), id: erpID, name: "Acme ERP Sync", ip: "203.0.113.9", entity: "User", user: "005A", n: 3}})
+	tr.Commit(in)
+	before := figure(t, tr, AppKey(erpID, ""))
+	addRows(in, []row{{at: h.Add(2 * time.Minute), id: erpID, name: "Acme ERP Sync", ip: "203.0.113.10", entity: "User", user: "005A", n: 5}})
+	after := figure(t, tr, AppKey(erpID, ""))
+	if sens(tr, after.ObjectRequests, "User") != sens(tr, before.ObjectRequests, "User") || after.RequestsOutsideDeclaredNetworks != before.RequestsOutsideDeclaredNetworks {
+		t.Fatalf("rows added after the commit changed the committed figures: User %d -> %d, outside declared %d -> %d",
+			sens(tr, before.ObjectRequests, "User"), sens(tr, after.ObjectRequests, "User"), before.RequestsOutsideDeclaredNetworks, after.RequestsOutsideDeclaredNetworks)
+	}
+	tr.Commit(in)
+	if got := figure(t, tr, AppKey(erpID, "")); sens(tr, got.ObjectRequests, "User") != 8 || got.RequestsOutsideDeclaredNetworks != 8 {
+		t.Fatalf("after the second commit: User %d, outside declared %d; want 8 and 8", sens(tr, got.ObjectRequests, "User"), got.RequestsOutsideDeclaredNetworks)
+	}
+}
