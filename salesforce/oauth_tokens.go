@@ -233,29 +233,54 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	}
 	before = before.UTC().Truncate(time.Second)
 	f.stats.Before, f.stats.Count = before, -1
-	if !f.q.SkipCount {
-		n, err := f.count(ctx, "SELECT COUNT() FROM OauthToken"+f.where(createdRange(f.q.From, before)...))
-		if err != nil {
-			return f.stats, fmt.Errorf("count OauthToken: %w", err)
-		}
-		f.stats.Count = n
-		if n == 0 {
-			return f.stats, nil
-		}
-	}
+	// COUNT() and the oldest token are asked at once: neither needs the
+	// other, and in series they kept every cursor idle for two round trips.
 	from := f.q.From.UTC().Truncate(time.Second)
+	type counted struct {
+		n   int
+		err error
+	}
+	var countDone chan counted
+	if !f.q.SkipCount {
+		countDone = make(chan counted, 1)
+		go func() {
+			n, err := f.count(ctx, "SELECT COUNT() FROM OauthToken"+f.where(createdRange(f.q.From, before)...))
+			countDone <- counted{n, err}
+		}()
+	}
+	var oldestErr error
+	found := true
 	if from.IsZero() {
 		var oldest *OauthToken
 		_, err := Stream(ctx, f.c, "SELECT CreatedDate FROM OauthToken"+f.where(createdRange(time.Time{}, before)...)+" ORDER BY CreatedDate ASC LIMIT 1",
 			func(t OauthToken) bool { oldest = &t; return false })
+		f.mu.Lock()
 		f.stats.Requests++
-		if err != nil && !errors.Is(err, errStopped) {
-			return f.stats, fmt.Errorf("find oldest OauthToken: %w", err)
+		f.mu.Unlock()
+		switch {
+		case err != nil && !errors.Is(err, errStopped):
+			oldestErr = fmt.Errorf("find oldest OauthToken: %w", err)
+		case oldest == nil:
+			found = false
+		default:
+			from = oldest.CreatedDate.UTC().Truncate(time.Second)
 		}
-		if oldest == nil {
+	}
+	if countDone != nil {
+		c := <-countDone
+		if c.err != nil {
+			return f.stats, fmt.Errorf("count OauthToken: %w", c.err)
+		}
+		f.stats.Count = c.n
+		if c.n == 0 {
 			return f.stats, nil
 		}
-		from = oldest.CreatedDate.UTC().Truncate(time.Second)
+	}
+	if oldestErr != nil {
+		return f.stats, oldestErr
+	}
+	if !found {
+		return f.stats, nil
 	}
 	if !from.Before(before) {
 		return f.stats, nil

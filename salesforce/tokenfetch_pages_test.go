@@ -1,7 +1,13 @@
 package salesforce_test
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
@@ -29,5 +35,43 @@ func TestTokenFetchPagesNearMinimum(t *testing.T) {
 	minimum := (n+salesforce.OauthTokenPageSize-1)/salesforce.OauthTokenPageSize + 2
 	if calls := srv.APICalls(); float64(calls) > 1.05*float64(minimum) || st.Requests != int(calls) {
 		t.Fatalf("%d requests (stats say %d) for %d tokens: more than 5%% over the minimum of %d", calls, st.Requests, n, minimum)
+	}
+}
+
+// TestTokenFetchAsksCountAndOldestAtOnce: a full read asks COUNT() and the
+// oldest token together. The server holds COUNT() until the oldest-token
+// query has arrived too; a fetch that asked them in series would wait on
+// COUNT() until the test's deadline.
+func TestTokenFetchAsksCountAndOldestAtOnce(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	org.Generate(sftest.Scale{Tokens: 3_000, Apps: 5, Users: 100, Seed: 1})
+	srv := sftest.NewServer(org, sftest.TestCredentials)
+	oldestAsked := make(chan struct{})
+	var once sync.Once
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query().Get("q")
+		switch {
+		case strings.Contains(q, "ORDER BY CreatedDate ASC LIMIT 1"):
+			once.Do(func() { close(oldestAsked) })
+		case strings.HasPrefix(q, "SELECT COUNT()"):
+			select {
+			case <-oldestAsked:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		srv.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{}, func(salesforce.OauthToken) {})
+	if err != nil {
+		t.Fatalf("the fetch waited on COUNT() before asking for the oldest token: %v", err)
+	}
+	if st.Count != org.TokenCount() || st.Rows != st.Count {
+		t.Fatalf("count %d, rows %d, want %d", st.Count, st.Rows, org.TokenCount())
 	}
 }
