@@ -187,6 +187,7 @@ func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int
 		if p.chunks+1 < len(fullSyncAges) {
 			q.From = p.before.Add(-fullSyncAges[p.chunks+1])
 		}
+		q.Cuts = s.cuts(q.From, q.Before)
 		var rows []tokEntry
 		_, err := api.OauthTokens(ctx, q, func(t salesforce.OauthToken) { rows = append(rows, fresh.entry(t)) })
 		if err != nil && !errors.Is(err, salesforce.ErrCountMismatch) {
@@ -203,6 +204,28 @@ func (s *tokenStore) fullSync(ctx context.Context, api tokenAPI, concurrency int
 	fresh.lastFull, fresh.valid = p.before, true
 	*s = *fresh
 	return nil
+}
+
+// cuts is where the tokens the store holds in [from, before) put one
+// cursor's worth of rows (salesforce.TokenCuts): a full sync that has the
+// previous one's tokens reads ranges of a cursor each, not even slices of
+// time that every cursor's cap cuts up as it goes. None for an empty store.
+func (s *tokenStore) cuts(from, before time.Time) []time.Time {
+	if !s.valid || len(s.entries) == 0 {
+		return nil
+	}
+	lo, hi := 0, len(s.entries)
+	if !from.IsZero() {
+		lo = sort.Search(len(s.entries), func(i int) bool { return s.entries[i].created >= from.UnixMilli() })
+	}
+	hi = lo + sort.Search(len(s.entries)-lo, func(i int) bool { return s.entries[lo+i].created >= before.UnixMilli() })
+	return salesforce.TokenCuts(func(yield func(int64) bool) {
+		for i := lo; i < hi; i++ {
+			if !yield(s.entries[i].created) {
+				return
+			}
+		}
+	}, 0)
 }
 
 // incremental reads what changed since the watermarks: new tokens, used

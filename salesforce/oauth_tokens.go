@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strings"
 	"sync"
@@ -130,6 +131,52 @@ type TokenQuery struct {
 	// next fetch starts at Before, and a bound in the org's future would skip
 	// the tokens created before it for good.
 	Latest bool
+	// Cuts are where to start new ranges instead of even slices: CreatedDate
+	// bounds, ascending, from the previous read of the same tokens (see
+	// TokenCuts). Each range then holds at most a cursor's worth of rows, so
+	// a cursor rarely reaches the cap and no query spans more than it reads.
+	// Cuts outside (From, Before) are ignored. Tokens created since the
+	// previous read fall in the last range, which splits as usual when it
+	// fills.
+	Cuts []time.Time
+}
+
+// TokenCuts is the Cuts of TokenQuery for tokens created at the given Unix
+// milliseconds, ascending (as the previous read found them): ranges of
+// whole seconds holding at most rows tokens each, except where one second
+// alone holds more. rows <= 0 is one less than the cursor cap: a cursor that
+// ends at exactly the cap cannot tell its end from the cap's, and is split.
+func TokenCuts(created iter.Seq[int64], rows int) []time.Time {
+	if rows <= 0 {
+		rows = OauthTokenCursorCap - 1
+	}
+	var cuts []time.Time
+	inRange, inSec := 0, 0
+	sec, started := int64(0), false
+	closeSec := func() {
+		if inRange > 0 && inRange+inSec > rows {
+			cuts = append(cuts, time.Unix(sec, 0).UTC())
+			inRange = 0
+		}
+		inRange += inSec
+	}
+	for ms := range created {
+		s := ms / 1000
+		if ms < 0 && ms%1000 != 0 {
+			s-- // floor, for times before 1970
+		}
+		if !started || s != sec {
+			if started {
+				closeSec()
+			}
+			sec, inSec, started = s, 0, true
+		}
+		inSec++
+	}
+	if started {
+		closeSec()
+	}
+	return cuts
 }
 
 // TokenFetchStats describes a partitioned fetch.
@@ -292,6 +339,18 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	}
 	// Ranges read at once: the workers, bounded by the client's open cursors.
 	f.parallel = min(workers, cap(f.c.cursors))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	spawn, wait := f.spawner(ctx, cancel, workers)
+	if cuts := f.cutsWithin(from, before); len(cuts) > 0 {
+		a := from
+		for _, c := range cuts {
+			spawn(timeRange{a, c})
+			a = c
+		}
+		spawn(timeRange{a, before})
+		return f.finish(ctx, wait)
+	}
 	// Start with two slices per cursor; a slice that overflows goes on as
 	// one range while every cursor has work, and splits when one is idle.
 	slices := f.parallel * 2
@@ -305,13 +364,35 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 	if step < time.Second {
 		step, slices = time.Second, int(span/time.Second)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	// Each range gets a goroutine; a semaphore bounds the requests in flight.
-	// A range that overflows spawns its remainder the same way.
+	for i := range slices {
+		a := from.Add(time.Duration(i) * step)
+		b := a.Add(step)
+		if i == slices-1 {
+			b = before
+		}
+		spawn(timeRange{a, b})
+	}
+	return f.finish(ctx, wait)
+}
+
+// cutsWithin is the query's cuts strictly inside (from, before), ascending.
+func (f *tokenFetcher) cutsWithin(from, before time.Time) []time.Time {
+	var out []time.Time
+	for _, c := range f.q.Cuts {
+		c = c.UTC().Truncate(time.Second)
+		if c.After(from) && c.Before(before) && (len(out) == 0 || c.After(out[len(out)-1])) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// spawner starts ranges: each gets a goroutine, and a semaphore bounds the
+// requests in flight. A range that overflows spawns its remainder the same
+// way. wait waits for every range spawned.
+func (f *tokenFetcher) spawner(ctx context.Context, cancel context.CancelCauseFunc, workers int) (spawn func(timeRange), wait func()) {
 	sem := make(chan struct{}, workers)
 	var wg sync.WaitGroup
-	var spawn func(r timeRange)
 	spawn = func(r timeRange) {
 		wg.Add(1)
 		f.ranges.Add(1)
@@ -332,15 +413,12 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 			}
 		}()
 	}
-	for i := range slices {
-		a := from.Add(time.Duration(i) * step)
-		b := a.Add(step)
-		if i == slices-1 {
-			b = before
-		}
-		spawn(timeRange{a, b})
-	}
-	wg.Wait()
+	return spawn, wg.Wait
+}
+
+// finish waits for every range and checks the rows against COUNT().
+func (f *tokenFetcher) finish(ctx context.Context, wait func()) (TokenFetchStats, error) {
+	wait()
 	if err := context.Cause(ctx); err != nil {
 		return f.stats, err
 	}
