@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -141,6 +142,9 @@ type pageMeta struct {
 	NextRecordsURL string
 }
 
+// yieldEvery is how many records a page decodes between yields.
+const yieldEvery = 50
+
 // maxPageBytes bounds one page's body: far above any real page, it stops a
 // runaway response.
 const maxPageBytes = 256 << 20
@@ -196,9 +200,16 @@ func decodePage(r io.Reader, onNext func(string), fn func(*json.Decoder) error) 
 			if d, ok := t.(json.Delim); !ok || d != '[' {
 				return m, fmt.Errorf("invalid records: want an array, got %v", t)
 			}
-			for dec.More() {
+			for n := 1; dec.More(); n++ {
 				if err := fn(dec); err != nil {
 					return m, err
+				}
+				if n%yieldEvery == 0 {
+					// A page decodes in a few milliseconds without blocking:
+					// let a goroutine the network woke meanwhile (another
+					// cursor's answer) run, so its next request is not held
+					// up behind this page.
+					runtime.Gosched()
 				}
 			}
 			if err := expectDelim(dec, ']'); err != nil {
