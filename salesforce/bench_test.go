@@ -28,7 +28,7 @@ func BenchmarkDecodePage(b *testing.B) {
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
 		n := 0
-		_, err := decodePage(bytes.NewReader(page), nil, func(dec *json.Decoder) error {
+		_, err := decodePage(bytes.NewReader(page), nil, nil, func(dec *json.Decoder) error {
 			var t RevocableToken
 			n++
 			return dec.Decode(&t)

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // QueryOption changes how a query runs.
@@ -81,10 +82,15 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 		header = http.Header{"Sforce-Query-Options": {"batchSize=" + strconv.Itoa(o.batchSize)}}
 	}
 	var info CursorInfo
-	release, err := c.openCursor(ctx)
+	hold, err := c.openCursor(ctx)
 	if err != nil {
 		return info, fmt.Errorf("%s: %w", o.resource, err)
 	}
+	// The slot is given back when a page says done (the org has closed the
+	// cursor: another query may open one while this page decodes), or when
+	// the query ends.
+	var once sync.Once
+	release := func() { once.Do(hold) }
 	defer release()
 	first := request{method: http.MethodGet, path: c.dataPath(endpoint), query: url.Values{"q": {soql}}, header: header, resource: o.resource}
 	maxPages := QueryMaxPages(o.batchSize)
@@ -93,7 +99,7 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 		if o.ahead {
 			onNext = func(u string) { ahead(&nextPage{url: u}) }
 		}
-		page, err := decodePage(body, onNext, func(dec *json.Decoder) error {
+		page, err := decodePage(body, onNext, release, func(dec *json.Decoder) error {
 			var rec T
 			if err := dec.Decode(&rec); err != nil {
 				return fmt.Errorf("decode record %d: %w", info.Rows+1, err)
@@ -153,8 +159,9 @@ const maxPageBytes = 256 << 20
 // record straight from the stream, so a page is never held whole and each
 // record is parsed once. It does not depend on the order of the top-level
 // keys. onNext, when not nil, is called with nextRecordsUrl as soon as it is
-// read: Salesforce writes it before the records.
-func decodePage(r io.Reader, onNext func(string), fn func(*json.Decoder) error) (pageMeta, error) {
+// read: Salesforce writes it before the records. onDone, when not nil, is
+// called as soon as the page says it is the last.
+func decodePage(r io.Reader, onNext func(string), onDone func(), fn func(*json.Decoder) error) (pageMeta, error) {
 	var m pageMeta
 	dec := json.NewDecoder(io.LimitReader(r, maxPageBytes))
 	if err := expectDelim(dec, '{'); err != nil {
@@ -177,6 +184,9 @@ func decodePage(r io.Reader, onNext func(string), fn func(*json.Decoder) error) 
 		case "done":
 			if err := dec.Decode(&m.Done); err != nil {
 				return m, fmt.Errorf("invalid done: %w", err)
+			}
+			if m.Done && onDone != nil {
+				onDone()
 			}
 		case "nextRecordsUrl":
 			var s *string

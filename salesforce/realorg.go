@@ -35,7 +35,8 @@ func WithMaxOpenCursors(n int) Option {
 }
 
 // openCursor waits for a free cursor slot. A query holds one from its first
-// request until it ends, whether it ended done or not.
+// request until a page says done (the org closes the cursor with its last
+// page) or the query ends, whether it ended done or not.
 func (c *Client) openCursor(ctx context.Context) (func(), error) {
 	select {
 	case c.cursors <- struct{}{}:

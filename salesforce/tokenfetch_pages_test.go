@@ -75,3 +75,40 @@ func TestTokenFetchAsksCountAndOldestAtOnce(t *testing.T) {
 		t.Fatalf("count %d, rows %d, want %d", st.Count, st.Rows, org.TokenCount())
 	}
 }
+
+// TestCursorSlotFreedByTheLastPage: a query gives its cursor slot back as
+// soon as its last page says done (the org has closed the cursor), so
+// another query can open one while that page decodes. With one slot, a
+// second query is started from inside the first one's last page and must
+// finish before that page goes on; a slot held to the query's end would
+// never let it (the test's own bound, which only a failure reaches).
+func TestCursorSlotFreedByTheLastPage(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	org.Generate(sftest.Scale{Tokens: 700, Apps: 3, Users: 50, Seed: 2})
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := newClient(t, ts.URL, salesforce.WithMaxOpenCursors(1))
+	rows, other := 0, -1
+	var otherErr error
+	_, err := salesforce.Stream(t.Context(), c, "SELECT Id, CreatedDate FROM OauthToken ORDER BY CreatedDate ASC", func(salesforce.OauthToken) bool {
+		rows++
+		if rows != salesforce.OauthTokenPageSize+1 {
+			return true
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			other, otherErr = c.Count(t.Context(), "SELECT COUNT() FROM OauthToken")
+		}()
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+			t.Error("a second query could not open a cursor while the first one's last page decoded")
+			return false
+		}
+		return true
+	})
+	if err != nil || rows != 700 || otherErr != nil || other != 700 {
+		t.Fatalf("rows %d (err %v), the other query's count %d (err %v)", rows, err, other, otherErr)
+	}
+}
