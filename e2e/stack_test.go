@@ -293,6 +293,24 @@ func startExporterEnv(t *testing.T, name string, env []string, args ...string) *
 	return e
 }
 
+// rendered keeps each mixin configuration's rendering for the package's
+// stacks (a rendering takes seconds under -race); they only read it.
+var rendered = struct {
+	sync.Mutex
+	by map[string]func() (*mixin.Rendered, error)
+}{by: map[string]func() (*mixin.Rendered, error){}}
+
+func renderMixin(config string) (*mixin.Rendered, error) {
+	rendered.Lock()
+	once, ok := rendered.by[config]
+	if !ok {
+		once = sync.OnceValues(func() (*mixin.Rendered, error) { return mixin.Render(config) })
+		rendered.by[config] = once
+	}
+	rendered.Unlock()
+	return once()
+}
+
 func startStack(t *testing.T, c stackConfig) *stack {
 	t.Helper()
 	promBin, amBin := tool(t, "prometheus"), tool(t, "alertmanager")
@@ -320,7 +338,7 @@ func startStack(t *testing.T, c stackConfig) *stack {
 	s.exporterEnv = c.exporterEnv
 	s.exporter = startExporterEnv(t, "exporter", s.exporterEnv, s.exporterArgs...)
 
-	r, err := mixin.Render(testConfig + c.mixin)
+	r, err := renderMixin(testConfig + c.mixin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
@@ -19,9 +20,13 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// renderDefault renders the default mixin once for the package's tests
+// (each rendering takes seconds under -race); they only read it.
+var renderDefault = sync.OnceValues(func() (*Rendered, error) { return Render("") })
+
 func render(t *testing.T) *Rendered {
 	t.Helper()
-	r, err := Render("")
+	r, err := renderDefault()
 	if err != nil {
 		t.Fatal(err)
 	}
