@@ -259,12 +259,23 @@ func (c *compiled) run(o *Org) (*result, error) {
 	if c.agg {
 		return c.aggregate(o, lo, hi, match)
 	}
+	presorted := len(c.order) == 1 && strings.EqualFold(c.order[0].path, c.d.sortedBy) && !c.q.orderBy[0].desc
+	if presorted && c.q.limit >= 0 && c.q.offset == 0 {
+		// In the order the rows are kept in, with a LIMIT: stop at it, as an
+		// index range scan does (totalSize is the rows returned).
+		for i := lo; i < hi && len(res.rows) < c.q.limit; i++ {
+			if match(i) {
+				res.rows = append(res.rows, int32(i))
+			}
+		}
+		res.total = len(res.rows)
+		return res, nil
+	}
 	for i := lo; i < hi; i++ {
 		if match(i) {
 			res.rows = append(res.rows, int32(i))
 		}
 	}
-	presorted := len(c.order) == 1 && strings.EqualFold(c.order[0].path, c.d.sortedBy) && !c.q.orderBy[0].desc
 	if len(c.order) > 0 && !presorted {
 		slices.SortStableFunc(res.rows, func(x, y int32) int {
 			for k, a := range c.order {
