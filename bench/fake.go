@@ -70,8 +70,11 @@ func refresherIn(dir, url string, logger *slog.Logger, sources ...string) *refre
 	_ = os.WriteFile(secret, []byte(sftest.TestCredentials.ClientSecret), 0o600)
 	var b strings.Builder
 	fmt.Fprintf(&b, "orgs:\n  - name: bench\n    login_url: %s\n    sources:\n", url)
+	// Named sources, or else the default ones: the opt-in sources need
+	// permissions the fake org's user lacks by default.
 	for _, s := range config.Sources {
-		fmt.Fprintf(&b, "      %s: {enabled: %v}\n", s, len(sources) == 0 || slices.Contains(sources, s))
+		on := slices.Contains(sources, s) || (len(sources) == 0 && !config.OptInSources[s])
+		fmt.Fprintf(&b, "      %s: {enabled: %v}\n", s, on)
 	}
 	fmt.Fprintf(&b, "    auth: {flow: client_credentials, client_id: %s, client_secret_file: secret}\n", sftest.TestCredentials.ClientID)
 	cfg, err := config.Parse([]byte(b.String()), filepath.Join(dir, "c.yml"))
