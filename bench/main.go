@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +61,7 @@ func main() {
 	quick := flag.Bool("quick", false, "smaller scales (for a smoke run)")
 	exporterBin := flag.String("exporter", "", "the exporter binary (default: build it)")
 	only := flag.String("only", "", "run only these measures, comma-separated: fullsync, steady, restart, rss, ingest, scrape, fleet, stream, streampage (only when named: it runs the e2e stack, with prometheus and alertmanager)")
+	scaleList := flag.String("scales", "", "the token counts of the fullsync measure, comma-separated (default 300000,1000000; -quick 30000,100000); steady, restart and rss use the last")
 	streamPagePhases := flag.String("streampage.phases", "0s,5s,10s", "the streampage measure's runs: each starts its replay that long after an evaluation (15 s cycle)")
 	streamRate := flag.Int("stream.rate", 2000, "the stream measure's events per second")
 	streamFor := flag.Duration("stream.duration", 10*time.Minute, "how long the stream measure publishes at -stream.rate")
@@ -69,6 +71,16 @@ func main() {
 	ingestMB := 1024
 	if *quick {
 		scales, ingestMB = []int{30_000, 100_000}, 64
+	}
+	if *scaleList != "" {
+		scales = nil
+		for _, f := range strings.Split(*scaleList, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				fatal("-scales: %q is not a token count", f)
+			}
+			scales = append(scales, n)
+		}
 	}
 	tmp, _ := os.MkdirTemp("", "sfoe-bench-")
 	defer os.RemoveAll(tmp)

@@ -93,7 +93,11 @@ func TestStreamReplayPages(t *testing.T) {
 	addr, caFile := servePubSubTLS(t, fake, dir)
 	st := startStack(t, stackConfig{
 		names: []string{name}, orgs: map[string]*scenarioOrg{name: s}, inhibit: true,
-		mixin:          " + { sourceFailingFor: '90s' }",
+		// Scraped every 15 s, and the first scrape comes up to the scrape
+		// manager's 5 s target sync plus an interval after Prometheus starts:
+		// the test size's 10 s and 15 s would call the exporter absent, and
+		// its coverage lost, before it was ever scraped.
+		mixin:          " + { sourceFailingFor: '90s', exporterDownFor: '1m', coverageLostFor: '1m' }",
 		orgExtra:       map[string]string{name: fmt.Sprintf("    stream: {enabled: true, endpoint: %q, topics: [/event/ApiEventStream]}\n", addr)},
 		exporterEnv:    []string{"SSL_CERT_FILE=" + caFile},
 		scrapeInterval: "15s", evalInterval: "15s",

@@ -197,6 +197,7 @@ type tokenFetcher struct {
 
 	parallel int          // ranges read at once
 	ranges   atomic.Int64 // ranges waiting or being read
+	est      *rowEstimate // where a cold read expects its rows; nil when not counted
 }
 
 func (f *tokenFetcher) where(extra ...string) string {
@@ -315,6 +316,14 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 		spawn(timeRange{a, before})
 		return f.finish(ctx, wait)
 	}
+	if f.q.Partitions == 0 && f.stats.Count > planMinCursors*OauthTokenCursorCap {
+		if f.est = f.estimate(ctx, from, before); f.est != nil {
+			for _, r := range f.est.split(timeRange{from, before}, f.parallel) {
+				spawn(r)
+			}
+			return f.finish(ctx, wait)
+		}
+	}
 	// Start with two slices per cursor; a slice that overflows goes on as
 	// one range while every cursor has work, and splits when one is idle.
 	slices := f.parallel * 2
@@ -386,8 +395,10 @@ func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(ti
 	remaining := 0 // unknown: the org reported no more rows than it gave
 	if total > len(rows) {
 		remaining = total - keep
+	} else if exp := f.est.rows(rest); exp >= OauthTokenPageSize {
+		remaining = exp // expected; less than a page is taken as unknown
 	}
-	for _, piece := range splitRange(rest, f.piecesFor(remaining)) {
+	for _, piece := range f.est.split(rest, f.piecesFor(remaining)) {
 		push(piece)
 	}
 	return nil

@@ -23,6 +23,7 @@ type queryOpts struct {
 	batchSize int
 	resource  string
 	ahead     bool
+	noCursor  bool
 }
 
 // All runs the query through queryAll, which includes deleted and archived rows.
@@ -37,6 +38,11 @@ func BatchSize(n int) QueryOption { return func(o *queryOpts) { o.batchSize = n 
 // consumer that reads to the end: one that stops early has paid for a page
 // it never reads.
 func ReadAhead() QueryOption { return func(o *queryOpts) { o.ahead = true } }
+
+// withoutCursor runs a query without taking one of the client's cursor
+// slots: only for a query that cannot leave a cursor open, SELECT COUNT()
+// (its answer has no records, so no query locator).
+func withoutCursor() QueryOption { return func(o *queryOpts) { o.noCursor = true } }
 
 // CursorInfo is what a finished query cursor reported.
 type CursorInfo struct {
@@ -82,9 +88,11 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 		header = http.Header{"Sforce-Query-Options": {"batchSize=" + strconv.Itoa(o.batchSize)}}
 	}
 	var info CursorInfo
-	hold, err := c.openCursor(ctx)
-	if err != nil {
-		return info, fmt.Errorf("%s: %w", o.resource, err)
+	hold, err := func() {}, error(nil)
+	if !o.noCursor {
+		if hold, err = c.openCursor(ctx); err != nil {
+			return info, fmt.Errorf("%s: %w", o.resource, err)
+		}
 	}
 	// The slot is given back when a page says done (the org has closed the
 	// cursor: another query may open one while this page decodes), or when

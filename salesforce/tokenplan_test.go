@@ -1,0 +1,80 @@
+package salesforce
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// TestPlanEdges: the bins cover [from, before) in whole seconds, ascending,
+// finer towards before; a span too short to cut keeps its two ends.
+func TestPlanEdges(t *testing.T) {
+	from := time.Date(2016, 3, 1, 0, 0, 0, 0, time.UTC)
+	before := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	e := planEdges(from, before)
+	if !e[0].Equal(from) || !e[len(e)-1].Equal(before) {
+		t.Fatalf("edges %v .. %v, want %v .. %v", e[0], e[len(e)-1], from, before)
+	}
+	for i := 1; i < len(e); i++ {
+		if !e[i].After(e[i-1]) || e[i].Truncate(time.Second) != e[i] {
+			t.Fatalf("edge %d: %v after %v", i, e[i], e[i-1])
+		}
+	}
+	if len(e) != 13 { // 8 eighths, and 1/16 to 1/128 of the span before before
+		t.Fatalf("%d edges: %v", len(e), e)
+	}
+	if last := before.Sub(e[len(e)-2]); last > before.Sub(from)/100 {
+		t.Fatalf("the newest bin spans %v, want about 1/128 of the span", last)
+	}
+	short := planEdges(from, from.Add(3*time.Second))
+	for i := 1; i < len(short); i++ {
+		if !short[i].After(short[i-1]) {
+			t.Fatalf("3-second span: edges %v", short)
+		}
+	}
+}
+
+// TestEstimateSplitsByRows: ranges cut from a skewed estimate expect equal
+// rows, where equal time would give the newest eighth most of them.
+func TestEstimateSplitsByRows(t *testing.T) {
+	from := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	before := from.Add(800 * 24 * time.Hour)
+	e := &rowEstimate{edges: planEdges(from, before)}
+	// Rows dense towards before: each bin's count by the density
+	// 1/sqrt(age), as the fake org generates them.
+	cdf := func(t time.Time) float64 {
+		return 100_000 * (1 - math.Sqrt(before.Sub(t).Seconds()/before.Sub(from).Seconds()))
+	}
+	for i := range len(e.edges) - 1 {
+		e.counts = append(e.counts, int(cdf(e.edges[i+1])-cdf(e.edges[i])))
+	}
+	r := e.split(timeRange{from, before}, 5)
+	if len(r) != 5 || !r[0].from.Equal(from) || !r[4].before.Equal(before) {
+		t.Fatalf("ranges %v", r)
+	}
+	for i, x := range r {
+		if i > 0 && !x.from.Equal(r[i-1].before) {
+			t.Fatalf("range %d starts at %v, the one before ends at %v", i, x.from, r[i-1].before)
+		}
+		if got := cdf(x.before) - cdf(x.from); got < 18_000 || got > 22_000 {
+			t.Errorf("range %d (%v to %v) holds %.0f rows, want about 20,000", i, x.from, x.before, got)
+		}
+	}
+	if even := splitRange(timeRange{from, before}, 5); cdf(even[4].before)-cdf(even[4].from) < 40_000 {
+		t.Fatalf("time-even ranges are not skewed here: the test proves nothing")
+	}
+	// No estimate, or none in the range: time-even.
+	var none *rowEstimate
+	if got := none.split(timeRange{from, before}, 4); len(got) != 4 {
+		t.Fatalf("nil estimate: %v", got)
+	}
+	empty := &rowEstimate{edges: []time.Time{from, before}, counts: []int{0}}
+	if got := empty.split(timeRange{from, before}, 3); len(got) != 3 {
+		t.Fatalf("empty estimate: %v", got)
+	}
+	// All rows in one second: no cut inside it, the range stays whole.
+	dense := &rowEstimate{edges: []time.Time{from, from.Add(time.Second), before}, counts: []int{10_000, 0}}
+	if got := dense.split(timeRange{from, from.Add(time.Second)}, 4); len(got) != 1 {
+		t.Fatalf("one dense second: %v", got)
+	}
+}
