@@ -40,8 +40,12 @@ func BatchSize(n int) QueryOption { return func(o *queryOpts) { o.batchSize = n 
 func ReadAhead() QueryOption { return func(o *queryOpts) { o.ahead = true } }
 
 // withoutCursor runs a query without taking one of the client's cursor
-// slots: only for a query that cannot leave a cursor open, SELECT COUNT()
-// (its answer has no records, so no query locator).
+// slots: only for a query that cannot leave a cursor open, SELECT COUNT().
+// Salesforce creates a server-side cursor and its query locator only "when
+// results for a large or complex query can't be returned in a single
+// batch"; a COUNT() answer has no records.
+//
+// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.api.meta/object_ref/sforce_api_calls_query_querylocator.htm
 func withoutCursor() QueryOption { return func(o *queryOpts) { o.noCursor = true } }
 
 // CursorInfo is what a finished query cursor reported.
