@@ -68,6 +68,8 @@ type Client struct {
 
 	// cursors bounds the query cursors this client holds open (see DefaultMaxOpenCursors).
 	cursors chan struct{}
+	// shed counts the cursor slots given up for good (shedCursor).
+	shed atomic.Int32
 
 	limitMu      sync.Mutex
 	limitedUntil time.Time

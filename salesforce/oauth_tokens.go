@@ -509,9 +509,9 @@ const cursorAttempts = 4
 func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToken, int, bool, error) {
 	for attempt := 1; ; attempt++ {
 		rows, total, truncated, err := f.cursorOnce(ctx, soql)
-		// A cursor the org released (it keeps ten per user, and other
-		// processes may run as the same user) holds nothing wrong: read the
-		// partition again from its start.
+		// A cursor the org released (orgs before API 56.0 kept ten per
+		// user, and a locator expires when idle) holds nothing wrong: read
+		// the partition again from its start.
 		if errors.Is(err, ErrInvalidQueryLocator) && attempt < cursorAttempts {
 			if err := sleepCtx(ctx, backoff(f.c.retryBase, attempt-1)); err != nil {
 				return nil, 0, false, err

@@ -140,6 +140,9 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 		err = fmt.Errorf("%w (%d rows read): a query is read for at most %d rows, %d pages of %d, and the server answered every page with a next one; "+
 			"it is not behaving as Salesforce does (check the org's login_url, and any proxy in between)", err, info.Rows, MaxQueryRows, maxPages, pageRowsOf(o.batchSize))
 	}
+	if errors.Is(err, ErrInvalidQueryLocator) {
+		c.shedCursor()
+	}
 	return info, err
 }
 

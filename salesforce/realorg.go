@@ -17,20 +17,53 @@ func WithClock(now func() time.Time) Option {
 }
 
 // DefaultMaxOpenCursors is how many query cursors one client holds open at
-// once. Salesforce keeps ten per user and silently releases the oldest past
-// that (reading it then fails with INVALID_QUERY_LOCATOR); half leaves room
-// for review or revoke running as the same user beside a serving exporter.
+// once, and so how many queries it runs at once. Salesforce no longer limits
+// open cursors: the ten per user it kept (releasing the oldest past them)
+// were removed with API version 56.0, for every API version. The bound is
+// the client's own: eight in-flight pages keep a full OauthToken read near
+// its latency floor (eight requests every round trip), cost at most eight
+// decoded pages of memory, and stay far below the org's concurrent request
+// limits. An org that still released cursors past ten would cost a re-read
+// of the released range (INVALID_QUERY_LOCATOR), never a lost row.
 //
-// Salesforce API docs: https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm
-const DefaultMaxOpenCursors = 5
+// Salesforce API docs: https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-apicursors.html
+const DefaultMaxOpenCursors = 8
 
-// WithMaxOpenCursors sets how many queries may run at once (DefaultMaxOpenCursors);
-// n must stay below the org's ten cursors per user.
+// WithMaxOpenCursors sets how many queries may run at once (DefaultMaxOpenCursors).
 func WithMaxOpenCursors(n int) Option {
 	return func(c *Client) {
 		if n > 0 {
 			c.cursors = make(chan struct{}, n)
 		}
+	}
+}
+
+// shedCursor gives up one of the client's cursor slots for good, keeping at
+// least one. The org released a cursor of this client (INVALID_QUERY_LOCATOR):
+// it keeps fewer for this user than the client holds open, as orgs before
+// API 56.0 did (ten per user, shared by every process of that user: an HA
+// pair, review beside a serving exporter), or a locator sat idle past its
+// expiry. Each release costs its range one re-read; with fewer open, two
+// clients of the same user settle under such a limit instead of releasing
+// each other's cursors without end.
+func (c *Client) shedCursor() {
+	for {
+		n := c.shed.Load()
+		if int(n) >= cap(c.cursors)-1 {
+			return
+		}
+		if c.shed.CompareAndSwap(n, n+1) {
+			c.logger.Warn("The org released a query cursor of this client (INVALID_QUERY_LOCATOR); holding fewer open from now on",
+				"max_open_cursors", cap(c.cursors)-int(n)-1)
+			break
+		}
+	}
+	// Taken now if one is free, or when a query gives its slot back; never
+	// given back.
+	select {
+	case c.cursors <- struct{}{}:
+	default:
+		go func() { c.cursors <- struct{}{} }()
 	}
 }
 

@@ -3,6 +3,7 @@ package salesforce_test
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,10 +221,10 @@ func generatedOrg(tokens int) *sftest.Org {
 	return org
 }
 
-// Salesforce keeps ten cursors open per user and releases the oldest past
-// that. A fetch at max_concurrency 25 must stay under the limit, and leave
-// room for review or revoke running beside it as the same user.
-func TestTokenFetchStaysUnderCursorLimit(t *testing.T) {
+// The org no longer limits open cursors (API 56.0), so the client keeps its
+// own bound: a fetch at max_concurrency 25 never holds more than
+// DefaultMaxOpenCursors open, and nothing is released.
+func TestTokenFetchBoundsItsCursors(t *testing.T) {
 	t.Parallel()
 	org := generatedOrg(30000)
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
@@ -236,9 +237,48 @@ func TestTokenFetchStaysUnderCursorLimit(t *testing.T) {
 	if n != org.TokenCount() || stats.Rows != n {
 		t.Fatalf("got %d rows, want %d", n, org.TokenCount())
 	}
-	if r := srv.CursorsReleased(); r != 0 {
-		t.Fatalf("the org released %d cursors: the client held more than %d open", r, sftest.DefaultCursorLimit)
+	if m := srv.MaxCursorsOpen(); m > salesforce.DefaultMaxOpenCursors {
+		t.Fatalf("the org saw %d cursors open at once; the client may hold %d", m, salesforce.DefaultMaxOpenCursors)
 	}
+	if r := srv.CursorsReleased(); r != 0 {
+		t.Fatalf("an org without a cursor limit released %d cursors", r)
+	}
+}
+
+// An org that still kept the old ten cursors per user, read by two clients
+// at once as the same user (an HA pair, or review beside a serving
+// exporter): sixteen cursors wanted, the oldest released past ten. Both
+// reads still give every token exactly once.
+func TestTokenFetchUnderLegacyCursorLimit(t *testing.T) {
+	t.Parallel()
+	org := generatedOrg(40000)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	srv.SetCursorLimit(sftest.LegacyCursorLimit)
+	var wg sync.WaitGroup
+	got := make([]map[string]int, 2)
+	errs := make([]error, 2)
+	for i := range got {
+		got[i] = map[string]int{}
+		c := newClient(t, ts.URL)
+		wg.Go(func() {
+			_, errs[i] = c.OauthTokens(t.Context(), salesforce.TokenQuery{Concurrency: 25, Partitions: 25}, func(tok salesforce.OauthToken) { got[i][tok.ID]++ })
+		})
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatalf("client %d: %v", i, errs[i])
+		}
+		if len(got[i]) != org.TokenCount() {
+			t.Fatalf("client %d read %d distinct tokens, want %d", i, len(got[i]), org.TokenCount())
+		}
+		for id, k := range got[i] {
+			if k != 1 {
+				t.Fatalf("client %d read token %s %d times", i, id, k)
+			}
+		}
+	}
+	t.Logf("cursors released: %d", srv.CursorsReleased())
 }
 
 // A cursor released by the org (another process of the same user opened
@@ -261,6 +301,45 @@ func TestTokenFetchRecoversReleasedCursor(t *testing.T) {
 	_, err := salesforce.Stream(t.Context(), c, "SELECT Id FROM User", func(salesforce.User) bool { return true }, salesforce.BatchSize(200))
 	if !errors.Is(err, salesforce.ErrInvalidQueryLocator) {
 		t.Fatalf("err = %v, want ErrInvalidQueryLocator", err)
+	}
+}
+
+// A released cursor costs the client a slot for good: the org keeps fewer
+// for this user than the client holds open. It never sheds its last.
+func TestReleasedCursorShedsASlot(t *testing.T) {
+	t.Parallel()
+	org := generatedOrg(30000)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	c := newClient(t, ts.URL)
+	fetch := func() {
+		t.Helper()
+		n := 0
+		if _, err := c.OauthTokens(t.Context(), salesforce.TokenQuery{Concurrency: 25, Partitions: 25}, func(salesforce.OauthToken) { n++ }); err != nil {
+			t.Fatalf("fetch: %v", err)
+		}
+		if n != org.TokenCount() {
+			t.Fatalf("got %d rows, want %d", n, org.TokenCount())
+		}
+	}
+	srv.ReleaseCursors(2)
+	fetch()
+	srv.ResetCounts()
+	fetch()
+	if m, want := srv.MaxCursorsOpen(), int64(salesforce.DefaultMaxOpenCursors-2); m > want {
+		t.Fatalf("after two released cursors the org saw %d open at once, want at most %d", m, want)
+	}
+	// Released again and again: the client keeps one cursor, and reads on.
+	srv.ReleaseCursors(3 * salesforce.DefaultMaxOpenCursors)
+	for range salesforce.DefaultMaxOpenCursors {
+		if _, err := salesforce.Stream(t.Context(), c, "SELECT Id FROM User", func(salesforce.User) bool { return true }, salesforce.BatchSize(200)); !errors.Is(err, salesforce.ErrInvalidQueryLocator) {
+			t.Fatalf("err = %v, want ErrInvalidQueryLocator", err)
+		}
+	}
+	srv.ReleaseCursors(0)
+	srv.ResetCounts()
+	fetch()
+	if m := srv.MaxCursorsOpen(); m != 1 {
+		t.Fatalf("after every slot but one was shed, the org saw %d cursors open at once, want 1", m)
 	}
 }
 

@@ -16,9 +16,11 @@ type realOrg struct {
 	// jwtAudiences are the aud values the JWT bearer flow accepts besides
 	// the host; nil is a production org's: https://login.salesforce.com.
 	jwtAudiences atomic.Pointer[[]string]
-	// cursorLimit: 0 is DefaultCursorLimit, negative is no limit.
+	// cursorLimit: 0 or negative is no limit (DefaultCursorLimit).
 	cursorLimit      atomic.Int32
 	cursorsReleased  atomic.Int64
+	cursorsPeak      atomic.Int64
+	releaseNext      atomic.Int64
 	capNextPageError atomic.Bool
 	endlessCursors   atomic.Bool
 	// logFileRate and logFileStall: see SlowLogFiles and StallLogFiles.

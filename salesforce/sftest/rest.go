@@ -72,6 +72,11 @@ func (s *Server) handleMore(w http.ResponseWriter, r *http.Request, locator stri
 	id, off, _ := strings.Cut(locator, "-")
 	s.mu.Lock()
 	cur := s.cursors[id]
+	if cur != nil && s.releaseNext.Load() > 0 && s.releaseNext.Add(-1) >= 0 {
+		delete(s.cursors, id) // released (ReleaseCursors)
+		s.cursorsReleased.Add(1)
+		cur = nil
+	}
 	valid := cur != nil && off == strconv.Itoa(cur.offset)
 	s.mu.Unlock()
 	if !valid {

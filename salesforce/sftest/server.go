@@ -145,6 +145,7 @@ func (s *Server) ResetCounts() {
 	defer s.mu.Unlock()
 	s.counts = map[string]int{}
 	s.apiCalls = 0
+	s.cursorsPeak.Store(int64(len(s.cursors)))
 }
 
 // SecretFieldSelections counts AccessToken or RequestToken values served.
