@@ -395,7 +395,7 @@ func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(ti
 	remaining := 0 // unknown: the org reported no more rows than it gave
 	if total > len(rows) {
 		remaining = total - keep
-	} else if exp := f.est.rows(rest); exp >= OauthTokenPageSize {
+	} else if exp := f.est.rowsLike(rest, timeRange{r.from, cut}, keep); exp >= OauthTokenPageSize {
 		remaining = exp // expected; less than a page is taken as unknown
 	}
 	for _, piece := range f.est.split(rest, f.piecesFor(remaining)) {

@@ -117,6 +117,18 @@ func (e *rowEstimate) rows(r timeRange) int {
 	return int(e.rowsBefore(r.before) - e.rowsBefore(r.from))
 }
 
+// rowsLike is how many rows r is expected to hold, given that read, just
+// before it, held got rows: the bins' estimate scaled by how far they were
+// off there (tokens bunch within a bin, and the bins spread them evenly).
+// 0 without an estimate or when read was expected empty.
+func (e *rowEstimate) rowsLike(r, read timeRange, got int) int {
+	want := e.rows(read)
+	if want <= 0 {
+		return 0
+	}
+	return int(float64(e.rows(r)) * float64(got) / float64(want))
+}
+
 // timeAt is the whole second by which rows rows are expected.
 func (e *rowEstimate) timeAt(rows float64) time.Time {
 	var n float64

@@ -78,3 +78,32 @@ func TestEstimateSplitsByRows(t *testing.T) {
 		t.Fatalf("one dense second: %v", got)
 	}
 }
+
+// TestRowsLikeScalesByWhatWasRead: a cut range's rest is expected to be as
+// far from the bins' even spread as the part just read was; nil or an
+// empty expectation gives 0 (unknown).
+func TestRowsLikeScalesByWhatWasRead(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 1, 1+d, 0, 0, 0, 0, time.UTC) }
+	e := &rowEstimate{edges: []time.Time{day(0), day(10), day(20)}, counts: []int{1000, 10000}}
+	read, rest := timeRange{day(10), day(12)}, timeRange{day(12), day(16)}
+	if got := e.rows(rest); got != 4000 {
+		t.Fatalf("rows(rest) = %d, want 4000", got)
+	}
+	for _, tc := range []struct{ got, want int }{
+		{2000, 4000}, // as expected
+		{4000, 8000}, // twice as dense as the bin says
+		{500, 1000},  // a quarter
+		{0, 0},
+	} {
+		if n := e.rowsLike(rest, read, tc.got); n != tc.want {
+			t.Errorf("read %d of 2000 expected: rowsLike = %d, want %d", tc.got, n, tc.want)
+		}
+	}
+	if n := (*rowEstimate)(nil).rowsLike(rest, read, 2500); n != 0 {
+		t.Errorf("no estimate: %d, want 0", n)
+	}
+	empty := &rowEstimate{edges: []time.Time{day(0), day(10), day(20)}, counts: []int{0, 10000}}
+	if n := empty.rowsLike(rest, timeRange{day(2), day(4)}, 2500); n != 0 {
+		t.Errorf("read part expected empty: %d, want 0", n)
+	}
+}
