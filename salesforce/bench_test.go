@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 func tokenPage(n int) []byte {
@@ -22,19 +25,52 @@ func tokenPage(n int) []byte {
 	return []byte(b.String())
 }
 
-// BenchmarkDecodePage decodes one 500-record OauthToken page as the client does.
+// BenchmarkDecodePage decodes one 500-record OauthToken page as the client
+// does; BenchmarkDecodePageV1 is the baseline, the page read as the client
+// read it before: encoding/json's Decoder, record by record.
 func BenchmarkDecodePage(b *testing.B) {
 	page := tokenPage(OauthTokenPageSize)
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
 		n := 0
-		_, err := decodePage(bytes.NewReader(page), nil, nil, func(dec *json.Decoder) error {
+		_, err := decodePage(bytes.NewReader(page), nil, nil, func(dec *jsontext.Decoder) error {
 			var t RevocableToken
 			n++
-			return dec.Decode(&t)
+			return jsonv2.UnmarshalDecode(dec, &t, decodeOpts)
 		})
 		if err != nil || n != OauthTokenPageSize {
 			b.Fatal(err, n)
+		}
+	}
+}
+
+func BenchmarkDecodePageV1(b *testing.B) {
+	page := tokenPage(OauthTokenPageSize)
+	b.SetBytes(int64(len(page)))
+	for b.Loop() {
+		dec := json.NewDecoder(bytes.NewReader(page))
+		n := 0
+		for {
+			t, err := dec.Token()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if t == "records" {
+				break
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			b.Fatal(err)
+		}
+		for dec.More() {
+			var t RevocableToken
+			if err := dec.Decode(&t); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != OauthTokenPageSize {
+			b.Fatal(n)
 		}
 	}
 }

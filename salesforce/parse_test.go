@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 func TestParseLimitInfo(t *testing.T) {
@@ -263,8 +266,8 @@ func TestScanAPITotalUsageHugeFieldBounded(t *testing.T) {
 func TestDecodePageAnyKeyOrder(t *testing.T) {
 	t.Parallel()
 	var n int
-	skip := func(dec *json.Decoder) error { var v any; return dec.Decode(&v) }
-	m, err := decodePage(strings.NewReader(`{"records":[{"a":1},{"a":2}],"nextRecordsUrl":"/services/data/v66.0/query/x-2","extra":{"k":[1,2]},"done":false,"totalSize":4}`), nil, nil, func(dec *json.Decoder) error { n++; return skip(dec) })
+	skip := func(dec *jsontext.Decoder) error { return dec.SkipValue() }
+	m, err := decodePage(strings.NewReader(`{"records":[{"a":1},{"a":2}],"nextRecordsUrl":"/services/data/v66.0/query/x-2","extra":{"k":[1,2]},"done":false,"totalSize":4}`), nil, nil, func(dec *jsontext.Decoder) error { n++; return skip(dec) })
 	if err != nil || n != 2 || m.TotalSize != 4 || m.Done || m.NextRecordsURL == "" {
 		t.Fatalf("m=%+v n=%d err=%v", m, n, err)
 	}
@@ -333,9 +336,9 @@ func FuzzDecodePage(f *testing.F) {
 	f.Add([]byte(`{"totalSize":1,"done":true,"records":[{"attributes":{"type":"User"},"Id":"005"}]}`))
 	f.Add([]byte(`{"records":null,"totalSize":0,"done":true}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = decodePage(bytes.NewReader(b), nil, nil, func(dec *json.Decoder) error {
+		_, _ = decodePage(bytes.NewReader(b), nil, nil, func(dec *jsontext.Decoder) error {
 			var tok OauthToken
-			return dec.Decode(&tok)
+			return jsonv2.UnmarshalDecode(dec, &tok, decodeOpts)
 		})
 	})
 }
