@@ -212,10 +212,11 @@ func (f *tokenFetcher) where(extra ...string) string {
 }
 
 // selectSOQL is the row query for some conditions, in ascending orderBy
-// order. It asks for no more than a cursor gives (the cap): the org need not
-// look past them, and a cut range's rest is asked again anyway.
-func (f *tokenFetcher) selectSOQL(conds []string, orderBy string) string {
-	return "SELECT " + f.fields + " FROM OauthToken" + f.where(conds...) + " ORDER BY " + orderBy + " ASC LIMIT " + strconv.Itoa(OauthTokenCursorCap)
+// order. It asks for no more than limit rows, at most what a cursor gives
+// (the cap): the org need not look past them, and a cut range's rest is
+// asked again anyway.
+func (f *tokenFetcher) selectSOQL(conds []string, orderBy string, limit int) string {
+	return "SELECT " + f.fields + " FROM OauthToken" + f.where(conds...) + " ORDER BY " + orderBy + " ASC LIMIT " + strconv.Itoa(limit)
 }
 
 func createdRange(from, before time.Time) []string {
@@ -260,6 +261,17 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 			countDone <- counted{n, err}
 		}()
 	}
+	// A cold read of every token up to now (no bounds, no previous read's
+	// cuts: the review's and revoke's reads, a first read) asks its bins in
+	// the same round, counted back from before: the oldest token they would
+	// start from is not needed, and waiting for it kept every cursor idle
+	// for another round trip. A read that turns out small has paid the
+	// bins' COUNT() queries for nothing (13 API calls).
+	var binsDone chan *rowEstimate
+	if f.q.From.IsZero() && f.q.Before.IsZero() && !f.q.SkipCount && f.q.Partitions == 0 && len(f.q.Cuts) == 0 {
+		binsDone = make(chan *rowEstimate, 1)
+		go func() { binsDone <- f.countBins(ctx, coldEdges(before)) }()
+	}
 	var oldestErr error
 	found := true
 	if from.IsZero() {
@@ -277,6 +289,10 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 		default:
 			from = oldest.CreatedDate.UTC().Truncate(time.Second)
 		}
+	}
+	var bins *rowEstimate
+	if binsDone != nil {
+		bins = <-binsDone // before any return: the counts add to the stats
 	}
 	if countDone != nil {
 		c := <-countDone
@@ -317,7 +333,12 @@ func (f *tokenFetcher) run(ctx context.Context) (TokenFetchStats, error) {
 		return f.finish(ctx, wait)
 	}
 	if f.q.Partitions == 0 && f.stats.Count > planMinCursors*OauthTokenCursorCap {
-		if f.est = f.estimate(ctx, from, before); f.est != nil {
+		if binsDone != nil {
+			f.est = bins.from(from)
+		} else {
+			f.est = f.estimate(ctx, from, before)
+		}
+		if f.est != nil {
 			for _, r := range f.est.split(timeRange{from, before}, f.parallel) {
 				spawn(r)
 			}
@@ -364,7 +385,8 @@ type timeRange struct{ from, before time.Time }
 
 // fetchRange opens one cursor over [from, before) ordered by CreatedDate.
 func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(timeRange)) error {
-	rows, total, truncated, err := f.cursor(ctx, f.selectSOQL(createdRange(r.from, r.before), "CreatedDate"))
+	limit := f.cursorLimit()
+	rows, total, truncated, err := f.cursor(ctx, f.selectSOQL(createdRange(r.from, r.before), "CreatedDate", limit), limit)
 	if err != nil {
 		return err
 	}
@@ -474,7 +496,7 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 		if op != "" {
 			c = append(append([]string(nil), conds...), key.name+" "+op+" "+Quote(lower))
 		}
-		rows, _, truncated, err := f.cursor(ctx, f.selectSOQL(c, key.name))
+		rows, _, truncated, err := f.cursor(ctx, f.selectSOQL(c, key.name, OauthTokenCursorCap), OauthTokenCursorCap)
 		if err != nil {
 			return err
 		}
@@ -505,10 +527,10 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 const cursorAttempts = 4
 
 // cursor runs one query to its end and reports the first page's totalSize
-// and whether the cap may have cut it short.
-func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToken, int, bool, error) {
+// and whether the cap or the query's limit may have cut it short.
+func (f *tokenFetcher) cursor(ctx context.Context, soql string, limit int) ([]RevocableToken, int, bool, error) {
 	for attempt := 1; ; attempt++ {
-		rows, total, truncated, err := f.cursorOnce(ctx, soql)
+		rows, total, truncated, err := f.cursorOnce(ctx, soql, limit)
 		// A cursor the org released (orgs before API 56.0 kept ten per
 		// user, and a locator expires when idle) holds nothing wrong: read
 		// the partition again from its start.
@@ -522,8 +544,8 @@ func (f *tokenFetcher) cursor(ctx context.Context, soql string) ([]RevocableToke
 	}
 }
 
-func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string) ([]RevocableToken, int, bool, error) {
-	rows := make([]RevocableToken, 0, OauthTokenPageSize)
+func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string, limit int) ([]RevocableToken, int, bool, error) {
+	rows := make([]RevocableToken, 0, min(limit, OauthTokenCursorCap)) // what the cursor may hold: no regrowth
 	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return true }, ReadAhead())
 	f.mu.Lock()
 	f.stats.Requests += info.Pages
@@ -532,7 +554,7 @@ func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string) ([]Revocable
 	if err != nil && !capEnding(err, len(rows)) {
 		return nil, 0, false, err
 	}
-	truncated := len(rows) >= OauthTokenCursorCap || info.TotalSize > len(rows)
+	truncated := len(rows) >= min(limit, OauthTokenCursorCap) || info.TotalSize > len(rows)
 	return rows, info.TotalSize, truncated && len(rows) > 0, nil
 }
 

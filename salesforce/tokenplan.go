@@ -52,12 +52,39 @@ func planEdges(from, before time.Time) []time.Time {
 	return edges
 }
 
-// estimate counts the rows of [from, before) in planEdges's bins, all at
-// once. A COUNT() answer has no records and no query locator, so these
-// hold no cursor slot. It returns nil when a count fails: the read then
-// slices by time, and the row queries report the error if it persists.
+// estimate counts the rows of [from, before) in planEdges's bins.
 func (f *tokenFetcher) estimate(ctx context.Context, from, before time.Time) *rowEstimate {
-	e := &rowEstimate{edges: planEdges(from, before)}
+	return f.countBins(ctx, planEdges(from, before))
+}
+
+// coldBinAges are the bins of a cold read of every token, counted back from
+// its upper bound: its oldest token is not known yet when they are asked,
+// together with it and COUNT(). Finer towards the bound, where tokens are
+// densest; years wide past a year.
+var coldBinAges = []time.Duration{
+	1 * day, 3 * day, 7 * day, 14 * day, 30 * day, 91 * day, 182 * day,
+	365 * day, 2 * 365 * day, 3 * 365 * day, 5 * 365 * day, 10 * 365 * day,
+}
+
+const day = 24 * time.Hour
+
+// coldEdges are the bins' bounds for every token created before before:
+// the zero time (no lower bound), then before less each of coldBinAges.
+func coldEdges(before time.Time) []time.Time {
+	edges := []time.Time{{}}
+	for i := len(coldBinAges) - 1; i >= 0; i-- {
+		edges = append(edges, before.Add(-coldBinAges[i]).Truncate(time.Second))
+	}
+	return append(edges, before)
+}
+
+// countBins counts the rows in each bin [edges[i], edges[i+1]), all at
+// once (a zero lower edge is no bound). A COUNT() answer has no records
+// and no query locator, so these hold no cursor slot. It returns nil when
+// a count fails: the read then slices by time, and the row queries report
+// the error if it persists.
+func (f *tokenFetcher) countBins(ctx context.Context, edges []time.Time) *rowEstimate {
+	e := &rowEstimate{edges: edges}
 	e.counts = make([]int, len(e.edges)-1)
 	var wg sync.WaitGroup
 	var failed atomic.Bool
@@ -82,6 +109,30 @@ func (f *tokenFetcher) estimate(ctx context.Context, from, before time.Time) *ro
 		return nil
 	}
 	return e
+}
+
+// from is the estimate for rows from t on, t the oldest row: the bins that
+// end by t are dropped (their rows, if any were counted, go to the first
+// kept bin), and the first kept bin starts at t. nil when none is left or
+// no row is.
+func (e *rowEstimate) from(t time.Time) *rowEstimate {
+	if e == nil {
+		return nil
+	}
+	i, moved := 0, 0
+	for i < len(e.counts)-1 && !e.edges[i+1].After(t) {
+		moved += e.counts[i]
+		i++
+	}
+	if !e.edges[i+1].After(t) {
+		return nil
+	}
+	out := &rowEstimate{edges: append([]time.Time{t}, e.edges[i+1:]...), counts: append([]int(nil), e.counts[i:]...)}
+	out.counts[0] += moved
+	if out.total() == 0 {
+		return nil
+	}
+	return out
 }
 
 func (e *rowEstimate) total() int {
@@ -163,4 +214,26 @@ func (e *rowEstimate) split(r timeRange, n int) []timeRange {
 		from = at
 	}
 	return append(out, timeRange{from, r.before})
+}
+
+// cursorLimit is how many rows a new cursor of the read asks for: the cap
+// while the rows not yet delivered give every cursor that many pages; near
+// the end, each cursor's share of them in whole pages (one at least). A
+// cursor's pages come one after another, so a cursor that asked for the cap
+// when few rows were left read up to five pages alone at the end while the
+// others sat idle; smaller cursors end together, the rest of a cut one
+// split among the idle. The pages are the same: a limit is whole pages.
+// Only a read large enough to plan by bins (f.est): a smaller one is a few
+// cursors at most, where each cut adds a query and a part page (and a
+// query that may fail); with the previous read's cuts, each range holds a
+// cursor's worth already.
+func (f *tokenFetcher) cursorLimit() int {
+	if f.est == nil || f.parallel <= 0 {
+		return OauthTokenCursorCap
+	}
+	f.mu.Lock()
+	left := f.stats.Count - f.stats.Rows
+	f.mu.Unlock()
+	pages := left / OauthTokenPageSize / f.parallel
+	return min(max(pages, 1)*OauthTokenPageSize, OauthTokenCursorCap)
 }

@@ -107,3 +107,55 @@ func TestRowsLikeScalesByWhatWasRead(t *testing.T) {
 		t.Errorf("read part expected empty: %d, want 0", n)
 	}
 }
+
+// TestColdEdgesAndFrom: a read of every token's bins are counted back from
+// its bound, the first with no lower bound; once the oldest token is known,
+// the bins before it are dropped (a row counted there, created meanwhile,
+// moves to the first kept bin) and the first kept bin starts at it.
+func TestColdEdgesAndFrom(t *testing.T) {
+	before := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	e := coldEdges(before)
+	if len(e) != len(coldBinAges)+2 || !e[0].IsZero() || !e[len(e)-1].Equal(before) || !e[1].Equal(before.Add(-10*365*day)) || !e[len(e)-2].Equal(before.Add(-day)) {
+		t.Fatalf("edges %v", e)
+	}
+	for i := 2; i < len(e); i++ {
+		if !e[i].After(e[i-1]) {
+			t.Fatalf("edge %d: %v not after %v", i, e[i], e[i-1])
+		}
+	}
+	est := &rowEstimate{edges: e, counts: make([]int, len(e)-1)}
+	for i := range est.counts {
+		est.counts[i] = 10 * (i + 1)
+	}
+	oldest := before.Add(-400 * day) // within [before-2y, before-1y), the bin at index 4
+	got := est.from(oldest)
+	if !got.edges[0].Equal(oldest) || !got.edges[1].Equal(before.Add(-365*day)) || len(got.counts) != len(est.counts)-4 {
+		t.Fatalf("from %v: edges %v", oldest, got.edges)
+	}
+	if got.counts[0] != 10+20+30+40+50 || got.total() != est.total() {
+		t.Errorf("from %v: first bin %d, total %d; want 150 and %d", oldest, got.counts[0], got.total(), est.total())
+	}
+	if est.from(before) != nil || (&rowEstimate{edges: e, counts: make([]int, len(e)-1)}).from(oldest) != nil {
+		t.Error("an estimate with no row left is not nil")
+	}
+}
+
+// TestCursorLimitNearTheEnd: a large planned read asks the cap while the
+// rows left give every cursor five pages, then each cursor's share in whole
+// pages, one at least; an unplanned read always asks the cap.
+func TestCursorLimitNearTheEnd(t *testing.T) {
+	f := &tokenFetcher{parallel: 8, est: &rowEstimate{}}
+	f.stats.Count = 300_000
+	for _, tc := range []struct{ rows, want int }{
+		{0, 2500}, {280_000, 2500}, {281_000, 2000}, {288_000, 1500}, {292_000, 1000}, {296_000, 500}, {299_999, 500},
+	} {
+		f.stats.Rows = tc.rows
+		if got := f.cursorLimit(); got != tc.want {
+			t.Errorf("%d of 300,000 rows delivered: limit %d, want %d", tc.rows, got, tc.want)
+		}
+	}
+	f.est = nil
+	if got := f.cursorLimit(); got != OauthTokenCursorCap {
+		t.Errorf("unplanned read: limit %d, want the cap", got)
+	}
+}
