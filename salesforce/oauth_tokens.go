@@ -195,9 +195,10 @@ type tokenFetcher struct {
 	mu    sync.Mutex
 	stats TokenFetchStats
 
-	parallel int          // ranges read at once
-	ranges   atomic.Int64 // ranges waiting or being read
-	est      *rowEstimate // where a cold read expects its rows; nil when not counted
+	parallel int                       // ranges read at once
+	ranges   atomic.Int64              // ranges waiting or being read
+	est      *rowEstimate              // where a cold read expects its rows; nil when not counted
+	active   map[*activeRange]struct{} // ranges whose cursor is being read (steal); under mu
 }
 
 func (f *tokenFetcher) where(extra ...string) string {
@@ -386,7 +387,13 @@ type timeRange struct{ from, before time.Time }
 // fetchRange opens one cursor over [from, before) ordered by CreatedDate.
 func (f *tokenFetcher) fetchRange(ctx context.Context, r timeRange, push func(timeRange)) error {
 	limit := f.cursorLimit()
-	rows, total, truncated, err := f.cursor(ctx, f.selectSOQL(createdRange(r.from, r.before), "CreatedDate", limit), limit)
+	a := f.begin(r, limit)
+	rows, total, truncated, err := f.cursor(ctx, f.selectSOQL(createdRange(r.from, r.before), "CreatedDate", limit), limit, a)
+	if bound := f.end(a, r); bound.Before(r.before) {
+		// An idle cursor took the range's far end (steal).
+		r.before, total = bound, 0
+		rows, truncated = below(rows, bound, truncated)
+	}
 	if err != nil {
 		return err
 	}
@@ -496,7 +503,7 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 		if op != "" {
 			c = append(append([]string(nil), conds...), key.name+" "+op+" "+Quote(lower))
 		}
-		rows, _, truncated, err := f.cursor(ctx, f.selectSOQL(c, key.name, OauthTokenCursorCap), OauthTokenCursorCap)
+		rows, _, truncated, err := f.cursor(ctx, f.selectSOQL(c, key.name, OauthTokenCursorCap), OauthTokenCursorCap, nil)
 		if err != nil {
 			return err
 		}
@@ -527,10 +534,11 @@ func (f *tokenFetcher) fetchSecond(ctx context.Context, sec time.Time, fixed []s
 const cursorAttempts = 4
 
 // cursor runs one query to its end and reports the first page's totalSize
-// and whether the cap or the query's limit may have cut it short.
-func (f *tokenFetcher) cursor(ctx context.Context, soql string, limit int) ([]RevocableToken, int, bool, error) {
+// and whether the cap or the query's limit may have cut it short. It stops
+// at the first row past a's bound, when a's far end was taken.
+func (f *tokenFetcher) cursor(ctx context.Context, soql string, limit int, a *activeRange) ([]RevocableToken, int, bool, error) {
 	for attempt := 1; ; attempt++ {
-		rows, total, truncated, err := f.cursorOnce(ctx, soql, limit)
+		rows, total, truncated, err := f.cursorOnce(ctx, soql, limit, a)
 		// A cursor the org released (orgs before API 56.0 kept ten per
 		// user, and a locator expires when idle) holds nothing wrong: read
 		// the partition again from its start.
@@ -544,9 +552,12 @@ func (f *tokenFetcher) cursor(ctx context.Context, soql string, limit int) ([]Re
 	}
 }
 
-func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string, limit int) ([]RevocableToken, int, bool, error) {
+func (f *tokenFetcher) cursorOnce(ctx context.Context, soql string, limit int, a *activeRange) ([]RevocableToken, int, bool, error) {
 	rows := make([]RevocableToken, 0, min(limit, OauthTokenCursorCap)) // what the cursor may hold: no regrowth
-	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return true }, ReadAhead())
+	info, err := Stream(ctx, f.c, soql, func(t RevocableToken) bool { rows = append(rows, t); return !a.passed(t) }, ReadAhead())
+	if errors.Is(err, errStopped) {
+		err = nil // past a's lowered bound: the caller keeps the rows before it
+	}
 	f.mu.Lock()
 	f.stats.Requests += info.Pages
 	f.stats.Partitions++

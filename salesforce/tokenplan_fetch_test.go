@@ -186,3 +186,26 @@ func TestPlannedReadEndsInSmallerCursors(t *testing.T) {
 		t.Errorf("no cursor near the end asked less than the cap: %v", limits)
 	}
 }
+
+// TestSkewedReadExact: a planned read of an org whose newest day holds a
+// burst the bins spread over the whole day (idle cursors take the far ends
+// of the ranges that hold it, and the ranges' cursors stop at their new
+// bounds) reads every token once.
+func TestSkewedReadExact(t *testing.T) {
+	t.Parallel()
+	org := sftest.NewOrg()
+	org.SetAPILimit(5_000_000, 0)
+	org.Generate(sftest.Scale{Tokens: 30_000, Apps: 20, Users: 3_000, Seed: 6})
+	burst := time.Now().Add(-3 * time.Hour)
+	for i := range 12_000 {
+		org.AddToken(sftest.TokenSpec{User: i % 3_000, App: i / 3_000, Created: burst.Add(time.Duration(i) * 150 * time.Millisecond)})
+	}
+	_, ts := sftest.Start(t, org, sftest.TestCredentials)
+	for range 3 {
+		seen := map[string]int{}
+		st, err := newClient(t, ts.URL).OauthTokens(t.Context(), salesforce.TokenQuery{}, func(tok salesforce.OauthToken) { seen[tok.ID]++ })
+		if err != nil || st.Rows != org.TokenCount() || len(seen) != org.TokenCount() || st.Count != st.Rows {
+			t.Fatalf("rows %d, distinct %d, COUNT %d, want %d: %v", st.Rows, len(seen), st.Count, org.TokenCount(), err)
+		}
+	}
+}

@@ -68,6 +68,7 @@ func (f *tokenFetcher) spawner(ctx context.Context, cancel context.CancelCauseFu
 		f.ranges.Add(1)
 		go func() {
 			defer wg.Done()
+			defer f.steal(spawn) // this range's cursor is free: another range's far end may want it
 			defer f.ranges.Add(-1)
 			select {
 			case sem <- struct{}{}:
