@@ -96,6 +96,7 @@ func main() {
 		for _, n := range scales {
 			fullSync(n)
 		}
+		skewedSync(scales[0])
 	}
 	if want("steady") {
 		steadyState(scales[len(scales)-1])

@@ -205,3 +205,36 @@ func steadyState(n int) {
 	add(Result{Name: "Share of DailyApiRequests per day at defaults, " + label, Value: 100 * perDay / maxReq, Unit: "%", Target: "<= 1%", Met: boolp(perDay/maxReq <= 0.01),
 		Note: fmt.Sprintf("%.0f requests a day (288 refreshes of at most %d requests, 24 posture reads of %d, plus one full sync of about %.0f) against an org allocation of %.0f", perDay, maxCalls, postureCalls, full, maxReq)})
 }
+
+// skewedSync is a first read of an org whose tokens bunch: a fifth of them
+// granted in one hour of the last day (a rollout), which the read's
+// CreatedDate bins spread over the whole day. The ranges planned by the bins
+// then hold very different numbers of rows, and the cursors that finish
+// first take the far ends of the others (steal). Its baseline is the floor
+// with the fake's work, which knows where the tokens are.
+func skewedSync(n int) {
+	org, srv, url, stop := newFake(n-n/5, 2)
+	defer stop()
+	burst := org.Now().Add(-5 * time.Hour)
+	for i := range n / 5 {
+		org.AddToken(sftest.TokenSpec{User: i % 150_000, App: i % 200, Created: burst.Add(time.Duration(i) * time.Hour / time.Duration(n/5))})
+	}
+	ctx := context.Background()
+	label := fmt.Sprintf("%dk tokens, a fifth in one hour", n/1000)
+	c := signedIn(ctx, url)
+	srv.ResetCounts()
+	start := time.Now()
+	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: 8}, func(salesforce.OauthToken) {})
+	took := time.Since(start)
+	if err != nil {
+		fatal("skewed full sync: %v", err)
+	}
+	calls := srv.APICalls()
+	parallel := min(8, salesforce.DefaultMaxOpenCursors)
+	live, liveCalls, err := syncFloorLive(ctx, org, url, parallel)
+	if err != nil {
+		fatal("skewed full sync live floor: %v", err)
+	}
+	add(Result{Name: "Full sync wall time, " + label, Value: took.Seconds(), Unit: "s", Baseline: live.Seconds(), BaseName: "floor with the fake's work",
+		Note: fmt.Sprintf("rows %d (COUNT %d), %d requests (the floor %d), %d partitions; %.2fx the floor with the fake's work", st.Rows, org.TokenCount(), calls, liveCalls, st.Partitions, took.Seconds()/live.Seconds())})
+}
