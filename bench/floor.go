@@ -269,3 +269,53 @@ func floorPage(ctx context.Context, hc *http.Client, u, token string) (string, e
 	_, err = io.Copy(io.Discard, br)
 	return nextURL, err
 }
+
+// syncFloorDecoded is syncFloorLive with the client's decoding in it: the
+// same ranges, cut where the org's distribution (known to the bench only)
+// puts at most one cursor's cap of rows, read by parallel workers through
+// the client's own query path (salesforce.Stream with ReadAhead), every row
+// decoded into an OauthToken, as any client must; no COUNT(), no planning,
+// no cursor bookkeeping. On this machine the decoding shares the cores with
+// the fake org, as the sync's does.
+func syncFloorDecoded(ctx context.Context, org *sftest.Org, c *salesforce.Client, parallel int) (time.Duration, int, error) {
+	ranges := capRanges(org.LiveCreated(), salesforce.OauthTokenCursorCap)
+	next := make(chan [2]int64)
+	errs := make(chan error, parallel)
+	var rows atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range next {
+				soql := "SELECT Id, AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE CreatedDate >= " +
+					salesforce.SOQLTime(time.UnixMilli(r[0])) + " AND CreatedDate < " + salesforce.SOQLTime(time.UnixMilli(r[1])) + " ORDER BY CreatedDate ASC"
+				n := 0
+				if _, err := salesforce.Stream(ctx, c, soql, func(salesforce.OauthToken) bool { n++; return true }, salesforce.ReadAhead()); err != nil {
+					errs <- err
+					return
+				}
+				rows.Add(int64(n))
+			}
+		}()
+	}
+	for _, r := range ranges {
+		select {
+		case next <- r:
+		case err := <-errs:
+			close(next)
+			wg.Wait()
+			return 0, 0, err
+		}
+	}
+	close(next)
+	wg.Wait()
+	took := time.Since(start)
+	select {
+	case err := <-errs:
+		return 0, 0, err
+	default:
+	}
+	return took, int(rows.Load()), nil
+}

@@ -99,12 +99,19 @@ func fullSync(n int) {
 	if err != nil {
 		fatal("full sync live floor: %v", err)
 	}
+	decoded, decodedRows, err := syncFloorDecoded(ctx, org, signedIn(ctx, url), parallel)
+	if err != nil {
+		fatal("full sync decoded floor: %v", err)
+	}
 	add(Result{Name: "Full sync wall time with the previous read's cuts, " + label, Value: withCuts.Seconds(), Unit: "s", Baseline: live.Seconds(), BaseName: "floor with the fake's work",
 		Note: fmt.Sprintf("%d ranges cut where the previous read's tokens put at most a cursor's worth; %d requests, %d cursors, rows %d; %.2fx the floor with the fake's work, %.2fx the cold read's time",
 			len(cuts)+1, cutCalls, stCut.Partitions, stCut.Rows, withCuts.Seconds()/live.Seconds(), withCuts.Seconds()/ours.Seconds())})
 	add(Result{Name: "Full sync floor with the fake's work, " + label, Value: live.Seconds(), Unit: "s",
 		Note: fmt.Sprintf("every live token read from the fake org by %d workers in ranges of at most one cursor's cap, cut where the org's distribution (known to the bench only) puts them: %d requests, pages thrown away undecoded; "+
 			"the latency, the transport and the fake's rendering and gzip on this machine's cores; the sync took %.2fx it", parallel, liveCalls, ours.Seconds()/live.Seconds())})
+	add(Result{Name: "Full sync floor with the fake's work and the client's decoding, " + label, Value: decoded.Seconds(), Unit: "s",
+		Note: fmt.Sprintf("the same ranges read by %d workers through the client's query path (salesforce.Stream, ReadAhead), every row decoded: %d rows; no COUNT(), planning or cursor bookkeeping; the sync took %.2fx it",
+			parallel, decodedRows, ours.Seconds()/decoded.Seconds())})
 	add(Result{Name: "Full sync floor, " + label, Value: floor.Seconds(), Unit: "s",
 		Note: fmt.Sprintf("the sync's %d requests, %d at once (the cursors a client keeps open), each a real 500-row page served ready-made after the latency and thrown away: latency and transport, none of the fake's work or the client's; "+
 			"the latency alone is %.2f s; the sync took %.2fx the floor", oursCalls, parallel, latencyFloor.Seconds(), ours.Seconds()/floor.Seconds())})
