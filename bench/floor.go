@@ -156,10 +156,33 @@ func syncFloorLive(ctx context.Context, org *sftest.Org, base string, parallel i
 	if err != nil {
 		return 0, 0, err
 	}
+	return readCapRanges(org, parallel, func(soql string) (int, error) {
+		calls := 0
+		for u := base + "/services/data/v66.0/query?q=" + url.QueryEscape(soql); u != ""; {
+			calls++
+			nextURL, err := floorPage(ctx, hc, u, token)
+			if err != nil {
+				return calls, err
+			}
+			u = ""
+			if nextURL != "" {
+				u = base + nextURL
+			}
+		}
+		return calls, nil
+	})
+}
+
+// readCapRanges reads the org's live tokens in the ranges capRanges cuts
+// (at most one cursor's cap of rows each, where the bench knows they are),
+// parallel workers taking the next range as each finishes; read reads one
+// range's query and returns what it counts (requests, rows). It returns the
+// wall time and the sum of the counts.
+func readCapRanges(org *sftest.Org, parallel int, read func(soql string) (int, error)) (time.Duration, int, error) {
 	ranges := capRanges(org.LiveCreated(), salesforce.OauthTokenCursorCap)
 	next := make(chan [2]int64)
 	errs := make(chan error, parallel)
-	var calls atomic.Int64
+	var counted atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range parallel {
@@ -169,18 +192,11 @@ func syncFloorLive(ctx context.Context, org *sftest.Org, base string, parallel i
 			for r := range next {
 				soql := "SELECT Id, AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE CreatedDate >= " +
 					salesforce.SOQLTime(time.UnixMilli(r[0])) + " AND CreatedDate < " + salesforce.SOQLTime(time.UnixMilli(r[1])) + " ORDER BY CreatedDate ASC"
-				u := base + "/services/data/v66.0/query?q=" + url.QueryEscape(soql)
-				for u != "" {
-					calls.Add(1)
-					nextURL, err := floorPage(ctx, hc, u, token)
-					if err != nil {
-						errs <- err
-						return
-					}
-					u = ""
-					if nextURL != "" {
-						u = base + nextURL
-					}
+				n, err := read(soql)
+				counted.Add(int64(n))
+				if err != nil {
+					errs <- err
+					return
 				}
 			}
 		}()
@@ -202,7 +218,7 @@ func syncFloorLive(ctx context.Context, org *sftest.Org, base string, parallel i
 		return 0, 0, err
 	default:
 	}
-	return took, int(calls.Load()), nil
+	return took, int(counted.Load()), nil
 }
 
 // capRanges cuts ascending millisecond times into [from, before) ranges of
@@ -278,44 +294,9 @@ func floorPage(ctx context.Context, hc *http.Client, u, token string) (string, e
 // no cursor bookkeeping. On this machine the decoding shares the cores with
 // the fake org, as the sync's does.
 func syncFloorDecoded(ctx context.Context, org *sftest.Org, c *salesforce.Client, parallel int) (time.Duration, int, error) {
-	ranges := capRanges(org.LiveCreated(), salesforce.OauthTokenCursorCap)
-	next := make(chan [2]int64)
-	errs := make(chan error, parallel)
-	var rows atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range parallel {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r := range next {
-				soql := "SELECT Id, AppName, AppMenuItemId, UserId, User.IsActive, CreatedDate, LastUsedDate, UseCount FROM OauthToken WHERE CreatedDate >= " +
-					salesforce.SOQLTime(time.UnixMilli(r[0])) + " AND CreatedDate < " + salesforce.SOQLTime(time.UnixMilli(r[1])) + " ORDER BY CreatedDate ASC"
-				n := 0
-				if _, err := salesforce.Stream(ctx, c, soql, func(salesforce.OauthToken) bool { n++; return true }, salesforce.ReadAhead()); err != nil {
-					errs <- err
-					return
-				}
-				rows.Add(int64(n))
-			}
-		}()
-	}
-	for _, r := range ranges {
-		select {
-		case next <- r:
-		case err := <-errs:
-			close(next)
-			wg.Wait()
-			return 0, 0, err
-		}
-	}
-	close(next)
-	wg.Wait()
-	took := time.Since(start)
-	select {
-	case err := <-errs:
-		return 0, 0, err
-	default:
-	}
-	return took, int(rows.Load()), nil
+	return readCapRanges(org, parallel, func(soql string) (int, error) {
+		n := 0
+		_, err := salesforce.Stream(ctx, c, soql, func(salesforce.OauthToken) bool { n++; return true }, salesforce.ReadAhead())
+		return n, err
+	})
 }
