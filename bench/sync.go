@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/stats"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
 )
@@ -51,88 +52,126 @@ func signedIn(ctx context.Context, url string) *salesforce.Client {
 	return c
 }
 
+// syncRun is one run of the full sync's measures on one org: every method
+// reads it once, one after another.
+type syncRun struct {
+	ours, withCuts, floor, live, decoded, keyset time.Duration // keyset 0 without baselines
+	st, stCut                                    salesforce.TokenFetchStats
+	oursCalls, cutCalls, keysetCalls             int64
+	liveCalls, decodedRows, keysetRows, cuts     int
+}
+
 func fullSync(n int) {
 	org, srv, url, stop := newFake(n, 1)
 	defer stop()
-	ctx := context.Background()
 	label := fmt.Sprintf("%dk tokens", n/1000)
+	runs := make([]syncRun, max(*syncRuns, 1))
+	for i := range runs {
+		runs[i] = fullSyncRun(org, srv, url, label, i == 0)
+		r := runs[i]
+		fmt.Fprintf(os.Stderr, "  run %d of %d, %s: first read %.2f s, with cuts %.2f s, floors %.2f / %.2f / %.2f s, keyset pager %.2f s\n",
+			i+1, len(runs), label, r.ours.Seconds(), r.withCuts.Seconds(), r.floor.Seconds(), r.live.Seconds(), r.decoded.Seconds(), r.keyset.Seconds())
+	}
+	r0 := runs[0]
+	ours := seconds(runs, func(r syncRun) time.Duration { return r.ours })
+	withCuts := seconds(runs, func(r syncRun) time.Duration { return r.withCuts })
+	live := seconds(runs, func(r syncRun) time.Duration { return r.live })
+	decoded := seconds(runs, func(r syncRun) time.Duration { return r.decoded })
+	floor := seconds(runs, func(r syncRun) time.Duration { return r.floor })
+	parallel := min(8, salesforce.DefaultMaxOpenCursors)
+	latencyFloor := time.Duration((int(r0.oursCalls)+parallel-1)/parallel) * latency
+	add(Result{Name: "Full sync wall time with the previous read's cuts, " + label, Value: stats.Median(withCuts), Unit: "s", Baseline: stats.Median(live), BaseName: "floor with the fake's work",
+		Note: fmt.Sprintf("%d ranges cut where the previous read's tokens put at most a cursor's worth; %d requests, %d cursors, rows %d; %s the floor with the fake's work, %s the cold read's time; runs: %s",
+			r0.cuts+1, r0.cutCalls, r0.stCut.Partitions, r0.stCut.Rows, spread(ratios(withCuts, live), "x"), spread(ratios(withCuts, ours), "x"), runList(withCuts, " s"))})
+	add(Result{Name: "Full sync floor with the fake's work, " + label, Value: stats.Median(live), Unit: "s",
+		Note: fmt.Sprintf("every live token read from the fake org by %d workers in ranges of at most one cursor's cap, cut where the org's distribution (known to the bench only) puts them: %d requests, pages thrown away undecoded; "+
+			"the latency, the transport and the fake's rendering and gzip on this machine's cores; the sync took %s it; runs: %s", parallel, r0.liveCalls, spread(ratios(ours, live), "x"), runList(live, " s"))})
+	add(Result{Name: "Full sync floor with the fake's work and the client's decoding, " + label, Value: stats.Median(decoded), Unit: "s",
+		Note: fmt.Sprintf("the same ranges read by %d workers through the client's query path (salesforce.Stream, ReadAhead), every row decoded: %d rows; no COUNT(), planning or cursor bookkeeping; the sync took %s it; runs: %s",
+			parallel, r0.decodedRows, spread(ratios(ours, decoded), "x"), runList(decoded, " s"))})
+	add(Result{Name: "Full sync floor, " + label, Value: stats.Median(floor), Unit: "s",
+		Note: fmt.Sprintf("the sync's %d requests, %d at once (the cursors a client keeps open), each a real 500-row page served ready-made after the latency and thrown away: latency and transport, none of the fake's work or the client's; "+
+			"the latency alone is %.2f s; the sync took %s the floor; runs: %s", r0.oursCalls, parallel, latencyFloor.Seconds(), spread(ratios(ours, floor), "x"), runList(floor, " s"))})
+	if *noBaselines {
+		add(Result{Name: "Full sync wall time, " + label, Value: stats.Median(ours), Unit: "s", Note: fmt.Sprintf("rows %d (COUNT %d), %d partitions; runs: %s", r0.st.Rows, org.TokenCount(), r0.st.Partitions, runList(ours, " s"))})
+		add(Result{Name: "Full sync API calls, " + label, Value: float64(r0.oursCalls), Unit: "calls"})
+		return
+	}
+	keyset := seconds(runs, func(r syncRun) time.Duration { return r.keyset })
+	speedup, floorSpeedup, ofFloor := ratios(keyset, ours), ratios(keyset, decoded), ratios(ours, decoded)
+	met, how := speedupVerdict(speedup, floorSpeedup, ofFloor)
+	add(Result{Name: "Full sync wall time, " + label, Value: stats.Median(ours), Unit: "s", Baseline: stats.Median(keyset), BaseName: "sequential keyset pager", Target: "8x faster, or within 10% of a floor below 8x", Met: boolp(met),
+		Note: fmt.Sprintf("%s; runs: ours %s, keyset pager %s; speedup %s; the floor with the client's decoding %s, the sync %s its time; rows: ours %d (COUNT %d), keyset pager %d (restarting at CreatedDate > last, to the second, it reads or skips the rows of that second again)",
+			how, runList(ours, " s"), runList(keyset, " s"), spread(speedup, "x"), spread(floorSpeedup, "x"), spread(ofFloor, "x"), r0.st.Rows, org.TokenCount(), r0.keysetRows)})
+	add(Result{Name: "Full sync API calls, " + label, Value: float64(r0.oursCalls), Unit: "calls", Baseline: float64(r0.keysetCalls), BaseName: "sequential keyset pager"})
+}
+
+// fullSyncRun reads the org once with each method: the sync (profiled when
+// profile is set), the sync with the previous read's cuts, the three floors
+// and, unless -no-baselines, the keyset pager.
+func fullSyncRun(org *sftest.Org, srv *sftest.Server, url, label string, profile bool) syncRun {
+	ctx := context.Background()
+	var r syncRun
 	// Every sync below starts signed in, as the floors do: the measure is
 	// the sync's requests, and a serving exporter's client holds a token
 	// before its daily full sync.
 	c := signedIn(ctx, url)
 	srv.ResetCounts()
-	// One worker per cursor the client keeps open (DefaultMaxOpenCursors), at most 8.
-	stopProfiles := startProfiles(label, min(8, salesforce.DefaultMaxOpenCursors))
+	stopProfiles := func() {}
+	if profile {
+		// One worker per cursor the client keeps open (DefaultMaxOpenCursors), at most 8.
+		stopProfiles = startProfiles(label, min(8, salesforce.DefaultMaxOpenCursors))
+	}
 	start := time.Now()
-	created := make([]int64, 0, n)
+	created := make([]int64, 0, org.TokenCount())
 	st, err := c.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: 8}, func(t salesforce.OauthToken) { created = append(created, t.CreatedDate.UnixMilli()) })
-	ours := time.Since(start)
+	r.ours = time.Since(start)
 	stopProfiles()
 	if err != nil {
 		fatal("full sync: %v", err)
 	}
-	oursCalls := srv.APICalls()
+	r.st, r.oursCalls = st, srv.APICalls()
 	// The next full sync of the same org: the exporter's token store holds
 	// what this one read, and cuts the ranges where those tokens put a
 	// cursor's worth each (what a restart with the token file, a shared-
 	// storage move and every later full sync do).
 	slices.Sort(created)
 	cuts := salesforce.TokenCuts(slices.Values(created), 0)
+	r.cuts = len(cuts)
 	cc := signedIn(ctx, url)
 	srv.ResetCounts()
 	start = time.Now()
-	stCut, err := cc.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: 8, Cuts: cuts}, func(salesforce.OauthToken) {})
-	withCuts := time.Since(start)
+	r.stCut, err = cc.OauthTokens(ctx, salesforce.TokenQuery{Concurrency: 8, Cuts: cuts}, func(salesforce.OauthToken) {})
+	r.withCuts = time.Since(start)
 	if err != nil {
 		fatal("full sync with cuts: %v", err)
 	}
-	cutCalls := srv.APICalls()
-	// The floor: what the same requests cost at the same parallelism with
+	r.cutCalls = srv.APICalls()
+	// The floors: what the same requests cost at the same parallelism with
 	// no client work, and what the latency alone allows.
 	parallel := min(8, salesforce.DefaultMaxOpenCursors)
-	floor, err := syncFloor(ctx, url, int(oursCalls), parallel)
-	if err != nil {
+	if r.floor, err = syncFloor(ctx, url, int(r.oursCalls), parallel); err != nil {
 		fatal("full sync floor: %v", err)
 	}
-	latencyFloor := time.Duration((int(oursCalls)+parallel-1)/parallel) * latency
-	live, liveCalls, err := syncFloorLive(ctx, org, url, parallel)
-	if err != nil {
+	if r.live, r.liveCalls, err = syncFloorLive(ctx, org, url, parallel); err != nil {
 		fatal("full sync live floor: %v", err)
 	}
-	decoded, decodedRows, err := syncFloorDecoded(ctx, org, signedIn(ctx, url), parallel)
-	if err != nil {
+	if r.decoded, r.decodedRows, err = syncFloorDecoded(ctx, org, signedIn(ctx, url), parallel); err != nil {
 		fatal("full sync decoded floor: %v", err)
 	}
-	add(Result{Name: "Full sync wall time with the previous read's cuts, " + label, Value: withCuts.Seconds(), Unit: "s", Baseline: live.Seconds(), BaseName: "floor with the fake's work",
-		Note: fmt.Sprintf("%d ranges cut where the previous read's tokens put at most a cursor's worth; %d requests, %d cursors, rows %d; %.2fx the floor with the fake's work, %.2fx the cold read's time",
-			len(cuts)+1, cutCalls, stCut.Partitions, stCut.Rows, withCuts.Seconds()/live.Seconds(), withCuts.Seconds()/ours.Seconds())})
-	add(Result{Name: "Full sync floor with the fake's work, " + label, Value: live.Seconds(), Unit: "s",
-		Note: fmt.Sprintf("every live token read from the fake org by %d workers in ranges of at most one cursor's cap, cut where the org's distribution (known to the bench only) puts them: %d requests, pages thrown away undecoded; "+
-			"the latency, the transport and the fake's rendering and gzip on this machine's cores; the sync took %.2fx it", parallel, liveCalls, ours.Seconds()/live.Seconds())})
-	add(Result{Name: "Full sync floor with the fake's work and the client's decoding, " + label, Value: decoded.Seconds(), Unit: "s",
-		Note: fmt.Sprintf("the same ranges read by %d workers through the client's query path (salesforce.Stream, ReadAhead), every row decoded: %d rows; no COUNT(), planning or cursor bookkeeping; the sync took %.2fx it",
-			parallel, decodedRows, ours.Seconds()/decoded.Seconds())})
-	add(Result{Name: "Full sync floor, " + label, Value: floor.Seconds(), Unit: "s",
-		Note: fmt.Sprintf("the sync's %d requests, %d at once (the cursors a client keeps open), each a real 500-row page served ready-made after the latency and thrown away: latency and transport, none of the fake's work or the client's; "+
-			"the latency alone is %.2f s; the sync took %.2fx the floor", oursCalls, parallel, latencyFloor.Seconds(), ours.Seconds()/floor.Seconds())})
 	if *noBaselines {
-		add(Result{Name: "Full sync wall time, " + label, Value: ours.Seconds(), Unit: "s", Note: fmt.Sprintf("rows %d (COUNT %d), %d partitions", st.Rows, org.TokenCount(), st.Partitions)})
-		add(Result{Name: "Full sync API calls, " + label, Value: float64(oursCalls), Unit: "calls"})
-		return
+		return r
 	}
 	kc := signedIn(ctx, url)
 	srv.ResetCounts()
 	start = time.Now()
-	baseRows, err := keysetPager(ctx, kc)
-	base := time.Since(start)
+	r.keysetRows, err = keysetPager(ctx, kc)
+	r.keyset = time.Since(start)
 	if err != nil {
 		fatal("keyset pager: %v", err)
 	}
-	baseCalls := srv.APICalls()
-	ratio := base.Seconds() / ours.Seconds()
-	add(Result{Name: "Full sync wall time, " + label, Value: ours.Seconds(), Unit: "s", Baseline: base.Seconds(), BaseName: "sequential keyset pager", Target: "8x faster", Met: boolp(ratio >= 8),
-		Note: fmt.Sprintf("rows: ours %d (COUNT %d), keyset pager %d (restarting at CreatedDate > last, to the second, it reads or skips the rows of that second again)", st.Rows, org.TokenCount(), baseRows)})
-	add(Result{Name: "Full sync API calls, " + label, Value: float64(oursCalls), Unit: "calls", Baseline: float64(baseCalls), BaseName: "sequential keyset pager"})
+	r.keysetCalls = srv.APICalls()
+	return r
 }
 
 func steadyState(n int) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/detect"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/stats"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
@@ -251,7 +252,7 @@ func unusualNetworks(tr *detect.Tracker, f *detect.AppFigures, newFrom, end time
 				others = append(others, reqs[j])
 			}
 		}
-		if n <= reviewRoamFactor*median(others) {
+		if n <= reviewRoamFactor*stats.Median(others) {
 			quiet = true
 			continue
 		}
@@ -266,18 +267,6 @@ func unusualNetworks(tr *detect.Tracker, f *detect.AppFigures, newFrom, end time
 		return cmp.Or(cmp.Compare(b.Requests, a.Requests), strings.Compare(a.Network, b.Network))
 	})
 	return nets, quiet && len(nets) == 0
-}
-
-func median(v []int64) int64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func maxTime(a, b time.Time) time.Time {
