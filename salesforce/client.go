@@ -68,8 +68,11 @@ type Client struct {
 
 	// cursors bounds the query cursors this client holds open (see DefaultMaxOpenCursors).
 	cursors chan struct{}
-	// shed counts the cursor slots given up for good (shedCursor).
-	shed atomic.Int32
+	// shed counts the cursor slots given up (shedCursor), shedAt when the
+	// last was, or the last was taken back (regainCursor), by c.now in
+	// Unix nanoseconds.
+	shed   atomic.Int32
+	shedAt atomic.Int64
 
 	limitMu      sync.Mutex
 	limitedUntil time.Time

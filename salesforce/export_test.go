@@ -7,3 +7,7 @@ func InstanceAllowedForTest(raw string) bool {
 	u, err := url.Parse(raw)
 	return err == nil && instanceAllowed(u, nil)
 }
+
+// IdleCursorSlotsHeldForTest is how many of the client's cursor slots are
+// taken while no query runs: the slots shed and not yet given back.
+func IdleCursorSlotsHeldForTest(c *Client) int { return len(c.cursors) }

@@ -143,8 +143,12 @@ func Stream[T any](ctx context.Context, c *Client, soql string, fn func(T) bool,
 		err = fmt.Errorf("%w (%d rows read): a query is read for at most %d rows, %d pages of %d, and the server answered every page with a next one; "+
 			"it is not behaving as Salesforce does (check the org's login_url, and any proxy in between)", err, info.Rows, MaxQueryRows, maxPages, pageRowsOf(o.batchSize))
 	}
-	if errors.Is(err, ErrInvalidQueryLocator) {
-		c.shedCursor()
+	if errors.Is(err, ErrInvalidQueryLocator) && !o.noCursor {
+		// The query's own slot, unless a page said done and gave it back
+		// already, is the one the shed keeps.
+		var slot func()
+		once.Do(func() { slot = hold })
+		c.shedCursor(slot)
 	}
 	return info, err
 }

@@ -304,23 +304,27 @@ func TestTokenFetchRecoversReleasedCursor(t *testing.T) {
 	}
 }
 
-// A released cursor costs the client a slot for good: the org keeps fewer
-// for this user than the client holds open. It never sheds its last.
+// wideFetch reads every token of org with 25 cursors wanted at once (more
+// than the client holds open), each exactly once.
+func wideFetch(t *testing.T, c *salesforce.Client, org *sftest.Org) {
+	t.Helper()
+	n := 0
+	if _, err := c.OauthTokens(t.Context(), salesforce.TokenQuery{Concurrency: 25, Partitions: 25}, func(salesforce.OauthToken) { n++ }); err != nil {
+		t.Fatalf("fetch: %v", err)
+	}
+	if n != org.TokenCount() {
+		t.Fatalf("got %d rows, want %d", n, org.TokenCount())
+	}
+}
+
+// A released cursor costs the client a slot: the org keeps fewer for this
+// user than the client holds open. It never sheds its last.
 func TestReleasedCursorShedsASlot(t *testing.T) {
 	t.Parallel()
 	org := generatedOrg(30000)
 	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
 	c := newClient(t, ts.URL)
-	fetch := func() {
-		t.Helper()
-		n := 0
-		if _, err := c.OauthTokens(t.Context(), salesforce.TokenQuery{Concurrency: 25, Partitions: 25}, func(salesforce.OauthToken) { n++ }); err != nil {
-			t.Fatalf("fetch: %v", err)
-		}
-		if n != org.TokenCount() {
-			t.Fatalf("got %d rows, want %d", n, org.TokenCount())
-		}
-	}
+	fetch := func() { t.Helper(); wideFetch(t, c, org) }
 	srv.ReleaseCursors(2)
 	fetch()
 	srv.ResetCounts()
@@ -340,6 +344,52 @@ func TestReleasedCursorShedsASlot(t *testing.T) {
 	fetch()
 	if m := srv.MaxCursorsOpen(); m != 1 {
 		t.Fatalf("after every slot but one was shed, the org saw %d cursors open at once, want 1", m)
+	}
+}
+
+// A shed slot comes back once an hour passes without another release, one
+// slot an hour: a locator that expired once (a paused process) does not slow
+// every later read until a restart. A release within the hour puts it off.
+func TestShedCursorSlotComesBack(t *testing.T) {
+	t.Parallel()
+	org := generatedOrg(30000)
+	srv, ts := sftest.Start(t, org, sftest.TestCredentials)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	c := newClient(t, ts.URL, salesforce.WithClock(clock))
+	fetch := func() int64 {
+		t.Helper()
+		srv.ResetCounts()
+		wideFetch(t, c, org)
+		return srv.MaxCursorsOpen()
+	}
+	full := salesforce.DefaultMaxOpenCursors
+	for _, step := range []struct {
+		after   time.Duration // on the client's clock, since the step before
+		release int           // cursors the org releases during the step's read
+		want    int           // the client's bound after the read
+	}{
+		{0, 2, full - 2},
+		{59 * time.Minute, 0, full - 2},
+		{time.Minute, 0, full - 1},      // an hour without a release: one back
+		{30 * time.Minute, 1, full - 2}, // a release sheds again, and restarts the hour
+		{59 * time.Minute, 0, full - 2},
+		{time.Minute, 0, full - 1},
+		{time.Hour, 0, full},
+	} {
+		advance(step.after)
+		srv.ReleaseCursors(step.release)
+		m := fetch()
+		srv.ReleaseCursors(0)
+		got, held := c.MaxOpenCursors(), salesforce.IdleCursorSlotsHeldForTest(c)
+		if got != step.want || held != full-step.want {
+			t.Fatalf("%v on, %d released: the client allows %d open with %d slots held idle, want %d and %d", step.after, step.release, got, held, step.want, full-step.want)
+		}
+		if step.release == 0 && m > int64(step.want) {
+			t.Fatalf("%v on: the org saw %d cursors open at once, want at most %d", step.after, m, step.want)
+		}
 	}
 }
 
