@@ -22,9 +22,9 @@ var (
 	descStreamReconnects = prometheus.NewDesc("salesforce_stream_reconnects_total",
 		"Subscriptions to the topic that ended and were reopened from the last handled position."+streamCached, []string{"org", "topic"}, nil)
 	descStreamReplayGaps = prometheus.NewDesc("salesforce_stream_replay_gaps_total",
-		"Stored replay positions the service refused (older than its 72-hour retention): each is a stretch of events the exporter never saw."+streamCached, []string{"org", "topic"}, nil)
+		"Stored replay positions the service refused (older than its 72-hour retention), or that the state file held unreadable: each is a stretch of events the exporter never saw."+streamCached, []string{"org", "topic"}, nil)
 	descStreamLastGap = prometheus.NewDesc("salesforce_stream_last_replay_gap_timestamp_seconds",
-		"When the service last refused the topic's stored replay position (a gap); 0 before the first since the exporter started."+streamCached, []string{"org", "topic"}, nil)
+		"When the topic's stored replay position was last refused by the service or found unreadable (a gap); 0 before the first since the exporter started."+streamCached, []string{"org", "topic"}, nil)
 	descStreamLastEvent = prometheus.NewDesc("salesforce_stream_last_event_timestamp_seconds",
 		"EventDate of the newest event of the topic handled; absent before the first."+streamCached, []string{"org", "topic"}, nil)
 	descStreamAppRequests = prometheus.NewDesc("salesforce_stream_app_requests_total",

@@ -48,7 +48,7 @@ func TestStreamMetrics(t *testing.T) {
 		}
 	}
 	if err := testutil.CollectAndCompare(c, strings.NewReader(`
-# HELP salesforce_stream_replay_gaps_total Stored replay positions the service refused (older than its 72-hour retention): each is a stretch of events the exporter never saw. As of the latest drain of the stream (every few seconds).
+# HELP salesforce_stream_replay_gaps_total Stored replay positions the service refused (older than its 72-hour retention), or that the state file held unreadable: each is a stretch of events the exporter never saw. As of the latest drain of the stream (every few seconds).
 # TYPE salesforce_stream_replay_gaps_total counter
 salesforce_stream_replay_gaps_total{org="prod",topic="/event/ApiEventStream"} 1
 `), "salesforce_stream_replay_gaps_total"); err != nil {

@@ -62,6 +62,11 @@ type orgState struct {
 	// (no file) or DetectionResetSetAside (a file that could not be read);
 	// "" when it was read from its file. Never written.
 	fresh string
+	// setAside describes the parts of a read file past their bounds, each
+	// started afresh (logged by logSetAside); lostStream the stream topics
+	// whose stored position was among them (a replay gap). Never written.
+	setAside   []string
+	lostStream []string
 }
 
 // streamState is one topic's stored position.
@@ -94,6 +99,7 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 	}
 	st, perr := parseState(b, org)
 	if err == nil && perr == nil {
+		logSetAside(st, p, logger)
 		return st
 	}
 	if err == nil {
@@ -101,6 +107,14 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 	}
 	setAside(p, "State file", "starting from a fresh state (a full sync follows)", err, logger)
 	return freshState(org, snapshot.DetectionResetSetAside)
+}
+
+// logSetAside logs each part of a read state file that was past its bounds
+// and started afresh: the rest of the file is kept.
+func logSetAside(st *orgState, file string, logger *slog.Logger) {
+	for _, part := range st.setAside {
+		logger.Warn("Part of the exporter's state file was malformed or past its bounds; it starts afresh, the rest of the file is kept", "file", file, "part", part)
+	}
 }
 
 // freshState is an empty state, started for the reason given.
@@ -120,6 +134,7 @@ func readState(dir, org string, logger *slog.Logger) *orgState {
 	}
 	st, perr := parseState(b, org)
 	if err == nil && perr == nil {
+		logSetAside(st, p, logger)
 		return st
 	}
 	logger.Warn("The exporter's state file is unreadable; reading on without it (the file is left as it is)", "file", p, "err", cmp.Or(err, perr))
@@ -164,26 +179,41 @@ func parseState(b []byte, org string) (*orgState, error) {
 	if err := st.Usage.check(); err != nil {
 		return nil, err
 	}
-	// A stored position the service could not take only costs a restart
-	// from the start that has no stored position (LATEST).
+	// A stored position past its bounds costs the events between it and
+	// this start: a replay gap, counted when the stream starts (lostStream).
 	for topic, ss := range st.Stream {
-		if ss == nil || len(ss.ReplayID) == 0 || len(ss.ReplayID) > maxStoredReplayID || !slices.Contains(config.StreamTopics, topic) {
+		known := slices.Contains(config.StreamTopics, topic)
+		if ss == nil || len(ss.ReplayID) == 0 || len(ss.ReplayID) > maxStoredReplayID || !known {
 			delete(st.Stream, topic)
+			if known {
+				st.lostStream = append(st.lostStream, topic)
+				st.setAside = append(st.setAside, "the stream position of "+topic+" (the stream starts at its latest event: a replay gap)")
+			} else {
+				st.setAside = append(st.setAside, "a stream position of a topic this version does not read")
+			}
 		}
 	}
+	slices.Sort(st.lostStream)
 	if st.APIEvents != nil && st.APIEvents.check() != nil {
 		st.APIEvents = nil
+		st.setAside = append(st.setAside, "the api_events position (read again as on a first start)")
 	}
-	// A ledger past its bounds only costs its marks: counted afresh.
+	// A ledger past its bounds costs its marks: counted afresh.
 	for source, l := range st.Rows {
 		if l == nil || (source != config.SourceStream && source != config.SourceAPIEvents) || l.check() != nil {
 			delete(st.Rows, source)
+			st.setAside = append(st.setAside, "a rows-processed ledger (its busiest-day marks come back once a whole day is counted)")
 		}
 	}
-	// A malformed history row only costs its point on a chart.
+	// A malformed history row costs its point on a chart.
+	before := len(st.History)
 	st.History = slices.DeleteFunc(st.History, func(h snapshot.HistoryDay) bool {
 		return h.Day.IsZero() || h.App == "" || h.Users < 0 || h.Tokens < 0 || h.Requests < 0 || h.Errors < 0 || h.Errors > h.Requests
 	})
+	if n := before - len(st.History); n > 0 {
+		st.setAside = append(st.setAside, fmt.Sprintf("%d malformed history rows (their points on the review's charts)", n))
+	}
+	slices.Sort(st.setAside)
 	return &st, nil
 }
 

@@ -2,6 +2,7 @@ package refresh
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile/regfiletest"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/salesforce/sftest"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
 func TestStateRoundTripAndCorruptFileSetAside(t *testing.T) {
@@ -174,5 +176,51 @@ func TestOversizedStateNotWritten(t *testing.T) {
 	}
 	if got := mustReadFile(t, stateFile(dir, "prod")); got != before {
 		t.Error("the previous state file was replaced")
+	}
+}
+
+// TestStateSetAsidePartsAreLogged: a part of a readable state file that is
+// past its bounds starts afresh with a log line naming it, and the rest of
+// the file is kept; a configured topic's lost position is remembered for
+// the stream to count as a replay gap.
+func TestStateSetAsidePartsAreLogged(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := newOrgState("prod")
+	st.FirstSeen["connected_app|X||"] = time.Unix(1_700_000_000, 0).UTC()
+	st.Stream = map[string]*streamState{
+		config.TopicAPIEventStream: {ReplayID: bytes.Repeat([]byte{1}, maxStoredReplayID+1)},
+		"/event/NotATopic":         {ReplayID: []byte{1}},
+	}
+	st.APIEvents = &apiEventsState{Watermark: time.Unix(1_700_000_000, 0).UTC(), Seen: map[string]int64{"": 1}}
+	st.Rows = map[string]*rowsLedger{config.SourceStream: {Apps: map[string]*rowsApp{"a": {Hours: map[int64]float64{0: -1}}}}}
+	st.History = append(st.History, snapshot.HistoryDay{App: ""})
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stateFile(dir, "prod"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, read := range map[string]func(string, string, *slog.Logger) *orgState{"loadState": loadState, "readState": readState} {
+		var logs bytes.Buffer
+		got := read(dir, "prod", slog.New(slog.NewTextHandler(&logs, nil)))
+		if got.fresh != "" || got.FirstSeen["connected_app|X||"].IsZero() {
+			t.Fatalf("%s: the rest of the file was not kept: fresh %q, first seen %v", name, got.fresh, got.FirstSeen)
+		}
+		if len(got.Stream) != 0 || got.APIEvents != nil || len(got.Rows) != 0 || len(got.History) != 0 {
+			t.Errorf("%s: parts past their bounds kept: stream %v, api_events %v, rows %v, history %v", name, got.Stream, got.APIEvents, got.Rows, got.History)
+		}
+		if fmt.Sprint(got.lostStream) != "["+config.TopicAPIEventStream+"]" {
+			t.Errorf("%s: lost stream positions %v, want the configured topic's", name, got.lostStream)
+		}
+		for _, want := range []string{"the stream position of " + config.TopicAPIEventStream, "a topic this version does not read", "the api_events position", "a rows-processed ledger", "1 malformed history rows"} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("%s: no log line names %q:\n%s", name, want, logs.String())
+			}
+		}
+		if n := strings.Count(logs.String(), "level=WARN"); n != 5 {
+			t.Errorf("%s: %d warnings, want one a part (5):\n%s", name, n, logs.String())
+		}
 	}
 }

@@ -84,6 +84,13 @@ func newStreamFeed(r *Refresher) *streamFeed {
 		if ss := r.state.Stream[topic]; ss != nil {
 			tf.start = pubsub.After(ss.ReplayID)
 		}
+		if i := slices.Index(r.state.lostStream, topic); i >= 0 {
+			// The stored position was unreadable (logged with the state):
+			// the events since the stop are lost, as with an expired one.
+			r.state.lostStream = slices.Delete(r.state.lostStream, i, i+1)
+			tf.st.ReplayGaps, tf.st.LastGap = 1, r.now()
+			f.logger.Warn("The stored stream position was unreadable: the stream starts at its latest event, and the events between the stop and this start are lost to the exporter (salesforce_stream_replay_gaps_total)", "topic", topic)
+		}
 		f.topics = append(f.topics, tf)
 	}
 	return f

@@ -1,7 +1,9 @@
 package refresh
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -64,6 +66,20 @@ func apiEvent(i int, now time.Time, ip string) map[string]any {
 		"EventDate": ms, "UserId": "005000000000002AAA", "Username": "integration@example.com",
 		"ConnectedAppId": streamAppID, "Application": "Data Loader", "ApiType": "REST", "Operation": "Query",
 		"QueriedEntities": "Account", "RowsProcessed": float64(10), "SourceIp": ip,
+	}
+}
+
+// runStreaming runs r until the test ends (it stops before the test's
+// other cleanups, the fake's among them) and waits until the fake's stats
+// meet ready.
+func runStreaming(t *testing.T, r *Refresher, fake *pubsubfake.Server, ready func(pubsubfake.Stats) bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if err := fake.Wait(t.Context(), ready); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -251,13 +267,7 @@ func TestStreamExpiredReplayRestartsAndSaysSo(t *testing.T) {
 				}
 			}
 			r := streamRefresher(t, org, dir)
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() { defer close(done); r.Run(ctx) }()
-			defer func() { cancel(); <-done }()
-			if err := fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.ReplayRejected == 1 && s.Open == 1 }); err != nil {
-				t.Fatal(err)
-			}
+			runStreaming(t, r, fake, func(s pubsubfake.Stats) bool { return s.ReplayRejected == 1 && s.Open == 1 })
 			if _, err := fake.PublishEvent(pubsubfake.TopicAPIEventStream, apiEvent(3, t0, "192.0.2.10")); err != nil {
 				t.Fatal(err)
 			}
@@ -372,13 +382,7 @@ func TestStreamReplayIsGradedLikeLogFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := streamRefresher(t, org, dir)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); r.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	if err := fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.Open == 1 }); err != nil {
-		t.Fatal(err)
-	}
+	runStreaming(t, r, fake, func(s pubsubfake.Stats) bool { return s.Open == 1 })
 	const replayed = 100
 	for i := range replayed {
 		ev := apiEvent(i, now, "198.18.10.1")
@@ -445,13 +449,7 @@ func TestStreamEventTimesBounded(t *testing.T) {
 	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
 	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
 	r := streamRefresher(t, org, t.TempDir())
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { defer close(done); r.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	if err := fake.Wait(t.Context(), func(s pubsubfake.Stats) bool { return s.Open == 1 }); err != nil {
-		t.Fatal(err)
-	}
+	runStreaming(t, r, fake, func(s pubsubfake.Stats) bool { return s.Open == 1 })
 	for i, at := range []time.Time{time.Now().AddDate(30, 0, 0), time.Unix(0, 0), time.Now()} {
 		if _, err := fake.PublishEvent(pubsubfake.TopicAPIEventStream, apiEvent(i, at, "192.0.2.10")); err != nil {
 			t.Fatal(err)
@@ -547,5 +545,45 @@ func TestProbeStreamPermission(t *testing.T) {
 				t.Errorf("notes %q: want the readable topic only", res.Notes)
 			}
 		})
+	}
+}
+
+// TestStreamUnreadableStoredPositionIsAGap: a stored position past its
+// bounds is set aside when the state is read; the stream starts at its
+// latest event (replaying the retained ones could count events twice) and
+// counts the events since the stop as lost: a replay gap, as for an
+// expired position.
+func TestStreamUnreadableStoredPositionIsAGap(t *testing.T) {
+	t.Parallel()
+	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
+	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	dir := t.TempDir()
+	t0 := time.Now().UTC()
+	if _, err := fake.PublishEvent(pubsubfake.TopicAPIEventStream, apiEvent(0, t0, "192.0.2.10")); err != nil {
+		t.Fatal(err)
+	}
+	st := newOrgState("test")
+	st.Stream = map[string]*streamState{config.TopicAPIEventStream: {ReplayID: bytes.Repeat([]byte{7}, maxStoredReplayID+1)}}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stateFile(dir, "test"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := streamRefresher(t, org, dir)
+	runStreaming(t, r, fake, func(s pubsubfake.Stats) bool { return s.Open == 1 })
+	if _, err := fake.PublishEvent(pubsubfake.TopicAPIEventStream, apiEvent(1, t0, "192.0.2.10")); err != nil {
+		t.Fatal(err)
+	}
+	s := waitFor(t, r, "the gap and the event after the start", func(s *snapshot.Snapshot) bool {
+		return s.Stream != nil && len(s.Stream.Topics) == 1 && s.Stream.Topics[0].ReplayGaps == 1 && s.Stream.Topics[0].Events == 1
+	})
+	if s.Stream.Topics[0].LastGap.IsZero() {
+		t.Error("the gap has no time")
+	}
+	if got := streamRequests(s); got != 1 {
+		t.Errorf("requests %d, want 1: only the event published after the start (the retained one was counted before the stop)", got)
 	}
 }

@@ -26,10 +26,11 @@ type StreamTopic struct {
 	Events, DecodeErrors int64
 	// Reconnects counts the streams that ended and were reopened.
 	Reconnects int64
-	// ReplayGaps counts stored replay ids the service refused (expired):
-	// each is a stretch of events lost to the exporter.
+	// ReplayGaps counts stored replay ids the service refused (expired),
+	// or the state file held unreadable: each is a stretch of events lost
+	// to the exporter.
 	ReplayGaps int64
-	// LastGap is when the latest of them was refused; zero for none.
+	// LastGap is when the latest of them was; zero for none.
 	LastGap time.Time
 	// LastEvent is the EventDate of the newest event handled; zero before any.
 	LastEvent time.Time

@@ -29,8 +29,8 @@ function(c) {
       expr: 'time() - (%s > 0) < %d' % [h.m(c, 'salesforce_stream_last_replay_gap_timestamp_seconds'), c.streamGapWindowSeconds],
       labels: { severity: 'warning' },
       annotations: {
-        summary: 'Real-time events were lost: the stored stream position had expired.',
-        description: 'Org {{ $labels.org }}: the Pub/Sub service refused the stored position of {{ $labels.topic }} (older than its 72-hour retention), and the stream restarted without the events in between. The detection saw none of them; the ApiTotalUsage log files still cover those hours.',
+        summary: 'Real-time events were lost: the stored stream position had expired or was unreadable.',
+        description: 'Org {{ $labels.org }}: the stored position of {{ $labels.topic }} was refused by the Pub/Sub service (older than its 72-hour retention) or unreadable in the state file, and the stream restarted without the events in between. The detection saw none of them; the ApiTotalUsage log files still cover those hours.',
       },
     },
     {
