@@ -68,11 +68,12 @@ type Client struct {
 
 	// cursors bounds the query cursors this client holds open (see DefaultMaxOpenCursors).
 	cursors chan struct{}
-	// shed counts the cursor slots given up (shedCursor), shedAt when the
-	// last was, or the last was taken back (regainCursor), by c.now in
-	// Unix nanoseconds.
+	// shed counts the cursor slots given up (shedCursor); shedAt, under
+	// shedMu, is when the last was, or the last was taken back
+	// (regainCursor), by c.now.
 	shed   atomic.Int32
-	shedAt atomic.Int64
+	shedMu sync.Mutex
+	shedAt time.Time
 
 	limitMu      sync.Mutex
 	limitedUntil time.Time

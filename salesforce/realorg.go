@@ -58,7 +58,9 @@ const cursorRegainAfter = time.Hour
 // cursors without end. slot gives back the failed query's own slot, nil
 // when it was given back already.
 func (c *Client) shedCursor(slot func()) {
-	c.shedAt.Store(c.now().UnixNano())
+	c.shedMu.Lock()
+	c.shedAt = c.now()
+	c.shedMu.Unlock()
 	for {
 		n := c.shed.Load()
 		if int(n) >= cap(c.cursors)-1 {
@@ -90,9 +92,11 @@ func (c *Client) regainCursor() {
 	if c.shed.Load() == 0 {
 		return
 	}
-	last, now := c.shedAt.Load(), c.now().UnixNano()
-	if now-last < int64(cursorRegainAfter) || !c.shedAt.CompareAndSwap(last, now) {
-		return // not yet, or another query is taking it back
+	c.shedMu.Lock()
+	defer c.shedMu.Unlock()
+	now := c.now()
+	if now.Sub(c.shedAt) < cursorRegainAfter {
+		return
 	}
 	// The slots are counted, not named: any one taken off the count gives
 	// back the one the shed holds (or, while that one waits to be taken,
@@ -100,9 +104,9 @@ func (c *Client) regainCursor() {
 	select {
 	case <-c.cursors:
 	default:
-		c.shedAt.Store(last) // nothing held yet: the next query tries again
-		return
+		return // nothing held yet: the next query tries again
 	}
+	c.shedAt = now
 	n := c.shed.Add(-1)
 	c.logger.Info("No query cursor of this client released for an hour; holding one more open again",
 		"max_open_cursors", cap(c.cursors)-int(n))
