@@ -14,6 +14,7 @@ import (
 
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/config"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/regfile"
+	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/internal/textsafe"
 	"github.com/salesforce-oauth-exporter/salesforce_oauth_exporter/snapshot"
 )
 
@@ -113,7 +114,7 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 // and started afresh: the rest of the file is kept.
 func logSetAside(st *orgState, file string, logger *slog.Logger) {
 	for _, part := range st.setAside {
-		logger.Warn("Part of the exporter's state file was malformed or past its bounds; it starts afresh, the rest of the file is kept", "file", file, "part", part)
+		logger.Warn("Part of the exporter's state file is malformed or past its bounds and is left out (read afresh); the rest of the file is used", "file", file, "part", part)
 	}
 }
 
@@ -187,9 +188,9 @@ func parseState(b []byte, org string) (*orgState, error) {
 			delete(st.Stream, topic)
 			if known {
 				st.lostStream = append(st.lostStream, topic)
-				st.setAside = append(st.setAside, "the stream position of "+topic+" (the stream starts at its latest event: a replay gap)")
+				st.setAside = append(st.setAside, "the stream position of "+topic+" (a stream that reads it starts at its latest event: a replay gap)")
 			} else {
-				st.setAside = append(st.setAside, "a stream position of a topic this version does not read")
+				st.setAside = append(st.setAside, fmt.Sprintf("a stream position of %q, a topic this version does not read", textsafe.Clean(topic, 80)))
 			}
 		}
 	}
@@ -202,7 +203,7 @@ func parseState(b []byte, org string) (*orgState, error) {
 	for source, l := range st.Rows {
 		if l == nil || (source != config.SourceStream && source != config.SourceAPIEvents) || l.check() != nil {
 			delete(st.Rows, source)
-			st.setAside = append(st.setAside, "a rows-processed ledger (its busiest-day marks come back once a whole day is counted)")
+			st.setAside = append(st.setAside, fmt.Sprintf("the rows-processed ledger of %q (its busiest-day marks come back once a whole day is counted)", textsafe.Clean(source, 80)))
 		}
 	}
 	// A malformed history row costs its point on a chart.

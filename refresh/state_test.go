@@ -214,7 +214,7 @@ func TestStateSetAsidePartsAreLogged(t *testing.T) {
 		if fmt.Sprint(got.lostStream) != "["+config.TopicAPIEventStream+"]" {
 			t.Errorf("%s: lost stream positions %v, want the configured topic's", name, got.lostStream)
 		}
-		for _, want := range []string{"the stream position of " + config.TopicAPIEventStream, "a topic this version does not read", "the api_events position", "a rows-processed ledger", "1 malformed history rows"} {
+		for _, want := range []string{"the stream position of " + config.TopicAPIEventStream, "a topic this version does not read", `\"/event/NotATopic\"`, "the api_events position", `the rows-processed ledger of \"stream\"`, "1 malformed history rows"} {
 			if !strings.Contains(logs.String(), want) {
 				t.Errorf("%s: no log line names %q:\n%s", name, want, logs.String())
 			}

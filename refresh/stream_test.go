@@ -586,4 +586,9 @@ func TestStreamUnreadableStoredPositionIsAGap(t *testing.T) {
 	if got := streamRequests(s); got != 1 {
 		t.Errorf("requests %d, want 1: only the event published after the start (the retained one was counted before the stop)", got)
 	}
+	// Started at the latest event, not sent the unreadable position and
+	// refused (the expired route): nothing replayed.
+	if st := fake.Stats(); st.ReplayRejected != 0 || st.Delivered != 1 {
+		t.Errorf("the fake refused %d replay ids and delivered %d events, want 0 and 1", st.ReplayRejected, st.Delivered)
+	}
 }

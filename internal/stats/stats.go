@@ -8,7 +8,7 @@ import "slices"
 type Number interface{ ~int64 | ~float64 }
 
 // Median is the middle value of v (the mean of the two middle ones for an
-// even count, rounded down for integers), 0 for none. v is not reordered.
+// even count, truncated for integers), 0 for none. v is not reordered.
 func Median[T Number](v []T) T {
 	if len(v) == 0 {
 		return 0

@@ -17,7 +17,7 @@ func TestMedian(t *testing.T) {
 		}
 	}
 	if got := Median([]int64{4, 1, 3, 2}); got != 2 {
-		t.Errorf("Median of int64s = %d, want 2 (rounded down)", got)
+		t.Errorf("Median of int64s = %d, want 2 (truncated)", got)
 	}
 	in := []float64{3, 1, 2}
 	Median(in)
