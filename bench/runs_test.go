@@ -5,22 +5,35 @@ import (
 	"testing"
 )
 
-func TestSpeedupVerdict(t *testing.T) {
+func TestSpeedupAndFloorVerdicts(t *testing.T) {
 	for _, c := range []struct {
-		name                    string
-		speedup, floor, ofFloor []float64
-		met                     bool
-		says                    string
+		speedup []float64
+		met     bool
+		says    string
 	}{
-		{"target reached", []float64{8.3, 7.9, 8.1}, []float64{8.6, 8.5, 8.7}, []float64{1.04, 1.08, 1.05}, true, "8x met"},
-		{"median below the target, floor above it", []float64{7.9, 7.8, 8.2}, []float64{8.2, 8.1, 8.3}, []float64{1.04, 1.04, 1.01}, false, "reaches"},
-		{"floor below the target, sync close to it", []float64{7.6, 7.7, 7.5}, []float64{7.9, 8.1, 7.8}, []float64{1.04, 1.05, 1.04}, true, "floor that prevents"},
-		{"floor below the target, sync far from it", []float64{6.5, 6.6, 6.4}, []float64{7.9, 7.8, 7.7}, []float64{1.2, 1.18, 1.21}, false, "not within 10%"},
-		{"exactly at the margin", []float64{7.2}, []float64{7.92}, []float64{1.10}, true, "met"},
+		{[]float64{8.3, 7.9, 8.1}, true, "8x met"},
+		{[]float64{7.9, 7.8, 8.2}, false, "8x not met"},
+		{[]float64{8}, true, "8x met"},
 	} {
-		met, how := speedupVerdict(c.speedup, c.floor, c.ofFloor)
+		met, how := speedupMet(c.speedup)
 		if met != c.met || !strings.Contains(how, c.says) {
-			t.Errorf("%s: speedupVerdict = %v, %q; want %v and %q", c.name, met, how, c.met, c.says)
+			t.Errorf("speedupMet(%v) = %v, %q; want %v and %q", c.speedup, met, how, c.met, c.says)
+		}
+	}
+	for _, c := range []struct {
+		name           string
+		floor, ofFloor []float64
+		met            bool
+		says           string
+	}{
+		{"floor above the target", []float64{8.2, 8.1, 8.3}, []float64{1.04, 1.04, 1.01}, false, "the target is the speedup's"},
+		{"floor below the target, sync close to it", []float64{7.9, 8.1, 7.8}, []float64{1.04, 1.05, 1.04}, true, "within 10%, met"},
+		{"floor below the target, sync far from it", []float64{7.9, 7.8, 7.7}, []float64{1.2, 1.18, 1.21}, false, "not within 10%"},
+		{"exactly at the margin", []float64{7.92}, []float64{1.10}, true, "within 10%, met"},
+	} {
+		met, how := floorMet(c.floor, c.ofFloor)
+		if met != c.met || !strings.Contains(how, c.says) {
+			t.Errorf("%s: floorMet = %v, %q; want %v and %q", c.name, met, how, c.met, c.says)
 		}
 	}
 }
