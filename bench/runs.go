@@ -65,17 +65,18 @@ func speedupMet(speedup []float64) (bool, string) {
 // (a read that knows where every token is, decoding as this client does),
 // by medians of each run's ratios: the floor's speedup over the keyset
 // pager, and the sync's time over the floor's. Met when the floor is below
-// the target and the sync within floorMargin of it.
-func floorMet(floorSpeedup, ofFloor []float64) (bool, string) {
+// the target and the sync within floorMargin of it; nil (not judged) when
+// the floor reaches the target: then the speedup is the measure.
+func floorMet(floorSpeedup, ofFloor []float64) (*bool, string) {
 	f, o := stats.Median(floorSpeedup), stats.Median(ofFloor)
 	switch {
 	case f >= speedupTarget:
-		return false, fmt.Sprintf("the floor reaches %s the keyset pager's speed: the target is the speedup's", spread(floorSpeedup, "x"))
+		return nil, fmt.Sprintf("the floor reaches %s the keyset pager's speed: not judged, the speedup is the measure", spread(floorSpeedup, "x"))
 	case o <= floorMargin:
-		return true, fmt.Sprintf("the floor is %s the keyset pager's speed, below %.0fx, and the sync takes %s its time: within %.0f%%, met",
+		return boolp(true), fmt.Sprintf("the floor is %s the keyset pager's speed, below %.0fx, and the sync takes %s its time: within %.0f%%, met",
 			spread(floorSpeedup, "x"), speedupTarget, spread(ofFloor, "x"), (floorMargin-1)*100)
 	default:
-		return false, fmt.Sprintf("the floor is %s the keyset pager's speed, below %.0fx, but the sync takes %s its time: not within %.0f%%",
+		return boolp(false), fmt.Sprintf("the floor is %s the keyset pager's speed, below %.0fx, but the sync takes %s its time: not within %.0f%%",
 			spread(floorSpeedup, "x"), speedupTarget, spread(ofFloor, "x"), (floorMargin-1)*100)
 	}
 }

@@ -23,17 +23,21 @@ func TestSpeedupAndFloorVerdicts(t *testing.T) {
 	for _, c := range []struct {
 		name           string
 		floor, ofFloor []float64
-		met            bool
+		met            string // "yes", "no" or "" (not judged)
 		says           string
 	}{
-		{"floor above the target", []float64{8.2, 8.1, 8.3}, []float64{1.04, 1.04, 1.01}, false, "the target is the speedup's"},
-		{"floor below the target, sync close to it", []float64{7.9, 8.1, 7.8}, []float64{1.04, 1.05, 1.04}, true, "within 10%, met"},
-		{"floor below the target, sync far from it", []float64{7.9, 7.8, 7.7}, []float64{1.2, 1.18, 1.21}, false, "not within 10%"},
-		{"exactly at the margin", []float64{7.92}, []float64{1.10}, true, "within 10%, met"},
+		{"floor above the target", []float64{8.2, 8.1, 8.3}, []float64{1.04, 1.04, 1.01}, "", "not judged"},
+		{"floor below the target, sync close to it", []float64{7.9, 8.1, 7.8}, []float64{1.04, 1.05, 1.04}, "yes", "within 10%, met"},
+		{"floor below the target, sync far from it", []float64{7.9, 7.8, 7.7}, []float64{1.2, 1.18, 1.21}, "no", "not within 10%"},
+		{"exactly at the margin", []float64{7.92}, []float64{1.10}, "yes", "within 10%, met"},
 	} {
 		met, how := floorMet(c.floor, c.ofFloor)
-		if met != c.met || !strings.Contains(how, c.says) {
-			t.Errorf("%s: floorMet = %v, %q; want %v and %q", c.name, met, how, c.met, c.says)
+		got := ""
+		if met != nil {
+			got = map[bool]string{true: "yes", false: "no"}[*met]
+		}
+		if got != c.met || !strings.Contains(how, c.says) {
+			t.Errorf("%s: floorMet = %q, %q; want %q and %q", c.name, got, how, c.met, c.says)
 		}
 	}
 }
