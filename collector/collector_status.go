@@ -28,6 +28,8 @@ var (
 		"Salesforce API requests the exporter made in the last 24 hours (token requests excluded: they don't count against the allocation).", []string{"org"}, nil)
 	descImplausible = prometheus.NewDesc("salesforce_exporter_implausible_timestamps_total",
 		"Server timestamps the exporter ignored as implausible (a Date header two years off the local clock, an event log file dated in the future or over a year back), since the org's refresher started.", []string{"org"}, nil)
+	descMaxCursors = prometheus.NewDesc("salesforce_exporter_query_cursors_max",
+		"Query cursors the org's client holds open at most, so the queries it runs at once: its bound (8), less one for each cursor the org released (INVALID_QUERY_LOCATOR, logged) and not yet taken back (one comes back after each hour without a release). A full OauthToken read slows in proportion.", []string{"org"}, nil)
 	descAppsFolded = prometheus.NewDesc("salesforce_exporter_apps_over_limit",
 		"Apps over max_apps_per_org, summed into the app=\"(other)\" series instead of their own; 0 when every app has its own.", []string{"org"}, nil)
 	descStorageWriteFailures = prometheus.NewDesc("salesforce_exporter_storage_write_failures_total",
@@ -45,7 +47,7 @@ var (
 )
 
 var statusMetrics = metricSet{
-	descs: []*prometheus.Desc{descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descImplausible, descAppsFolded,
+	descs: []*prometheus.Desc{descUp, descSourceUp, descSourceEnabled, descLastSuccess, descDuration, descInterval, descBudget, descSpent, descImplausible, descMaxCursors, descAppsFolded,
 		descStorageWriteFailures, descStorageLastWrite, descStorageLastFailure, descStorageLeaseHeld, descSourceVisibility, descSourceVisibilityState},
 	org: collectStatus,
 }
@@ -61,6 +63,9 @@ func collectStatus(e *emitter, s *snapshot.Snapshot) {
 	e.gauge(descSpent, float64(s.Requests24h), e.org)
 	e.gauge(descAppsFolded, float64(s.AppsFolded), e.org)
 	e.counter(descImplausible, float64(s.ImplausibleTimes), e.org)
+	if s.MaxOpenCursors > 0 {
+		e.gauge(descMaxCursors, float64(s.MaxOpenCursors), e.org)
+	}
 	collectStorageWrites(e, s)
 	collectVisibility(e, s)
 }

@@ -93,6 +93,25 @@ salesforce_connected_app_api_requests{app="Data Loader",app_id="0H4000000000001A
 	}
 }
 
+// TestQueryCursorsMax: the client's cursor bound is exported as published,
+// and absent from a snapshot that does not have it.
+func TestQueryCursorsMax(t *testing.T) {
+	t.Parallel()
+	s := testSnapshot()
+	s.MaxOpenCursors = 6
+	want := `
+# HELP salesforce_exporter_query_cursors_max Query cursors the org's client holds open at most, so the queries it runs at once: its bound (8), less one for each cursor the org released (INVALID_QUERY_LOCATOR, logged) and not yet taken back (one comes back after each hour without a release). A full OauthToken read slows in proportion.
+# TYPE salesforce_exporter_query_cursors_max gauge
+salesforce_exporter_query_cursors_max{org="prod"} 6
+`
+	if err := testutil.CollectAndCompare(New(stubSource{s}), strings.NewReader(want), "salesforce_exporter_query_cursors_max"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(New(stubSource{testSnapshot()}), "salesforce_exporter_query_cursors_max"); n != 0 {
+		t.Errorf("%d series without the bound in the snapshot, want none", n)
+	}
+}
+
 func TestCollectorNoSnapshotYet(t *testing.T) {
 	t.Parallel()
 	if n := testutil.CollectAndCount(New(stubSource{})); n != 0 {

@@ -32,6 +32,9 @@ func TestImplausibleTimesReachTheSnapshotAndTheLog(t *testing.T) {
 	if n := r.Snapshot().ImplausibleTimes; n == 0 || n != r.Client().ImplausibleTimes() {
 		t.Errorf("snapshot ImplausibleTimes = %d, client %d; want the client's, above 0", n, r.Client().ImplausibleTimes())
 	}
+	if n := r.Snapshot().MaxOpenCursors; n != salesforce.DefaultMaxOpenCursors {
+		t.Errorf("snapshot MaxOpenCursors = %d, want the client's bound %d (for salesforce_exporter_query_cursors_max)", n, salesforce.DefaultMaxOpenCursors)
+	}
 	if !strings.Contains(logs.String(), "org=test") || !strings.Contains(logs.String(), "component=client") {
 		t.Errorf("the client did not log through the refresher's logger:\n%s", logs.String())
 	}

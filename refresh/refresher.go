@@ -445,6 +445,7 @@ func (r *Refresher) publish() {
 	snap.BudgetDaily = r.allowedDaily()
 	snap.Requests24h = r.budget.last24h(now)
 	snap.ImplausibleTimes = r.client.ImplausibleTimes()
+	snap.MaxOpenCursors = r.client.MaxOpenCursors()
 	if h, changed := recordHistory(r.state.History, snap, &r.state.Usage, now); changed {
 		r.state.History, r.dirty = h, true
 	}

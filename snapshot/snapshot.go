@@ -184,7 +184,11 @@ type Snapshot struct {
 	TokenMode   string  // "aggregate" or "rows"
 	// ImplausibleTimes counts the server timestamps the org's client ignored
 	// (salesforce.Client.ImplausibleTimes) since the refresher started.
-	ImplausibleTimes   int64
+	ImplausibleTimes int64
+	// MaxOpenCursors is how many query cursors the org's client holds open
+	// at most (salesforce.Client.MaxOpenCursors): its bound, less the slots
+	// shed after the org released a cursor.
+	MaxOpenCursors     int
 	PermissionWarnings []string
 	// AppsFolded is how many apps over max_apps_per_org are summed into the
 	// app="(other)" row.
