@@ -26,6 +26,16 @@ import (
 
 const streamAppID = "0H4000000000001"
 
+// streamingOrg serves an empty fake org over REST and the Pub/Sub API (its
+// integration user may subscribe) and returns the Pub/Sub fake and a config
+// of the org with the stream on.
+func streamingOrg(t *testing.T) (*pubsubfake.Server, config.Org) {
+	t.Helper()
+	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
+	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
+	return fake, streamOrgConfig(t, ts.URL, fake.Addr(), "")
+}
+
 // streamOrgConfig is an org whose only source is the stream, read from fake.
 func streamOrgConfig(t *testing.T, url, endpoint, extra string) config.Org {
 	t.Helper()
@@ -134,9 +144,7 @@ func storedReplayID(t *testing.T, dir string) []byte {
 // counts every event in the detection baseline exactly once.
 func TestStreamResumesAcrossRestartExactlyOnce(t *testing.T) {
 	t.Parallel()
-	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
-	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	fake, org := streamingOrg(t)
 	dir := t.TempDir()
 	const total, stopAt = 600, 350
 	now := time.Now().UTC()
@@ -288,9 +296,7 @@ func TestStreamExpiredReplayRestartsAndSaysSo(t *testing.T) {
 // the stream before Run returns (a moved or removed org leaves nothing
 // behind), and a disabled stream starts none.
 func TestStreamStopsWithTheRefresher(t *testing.T) {
-	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
-	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	fake, org := streamingOrg(t)
 	r := streamRefresher(t, org, t.TempDir())
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
@@ -353,9 +359,7 @@ func streamGoroutines() int {
 // detection alerts grade show it as the log file would, the next day.
 func TestStreamReplayIsGradedLikeLogFiles(t *testing.T) {
 	t.Parallel()
-	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
-	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	fake, org := streamingOrg(t)
 	dir := t.TempDir()
 	now := time.Now().UTC()
 	today := now.Truncate(24 * time.Hour)
@@ -445,9 +449,7 @@ func TestProbeStream(t *testing.T) {
 // move the detection window into the future.
 func TestStreamEventTimesBounded(t *testing.T) {
 	t.Parallel()
-	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
-	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	fake, org := streamingOrg(t)
 	r := streamRefresher(t, org, t.TempDir())
 	runStreaming(t, r, fake, func(s pubsubfake.Stats) bool { return s.Open == 1 })
 	for i, at := range []time.Time{time.Now().AddDate(30, 0, 0), time.Unix(0, 0), time.Now()} {
@@ -471,9 +473,7 @@ func TestStreamEventTimesBounded(t *testing.T) {
 // (it moved to another shard) closes its subscription.
 func TestStreamFollowsTheOrg(t *testing.T) {
 	t.Parallel()
-	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
-	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	fake, org := streamingOrg(t)
 	m := NewManager(t.TempDir(), quiet, nil)
 	m.SetStreamOptions(pubsub.WithTransportCredentials(insecure.NewCredentials()))
 	ctx, cancel := context.WithCancel(t.Context())
@@ -555,9 +555,7 @@ func TestProbeStreamPermission(t *testing.T) {
 // expired position.
 func TestStreamUnreadableStoredPositionIsAGap(t *testing.T) {
 	t.Parallel()
-	rest, ts := sftest.Start(t, sftest.NewOrg(), sftest.TestCredentials)
-	fake := pubsubfake.Start(t, pubsubfake.ForOrg(rest), pubsubfake.WithSubscribePermission())
-	org := streamOrgConfig(t, ts.URL, fake.Addr(), "")
+	fake, org := streamingOrg(t)
 	dir := t.TempDir()
 	t0 := time.Now().UTC()
 	if _, err := fake.PublishEvent(pubsubfake.TopicAPIEventStream, apiEvent(0, t0, "192.0.2.10")); err != nil {
