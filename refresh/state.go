@@ -66,8 +66,23 @@ type orgState struct {
 	// setAside describes the parts of a read file past their bounds, each
 	// started afresh (logged by logSetAside); lostStream the stream topics
 	// whose stored position was among them (a replay gap). Never written.
-	setAside   []string
-	lostStream []string
+	setAside     []string
+	setAsideMore int
+	lostStream   []string
+}
+
+// maxSetAsideNamed bounds the parts of a read state file named one by one
+// (logSetAside); a file that is hostile or damaged throughout (a map of
+// millions of bad entries) gets a count of the rest, not a line each.
+const maxSetAsideNamed = 20
+
+// leaveOut records a part of the read file that is left out.
+func (st *orgState) leaveOut(part string) {
+	if len(st.setAside) < maxSetAsideNamed {
+		st.setAside = append(st.setAside, part)
+		return
+	}
+	st.setAsideMore++
 }
 
 // streamState is one topic's stored position.
@@ -115,6 +130,9 @@ func loadState(dir, org string, logger *slog.Logger) *orgState {
 func logSetAside(st *orgState, file string, logger *slog.Logger) {
 	for _, part := range st.setAside {
 		logger.Warn("Part of the exporter's state file is malformed or past its bounds and is left out (read afresh); the rest of the file is used", "file", file, "part", part)
+	}
+	if st.setAsideMore > 0 {
+		logger.Warn("More parts of the exporter's state file are malformed or past their bounds and are left out", "file", file, "parts", st.setAsideMore)
 	}
 }
 
@@ -188,22 +206,22 @@ func parseState(b []byte, org string) (*orgState, error) {
 			delete(st.Stream, topic)
 			if known {
 				st.lostStream = append(st.lostStream, topic)
-				st.setAside = append(st.setAside, "the stream position of "+topic+" (a stream that reads it starts at its latest event: a replay gap)")
+				st.leaveOut("the stream position of " + topic + " (a stream that reads it starts at its latest event: a replay gap)")
 			} else {
-				st.setAside = append(st.setAside, fmt.Sprintf("a stream position of %q, a topic this version does not read", textsafe.Clean(topic, 80)))
+				st.leaveOut(fmt.Sprintf("a stream position of %q, a topic this version does not read", textsafe.Clean(topic, 80)))
 			}
 		}
 	}
 	slices.Sort(st.lostStream)
 	if st.APIEvents != nil && st.APIEvents.check() != nil {
 		st.APIEvents = nil
-		st.setAside = append(st.setAside, "the api_events position (read again as on a first start)")
+		st.leaveOut("the api_events position (read again as on a first start)")
 	}
 	// A ledger past its bounds costs its marks: counted afresh.
 	for source, l := range st.Rows {
 		if l == nil || (source != config.SourceStream && source != config.SourceAPIEvents) || l.check() != nil {
 			delete(st.Rows, source)
-			st.setAside = append(st.setAside, fmt.Sprintf("the rows-processed ledger of %q (its busiest-day marks come back once a whole day is counted)", textsafe.Clean(source, 80)))
+			st.leaveOut(fmt.Sprintf("the rows-processed ledger of %q (its busiest-day marks come back once a whole day is counted)", textsafe.Clean(source, 80)))
 		}
 	}
 	// A malformed history row costs its point on a chart.
@@ -212,7 +230,7 @@ func parseState(b []byte, org string) (*orgState, error) {
 		return h.Day.IsZero() || h.App == "" || h.Users < 0 || h.Tokens < 0 || h.Requests < 0 || h.Errors < 0 || h.Errors > h.Requests
 	})
 	if n := before - len(st.History); n > 0 {
-		st.setAside = append(st.setAside, fmt.Sprintf("%d malformed history rows (their points on the review's charts)", n))
+		st.leaveOut(fmt.Sprintf("%d malformed history rows (their points on the review's charts)", n))
 	}
 	slices.Sort(st.setAside)
 	return &st, nil

@@ -224,3 +224,33 @@ func TestStateSetAsidePartsAreLogged(t *testing.T) {
 		}
 	}
 }
+
+// TestStateSetAsidePartsAreBounded: a file bad throughout names at most
+// maxSetAsideNamed parts and counts the rest in one line, however many.
+func TestStateSetAsidePartsAreBounded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := newOrgState("prod")
+	st.Stream = map[string]*streamState{}
+	for i := range 500 {
+		st.Stream[fmt.Sprintf("/event/Unknown%d", i)] = &streamState{ReplayID: []byte{1}}
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stateFile(dir, "prod"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	got := loadState(dir, "prod", slog.New(slog.NewTextHandler(&logs, nil)))
+	if len(got.Stream) != 0 || len(got.setAside) != maxSetAsideNamed {
+		t.Fatalf("stream positions kept %d, parts named %d; want 0 and %d", len(got.Stream), len(got.setAside), maxSetAsideNamed)
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != maxSetAsideNamed+1 {
+		t.Errorf("%d warnings, want %d named and one count", n, maxSetAsideNamed+1)
+	}
+	if want := fmt.Sprintf("parts=%d", 500-maxSetAsideNamed); !strings.Contains(logs.String(), want) {
+		t.Errorf("no line counts the rest (%s):\n%s", want, logs.String())
+	}
+}
